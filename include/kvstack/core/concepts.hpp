@@ -1,0 +1,111 @@
+// The concepts every part of kvstack is written against: Backend (with its ScanRange and
+// Transaction) and Serializer. Models check them with check_backend<B>(), which names what is
+// missing in one line.
+#pragma once
+
+#include <concepts>
+#include <optional>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include <kvstack/core/key_range.hpp>
+#include <kvstack/core/result.hpp>
+#include <kvstack/core/write_batch.hpp>
+
+namespace kvstack {
+
+namespace detail {
+/// Stand-ins used to probe the callback-taking operations.
+struct ViewSink {
+  void operator()(std::string_view) const noexcept {}
+};
+struct TransactProbe {
+  template <class Tx>
+  Result<void> operator()(Tx&) const {
+    return success();
+  }
+};
+}  // namespace detail
+
+/// What `scan(KeyRange)` returns: an input range of entries that convert to KeyValue (bind as
+/// `auto&& [key, value]`), plus `status()`, the error that ended iteration early, if any.
+template <class R>
+concept ScanRange = std::ranges::input_range<R> &&
+                    std::convertible_to<std::ranges::range_reference_t<R>, KeyValue> &&
+                    requires(const R& r) {
+                      { r.status() } -> std::same_as<Result<void>>;
+                    };
+
+namespace detail {
+template <class T>
+concept HasGet = requires(const T& t, std::string_view k) {
+  { t.get(k) } -> std::same_as<Result<std::optional<std::string>>>;
+};
+template <class T>
+concept HasViewGet = requires(const T& t, std::string_view k, ViewSink fn) {
+  { t.get(k, fn) } -> std::same_as<Result<bool>>;
+};
+template <class T>
+concept HasPut = requires(T& t, std::string_view k) {
+  { t.put(k, k) } -> std::same_as<Result<void>>;
+};
+template <class T>
+concept HasErase = requires(T& t, std::string_view k) {
+  { t.erase(k) } -> std::same_as<Result<bool>>;
+};
+template <class T>
+concept HasScan = requires(const T& t, const KeyRange& r) {
+  { t.scan(r) } -> ScanRange;
+};
+template <class T>
+concept HasWrite = requires(T& t, const WriteBatch& b) {
+  { t.write(b) } -> std::same_as<Result<void>>;
+};
+template <class T>
+concept HasTransact = requires(T& t) {
+  { t.transact(TransactProbe{}) } -> std::same_as<Result<void>>;
+};
+}  // namespace detail
+
+/// What `transact(fn)` hands to `fn`: reads that see the transaction's own writes.
+template <class T>
+concept Transaction = detail::HasGet<T> && detail::HasViewGet<T> && detail::HasPut<T> &&
+                      detail::HasErase<T> && detail::HasScan<T>;
+
+/// A key-value store: an engine, or a layer over one. See DESIGN.md, "Backend concept".
+template <class B>
+concept Backend = detail::HasGet<B> && detail::HasViewGet<B> && detail::HasPut<B> &&
+                  detail::HasErase<B> && detail::HasScan<B> && detail::HasWrite<B> &&
+                  detail::HasTransact<B> && requires { typename B::transaction; } &&
+                  Transaction<typename B::transaction>;
+
+/// `static_assert(kvstack::check_backend<B>())`: true for a Backend; otherwise each missing
+/// operation fails to compile with one line that names it.
+template <class B>
+consteval bool check_backend() {
+  static_assert(detail::HasGet<B>,
+                "kvstack::Backend: missing `get(std::string_view) const -> Result<std::optional<std::string>>`");
+  static_assert(detail::HasViewGet<B>,
+                "kvstack::Backend: missing zero-copy `get(std::string_view, fn) const -> Result<bool>`");
+  static_assert(detail::HasPut<B>,
+                "kvstack::Backend: missing `put(std::string_view, std::string_view) -> Result<void>`");
+  static_assert(detail::HasErase<B>, "kvstack::Backend: missing `erase(std::string_view) -> Result<bool>`");
+  static_assert(detail::HasScan<B>,
+                "kvstack::Backend: missing `scan(const KeyRange&) const` returning a ScanRange "
+                "(input range of KeyValue with `status() -> Result<void>`)");
+  static_assert(detail::HasWrite<B>, "kvstack::Backend: missing `write(const WriteBatch&) -> Result<void>`");
+  static_assert(detail::HasTransact<B>, "kvstack::Backend: missing `transact(fn) -> Result<R>`");
+  static_assert(requires { typename B::transaction; },
+                "kvstack::Backend: missing member type `transaction` (what transact hands to fn)");
+  return Backend<B>;
+}
+
+/// A value codec: `S::encode(value, out)` appends to `out`; `S::decode<T>(bytes)` reads it back.
+template <class S, class T>
+concept Serializer = requires(const T& value, std::string& out, std::string_view in) {
+  S::encode(value, out);
+  { S::template decode<T>(in) } -> std::same_as<Result<T>>;
+};
+
+}  // namespace kvstack

@@ -1,0 +1,361 @@
+// detail::CowBTree — the ordered map under MemoryBackend: a B+tree whose nodes are reference
+// counted and copied on write only while shared, so a snapshot costs one increment and writes
+// mutate in place when no snapshot is open.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cassert>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace kvstack::detail {
+
+/// Not thread-safe by itself: the owner serializes writers against readers (MemoryBackend holds
+/// a shared_mutex). A Snapshot, once taken, may be read from any thread without a lock: nodes it
+/// reaches are never modified again, because a writer copies any node whose count exceeds one.
+class CowBTree {
+  static constexpr int cap = 32;       // entries per leaf, children per inner node
+  static constexpr int min_fill = 8;   // a non-root node below this is merged or refilled
+  static constexpr int max_depth = 24; // cap^24 entries: never reached
+
+  struct Node {
+    explicit Node(bool is_leaf) : leaf(is_leaf) {}
+    std::atomic<std::uint32_t> refs{1};
+    int count = 0;
+    const bool leaf;
+  };
+  // keys[i] pairs with slots[i]: the value (leaf) or the child (inner). In an inner node keys[i]
+  // for i >= 1 is the smallest key under slots[i]; keys[0] is unused.
+  template <class Slot>
+  struct NodeOf : Node {
+    explicit NodeOf(bool is_leaf) : Node(is_leaf) {}
+    std::string keys[cap];
+    Slot slots[cap];
+  };
+  using Leaf = NodeOf<std::string>;
+  using Inner = NodeOf<Node*>;
+
+  static Leaf* as_leaf(Node* n) { return static_cast<Leaf*>(n); }
+  static const Leaf* as_leaf(const Node* n) { return static_cast<const Leaf*>(n); }
+  static Inner* as_inner(Node* n) { return static_cast<Inner*>(n); }
+  static const Inner* as_inner(const Node* n) { return static_cast<const Inner*>(n); }
+
+  static void retain(Node* n) noexcept { n->refs.fetch_add(1, std::memory_order_relaxed); }
+  static void release(Node* n) noexcept {
+    if (n->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (n->leaf) {
+      delete as_leaf(n);
+    } else {
+      Inner* in = as_inner(n);
+      for (int i = 0; i < in->count; ++i) release(in->slots[i]);
+      delete in;
+    }
+  }
+
+  // First index in [from, n->count) whose key is >= key.
+  template <class N>
+  static int lower_bound(const N* n, std::string_view key, int from = 0) {
+    int lo = from, hi = n->count;
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      if (std::string_view(n->keys[mid]) < key) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+  // The child of an inner node whose subtree may hold key.
+  static int child_index(const Inner* n, std::string_view key) {
+    int lo = 1, hi = n->count;  // first i >= 1 with keys[i] > key, minus one
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      if (std::string_view(n->keys[mid]) <= key) lo = mid + 1; else hi = mid;
+    }
+    return lo - 1;
+  }
+
+ public:
+  /// A reference-counted root: a frozen version of the tree.
+  class Snapshot {
+   public:
+    Snapshot() = default;
+    explicit Snapshot(Node* root) noexcept : root_(root) { retain(root_); }
+    Snapshot(const Snapshot& o) noexcept : root_(o.root_) { if (root_) retain(root_); }
+    Snapshot(Snapshot&& o) noexcept : root_(std::exchange(o.root_, nullptr)) {}
+    Snapshot& operator=(Snapshot o) noexcept { std::swap(root_, o.root_); return *this; }
+    ~Snapshot() { if (root_) release(root_); }
+    const Node* root() const noexcept { return root_; }
+
+   private:
+    Node* root_ = nullptr;
+  };
+
+  /// A position in a snapshot; moves forward and backward in key order.
+  class Cursor {
+   public:
+    explicit Cursor(const Node* root) : root_(root) {}
+
+    bool valid() const noexcept { return valid_; }
+    std::string_view key() const { return leaf()->keys[path_[depth_].idx]; }
+    std::string_view value() const { return leaf()->slots[path_[depth_].idx]; }
+
+    /// First key >= key.
+    void seek(std::string_view key) {
+      const Node* n = root_;
+      depth_ = 0;
+      while (!n->leaf) {
+        int i = child_index(as_inner(n), key);
+        path_[depth_++] = {n, i};
+        n = as_inner(n)->slots[i];
+      }
+      path_[depth_] = {n, lower_bound(as_leaf(n), key)};
+      valid_ = true;
+      if (path_[depth_].idx == n->count) next_leaf();
+    }
+    /// Last key < bound.
+    void seek_before(std::string_view bound) {
+      seek(bound);
+      if (valid_) prev(); else seek_last();
+    }
+    void seek_first() { descend(root_, 0, false); }
+    void seek_last() { descend(root_, 0, true); }
+
+    void next() {
+      if (++path_[depth_].idx == leaf()->count) next_leaf();
+    }
+    void prev() {
+      if (path_[depth_].idx > 0) { --path_[depth_].idx; return; }
+      for (int d = depth_ - 1; d >= 0; --d) {
+        if (path_[d].idx > 0) {
+          --path_[d].idx;
+          descend(as_inner(path_[d].node)->slots[path_[d].idx], d + 1, true);
+          return;
+        }
+      }
+      valid_ = false;
+    }
+
+   private:
+    struct Frame {
+      const Node* node;
+      int idx;
+    };
+    const Leaf* leaf() const { return as_leaf(path_[depth_].node); }
+    // Place the cursor on the first (or last) entry under n, which sits at depth d.
+    void descend(const Node* n, int d, bool last) {
+      while (!n->leaf) {
+        int i = last ? n->count - 1 : 0;
+        path_[d++] = {n, i};
+        n = as_inner(n)->slots[i];
+      }
+      assert(d < max_depth);
+      depth_ = d;
+      path_[d] = {n, last ? n->count - 1 : 0};
+      valid_ = n->count > 0;
+    }
+    void next_leaf() {
+      for (int d = depth_ - 1; d >= 0; --d) {
+        if (path_[d].idx + 1 < path_[d].node->count) {
+          ++path_[d].idx;
+          descend(as_inner(path_[d].node)->slots[path_[d].idx], d + 1, false);
+          return;
+        }
+      }
+      valid_ = false;
+    }
+
+    const Node* root_;
+    Frame path_[max_depth];
+    int depth_ = 0;
+    bool valid_ = false;
+  };
+
+  CowBTree() : root_(new Leaf(true)) {}
+  CowBTree(const CowBTree&) = delete;
+  CowBTree& operator=(const CowBTree&) = delete;
+  ~CowBTree() { release(root_); }
+
+  Snapshot snapshot() const noexcept { return Snapshot(root_); }
+  const Node* root() const noexcept { return root_; }
+
+  /// The value stored under key, or nullptr. Valid until the next write.
+  const std::string* find(std::string_view key) const { return find_in(root_, key); }
+
+  static const std::string* find_in(const Node* n, std::string_view key) {
+    while (!n->leaf) n = as_inner(n)->slots[child_index(as_inner(n), key)];
+    const Leaf* l = as_leaf(n);
+    int i = lower_bound(l, key);
+    return i < l->count && l->keys[i] == key ? &l->slots[i] : nullptr;
+  }
+
+  /// Inserts or overwrites; true if the key was new.
+  bool assign(std::string_view key, std::string_view value) {
+    Split split;
+    bool inserted = assign_in(root_, key, value, split);
+    if (split.right) {
+      auto* root = new Inner(false);
+      root->slots[0] = root_;
+      root->keys[1] = std::move(split.key);
+      root->slots[1] = split.right;
+      root->count = 2;
+      root_ = root;
+    }
+    return inserted;
+  }
+
+  /// Removes key; true if it was present.
+  bool erase(std::string_view key) {
+    if (!find(key)) return false;  // no copy-on-write for a key that is not there
+    erase_in(root_, key);
+    if (!root_->leaf && root_->count == 1) {  // collapse a root with a single child
+      Node* child = as_inner(root_)->slots[0];
+      retain(child);
+      release(root_);
+      root_ = child;
+    }
+    return true;
+  }
+
+ private:
+  struct Split {
+    Node* right = nullptr;
+    std::string key;  // smallest key under right
+  };
+
+  // Makes the node in slot exclusively ours, copying it if a snapshot shares it.
+  template <class N>
+  static N* own(Node*& slot) {
+    if (slot->refs.load(std::memory_order_acquire) == 1) return static_cast<N*>(slot);
+    const N* old = static_cast<const N*>(slot);
+    auto* copy = new N(old->leaf);
+    copy->count = old->count;
+    for (int i = 0; i < old->count; ++i) {
+      copy->keys[i] = old->keys[i];
+      copy->slots[i] = old->slots[i];
+      if constexpr (std::is_same_v<N, Inner>) retain(copy->slots[i]);
+    }
+    release(slot);
+    slot = copy;
+    return copy;
+  }
+
+  // Moves entries [from, from + n) of src to position at of dst (dst has room, gap opened).
+  template <class N>
+  static void move_entries(N* src, int from, int n, N* dst, int at) {
+    std::move(src->keys + from, src->keys + from + n, dst->keys + at);
+    std::move(src->slots + from, src->slots + from + n, dst->slots + at);
+  }
+  template <class N>
+  static void open_gap(N* n, int at, int width) {
+    std::move_backward(n->keys + at, n->keys + n->count, n->keys + n->count + width);
+    std::move_backward(n->slots + at, n->slots + n->count, n->slots + n->count + width);
+    n->count += width;
+  }
+  template <class N>
+  static void close_gap(N* n, int at, int width) {
+    std::move(n->keys + at + width, n->keys + n->count, n->keys + at);
+    std::move(n->slots + at + width, n->slots + n->count, n->slots + at);
+    n->count -= width;
+    for (int i = n->count; i < n->count + width; ++i) {  // drop moved-from buffers
+      n->keys[i] = std::string();
+      if constexpr (std::is_same_v<N, Leaf>) n->slots[i] = std::string();
+    }
+  }
+
+  // Inserts (key, slot) at index at of a node; splits it when full, reporting the new right half.
+  template <class N, class K, class S>
+  static void insert_at(N* n, int at, K&& key, S&& slot, Split& split) {
+    if (n->count < cap) {
+      open_gap(n, at, 1);
+      n->keys[at] = std::forward<K>(key);
+      n->slots[at] = std::forward<S>(slot);
+      return;
+    }
+    auto* right = new N(n->leaf);
+    // Appending past the end (ascending inserts) keeps the left node full instead of half empty.
+    int keep = at == cap ? cap : cap / 2;
+    move_entries(n, keep, cap - keep, right, 0);
+    right->count = cap - keep;
+    n->count = keep;
+    N* dst = at == cap || at > keep ? right : n;
+    int pos = dst == n ? at : at - keep;
+    open_gap(dst, pos, 1);
+    dst->keys[pos] = std::forward<K>(key);
+    dst->slots[pos] = std::forward<S>(slot);
+    split.right = right;
+    // The smallest key under the right half goes up; an inner node's keys[0] is unused after.
+    if constexpr (std::is_same_v<N, Inner>) split.key = std::move(right->keys[0]); else split.key = right->keys[0];
+  }
+
+  static bool assign_in(Node*& slot, std::string_view key, std::string_view value, Split& split) {
+    if (slot->leaf) {
+      Leaf* l = own<Leaf>(slot);
+      int i = lower_bound(l, key);
+      if (i < l->count && l->keys[i] == key) {
+        l->slots[i].assign(value);
+        return false;
+      }
+      insert_at(l, i, std::string(key), std::string(value), split);
+      return true;
+    }
+    Inner* in = own<Inner>(slot);
+    int i = child_index(in, key);
+    Split child;
+    bool inserted = assign_in(in->slots[i], key, value, child);
+    if (child.right) insert_at(in, i + 1, std::move(child.key), child.right, split);
+    return inserted;
+  }
+
+  static void erase_in(Node*& slot, std::string_view key) {
+    if (slot->leaf) {
+      Leaf* l = own<Leaf>(slot);
+      close_gap(l, lower_bound(l, key), 1);
+      return;
+    }
+    Inner* in = own<Inner>(slot);
+    int i = child_index(in, key);
+    erase_in(in->slots[i], key);
+    if (in->slots[i]->count < min_fill && in->count > 1) {
+      if (i + 1 < in->count) rebalance(in, i); else rebalance(in, i - 1);
+    }
+  }
+
+  // Children i and i + 1 of parent: merge them when they fit in one node, else even them out.
+  static void rebalance(Inner* parent, int i) {
+    if (parent->slots[i]->leaf) rebalance_pair<Leaf>(parent, i); else rebalance_pair<Inner>(parent, i);
+  }
+  template <class N>
+  static void rebalance_pair(Inner* parent, int i) {
+    N* a = own<N>(parent->slots[i]);
+    N* b = own<N>(parent->slots[i + 1]);
+    constexpr bool inner = std::is_same_v<N, Inner>;
+    if constexpr (inner) b->keys[0] = std::move(parent->keys[i + 1]);  // pull the separator down
+    int total = a->count + b->count;
+    if (total <= cap) {
+      move_entries(b, 0, b->count, a, a->count);
+      a->count = total;
+      b->count = 0;  // b's children now belong to a; release b alone
+      release(b);
+      close_gap(parent, i + 1, 1);
+      return;
+    }
+    int want = total / 2;
+    if (a->count < want) {
+      int n = want - a->count;
+      move_entries(b, 0, n, a, a->count);
+      a->count += n;
+      close_gap(b, 0, n);
+    } else {
+      int n = a->count - want;
+      open_gap(b, 0, n);
+      move_entries(a, want, n, b, 0);
+      a->count = want;
+    }
+    if constexpr (inner) parent->keys[i + 1] = std::move(b->keys[0]); else parent->keys[i + 1] = b->keys[0];
+  }
+
+  Node* root_;
+};
+
+}  // namespace kvstack::detail

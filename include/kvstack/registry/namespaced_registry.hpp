@@ -1,0 +1,209 @@
+// kvstack::NamespacedRegistry — a typed map (Key -> T) living in its own namespace of a shared
+// backend.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <kvstack/codec/binary.hpp>
+#include <kvstack/codec/key.hpp>
+#include <kvstack/core/concepts.hpp>
+#include <kvstack/core/key_range.hpp>
+#include <kvstack/core/result.hpp>
+
+namespace kvstack {
+
+/// Values of type T under keys of type Key, stored in backend `B` under
+/// `encode_namespace(ns) ++ encode_key(key)`. Namespace encodings are prefix-free, so registries
+/// with namespaces "node", "node:", "nod", "" and "a\0b" never see each other's entries, and a
+/// registry's entries iterate in the natural order of Key.
+///
+/// A registry is a handle — a pointer to the backend and the encoded namespace — cheap to copy
+/// and move; any number of them share one backend, which must outlive them. Thread-safe as the
+/// backend is.
+template <class B, class T, class Key = std::string, class S = BinarySerializer>
+class NamespacedRegistry {
+  static_assert(check_backend<B>());
+  static_assert(KeyType<Key>,
+                "kvstack::NamespacedRegistry: Key needs a kvstack::KeyCodec (integers, enums, strings, "
+                "uuids, tuples/pairs of these, or your own specialization)");
+  static_assert(Serializer<S, T>, "kvstack::NamespacedRegistry: S is not a kvstack::Serializer for T");
+
+  using BaseScan = decltype(std::declval<const B&>().scan(KeyRange::all()));
+
+ public:
+  using key_type = Key;
+  using value_type = T;
+
+  NamespacedRegistry(B& backend, std::string_view ns) : backend_(&backend), prefix_(encode_namespace(ns)) {}
+
+  /// Stores `value` under `key`, replacing any previous value.
+  Result<void> put(const Key& key, const T& value) {
+    std::string bytes;
+    S::encode(value, bytes);
+    return backend_->put(storage_key(key), bytes);
+  }
+
+  /// The value under `key`; an empty optional when absent; errc::corruption when it does not
+  /// decode as T.
+  Result<std::optional<T>> get(const Key& key) const {
+    std::optional<Result<T>> decoded;
+    auto found = backend_->get(storage_key(key), [&](std::string_view bytes) { decoded = S::template decode<T>(bytes); });
+    if (!found) return found.error();
+    if (!decoded) return std::nullopt;
+    if (!*decoded) return explain(decoded->error(), key);
+    return std::optional<T>(std::move(decoded->value()));
+  }
+
+  /// Removes `key`; true if it was there.
+  Result<bool> erase(const Key& key) { return backend_->erase(storage_key(key)); }
+
+  /// True if `key` is there (the value is not decoded).
+  Result<bool> contains(const Key& key) const {
+    return backend_->get(storage_key(key), [](std::string_view) {});
+  }
+
+  /// Number of entries in this namespace (a scan of its keys).
+  Result<std::size_t> count() const {
+    std::size_t n = 0;
+    auto scan = backend_->scan(KeyRange::prefix(prefix_));
+    for (auto it = std::ranges::begin(scan); it != std::ranges::end(scan); ++it) ++n;
+    if (auto st = scan.status(); !st) return st.error();
+    return n;
+  }
+
+  /// Applies `fn(T&)` to the stored value and writes it back, atomically (one backend
+  /// transaction; `fn` may run again if the engine retries, so it must have no other effects).
+  /// False if `key` is absent.
+  template <class F>
+  Result<bool> update(const Key& key, F&& fn) {
+    std::string k = storage_key(key);
+    return backend_->transact([&](auto& tx) -> Result<bool> {
+      std::optional<Result<T>> decoded;
+      auto found = tx.get(k, [&](std::string_view bytes) { decoded = S::template decode<T>(bytes); });
+      if (!found) return found.error();
+      if (!decoded) return false;
+      if (!*decoded) return explain(decoded->error(), key);
+      std::invoke(fn, decoded->value());
+      std::string bytes;
+      S::encode(decoded->value(), bytes);
+      if (auto put = tx.put(k, bytes); !put) return put.error();
+      return true;
+    });
+  }
+
+  /// Removes every entry of this namespace (and nothing else), atomically; returns how many.
+  Result<std::size_t> clear() {
+    return backend_->transact([&](auto& tx) -> Result<std::size_t> {
+      std::vector<std::string> keys;
+      {
+        auto scan = tx.scan(KeyRange::prefix(prefix_));
+        for (auto&& [k, v] : scan) keys.emplace_back(k);
+        if (auto st = scan.status(); !st) return st.error();
+      }
+      for (const auto& k : keys) {
+        if (auto r = tx.erase(k); !r) return r.error();
+      }
+      return keys.size();
+    });
+  }
+
+  /// The entries in key order as `std::pair<Key, T>` (bind as `auto&& [key, value]`), over a
+  /// snapshot taken now. Iteration stops at the first entry that does not decode; `status()`
+  /// then says why, so check it after the loop.
+  class List {
+   public:
+    struct iterator {
+      using value_type = std::pair<Key, T>;
+      using difference_type = std::ptrdiff_t;
+      List* list;
+      value_type& operator*() const { return list->current_; }
+      iterator& operator++() {
+        ++list->it_;
+        list->decode_current();
+        return *this;
+      }
+      void operator++(int) { ++*this; }
+      bool operator==(std::default_sentinel_t) const { return !list->has_current_; }
+    };
+
+    /// Call once: the range is single-pass.
+    iterator begin() {
+      it_ = std::ranges::begin(base_);
+      decode_current();
+      return {this};
+    }
+    std::default_sentinel_t end() const { return {}; }
+    Result<void> status() const {
+      if (error_) return *error_;
+      return base_.status();
+    }
+
+   private:
+    friend class NamespacedRegistry;
+    List(BaseScan base, const NamespacedRegistry* owner) : base_(std::move(base)), owner_(owner) {}
+
+    void decode_current() {
+      has_current_ = false;
+      if (it_ == std::ranges::end(base_)) return;
+      KeyValue kv = *it_;
+      auto key = decode_key<Key>(kv.key.substr(owner_->prefix_.size()));
+      if (!key) {
+        error_ = owner_->explain(key.error());
+        return;
+      }
+      auto value = S::template decode<T>(kv.value);
+      if (!value) {
+        error_ = owner_->explain(value.error(), key.value());
+        return;
+      }
+      current_ = {std::move(key.value()), std::move(value.value())};
+      has_current_ = true;
+    }
+
+    BaseScan base_;
+    const NamespacedRegistry* owner_;
+    std::ranges::iterator_t<BaseScan> it_{};
+    std::pair<Key, T> current_{};
+    bool has_current_ = false;
+    std::optional<Error> error_;
+  };
+
+  List list() const { return List(backend_->scan(KeyRange::prefix(prefix_)), this); }
+
+  /// The namespace as given.
+  std::string name() const { return decode_key<std::string>(prefix_).value(); }
+  /// The encoded namespace: every key of this registry starts with it.
+  const std::string& key_prefix() const noexcept { return prefix_; }
+  /// The backend key under which `key` is stored.
+  std::string storage_key(const Key& key) const {
+    std::string k;
+    k.reserve(prefix_.size() + 24);
+    k = prefix_;
+    encode_key(key, k);
+    return k;
+  }
+  B& backend() const noexcept { return *backend_; }
+
+ private:
+  Error explain(const Error& e) const {
+    return {e.code(), "registry '" + name() + "': " + e.context()};
+  }
+  Error explain(const Error& e, const Key& key) const {
+    if constexpr (std::is_convertible_v<const Key&, std::string_view>)
+      return {e.code(), "registry '" + name() + "', key '" + std::string(std::string_view(key)) + "': " + e.context()};
+    else
+      return explain(e);
+  }
+
+  B* backend_;
+  std::string prefix_;
+};
+
+}  // namespace kvstack
