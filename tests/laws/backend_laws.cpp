@@ -1,10 +1,14 @@
 // The laws every Backend obeys (DESIGN.md, "Behaviours every backend must show").
 #include <atomic>
+#include <ranges>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <range/v3/range/conversion.hpp>
+#include <range/v3/view/filter.hpp>
+#include <range/v3/view/transform.hpp>
 
 #include "laws/backends.hpp"
 #include "laws/helpers.hpp"
@@ -123,6 +127,20 @@ TEMPLATE_LIST_TEST_CASE("prefix scans", "[laws]", BackendTypes) {
              Equals(Strings{bytes({'a', 0xff, 0xff, 'x'}), bytes({'a', 0xff, 0xff})}));
   CHECK(keys_of(db, KeyRange::prefix("c")).empty());
   CHECK(keys_of(db, KeyRange::prefix("")).size() == keys.size());  // the empty prefix is everything
+}
+
+TEMPLATE_LIST_TEST_CASE("scans compose with std::ranges and range-v3 views", "[laws]", BackendTypes) {
+  BackendFactory<TestType> factory;
+  auto db = factory.open();
+  put_all(db, {"a", "b", "c", "d"});
+  auto scan = db.scan(KeyRange::all());
+  auto odd = scan | ranges::views::filter([](KeyValue kv) { return kv.key == "a" || kv.key == "c"; }) |
+             ranges::views::transform([](KeyValue kv) { return std::string(kv.value); }) | ranges::to<std::vector>();
+  CHECK_THAT(odd, Equals(Strings{"v:a", "v:c"}));
+  auto scan2 = db.scan(KeyRange::all().reverse());
+  Strings first_two;
+  for (auto&& [key, value] : scan2 | std::views::take(2)) first_two.emplace_back(key);
+  CHECK_THAT(first_two, Equals(Strings{"d", "c"}));
 }
 
 TEMPLATE_LIST_TEST_CASE("a scan is a snapshot and writing while it is open is fine", "[laws]", BackendTypes) {

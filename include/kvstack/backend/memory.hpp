@@ -88,42 +88,63 @@ class MemoryBackend {
     friend class MemoryBackend;
     explicit Scan(Error e) : cursor_(nullptr), remaining_(0), error_(std::move(e)) {}
 
-    bool base_in_range() const {
-      if (!cursor_.valid()) return false;
-      return range_.is_reverse() ? cursor_.key() >= range_.lower() : range_.below_upper(cursor_.key());
+    bool base_in_range() {
+      return cursor_.valid() && ((cursor_.leaf_id() == checked_leaf_ && leaf_inside_) || check_bound());
     }
-    // Moves to the next entry in scan order, merging the overlay (it wins on equal keys).
+    // Checks the cursor against the range's far bound, and whether its whole leaf is inside.
+    bool check_bound() {
+      if (cursor_.leaf_id() != checked_leaf_) {
+        checked_leaf_ = cursor_.leaf_id();
+        leaf_inside_ = reverse_ ? cursor_.leaf_front() >= range_.lower() : range_.below_upper(cursor_.leaf_back());
+        if (leaf_inside_) return true;
+      }
+      return reverse_ ? cursor_.key() >= range_.lower() : range_.below_upper(cursor_.key());
+    }
+    // Moves to the next entry in scan order.
     void fetch() {
       has_current_ = false;
       if (remaining_ == 0) return;
-      for (;;) {
-        bool base = base_in_range();
-        bool over = next_overlay_ < overlay_.size();
-        if (!base && !over) return;
-        if (over) {
-          auto& [key, value] = overlay_[next_overlay_];
-          int order = base ? std::string_view(key).compare(cursor_.key()) : 0;
-          if (range_.is_reverse()) order = -order;
-          if (!base || order <= 0) {
-            if (base && order == 0) advance_base();
-            ++next_overlay_;
-            if (!value) continue;  // erased in the transaction
-            current_ = {key, *value};
-            break;
-          }
-        }
+      if (overlay_.empty()) {
+        if (!base_in_range()) return;
         current_ = {cursor_.key(), cursor_.value()};
         advance_base();
-        break;
+      } else if (!fetch_merged()) {
+        return;
       }
       has_current_ = true;
       --remaining_;
     }
-    void advance_base() { range_.is_reverse() ? cursor_.prev() : cursor_.next(); }
+    // The same with a transaction's writes merged in (they win on equal keys).
+    bool fetch_merged() {
+      for (;;) {
+        bool base = base_in_range();
+        if (next_overlay_ == overlay_.size()) {
+          if (!base) return false;
+          break;
+        }
+        auto& [key, value] = overlay_[next_overlay_];
+        int order = base ? std::string_view(key).compare(cursor_.key()) : 0;
+        if (reverse_) order = -order;
+        if (base && order > 0) break;
+        if (base && order == 0) advance_base();
+        ++next_overlay_;
+        if (value) {  // not erased in the transaction
+          current_ = {key, *value};
+          return true;
+        }
+      }
+      current_ = {cursor_.key(), cursor_.value()};
+      advance_base();
+      return true;
+    }
+    void advance_base() { reverse_ ? cursor_.prev() : cursor_.next(); }
 
     Tree::Snapshot snap_;
     Tree::Cursor cursor_;
     KeyRange range_;
+    bool reverse_ = range_.is_reverse();
+    const void* checked_leaf_ = nullptr;
+    bool leaf_inside_ = false;
     Overlay overlay_;
     std::size_t next_overlay_ = 0;
     std::size_t remaining_;

@@ -96,9 +96,14 @@ class CowBTree {
    public:
     explicit Cursor(const Node* root) : root_(root) {}
 
-    bool valid() const noexcept { return valid_; }
-    std::string_view key() const { return leaf()->keys[path_[depth_].idx]; }
-    std::string_view value() const { return leaf()->slots[path_[depth_].idx]; }
+    bool valid() const noexcept { return leaf_ != nullptr; }
+    std::string_view key() const { return leaf_->keys[idx_]; }
+    std::string_view value() const { return leaf_->slots[idx_]; }
+    /// Identifies the leaf the cursor is on, and its first and last keys: a scan checks its
+    /// bound once per leaf instead of once per entry.
+    const void* leaf_id() const noexcept { return leaf_; }
+    std::string_view leaf_front() const { return leaf_->keys[0]; }
+    std::string_view leaf_back() const { return leaf_->keys[leaf_->count - 1]; }
 
     /// First key >= key.
     void seek(std::string_view key) {
@@ -106,69 +111,72 @@ class CowBTree {
       depth_ = 0;
       while (!n->leaf) {
         int i = child_index(as_inner(n), key);
-        path_[depth_++] = {n, i};
+        path_[depth_++] = {as_inner(n), i};
         n = as_inner(n)->slots[i];
       }
-      path_[depth_] = {n, lower_bound(as_leaf(n), key)};
-      valid_ = true;
-      if (path_[depth_].idx == n->count) next_leaf();
+      leaf_ = as_leaf(n);
+      idx_ = lower_bound(leaf_, key);
+      if (idx_ == leaf_->count) next_leaf();
     }
     /// Last key < bound.
     void seek_before(std::string_view bound) {
       seek(bound);
-      if (valid_) prev(); else seek_last();
+      if (valid()) prev(); else seek_last();
     }
     void seek_first() { descend(root_, 0, false); }
     void seek_last() { descend(root_, 0, true); }
 
     void next() {
-      if (++path_[depth_].idx == leaf()->count) next_leaf();
+      if (++idx_ == leaf_->count) next_leaf();
     }
     void prev() {
-      if (path_[depth_].idx > 0) { --path_[depth_].idx; return; }
+      if (idx_ > 0) {
+        --idx_;
+        return;
+      }
       for (int d = depth_ - 1; d >= 0; --d) {
         if (path_[d].idx > 0) {
           --path_[d].idx;
-          descend(as_inner(path_[d].node)->slots[path_[d].idx], d + 1, true);
+          descend(path_[d].node->slots[path_[d].idx], d + 1, true);
           return;
         }
       }
-      valid_ = false;
+      leaf_ = nullptr;
     }
 
    private:
     struct Frame {
-      const Node* node;
+      const Inner* node;
       int idx;
     };
-    const Leaf* leaf() const { return as_leaf(path_[depth_].node); }
     // Place the cursor on the first (or last) entry under n, which sits at depth d.
     void descend(const Node* n, int d, bool last) {
       while (!n->leaf) {
+        assert(d < max_depth);
         int i = last ? n->count - 1 : 0;
-        path_[d++] = {n, i};
+        path_[d++] = {as_inner(n), i};
         n = as_inner(n)->slots[i];
       }
-      assert(d < max_depth);
       depth_ = d;
-      path_[d] = {n, last ? n->count - 1 : 0};
-      valid_ = n->count > 0;
+      leaf_ = n->count > 0 ? as_leaf(n) : nullptr;
+      idx_ = last ? n->count - 1 : 0;
     }
     void next_leaf() {
       for (int d = depth_ - 1; d >= 0; --d) {
         if (path_[d].idx + 1 < path_[d].node->count) {
           ++path_[d].idx;
-          descend(as_inner(path_[d].node)->slots[path_[d].idx], d + 1, false);
+          descend(path_[d].node->slots[path_[d].idx], d + 1, false);
           return;
         }
       }
-      valid_ = false;
+      leaf_ = nullptr;
     }
 
     const Node* root_;
+    const Leaf* leaf_ = nullptr;  // null when the cursor is past either end
+    int idx_ = 0;
+    int depth_ = 0;               // inner levels above leaf_
     Frame path_[max_depth];
-    int depth_ = 0;
-    bool valid_ = false;
   };
 
   CowBTree() : root_(new Leaf(true)) {}

@@ -53,12 +53,14 @@ class NamespacedRegistry {
   /// The value under `key`; an empty optional when absent; errc::corruption when it does not
   /// decode as T.
   Result<std::optional<T>> get(const Key& key) const {
-    std::optional<Result<T>> decoded;
-    auto found = backend_->get(storage_key(key), [&](std::string_view bytes) { decoded = S::template decode<T>(bytes); });
+    Result<std::optional<T>> out{std::nullopt};
+    auto found = backend_->get(storage_key(key), [&](std::string_view bytes) {
+      auto value = S::template decode<T>(bytes);
+      if (value) out = std::optional<T>(std::move(value).value());
+      else out = explain(value.error(), key);
+    });
     if (!found) return found.error();
-    if (!decoded) return std::nullopt;
-    if (!*decoded) return explain(decoded->error(), key);
-    return std::optional<T>(std::move(decoded->value()));
+    return out;
   }
 
   /// Removes `key`; true if it was there.
