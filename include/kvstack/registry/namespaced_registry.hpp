@@ -56,10 +56,10 @@ class NamespacedRegistry {
     Result<std::optional<T>> out{std::nullopt};
     auto found = backend_->get(storage_key(key), [&](std::string_view bytes) {
       auto value = S::template decode<T>(bytes);
-      if (value) out = std::optional<T>(std::move(value).value());
+      if (value) out.value().emplace(std::move(value).value());
       else out = explain(value.error(), key);
     });
-    if (!found) return found.error();
+    if (!found) out = found.error();
     return out;
   }
 

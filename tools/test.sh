@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: Meson, then CMake/CTest with GCC 12 (also building the benchmarks),
+# Clang 16, and GCC with AddressSanitizer + UndefinedBehaviorSanitizer. Stops at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "Meson build and meson test (GCC 12)"
+rm -rf build/meson
+CXX=g++ meson setup build/meson --buildtype=plain >/dev/null
+meson compile -C build/meson
+meson test -C build/meson --print-errorlogs
+
+ctest_config() {  # name, then cmake arguments
+  local name=$1
+  shift
+  step "CMake + CTest: $name"
+  cmake -S . -B "build/$name" -G Ninja "$@" >/dev/null
+  cmake --build "build/$name" -j "$jobs"
+  ctest --test-dir "build/$name" -j "$jobs" --output-on-failure
+}
+
+ctest_config gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release -DKVSTACK_BUILD_BENCHMARKS=ON
+step "benchmark smoke run (not a measurement)"
+build/gcc/benchmarks/foundation_bench --benchmark_min_time=0.01 >/dev/null
+ctest_config clang -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Debug
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
+  ctest_config sanitize -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug -DKVSTACK_SANITIZE=address,undefined
