@@ -277,7 +277,7 @@ bool decode(BinaryReader& in, T& out);
 template <class V, std::size_t... I>
 bool decode_variant(BinaryReader& in, V& out, std::uint64_t index, std::index_sequence<I...>) {
   bool ok = false;
-  ((index == I ? (ok = decode(in, out.template emplace<I>()), true) : false) || ...);
+  ((index == I ? void(ok = decode(in, out.template emplace<I>())) : void()), ...);
   return ok;
 }
 

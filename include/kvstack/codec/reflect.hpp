@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <type_traits>
 #include <utility>
 
@@ -28,7 +29,7 @@ inline constexpr bool is_reflectable = is_hana_struct<T> || (std::is_aggregate_v
 // Converts to any field type, so `T{AnyField{}...}` compiles for as many fields as T has.
 struct AnyField {
   template <class F>
-  operator F&() const noexcept;  // declared only: used in unevaluated contexts
+  [[noreturn]] operator F&() const noexcept { std::terminate(); }  // named only in unevaluated contexts
 };
 template <class T, std::size_t... I>
 constexpr bool brace_initializable(std::index_sequence<I...>) {
