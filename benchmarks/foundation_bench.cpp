@@ -39,9 +39,18 @@ struct MapStore {
   std::map<std::string, std::string, std::less<>> map;
 };
 
-template <class Fill>
-void fill(Fill&& put) {
-  for (int i = 0; i < key_count; ++i) put(key_of(i), value);
+const std::vector<std::string>& keys() {
+  static const std::vector<std::string> all = [] {
+    std::vector<std::string> k;
+    for (int i = 0; i < key_count; ++i) k.push_back(key_of(i));
+    return k;
+  }();
+  return all;
+}
+
+template <class Put>
+void fill(Put&& put) {
+  for (const auto& k : keys()) put(k, value);
 }
 
 int next_index(std::uint64_t& x) {
@@ -55,10 +64,8 @@ void Get_Kvstack(benchmark::State& state) {
   kvstack::MemoryBackend db;
   fill([&](const std::string& k, const std::string& v) { db.put(k, v).value(); });
   std::uint64_t x = 1;
-  std::vector<std::string> keys;
-  for (int i = 0; i < key_count; ++i) keys.push_back(key_of(i));
   for (auto _ : state) {
-    auto r = db.get(keys[next_index(x)]);
+    auto r = db.get(keys()[next_index(x)]);
     benchmark::DoNotOptimize(r);
   }
 }
@@ -66,13 +73,11 @@ void Get_Hand(benchmark::State& state) {
   HandStore s;
   fill([&](const std::string& k, const std::string& v) { s.tree.assign(k, v); });
   std::uint64_t x = 1;
-  std::vector<std::string> keys;
-  for (int i = 0; i < key_count; ++i) keys.push_back(key_of(i));
   for (auto _ : state) {
     std::optional<std::string> r;
     {
       std::shared_lock lock(s.mu);
-      if (const std::string* v = s.tree.find(keys[next_index(x)])) r = *v;
+      if (const std::string* v = s.tree.find(keys()[next_index(x)])) r = *v;
     }
     benchmark::DoNotOptimize(r);
   }
@@ -81,13 +86,11 @@ void Get_StdMap(benchmark::State& state) {
   MapStore s;
   fill([&](const std::string& k, const std::string& v) { s.map.emplace(k, v); });
   std::uint64_t x = 1;
-  std::vector<std::string> keys;
-  for (int i = 0; i < key_count; ++i) keys.push_back(key_of(i));
   for (auto _ : state) {
     std::optional<std::string> r;
     {
       std::shared_lock lock(s.mu);
-      if (auto it = s.map.find(keys[next_index(x)]); it != s.map.end()) r = it->second;
+      if (auto it = s.map.find(keys()[next_index(x)]); it != s.map.end()) r = it->second;
     }
     benchmark::DoNotOptimize(r);
   }
@@ -99,31 +102,25 @@ void Put_Kvstack(benchmark::State& state) {
   kvstack::MemoryBackend db;
   fill([&](const std::string& k, const std::string& v) { db.put(k, v).value(); });
   std::uint64_t x = 1;
-  std::vector<std::string> keys;
-  for (int i = 0; i < key_count; ++i) keys.push_back(key_of(i));
-  for (auto _ : state) benchmark::DoNotOptimize(db.put(keys[next_index(x)], value));
+  for (auto _ : state) benchmark::DoNotOptimize(db.put(keys()[next_index(x)], value));
 }
 void Put_Hand(benchmark::State& state) {
   HandStore s;
   std::mutex writer;  // a transactional store needs writers serialized apart from readers
   fill([&](const std::string& k, const std::string& v) { s.tree.assign(k, v); });
   std::uint64_t x = 1;
-  std::vector<std::string> keys;
-  for (int i = 0; i < key_count; ++i) keys.push_back(key_of(i));
   for (auto _ : state) {
     std::scoped_lock lock(writer, s.mu);
-    benchmark::DoNotOptimize(s.tree.assign(keys[next_index(x)], value));
+    benchmark::DoNotOptimize(s.tree.assign(keys()[next_index(x)], value));
   }
 }
 void Put_StdMap(benchmark::State& state) {
   MapStore s;
   fill([&](const std::string& k, const std::string& v) { s.map.emplace(k, v); });
   std::uint64_t x = 1;
-  std::vector<std::string> keys;
-  for (int i = 0; i < key_count; ++i) keys.push_back(key_of(i));
   for (auto _ : state) {
     std::unique_lock lock(s.mu);
-    s.map.insert_or_assign(keys[next_index(x)], value);
+    s.map.insert_or_assign(keys()[next_index(x)], value);
   }
 }
 

@@ -154,7 +154,7 @@ class BinaryReader {
 
   bool read_raw(void* dst, std::size_t n) {
     if (remaining() < n) return fail("truncated input");
-    std::memcpy(dst, p_, n);
+    if (n) std::memcpy(dst, p_, n);  // an empty vector's data() may be null
     p_ += n;
     return true;
   }
@@ -258,7 +258,7 @@ void encode(const T& v, std::string& out) {
     put_varint(v.size(), out);
     using E = typename T::value_type;
     if constexpr (is_raw<E> && requires { v.data(); }) {
-      out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(E));
+      if (!v.empty()) out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(E));
     } else {
       for (const auto& e : v) encode(e, out);
     }
