@@ -59,7 +59,7 @@ class MemoryBackend {
       if (!range_.is_reverse()) cursor_.seek(range_.lower());
       else if (range_.upper()) cursor_.seek_before(*range_.upper());
       else cursor_.seek_last();
-      fetch();
+      settle();
     }
     Scan(Scan&&) = default;  // only before begin(): iterators point at the range
     Scan& operator=(Scan&&) = default;
@@ -68,7 +68,9 @@ class MemoryBackend {
       using value_type = KeyValue;
       using difference_type = std::ptrdiff_t;
       Scan* scan;
-      KeyValue operator*() const { return scan->current_; }
+      KeyValue operator*() const {
+        return scan->from_base_ ? KeyValue{scan->cursor_.key(), scan->cursor_.value()} : scan->overlay_entry_;
+      }
       iterator& operator++() {
         scan->fetch();
         return *this;
@@ -100,42 +102,40 @@ class MemoryBackend {
       }
       return reverse_ ? cursor_.key() >= range_.lower() : range_.below_upper(cursor_.key());
     }
-    // Moves to the next entry in scan order.
+    // Moves past the current entry, then to the next one in scan order.
     void fetch() {
-      has_current_ = false;
+      if (from_base_) advance_base();
+      settle();
+    }
+    // Makes the entry under the cursor (or the next overlay entry) current, if one is left.
+    void settle() {
+      has_current_ = from_base_ = false;
       if (remaining_ == 0) return;
       if (overlay_.empty()) {
         if (!base_in_range()) return;
-        current_ = {cursor_.key(), cursor_.value()};
-        advance_base();
-      } else if (!fetch_merged()) {
+        from_base_ = true;
+      } else if (!settle_merged()) {
         return;
       }
       has_current_ = true;
       --remaining_;
     }
     // The same with a transaction's writes merged in (they win on equal keys).
-    bool fetch_merged() {
+    bool settle_merged() {
       for (;;) {
         bool base = base_in_range();
-        if (next_overlay_ == overlay_.size()) {
-          if (!base) return false;
-          break;
-        }
+        if (next_overlay_ == overlay_.size()) return from_base_ = base;
         auto& [key, value] = overlay_[next_overlay_];
         int order = base ? std::string_view(key).compare(cursor_.key()) : 0;
         if (reverse_) order = -order;
-        if (base && order > 0) break;
+        if (base && order > 0) return from_base_ = true;
         if (base && order == 0) advance_base();
         ++next_overlay_;
         if (value) {  // not erased in the transaction
-          current_ = {key, *value};
+          overlay_entry_ = {key, *value};
           return true;
         }
       }
-      current_ = {cursor_.key(), cursor_.value()};
-      advance_base();
-      return true;
     }
     void advance_base() { reverse_ ? cursor_.prev() : cursor_.next(); }
 
@@ -148,7 +148,8 @@ class MemoryBackend {
     Overlay overlay_;
     std::size_t next_overlay_ = 0;
     std::size_t remaining_;
-    KeyValue current_;
+    KeyValue overlay_entry_;  // the current entry when it comes from the overlay
+    bool from_base_ = false;  // the current entry is the one under the cursor
     bool has_current_ = false;
     std::optional<Error> error_;
   };
@@ -242,9 +243,9 @@ class MemoryBackend {
   }
 
   /// The entries in `range`, over a snapshot taken now.
-  Scan scan(const KeyRange& range) const {
+  Scan scan(KeyRange range) const {
     if (!state_) return Scan(closed());
-    return Scan(snapshot(), range);
+    return Scan(snapshot(), std::move(range));
   }
 
   /// Runs `fn(Transaction&) -> Result<R>` and commits its writes atomically if it succeeds;
