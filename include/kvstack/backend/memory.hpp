@@ -109,16 +109,15 @@ class MemoryBackend {
     }
     // Makes the entry under the cursor (or the next overlay entry) current, if one is left.
     void settle() {
-      has_current_ = from_base_ = false;
-      if (remaining_ == 0) return;
-      if (overlay_.empty()) {
-        if (!base_in_range()) return;
-        from_base_ = true;
-      } else if (!settle_merged()) {
-        return;
+      if (limited_ && remaining_-- == 0) {
+        remaining_ = 0;
+        has_current_ = from_base_ = false;
+      } else if (overlay_.empty()) {
+        has_current_ = from_base_ = base_in_range();
+      } else {
+        from_base_ = false;
+        has_current_ = settle_merged();
       }
-      has_current_ = true;
-      --remaining_;
     }
     // The same with a transaction's writes merged in (they win on equal keys).
     bool settle_merged() {
@@ -143,6 +142,7 @@ class MemoryBackend {
     Tree::Cursor cursor_;
     KeyRange range_;
     bool reverse_ = range_.is_reverse();
+    bool limited_ = range_.max_count() != KeyRange::unlimited;
     const void* checked_leaf_ = nullptr;
     bool leaf_inside_ = false;
     Overlay overlay_;
