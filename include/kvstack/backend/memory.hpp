@@ -59,6 +59,7 @@ class MemoryBackend {
       if (!range_.is_reverse()) cursor_.seek(range_.lower());
       else if (range_.upper()) cursor_.seek_before(*range_.upper());
       else cursor_.seek_last();
+      plain_ = !reverse_ && range_.max_count() == KeyRange::unlimited && overlay_.empty();
       settle();
     }
     Scan(Scan&&) = default;  // only before begin(): iterators point at the range
@@ -104,20 +105,26 @@ class MemoryBackend {
     }
     // Moves past the current entry, then to the next one in scan order.
     void fetch() {
+      if (plain_) {  // forward, unlimited, no overlay: the common case, kept short
+        cursor_.next();
+        has_current_ = base_in_range();
+        return;
+      }
       if (from_base_) advance_base();
       settle();
     }
     // Makes the entry under the cursor (or the next overlay entry) current, if one is left.
     void settle() {
-      if (limited_ && remaining_-- == 0) {
-        remaining_ = 0;
-        has_current_ = from_base_ = false;
-      } else if (overlay_.empty()) {
-        has_current_ = from_base_ = base_in_range();
-      } else {
-        from_base_ = false;
-        has_current_ = settle_merged();
+      has_current_ = from_base_ = false;
+      if (remaining_ == 0) return;
+      if (overlay_.empty()) {
+        if (!base_in_range()) return;
+        from_base_ = true;
+      } else if (!settle_merged()) {
+        return;
       }
+      has_current_ = true;
+      --remaining_;
     }
     // The same with a transaction's writes merged in (they win on equal keys).
     bool settle_merged() {
@@ -142,7 +149,7 @@ class MemoryBackend {
     Tree::Cursor cursor_;
     KeyRange range_;
     bool reverse_ = range_.is_reverse();
-    bool limited_ = range_.max_count() != KeyRange::unlimited;
+    bool plain_ = false;  // forward, unlimited, no overlay
     const void* checked_leaf_ = nullptr;
     bool leaf_inside_ = false;
     Overlay overlay_;
