@@ -8,8 +8,8 @@
 //
 //   cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKVSTACK_BUILD_BENCHMARKS=ON
 //   cmake --build build/bench --target foundation_bench
-//   build/bench/benchmarks/foundation_bench --benchmark_repetitions=21 \
-//     --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+//   build/bench/benchmarks/foundation_bench --benchmark_repetitions=21
+//       --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 #include <cstdint>
 #include <map>
 #include <mutex>

@@ -35,6 +35,8 @@ namespace kvstack {
 ///   writers wait, readers do not. `fn` must not call this backend's own write functions (use
 ///   the transaction it is given).
 /// - Movable; a moved-from backend answers errc::closed.
+/// - Out of memory, std::bad_alloc propagates as from any standard container; a batch or commit
+///   it interrupts may be partly applied.
 class MemoryBackend {
   using Tree = detail::CowBTree;
   using Overlay = std::vector<std::pair<std::string, std::optional<std::string>>>;
