@@ -42,7 +42,7 @@ class MemoryBackend {
   using Overlay = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
   struct State {
-    mutable std::shared_mutex mu;  // guards tree.root() against readers
+    mutable std::shared_mutex mu;  // readers shared, a writer applying changes exclusive
     std::mutex writer;             // serializes writers, held for a whole transaction
     Tree tree;
   };

@@ -123,7 +123,6 @@ class CowBTree {
       seek(bound);
       if (valid()) prev(); else seek_last();
     }
-    void seek_first() { descend(root_, 0, false); }
     void seek_last() { descend(root_, 0, true); }
 
     void next() {
@@ -185,7 +184,6 @@ class CowBTree {
   ~CowBTree() { release(root_); }
 
   Snapshot snapshot() const noexcept { return Snapshot(root_); }
-  const Node* root() const noexcept { return root_; }
 
   /// The value stored under key, or nullptr. Valid until the next write.
   const std::string* find(std::string_view key) const { return find_in(root_, key); }
