@@ -12,6 +12,7 @@
 #include <kvstack/codec/binary.hpp>
 #include <kvstack/codec/key.hpp>
 
+#include <kvstack/backend/any.hpp>
 #include <kvstack/backend/memory.hpp>
 
 #include <kvstack/registry/namespaced_registry.hpp>

@@ -4,6 +4,7 @@
 
 #include <tuple>
 
+#include <kvstack/backend/any.hpp>
 #include <kvstack/backend/memory.hpp>
 
 namespace kvstack::test {
@@ -18,6 +19,13 @@ struct BackendFactory<MemoryBackend> {
   MemoryBackend open() { return {}; }
 };
 
-using BackendTypes = std::tuple<MemoryBackend>;
+/// AnyBackend runs the laws over its in-memory alternative: the dispatch is what is tested.
+template <>
+struct BackendFactory<AnyBackend> {
+  static constexpr bool durable = false;
+  AnyBackend open() { return AnyBackend(MemoryBackend{}); }
+};
+
+using BackendTypes = std::tuple<MemoryBackend, AnyBackend>;
 
 }  // namespace kvstack::test
