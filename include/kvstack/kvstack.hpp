@@ -13,6 +13,7 @@
 #include <kvstack/codec/key.hpp>
 
 #include <kvstack/backend/any.hpp>
+#include <kvstack/backend/config.hpp>
 #include <kvstack/backend/memory.hpp>
 
 #include <kvstack/registry/namespaced_registry.hpp>
