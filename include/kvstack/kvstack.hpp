@@ -14,6 +14,7 @@
 
 #include <kvstack/backend/any.hpp>
 #include <kvstack/backend/config.hpp>
+#include <kvstack/backend/copy.hpp>
 #include <kvstack/backend/memory.hpp>
 
 #include <kvstack/registry/namespaced_registry.hpp>
