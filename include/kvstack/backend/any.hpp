@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <iterator>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <variant>
 
 #include <kvstack/backend/memory.hpp>
+#include <kvstack/core/checkpoint.hpp>
 #include <kvstack/core/concepts.hpp>
 
 namespace kvstack {
@@ -132,6 +134,16 @@ class BasicAnyBackend {
   Scans scan(const KeyRange& range) const {
     return visit_indexed<Scans>(v_, [&](const auto& b) { return b.scan(range); });
   }
+  /// The held backend's checkpoint, or errc::unsupported if it has none.
+  Result<void> checkpoint(const std::filesystem::path& dir) const {
+    return std::visit(
+        [&](const auto& b) -> Result<void> {
+          if constexpr (Checkpointable<std::remove_cvref_t<decltype(b)>>) return b.checkpoint(dir);
+          else return Error{errc::unsupported, "this backend has no checkpoint"};
+        },
+        v_);
+  }
+
   template <class F>
   auto transact(F&& fn) -> std::invoke_result_t<F&, Transaction&> {
     using R = std::invoke_result_t<F&, Transaction&>;

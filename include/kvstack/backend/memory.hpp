@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <iterator>
 #include <map>
@@ -17,11 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include <kvstack/core/checkpoint.hpp>
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/cow_btree.hpp>
+#include <kvstack/detail/snapshot_file.hpp>
 
 namespace kvstack {
 
@@ -34,6 +37,8 @@ namespace kvstack {
 /// - `transact` runs `fn` holding the writer lock, so it never conflicts and never retries; other
 ///   writers wait, readers do not. `fn` must not call this backend's own write functions (use
 ///   the transaction it is given).
+/// - `checkpoint(dir)` writes a snapshot to a file (writes continue meanwhile);
+///   `MemoryBackend::load(dir)` opens it as an independent store.
 /// - Movable; a moved-from backend answers errc::closed.
 /// - Out of memory, std::bad_alloc propagates as from any standard container; a batch or commit
 ///   it interrupts may be partly applied.
@@ -274,6 +279,35 @@ class MemoryBackend {
     return result;
   }
 
+  /// Writes the store as it is now to `dir/memory.snapshot` (atomically: a temporary file,
+  /// fsync, rename); `dir` must not exist or be empty. Writes may continue meanwhile.
+  Result<void> checkpoint(const std::filesystem::path& dir) const {
+    if (!state_) return closed();
+    Tree::Snapshot snap = snapshot();
+    Tree::Cursor cursor(snap.root());
+    cursor.seek("");
+    bool first = true;
+    return detail::write_snapshot(dir, [&](std::string_view& key, std::string_view& value) {
+      if (!first) cursor.next();
+      first = false;
+      if (!cursor.valid()) return false;
+      key = cursor.key();
+      value = cursor.value();
+      return true;
+    });
+  }
+
+  /// Opens a checkpoint written by `checkpoint(dir)`: errc::io_error if it cannot be read,
+  /// errc::corruption if its bytes do not check out.
+  static Result<MemoryBackend> load(const std::filesystem::path& dir) {
+    MemoryBackend db;
+    auto read = detail::read_snapshot(dir, [&](std::string_view key, std::string_view value) {
+      db.state_->tree.assign(key, value);
+    });
+    if (!read) return read.error();
+    return db;
+  }
+
  private:
   static Error closed() { return {errc::closed, "MemoryBackend was moved from"}; }
   Tree::Snapshot snapshot() const {
@@ -284,6 +318,6 @@ class MemoryBackend {
   std::unique_ptr<State> state_;
 };
 
-static_assert(check_backend<MemoryBackend>());
+static_assert(check_backend<MemoryBackend>() && Checkpointable<MemoryBackend>);
 
 }  // namespace kvstack

@@ -1,0 +1,144 @@
+// detail: the file a MemoryBackend checkpoint writes and loads — entries in key order, a count
+// and a checksum, written to a temporary file, synced, then renamed into place.
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <kvstack/core/result.hpp>
+
+namespace kvstack::detail {
+
+// Layout: magic, then per entry LEB128 key length, key, LEB128 value length, value; then the
+// entry count (8 bytes LE) and the FNV-1a 64 hash of everything before it (8 bytes LE).
+inline constexpr std::string_view snapshot_magic = "kvstack memory snapshot v1\n";
+inline constexpr const char* snapshot_name = "memory.snapshot";
+
+struct Fnv1a {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  void add(std::string_view s) {
+    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  }
+};
+
+inline Error io_failure(const std::string& what, const std::filesystem::path& path) {
+  return {errc::io_error, what + " " + path.string() + ": " + std::strerror(errno)};
+}
+
+/// Writes `dir/memory.snapshot` from `next(key, value) -> bool` (false when done). `dir` must
+/// not exist or be empty.
+template <class Next>
+Result<void> write_snapshot(const std::filesystem::path& dir, Next&& next) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Error{errc::io_error, "cannot create " + dir.string() + ": " + ec.message()};
+  if (!std::filesystem::is_empty(dir, ec))
+    return Error{errc::invalid_argument, "checkpoint directory is not empty: " + dir.string()};
+  const auto tmp = dir / (std::string(snapshot_name) + ".tmp");
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return io_failure("cannot create", tmp);
+  Fnv1a hash;
+  bool ok = true;
+  auto put = [&](std::string_view s) {
+    hash.add(s);
+    ok = ok && std::fwrite(s.data(), 1, s.size(), f) == s.size();
+  };
+  auto put_u64 = [&](std::uint64_t v, bool varint) {
+    char buf[10];
+    std::size_t n = 0;
+    if (varint) {
+      do buf[n++] = static_cast<char>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)); while ((v >>= 7) != 0);
+    } else {
+      for (; n < 8; ++n) buf[n] = static_cast<char>(v >> (8 * n));
+    }
+    put({buf, n});
+  };
+  put(snapshot_magic);
+  std::uint64_t count = 0;
+  std::string_view key, value;
+  while (next(key, value)) {
+    put_u64(key.size(), true);
+    put(key);
+    put_u64(value.size(), true);
+    put(value);
+    ++count;
+  }
+  put_u64(count, false);
+  put_u64(hash.h, false);
+  ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  if (std::fclose(f) != 0) ok = false;
+  if (!ok) {
+    auto err = io_failure("cannot write", tmp);
+    std::filesystem::remove(tmp, ec);
+    return err;
+  }
+  if (std::rename(tmp.c_str(), (dir / snapshot_name).c_str()) != 0) return io_failure("cannot rename", tmp);
+  if (int d = ::open(dir.c_str(), O_RDONLY); d >= 0) {  // make the rename durable
+    ::fsync(d);
+    ::close(d);
+  }
+  return success();
+}
+
+/// Reads `dir/memory.snapshot`, calling `add(key, value)` per entry, after checking the magic,
+/// the checksum and the count.
+template <class Add>
+Result<void> read_snapshot(const std::filesystem::path& dir, Add&& add) {
+  const auto file = dir / snapshot_name;
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (!f) return io_failure("cannot open", file);
+  std::string data;
+  char buf[1 << 16];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) data.append(buf, n);
+  bool read_error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (read_error) return io_failure("cannot read", file);
+  auto corrupt = [&](const char* why) { return Error{errc::corruption, file.string() + ": " + why}; };
+  std::string_view in = data;
+  if (!in.starts_with(snapshot_magic)) return corrupt("not a kvstack memory snapshot");
+  if (in.size() < snapshot_magic.size() + 16) return corrupt("truncated");
+  auto u64_at = [&](std::size_t at) {
+    std::uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)]);
+    return v;
+  };
+  Fnv1a hash;
+  hash.add(in.substr(0, in.size() - 8));
+  if (hash.h != u64_at(in.size() - 8)) return corrupt("checksum mismatch");
+  const std::uint64_t count = u64_at(in.size() - 16);
+  std::string_view body = in.substr(snapshot_magic.size(), in.size() - snapshot_magic.size() - 16);
+  auto take = [&](std::string_view& out) {
+    std::uint64_t len = 0;
+    for (int shift = 0;; shift += 7) {
+      if (body.empty() || shift > 63) return false;
+      auto b = static_cast<unsigned char>(body.front());
+      body.remove_prefix(1);
+      len |= std::uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80)) break;
+    }
+    if (len > body.size()) return false;
+    out = body.substr(0, len);
+    body.remove_prefix(len);
+    return true;
+  };
+  std::uint64_t seen = 0;
+  std::string_view key, value;
+  while (!body.empty()) {
+    if (!take(key) || !take(value)) return corrupt("malformed entry");
+    add(key, value);
+    ++seen;
+  }
+  if (seen != count) return corrupt("entry count mismatch");
+  return success();
+}
+
+}  // namespace kvstack::detail
