@@ -179,8 +179,8 @@ class MemoryBackend {
     }
     template <class F>
     Result<bool> get(std::string_view key, F&& fn) const {
-      const std::string* v = state_->tree.find(key);
-      if (auto it = writes_.find(key); it != writes_.end()) v = it->second ? &*it->second : nullptr;
+      auto it = writes_.find(key);
+      const std::string* v = it == writes_.end() ? state_->tree.find(key) : it->second ? &*it->second : nullptr;
       if (!v) return false;
       std::invoke(std::forward<F>(fn), std::string_view(*v));
       return true;
@@ -196,9 +196,8 @@ class MemoryBackend {
     }
     Scan scan(const KeyRange& range) const {
       Overlay overlay;
-      auto in_range = [&](const std::string& k) { return range.contains(k); };
-      auto first = writes_.lower_bound(range.lower());
-      for (auto it = first; it != writes_.end() && in_range(it->first); ++it) overlay.emplace_back(*it);
+      for (auto it = writes_.lower_bound(range.lower()); it != writes_.end() && range.contains(it->first); ++it)
+        overlay.emplace_back(*it);
       if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
       return Scan(state_->tree.snapshot(), range, std::move(overlay));
     }
@@ -283,16 +282,14 @@ class MemoryBackend {
   /// fsync, rename); `dir` must not exist or be empty. Writes may continue meanwhile.
   Result<void> checkpoint(const std::filesystem::path& dir) const {
     if (!state_) return closed();
-    Tree::Snapshot snap = snapshot();
-    Tree::Cursor cursor(snap.root());
-    cursor.seek("");
-    bool first = true;
+    Scan all = scan(KeyRange::all());
+    auto it = all.begin();
     return detail::write_snapshot(dir, [&](std::string_view& key, std::string_view& value) {
-      if (!first) cursor.next();
-      first = false;
-      if (!cursor.valid()) return false;
-      key = cursor.key();
-      value = cursor.value();
+      if (it == all.end()) return false;
+      KeyValue entry = *it;
+      key = entry.key;
+      value = entry.value;
+      ++it;
       return true;
     });
   }

@@ -21,6 +21,7 @@
 
 #include <kvstack/codec/reflect.hpp>
 #include <kvstack/core/result.hpp>
+#include <kvstack/detail/varint.hpp>
 
 namespace kvstack {
 
@@ -107,16 +108,6 @@ constexpr std::size_t min_size() {
   else return 2;  // a struct: field count and length
 }
 
-inline void put_varint(std::uint64_t v, std::string& out) {
-  char buf[10];
-  std::size_t n = 0;
-  do {
-    buf[n++] = static_cast<char>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
-    v >>= 7;
-  } while (v);
-  out.append(buf, n);
-}
-
 template <class T>
 void put_raw(T v, std::string& out) {
   if constexpr (std::endian::native == std::endian::little || sizeof(T) == 1) {
@@ -165,15 +156,10 @@ class BinaryReader {
     return true;
   }
   bool read_varint(std::uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_) return fail("truncated varint");
-      auto byte = static_cast<unsigned char>(*p_++);
-      if (shift == 63 && byte > 1) return fail("varint overflows 64 bits");
-      v |= std::uint64_t(byte & 0x7f) << shift;
-      if (!(byte & 0x80)) return true;
-    }
-    return fail("varint overflows 64 bits");
+    std::string_view in(p_, remaining());
+    bool ok = detail::take_varint(in, v);
+    p_ = in.data();
+    return ok || fail("truncated or overlong varint");
   }
   /// An element count, rejected when the remaining input cannot hold that many elements.
   bool read_count(std::uint64_t& n, std::size_t min_element_size) {

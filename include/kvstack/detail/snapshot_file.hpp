@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <kvstack/core/result.hpp>
+#include <kvstack/detail/varint.hpp>
 
 namespace kvstack::detail {
 
@@ -52,28 +53,28 @@ Result<void> write_snapshot(const std::filesystem::path& dir, Next&& next) {
     hash.add(s);
     ok = ok && std::fwrite(s.data(), 1, s.size(), f) == s.size();
   };
-  auto put_u64 = [&](std::uint64_t v, bool varint) {
-    char buf[10];
-    std::size_t n = 0;
-    if (varint) {
-      do buf[n++] = static_cast<char>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)); while ((v >>= 7) != 0);
-    } else {
-      for (; n < 8; ++n) buf[n] = static_cast<char>(v >> (8 * n));
-    }
-    put({buf, n});
+  auto put_length = [&](std::size_t n) {
+    std::string varint;
+    put_varint(n, varint);
+    put(varint);
+  };
+  auto put_u64 = [&](std::uint64_t v) {
+    char buf[8];
+    for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(v >> (8 * i));
+    put({buf, 8});
   };
   put(snapshot_magic);
   std::uint64_t count = 0;
   std::string_view key, value;
   while (next(key, value)) {
-    put_u64(key.size(), true);
+    put_length(key.size());
     put(key);
-    put_u64(value.size(), true);
+    put_length(value.size());
     put(value);
     ++count;
   }
-  put_u64(count, false);
-  put_u64(hash.h, false);
+  put_u64(count);
+  put_u64(hash.h);
   ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
   if (std::fclose(f) != 0) ok = false;
   if (!ok) {
@@ -117,15 +118,8 @@ Result<void> read_snapshot(const std::filesystem::path& dir, Add&& add) {
   const std::uint64_t count = u64_at(in.size() - 16);
   std::string_view body = in.substr(snapshot_magic.size(), in.size() - snapshot_magic.size() - 16);
   auto take = [&](std::string_view& out) {
-    std::uint64_t len = 0;
-    for (int shift = 0;; shift += 7) {
-      if (body.empty() || shift > 63) return false;
-      auto b = static_cast<unsigned char>(body.front());
-      body.remove_prefix(1);
-      len |= std::uint64_t(b & 0x7f) << shift;
-      if (!(b & 0x80)) break;
-    }
-    if (len > body.size()) return false;
+    std::uint64_t len;
+    if (!take_varint(body, len) || len > body.size()) return false;
     out = body.substr(0, len);
     body.remove_prefix(len);
     return true;
