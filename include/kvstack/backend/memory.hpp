@@ -2,12 +2,10 @@
 // snapshot scans and serializable transactions.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <iterator>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,13 +14,13 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include <kvstack/core/checkpoint.hpp>
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
+#include <kvstack/detail/buffered_transaction.hpp>
 #include <kvstack/detail/cow_btree.hpp>
 #include <kvstack/detail/snapshot_file.hpp>
 
@@ -44,7 +42,6 @@ namespace kvstack {
 ///   it interrupts may be partly applied.
 class MemoryBackend {
   using Tree = detail::CowBTree;
-  using Overlay = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
   struct State {
     mutable std::shared_mutex mu;  // readers shared, a writer applying changes exclusive
@@ -53,20 +50,16 @@ class MemoryBackend {
   };
 
  public:
-  /// A scan over a snapshot; with an overlay (a transaction's own writes) merged in.
+  /// A scan over a snapshot.
   class Scan {
    public:
-    Scan(Tree::Snapshot snap, KeyRange range, Overlay overlay = {})
-        : snap_(std::move(snap)), cursor_(snap_.root()), range_(std::move(range)),
-          overlay_(std::move(overlay)), remaining_(range_.max_count()) {
-      if (range_.is_empty()) {
-        remaining_ = 0;
-        return;
-      }
-      if (!range_.is_reverse()) cursor_.seek(range_.lower());
+    Scan(Tree::Snapshot snap, KeyRange range)
+        : snap_(std::move(snap)), cursor_(snap_.root()), range_(std::move(range)), remaining_(range_.max_count()) {
+      if (range_.is_empty()) return;
+      if (!reverse_) cursor_.seek(range_.lower());
       else if (range_.upper()) cursor_.seek_before(*range_.upper());
       else cursor_.seek_last();
-      plain_ = !reverse_ && range_.max_count() == KeyRange::unlimited && overlay_.empty();
+      plain_ = !reverse_ && remaining_ == KeyRange::unlimited;
       settle();
     }
     Scan(Scan&&) = default;  // only before begin(): iterators point at the range
@@ -76,9 +69,7 @@ class MemoryBackend {
       using value_type = KeyValue;
       using difference_type = std::ptrdiff_t;
       Scan* scan;
-      KeyValue operator*() const {
-        return scan->from_base_ ? KeyValue{scan->cursor_.key(), scan->cursor_.value()} : scan->overlay_entry_;
-      }
+      KeyValue operator*() const { return {scan->cursor_.key(), scan->cursor_.value()}; }
       iterator& operator++() {
         scan->fetch();
         return *this;
@@ -98,7 +89,7 @@ class MemoryBackend {
     friend class MemoryBackend;
     explicit Scan(Error e) : cursor_(nullptr), remaining_(0), error_(std::move(e)) {}
 
-    bool base_in_range() {
+    bool in_range() {
       return cursor_.valid() && ((cursor_.leaf_id() == checked_leaf_ && leaf_inside_) || check_bound());
     }
     // Checks the cursor against the range's far bound, and whether its whole leaf is inside.
@@ -110,105 +101,51 @@ class MemoryBackend {
       }
       return reverse_ ? cursor_.key() >= range_.lower() : range_.below_upper(cursor_.key());
     }
-    // Moves past the current entry, then to the next one in scan order.
+    // Moves to the next entry in scan order.
     void fetch() {
-      if (plain_) {  // forward, unlimited, no overlay: the common case, kept short
+      if (plain_) {  // forward and unlimited: the common case, kept short
         cursor_.next();
-        has_current_ = base_in_range();
+        has_current_ = in_range();
         return;
       }
-      if (from_base_) advance_base();
+      reverse_ ? cursor_.prev() : cursor_.next();
       settle();
     }
-    // Makes the entry under the cursor (or the next overlay entry) current, if one is left.
     void settle() {
-      has_current_ = from_base_ = false;
-      if (remaining_ == 0) return;
-      if (overlay_.empty()) {
-        if (!base_in_range()) return;
-        from_base_ = true;
-      } else if (!settle_merged()) {
-        return;
-      }
-      has_current_ = true;
-      --remaining_;
+      has_current_ = remaining_ != 0 && in_range();
+      if (has_current_) --remaining_;
     }
-    // The same with a transaction's writes merged in (they win on equal keys).
-    bool settle_merged() {
-      for (;;) {
-        bool base = base_in_range();
-        if (next_overlay_ == overlay_.size()) return from_base_ = base;
-        auto& [key, value] = overlay_[next_overlay_];
-        int order = base ? std::string_view(key).compare(cursor_.key()) : 0;
-        if (reverse_) order = -order;
-        if (base && order > 0) return from_base_ = true;
-        if (base && order == 0) advance_base();
-        ++next_overlay_;
-        if (value) {  // not erased in the transaction
-          overlay_entry_ = {key, *value};
-          return true;
-        }
-      }
-    }
-    void advance_base() { reverse_ ? cursor_.prev() : cursor_.next(); }
 
     Tree::Snapshot snap_;
     Tree::Cursor cursor_;
     KeyRange range_;
     bool reverse_ = range_.is_reverse();
-    bool plain_ = false;  // forward, unlimited, no overlay
+    bool plain_ = false;
     const void* checked_leaf_ = nullptr;
     bool leaf_inside_ = false;
-    Overlay overlay_;
-    std::size_t next_overlay_ = 0;
     std::size_t remaining_;
-    KeyValue overlay_entry_;  // the current entry when it comes from the overlay
-    bool from_base_ = false;  // the current entry is the one under the cursor
     bool has_current_ = false;
     std::optional<Error> error_;
   };
 
-  /// What `transact` hands to `fn`: reads see the transaction's own writes; nothing is visible
-  /// to others until `fn` returns success.
-  class Transaction {
+  /// Reads the committed state for a transaction (which holds the writer lock meanwhile).
+  class Reader {
    public:
-    Result<std::optional<std::string>> get(std::string_view key) const {
-      if (auto it = writes_.find(key); it != writes_.end()) return it->second;
-      if (const std::string* v = state_->tree.find(key)) return std::optional<std::string>(*v);
-      return std::nullopt;
-    }
+    explicit Reader(const State* state) : state_(state) {}
     template <class F>
     Result<bool> get(std::string_view key, F&& fn) const {
-      auto it = writes_.find(key);
-      const std::string* v = it == writes_.end() ? state_->tree.find(key) : it->second ? &*it->second : nullptr;
-      if (!v) return false;
-      std::invoke(std::forward<F>(fn), std::string_view(*v));
-      return true;
+      const std::string* v = state_->tree.find(key);
+      if (v) std::invoke(std::forward<F>(fn), std::string_view(*v));
+      return v != nullptr;
     }
-    Result<void> put(std::string_view key, std::string_view value) {
-      writes_.insert_or_assign(std::string(key), std::optional<std::string>(value));
-      return success();
-    }
-    Result<bool> erase(std::string_view key) {
-      bool existed = get(key, [](std::string_view) {}).value();
-      if (existed) writes_.insert_or_assign(std::string(key), std::nullopt);
-      return existed;
-    }
-    Scan scan(const KeyRange& range) const {
-      Overlay overlay;
-      for (auto it = writes_.lower_bound(range.lower()); it != writes_.end() && range.contains(it->first); ++it)
-        overlay.emplace_back(*it);
-      if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
-      return Scan(state_->tree.snapshot(), range, std::move(overlay));
-    }
+    Scan scan(KeyRange range) const { return Scan(state_->tree.snapshot(), std::move(range)); }
 
    private:
-    friend class MemoryBackend;
-    explicit Transaction(State* state) : state_(state) {}
-    State* state_;
-    std::map<std::string, std::optional<std::string>, std::less<>> writes_;
+    const State* state_;
   };
-  using transaction = Transaction;
+  /// What `transact` hands to `fn`: reads see the transaction's own writes; nothing is visible
+  /// to others until `fn` returns success.
+  using transaction = detail::BufferedTransaction<Reader>;
 
   MemoryBackend() : state_(std::make_unique<State>()) {}
 
@@ -261,17 +198,17 @@ class MemoryBackend {
     return Scan(snapshot(), std::move(range));
   }
 
-  /// Runs `fn(Transaction&) -> Result<R>` and commits its writes atomically if it succeeds;
+  /// Runs `fn(transaction&) -> Result<R>` and commits its writes atomically if it succeeds;
   /// returns fn's result unchanged (its error, or its value after the commit).
   template <class F>
-  auto transact(F&& fn) -> std::invoke_result_t<F&, Transaction&> {
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
     if (!state_) return closed();
     std::lock_guard writer(state_->writer);
-    Transaction tx(state_.get());
+    transaction tx(Reader(state_.get()));
     auto result = std::invoke(fn, tx);
     if (!result) return result;
     std::unique_lock lock(state_->mu);
-    for (auto& [key, value] : tx.writes_) {
+    for (auto& [key, value] : tx.writes()) {
       if (value) state_->tree.assign(key, *value);
       else state_->tree.erase(key);
     }
