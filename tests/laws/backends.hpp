@@ -2,12 +2,39 @@
 // joins BackendTypes and gets a BackendFactory; it then inherits every law.
 #pragma once
 
+#include <filesystem>
+#include <string>
 #include <tuple>
+
+#include <unistd.h>
 
 #include <kvstack/backend/any.hpp>
 #include <kvstack/backend/memory.hpp>
 
 namespace kvstack::test {
+
+/// A fresh directory under the system's temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    path_ = std::filesystem::temp_directory_path() /
+            ("kvstack-test-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 /// Opens fresh instances of B. `durable` backends also get `reopen()` for persistence laws.
 template <class B>
@@ -26,6 +53,33 @@ struct BackendFactory<AnyBackend> {
   AnyBackend open() { return AnyBackend(MemoryBackend{}); }
 };
 
-using BackendTypes = std::tuple<MemoryBackend, AnyBackend>;
+#if KVSTACK_WITH_LMDB
+template <>
+struct BackendFactory<LmdbBackend> {
+  static constexpr bool durable = true;
+  TempDir dir;
+  LmdbBackend open() { return LmdbBackend::open(dir / "db").value(); }
+  LmdbBackend reopen() { return open(); }
+};
+#endif
+
+#if KVSTACK_WITH_ROCKSDB
+template <>
+struct BackendFactory<RocksDbBackend> {
+  static constexpr bool durable = true;
+  TempDir dir;
+  RocksDbBackend open() { return RocksDbBackend::open(dir / "db").value(); }
+  RocksDbBackend reopen() { return open(); }
+};
+#endif
+
+using BackendTypes = std::tuple<MemoryBackend, AnyBackend
+#if KVSTACK_WITH_LMDB
+                                , LmdbBackend
+#endif
+#if KVSTACK_WITH_ROCKSDB
+                                , RocksDbBackend
+#endif
+                                >;
 
 }  // namespace kvstack::test

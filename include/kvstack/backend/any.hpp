@@ -13,6 +13,7 @@
 #include <utility>
 #include <variant>
 
+#include <kvstack/backend/engines.hpp>
 #include <kvstack/backend/memory.hpp>
 #include <kvstack/core/checkpoint.hpp>
 #include <kvstack/core/concepts.hpp>
@@ -173,7 +174,14 @@ class BasicAnyBackend {
 };
 
 /// The engines compiled into this program.
-using AnyBackend = BasicAnyBackend<MemoryBackend>;
+using AnyBackend = BasicAnyBackend<MemoryBackend
+#if KVSTACK_WITH_LMDB
+                                   , LmdbBackend
+#endif
+#if KVSTACK_WITH_ROCKSDB
+                                   , RocksDbBackend
+#endif
+                                   >;
 
 static_assert(check_backend<AnyBackend>());
 

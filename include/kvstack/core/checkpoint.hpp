@@ -4,6 +4,8 @@
 
 #include <concepts>
 #include <filesystem>
+#include <string>
+#include <system_error>
 
 #include <kvstack/core/concepts.hpp>
 
@@ -15,5 +17,17 @@ template <class B>
 concept Checkpointable = Backend<B> && requires(const B& b, const std::filesystem::path& dir) {
   { b.checkpoint(dir) } -> std::same_as<Result<void>>;
 };
+
+namespace detail {
+/// Creates `dir` for a checkpoint; errc::invalid_argument if it holds anything already.
+inline Result<void> prepare_checkpoint_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Error{errc::io_error, "cannot create " + dir.string() + ": " + ec.message()};
+  if (!std::filesystem::is_empty(dir, ec))
+    return Error{errc::invalid_argument, "checkpoint directory is not empty: " + dir.string()};
+  return success();
+}
+}  // namespace detail
 
 }  // namespace kvstack

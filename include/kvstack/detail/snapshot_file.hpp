@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <kvstack/core/checkpoint.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/detail/varint.hpp>
 
@@ -39,11 +40,7 @@ inline Error io_failure(const std::string& what, const std::filesystem::path& pa
 /// not exist or be empty.
 template <class Next>
 Result<void> write_snapshot(const std::filesystem::path& dir, Next&& next) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Error{errc::io_error, "cannot create " + dir.string() + ": " + ec.message()};
-  if (!std::filesystem::is_empty(dir, ec))
-    return Error{errc::invalid_argument, "checkpoint directory is not empty: " + dir.string()};
+  if (auto ready = prepare_checkpoint_dir(dir); !ready) return ready;
   const auto tmp = dir / (std::string(snapshot_name) + ".tmp");
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) return io_failure("cannot create", tmp);
@@ -79,7 +76,8 @@ Result<void> write_snapshot(const std::filesystem::path& dir, Next&& next) {
   if (std::fclose(f) != 0) ok = false;
   if (!ok) {
     auto err = io_failure("cannot write", tmp);
-    std::filesystem::remove(tmp, ec);
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);
     return err;
   }
   if (std::rename(tmp.c_str(), (dir / snapshot_name).c_str()) != 0) return io_failure("cannot rename", tmp);
