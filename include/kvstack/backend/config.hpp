@@ -68,6 +68,12 @@ inline bool parse_param(std::string_view text, bool& field) {
 template <class T>
   requires std::is_integral_v<T>
 bool parse_param(std::string_view text, T& field) {
+  if constexpr (std::is_signed_v<T>) {
+    if (text.starts_with('-')) {  // a negative number: no suffix
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), field);
+      return ec == std::errc() && end == text.data() + text.size();
+    }
+  }
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end == text.data()) return false;

@@ -39,7 +39,7 @@ Result<std::size_t> copy_all(const Src& src, Dst& dst, Progress&& progress = nul
     }
     return success();
   };
-  auto scan = src.scan(KeyRange::all());
+  auto scan = src.scan(KeyRange::all().streaming());  // the batch holds copies
   for (auto&& [key, value] : scan) {
     batch.put(key, value);
     pending += key.size() + value.size();

@@ -60,12 +60,22 @@ class KeyRange {
     return r;
   }
 
+  /// The entries' views need stay valid only until the iterator moves on (instead of while the
+  /// range lives): an engine that otherwise keeps what a scan read pinned until the scan ends
+  /// (RocksDB) then scans in constant memory. Others ignore it.
+  KeyRange streaming() const {
+    KeyRange r = *this;
+    r.streaming_ = true;
+    return r;
+  }
+
   /// Inclusive lower bound ("" is the smallest key).
   std::string_view lower() const noexcept { return lower_; }
   /// Exclusive upper bound; empty optional when unbounded.
   const std::optional<std::string>& upper() const noexcept { return upper_; }
   bool is_reverse() const noexcept { return reverse_; }
   std::size_t max_count() const noexcept { return limit_; }
+  bool is_streaming() const noexcept { return streaming_; }
 
   /// True when no key can fall in the range (or the limit is 0).
   bool is_empty() const noexcept { return limit_ == 0 || (upper_ && *upper_ <= lower_); }
@@ -86,6 +96,7 @@ class KeyRange {
   std::string lower_;
   std::optional<std::string> upper_;
   bool reverse_ = false;
+  bool streaming_ = false;
   std::size_t limit_ = unlimited;
 };
 
