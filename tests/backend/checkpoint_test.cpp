@@ -1,9 +1,8 @@
-// MemoryBackend checkpoints: the state at the moment of the call while writes continue, an
-// independent store when loaded, and clear errors for bad directories and damaged files.
+// Checkpoints of every engine: the state at the moment of the call while writes continue, an
+// independent store when opened, and clear errors for bad directories and damaged files.
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <thread>
 
@@ -12,6 +11,7 @@
 #include <kvstack/backend/any.hpp>
 #include <kvstack/backend/memory.hpp>
 
+#include "laws/backends.hpp"
 #include "laws/helpers.hpp"
 
 using namespace kvstack;
@@ -19,12 +19,6 @@ using namespace kvstack::test;
 namespace fs = std::filesystem;
 
 namespace {
-// A fresh directory path under the system's temporary directory, removed afterwards.
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("kvstack-test-" + std::to_string(std::random_device{}()));
-  ~TempDir() { fs::remove_all(path); }
-};
-
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), {}};
@@ -34,10 +28,14 @@ void write_file(const fs::path& p, const std::string& data) {
 }
 }  // namespace
 
-TEST_CASE("a checkpoint holds the state at its moment while writes continue", "[checkpoint]") {
-  MemoryBackend db;
-  for (int i = 0; i < 20000; ++i) db.put("base/" + std::to_string(i), std::string(40, 'b')).value();
-  db.put(std::string("\0\xff", 2), "").value();
+TEMPLATE_LIST_TEST_CASE("a checkpoint holds the state at its moment while writes continue", "[checkpoint]",
+                        EngineTypes) {
+  BackendFactory<TestType> factory;
+  auto db = factory.open();
+  WriteBatch base;
+  for (int i = 0; i < 20000; ++i) base.put("base/" + std::to_string(i), std::string(40, 'b'));
+  base.put(std::string("\0\xff", 2), "");
+  db.write(base).value();
   // A writer appends w/<n> and sets "last" to n in one batch, during the checkpoint.
   std::atomic<bool> stop{false};
   std::atomic<int> written{0};
@@ -51,11 +49,11 @@ TEST_CASE("a checkpoint holds the state at its moment while writes continue", "[
   });
   while (written < 10) std::this_thread::yield();
   TempDir dir;
-  db.checkpoint(dir.path).value();
+  db.checkpoint(dir / "cp").value();
   stop = true;
   writer.join();
 
-  auto copy = MemoryBackend::load(dir.path).value();
+  auto copy = factory.open_checkpoint(dir / "cp").value();
   CHECK(keys_of(copy, KeyRange::prefix("base/")).size() == 20000);
   CHECK(copy.get(std::string("\0\xff", 2)).value() == std::optional<std::string>(""));
   // Consistent: the w/ keys are exactly w/0 .. w/last, whatever point the checkpoint caught.
@@ -75,35 +73,35 @@ TEST_CASE("checkpoint and load errors", "[checkpoint]") {
   MemoryBackend db;
   db.put("k", "v").value();
   TempDir dir;
-  db.checkpoint(dir.path).value();
-  auto again = db.checkpoint(dir.path);  // the directory is no longer empty
+  db.checkpoint(dir.path()).value();
+  auto again = db.checkpoint(dir.path());  // the directory is no longer empty
   CHECK(again.error() == errc::invalid_argument);
-  CHECK_THAT(again.error().message(), Catch::Contains(dir.path.string()));
+  CHECK_THAT(again.error().message(), Catch::Contains(dir.path().string()));
 
-  auto missing = MemoryBackend::load(dir.path / "nowhere");
+  auto missing = MemoryBackend::load(dir / "nowhere");
   CHECK(missing.error() == errc::io_error);
   CHECK_THAT(missing.error().message(), Catch::Contains("nowhere"));
 
-  const fs::path file = dir.path / "memory.snapshot";
+  const fs::path file = dir / "memory.snapshot";
   const std::string good = read_file(file);
-  REQUIRE(MemoryBackend::load(dir.path).value().get("k").value() == "v");
+  REQUIRE(MemoryBackend::load(dir.path()).value().get("k").value() == "v");
   for (std::size_t at : {std::size_t(0), good.size() / 2, good.size() - 1}) {
     std::string bad = good;
     bad[at] = static_cast<char>(bad[at] ^ 0x40);
     write_file(file, bad);
     INFO("byte " << at << " flipped");
-    CHECK(MemoryBackend::load(dir.path).error() == errc::corruption);
+    CHECK(MemoryBackend::load(dir.path()).error() == errc::corruption);
   }
   write_file(file, good.substr(0, good.size() - 3));
-  CHECK(MemoryBackend::load(dir.path).error() == errc::corruption);
+  CHECK(MemoryBackend::load(dir.path()).error() == errc::corruption);
   write_file(file, "");
-  CHECK(MemoryBackend::load(dir.path).error() == errc::corruption);
+  CHECK(MemoryBackend::load(dir.path()).error() == errc::corruption);
 }
 
 TEST_CASE("AnyBackend forwards checkpoint", "[checkpoint]") {
   AnyBackend any(MemoryBackend{});
   any.put("a", "1").value();
   TempDir dir;
-  any.checkpoint(dir.path).value();
-  CHECK(MemoryBackend::load(dir.path).value().get("a").value() == "1");
+  any.checkpoint(dir.path()).value();
+  CHECK(MemoryBackend::load(dir.path()).value().get("a").value() == "1");
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include <unistd.h>
 
@@ -44,6 +45,7 @@ template <>
 struct BackendFactory<MemoryBackend> {
   static constexpr bool durable = false;
   MemoryBackend open() { return {}; }
+  static Result<MemoryBackend> open_checkpoint(const std::filesystem::path& dir) { return MemoryBackend::load(dir); }
 };
 
 /// AnyBackend runs the laws over its in-memory alternative: the dispatch is what is tested.
@@ -60,6 +62,8 @@ struct BackendFactory<LmdbBackend> {
   TempDir dir;
   LmdbBackend open() { return LmdbBackend::open(dir / "db").value(); }
   LmdbBackend reopen() { return open(); }
+  static Result<LmdbBackend> open_at(const std::filesystem::path& path) { return LmdbBackend::open(path); }
+  static Result<LmdbBackend> open_checkpoint(const std::filesystem::path& dir) { return open_at(dir); }
 };
 #endif
 
@@ -70,16 +74,30 @@ struct BackendFactory<RocksDbBackend> {
   TempDir dir;
   RocksDbBackend open() { return RocksDbBackend::open(dir / "db").value(); }
   RocksDbBackend reopen() { return open(); }
+  static Result<RocksDbBackend> open_at(const std::filesystem::path& path) { return RocksDbBackend::open(path); }
+  static Result<RocksDbBackend> open_checkpoint(const std::filesystem::path& dir) { return open_at(dir); }
 };
 #endif
 
-using BackendTypes = std::tuple<MemoryBackend, AnyBackend
+/// The durable engines compiled in (each factory has `open_at(path)`).
+using DurableTypes = std::tuple<
 #if KVSTACK_WITH_LMDB
-                                , LmdbBackend
+    LmdbBackend
+#endif
+#if KVSTACK_WITH_LMDB && KVSTACK_WITH_ROCKSDB
+    ,
 #endif
 #if KVSTACK_WITH_ROCKSDB
-                                , RocksDbBackend
+    RocksDbBackend
 #endif
-                                >;
+    >;
+
+template <class... Ts>
+using Prepend = decltype(std::tuple_cat(std::declval<std::tuple<Ts...>>(), std::declval<DurableTypes>()));
+
+/// The engines (each factory has `open_checkpoint(dir)`).
+using EngineTypes = Prepend<MemoryBackend>;
+/// Everything that must pass the law suite.
+using BackendTypes = Prepend<MemoryBackend, AnyBackend>;
 
 }  // namespace kvstack::test

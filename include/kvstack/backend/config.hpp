@@ -101,6 +101,12 @@ Result<void> apply_params(const Config& config, Set&& set) {
   return success();
 }
 
+template <class B>
+Result<AnyBackend> to_any(Result<B> db) {
+  if (!db) return db.error();
+  return AnyBackend(std::move(db).value());
+}
+
 inline Error not_compiled(const Config& config) {
   return {errc::invalid_argument, "backend '" + config.backend + "' is not compiled into this program"};
 }
@@ -117,10 +123,6 @@ inline Result<void> need_path(const Config& config) {
 /// compression, block_cache_size, bloom_bits_per_key, write_buffer_size, max_open_files, sync
 /// (see LmdbOptions and RocksDbOptions).
 inline Result<AnyBackend> open(const Config& config) {
-  auto opened = [](auto db) -> Result<AnyBackend> {
-    if (!db) return db.error();
-    return AnyBackend(std::move(db).value());
-  };
   if (config.backend == "memory") {
     auto none = detail::apply_params(config, [](std::string_view, std::string_view) { return -1; });
     if (!none) return none.error();
@@ -137,7 +139,7 @@ inline Result<AnyBackend> open(const Config& config) {
       return -1;
     });
     if (!applied) return applied.error();
-    return opened(LmdbBackend::open(config.path, o));
+    return detail::to_any(LmdbBackend::open(config.path, o));
 #else
     return detail::not_compiled(config);
 #endif
@@ -156,7 +158,7 @@ inline Result<AnyBackend> open(const Config& config) {
       return -1;
     });
     if (!applied) return applied.error();
-    return opened(RocksDbBackend::open(config.path, o));
+    return detail::to_any(RocksDbBackend::open(config.path, o));
 #else
     return detail::not_compiled(config);
 #endif
