@@ -1,5 +1,7 @@
-// Quickstart: a node registry and a resource registry sharing one store, as in the seeds'
-// NodeRegistry / NodeResourceRegistry — register, look up, update, list, remove.
+// Quickstart: a node registry and a resource registry sharing one LMDB store, as in the seeds'
+// NodeRegistry / NodeResourceRegistry — register, look up, update, list, remove. The store lives
+// in the directory given as the first argument (default ./kvstack-data): run it twice and the
+// second run finds what the first one left.
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -31,10 +33,22 @@ struct NodeResourceInfo {
   std::chrono::system_clock::time_point updated_at;
 };
 
-int main() {
-  kv::MemoryBackend db;  // the embedded default engine
-  kv::NamespacedRegistry<kv::MemoryBackend, NodeInfo, boost::uuids::uuid> nodes{db, "node"};
-  kv::NamespacedRegistry<kv::MemoryBackend, NodeResourceInfo, boost::uuids::uuid> resources{db, "resource"};
+int main(int argc, char** argv) {
+  const char* path = argc > 1 ? argv[1] : "./kvstack-data";
+  auto opened = kv::LmdbBackend::open(path);  // the embedded default engine
+  if (!opened) {
+    std::cerr << "cannot open the store: " << opened.error().message() << "\n";
+    return 1;
+  }
+  kv::LmdbBackend db = std::move(opened).value();
+  kv::NamespacedRegistry<kv::LmdbBackend, NodeInfo, boost::uuids::uuid> nodes{db, "node"};
+  kv::NamespacedRegistry<kv::LmdbBackend, NodeResourceInfo, boost::uuids::uuid> resources{db, "resource"};
+  kv::NamespacedRegistry<kv::LmdbBackend, std::uint64_t> runs{db, "quickstart"};
+
+  const std::uint64_t run = runs.get("runs").value().value_or(0) + 1;
+  runs.put("runs", run).value();
+  std::cout << "run " << run << " on " << path << ": " << nodes.count().value()
+            << " nodes registered by earlier runs\n";
 
   boost::uuids::random_generator make_id;
   for (int i = 1; i <= 3; ++i) {

@@ -5,8 +5,8 @@
 # Runs apt-get as root, or through sudo when not root.
 set -euo pipefail
 
-build=(g++ cmake ninja-build pkg-config libboost1.81-dev)
-all=("${build[@]}" librange-v3-dev catch2 libbenchmark-dev meson clang-16 libclang-rt-16-dev)
+build=(g++ cmake ninja-build pkg-config libboost1.81-dev liblmdb-dev)
+all=("${build[@]}" librocksdb-dev librange-v3-dev catch2 libbenchmark-dev meson clang-16 libclang-rt-16-dev)
 if [[ "${1:-all}" == build ]]; then packages=("${build[@]}"); else packages=("${all[@]}"); fi
 
 missing=()

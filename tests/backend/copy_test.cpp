@@ -1,5 +1,6 @@
 // copy_all between backends: everything arrives, in bounded batches, and errors surface.
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -7,6 +8,7 @@
 #include <kvstack/backend/any.hpp>
 #include <kvstack/backend/copy.hpp>
 
+#include "laws/backends.hpp"
 #include "laws/helpers.hpp"
 
 using namespace kvstack;
@@ -43,4 +45,21 @@ TEST_CASE("copy_all reports a source that cannot be read", "[copy]") {
   REQUIRE_FALSE(r);
   CHECK(r.error() == errc::closed);
   CHECK(collect(dst, KeyRange::all()).empty());
+}
+
+TEMPLATE_LIST_TEST_CASE("copy_all between every pair of engines", "[copy]", EngineTypes) {
+  BackendFactory<TestType> source_factory;
+  auto src = source_factory.open();
+  WriteBatch batch;
+  for (int i = 0; i < 3000; ++i) batch.put("k" + std::to_string(i), std::string(static_cast<std::size_t>(i % 300), 'v'));
+  batch.put("", "the empty key").put(std::string(600, 'L'), "a long key");
+  src.write(batch).value();
+  const auto expected = collect(src, KeyRange::all());
+  auto copy_to = [&]<class Dst>() {
+    BackendFactory<Dst> factory;
+    auto dst = factory.open();
+    CHECK(copy_all(src, dst, nullptr, 64 << 10).value() == expected.size());
+    CHECK(collect(dst, KeyRange::all()) == expected);
+  };
+  [&]<class... Dsts>(std::tuple<Dsts...>*) { (copy_to.template operator()<Dsts>(), ...); }(static_cast<EngineTypes*>(nullptr));
 }

@@ -32,7 +32,9 @@ Result<std::size_t> copy_all(const Src& src, Dst& dst, Progress&& progress = nul
     if (auto r = dst.write(batch); !r) return r;
     batch.clear();
     pending = 0;
-    if constexpr (std::is_pointer_v<std::remove_cvref_t<Progress>>) {
+    using P = std::remove_cvref_t<Progress>;
+    if constexpr (std::is_null_pointer_v<P>) {
+    } else if constexpr (std::is_pointer_v<P>) {
       if (progress) progress(done);
     } else {
       std::invoke(progress, done);
