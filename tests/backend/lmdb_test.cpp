@@ -25,9 +25,10 @@ TEST_CASE("LMDB: long keys keep byte order, against the memory engine", "[lmdb]"
   auto db = LmdbBackend::open(dir / "db").value();
   MemoryBackend model;
   std::mt19937_64 rng(7);
-  // Keys around LMDB's 511-byte limit that share long prefixes, plus short ones.
-  const std::string p1(511, 'p'), p2 = std::string(510, 'p') + "q", p3(300, 'p');
-  const std::vector<std::string> stems = {p1, p2, p3, p1.substr(0, 510), "", "p", "q"};
+  // Keys around LMDB's 511-byte limit that share long prefixes, plus short ones, and the empty
+  // key next to the all-zero prefix whose group also holds it.
+  const std::string p1(511, 'p'), p2 = std::string(510, 'p') + "q", p3(300, 'p'), zeros(511, '\0');
+  const std::vector<std::string> stems = {p1, p2, p3, p1.substr(0, 510), "", "p", "q", zeros, zeros.substr(0, 2)};
   const std::string alphabet("\0\x01pq\xff", 5);
   auto random_key = [&] {
     std::string key = stems[rng() % stems.size()];
@@ -117,7 +118,7 @@ TEST_CASE("LMDB: reader slots of dead processes are reclaimed", "[lmdb][faults]"
     if (child == 0) {
       MDB_env* env = nullptr;
       MDB_txn* txn = nullptr;
-      if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 2) || mdb_env_set_maxreaders(env, 4) ||
+      if (mdb_env_create(&env) || mdb_env_set_maxreaders(env, 4) ||
           mdb_env_open(env, (dir / "db").c_str(), MDB_NOTLS, 0644) || mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn))
         ::_exit(1);
       char one = 1;
@@ -155,10 +156,9 @@ TEST_CASE("LMDB: a damaged long-key group is errc::corruption, other keys unharm
     MDB_txn* txn = nullptr;
     MDB_dbi dbi;
     REQUIRE(mdb_env_create(&env) == 0);
-    mdb_env_set_maxdbs(env, 2);
     REQUIRE(mdb_env_open(env, (dir / "db").c_str(), 0, 0644) == 0);
     REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-    REQUIRE(mdb_dbi_open(txn, "kvstack.data", 0, &dbi) == 0);
+    REQUIRE(mdb_dbi_open(txn, nullptr, 0, &dbi) == 0);
     std::string junk = bytes({1, 0, 9, 'a', 'b'});  // a suffix of 9 bytes, with 2 left
     MDB_val k{prefix.size(), const_cast<char*>(prefix.data())}, v{junk.size(), junk.data()};
     REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);

@@ -52,6 +52,19 @@ TEMPLATE_LIST_TEST_CASE("registry CRUD with uuid keys", "[registry]", BackendTyp
   CHECK(nodes.count().value() == 0);
 }
 
+TEMPLATE_LIST_TEST_CASE("put_all stores a batch of entries at once", "[registry]", BackendTypes) {
+  BackendFactory<TestType> factory;
+  auto db = factory.open();
+  NamespacedRegistry<TestType, NodeInfo, boost::uuids::uuid> nodes{db, "node"};
+  std::vector<std::pair<boost::uuids::uuid, NodeInfo>> batch;
+  for (std::uint8_t i = 1; i <= 50; ++i) batch.emplace_back(uuid_of(i), NodeInfo{uuid_of(i), "10.0.0.1", i, {}, i});
+  nodes.put_all(batch).value();
+  CHECK(nodes.count().value() == 50);
+  for (auto& [id, node] : batch) CHECK(nodes.get(id).value() == node);
+  nodes.put_all(std::vector<std::pair<boost::uuids::uuid, NodeInfo>>{}).value();  // empty: fine
+  CHECK(nodes.count().value() == 50);
+}
+
 TEMPLATE_LIST_TEST_CASE("namespaces never see each other's keys", "[registry]", BackendTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -66,11 +66,13 @@ inline Error error(int rc, std::string_view what, const std::filesystem::path& p
 
 // Keys of `max_key` bytes or more are kept in one record per `max_key`-byte prefix: a "group"
 // holding the key equal to the prefix (if present) and the longer ones by suffix, in order.
-// Groups sort where their keys do, so scans stay in byte order. Layout: a version byte (1), a
-// flag (1 if the prefix itself is present, then its value), then (suffix, value) pairs, each
-// part LEB128-length-prefixed.
+// Groups sort where their keys do, so scans stay in byte order. LMDB cannot store the empty
+// key: its value lives in the group of the all-zero prefix, in a field of its own. Layout: a
+// version byte (1), flags (1: the prefix itself is present, 2: the empty key is), their values,
+// then (suffix, value) pairs; each part LEB128-length-prefixed.
 struct Group {
-  std::optional<std::string_view> own;
+  std::optional<std::string_view> own;    // the key equal to the prefix
+  std::optional<std::string_view> empty;  // the empty key (in the all-zero prefix's group only)
   std::vector<std::pair<std::string_view, std::string_view>> longer;  // by suffix
 
   template <class V>
@@ -87,11 +89,12 @@ struct Group {
       in.remove_prefix(n);
       return true;
     };
-    if (in.size() < 2 || in[0] != 1 || (in[1] & ~1) != 0) return bad();
+    if (in.size() < 2 || in[0] != 1 || (in[1] & ~3) != 0) return bad();
     Group g;
-    bool has_own = in[1] == 1;
+    const int flags = in[1];
     in.remove_prefix(2);
-    if (has_own && !take(g.own.emplace())) return bad();
+    if ((flags & 1) && !take(g.own.emplace())) return bad();
+    if ((flags & 2) && !take(g.empty.emplace())) return bad();
     while (!in.empty()) {
       auto& [suffix, value] = g.longer.emplace_back();
       if (!take(suffix) || !take(value) || suffix.empty()) return bad();
@@ -116,16 +119,17 @@ struct Group {
     return existed;
   }
   std::string encode() const {
-    std::string out{char(1), char(own ? 1 : 0)};
+    std::string out{char(1), char((own ? 1 : 0) | (empty ? 2 : 0))};
     auto put = [&](std::string_view s) {
       put_varint(s.size(), out);
       out.append(s);
     };
     if (own) put(*own);
+    if (empty) put(*empty);
     for (auto& [suffix, value] : longer) put(suffix), put(value);
     return out;
   }
-  bool empty() const { return !own && longer.empty(); }
+  bool holds_nothing() const { return !own && !empty && longer.empty(); }
 
 };
 
@@ -142,8 +146,9 @@ struct CursorClose {
 // The open environment. Scans share it, so it closes after the last of them.
 struct Env {
   MDB_env* env = nullptr;
-  MDB_dbi data = 0, meta = 0;
+  MDB_dbi data = 0;  // LMDB's main database
   std::size_t max_key = 0;
+  std::string zero_prefix;  // max_key zero bytes: the group that also holds the empty key
   std::filesystem::path path;
   std::size_t max_map_size = 0;
   std::pair<dev_t, ino_t> id{};
@@ -184,17 +189,18 @@ struct Env {
   // Reads `key` in `txn`: fn(view) if present.
   template <class F>
   Result<bool> read(MDB_txn* txn, std::string_view key, F&& fn) const {
-    MDB_val k = val(key.empty() ? std::string_view("empty") : key.substr(0, max_key)), v;
-    int rc = mdb_get(txn, key.empty() ? meta : data, &k, &v);
+    const bool grouped = key.empty() || key.size() >= max_key;
+    MDB_val k = val(key.empty() ? std::string_view(zero_prefix) : key.substr(0, max_key)), v;
+    int rc = mdb_get(txn, data, &k, &v);
     if (rc == MDB_NOTFOUND) return false;
     if (rc) return fail(rc, "cannot read from");
-    if (key.size() < max_key) {
+    if (!grouped) {
       std::invoke(std::forward<F>(fn), view(v));
       return true;
     }
     auto group = Group::decode(view(v));
     if (!group) return group.error();
-    const std::optional<std::string_view> found = group.value().find(key.substr(max_key));
+    const auto found = key.empty() ? group.value().empty : group.value().find(key.substr(max_key));
     if (!found) return false;
     std::invoke(std::forward<F>(fn), *found);
     return true;
@@ -202,7 +208,7 @@ struct Env {
 
   // Writes (a value) or erases (nullopt) `key` in the write transaction `txn`; true if it existed.
   Result<bool> store(MDB_txn* txn, std::string_view key, std::optional<std::string_view> value) const {
-    if (key.size() < max_key && !key.empty()) {
+    if (!key.empty() && key.size() < max_key) {
       MDB_val k = val(key);
       if (value) {
         MDB_val v = val(*value);
@@ -213,22 +219,8 @@ struct Env {
       if (rc && rc != MDB_NOTFOUND) return fail(rc, "cannot delete from");
       return rc == 0;
     }
-    if (key.empty()) {
-      MDB_val k = val("empty");
-      if (value) {
-        MDB_val v = val(*value);
-        if (int rc = mdb_put(txn, meta, &k, &v, 0)) return fail(rc, "cannot write to");
-        return true;
-      }
-      int rc = mdb_del(txn, meta, &k, nullptr);
-      if (rc && rc != MDB_NOTFOUND) return fail(rc, "cannot delete from");
-      return rc == 0;
-    }
-    return store_long(txn, key, value);
-  }
-
-  Result<bool> store_long(MDB_txn* txn, std::string_view key, std::optional<std::string_view> value) const {
-    MDB_val k = val(key.substr(0, max_key)), old;
+    // A key that lives in a group: read the group, change it, write it back.
+    MDB_val k = val(key.empty() ? std::string_view(zero_prefix) : key.substr(0, max_key)), old;
     Group group;
     int rc = mdb_get(txn, data, &k, &old);
     if (rc && rc != MDB_NOTFOUND) return fail(rc, "cannot read from");
@@ -237,8 +229,9 @@ struct Env {
       if (!decoded) return decoded.error();
       group = std::move(decoded).value();
     }
-    bool existed = group.assign(key.substr(max_key), value);
-    if (group.empty()) {
+    const bool existed = key.empty() ? std::exchange(group.empty, value).has_value()
+                                     : group.assign(key.substr(max_key), value);
+    if (group.holds_nothing()) {
       if (rc == 0 && (rc = mdb_del(txn, data, &k, nullptr))) return fail(rc, "cannot delete from");
       return existed;
     }
@@ -254,9 +247,10 @@ struct Env {
 /// A durable Backend on LMDB: a memory-mapped B+tree with one writer at a time and readers that
 /// never block, shared safely between processes.
 ///
-/// - Any byte string is a key: LMDB's own limits (1 to 511 bytes) are lifted by keeping the
-///   empty key in a side table and keys of 511 bytes or more grouped under their first 511
-///   bytes (see detail::lmdb::Group); order is unchanged.
+/// - Any byte string is a key: LMDB's own limits (1 to 511 bytes) are lifted by keeping keys of
+///   511 bytes or more grouped under their first 511 bytes, and the empty key in the group of
+///   511 zero bytes (see detail::lmdb::Group); order is unchanged. Data lives in LMDB's main
+///   (unnamed) database.
 /// - `get(key, fn)` hands `fn` a view into the map. A scan runs in its own read transaction:
 ///   it sees the store as it was when it opened, its views stay valid while it lives, and the
 ///   same thread may write meanwhile. A scan may outlive the backend it came from.
@@ -283,7 +277,7 @@ class LmdbBackend {
       Scan* scan;
       KeyValue operator*() const { return scan->current_; }
       iterator& operator++() {
-        scan->fetch();
+        scan->advance();
         return *this;
       }
       void operator++(int) { ++*this; }
@@ -331,6 +325,20 @@ class LmdbBackend {
     }
 
     // Moves to the next entry in scan order.
+    void advance() {
+      if (plain_forward_ && positioned_ && next_in_group_ == group_.size()) {  // the common case, kept short
+        MDB_val k, v;
+        int rc = mdb_cursor_get(cursor_.get(), &k, &v, MDB_NEXT);
+        std::string_view key = detail::lmdb::view(k);
+        if (rc == 0 && key.size() < max_key_ && range_.below_upper(key)) {
+          current_ = {key, detail::lmdb::view(v)};
+          return;
+        }
+        has_current_ = false;
+        if (take(rc, k, v)) return;
+      }
+      fetch();
+    }
     void fetch() {
       has_current_ = false;
       while (remaining_ != 0) {
@@ -341,23 +349,36 @@ class LmdbBackend {
         }
         if (cursor_done_) return;
         MDB_val k, v;
-        int rc = step(k, v);
-        if (rc == MDB_NOTFOUND) {
-          cursor_done_ = true;
-          continue;
-        }
-        if (rc) return fail(env_->fail(rc, "cannot scan"));
-        std::string_view key = detail::lmdb::view(k);
-        if (reverse_ ? key < range_.lower().substr(0, env_->max_key) : !range_.below_upper(key)) {
-          cursor_done_ = true;
-          continue;
-        }
-        if (key.size() < env_->max_key) {
-          if (range_.contains(key)) return emit({key, detail::lmdb::view(v)});
-          continue;
-        }
-        if (auto expanded = expand(key, detail::lmdb::view(v)); !expanded) return fail(expanded.error());
+        if (take(step(k, v), k, v)) return;
       }
+    }
+    // Handles the record the cursor reached with result `rc`: true if that made an entry
+    // current or ended the scan with an error; false to go on.
+    bool take(int rc, const MDB_val& k, const MDB_val& v) {
+      if (rc == MDB_NOTFOUND) {
+        cursor_done_ = true;
+        return false;
+      }
+      if (rc) {
+        fail(env_->fail(rc, "cannot scan"));
+        return true;
+      }
+      std::string_view key = detail::lmdb::view(k);
+      if (reverse_ ? key < range_.lower().substr(0, max_key_) : !range_.below_upper(key)) {
+        cursor_done_ = true;
+        return false;
+      }
+      // A plain record past the stop test is inside the range: the seek and the stop test
+      // bound it on both sides.
+      if (key.size() < max_key_) {
+        emit({key, detail::lmdb::view(v)});
+        return true;
+      }
+      if (auto expanded = expand(key, detail::lmdb::view(v)); !expanded) {
+        fail(expanded.error());
+        return true;
+      }
+      return false;
     }
 
     // Moves the cursor to the next record; the first step seeks.
@@ -365,7 +386,7 @@ class LmdbBackend {
       auto go = [&](MDB_cursor_op op) { return mdb_cursor_get(cursor_.get(), &k, &v, op); };
       if (positioned_) return go(reverse_ ? MDB_PREV : MDB_NEXT);
       positioned_ = true;
-      const std::size_t max_key = env_->max_key;
+      const std::size_t max_key = max_key_;
       if (!reverse_) {
         if (range_.lower().empty()) return go(MDB_FIRST);
         seek_ = range_.lower().substr(0, max_key);
@@ -404,6 +425,8 @@ class LmdbBackend {
     std::unique_ptr<MDB_cursor, detail::lmdb::CursorClose> cursor_;
     KeyRange range_;
     bool reverse_ = range_.is_reverse();
+    bool plain_forward_ = !reverse_ && range_.max_count() == KeyRange::unlimited;
+    std::size_t max_key_ = env_ ? env_->max_key : 0;
     std::size_t remaining_;
     std::string seek_;
     bool positioned_ = false, cursor_done_ = false;
@@ -411,7 +434,7 @@ class LmdbBackend {
     std::string_view empty_value_;
     std::vector<KeyValue> group_;
     std::size_t next_in_group_ = 0;
-    std::deque<std::string> long_keys_;  // keys rebuilt from groups, alive as long as the scan
+    std::list<std::string> long_keys_;  // keys rebuilt from groups, alive as long as the scan
     KeyValue current_;
     bool has_current_ = false;
     std::optional<Error> error_;
@@ -452,7 +475,6 @@ class LmdbBackend {
       env->id = {st.st_dev, st.st_ino};
     }
     if (int rc = mdb_env_create(&env->env)) return env->fail(rc, "cannot create an environment for");
-    mdb_env_set_maxdbs(env->env, 2);
     mdb_env_set_maxreaders(env->env, options.max_readers);
     if (int rc = mdb_env_set_mapsize(env->env, options.max_map_size)) return env->fail(rc, "cannot size the map of");
     unsigned flags = MDB_NOTLS | (options.sync ? 0u : MDB_NOSYNC);
@@ -460,6 +482,7 @@ class LmdbBackend {
     int dead = 0;
     mdb_reader_check(env->env, &dead);
     env->max_key = static_cast<std::size_t>(mdb_env_get_maxkeysize(env->env));
+    env->zero_prefix.assign(env->max_key, '\0');
     if (auto opened = open_tables(*env); !opened) return opened.error();
     return LmdbBackend(std::move(env));
   }
@@ -556,28 +579,14 @@ class LmdbBackend {
 
   static Error closed() { return {errc::closed, "LmdbBackend was moved from"}; }
 
-  // Opens the data and meta tables, checking (or, when new, recording) the format.
   static Result<void> open_tables(Env& env) {
     auto txn = env.begin(0);
     if (!txn) return txn.error();
-    const std::string format = "kvstack-lmdb 1 max_key " + std::to_string(env.max_key);
-    MDB_val k = detail::lmdb::val("format"), v;
-    int rc = mdb_dbi_open(txn.value(), "kvstack.data", MDB_CREATE, &env.data);
-    if (!rc) rc = mdb_dbi_open(txn.value(), "kvstack.meta", MDB_CREATE, &env.meta);
-    if (!rc) rc = mdb_get(txn.value(), env.meta, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-      v = detail::lmdb::val(format);
-      rc = mdb_put(txn.value(), env.meta, &k, &v, 0);
-    } else if (!rc && detail::lmdb::view(v) != format) {
+    if (int rc = mdb_dbi_open(txn.value(), nullptr, 0, &env.data)) {
       mdb_txn_abort(txn.value());
-      return Error{errc::unsupported, "LMDB: " + env.path.string() + " holds format \"" +
-                                          std::string(detail::lmdb::view(v)) + "\", this build reads \"" + format + "\""};
+      return env.fail(rc, "cannot open the database of");
     }
-    if (rc) {
-      mdb_txn_abort(txn.value());
-      return env.fail(rc, "cannot open the tables of");
-    }
-    if ((rc = mdb_txn_commit(txn.value()))) return env.fail(rc, "cannot commit to");
+    if (int rc = mdb_txn_commit(txn.value())) return env.fail(rc, "cannot commit to");
     return success();
   }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <iterator>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,7 @@
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
+#include <kvstack/core/write_batch.hpp>
 
 namespace kvstack {
 
@@ -50,6 +52,19 @@ class NamespacedRegistry {
     return backend_->put(storage_key(key), bytes);
   }
 
+  /// Stores every `(key, value)` pair of `entries` in one atomic batch.
+  template <std::ranges::input_range R>
+  Result<void> put_all(R&& entries) {
+    WriteBatch batch;
+    std::string bytes;
+    for (auto&& [key, value] : entries) {
+      bytes.clear();
+      S::encode(value, bytes);
+      batch.put(storage_key(key), bytes);
+    }
+    return backend_->write(batch);
+  }
+
   /// The value under `key`; an empty optional when absent; errc::corruption when it does not
   /// decode as T.
   Result<std::optional<T>> get(const Key& key) const {
@@ -74,7 +89,7 @@ class NamespacedRegistry {
   /// Number of entries in this namespace (a scan of its keys).
   Result<std::size_t> count() const {
     std::size_t n = 0;
-    auto scan = backend_->scan(KeyRange::prefix(prefix_));
+    auto scan = backend_->scan(KeyRange::prefix(prefix_).streaming());
     for (auto it = std::ranges::begin(scan); it != std::ranges::end(scan); ++it) ++n;
     if (auto st = scan.status(); !st) return st.error();
     return n;
@@ -177,7 +192,7 @@ class NamespacedRegistry {
     std::optional<Error> error_;
   };
 
-  List list() const { return List(backend_->scan(KeyRange::prefix(prefix_)), this); }
+  List list() const { return List(backend_->scan(KeyRange::prefix(prefix_).streaming()), this); }
 
   /// The namespace as given.
   std::string name() const { return decode_key<std::string>(prefix_).value(); }
