@@ -1,4 +1,5 @@
-// kvstack — the umbrella header: every part of the library that needs no optional engine.
+// kvstack — the umbrella header: the whole library, with the optional engines that are compiled
+// in (see backend/engines.hpp).
 #pragma once
 
 #include <kvstack/version.hpp>
@@ -15,6 +16,7 @@
 #include <kvstack/backend/any.hpp>
 #include <kvstack/backend/config.hpp>
 #include <kvstack/backend/copy.hpp>
+#include <kvstack/backend/engines.hpp>
 #include <kvstack/backend/memory.hpp>
 
 #include <kvstack/registry/namespaced_registry.hpp>

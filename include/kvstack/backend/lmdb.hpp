@@ -27,6 +27,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
+#include <kvstack/detail/scan_base.hpp>
 #include <kvstack/detail/varint.hpp>
 
 namespace kvstack {
@@ -266,33 +267,14 @@ class LmdbBackend {
 
  public:
   /// A scan in a read transaction of its own, or within a transaction's write transaction.
-  class Scan {
+  class Scan : public detail::ScanBase<Scan> {
    public:
     Scan(Scan&&) = default;  // only before begin(): iterators point at the range
     Scan& operator=(Scan&&) = default;
 
-    struct iterator {
-      using value_type = KeyValue;
-      using difference_type = std::ptrdiff_t;
-      Scan* scan;
-      KeyValue operator*() const { return scan->current_; }
-      iterator& operator++() {
-        scan->advance();
-        return *this;
-      }
-      void operator++(int) { ++*this; }
-      bool operator==(std::default_sentinel_t) const { return !scan->has_current_; }
-    };
-    iterator begin() { return {this}; }
-    std::default_sentinel_t end() const { return {}; }
-    /// The error that ended iteration early, if any.
-    Result<void> status() const {
-      if (error_) return *error_;
-      return success();
-    }
-
    private:
     friend class LmdbBackend;
+    friend struct detail::ScanIterator<Scan>;
     Scan(std::shared_ptr<const Env> env, MDB_txn* txn, bool own_txn, KeyRange range)
         : env_(std::move(env)), txn_(txn, {own_txn}), range_(std::move(range)), remaining_(range_.max_count()) {
       if (range_.is_empty()) return;
@@ -312,7 +294,10 @@ class LmdbBackend {
       }
       fetch();
     }
-    explicit Scan(Error e) : remaining_(0), error_(std::move(e)) {}
+    explicit Scan(Error e) : remaining_(0) { error_ = std::move(e); }
+
+    KeyValue current() const { return current_; }
+    bool done() const { return !has_current_; }
 
     void fail(Error e) {
       error_ = std::move(e);
@@ -437,7 +422,6 @@ class LmdbBackend {
     std::list<std::string> long_keys_;  // keys rebuilt from groups, alive as long as the scan
     KeyValue current_;
     bool has_current_ = false;
-    std::optional<Error> error_;
   };
 
   /// Reads the committed state within a transaction's LMDB write transaction.
@@ -487,12 +471,7 @@ class LmdbBackend {
     return LmdbBackend(std::move(env));
   }
 
-  Result<std::optional<std::string>> get(std::string_view key) const {
-    std::optional<std::string> out;
-    auto found = get(key, [&](std::string_view v) { out.emplace(v); });
-    if (!found) return found.error();
-    return out;
-  }
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
 
   /// Zero-copy read: `fn(std::string_view)` runs only if the key exists, with a view into the
   /// map valid during the call. `fn` may write to this backend.

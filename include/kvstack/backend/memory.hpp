@@ -22,6 +22,7 @@
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
 #include <kvstack/detail/cow_btree.hpp>
+#include <kvstack/detail/scan_base.hpp>
 #include <kvstack/detail/snapshot_file.hpp>
 
 namespace kvstack {
@@ -51,7 +52,7 @@ class MemoryBackend {
 
  public:
   /// A scan over a snapshot.
-  class Scan {
+  class Scan : public detail::ScanBase<Scan> {
    public:
     Scan(Tree::Snapshot snap, KeyRange range)
         : snap_(std::move(snap)), cursor_(snap_.root()), range_(std::move(range)), remaining_(range_.max_count()) {
@@ -65,29 +66,13 @@ class MemoryBackend {
     Scan(Scan&&) = default;  // only before begin(): iterators point at the range
     Scan& operator=(Scan&&) = default;
 
-    struct iterator {
-      using value_type = KeyValue;
-      using difference_type = std::ptrdiff_t;
-      Scan* scan;
-      KeyValue operator*() const { return {scan->cursor_.key(), scan->cursor_.value()}; }
-      iterator& operator++() {
-        scan->fetch();
-        return *this;
-      }
-      void operator++(int) { ++*this; }
-      bool operator==(std::default_sentinel_t) const { return !scan->has_current_; }
-    };
-    iterator begin() { return {this}; }
-    std::default_sentinel_t end() const { return {}; }
-    /// Success unless the backend was moved from.
-    Result<void> status() const {
-      if (error_) return *error_;
-      return success();
-    }
-
    private:
     friend class MemoryBackend;
-    explicit Scan(Error e) : cursor_(nullptr), remaining_(0), error_(std::move(e)) {}
+    friend struct detail::ScanIterator<Scan>;
+    explicit Scan(Error e) : cursor_(nullptr), remaining_(0) { error_ = std::move(e); }
+
+    KeyValue current() const { return {cursor_.key(), cursor_.value()}; }
+    bool done() const { return !has_current_; }
 
     bool in_range() {
       return cursor_.valid() && ((cursor_.leaf_id() == checked_leaf_ && leaf_inside_) || check_bound());
@@ -102,7 +87,7 @@ class MemoryBackend {
       return reverse_ ? cursor_.key() >= range_.lower() : range_.below_upper(cursor_.key());
     }
     // Moves to the next entry in scan order.
-    void fetch() {
+    void advance() {
       if (plain_) {  // forward and unlimited: the common case, kept short
         cursor_.next();
         has_current_ = in_range();
@@ -125,7 +110,6 @@ class MemoryBackend {
     bool leaf_inside_ = false;
     std::size_t remaining_;
     bool has_current_ = false;
-    std::optional<Error> error_;
   };
 
   /// Reads the committed state for a transaction (which holds the writer lock meanwhile).

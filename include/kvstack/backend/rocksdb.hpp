@@ -29,6 +29,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
+#include <kvstack/detail/scan_base.hpp>
 
 namespace kvstack {
 
@@ -126,34 +127,10 @@ class RocksDbBackend {
 
  public:
   /// A scan over one RocksDB iterator.
-  class Scan {
-   public:
-    struct iterator {
-      using value_type = KeyValue;
-      using difference_type = std::ptrdiff_t;
-      Scan* scan;
-      KeyValue operator*() const {
-        auto& it = *scan->state_->it;
-        return {detail::rocks::view(it.key()), detail::rocks::view(it.value())};
-      }
-      iterator& operator++() {
-        scan->reverse_ ? scan->state_->it->Prev() : scan->state_->it->Next();
-        scan->settle();
-        return *this;
-      }
-      void operator++(int) { ++*this; }
-      bool operator==(std::default_sentinel_t) const { return !scan->has_current_; }
-    };
-    iterator begin() { return {this}; }
-    std::default_sentinel_t end() const { return {}; }
-    /// The error that ended iteration early, if any.
-    Result<void> status() const {
-      if (error_) return *error_;
-      return success();
-    }
-
+  class Scan : public detail::ScanBase<Scan> {
    private:
     friend class RocksDbBackend;
+    friend struct detail::ScanIterator<Scan>;
     // What the iterator points at stays put when the scan moves.
     struct State {
       std::string lower, upper;
@@ -180,7 +157,14 @@ class RocksDbBackend {
       else state_->it->Seek(state_->lower_slice);
       settle();
     }
-    explicit Scan(Error e) : remaining_(0), error_(std::move(e)) {}
+    explicit Scan(Error e) : remaining_(0) { error_ = std::move(e); }
+
+    KeyValue current() const { return {detail::rocks::view(state_->it->key()), detail::rocks::view(state_->it->value())}; }
+    void advance() {
+      reverse_ ? state_->it->Prev() : state_->it->Next();
+      settle();
+    }
+    bool done() const { return !has_current_; }
 
     void settle() {
       has_current_ = remaining_ != 0 && state_->it->Valid();
@@ -196,7 +180,6 @@ class RocksDbBackend {
     bool reverse_ = false;
     std::size_t remaining_;
     bool has_current_ = false;
-    std::optional<Error> error_;
   };
 
   /// Reads the committed state for a transaction (which holds the writer lock meanwhile).
@@ -246,12 +229,7 @@ class RocksDbBackend {
     return RocksDbBackend(std::move(db));
   }
 
-  Result<std::optional<std::string>> get(std::string_view key) const {
-    std::optional<std::string> out;
-    auto found = get(key, [&](std::string_view v) { out.emplace(v); });
-    if (!found) return found.error();
-    return out;
-  }
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
 
   /// Zero-copy read: `fn(std::string_view)` runs only if the key exists, with a view of the
   /// pinned value valid during the call. `fn` may write to this backend.

@@ -26,6 +26,15 @@ struct TransactProbe {
     return success();
   }
 };
+
+/// `get(key)` in terms of the zero-copy `source.get(key, fn)`: the value copied out.
+template <class Source>
+Result<std::optional<std::string>> copy_get(const Source& source, std::string_view key) {
+  std::optional<std::string> out;
+  auto found = source.get(key, [&](std::string_view v) { out.emplace(v); });
+  if (!found) return found.error();
+  return out;
+}
 }  // namespace detail
 
 /// What `scan(KeyRange)` returns: an input range of entries that convert to KeyValue (bind as

@@ -16,8 +16,10 @@
 #include <utility>
 #include <vector>
 
+#include <kvstack/core/concepts.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
+#include <kvstack/detail/scan_base.hpp>
 
 namespace kvstack::detail {
 
@@ -35,20 +37,7 @@ class MergedScan {
   MergedScan(MergedScan&&) = default;  // only before begin()
   MergedScan& operator=(MergedScan&&) = default;
 
-  struct iterator {
-    using value_type = KeyValue;
-    using difference_type = std::ptrdiff_t;
-    MergedScan* scan;
-    KeyValue operator*() const { return scan->current_; }
-    iterator& operator++() {
-      if (scan->from_base_) ++*scan->it_;
-      scan->settle();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    bool operator==(std::default_sentinel_t) const { return !scan->has_current_; }
-  };
-  iterator begin() {
+  ScanIterator<MergedScan> begin() {
     if (!it_) {
       it_.emplace(std::ranges::begin(base_));
       settle();
@@ -59,6 +48,14 @@ class MergedScan {
   Result<void> status() const { return base_.status(); }
 
  private:
+  friend struct ScanIterator<MergedScan>;
+  KeyValue current() const { return current_; }
+  void advance() {
+    if (from_base_) ++*it_;
+    settle();
+  }
+  bool done() const { return !has_current_; }
+
   void settle() {
     has_current_ = from_base_ = false;
     if (remaining_ == 0) return;
@@ -112,12 +109,7 @@ class BufferedTransaction {
 
   explicit BufferedTransaction(Reader reader) : reader_(std::move(reader)) {}
 
-  Result<std::optional<std::string>> get(std::string_view key) const {
-    std::optional<std::string> out;
-    auto found = get(key, [&](std::string_view v) { out.emplace(v); });
-    if (!found) return found.error();
-    return out;
-  }
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
   template <class F>
   Result<bool> get(std::string_view key, F&& fn) const {
     if (auto it = writes_.find(key); it != writes_.end()) {
