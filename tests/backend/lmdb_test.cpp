@@ -77,6 +77,7 @@ TEST_CASE("LMDB: past max_map_size writes fail with errc::full and deletes make 
   while ((last = db.put("k" + std::to_string(stored), value))) ++stored;
   CHECK(last.error() == errc::full);
   CHECK_THAT(last.error().message(), Contains((dir / "db").string()));
+  CHECK_THAT(last.error().message(), Contains("max_map_size is 1048576 bytes"));
   CHECK(stored > 10);
   for (int i = 0; i < stored; ++i) REQUIRE(db.get("k" + std::to_string(i)).value() == value);  // nothing lost
   auto batch = WriteBatch{}.put("b1", value).put("b2", value).put("b3", value);

@@ -131,7 +131,6 @@ struct Group {
     return out;
   }
   bool holds_nothing() const { return !own && !empty && longer.empty(); }
-
 };
 
 struct TxnAbort {
@@ -172,16 +171,20 @@ struct Env {
     if (id != std::pair<dev_t, ino_t>{}) open_here(lock).erase(id);
   }
 
-  Error fail(int rc, std::string_view what) const { return error(rc, what, path); }
+  Error fail(int rc, std::string_view what) const {
+    Error e = error(rc, what, path);
+    if (rc != MDB_MAP_FULL) return e;
+    return {e.code(), e.context() + " (max_map_size is " + std::to_string(max_map_size) + " bytes)"};
+  }
 
   // Begins a transaction; a full reader table is first cleared of dead processes' slots.
-  Result<MDB_txn*> begin(unsigned flags, MDB_txn* parent = nullptr) const {
+  Result<MDB_txn*> begin(unsigned flags) const {
     MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env, parent, flags, &txn);
+    int rc = mdb_txn_begin(env, nullptr, flags, &txn);
     if (rc == MDB_READERS_FULL) {
       int dead = 0;
       mdb_reader_check(env, &dead);
-      rc = mdb_txn_begin(env, parent, flags, &txn);
+      rc = mdb_txn_begin(env, nullptr, flags, &txn);
     }
     if (rc) return fail(rc, "cannot begin a transaction at");
     return txn;
