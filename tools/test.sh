@@ -35,7 +35,10 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
 # (high mmap randomization); there it cannot run at all, which is said and skipped, not hidden.
 if echo 'int main() { return 0; }' | clang++-16 -fsanitize=thread -x c++ - -o build/tsan-probe 2>/dev/null &&
    build/tsan-probe 2>/dev/null; then
-  ctest_config tsan -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Debug -DKVSTACK_SANITIZE=thread
+  # The tests that fork a child are compiled out here (TSan cannot follow a multi-threaded fork);
+  # see tools/tsan.supp for what is suppressed in the uninstrumented engines.
+  TSAN_OPTIONS="suppressions=$PWD/tools/tsan.supp halt_on_error=1" \
+    ctest_config tsan -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Debug -DKVSTACK_SANITIZE=thread
 else
   step "ThreadSanitizer cannot run on this kernel: skipped"
 fi

@@ -65,6 +65,7 @@ TEST_CASE("RocksDB: scan views stay valid while the range lives, across table fi
   CHECK(n == 4000);
 }
 
+#if KVSTACK_TEST_FORKS
 TEST_CASE("RocksDB: a directory another process holds is errc::locked", "[rocksdb][faults]") {
   TempDir dir;
   int ready[2];
@@ -91,6 +92,7 @@ TEST_CASE("RocksDB: a directory another process holds is errc::locked", "[rocksd
   CHECK_THAT(db.error().message(), Contains("lock"));  // RocksDB's own words
   CHECK(RocksDbBackend::open(dir / "db").has_value());  // free once the holder is gone
 }
+#endif
 
 TEST_CASE("RocksDB: a damaged table file is errc::corruption, never wrong data", "[rocksdb][faults]") {
   TempDir dir;

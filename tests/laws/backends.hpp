@@ -12,6 +12,19 @@
 #include <kvstack/backend/any.hpp>
 #include <kvstack/backend/memory.hpp>
 
+// ThreadSanitizer cannot follow a fork of a process that has threads (RocksDB keeps a pool),
+// so the tests that fork a child are left out of TSan builds.
+#if defined(__SANITIZE_THREAD__)
+#define KVSTACK_TEST_FORKS 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KVSTACK_TEST_FORKS 0
+#endif
+#endif
+#ifndef KVSTACK_TEST_FORKS
+#define KVSTACK_TEST_FORKS 1
+#endif
+
 namespace kvstack::test {
 
 /// A fresh directory under the system's temporary directory, removed with everything in it.

@@ -36,7 +36,9 @@ struct LmdbOptions {
   /// Writes past this many bytes of data file fail with errc::full; deleting makes room again.
   /// The whole size is reserved as address space at open (no memory or disk is used until
   /// written): the file grows by itself as data arrives, and the map never has to be remapped,
-  /// which would invalidate open scans and zero-copy views.
+  /// which would invalidate open scans and zero-copy views. Where the address space cannot
+  /// hold that much (ulimit -v, sanitizers), the largest half, quarter, ... that fits, down to
+  /// 1 GiB, is reserved instead; a full map's error gives the size in force.
   std::size_t max_map_size = std::size_t{1} << 40;
   /// true (default): a commit is on disk when it returns. false (MDB_NOSYNC): commits reach the
   /// OS only; a crash of the process loses nothing, a crash of the OS or a power cut may lose
@@ -461,11 +463,18 @@ class LmdbBackend {
         return Error{errc::locked, "LMDB: already open in this process: " + path.string()};
       env->id = {st.st_dev, st.st_ino};
     }
-    if (int rc = mdb_env_create(&env->env)) return env->fail(rc, "cannot create an environment for");
-    mdb_env_set_maxreaders(env->env, options.max_readers);
-    if (int rc = mdb_env_set_mapsize(env->env, options.max_map_size)) return env->fail(rc, "cannot size the map of");
-    unsigned flags = MDB_NOTLS | (options.sync ? 0u : MDB_NOSYNC);
-    if (int rc = mdb_env_open(env->env, path.c_str(), flags, 0644)) return env->fail(rc, "cannot open");
+    const unsigned flags = MDB_NOTLS | (options.sync ? 0u : MDB_NOSYNC);
+    int rc = 0;
+    for (std::size_t size = options.max_map_size;; size /= 2) {  // halved while address space is short
+      if (env->env) mdb_env_close(std::exchange(env->env, nullptr));
+      if ((rc = mdb_env_create(&env->env))) return env->fail(rc, "cannot create an environment for");
+      mdb_env_set_maxreaders(env->env, options.max_readers);
+      if ((rc = mdb_env_set_mapsize(env->env, size))) return env->fail(rc, "cannot size the map of");
+      env->max_map_size = size;
+      rc = mdb_env_open(env->env, path.c_str(), flags, 0644);
+      if (rc != ENOMEM || size / 2 < (std::size_t{1} << 30)) break;
+    }
+    if (rc) return env->fail(rc, "cannot open");
     int dead = 0;
     mdb_reader_check(env->env, &dead);
     env->max_key = static_cast<std::size_t>(mdb_env_get_maxkeysize(env->env));
