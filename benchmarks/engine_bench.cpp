@@ -97,13 +97,18 @@ struct Kvstack {
   }
 };
 
+// Each side has a store that only reads touch and one for writes, so that overwrites (which
+// RocksDB keeps as versions until compaction) do not slow one side's scans more than the other's.
+template <bool Writes>
 Kvstack<kv::LmdbBackend, LmdbRegistry>& kv_lmdb() {
-  static Kvstack<kv::LmdbBackend, LmdbRegistry> s(kv::LmdbBackend::open(fresh_dir("kv-lmdb"), {.sync = false}).value());
+  static Kvstack<kv::LmdbBackend, LmdbRegistry> s(
+      kv::LmdbBackend::open(fresh_dir(Writes ? "kv-lmdb-w" : "kv-lmdb"), {.sync = false}).value());
   return s;
 }
-kv::RocksDbOptions rocks_options() { return {.sync = false}; }
+template <bool Writes>
 Kvstack<kv::RocksDbBackend, RocksRegistry>& kv_rocks() {
-  static Kvstack<kv::RocksDbBackend, RocksRegistry> s(kv::RocksDbBackend::open(fresh_dir("kv-rocks"), rocks_options()).value());
+  static Kvstack<kv::RocksDbBackend, RocksRegistry> s(
+      kv::RocksDbBackend::open(fresh_dir(Writes ? "kv-rocks-w" : "kv-rocks"), {.sync = false}).value());
   return s;
 }
 
@@ -111,10 +116,10 @@ Kvstack<kv::RocksDbBackend, RocksRegistry>& kv_rocks() {
 struct RawLmdb {
   MDB_env* env = nullptr;
   MDB_dbi dbi = 0;
-  RawLmdb() {
+  explicit RawLmdb(const std::string& name) {
     mdb_env_create(&env);
     mdb_env_set_mapsize(env, std::size_t{1} << 40);
-    mdb_env_open(env, fresh_dir("raw-lmdb").c_str(), MDB_NOTLS | MDB_NOSYNC, 0644);
+    mdb_env_open(env, fresh_dir(name).c_str(), MDB_NOTLS | MDB_NOSYNC, 0644);
     MDB_txn* txn;
     mdb_txn_begin(env, nullptr, 0, &txn);
     mdb_dbi_open(txn, nullptr, 0, &dbi);
@@ -126,8 +131,9 @@ struct RawLmdb {
     if (mdb_put(txn, dbi, &key, &val, 0)) std::abort();
   }
 };
+template <bool Writes>
 RawLmdb& raw_lmdb() {
-  static RawLmdb s;
+  static RawLmdb s(Writes ? "raw-lmdb-w" : "raw-lmdb");
   return s;
 }
 
@@ -135,7 +141,7 @@ RawLmdb& raw_lmdb() {
 struct RawRocks {
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::WriteOptions write;  // sync = false
-  RawRocks() {
+  explicit RawRocks(const std::string& name) {
     rocksdb::Options o;
     o.create_if_missing = true;
     o.compression = rocksdb::kLZ4Compression;
@@ -147,15 +153,16 @@ struct RawRocks {
     t.use_delta_encoding = false;
     o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     rocksdb::DB* raw;
-    if (!rocksdb::DB::Open(o, fresh_dir("raw-rocks").string(), &raw).ok()) std::abort();
+    if (!rocksdb::DB::Open(o, fresh_dir(name).string(), &raw).ok()) std::abort();
     db.reset(raw);
     rocksdb::WriteBatch b;
     for (std::uint32_t i = 0; i < node_count; ++i) b.Put(storage_key(key_of(i)), encoded(node_of(i)));
     db->Write(write, &b);
   }
 };
+template <bool Writes>
 RawRocks& raw_rocks() {
-  static RawRocks s;
+  static RawRocks s(Writes ? "raw-rocks-w" : "raw-rocks");
   return s;
 }
 
@@ -170,7 +177,7 @@ void Get_Kvstack(benchmark::State& state, S& (*store)()) {
   for (auto _ : state) benchmark::DoNotOptimize(s.nodes.get(key_of(next_index(x))).value());
 }
 void Get_RawLmdb(benchmark::State& state) {
-  auto& s = raw_lmdb();
+  auto& s = raw_lmdb<false>();
   std::uint64_t x = 1;
   for (auto _ : state) {
     std::string k = storage_key(key_of(next_index(x)));
@@ -184,7 +191,7 @@ void Get_RawLmdb(benchmark::State& state) {
   }
 }
 void Get_RawRocks(benchmark::State& state) {
-  auto& s = raw_rocks();
+  auto& s = raw_rocks<false>();
   std::uint64_t x = 1;
   for (auto _ : state) {
     std::string k = storage_key(key_of(next_index(x)));
@@ -207,7 +214,7 @@ void Put_Kvstack(benchmark::State& state, S& (*store)()) {
   }
 }
 void Put_RawLmdb(benchmark::State& state) {
-  auto& s = raw_lmdb();
+  auto& s = raw_lmdb<true>();
   std::uint64_t x = 1;
   for (auto _ : state) {
     std::uint32_t i = next_index(x);
@@ -218,7 +225,7 @@ void Put_RawLmdb(benchmark::State& state) {
   }
 }
 void Put_RawRocks(benchmark::State& state) {
-  auto& s = raw_rocks();
+  auto& s = raw_rocks<true>();
   std::uint64_t x = 1;
   for (auto _ : state) {
     std::uint32_t i = next_index(x);
@@ -243,7 +250,7 @@ void Batch1000_Kvstack(benchmark::State& state, S& (*store)()) {
   }
 }
 void Batch1000_RawLmdb(benchmark::State& state) {
-  auto& s = raw_lmdb();
+  auto& s = raw_lmdb<true>();
   std::uint64_t x = 1;
   std::vector<std::pair<NodeKey, NodeInfo>> batch(1000);
   for (auto _ : state) {
@@ -259,7 +266,7 @@ void Batch1000_RawLmdb(benchmark::State& state) {
   }
 }
 void Batch1000_RawRocks(benchmark::State& state) {
-  auto& s = raw_rocks();
+  auto& s = raw_rocks<true>();
   std::uint64_t x = 1;
   std::vector<std::pair<NodeKey, NodeInfo>> batch(1000);
   for (auto _ : state) {
@@ -288,7 +295,7 @@ void Scan100_Kvstack(benchmark::State& state, S& (*store)()) {
   }
 }
 void Scan100_RawLmdb(benchmark::State& state) {
-  auto& s = raw_lmdb();
+  auto& s = raw_lmdb<false>();
   std::uint64_t x = 1;
   for (auto _ : state) {
     std::string prefix = group_prefix(next_index(x) / per_group);
@@ -309,7 +316,7 @@ void Scan100_RawLmdb(benchmark::State& state) {
   }
 }
 void Scan100_RawRocks(benchmark::State& state) {
-  auto& s = raw_rocks();
+  auto& s = raw_rocks<false>();
   std::uint64_t x = 1;
   for (auto _ : state) {
     std::uint32_t group = next_index(x) / per_group;
@@ -333,7 +340,7 @@ void Count100K_Kvstack(benchmark::State& state, S& (*store)()) {
     if (s.nodes.count().value() != node_count) state.SkipWithError("wrong count");
 }
 void Count100K_RawLmdb(benchmark::State& state) {
-  auto& s = raw_lmdb();
+  auto& s = raw_lmdb<false>();
   for (auto _ : state) {
     MDB_txn* txn;
     MDB_cursor* cur;
@@ -352,7 +359,7 @@ void Count100K_RawLmdb(benchmark::State& state) {
   }
 }
 void Count100K_RawRocks(benchmark::State& state) {
-  auto& s = raw_rocks();
+  auto& s = raw_rocks<false>();
   const std::string upper = *kv::KeyRange::prefix_successor(ns());
   for (auto _ : state) {
     rocksdb::Slice bound(upper);
@@ -384,28 +391,28 @@ void GetLatency_Kvstack(benchmark::State& state, S& (*store)()) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(Get_Kvstack, Lmdb, kv_lmdb);
+BENCHMARK_CAPTURE(Get_Kvstack, Lmdb, kv_lmdb<false>);
 BENCHMARK(Get_RawLmdb);
-BENCHMARK_CAPTURE(Get_Kvstack, Rocks, kv_rocks);
+BENCHMARK_CAPTURE(Get_Kvstack, Rocks, kv_rocks<false>);
 BENCHMARK(Get_RawRocks);
-BENCHMARK_CAPTURE(Put_Kvstack, Lmdb, kv_lmdb);
+BENCHMARK_CAPTURE(Put_Kvstack, Lmdb, kv_lmdb<true>);
 BENCHMARK(Put_RawLmdb);
-BENCHMARK_CAPTURE(Put_Kvstack, Rocks, kv_rocks);
+BENCHMARK_CAPTURE(Put_Kvstack, Rocks, kv_rocks<true>);
 BENCHMARK(Put_RawRocks);
-BENCHMARK_CAPTURE(Batch1000_Kvstack, Lmdb, kv_lmdb);
+BENCHMARK_CAPTURE(Batch1000_Kvstack, Lmdb, kv_lmdb<true>);
 BENCHMARK(Batch1000_RawLmdb);
-BENCHMARK_CAPTURE(Batch1000_Kvstack, Rocks, kv_rocks);
+BENCHMARK_CAPTURE(Batch1000_Kvstack, Rocks, kv_rocks<true>);
 BENCHMARK(Batch1000_RawRocks);
-BENCHMARK_CAPTURE(Scan100_Kvstack, Lmdb, kv_lmdb);
+BENCHMARK_CAPTURE(Scan100_Kvstack, Lmdb, kv_lmdb<false>);
 BENCHMARK(Scan100_RawLmdb);
-BENCHMARK_CAPTURE(Scan100_Kvstack, Rocks, kv_rocks);
+BENCHMARK_CAPTURE(Scan100_Kvstack, Rocks, kv_rocks<false>);
 BENCHMARK(Scan100_RawRocks);
-BENCHMARK_CAPTURE(Count100K_Kvstack, Lmdb, kv_lmdb);
+BENCHMARK_CAPTURE(Count100K_Kvstack, Lmdb, kv_lmdb<false>);
 BENCHMARK(Count100K_RawLmdb);
-BENCHMARK_CAPTURE(Count100K_Kvstack, Rocks, kv_rocks);
+BENCHMARK_CAPTURE(Count100K_Kvstack, Rocks, kv_rocks<false>);
 BENCHMARK(Count100K_RawRocks);
-BENCHMARK_CAPTURE(GetLatency_Kvstack, Lmdb, kv_lmdb)->Iterations(200000);
-BENCHMARK_CAPTURE(GetLatency_Kvstack, Rocks, kv_rocks)->Iterations(200000);
+BENCHMARK_CAPTURE(GetLatency_Kvstack, Lmdb, kv_lmdb<false>)->Iterations(200000);
+BENCHMARK_CAPTURE(GetLatency_Kvstack, Rocks, kv_rocks<false>)->Iterations(200000);
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);

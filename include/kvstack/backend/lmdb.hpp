@@ -316,7 +316,7 @@ class LmdbBackend {
 
     // Moves to the next entry in scan order.
     void advance() {
-      if (plain_forward_ && positioned_ && next_in_group_ == group_.size()) {  // the common case, kept short
+      if (fast_) {  // the common case, kept short
         MDB_val k, v;
         int rc = mdb_cursor_get(cursor_.get(), &k, &v, MDB_NEXT);
         std::string_view key = detail::lmdb::view(k);
@@ -332,7 +332,10 @@ class LmdbBackend {
     void fetch() {
       has_current_ = false;
       while (remaining_ != 0) {
-        if (next_in_group_ < group_.size()) return emit(group_[next_in_group_++]);
+        if (next_in_group_ < group_.size()) {
+          fast_ = plain_forward_ && next_in_group_ + 1 == group_.size();  // back to plain records after it
+          return emit(group_[next_in_group_++]);
+        }
         if (empty_pending_ && (!reverse_ || cursor_done_)) {
           empty_pending_ = false;
           return emit({"", empty_value_});
@@ -376,6 +379,7 @@ class LmdbBackend {
       auto go = [&](MDB_cursor_op op) { return mdb_cursor_get(cursor_.get(), &k, &v, op); };
       if (positioned_) return go(reverse_ ? MDB_PREV : MDB_NEXT);
       positioned_ = true;
+      fast_ = plain_forward_;
       const std::size_t max_key = max_key_;
       if (!reverse_) {
         if (range_.lower().empty()) return go(MDB_FIRST);
@@ -407,6 +411,7 @@ class LmdbBackend {
         else long_keys_.pop_back();
       }
       if (reverse_) std::reverse(group_.begin(), group_.end());
+      if (!group_.empty()) fast_ = false;
       return success();
     }
 
@@ -416,6 +421,7 @@ class LmdbBackend {
     KeyRange range_;
     bool reverse_ = range_.is_reverse();
     bool plain_forward_ = !reverse_ && range_.max_count() == KeyRange::unlimited;
+    bool fast_ = false;  // plain_forward_, positioned, and no group entries pending
     std::size_t max_key_ = env_ ? env_->max_key : 0;
     std::size_t remaining_;
     std::string seek_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -79,7 +80,12 @@ class KeyRange {
 
   /// True when no key can fall in the range (or the limit is 0).
   bool is_empty() const noexcept { return limit_ == 0 || (upper_ && *upper_ <= lower_); }
-  bool below_upper(std::string_view key) const noexcept { return !upper_ || key < *upper_; }
+  bool below_upper(std::string_view key) const noexcept {  // on every step of a scan: kept inline
+    if (!upper_) return true;
+    const std::size_t n = key.size() < upper_->size() ? key.size() : upper_->size();
+    const int order = n == 0 ? 0 : std::memcmp(key.data(), upper_->data(), n);
+    return order < 0 || (order == 0 && key.size() < upper_->size());
+  }
   bool contains(std::string_view key) const noexcept { return key >= lower_ && below_upper(key); }
 
   /// The smallest key greater than every key starting with `p`; empty when there is none
