@@ -78,10 +78,13 @@ bool parse_param(std::string_view text, T& field) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end == text.data()) return false;
   std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  int shift = suffix.empty() ? 0 : std::string_view("KMGT").find(static_cast<char>(std::toupper(suffix[0])));
-  if (shift < 0 || suffix.size() > 1) return false;
-  if (!suffix.empty()) shift = (shift + 1) * 10;
-  if (shift && n > (std::numeric_limits<std::uint64_t>::max() >> shift)) return false;
+  int shift = 0;
+  if (!suffix.empty()) {
+    const auto unit = std::string_view("KMGT").find(static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0]))));
+    if (unit == std::string_view::npos || suffix.size() > 1) return false;
+    shift = 10 * static_cast<int>(unit + 1);
+  }
+  if (n > (std::numeric_limits<std::uint64_t>::max() >> shift)) return false;
   n <<= shift;
   if (n > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) return false;
   field = static_cast<T>(n);
