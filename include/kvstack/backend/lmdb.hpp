@@ -85,13 +85,7 @@ struct Group {
 
   static Result<Group> decode(std::string_view in) {
     auto bad = [] { return Error{errc::corruption, "LMDB: malformed long-key group record"}; };
-    auto take = [&](std::string_view& out) {
-      std::uint64_t n;
-      if (!take_varint(in, n) || n > in.size()) return false;
-      out = in.substr(0, n);
-      in.remove_prefix(n);
-      return true;
-    };
+    auto take = [&](std::string_view& out) { return take_bytes(in, out); };
     if (in.size() < 2 || in[0] != 1 || (in[1] & ~3) != 0) return bad();
     Group g;
     const int flags = in[1];

@@ -115,17 +115,10 @@ Result<void> read_snapshot(const std::filesystem::path& dir, Add&& add) {
   if (hash.h != u64_at(in.size() - 8)) return corrupt("checksum mismatch");
   const std::uint64_t count = u64_at(in.size() - 16);
   std::string_view body = in.substr(snapshot_magic.size(), in.size() - snapshot_magic.size() - 16);
-  auto take = [&](std::string_view& out) {
-    std::uint64_t len;
-    if (!take_varint(body, len) || len > body.size()) return false;
-    out = body.substr(0, len);
-    body.remove_prefix(len);
-    return true;
-  };
   std::uint64_t seen = 0;
   std::string_view key, value;
   while (!body.empty()) {
-    if (!take(key) || !take(value)) return corrupt("malformed entry");
+    if (!take_bytes(body, key) || !take_bytes(body, value)) return corrupt("malformed entry");
     add(key, value);
     ++seen;
   }

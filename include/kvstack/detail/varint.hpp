@@ -1,4 +1,5 @@
-// detail: LEB128 varints, shared by the value serializer and the snapshot file.
+// detail: LEB128 varints and varint-length-prefixed bytes, shared by the value serializer, the
+// snapshot file and LMDB's long-key groups.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,16 @@ inline bool take_varint(std::string_view& in, std::uint64_t& v) {
     if (!(byte & 0x80)) return true;
   }
   return false;
+}
+
+/// Reads a varint length and that many bytes from the front of `in` into `out` (a view into
+/// `in`); false if either is cut short.
+inline bool take_bytes(std::string_view& in, std::string_view& out) {
+  std::uint64_t n;
+  if (!take_varint(in, n) || n > in.size()) return false;
+  out = in.substr(0, n);
+  in.remove_prefix(n);
+  return true;
 }
 
 }  // namespace kvstack::detail
