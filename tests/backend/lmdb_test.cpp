@@ -89,6 +89,13 @@ TEST_CASE("LMDB: past max_map_size writes fail with errc::full and deletes make 
   CHECK(db.get("b3").value() == value);
 }
 
+TEST_CASE("LMDB: a max_map_size the address space cannot hold is cut down to what fits", "[lmdb]") {
+  TempDir dir;
+  auto db = LmdbBackend::open(dir / "db", {.max_map_size = std::size_t{1} << 62}).value();  // 4 EiB
+  db.put("k", std::string(1 << 20, 'v')).value();
+  CHECK(db.get("k").value()->size() == std::size_t{1} << 20);
+}
+
 TEST_CASE("LMDB: the map grows by itself below max_map_size", "[lmdb]") {
   TempDir dir;
   auto db = LmdbBackend::open(dir / "db", {.max_map_size = std::size_t{1} << 30, .sync = false}).value();
