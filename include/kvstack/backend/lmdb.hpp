@@ -374,20 +374,18 @@ class LmdbBackend {
       if (positioned_) return go(reverse_ ? MDB_PREV : MDB_NEXT);
       positioned_ = true;
       fast_ = plain_forward_;
-      const std::size_t max_key = max_key_;
       if (!reverse_) {
         if (range_.lower().empty()) return go(MDB_FIRST);
-        seek_ = range_.lower().substr(0, max_key);
-        k = detail::lmdb::val(seek_);
+        k = detail::lmdb::val(range_.lower().substr(0, max_key_));
         return go(MDB_SET_RANGE);
       }
       if (!range_.upper()) return go(MDB_LAST);
-      seek_ = std::string_view(*range_.upper()).substr(0, max_key);
-      k = detail::lmdb::val(seek_);
+      const std::string_view seek = std::string_view(*range_.upper()).substr(0, max_key_);
+      k = detail::lmdb::val(seek);
       int rc = go(MDB_SET_RANGE);
       if (rc == MDB_NOTFOUND) return go(MDB_LAST);
       // The group of upper's own prefix may hold keys below upper; any other record is >= upper.
-      if (rc || (detail::lmdb::view(k) == seek_ && seek_.size() == max_key)) return rc;
+      if (rc || (detail::lmdb::view(k) == seek && seek.size() == max_key_)) return rc;
       return go(MDB_PREV);
     }
 
@@ -418,7 +416,6 @@ class LmdbBackend {
     bool fast_ = false;  // plain_forward_, positioned, and no group entries pending
     std::size_t max_key_ = env_ ? env_->max_key : 0;
     std::size_t remaining_;
-    std::string seek_;
     bool positioned_ = false, cursor_done_ = false;
     bool empty_pending_ = false;
     std::string_view empty_value_;
