@@ -3,6 +3,8 @@
 #pragma once
 
 #include <filesystem>
+#include <stdexcept>
+#include <vector>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -11,6 +13,10 @@
 
 #include <kvstack/backend/any.hpp>
 #include <kvstack/backend/memory.hpp>
+#include <kvstack/core/clock.hpp>
+#include <kvstack/layer/metrics.hpp>
+#include <kvstack/layer/ttl.hpp>
+#include <kvstack/layer/watch.hpp>
 
 // ThreadSanitizer cannot follow a fork of a process that has threads (RocksDB keeps a pool),
 // so the tests that fork a child are left out of TSan builds.
@@ -92,6 +98,40 @@ struct BackendFactory<RocksDbBackend> {
 };
 #endif
 
+/// Layers open over a fresh instance of what they wrap.
+template <class B, class C>
+struct BackendFactory<Ttl<B, C>> {
+  static constexpr bool durable = BackendFactory<B>::durable;
+  BackendFactory<B> below;
+  Ttl<B, C> open() { return Ttl<B, C>(below.open()); }
+  Ttl<B, C> reopen() { return Ttl<B, C>(below.reopen()); }
+};
+
+/// A Watched layer under test always has a subscriber, so every law also exercises the events.
+template <class B>
+struct BackendFactory<Watched<B>> {
+  static constexpr bool durable = BackendFactory<B>::durable;
+  BackendFactory<B> below;
+  std::vector<typename Watched<B>::Subscription> subscriptions;
+  Watched<B> open() { return watched(below.open()); }
+  Watched<B> reopen() { return watched(below.reopen()); }
+  Watched<B> watched(B b) {
+    Watched<B> w(std::move(b));
+    subscriptions.push_back(w.subscribe(KeyRange::all(), [](const Event& e) {
+      if (e.kind != EventKind::put && !e.value.empty()) throw std::logic_error("an erase event with a value");
+    }));
+    return w;
+  }
+};
+
+template <class B>
+struct BackendFactory<Metered<B>> {
+  static constexpr bool durable = BackendFactory<B>::durable;
+  BackendFactory<B> below;
+  Metered<B> open() { return Metered<B>(below.open()); }
+  Metered<B> reopen() { return Metered<B>(below.reopen()); }
+};
+
 /// The durable engines compiled in (each factory has `open_at(path)`).
 using DurableTypes = std::tuple<
 #if KVSTACK_WITH_LMDB
@@ -110,7 +150,18 @@ using Prepend = decltype(std::tuple_cat(std::declval<std::tuple<Ts...>>(), std::
 
 /// The engines (each factory has `open_checkpoint(dir)`).
 using EngineTypes = Prepend<MemoryBackend>;
+/// Layers and stacks of them, over each engine.
+using LayerTypes = std::tuple<Ttl<MemoryBackend, ManualClock>, Watched<MemoryBackend>, Metered<MemoryBackend>
+#if KVSTACK_WITH_LMDB
+                              ,
+                              Metered<Watched<Ttl<LmdbBackend, ManualClock>>>
+#endif
+#if KVSTACK_WITH_ROCKSDB
+                              ,
+                              Watched<Ttl<RocksDbBackend>>
+#endif
+                              >;
 /// Everything that must pass the law suite.
-using BackendTypes = Prepend<MemoryBackend, AnyBackend>;
+using BackendTypes = decltype(std::tuple_cat(std::declval<Prepend<MemoryBackend, AnyBackend>>(), std::declval<LayerTypes>()));
 
 }  // namespace kvstack::test

@@ -3,7 +3,9 @@
 // missing in one line.
 #pragma once
 
+#include <chrono>
 #include <concepts>
+#include <cstddef>
 #include <optional>
 #include <iterator>
 #include <string>
@@ -88,6 +90,17 @@ concept Backend = detail::HasGet<B> && detail::HasViewGet<B> && detail::HasPut<B
                   detail::HasErase<B> && detail::HasScan<B> && detail::HasWrite<B> &&
                   detail::HasTransact<B> && requires { typename B::transaction; } &&
                   Transaction<typename B::transaction>;
+
+/// A Backend whose keys may expire (kvstack::Ttl, or a layer over it): put with a time to live,
+/// expire, persist, ttl and purge_expired. Layers above forward these when the layer below has them.
+template <class B>
+concept Expiring = Backend<B> && requires(B& b, const B& cb, std::string_view k, std::chrono::milliseconds t) {
+  { b.put(k, k, t) } -> std::same_as<Result<void>>;
+  { b.expire(k, t) } -> std::same_as<Result<bool>>;
+  { b.persist(k) } -> std::same_as<Result<bool>>;
+  { cb.ttl(k) } -> std::same_as<Result<std::optional<std::chrono::milliseconds>>>;
+  { b.purge_expired(std::size_t{}) } -> std::same_as<Result<std::size_t>>;
+};
 
 /// `static_assert(kvstack::check_backend<B>())`: true for a Backend; otherwise each missing
 /// operation fails to compile with one line that names it.

@@ -17,6 +17,7 @@
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
+#include <kvstack/core/stats.hpp>
 #include <kvstack/core/write_batch.hpp>
 
 namespace kvstack {
@@ -86,13 +87,11 @@ class NamespacedRegistry {
     return backend_->get(storage_key(key), [](std::string_view) {});
   }
 
-  /// Number of entries in this namespace (a scan of its keys).
+  /// Number of entries in this namespace (exact: kvstack::stats over its keys).
   Result<std::size_t> count() const {
-    std::size_t n = 0;
-    auto scan = backend_->scan(KeyRange::prefix(prefix_).streaming());
-    for (auto it = std::ranges::begin(scan); it != std::ranges::end(scan); ++it) ++n;
-    if (auto st = scan.status(); !st) return st.error();
-    return n;
+    auto s = stats(*backend_, KeyRange::prefix(prefix_));
+    if (!s) return s.error();
+    return static_cast<std::size_t>(s.value().keys);
   }
 
   /// Applies `fn(T&)` to the stored value and writes it back, atomically (one backend

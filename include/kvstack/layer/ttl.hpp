@@ -1,0 +1,414 @@
+// kvstack::Ttl<B, Clock> — a layer that gives keys an expiry time: expired entries vanish from
+// every read at once and are removed, with an index ordered by time, by purge_expired.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <kvstack/codec/key.hpp>
+#include <kvstack/core/concepts.hpp>
+#include <kvstack/core/key_range.hpp>
+#include <kvstack/core/result.hpp>
+#include <kvstack/core/write_batch.hpp>
+#include <kvstack/detail/mapped_scan.hpp>
+
+namespace kvstack {
+
+namespace detail {
+
+/// `prefix ++ key`, on the stack when short (a get must not allocate for it).
+class PrefixedKey {
+ public:
+  PrefixedKey(char prefix, std::string_view key) : size_(key.size() + 1) {
+    char* d = small_;
+    if (size_ > sizeof(small_)) {
+      big_.resize(size_);
+      d = big_.data();
+    }
+    d[0] = prefix;
+    if (!key.empty()) std::memcpy(d + 1, key.data(), key.size());
+    data_ = d;
+  }
+  PrefixedKey(const PrefixedKey&) = delete;
+  PrefixedKey& operator=(const PrefixedKey&) = delete;
+  operator std::string_view() const noexcept { return {data_, size_}; }
+
+ private:
+  char small_[120];
+  std::string big_;
+  const char* data_;
+  std::size_t size_;
+};
+
+/// The stored form of a value under Ttl: a format byte (0: no expiry; 1: an 8-byte deadline in
+/// milliseconds since the clock's epoch follows), then the value.
+struct TtlRecord {
+  std::optional<std::int64_t> deadline;
+  std::string_view value;
+
+  bool expired(std::int64_t now_ms) const noexcept { return deadline && *deadline <= now_ms; }
+
+  static void encode(std::optional<std::int64_t> deadline, std::string_view value, std::string& out) {
+    out.clear();
+    out.reserve(value.size() + 9);
+    out.push_back(deadline ? '\1' : '\0');
+    if (deadline) KeyCodec<std::int64_t>::encode(*deadline, out);
+    out.append(value);
+  }
+  static Result<TtlRecord> decode(std::string_view stored) {
+    TtlRecord r;
+    if (!stored.empty() && stored[0] == '\0') {
+      r.value = stored.substr(1);
+      return r;
+    }
+    std::string_view rest = stored.substr(stored.empty() ? 0 : 1);
+    std::int64_t deadline = 0;
+    if (stored.empty() || stored[0] != '\1' || !KeyCodec<std::int64_t>::decode(rest, deadline))
+      return Error{errc::corruption, "Ttl: a stored value of " + std::to_string(stored.size()) +
+                                         " bytes has no valid expiry header (was this store written without Ttl?)"};
+    r.deadline = deadline;
+    r.value = rest;
+    return r;
+  }
+};
+
+}  // namespace detail
+
+/// A Backend layer over `B` in which keys may expire (as Redis's EXPIRE, etcd's leases).
+///
+/// - `put(key, value, ttl)` stores a key that expires `ttl` from now; `put(key, value)` and
+///   writes in batches and transactions store keys without expiry (and clear an earlier one, as
+///   Redis's SET does). `expire`, `persist` and `ttl` read and change a key's expiry.
+/// - A key is expired from its deadline on (`now >= deadline`, in milliseconds of `Clock`). No
+///   read — get, zero-copy get, scan, transactions, stats, registries over this layer — returns
+///   an expired entry, whether or not it has been purged yet.
+/// - `purge_expired(max)` removes expired keys, oldest deadline first, by walking an index
+///   ordered by deadline (so it never reads live keys), and reports each to `on_expire`'s
+///   listener. Run it periodically (Redis does so ten times a second); until then expired
+///   entries take space but are invisible.
+/// - Expiries are stored with the keys (deadlines in milliseconds since `Clock`'s epoch), so they
+///   hold across a reopen on a durable engine: use a clock whose epoch stays put
+///   (system_clock, the default; not steady_clock).
+/// - Layout in `B`: the key `k` is stored as `\x01 k`, its value behind a 1- or 9-byte header;
+///   the index is `\x00 deadline k`. The layer owns its store: data written to `B` without it
+///   reads as errc::corruption.
+template <class B, class Clock = std::chrono::system_clock>
+class Ttl {
+  static_assert(check_backend<B>());
+  static constexpr char data_prefix = '\1';
+  static constexpr char index_prefix = '\0';
+
+ public:
+  using clock_type = Clock;
+  /// Called after an expired key was removed (by purge_expired, or by an erase that found it
+  /// expired), with its key and last value.
+  using ExpireListener = std::function<void(std::string_view key, std::string_view value)>;
+
+  /// What `transact` hands to `fn`: the layer's view of the transaction below, with time
+  /// standing still at the moment the transaction started.
+  class transaction {
+   public:
+    transaction(typename B::transaction& tx, std::int64_t now_ms) : tx_(&tx), now_(now_ms) {}
+
+    Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
+    template <class F>
+    Result<bool> get(std::string_view key, F&& fn) const {
+      return Ttl::get_live(*tx_, key, [this] { return now_; }, std::forward<F>(fn));
+    }
+    Result<void> put(std::string_view key, std::string_view value) { return Ttl::put_in(*tx_, key, value, std::nullopt); }
+    /// Stores `key` to expire `ttl` from the transaction's start.
+    Result<void> put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
+      auto deadline = Ttl::deadline_after(now_, ttl);
+      if (!deadline) return deadline.error();
+      return Ttl::put_in(*tx_, key, value, deadline.value());
+    }
+    Result<bool> erase(std::string_view key) {
+      auto live = get(key, [](std::string_view) {});
+      if (!live) return live;
+      if (auto erased = tx_->erase(detail::PrefixedKey(data_prefix, key)); !erased) return erased;
+      return live;
+    }
+    auto scan(const KeyRange& range) const { return Ttl::scan_live(*tx_, range, now_); }
+
+   private:
+    typename B::transaction* tx_;
+    std::int64_t now_;
+  };
+
+  explicit Ttl(B inner, Clock clock = Clock{}) : inner_(std::move(inner)), clock_(std::move(clock)) {}
+
+  B& inner() noexcept { return inner_; }
+  const B& inner() const noexcept { return inner_; }
+  const Clock& clock() const noexcept { return clock_; }
+
+  /// Sets the listener told of each removed expired key (one listener; the watch layer uses it).
+  void on_expire(ExpireListener listener) { listener_ = std::move(listener); }
+
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
+
+  /// Zero-copy read of a live key; the clock is read only when the key has an expiry.
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    return get_live(inner_, key, [this] { return now_ms(); }, std::forward<F>(fn));
+  }
+
+  /// Stores `key` without expiry (clearing any it had).
+  Result<void> put(std::string_view key, std::string_view value) {
+    std::string stored;
+    detail::TtlRecord::encode(std::nullopt, value, stored);
+    return inner_.put(detail::PrefixedKey(data_prefix, key), stored);
+  }
+
+  /// Stores `key` to expire `ttl` from now; errc::invalid_argument unless ttl > 0.
+  Result<void> put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
+    auto deadline = deadline_after(now_ms(), ttl);
+    if (!deadline) return deadline.error();
+    WriteBatch batch;
+    std::string stored;
+    detail::TtlRecord::encode(deadline.value(), value, stored);
+    batch.put(detail::PrefixedKey(data_prefix, key), stored).put(index_key(deadline.value(), key), {});
+    return inner_.write(batch);
+  }
+
+  /// Removes `key`; true if it was there and live. An expired entry found here is removed and
+  /// reported to the expiry listener.
+  Result<bool> erase(std::string_view key) {
+    std::optional<std::string> expired_value;
+    auto live = inner_.transact([&](auto& tx) -> Result<bool> {
+      expired_value.reset();
+      detail::PrefixedKey dk(data_prefix, key);
+      auto record = read(tx, dk);
+      if (!record) return record.error();
+      if (!record.value()) return false;
+      if (record.value()->expired(now_ms())) expired_value.emplace(record.value()->value);
+      if (auto erased = tx.erase(dk); !erased) return erased;
+      return !expired_value;
+    });
+    if (live && expired_value && listener_) listener_(key, *expired_value);
+    return live;
+  }
+
+  /// Applies the batch at once; its puts store keys without expiry.
+  Result<void> write(const WriteBatch& batch) {
+    WriteBatch stored;
+    std::string value;
+    for (const auto& op : batch) {
+      if (op.kind == WriteBatch::Kind::erase) {
+        stored.erase(detail::PrefixedKey(data_prefix, op.key));
+      } else {
+        detail::TtlRecord::encode(std::nullopt, op.value, value);
+        stored.put(detail::PrefixedKey(data_prefix, op.key), value);
+      }
+    }
+    return inner_.write(stored);
+  }
+
+  /// The live entries in `range`, over the layer below's snapshot, as of when the scan opens.
+  auto scan(const KeyRange& range) const { return scan_live(inner_, range, now_ms()); }
+
+  /// Runs `fn(transaction&)` in a transaction of the layer below.
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    return inner_.transact([&](typename B::transaction& itx) {
+      transaction tx(itx, now_ms());
+      return std::invoke(fn, tx);
+    });
+  }
+
+  /// Makes `key` expire `ttl` from now (ttl <= 0 erases it now). False if `key` is absent.
+  Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) {
+    return inner_.transact([&](auto& tx) -> Result<bool> {
+      const std::int64_t now = now_ms();
+      detail::PrefixedKey dk(data_prefix, key);
+      auto record = read(tx, dk);
+      if (!record) return record.error();
+      if (!record.value() || record.value()->expired(now)) return false;
+      if (ttl <= std::chrono::milliseconds::zero()) return tx.erase(dk);
+      auto deadline = deadline_after(now, ttl);
+      if (!deadline) return deadline.error();
+      return rewrite(tx, key, *record.value(), deadline.value());
+    });
+  }
+
+  /// Removes `key`'s expiry. False if `key` is absent or had none.
+  Result<bool> persist(std::string_view key) {
+    return inner_.transact([&](auto& tx) -> Result<bool> {
+      auto record = read(tx, detail::PrefixedKey(data_prefix, key));
+      if (!record) return record.error();
+      if (!record.value() || !record.value()->deadline || record.value()->expired(now_ms())) return false;
+      return rewrite(tx, key, *record.value(), std::nullopt);
+    });
+  }
+
+  /// The time `key` has left; empty if it is absent or has no expiry.
+  Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) const {
+    std::optional<std::chrono::milliseconds> left;
+    std::optional<Error> error;
+    auto found = inner_.get(detail::PrefixedKey(data_prefix, key), [&](std::string_view stored) {
+      auto record = detail::TtlRecord::decode(stored);
+      if (!record) error = record.error();
+      else if (record.value().deadline) left = std::chrono::milliseconds(*record.value().deadline - now_ms());
+    });
+    if (!found) return found.error();
+    if (error) return *error;
+    if (left && left->count() <= 0) left.reset();  // expired: absent
+    return left;
+  }
+
+  /// Removes up to `max` expired keys, earliest deadline first, in transactions of up to 1,024
+  /// index entries; returns how many it removed. Reads only index entries that are due.
+  Result<std::size_t> purge_expired(std::size_t max = std::numeric_limits<std::size_t>::max()) {
+    constexpr std::size_t chunk = 1024;
+    std::size_t purged = 0;
+    std::vector<std::pair<std::string, std::string>> removed;  // key, last value
+    bool more = true;
+    while (more && purged < max) {
+      const std::int64_t now = now_ms();
+      auto done = inner_.transact([&](auto& tx) -> Result<void> {
+        removed.clear();
+        std::vector<std::string> due;
+        {
+          std::string upper(1, index_prefix);
+          KeyCodec<std::int64_t>::encode(now == std::numeric_limits<std::int64_t>::max() ? now : now + 1, upper);
+          auto scan = tx.scan(KeyRange::between(std::string(1, index_prefix), upper).limit(chunk));
+          for (auto&& [k, v] : scan) due.emplace_back(k);
+          if (auto st = scan.status(); !st) return st.error();
+        }
+        more = due.size() == chunk;
+        for (const auto& entry : due) {
+          if (purged + removed.size() == max) {
+            more = false;
+            break;
+          }
+          std::string_view key = std::string_view(entry).substr(9);
+          detail::PrefixedKey dk(data_prefix, key);
+          auto record = read(tx, dk);
+          if (!record) return record.error();
+          // An entry whose key was rewritten, refreshed or erased since is stale: dropped alone.
+          if (record.value() && record.value()->expired(now)) {
+            removed.emplace_back(key, record.value()->value);
+            if (auto erased = tx.erase(dk); !erased) return erased.error();
+          }
+          if (auto erased = tx.erase(entry); !erased) return erased.error();
+        }
+        return success();
+      });
+      if (!done) return done.error();
+      purged += removed.size();
+      if (listener_)
+        for (const auto& [key, value] : removed) listener_(key, value);
+    }
+    return purged;
+  }
+
+ private:
+  std::int64_t now_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
+  }
+
+  static Result<std::int64_t> deadline_after(std::int64_t now, std::chrono::milliseconds ttl) {
+    std::int64_t deadline = 0;
+    if (ttl.count() <= 0 || __builtin_add_overflow(now, ttl.count(), &deadline))
+      return Error{errc::invalid_argument, "Ttl: a time to live must be positive and end before year 292 million, got " +
+                                               std::to_string(ttl.count()) + " ms"};
+    return deadline;
+  }
+
+  static std::string index_key(std::int64_t deadline, std::string_view key) {
+    std::string k(1, index_prefix);
+    KeyCodec<std::int64_t>::encode(deadline, k);
+    k.append(key);
+    return k;
+  }
+
+  // The record stored at `dk` (a data key), expired or not, with its value copied.
+  struct Owned {
+    std::optional<std::int64_t> deadline;
+    std::string value;
+    bool expired(std::int64_t now) const { return deadline && *deadline <= now; }
+  };
+  template <class Tx>
+  static Result<std::optional<Owned>> read(const Tx& tx, std::string_view dk) {
+    std::optional<Owned> out;
+    std::optional<Error> error;
+    auto found = tx.get(dk, [&](std::string_view stored) {
+      auto record = detail::TtlRecord::decode(stored);
+      if (!record) error = record.error();
+      else out = Owned{record.value().deadline, std::string(record.value().value)};
+    });
+    if (!found) return found.error();
+    if (error) return *error;
+    return out;
+  }
+
+  template <class Tx>
+  static Result<void> put_in(Tx& tx, std::string_view key, std::string_view value, std::optional<std::int64_t> deadline) {
+    std::string stored;
+    detail::TtlRecord::encode(deadline, value, stored);
+    if (auto put = tx.put(detail::PrefixedKey(data_prefix, key), stored); !put) return put;
+    if (deadline) return tx.put(index_key(*deadline, key), {});
+    return success();
+  }
+
+  template <class Tx>
+  static Result<bool> rewrite(Tx& tx, std::string_view key, const Owned& record, std::optional<std::int64_t> deadline) {
+    if (record.deadline)  // drop the old index entry rather than leave it for purge_expired
+      if (auto erased = tx.erase(index_key(*record.deadline, key)); !erased) return erased;
+    if (auto put = put_in(tx, key, record.value, deadline); !put) return put.error();
+    return true;
+  }
+
+  template <class Source, class Now, class F>
+  static Result<bool> get_live(const Source& source, std::string_view key, Now now, F&& fn) {
+    bool live = false;
+    std::optional<Error> error;
+    auto found = source.get(detail::PrefixedKey(data_prefix, key), [&](std::string_view stored) {
+      auto record = detail::TtlRecord::decode(stored);
+      if (!record) {
+        error = record.error();
+      } else if (!record.value().deadline || *record.value().deadline > now()) {
+        live = true;
+        std::invoke(fn, record.value().value);
+      }
+    });
+    if (!found) return found.error();
+    if (error) return *error;
+    return live;
+  }
+
+  template <class Source>
+  static auto scan_live(const Source& source, const KeyRange& range, std::int64_t now) {
+    std::string lower(1, data_prefix), upper(1, data_prefix);
+    lower.append(range.lower());
+    if (range.upper()) upper.append(*range.upper());
+    else upper[0] = data_prefix + 1;
+    KeyRange below = KeyRange::between(lower, upper);
+    if (range.is_reverse()) below = below.reverse();
+    if (range.is_streaming()) below = below.streaming();
+    auto map = [now](KeyValue kv) -> Result<std::optional<KeyValue>> {
+      auto record = detail::TtlRecord::decode(kv.value);
+      if (!record) return record.error();
+      if (record.value().expired(now)) return std::optional<KeyValue>();
+      return std::optional<KeyValue>(KeyValue{kv.key.substr(1), record.value().value});
+    };
+    return detail::MappedScan(source.scan(below), map, range.max_count());
+  }
+
+  B inner_;
+  Clock clock_;
+  ExpireListener listener_;
+};
+
+}  // namespace kvstack
