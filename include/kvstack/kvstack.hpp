@@ -4,10 +4,12 @@
 
 #include <kvstack/version.hpp>
 
+#include <kvstack/core/clock.hpp>
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/errc.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
+#include <kvstack/core/stats.hpp>
 #include <kvstack/core/write_batch.hpp>
 
 #include <kvstack/codec/binary.hpp>
@@ -18,5 +20,11 @@
 #include <kvstack/backend/copy.hpp>
 #include <kvstack/backend/engines.hpp>
 #include <kvstack/backend/memory.hpp>
+
+#include <kvstack/layer/atomic.hpp>
+#include <kvstack/layer/lease.hpp>
+#include <kvstack/layer/metrics.hpp>
+#include <kvstack/layer/ttl.hpp>
+#include <kvstack/layer/watch.hpp>
 
 #include <kvstack/registry/namespaced_registry.hpp>

@@ -2,6 +2,7 @@
 // backend.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <iterator>
@@ -51,6 +52,16 @@ class NamespacedRegistry {
     std::string bytes;
     S::encode(value, bytes);
     return backend_->put(storage_key(key), bytes);
+  }
+
+  /// Stores `value` under `key` to expire `ttl` from now, over a backend whose keys expire
+  /// (kvstack::Ttl, or a stack with it).
+  Result<void> put(const Key& key, const T& value, std::chrono::milliseconds ttl)
+    requires Expiring<B>
+  {
+    std::string bytes;
+    S::encode(value, bytes);
+    return backend_->put(storage_key(key), bytes, ttl);
   }
 
   /// Stores every `(key, value)` pair of `entries` in one atomic batch.
