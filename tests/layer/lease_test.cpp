@@ -47,6 +47,7 @@ TEMPLATE_LIST_TEST_CASE("LeaseManager: acquire, contend, renew, release", "[leas
   CHECK(leases.renew(renewed, 10s).error() == errc::conflict);
   CHECK(leases.acquire("leader", "", 1s).error() == errc::invalid_argument);
   CHECK(leases.acquire("leader", "x", 0s).error() == errc::invalid_argument);
+  CHECK(leases.acquire("leader", "x", std::chrono::milliseconds::max()).error() == errc::invalid_argument);
 }
 
 TEST_CASE("LeaseManager: a holder paused past its ttl is fenced out", "[lease]") {
@@ -70,7 +71,7 @@ TEST_CASE("LeaseManager: a holder paused past its ttl is fenced out", "[lease]")
   CHECK(leases.acquire("job", "worker-2", 5s).value()->token == next.token + 1);
 }
 
-TEST_CASE("LeaseManager: threads contend; one holder at a time, tokens strictly increasing", "[lease]") {
+TEST_CASE("LeaseManager: threads contend, one holder at a time, tokens strictly increasing", "[lease]") {
   MemoryBackend db;
   ManualClock clock;
   LeaseManager<MemoryBackend, ManualClock> leases(db, clock);

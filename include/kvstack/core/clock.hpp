@@ -3,7 +3,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <string>
+
+#include <kvstack/core/result.hpp>
 
 namespace kvstack {
 
@@ -28,5 +32,21 @@ class ManualClock {
  private:
   std::shared_ptr<std::atomic<rep>> now_;
 };
+
+namespace detail {
+/// `clock.now()` in whole milliseconds since the clock's epoch: how expiring layers store time.
+template <class Clock>
+std::int64_t now_ms(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
+}
+/// `now + ttl` in milliseconds; errc::invalid_argument unless ttl > 0 and the sum fits.
+inline Result<std::int64_t> deadline_after(std::int64_t now, std::chrono::milliseconds ttl) {
+  std::int64_t deadline = 0;
+  if (ttl.count() <= 0 || __builtin_add_overflow(now, ttl.count(), &deadline))
+    return Error{errc::invalid_argument,
+                 "a time to live must be positive and end within 292 million years, got " + std::to_string(ttl.count()) + " ms"};
+  return deadline;
+}
+}  // namespace detail
 
 }  // namespace kvstack

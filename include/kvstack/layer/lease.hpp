@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <kvstack/codec/key.hpp>
+#include <kvstack/core/clock.hpp>
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/result.hpp>
 
@@ -45,15 +46,16 @@ class LeaseManager {
   /// Grants `name` to `holder` for `ttl`, unless another holder's lease on it is live (then
   /// empty). Acquiring a name one already holds grants it again with a new token.
   Result<std::optional<Lease>> acquire(std::string_view name, std::string_view holder, std::chrono::milliseconds ttl) {
-    if (holder.empty() || ttl.count() <= 0)
-      return Error{errc::invalid_argument, "lease: the holder must not be empty and the ttl must be positive"};
+    if (holder.empty()) return Error{errc::invalid_argument, "lease: the holder must not be empty"};
     return db_->transact([&](auto& tx) -> Result<std::optional<Lease>> {
       auto record = read(tx, name);
       if (!record) return record.error();
       const std::int64_t now = now_ms();
+      auto deadline = detail::deadline_after(now, ttl);
+      if (!deadline) return deadline.error();
       const Record& r = record.value();
       if (r.live(now) && r.holder != holder) return std::optional<Lease>();
-      Record granted{std::string(holder), r.token + 1, now + ttl.count()};
+      Record granted{std::string(holder), r.token + 1, deadline.value()};
       if (auto put = write(tx, name, granted); !put) return put.error();
       return std::optional<Lease>(to_lease(name, granted));
     });
@@ -61,13 +63,14 @@ class LeaseManager {
 
   /// Extends a live lease to `ttl` from now; errc::conflict if it was superseded or ran out.
   Result<Lease> renew(const Lease& lease, std::chrono::milliseconds ttl) {
-    if (ttl.count() <= 0) return Error{errc::invalid_argument, "lease: the ttl must be positive"};
     return db_->transact([&](auto& tx) -> Result<Lease> {
       auto record = read(tx, lease.name);
       if (!record) return record.error();
       const std::int64_t now = now_ms();
+      auto deadline = detail::deadline_after(now, ttl);
+      if (!deadline) return deadline.error();
       if (auto held = check(record.value(), lease, now, true); !held) return held.error();
-      Record renewed{lease.holder, lease.token, now + ttl.count()};
+      Record renewed{lease.holder, lease.token, deadline.value()};
       if (auto put = write(tx, lease.name, renewed); !put) return put.error();
       return to_lease(lease.name, renewed);
     });
@@ -100,9 +103,7 @@ class LeaseManager {
     bool live(std::int64_t now) const { return !holder.empty() && deadline > now; }
   };
 
-  std::int64_t now_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
-  }
+  std::int64_t now_ms() const { return detail::now_ms(clock_); }
   std::string key(std::string_view name) const {
     std::string k = prefix_;
     encode_key(name, k);

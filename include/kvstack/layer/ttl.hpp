@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <kvstack/codec/key.hpp>
+#include <kvstack/core/clock.hpp>
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
@@ -130,7 +131,7 @@ class Ttl {
     Result<void> put(std::string_view key, std::string_view value) { return Ttl::put_in(*tx_, key, value, std::nullopt); }
     /// Stores `key` to expire `ttl` from the transaction's start.
     Result<void> put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
-      auto deadline = Ttl::deadline_after(now_, ttl);
+      auto deadline = detail::deadline_after(now_, ttl);
       if (!deadline) return deadline.error();
       return Ttl::put_in(*tx_, key, value, deadline.value());
     }
@@ -173,7 +174,7 @@ class Ttl {
 
   /// Stores `key` to expire `ttl` from now; errc::invalid_argument unless ttl > 0.
   Result<void> put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
-    auto deadline = deadline_after(now_ms(), ttl);
+    auto deadline = detail::deadline_after(now_ms(), ttl);
     if (!deadline) return deadline.error();
     WriteBatch batch;
     std::string stored;
@@ -236,7 +237,7 @@ class Ttl {
       if (!record) return record.error();
       if (!record.value() || record.value()->expired(now)) return false;
       if (ttl <= std::chrono::milliseconds::zero()) return tx.erase(dk);
-      auto deadline = deadline_after(now, ttl);
+      auto deadline = detail::deadline_after(now, ttl);
       if (!deadline) return deadline.error();
       return rewrite(tx, key, *record.value(), deadline.value());
     });
@@ -314,17 +315,7 @@ class Ttl {
   }
 
  private:
-  std::int64_t now_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch()).count();
-  }
-
-  static Result<std::int64_t> deadline_after(std::int64_t now, std::chrono::milliseconds ttl) {
-    std::int64_t deadline = 0;
-    if (ttl.count() <= 0 || __builtin_add_overflow(now, ttl.count(), &deadline))
-      return Error{errc::invalid_argument, "Ttl: a time to live must be positive and end before year 292 million, got " +
-                                               std::to_string(ttl.count()) + " ms"};
-    return deadline;
-  }
+  std::int64_t now_ms() const { return detail::now_ms(clock_); }
 
   static std::string index_key(std::int64_t deadline, std::string_view key) {
     std::string k(1, index_prefix);
