@@ -101,12 +101,14 @@ TEST_CASE("Watched over Ttl: expired keys are expire events", "[watch]") {
   db.put("session/2", "bob", 20s).value();
   db.put("session/3", "carol", 20s).value();
   CHECK(db.expire("session/3", 0ms).value());
+  db.transact([](auto& tx) { return tx.put("session/4", "dave", 10s); }).value();
   clock.advance(10s);
-  CHECK(db.purge_expired().value() == 1);
+  CHECK(db.purge_expired().value() == 2);
   clock.advance(10s);
   CHECK_FALSE(db.erase("session/2").value());  // found expired
   CHECK_THAT(seen, Equals(Strings{"put session/1=alice", "put session/2=bob", "put session/3=carol", "erase session/3",
-                                  "expire session/1=alice", "expire session/2=bob"}));
+                                  "put session/4=dave", "expire session/1=alice", "expire session/4=dave",
+                                  "expire session/2=bob"}));
 }
 
 TEST_CASE("Watched: events follow commit order under concurrent writers", "[watch]") {

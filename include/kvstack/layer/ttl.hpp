@@ -2,6 +2,7 @@
 // every read at once and are removed, with an index ordered by time, by purge_expired.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -270,29 +271,34 @@ class Ttl {
 
   /// Removes up to `max` expired keys, earliest deadline first, in transactions of up to 1,024
   /// index entries; returns how many it removed. Reads only index entries that are due.
+  ///
+  /// Each call starts where the index could still hold entries: a minute before the time of the
+  /// last call that emptied the due part (kept in memory, so engines that keep deletions as
+  /// tombstones, as RocksDB does until compaction, do not walk them again). An entry behind that
+  /// point — written by a writer that read the clock over a minute before it committed — leaves
+  /// its key invisible as always; its space is reclaimed by the first purge after a reopen.
   Result<std::size_t> purge_expired(std::size_t max = std::numeric_limits<std::size_t>::max()) {
     constexpr std::size_t chunk = 1024;
+    constexpr std::int64_t grace_ms = 60'000;
     std::size_t purged = 0;
     std::vector<std::pair<std::string, std::string>> removed;  // key, last value
-    bool more = true;
+    std::string from = index_key(scan_from_.load(), {});
+    const std::int64_t now = now_ms();
+    std::string upper = index_key(now == std::numeric_limits<std::int64_t>::max() ? now : now + 1, {});
+    bool more = true;  // the last chunk was full: there may be more due
     while (more && purged < max) {
-      const std::int64_t now = now_ms();
+      std::string next_from;
       auto done = inner_.transact([&](auto& tx) -> Result<void> {
         removed.clear();
         std::vector<std::string> due;
         {
-          std::string upper(1, index_prefix);
-          KeyCodec<std::int64_t>::encode(now == std::numeric_limits<std::int64_t>::max() ? now : now + 1, upper);
-          auto scan = tx.scan(KeyRange::between(std::string(1, index_prefix), upper).limit(chunk));
+          auto scan = tx.scan(KeyRange::between(from, upper).limit(chunk));
           for (auto&& [k, v] : scan) due.emplace_back(k);
           if (auto st = scan.status(); !st) return st.error();
         }
         more = due.size() == chunk;
         for (const auto& entry : due) {
-          if (purged + removed.size() == max) {
-            more = false;
-            break;
-          }
+          if (purged + removed.size() == max) break;
           std::string_view key = std::string_view(entry).substr(9);
           detail::PrefixedKey dk(data_prefix, key);
           auto record = read(tx, dk);
@@ -303,14 +309,18 @@ class Ttl {
             if (auto erased = tx.erase(dk); !erased) return erased.error();
           }
           if (auto erased = tx.erase(entry); !erased) return erased.error();
+          next_from = entry;
         }
         return success();
       });
       if (!done) return done.error();
+      if (!next_from.empty()) from = std::move(next_from);
       purged += removed.size();
       if (listener_)
         for (const auto& [key, value] : removed) listener_(key, value);
     }
+    if (!more && purged < max && now > std::numeric_limits<std::int64_t>::min() + grace_ms)
+      scan_from_.advance_to(now - grace_ms);  // everything due was removed
     return purged;
   }
 
@@ -397,9 +407,27 @@ class Ttl {
     return detail::MappedScan(source.scan(below), map, range.max_count());
   }
 
+  // Where purge_expired starts (a deadline); an atomic that moves with the layer.
+  struct ScanFrom {
+    std::atomic<std::int64_t> at{std::numeric_limits<std::int64_t>::min()};
+    ScanFrom() = default;
+    ScanFrom(ScanFrom&& other) noexcept : at(other.at.load()) {}
+    ScanFrom& operator=(ScanFrom&& other) noexcept {
+      at = other.at.load();
+      return *this;
+    }
+    std::int64_t load() const noexcept { return at.load(std::memory_order_acquire); }
+    void advance_to(std::int64_t t) noexcept {
+      std::int64_t seen = load();
+      while (seen < t && !at.compare_exchange_weak(seen, t, std::memory_order_acq_rel)) {
+      }
+    }
+  };
+
   B inner_;
   Clock clock_;
   ExpireListener listener_;
+  ScanFrom scan_from_;
 };
 
 }  // namespace kvstack

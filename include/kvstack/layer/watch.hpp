@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -159,6 +160,14 @@ class Watched {
     }
     Result<void> put(std::string_view key, std::string_view value) {
       auto r = tx_->put(key, value);
+      if (r && events_) events_->push_back({EventKind::put, std::string(key), std::string(value)});
+      return r;
+    }
+    /// Forwarded when the transaction below takes a time to live (Ttl's does).
+    Result<void> put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl)
+      requires requires(typename B::transaction& tx, std::string_view k, std::chrono::milliseconds t) { tx.put(k, k, t); }
+    {
+      auto r = tx_->put(key, value, ttl);
       if (r && events_) events_->push_back({EventKind::put, std::string(key), std::string(value)});
       return r;
     }
