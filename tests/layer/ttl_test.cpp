@@ -176,3 +176,20 @@ TEMPLATE_LIST_TEST_CASE("Ttl: expiries survive close and reopen", "[ttl]", Durab
   CHECK_THAT(keys_of(db, KeyRange::all()), Equals(Strings{"forever"}));
   CHECK(db.purge_expired().value() == 1);
 }
+
+TEST_CASE("Ttl: purge starts past what it removed, yet finds every entry written since", "[ttl]") {
+  ManualClock clock(ManualClock::time_point(100s));
+  MemTtl db(MemoryBackend{}, clock);
+  db.put("a", "1", 1s).value();
+  clock.advance(1s);
+  CHECK(db.purge_expired().value() == 1);  // the next purge starts a second before now
+  clock.set(ManualClock::time_point(10s));  // the clock steps back: deadlines below that point
+  db.put("b", "1", 1s).value();
+  db.transact([](auto& tx) { return tx.put("c", "1", 1s); }).value();
+  db.put("d", "1").value();
+  CHECK(db.expire("d", 1s).value());
+  clock.set(ManualClock::time_point(200s));
+  CHECK(db.purge_expired().value() == 3);
+  CHECK(index_entries(db) == 0);
+  CHECK(stats(db.inner(), KeyRange::all()).value().keys == 0);
+}

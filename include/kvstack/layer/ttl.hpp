@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <functional>
 #include <iterator>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <ranges>
 #include <string>
@@ -122,19 +124,19 @@ class Ttl {
   /// standing still at the moment the transaction started.
   class transaction {
    public:
-    transaction(typename B::transaction& tx, std::int64_t now_ms) : tx_(&tx), now_(now_ms) {}
+    transaction(typename B::transaction& tx, std::int64_t now_ms, Ttl& layer) : tx_(&tx), now_(now_ms), layer_(&layer) {}
 
     Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
     template <class F>
     Result<bool> get(std::string_view key, F&& fn) const {
       return Ttl::get_live(*tx_, key, [this] { return now_; }, std::forward<F>(fn));
     }
-    Result<void> put(std::string_view key, std::string_view value) { return Ttl::put_in(*tx_, key, value, std::nullopt); }
+    Result<void> put(std::string_view key, std::string_view value) { return layer_->put_in(*tx_, key, value, std::nullopt); }
     /// Stores `key` to expire `ttl` from the transaction's start.
     Result<void> put(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
       auto deadline = detail::deadline_after(now_, ttl);
       if (!deadline) return deadline.error();
-      return Ttl::put_in(*tx_, key, value, deadline.value());
+      return layer_->put_in(*tx_, key, value, deadline.value());
     }
     Result<bool> erase(std::string_view key) {
       auto live = get(key, [](std::string_view) {});
@@ -147,6 +149,7 @@ class Ttl {
    private:
     typename B::transaction* tx_;
     std::int64_t now_;
+    Ttl* layer_;
   };
 
   explicit Ttl(B inner, Clock clock = Clock{}) : inner_(std::move(inner)), clock_(std::move(clock)) {}
@@ -181,6 +184,7 @@ class Ttl {
     std::string stored;
     detail::TtlRecord::encode(deadline.value(), value, stored);
     batch.put(detail::PrefixedKey(data_prefix, key), stored).put(index_key(deadline.value(), key), {});
+    purge_.indexed(deadline.value());
     return inner_.write(batch);
   }
 
@@ -224,7 +228,7 @@ class Ttl {
   template <class F>
   auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
     return inner_.transact([&](typename B::transaction& itx) {
-      transaction tx(itx, now_ms());
+      transaction tx(itx, now_ms(), *this);
       return std::invoke(fn, tx);
     });
   }
@@ -270,19 +274,20 @@ class Ttl {
   }
 
   /// Removes up to `max` expired keys, earliest deadline first, in transactions of up to 1,024
-  /// index entries; returns how many it removed. Reads only index entries that are due.
-  ///
-  /// Each call starts where the index could still hold entries: a minute before the time of the
-  /// last call that emptied the due part (kept in memory, so engines that keep deletions as
-  /// tombstones, as RocksDB does until compaction, do not walk them again). An entry behind that
-  /// point — written by a writer that read the clock over a minute before it committed — leaves
-  /// its key invisible as always; its space is reclaimed by the first purge after a reopen.
+  /// index entries; returns how many it removed. Reads only index entries that are due, and
+  /// starts past those an earlier call removed (engines that keep deletions as tombstones until
+  /// compaction, as RocksDB does, would otherwise walk them again): from the lowest deadline
+  /// this layer indexed since, or a second before the last call's time. Another process writing
+  /// to the same store with a clock more than a second behind may leave entries behind that
+  /// point; their keys stay invisible, and the first purge after a reopen removes them.
   Result<std::size_t> purge_expired(std::size_t max = std::numeric_limits<std::size_t>::max()) {
     constexpr std::size_t chunk = 1024;
-    constexpr std::int64_t grace_ms = 60'000;
+    constexpr std::int64_t grace_ms = 1000;
+    std::lock_guard one_at_a_time(purge_.mu);
+    const std::int64_t indexed = purge_.pending.exchange(std::numeric_limits<std::int64_t>::max());
     std::size_t purged = 0;
     std::vector<std::pair<std::string, std::string>> removed;  // key, last value
-    std::string from = index_key(scan_from_.load(), {});
+    std::string from = index_key(std::min(purge_.floor, indexed), {});
     const std::int64_t now = now_ms();
     std::string upper = index_key(now == std::numeric_limits<std::int64_t>::max() ? now : now + 1, {});
     bool more = true;  // the last chunk was full: there may be more due
@@ -313,14 +318,18 @@ class Ttl {
         }
         return success();
       });
-      if (!done) return done.error();
+      if (!done) {
+        purge_.floor = std::min(purge_.floor, indexed);
+        return done.error();
+      }
       if (!next_from.empty()) from = std::move(next_from);
       purged += removed.size();
       if (listener_)
         for (const auto& [key, value] : removed) listener_(key, value);
     }
+    purge_.floor = std::min(purge_.floor, indexed);
     if (!more && purged < max && now > std::numeric_limits<std::int64_t>::min() + grace_ms)
-      scan_from_.advance_to(now - grace_ms);  // everything due was removed
+      purge_.floor = std::min(indexed, now - grace_ms);  // everything due was removed
     return purged;
   }
 
@@ -355,16 +364,18 @@ class Ttl {
   }
 
   template <class Tx>
-  static Result<void> put_in(Tx& tx, std::string_view key, std::string_view value, std::optional<std::int64_t> deadline) {
+  Result<void> put_in(Tx& tx, std::string_view key, std::string_view value, std::optional<std::int64_t> deadline) {
     std::string stored;
     detail::TtlRecord::encode(deadline, value, stored);
     if (auto put = tx.put(detail::PrefixedKey(data_prefix, key), stored); !put) return put;
-    if (deadline) return tx.put(index_key(*deadline, key), {});
+    if (!deadline) return success();
+    purge_.indexed(*deadline);
+    return tx.put(index_key(*deadline, key), {});
     return success();
   }
 
   template <class Tx>
-  static Result<bool> rewrite(Tx& tx, std::string_view key, const Owned& record, std::optional<std::int64_t> deadline) {
+  Result<bool> rewrite(Tx& tx, std::string_view key, const Owned& record, std::optional<std::int64_t> deadline) {
     if (record.deadline)  // drop the old index entry rather than leave it for purge_expired
       if (auto erased = tx.erase(index_key(*record.deadline, key)); !erased) return erased;
     if (auto put = put_in(tx, key, record.value, deadline); !put) return put.error();
@@ -407,19 +418,22 @@ class Ttl {
     return detail::MappedScan(source.scan(below), map, range.max_count());
   }
 
-  // Where purge_expired starts (a deadline); an atomic that moves with the layer.
-  struct ScanFrom {
-    std::atomic<std::int64_t> at{std::numeric_limits<std::int64_t>::min()};
-    ScanFrom() = default;
-    ScanFrom(ScanFrom&& other) noexcept : at(other.at.load()) {}
-    ScanFrom& operator=(ScanFrom&& other) noexcept {
-      at = other.at.load();
+  // Where purge_expired starts; moves with the layer (a moved-to layer gets a fresh mutex).
+  struct PurgeState {
+    std::mutex mu;  // one purge at a time
+    std::int64_t floor = std::numeric_limits<std::int64_t>::min();  // below it, no entry (under mu)
+    std::atomic<std::int64_t> pending{std::numeric_limits<std::int64_t>::max()};  // lowest indexed since
+    PurgeState() = default;
+    PurgeState(PurgeState&& other) noexcept : floor(other.floor), pending(other.pending.load()) {}
+    PurgeState& operator=(PurgeState&& other) noexcept {
+      floor = other.floor;
+      pending = other.pending.load();
       return *this;
     }
-    std::int64_t load() const noexcept { return at.load(std::memory_order_acquire); }
-    void advance_to(std::int64_t t) noexcept {
-      std::int64_t seen = load();
-      while (seen < t && !at.compare_exchange_weak(seen, t, std::memory_order_acq_rel)) {
+    // Before an index entry is committed.
+    void indexed(std::int64_t deadline) noexcept {
+      std::int64_t seen = pending.load(std::memory_order_relaxed);
+      while (deadline < seen && !pending.compare_exchange_weak(seen, deadline, std::memory_order_acq_rel)) {
       }
     }
   };
@@ -427,7 +441,7 @@ class Ttl {
   B inner_;
   Clock clock_;
   ExpireListener listener_;
-  ScanFrom scan_from_;
+  PurgeState purge_;
 };
 
 }  // namespace kvstack
