@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   // Configuration with hot reload: a subscription on the config namespace.
   kv::NamespacedRegistry<Store, std::string> config{db, "config"};
   std::string log_level = config.get("log-level").value().value_or("info");
-  auto reload = db.inner().subscribe(kv::KeyRange::prefix(config.key_prefix()), [&](const kv::Event& e) {
+  auto reload = db.subscribe(kv::KeyRange::prefix(config.key_prefix()), [&](const kv::Event& e) {
     if (e.kind != kv::EventKind::put) return;
     if (auto value = kv::BinarySerializer::decode<std::string>(e.value)) {
       log_level = value.value();

@@ -9,6 +9,7 @@
 #include <kvstack/backend/memory.hpp>
 #include <kvstack/core/clock.hpp>
 #include <kvstack/layer/metrics.hpp>
+#include <kvstack/layer/watch.hpp>
 
 #include "laws/helpers.hpp"
 
@@ -110,4 +111,14 @@ TEST_CASE("Metered: Prometheus text exposition", "[metrics]") {
   }
   CHECK(samples == 7 * 10);
   CHECK_THAT(db.metrics().prometheus("app_kv"), Contains("app_kv_operations_total{op=\"get\"} 1\n"));
+}
+
+TEST_CASE("Metered: subscribe is forwarded to a Watched layer below", "[metrics]") {
+  Metered<Watched<MemoryBackend>> db(Watched<MemoryBackend>(MemoryBackend{}));
+  std::vector<std::string> keys;
+  auto sub = db.subscribe(KeyRange::all(), [&](const Event& e) { keys.emplace_back(e.key); });
+  db.put("a", "1").value();
+  db.write(WriteBatch{}.put("b", "2")).value();
+  CHECK(keys == std::vector<std::string>{"a", "b"});
+  CHECK(db.metrics()[Operation::put].count == 1);
 }

@@ -281,6 +281,14 @@ class Metered {
     return measure(Operation::expiry, [&] { return inner_.purge_expired(max); }, [](const auto&) { return std::size_t{0}; });
   }
 
+  /// Forwarded to a Watched layer below (not counted).
+  template <class F>
+  [[nodiscard]] auto subscribe(KeyRange range, F&& callback)
+    requires requires(B& b) { b.subscribe(std::move(range), std::forward<F>(callback)); }
+  {
+    return inner_.subscribe(std::move(range), std::forward<F>(callback));
+  }
+
  private:
   // Adds the sizes of the entries a scan yields to a counter, once, when the scan ends.
   class ByteCount {
