@@ -36,10 +36,7 @@ using namespace std::chrono_literals;
 
 constexpr std::uint32_t live_keys = 100'000;
 
-std::string key_of(std::uint32_t i) {
-  std::string k = "key/" + std::to_string(1'000'000 + i);
-  return k;
-}
+std::string key_of(std::uint32_t i) { return "key/" + std::to_string(1'000'000 + i); }
 const std::string& value() {
   static const std::string v(100, 'v');
   return v;

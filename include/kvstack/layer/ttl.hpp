@@ -371,7 +371,6 @@ class Ttl {
     if (!deadline) return success();
     purge_.indexed(*deadline);
     return tx.put(index_key(*deadline, key), {});
-    return success();
   }
 
   template <class Tx>
