@@ -1,0 +1,207 @@
+// kvstack::redis::execute — runs one command line (argv) for a session: looks the command up in
+// the table (name, arity, flags), answers unknown commands and wrong arity as Redis does, queues
+// between MULTI and EXEC, and runs each command — or a whole EXEC — in one backend transaction.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <kvstack/redis/datastore.hpp>
+#include <kvstack/redis/hashes.hpp>
+#include <kvstack/redis/keys.hpp>
+#include <kvstack/redis/lists.hpp>
+#include <kvstack/redis/sets.hpp>
+#include <kvstack/redis/strings.hpp>
+#include <kvstack/redis/zsets.hpp>
+
+namespace kvstack::redis {
+
+/// What a command does, for front ends (e.g. a read-only replica refuses `write`).
+enum CommandFlags : unsigned { read = 1, write = 2, transaction_control = 4, connection = 8 };
+
+template <class C>
+struct Command {
+  std::string_view name;  ///< lower case
+  int arity;              ///< as Redis: n exactly n arguments (the name included), -n at least n
+  unsigned flags;
+  Reply (*run)(C&, Args);  ///< null for MULTI, EXEC, DISCARD, WATCH, UNWATCH (the dispatcher's own)
+};
+
+/// Every command, sorted by name.
+template <class C>
+const std::vector<Command<C>>& command_table() {
+  using namespace cmd;
+  static const std::vector<Command<C>> table = [] {
+    constexpr unsigned R = read, W = write | read, T = transaction_control, N = connection;
+    std::vector<Command<C>> t = {
+        // strings
+        {"get", 2, R, get<C>}, {"set", -3, W, set<C>}, {"setnx", 3, W, setnx<C>}, {"setex", 4, W, setex<C>},
+        {"psetex", 4, W, psetex<C>}, {"getset", 3, W, getset<C>}, {"getdel", 2, W, getdel<C>},
+        {"getex", -2, W, getex<C>}, {"mget", -2, R, mget<C>}, {"mset", -3, W, mset<C>}, {"msetnx", -3, W, msetnx<C>},
+        {"append", 3, W, append<C>}, {"strlen", 2, R, strlen<C>}, {"incr", 2, W, incr<C>}, {"decr", 2, W, decr<C>},
+        {"incrby", 3, W, incrby<C>}, {"decrby", 3, W, decrby<C>}, {"incrbyfloat", 3, W, incrbyfloat<C>},
+        {"getrange", 4, R, getrange<C>}, {"setrange", 4, W, setrange<C>},
+        // lists
+        {"lpush", -3, W, lpush<C>}, {"rpush", -3, W, rpush<C>}, {"lpushx", -3, W, lpushx<C>},
+        {"rpushx", -3, W, rpushx<C>}, {"lpop", -2, W, lpop<C>}, {"rpop", -2, W, rpop<C>}, {"llen", 2, R, llen<C>},
+        {"lrange", 4, R, lrange<C>}, {"lindex", 3, R, lindex<C>}, {"lset", 4, W, lset<C>}, {"lrem", 4, W, lrem<C>},
+        {"ltrim", 4, W, ltrim<C>}, {"linsert", 5, W, linsert<C>}, {"lpos", -3, R, lpos<C>}, {"lmove", 5, W, lmove<C>},
+        {"rpoplpush", 3, W, rpoplpush<C>},
+        // hashes
+        {"hset", -4, W, hset<C>}, {"hsetnx", 4, W, hsetnx<C>}, {"hget", 3, R, hget<C>}, {"hmget", -3, R, hmget<C>},
+        {"hmset", -4, W, hmset<C>}, {"hdel", -3, W, hdel<C>}, {"hexists", 3, R, hexists<C>}, {"hlen", 2, R, hlen<C>},
+        {"hkeys", 2, R, hkeys<C>}, {"hvals", 2, R, hvals<C>}, {"hgetall", 2, R, hgetall<C>},
+        {"hincrby", 4, W, hincrby<C>}, {"hincrbyfloat", 4, W, hincrbyfloat<C>}, {"hstrlen", 3, R, hstrlen<C>},
+        {"hrandfield", -2, R, hrandfield<C>}, {"hscan", -3, R, hscan<C>},
+        // sets
+        {"sadd", -3, W, sadd<C>}, {"srem", -3, W, srem<C>}, {"sismember", 3, R, sismember<C>},
+        {"smismember", -3, R, smismember<C>}, {"smembers", 2, R, smembers<C>}, {"scard", 2, R, scard<C>},
+        {"spop", -2, W, spop<C>}, {"srandmember", -2, R, srandmember<C>}, {"smove", 4, W, smove<C>},
+        {"sunion", -2, R, sunion<C>}, {"sinter", -2, R, sinter<C>}, {"sdiff", -2, R, sdiff<C>},
+        {"sunionstore", -3, W, sunionstore<C>}, {"sinterstore", -3, W, sinterstore<C>},
+        {"sdiffstore", -3, W, sdiffstore<C>}, {"sintercard", -3, R, sintercard<C>}, {"sscan", -3, R, sscan<C>},
+        // sorted sets
+        {"zadd", -4, W, zadd<C>}, {"zrem", -3, W, zrem<C>}, {"zscore", 3, R, zscore<C>}, {"zmscore", -3, R, zmscore<C>},
+        {"zincrby", 4, W, zincrby<C>}, {"zcard", 2, R, zcard<C>}, {"zcount", 4, R, zcount<C>},
+        {"zlexcount", 4, R, zlexcount<C>}, {"zrank", -3, R, zrank<C>}, {"zrevrank", -3, R, zrevrank<C>},
+        {"zrange", -4, R, zrange<C>}, {"zrevrange", -4, R, zrevrange<C>}, {"zrangebyscore", -4, R, zrangebyscore<C>},
+        {"zrevrangebyscore", -4, R, zrevrangebyscore<C>}, {"zrangebylex", -4, R, zrangebylex<C>},
+        {"zrevrangebylex", -4, R, zrevrangebylex<C>}, {"zpopmin", -2, W, zpopmin<C>}, {"zpopmax", -2, W, zpopmax<C>},
+        {"zremrangebyrank", 4, W, zremrangebyrank<C>}, {"zremrangebyscore", 4, W, zremrangebyscore<C>},
+        {"zremrangebylex", 4, W, zremrangebylex<C>}, {"zrandmember", -2, R, zrandmember<C>}, {"zscan", -3, R, zscan<C>},
+        // keys and databases
+        {"del", -2, W, del<C>}, {"unlink", -2, W, unlink<C>}, {"exists", -2, R, exists<C>}, {"type", 2, R, type<C>},
+        {"expire", -3, W, expire<C>}, {"pexpire", -3, W, pexpire<C>}, {"expireat", -3, W, expireat<C>},
+        {"pexpireat", -3, W, pexpireat<C>}, {"expiretime", 2, R, expiretime<C>},
+        {"pexpiretime", 2, R, pexpiretime<C>}, {"ttl", 2, R, ttl<C>}, {"pttl", 2, R, pttl<C>},
+        {"persist", 2, W, persist<C>}, {"keys", 2, R, keys<C>}, {"scan", -2, R, scan<C>}, {"rename", 3, W, rename<C>},
+        {"renamenx", 3, W, renamenx<C>}, {"copy", -3, W, copy<C>}, {"move", 3, W, move<C>},
+        {"randomkey", 1, R, randomkey<C>}, {"dbsize", 1, R, dbsize<C>}, {"flushdb", -1, W, flushdb<C>},
+        {"flushall", -1, W, flushall<C>}, {"swapdb", 3, W, swapdb<C>}, {"select", 2, N, select<C>},
+        {"ping", -1, N, ping<C>}, {"echo", 2, N, echo<C>},
+        // transactions
+        {"multi", 1, T, nullptr}, {"exec", 1, T, nullptr}, {"discard", 1, T, nullptr}, {"watch", -2, T, nullptr},
+        {"unwatch", 1, T, nullptr}};
+    std::sort(t.begin(), t.end(), [](auto& x, auto& y) { return x.name < y.name; });
+    return t;
+  }();
+  return table;
+}
+
+/// The command named `name` (any case), or null.
+template <class C>
+const Command<C>* find_command(std::string_view name) {
+  if (name.size() > 32) return nullptr;
+  std::string lower(name);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto& t = command_table<C>();
+  auto it = std::lower_bound(t.begin(), t.end(), lower, [](auto& c, const std::string& n) { return c.name < n; });
+  return it != t.end() && it->name == lower ? &*it : nullptr;
+}
+
+namespace detail {
+inline Reply unknown_command(Args argv) {
+  std::string s = "ERR unknown command '" + argv[0].substr(0, 128) + "', with args beginning with: ";
+  for (std::size_t i = 1; i < argv.size(); ++i) s += "'" + argv[i].substr(0, 128) + "' ";
+  return reply::error(std::move(s));
+}
+
+template <class Store>
+Reply exec(Store& store, Session& s) {
+  auto queued = std::move(s.queued);
+  bool failed = s.multi_failed;
+  s.queued.clear();
+  s.in_multi = s.multi_failed = false;
+  if (failed) {
+    s.unwatch();
+    return reply::error("EXECABORT Transaction discarded because of previous errors.");
+  }
+  using C = typename Store::context;
+  Reply r = store.run(s, [&](C& c) {
+    for (auto& w : s.watched)
+      if (s.table->epoch(w.key) != w.epoch || (w.expiry && c.now() >= w.expiry)) return reply::null_array();
+    std::vector<Reply> out;
+    for (auto& argv : queued) {
+      auto* command = find_command<C>(argv[0]);
+      out.push_back(command->run ? command->run(c, argv) : reply::ok());  // UNWATCH: EXEC unwatches anyway
+    }
+    return reply::array(std::move(out));
+  });
+  s.unwatch();
+  return r;
+}
+
+template <class Store>
+Reply watch(Store& store, Session& s, Args argv) {
+  if (s.in_multi) return reply::error("ERR WATCH inside MULTI is not allowed");
+  using C = typename Store::context;
+  return store.run(s, [&](C& c) {
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+      std::string key;
+      kvstack::redis::detail::put_u32(key, c.phys(s.db));
+      key += argv[i];
+      auto m = c.find(argv[i]);
+      auto epoch = s.table->watch(key);
+      s.watched.push_back({std::move(key), epoch, m ? m->expiry : 0});
+    }
+    return reply::ok();
+  });
+}
+}  // namespace detail
+
+/// Runs the command `argv` (name first) for `session`, as a Redis server would.
+template <class Store>
+Reply execute(Store& store, Session& session, Args argv) {
+  using C = typename Store::context;
+  if (argv.empty()) return reply::error("ERR empty command");
+  const auto* command = find_command<C>(argv[0]);
+  Reply refused;
+  if (!command) refused = detail::unknown_command(argv);
+  else if (command->arity > 0 ? argv.size() != static_cast<std::size_t>(command->arity)
+                              : argv.size() < static_cast<std::size_t>(-command->arity))
+    refused = reply::wrong_arity(command->name);
+  if (refused.is_error()) {
+    if (session.in_multi) session.multi_failed = true;
+    return refused;
+  }
+  auto name = command->name;
+  if ((command->run || name == "unwatch") && session.in_multi) {
+    session.queued.emplace_back(argv.begin(), argv.end());
+    return reply::simple("QUEUED");
+  }
+  if (name == "multi") {
+    if (session.in_multi) return reply::error("ERR MULTI calls can not be nested");
+    session.in_multi = true;
+    return reply::ok();
+  }
+  if (name == "exec") {
+    if (!session.in_multi) return reply::error("ERR EXEC without MULTI");
+    return detail::exec(store, session);
+  }
+  if (name == "discard") {
+    if (!session.in_multi) return reply::error("ERR DISCARD without MULTI");
+    session.queued.clear();
+    session.in_multi = session.multi_failed = false;
+    session.unwatch();
+    return reply::ok();
+  }
+  if (name == "watch") return detail::watch(store, session, argv);
+  if (name == "unwatch") {
+    session.unwatch();
+    return reply::ok();
+  }
+  return store.run(session, [&](C& c) { return command->run(c, argv); });
+}
+
+/// `execute(store, session, {"SET", "k", "v"})`.
+template <class Store>
+Reply execute(Store& store, Session& session, std::initializer_list<std::string_view> argv) {
+  std::vector<std::string> args(argv.begin(), argv.end());
+  return execute(store, session, Args(args));
+}
+
+}  // namespace kvstack::redis

@@ -1,0 +1,8 @@
+// kvstack/redis: Redis's data model over any Backend and its commands. See datastore.hpp for the
+// storage layout, dispatcher.hpp for `execute`, and the per-type headers for each command.
+#pragma once
+
+#include <kvstack/redis/datastore.hpp>
+#include <kvstack/redis/dispatcher.hpp>
+#include <kvstack/redis/glob.hpp>
+#include <kvstack/redis/reply.hpp>
