@@ -1,0 +1,807 @@
+// Every Redis command of redis::DataStore on each engine (memory, LMDB, RocksDB): replies and
+// errors as Redis gives them, expiry with a ManualClock, databases, MULTI/EXEC/WATCH.
+#include <chrono>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "redis/redis_fixture.hpp"
+
+using namespace kvstack;
+using namespace kvstack::test;
+using namespace std::chrono_literals;
+
+namespace {
+const std::string wrongtype = "-WRONGTYPE Operation against a key holding the wrong kind of value";
+const std::string not_int = "-ERR value is not an integer or out of range";
+const std::string syntax = "-ERR syntax error";
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("redis strings", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"GET", "k"}) == "(nil)");
+  CHECK(r({"SET", "k", "v"}) == "+OK");
+  CHECK(r({"GET", "k"}) == "\"v\"");
+  CHECK(r({"SET", "k", "w", "NX"}) == "(nil)");
+  CHECK(r({"SET", "k", "w", "XX", "GET"}) == "\"v\"");
+  CHECK(r({"SET", "new", "w", "XX"}) == "(nil)");
+  CHECK(r({"EXISTS", "new"}) == ":0");
+  CHECK(r({"SET", "k", "x", "NX", "XX"}) == syntax);
+  CHECK(r({"SET", "k", "x", "EX"}) == syntax);
+  CHECK(r({"SET", "k", "x", "EX", "10", "PX", "5"}) == syntax);
+  CHECK(r({"SET", "k", "x", "EX", "ten"}) == not_int);
+  CHECK(r({"SET", "k", "x", "EX", "0"}) == "-ERR invalid expire time in 'set' command");
+  CHECK(r({"SET", "k", "x", "PX", "-5"}) == "-ERR invalid expire time in 'set' command");
+  CHECK(r({"SET", "k", "x", "EX", "9223372036854775"}) == "-ERR invalid expire time in 'set' command");
+  CHECK(r({"SET", "k", "x", "foo"}) == syntax);
+  CHECK(r({"GET", "k"}) == "\"w\"");
+  CHECK(r({"SETNX", "k", "y"}) == ":0");
+  CHECK(r({"SETNX", "n", "y"}) == ":1");
+  CHECK(r({"GETSET", "n", "z"}) == "\"y\"");
+  CHECK(r({"GETDEL", "n"}) == "\"z\"");
+  CHECK(r({"GETDEL", "n"}) == "(nil)");
+  CHECK(r({"MSET", "a", "1", "b", "2"}) == "+OK");
+  CHECK(r({"MSET", "a", "1", "b"}) == "-ERR wrong number of arguments for 'mset' command");
+  CHECK(r({"MGET", "a", "b", "nope"}) == "[\"1\", \"2\", (nil)]");
+  CHECK(r({"MSETNX", "a", "3", "c", "4"}) == ":0");
+  CHECK(r({"EXISTS", "c"}) == ":0");
+  CHECK(r({"MSETNX", "c", "3", "d", "4"}) == ":1");
+  CHECK(r({"APPEND", "a", "xy"}) == ":3");
+  CHECK(r({"APPEND", "fresh", "xy"}) == ":2");
+  CHECK(r({"STRLEN", "a"}) == ":3");
+  CHECK(r({"STRLEN", "nope"}) == ":0");
+
+  // Counters
+  CHECK(r({"INCR", "cnt"}) == ":1");
+  CHECK(r({"INCRBY", "cnt", "10"}) == ":11");
+  CHECK(r({"DECR", "cnt"}) == ":10");
+  CHECK(r({"DECRBY", "cnt", "20"}) == ":-10");
+  CHECK(r({"INCRBY", "cnt", "1.5"}) == not_int);
+  CHECK(r({"INCR", "a"}) == not_int);
+  CHECK(r({"SET", "big", "9223372036854775807"}) == "+OK");
+  CHECK(r({"INCR", "big"}) == "-ERR increment or decrement would overflow");
+  CHECK(r({"GET", "big"}) == "\"9223372036854775807\"");
+  CHECK(r({"DECRBY", "cnt", "-9223372036854775808"}) == "-ERR decrement would overflow");
+  CHECK(r({"SET", "lead", "007"}) == "+OK");
+  CHECK(r({"INCR", "lead"}) == not_int);
+  CHECK(r({"INCRBYFLOAT", "f", "10.5"}) == "\"10.5\"");
+  CHECK(r({"INCRBYFLOAT", "f", "0.1"}) == "\"10.6\"");
+  CHECK(r({"INCRBYFLOAT", "f", "-5.6"}) == "\"5\"");
+  CHECK(r({"INCRBYFLOAT", "f", "5.0e3"}) == "\"5005\"");
+  CHECK(r({"INCRBYFLOAT", "f", "abc"}) == "-ERR value is not a valid float");
+  CHECK(r({"INCRBYFLOAT", "f", "inf"}) == "-ERR increment would produce NaN or Infinity");
+  CHECK(r({"INCRBYFLOAT", "a", "1"}) == "-ERR value is not a valid float");
+
+  // Ranges
+  CHECK(r({"SET", "s", "Hello World"}) == "+OK");
+  CHECK(r({"GETRANGE", "s", "0", "4"}) == "\"Hello\"");
+  CHECK(r({"GETRANGE", "s", "-5", "-1"}) == "\"World\"");
+  CHECK(r({"GETRANGE", "s", "-1", "-5"}) == "\"\"");
+  CHECK(r({"GETRANGE", "s", "0", "100"}) == "\"Hello World\"");
+  CHECK(r({"GETRANGE", "s", "20", "100"}) == "\"\"");
+  CHECK(r({"GETRANGE", "nope", "0", "1"}) == "\"\"");
+  CHECK(r({"SETRANGE", "s", "6", "Redis"}) == ":11");
+  CHECK(r({"GET", "s"}) == "\"Hello Redis\"");
+  CHECK(r({"SETRANGE", "pad", "3", "x"}) == ":4");
+  CHECK(r({"GET", "pad"}) == std::string("\"\0\0\0x\"", 6));
+  CHECK(r({"SETRANGE", "empty", "5", ""}) == ":0");
+  CHECK(r({"EXISTS", "empty"}) == ":0");
+  CHECK(r({"SETRANGE", "s", "-1", "x"}) == "-ERR offset is out of range");
+  CHECK(r({"SETRANGE", "s", "536870912", "x"}) == "-ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+
+  // Wrong type: reads and writes refuse, SET replaces.
+  CHECK(r({"RPUSH", "list", "a"}) == ":1");
+  CHECK(r({"GET", "list"}) == wrongtype);
+  CHECK(r({"APPEND", "list", "x"}) == wrongtype);
+  CHECK(r({"INCR", "list"}) == wrongtype);
+  CHECK(r({"GETRANGE", "list", "0", "1"}) == wrongtype);
+  CHECK(r({"SET", "list", "x", "GET"}) == wrongtype);
+  CHECK(r({"MGET", "list", "a"}) == "[(nil), \"1xy\"]");
+  CHECK(r({"SET", "list", "x"}) == "+OK");
+  CHECK(r({"TYPE", "list"}) == "+string");
+  CHECK(r({"LLEN", "list"}) == wrongtype);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis string expiry options", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"SET", "k", "v", "EX", "10"}) == "+OK");
+  CHECK(r({"TTL", "k"}) == ":10");
+  CHECK(r({"PTTL", "k"}) == ":10000");
+  r.clock.advance(9999ms);
+  CHECK(r({"GET", "k"}) == "\"v\"");
+  CHECK(r({"TTL", "k"}) == ":0");
+  r.clock.advance(1ms);
+  CHECK(r({"GET", "k"}) == "(nil)");
+  CHECK(r({"TTL", "k"}) == ":-2");
+
+  CHECK(r({"SET", "k", "v", "PX", "1500"}) == "+OK");
+  CHECK(r({"TTL", "k"}) == ":2");  // rounded as Redis
+  CHECK(r({"SET", "k", "w", "KEEPTTL"}) == "+OK");
+  CHECK(r({"PTTL", "k"}) == ":1500");
+  CHECK(r({"SET", "k", "w"}) == "+OK");
+  CHECK(r({"TTL", "k"}) == ":-1");
+  CHECK(r({"SET", "k", "v", "KEEPTTL", "EX", "5"}) == syntax);
+
+  auto now_s = std::chrono::duration_cast<std::chrono::seconds>(r.clock.now().time_since_epoch()).count();
+  CHECK(r({"SET", "at", "v", "EXAT", std::to_string(now_s + 100)}) == "+OK");
+  CHECK(r({"EXPIRETIME", "at"}) == ":" + std::to_string(now_s + 100));
+  CHECK(r({"PEXPIRETIME", "at"}) == ":" + std::to_string((now_s + 100) * 1000));
+  CHECK(r({"SET", "past", "v", "PXAT", "1"}) == "+OK");
+  CHECK(r({"EXISTS", "past"}) == ":0");
+
+  CHECK(r({"SETEX", "e", "5", "v"}) == "+OK");
+  CHECK(r({"TTL", "e"}) == ":5");
+  CHECK(r({"SETEX", "e", "0", "v"}) == "-ERR invalid expire time in 'setex' command");
+  CHECK(r({"PSETEX", "e", "-1", "v"}) == "-ERR invalid expire time in 'psetex' command");
+  CHECK(r({"PSETEX", "e", "2500", "v"}) == "+OK");
+  CHECK(r({"PTTL", "e"}) == ":2500");
+
+  CHECK(r({"GETEX", "e", "EX", "100"}) == "\"v\"");
+  CHECK(r({"TTL", "e"}) == ":100");
+  CHECK(r({"GETEX", "e", "PERSIST"}) == "\"v\"");
+  CHECK(r({"TTL", "e"}) == ":-1");
+  CHECK(r({"GETEX", "e", "PX", "10", "EX", "5"}) == syntax);
+  CHECK(r({"GETEX", "e", "FOO"}) == syntax);
+  CHECK(r({"GETEX", "nope", "EX", "5"}) == "(nil)");
+  CHECK(r({"INCR", "e"}) == not_int);
+
+  // Counters keep their time to live (INCR changes the value, not the key's life).
+  CHECK(r({"SET", "c", "1", "EX", "50"}) == "+OK");
+  CHECK(r({"INCR", "c"}) == ":2");
+  CHECK(r({"TTL", "c"}) == ":50");
+  CHECK(r({"GETSET", "c", "0"}) == "\"2\"");
+  CHECK(r({"TTL", "c"}) == ":-1");
+}
+
+TEMPLATE_LIST_TEST_CASE("redis lists", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"RPUSH", "l", "a", "b", "c"}) == ":3");
+  CHECK(r({"LPUSH", "l", "z", "y"}) == ":5");
+  CHECK(r({"LRANGE", "l", "0", "-1"}) == "[\"y\", \"z\", \"a\", \"b\", \"c\"]");
+  CHECK(r({"LRANGE", "l", "-2", "100"}) == "[\"b\", \"c\"]");
+  CHECK(r({"LRANGE", "l", "3", "1"}) == "[]");
+  CHECK(r({"LRANGE", "l", "x", "1"}) == not_int);
+  CHECK(r({"LRANGE", "nope", "0", "-1"}) == "[]");
+  CHECK(r({"LLEN", "l"}) == ":5");
+  CHECK(r({"LINDEX", "l", "0"}) == "\"y\"");
+  CHECK(r({"LINDEX", "l", "-1"}) == "\"c\"");
+  CHECK(r({"LINDEX", "l", "5"}) == "(nil)");
+  CHECK(r({"LSET", "l", "-2", "B"}) == "+OK");
+  CHECK(r({"LSET", "l", "5", "x"}) == "-ERR index out of range");
+  CHECK(r({"LSET", "nope", "0", "x"}) == "-ERR no such key");
+  CHECK(r({"LPOP", "l"}) == "\"y\"");
+  CHECK(r({"RPOP", "l"}) == "\"c\"");
+  CHECK(r({"LPOP", "l", "2"}) == "[\"z\", \"a\"]");
+  CHECK(r({"LPOP", "l", "-1"}) == "-ERR value is out of range, must be positive");
+  CHECK(r({"LPOP", "l", "0"}) == "[]");
+  CHECK(r({"RPOP", "l", "5"}) == "[\"B\"]");
+  CHECK(r({"EXISTS", "l"}) == ":0");  // empty lists are deleted
+  CHECK(r({"LPOP", "l"}) == "(nil)");
+  CHECK(r({"LPOP", "l", "2"}) == "(nil array)");
+  CHECK(r({"LPUSHX", "l", "a"}) == ":0");
+  CHECK(r({"RPUSHX", "l", "a"}) == ":0");
+  CHECK(r({"RPUSH", "l", "a"}) == ":1");
+  CHECK(r({"RPUSHX", "l", "b"}) == ":2");
+  CHECK(r({"LPUSHX", "l", "0"}) == ":3");
+
+  // LREM, LTRIM, LINSERT, LPOS
+  CHECK(r({"DEL", "l"}) == ":1");
+  CHECK(r({"RPUSH", "l", "a", "b", "a", "c", "a", "b"}) == ":6");
+  CHECK(r({"LREM", "l", "-1", "a"}) == ":1");
+  CHECK(r({"LRANGE", "l", "0", "-1"}) == "[\"a\", \"b\", \"a\", \"c\", \"b\"]");
+  CHECK(r({"LREM", "l", "1", "b"}) == ":1");
+  CHECK(r({"LRANGE", "l", "0", "-1"}) == "[\"a\", \"a\", \"c\", \"b\"]");
+  CHECK(r({"LREM", "l", "0", "a"}) == ":2");
+  CHECK(r({"LREM", "l", "0", "zz"}) == ":0");
+  CHECK(r({"LRANGE", "l", "0", "-1"}) == "[\"c\", \"b\"]");
+  CHECK(r({"LINSERT", "l", "BEFORE", "b", "x"}) == ":3");
+  CHECK(r({"LINSERT", "l", "AFTER", "b", "y"}) == ":4");
+  CHECK(r({"LINSERT", "l", "AFTER", "nope", "y"}) == ":-1");
+  CHECK(r({"LINSERT", "nope", "AFTER", "b", "y"}) == ":0");
+  CHECK(r({"LINSERT", "l", "MIDDLE", "b", "y"}) == syntax);
+  CHECK(r({"LRANGE", "l", "0", "-1"}) == "[\"c\", \"x\", \"b\", \"y\"]");
+  CHECK(r({"LTRIM", "l", "1", "-2"}) == "+OK");
+  CHECK(r({"LRANGE", "l", "0", "-1"}) == "[\"x\", \"b\"]");
+  CHECK(r({"LPUSH", "l", "w"}) == ":3");  // pushes after a trim land at the new ends
+  CHECK(r({"LRANGE", "l", "0", "-1"}) == "[\"w\", \"x\", \"b\"]");
+  CHECK(r({"LTRIM", "l", "5", "10"}) == "+OK");
+  CHECK(r({"EXISTS", "l"}) == ":0");
+
+  CHECK(r({"RPUSH", "p", "a", "b", "c", "1", "2", "3", "c", "c"}) == ":8");
+  CHECK(r({"LPOS", "p", "c"}) == ":2");
+  CHECK(r({"LPOS", "p", "c", "RANK", "2"}) == ":6");
+  CHECK(r({"LPOS", "p", "c", "RANK", "-1"}) == ":7");
+  CHECK(r({"LPOS", "p", "c", "COUNT", "2"}) == "[:2, :6]");
+  CHECK(r({"LPOS", "p", "c", "COUNT", "0"}) == "[:2, :6, :7]");
+  CHECK(r({"LPOS", "p", "c", "RANK", "-1", "COUNT", "2"}) == "[:7, :6]");
+  CHECK(r({"LPOS", "p", "c", "COUNT", "0", "MAXLEN", "3"}) == "[:2]");
+  CHECK(r({"LPOS", "p", "zz"}) == "(nil)");
+  CHECK(r({"LPOS", "p", "zz", "COUNT", "1"}) == "[]");
+  CHECK(r({"LPOS", "p", "c", "RANK", "0"}) ==
+        "-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start "
+        "from the end of the list");
+  CHECK(r({"LPOS", "p", "c", "COUNT", "-1"}) == "-ERR COUNT can't be negative");
+  CHECK(r({"LPOS", "p", "c", "MAXLEN", "-1"}) == "-ERR MAXLEN can't be negative");
+  CHECK(r({"LPOS", "p", "c", "FOO", "1"}) == syntax);
+
+  // LMOVE / RPOPLPUSH, including a rotation of one list
+  CHECK(r({"DEL", "p"}) == ":1");
+  CHECK(r({"RPUSH", "src", "1", "2", "3"}) == ":3");
+  CHECK(r({"LMOVE", "src", "dst", "LEFT", "RIGHT"}) == "\"1\"");
+  CHECK(r({"RPOPLPUSH", "src", "dst"}) == "\"3\"");
+  CHECK(r({"LRANGE", "dst", "0", "-1"}) == "[\"3\", \"1\"]");
+  CHECK(r({"LMOVE", "dst", "dst", "LEFT", "RIGHT"}) == "\"3\"");
+  CHECK(r({"LRANGE", "dst", "0", "-1"}) == "[\"1\", \"3\"]");
+  CHECK(r({"LMOVE", "src", "dst", "UP", "RIGHT"}) == syntax);
+  CHECK(r({"LMOVE", "nope", "dst", "LEFT", "RIGHT"}) == "(nil)");
+  CHECK(r({"SET", "str", "x"}) == "+OK");
+  CHECK(r({"LMOVE", "src", "str", "LEFT", "RIGHT"}) == wrongtype);
+  CHECK(r({"LRANGE", "src", "0", "-1"}) == "[\"2\"]");  // nothing moved
+  CHECK(r({"RPOPLPUSH", "src", "gone"}) == "\"2\"");
+  CHECK(r({"EXISTS", "src"}) == ":0");
+
+  CHECK(r({"LPUSH", "str", "x"}) == wrongtype);
+  CHECK(r({"LRANGE", "str", "0", "1"}) == wrongtype);
+  CHECK(r({"LPOP", "str"}) == wrongtype);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis hashes", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"HSET", "h", "a", "1", "b", "2"}) == ":2");
+  CHECK(r({"HSET", "h", "a", "10", "c", "3"}) == ":1");
+  CHECK(r({"HSET", "h", "a"}) == "-ERR wrong number of arguments for 'hset' command");
+  CHECK(r({"HSET", "h", "a", "1", "b"}) == "-ERR wrong number of arguments for 'hset' command");
+  CHECK(r({"HGET", "h", "a"}) == "\"10\"");
+  CHECK(r({"HGET", "h", "zz"}) == "(nil)");
+  CHECK(r({"HGET", "nope", "a"}) == "(nil)");
+  CHECK(r({"HMGET", "h", "a", "zz", "c"}) == "[\"10\", (nil), \"3\"]");
+  CHECK(r({"HMSET", "h", "d", "4"}) == "+OK");
+  CHECK(r({"HSETNX", "h", "d", "5"}) == ":0");
+  CHECK(r({"HSETNX", "h", "e", "5"}) == ":1");
+  CHECK(r({"HLEN", "h"}) == ":5");
+  CHECK(r({"HEXISTS", "h", "e"}) == ":1");
+  CHECK(r({"HEXISTS", "h", "zz"}) == ":0");
+  CHECK(r({"HSTRLEN", "h", "a"}) == ":2");
+  CHECK(r({"HSTRLEN", "h", "zz"}) == ":0");
+  CHECK(r({"HKEYS", "h"}) == "[\"a\", \"b\", \"c\", \"d\", \"e\"]");
+  CHECK(r({"HVALS", "h"}) == "[\"10\", \"2\", \"3\", \"4\", \"5\"]");
+  CHECK(r({"HGETALL", "h"}) == "{\"a\": \"10\", \"b\": \"2\", \"c\": \"3\", \"d\": \"4\", \"e\": \"5\"}");
+  CHECK(r({"HGETALL", "nope"}) == "{}");
+  CHECK(r({"HDEL", "h", "a", "zz", "b"}) == ":2");
+  CHECK(r({"HLEN", "h"}) == ":3");
+  CHECK(r({"HINCRBY", "h", "c", "7"}) == ":10");
+  CHECK(r({"HINCRBY", "h", "new", "-7"}) == ":-7");
+  CHECK(r({"HINCRBY", "h", "c", "x"}) == not_int);
+  CHECK(r({"HSET", "h", "s", "text"}) == ":1");
+  CHECK(r({"HINCRBY", "h", "s", "1"}) == "-ERR hash value is not an integer");
+  CHECK(r({"HSET", "h", "max", "9223372036854775807"}) == ":1");
+  CHECK(r({"HINCRBY", "h", "max", "1"}) == "-ERR increment or decrement would overflow");
+  CHECK(r({"HINCRBYFLOAT", "h", "fl", "10.5"}) == "\"10.5\"");
+  CHECK(r({"HINCRBYFLOAT", "h", "fl", "0.1"}) == "\"10.6\"");
+  CHECK(r({"HINCRBYFLOAT", "h", "s", "1"}) == "-ERR hash value is not a float");
+  CHECK(r({"HINCRBYFLOAT", "h", "fl", "x"}) == "-ERR value is not a valid float");
+  CHECK(r({"HINCRBY", "fresh", "f", "3"}) == ":3");
+  CHECK(r({"HLEN", "fresh"}) == ":1");
+  CHECK(r({"HDEL", "fresh", "f"}) == ":1");
+  CHECK(r({"EXISTS", "fresh"}) == ":0");  // empty hashes are deleted
+
+  CHECK(r({"DEL", "h"}) == ":1");
+  CHECK(r({"HSET", "h", "only", "1"}) == ":1");
+  CHECK(r({"HRANDFIELD", "h"}) == "\"only\"");
+  CHECK(r({"HRANDFIELD", "h", "-3"}) == "[\"only\", \"only\", \"only\"]");
+  CHECK(r({"HRANDFIELD", "h", "5", "WITHVALUES"}) == "[\"only\", \"1\"]");
+  CHECK(r({"HRANDFIELD", "h", "1", "FOO"}) == syntax);
+  CHECK(r({"HRANDFIELD", "nope"}) == "(nil)");
+  CHECK(r({"HRANDFIELD", "nope", "2"}) == "[]");
+  CHECK(r({"HSET", "h", "two", "2", "three", "3"}) == ":2");
+  CHECK(r({"HRANDFIELD", "h", "2"}).size() > 2);
+
+  CHECK(r({"SET", "str", "x"}) == "+OK");
+  CHECK(r({"HSET", "str", "a", "1"}) == wrongtype);
+  CHECK(r({"HGET", "str", "a"}) == wrongtype);
+  CHECK(r({"HGETALL", "str"}) == wrongtype);
+  CHECK(r({"HINCRBY", "str", "a", "1"}) == wrongtype);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis HSCAN, SSCAN, ZSCAN and SCAN walk everything once", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  for (int i = 0; i < 25; ++i) {
+    auto n = std::to_string(i);
+    r({"HSET", "h", "f" + n, n});
+    r({"SADD", "s", "m" + n});
+    r({"ZADD", "z", n, "m" + n});
+    r({"SET", "key" + n, n});
+  }
+  r({"RPUSH", "list", "x"});
+  // Follows cursors until 0; returns the items seen.
+  auto walk = [&](std::vector<std::string> cmd, std::size_t cursor_at) {
+    std::vector<std::string> items;
+    std::string cursor = cmd[cursor_at];
+    int rounds = 0;
+    do {
+      cmd[cursor_at] = cursor;
+      auto reply = redis::execute(*r.store, r.session, redis::Args(cmd));
+      REQUIRE(reply.elements.size() == 2);
+      cursor = reply.elements[0].text;
+      for (auto& e : reply.elements[1].elements) items.push_back(e.text);
+      REQUIRE(++rounds < 100);
+    } while (cursor != "0");
+    return items;
+  };
+  auto fields = walk({"HSCAN", "h", "0", "COUNT", "7"}, 2);
+  CHECK(fields.size() == 50);
+  CHECK(walk({"HSCAN", "h", "0", "NOVALUES"}, 2).size() == 25);
+  CHECK(walk({"SSCAN", "s", "0", "MATCH", "m1*"}, 2).size() == 11);
+  auto z = walk({"ZSCAN", "z", "0", "COUNT", "3"}, 2);
+  REQUIRE(z.size() == 50);
+  CHECK(z[0] == "m0");
+  CHECK(z[1] == "0");
+  CHECK(walk({"SCAN", "0", "COUNT", "4"}, 1).size() == 29);
+  CHECK(walk({"SCAN", "0", "MATCH", "key2*"}, 1).size() == 6);
+  CHECK(walk({"SCAN", "0", "TYPE", "zset"}, 1) == std::vector<std::string>{"z"});
+  CHECK(walk({"SCAN", "0", "TYPE", "list", "COUNT", "1000"}, 1) == std::vector<std::string>{"list"});
+  CHECK(r({"SCAN", "12345678"}) == "-ERR invalid cursor");
+  CHECK(r({"SCAN", "x"}) == "-ERR invalid cursor");
+  CHECK(r({"SCAN", "0", "COUNT", "0"}) == syntax);
+  CHECK(r({"SCAN", "0", "FOO"}) == syntax);
+  CHECK(r({"HSCAN", "nope", "0"}) == "[\"0\", []]");
+  CHECK(r({"HSCAN", "s", "0"}) == wrongtype);
+
+  // A key present for the whole scan is returned even when others come and go meanwhile.
+  auto first = redis::execute(*r.store, r.session, {"SCAN", "0", "COUNT", "5"});
+  for (int i = 0; i < 25; i += 2) r({"DEL", "key" + std::to_string(i)});
+  r({"SET", "aaa", "new"});
+  std::vector<std::string> seen;
+  for (auto& e : first.elements[1].elements) seen.push_back(e.text);
+  auto rest = walk({"SCAN", first.elements[0].text, "COUNT", "5"}, 1);
+  // walk restarts from the cursor given, so splice: the continuation is what follows `first`.
+  seen.insert(seen.end(), rest.begin(), rest.end());
+  for (int i = 1; i < 25; i += 2) CHECK(std::count(seen.begin(), seen.end(), "key" + std::to_string(i)) >= 1);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis sets", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"SADD", "s", "a", "b", "c", "a"}) == ":3");
+  CHECK(r({"SADD", "s", "a"}) == ":0");
+  CHECK(r({"SCARD", "s"}) == ":3");
+  CHECK(r({"SISMEMBER", "s", "a"}) == ":1");
+  CHECK(r({"SISMEMBER", "s", "z"}) == ":0");
+  CHECK(r({"SMISMEMBER", "s", "a", "z"}) == "[:1, :0]");
+  CHECK(r({"SMEMBERS", "s"}) == "[\"a\", \"b\", \"c\"]");
+  CHECK(r({"SMEMBERS", "nope"}) == "[]");
+  CHECK(r({"SREM", "s", "a", "z"}) == ":1");
+  CHECK(r({"SADD", "t", "b", "x"}) == ":2");
+  CHECK(r({"SADD", "u", "b", "c", "y"}) == ":3");
+  CHECK(r({"SUNION", "s", "t", "nope"}) == "[\"b\", \"c\", \"x\"]");
+  CHECK(r({"SINTER", "s", "t"}) == "[\"b\"]");
+  CHECK(r({"SINTER", "s", "nope"}) == "[]");
+  CHECK(r({"SDIFF", "u", "s"}) == "[\"y\"]");
+  CHECK(r({"SDIFF", "nope", "s"}) == "[]");
+  CHECK(r({"SINTERCARD", "2", "s", "u"}) == ":2");
+  CHECK(r({"SINTERCARD", "2", "s", "u", "LIMIT", "1"}) == ":1");
+  CHECK(r({"SINTERCARD", "0", "s"}) == "-ERR numkeys should be greater than 0");
+  CHECK(r({"SINTERCARD", "3", "s", "u"}) == "-ERR Number of keys can't be greater than number of args");
+  CHECK(r({"SINTERCARD", "2", "s", "u", "LIMIT", "-1"}) == "-ERR LIMIT can't be negative");
+  CHECK(r({"SINTERCARD", "1", "s", "FOO", "1"}) == syntax);
+  CHECK(r({"SUNIONSTORE", "dst", "s", "t"}) == ":3");
+  CHECK(r({"SMEMBERS", "dst"}) == "[\"b\", \"c\", \"x\"]");
+  CHECK(r({"SINTERSTORE", "dst", "s", "t"}) == ":1");
+  CHECK(r({"SMEMBERS", "dst"}) == "[\"b\"]");
+  CHECK(r({"SDIFFSTORE", "dst", "s", "s"}) == ":0");
+  CHECK(r({"EXISTS", "dst"}) == ":0");
+  CHECK(r({"SET", "str", "x"}) == "+OK");
+  CHECK(r({"SUNIONSTORE", "str", "s"}) == ":2");  // the destination is replaced, whatever its type
+  CHECK(r({"TYPE", "str"}) == "+set");
+  CHECK(r({"SUNIONSTORE", "s", "s", "t"}) == ":3");  // a source may be the destination
+  CHECK(r({"SMEMBERS", "s"}) == "[\"b\", \"c\", \"x\"]");
+
+  CHECK(r({"SMOVE", "s", "t2", "x"}) == ":1");
+  CHECK(r({"SMOVE", "s", "t2", "x"}) == ":0");
+  CHECK(r({"SMOVE", "s", "s", "b"}) == ":1");
+  CHECK(r({"SMEMBERS", "t2"}) == "[\"x\"]");
+  CHECK(r({"SET", "str", "x"}) == "+OK");
+  CHECK(r({"SMOVE", "s", "str", "b"}) == wrongtype);
+  CHECK(r({"SISMEMBER", "s", "b"}) == ":1");
+
+  CHECK(r({"SPOP", "nope"}) == "(nil)");
+  CHECK(r({"SPOP", "nope", "3"}) == "[]");
+  CHECK(r({"SPOP", "s", "-1"}) == "-ERR value is out of range, must be positive");
+  CHECK(r({"SRANDMEMBER", "t2"}) == "\"x\"");
+  CHECK(r({"SRANDMEMBER", "t2", "-2"}) == "[\"x\", \"x\"]");
+  CHECK(r({"SRANDMEMBER", "t2", "5"}) == "[\"x\"]");
+  CHECK(r({"SRANDMEMBER", "nope"}) == "(nil)");
+  CHECK(r({"SPOP", "t2"}) == "\"x\"");
+  CHECK(r({"EXISTS", "t2"}) == ":0");
+  CHECK(r({"SPOP", "s", "10"}) == "[\"b\", \"c\"]");
+  CHECK(r({"EXISTS", "s"}) == ":0");
+  CHECK(r({"SADD", "s", "a", "b", "c", "d"}) == ":4");
+  CHECK(r({"SPOP", "s", "2"}).size() > 2);
+  CHECK(r({"SCARD", "s"}) == ":2");
+
+  CHECK(r({"SADD", "str", "a"}) == wrongtype);
+  CHECK(r({"SMEMBERS", "str"}) == wrongtype);
+  CHECK(r({"SUNION", "s", "str"}) == wrongtype);
+  CHECK(r({"SINTER", "nope", "str"}) == wrongtype);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis sorted sets", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"ZADD", "z", "1", "a", "2", "b", "3", "c"}) == ":3");
+  CHECK(r({"ZADD", "z", "1", "a", "2.5", "b"}) == ":0");
+  CHECK(r({"ZADD", "z", "CH", "1", "a", "2", "b", "4", "d"}) == ":2");
+  CHECK(r({"ZADD", "z", "NX", "10", "a", "5", "e"}) == ":1");
+  CHECK(r({"ZADD", "z", "XX", "10", "zz"}) == ":0");
+  CHECK(r({"ZSCORE", "z", "zz"}) == "(nil)");
+  CHECK(r({"ZADD", "z", "GT", "CH", "0", "a", "7", "e"}) == ":1");
+  CHECK(r({"ZADD", "z", "LT", "CH", "0", "a", "9", "e"}) == ":1");
+  CHECK(r({"ZSCORE", "z", "a"}) == "(double) 0");
+  CHECK(r({"ZSCORE", "z", "e"}) == "(double) 7");
+  CHECK(r({"ZADD", "z", "INCR", "1.5", "a"}) == "(double) 1.5");
+  CHECK(r({"ZADD", "z", "INCR", "NX", "1", "a"}) == "(nil)");
+  CHECK(r({"ZADD", "z", "NX", "XX", "1", "a"}) == "-ERR XX and NX options at the same time are not compatible");
+  CHECK(r({"ZADD", "z", "GT", "LT", "1", "a"}) == "-ERR GT, LT, and/or NX options at the same time are not compatible");
+  CHECK(r({"ZADD", "z", "INCR", "1", "a", "2", "b"}) == "-ERR INCR option supports a single increment-element pair");
+  CHECK(r({"ZADD", "z", "x", "a"}) == "-ERR value is not a valid float");
+  CHECK(r({"ZADD", "z", "1", "a", "2"}) == syntax);
+  CHECK(r({"ZADD", "z", "1"}) == "-ERR wrong number of arguments for 'zadd' command");
+  CHECK(r({"ZADD", "z", "nan", "a"}) == "-ERR value is not a valid float");
+  CHECK(r({"ZINCRBY", "z", "0.1", "a"}) == "(double) 1.6");
+  CHECK(r({"ZINCRBY", "z", "x", "a"}) == "-ERR value is not a valid float");
+  CHECK(r({"ZADD", "inf", "+inf", "p", "-inf", "n"}) == ":2");
+  CHECK(r({"ZINCRBY", "inf", "-inf", "p"}) == "-ERR resulting score is not a number (NaN)");
+  CHECK(r({"ZRANGE", "inf", "0", "-1", "WITHSCORES"}) == "[\"n\", (double) -inf, \"p\", (double) inf]");
+  CHECK(r({"ZMSCORE", "z", "a", "nope", "b"}) == "[(double) 1.6, (nil), (double) 2]");
+  CHECK(r({"ZCARD", "z"}) == ":5");
+  // z: a 1.6, b 2, c 3, d 4, e 7
+  CHECK(r({"ZRANGE", "z", "0", "-1"}) == "[\"a\", \"b\", \"c\", \"d\", \"e\"]");
+  CHECK(r({"ZRANGE", "z", "1", "2", "WITHSCORES"}) == "[\"b\", (double) 2, \"c\", (double) 3]");
+  CHECK(r({"ZRANGE", "z", "0", "1", "REV"}) == "[\"e\", \"d\"]");
+  CHECK(r({"ZREVRANGE", "z", "0", "1", "WITHSCORES"}) == "[\"e\", (double) 7, \"d\", (double) 4]");
+  CHECK(r({"ZRANGE", "z", "2", "(4", "BYSCORE"}) == "[\"b\", \"c\"]");
+  CHECK(r({"ZRANGE", "z", "(2", "+inf", "BYSCORE", "LIMIT", "1", "2"}) == "[\"d\", \"e\"]");
+  CHECK(r({"ZRANGE", "z", "+inf", "(2", "BYSCORE", "REV", "LIMIT", "0", "2"}) == "[\"e\", \"d\"]");
+  CHECK(r({"ZRANGEBYSCORE", "z", "-inf", "2", "WITHSCORES"}) == "[\"a\", (double) 1.6, \"b\", (double) 2]");
+  CHECK(r({"ZREVRANGEBYSCORE", "z", "3", "2"}) == "[\"c\", \"b\"]");
+  CHECK(r({"ZRANGEBYSCORE", "z", "x", "2"}) == "-ERR min or max is not a float");
+  CHECK(r({"ZRANGE", "z", "0", "1", "LIMIT", "0", "1"}) ==
+        "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+  CHECK(r({"ZRANGE", "z", "-", "+", "BYLEX", "WITHSCORES"}) ==
+        "-ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+  CHECK(r({"ZCOUNT", "z", "2", "4"}) == ":3");
+  CHECK(r({"ZCOUNT", "z", "(2", "(4"}) == ":1");
+  CHECK(r({"ZRANK", "z", "c"}) == ":2");
+  CHECK(r({"ZREVRANK", "z", "c"}) == ":2");
+  CHECK(r({"ZRANK", "z", "e", "WITHSCORE"}) == "[:4, (double) 7]");
+  CHECK(r({"ZRANK", "z", "nope"}) == "(nil)");
+
+  // Lexicographic ranges (equal scores)
+  CHECK(r({"ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e"}) == ":5");
+  CHECK(r({"ZRANGEBYLEX", "lex", "-", "[c"}) == "[\"a\", \"b\", \"c\"]");
+  CHECK(r({"ZRANGEBYLEX", "lex", "(a", "(c"}) == "[\"b\"]");
+  CHECK(r({"ZRANGEBYLEX", "lex", "[b", "+", "LIMIT", "1", "2"}) == "[\"c\", \"d\"]");
+  CHECK(r({"ZREVRANGEBYLEX", "lex", "+", "[d"}) == "[\"e\", \"d\"]");
+  CHECK(r({"ZRANGE", "lex", "[d", "-", "BYLEX", "REV"}) == "[\"d\", \"c\", \"b\", \"a\"]");
+  CHECK(r({"ZLEXCOUNT", "lex", "-", "+"}) == ":5");
+  CHECK(r({"ZLEXCOUNT", "lex", "a", "+"}) == "-ERR min or max not valid string range item");
+  CHECK(r({"ZREMRANGEBYLEX", "lex", "[b", "(d"}) == ":2");
+  CHECK(r({"ZRANGE", "lex", "0", "-1"}) == "[\"a\", \"d\", \"e\"]");
+
+  // Removal and pops
+  CHECK(r({"ZREM", "z", "a", "nope"}) == ":1");
+  CHECK(r({"ZREMRANGEBYSCORE", "z", "3", "4"}) == ":2");
+  CHECK(r({"ZRANGE", "z", "0", "-1"}) == "[\"b\", \"e\"]");
+  CHECK(r({"ZADD", "z", "1", "x", "8", "y"}) == ":2");
+  CHECK(r({"ZREMRANGEBYRANK", "z", "0", "1"}) == ":2");
+  CHECK(r({"ZRANGE", "z", "0", "-1"}) == "[\"e\", \"y\"]");
+  CHECK(r({"ZPOPMIN", "z"}) == "[\"e\", (double) 7]");
+  CHECK(r({"ZPOPMAX", "z", "5"}) == "[\"y\", (double) 8]");
+  CHECK(r({"EXISTS", "z"}) == ":0");  // empty sorted sets are deleted
+  CHECK(r({"ZPOPMIN", "z"}) == "[]");
+  CHECK(r({"ZPOPMIN", "z", "-1"}) == "-ERR value is out of range, must be positive");
+  CHECK(r({"ZADD", "one", "5", "m"}) == ":1");
+  CHECK(r({"ZRANDMEMBER", "one"}) == "\"m\"");
+  CHECK(r({"ZRANDMEMBER", "one", "-2", "WITHSCORES"}) == "[\"m\", (double) 5, \"m\", (double) 5]");
+  CHECK(r({"ZRANDMEMBER", "nope"}) == "(nil)");
+
+  // Equal scores order by member; negative and fractional scores order as numbers.
+  CHECK(r({"ZADD", "ord", "-1.5", "n", "0", "b", "0", "a", "-0", "c", "1e3", "k", "-1e3", "m"}) == ":6");
+  CHECK(r({"ZRANGE", "ord", "0", "-1"}) == "[\"m\", \"n\", \"a\", \"b\", \"c\", \"k\"]");
+  CHECK(r({"ZSCORE", "ord", "c"}) == "(double) 0");
+
+  CHECK(r({"SET", "str", "x"}) == "+OK");
+  CHECK(r({"ZADD", "str", "1", "a"}) == wrongtype);
+  CHECK(r({"ZRANGE", "str", "0", "1"}) == wrongtype);
+  CHECK(r({"ZSCORE", "str", "a"}) == wrongtype);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis keys: DEL EXISTS TYPE EXPIRE TTL PERSIST KEYS RENAME COPY", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  r({"SET", "s", "v"});
+  r({"RPUSH", "l", "a", "b"});
+  r({"HSET", "h", "f", "v"});
+  r({"SADD", "set", "m"});
+  r({"ZADD", "z", "1", "m"});
+  CHECK(r({"TYPE", "s"}) == "+string");
+  CHECK(r({"TYPE", "l"}) == "+list");
+  CHECK(r({"TYPE", "h"}) == "+hash");
+  CHECK(r({"TYPE", "set"}) == "+set");
+  CHECK(r({"TYPE", "z"}) == "+zset");
+  CHECK(r({"TYPE", "nope"}) == "+none");
+  CHECK(r({"EXISTS", "s", "l", "nope", "s"}) == ":3");
+  CHECK(r({"KEYS", "*"}) == "[\"h\", \"l\", \"s\", \"set\", \"z\"]");
+  CHECK(r({"KEYS", "s*"}) == "[\"s\", \"set\"]");
+  CHECK(r({"KEYS", "?"}) == "[\"h\", \"l\", \"s\", \"z\"]");
+  CHECK(r({"DBSIZE"}) == ":5");
+
+  CHECK(r({"EXPIRE", "l", "100"}) == ":1");
+  CHECK(r({"TTL", "l"}) == ":100");
+  CHECK(r({"EXPIRE", "l", "50", "NX"}) == ":0");
+  CHECK(r({"EXPIRE", "l", "50", "GT"}) == ":0");
+  CHECK(r({"EXPIRE", "l", "50", "LT"}) == ":1");
+  CHECK(r({"EXPIRE", "l", "500", "XX"}) == ":1");
+  CHECK(r({"EXPIRE", "h", "50", "XX"}) == ":0");
+  CHECK(r({"EXPIRE", "h", "50", "GT"}) == ":0");  // no expiry counts as infinite
+  CHECK(r({"EXPIRE", "h", "50", "LT"}) == ":1");
+  CHECK(r({"EXPIRE", "h", "50", "NX", "XX"}) == "-ERR NX and XX, GT or LT options at the same time are not compatible");
+  CHECK(r({"EXPIRE", "h", "50", "GT", "LT"}) == "-ERR GT and LT options at the same time are not compatible");
+  CHECK(r({"EXPIRE", "h", "50", "FOO"}) == "-ERR Unsupported option FOO");
+  CHECK(r({"EXPIRE", "h", "x"}) == not_int);
+  CHECK(r({"EXPIRE", "h", "9223372036854775807"}) == "-ERR invalid expire time in 'expire' command");
+  CHECK(r({"EXPIRE", "nope", "10"}) == ":0");
+  CHECK(r({"PEXPIRE", "h", "1234"}) == ":1");
+  CHECK(r({"PTTL", "h"}) == ":1234");
+  CHECK(r({"PERSIST", "h"}) == ":1");
+  CHECK(r({"PERSIST", "h"}) == ":0");
+  CHECK(r({"TTL", "h"}) == ":-1");
+  CHECK(r({"EXPIRETIME", "h"}) == ":-1");
+  CHECK(r({"EXPIRETIME", "nope"}) == ":-2");
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.clock.now().time_since_epoch()).count();
+  CHECK(r({"PEXPIREAT", "set", std::to_string(now_ms + 2000)}) == ":1");
+  CHECK(r({"EXPIREAT", "z", std::to_string(now_ms / 1000 + 3)}) == ":1");
+  CHECK(r({"TTL", "set"}) == ":2");
+  r.clock.advance(2s);
+  CHECK(r({"EXISTS", "set"}) == ":0");  // a collection expires as a whole
+  CHECK(r({"SISMEMBER", "set", "m"}) == ":0");
+  CHECK(r({"SADD", "set", "n"}) == ":1");  // recreated: no old members, no old expiry
+  CHECK(r({"SMEMBERS", "set"}) == "[\"n\"]");
+  CHECK(r({"TTL", "set"}) == ":-1");
+  CHECK(r({"EXPIRE", "s", "0"}) == ":1");  // a past time deletes
+  CHECK(r({"EXISTS", "s"}) == ":0");
+  CHECK(r({"EXPIRE", "h", "-5"}) == ":1");
+  CHECK(r({"EXISTS", "h"}) == ":0");
+
+  // RENAME / RENAMENX
+  CHECK(r({"RENAME", "nope", "x"}) == "-ERR no such key");
+  CHECK(r({"RENAME", "l", "l2"}) == "+OK");
+  CHECK(r({"LRANGE", "l2", "0", "-1"}) == "[\"a\", \"b\"]");
+  CHECK(r({"TTL", "l2"}) == ":498");  // the expiry goes along
+  CHECK(r({"EXISTS", "l"}) == ":0");
+  CHECK(r({"RENAME", "l2", "l2"}) == "+OK");
+  CHECK(r({"SET", "str", "x"}) == "+OK");
+  CHECK(r({"RENAME", "l2", "set"}) == "+OK");  // replaces a set
+  CHECK(r({"TYPE", "set"}) == "+list");
+  CHECK(r({"RENAMENX", "set", "str"}) == ":0");
+  CHECK(r({"RENAMENX", "set", "l"}) == ":1");
+  CHECK(r({"RENAMENX", "nope", "l"}) == "-ERR no such key");
+
+  // COPY: a deep copy; the source unchanged.
+  CHECK(r({"COPY", "l", "l3"}) == ":1");
+  CHECK(r({"RPUSH", "l3", "c"}) == ":3");
+  CHECK(r({"LRANGE", "l", "0", "-1"}) == "[\"a\", \"b\"]");
+  CHECK(r({"COPY", "l", "l3"}) == ":0");
+  CHECK(r({"COPY", "l", "l3", "REPLACE"}) == ":1");
+  CHECK(r({"LRANGE", "l3", "0", "-1"}) == "[\"a\", \"b\"]");
+  CHECK(r({"COPY", "l", "l"}) == "-ERR source and destination objects are the same");
+  CHECK(r({"COPY", "l", "x", "DB", "16"}) == "-ERR DB index is out of range");
+  CHECK(r({"COPY", "l", "x", "FOO"}) == syntax);
+  CHECK(r({"COPY", "str", "str2"}) == ":1");
+  CHECK(r({"GET", "str2"}) == "\"x\"");
+  CHECK(r({"COPY", "nope", "x"}) == ":0");
+
+  CHECK(r({"DEL", "l", "l3", "nope"}) == ":2");
+  CHECK(r({"UNLINK", "str"}) == ":1");
+  CHECK(r({"RANDOMKEY"}).front() == '"');
+  CHECK(r({"FLUSHDB"}) == "+OK");
+  CHECK(r({"RANDOMKEY"}) == "(nil)");
+  CHECK(r({"DBSIZE"}) == ":0");
+  CHECK(r({"KEYS", "*"}) == "[]");
+  CHECK(r({"FLUSHDB", "FOO"}) == syntax);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis databases: SELECT MOVE SWAPDB FLUSHDB FLUSHALL keep them apart", "[redis]",
+                        EngineTypes) {
+  RedisFixture<TestType> r;
+  r({"SET", "k", "db0"});
+  r({"HSET", "h", "f", "0"});
+  CHECK(r({"SELECT", "1"}) == "+OK");
+  CHECK(r({"GET", "k"}) == "(nil)");
+  r({"SET", "k", "db1"});
+  r({"SADD", "s", "one"});
+  CHECK(r({"SELECT", "16"}) == "-ERR DB index is out of range");
+  CHECK(r({"SELECT", "x"}) == "-ERR invalid DB index");
+  CHECK(r({"DBSIZE"}) == ":2");
+
+  auto other = r.store->session();  // a second client, in db 0
+  CHECK(r(other, {"GET", "k"}) == "\"db0\"");
+  CHECK(r({"SWAPDB", "0", "1"}) == "+OK");
+  CHECK(r({"GET", "k"}) == "\"db0\"");  // this client is in db 1, which now holds db 0's data
+  CHECK(r(other, {"GET", "k"}) == "\"db1\"");
+  CHECK(r(other, {"SMEMBERS", "s"}) == "[\"one\"]");
+  CHECK(r({"SWAPDB", "0", "x"}) == "-ERR invalid second DB index");
+  CHECK(r({"SWAPDB", "x", "0"}) == "-ERR invalid first DB index");
+  CHECK(r({"SWAPDB", "0", "99"}) == "-ERR DB index is out of range");
+
+  // MOVE: to another database only when absent there.
+  CHECK(r({"MOVE", "h", "0"}) == ":1");
+  CHECK(r({"EXISTS", "h"}) == ":0");
+  CHECK(r(other, {"HGET", "h", "f"}) == "\"0\"");
+  CHECK(r({"MOVE", "k", "0"}) == ":0");  // k exists in db 0
+  CHECK(r({"GET", "k"}) == "\"db0\"");
+  CHECK(r({"MOVE", "k", "1"}) == "-ERR source and destination objects are the same");
+  CHECK(r({"MOVE", "nope", "0"}) == ":0");
+  CHECK(r({"COPY", "k", "k", "DB", "2"}) == ":1");
+
+  CHECK(r(other, {"FLUSHDB"}) == "+OK");
+  CHECK(r(other, {"DBSIZE"}) == ":0");
+  CHECK(r({"GET", "k"}) == "\"db0\"");  // db 1 untouched
+  CHECK(r({"SADD", "s", "x"}) == ":1");
+  CHECK(r(other, {"SADD", "s", "y"}) == ":1");  // db 0's s recreated after the flush: no old members
+  CHECK(r(other, {"SMEMBERS", "s"}) == "[\"y\"]");
+  CHECK(r({"FLUSHALL"}) == "+OK");
+  CHECK(r({"DBSIZE"}) == ":0");
+  CHECK(r(other, {"DBSIZE"}) == ":0");
+  CHECK(r({"SELECT", "2"}) == "+OK");
+  CHECK(r({"DBSIZE"}) == ":0");
+
+  // The sweep removes everything left behind; afterwards the backend holds only live records.
+  r({"SELECT", "0"});
+  r({"RPUSH", "keep", "a"});
+  while (r.store->sweep(3).value().entries > 0) {
+  }
+  std::size_t entries = 0;
+  for (auto&& kv : r.store->backend().scan(KeyRange::all())) {
+    (void)kv;
+    ++entries;
+  }
+  CHECK(entries == 4);  // D, V, keep's metadata and its one element
+}
+
+TEMPLATE_LIST_TEST_CASE("redis: deleting a collection is O(1) and its elements go to the sweep", "[redis]",
+                        EngineTypes) {
+  RedisFixture<TestType> r;
+  std::vector<std::string> cmd = {"HSET", "h"};
+  for (int i = 0; i < 500; ++i) cmd.insert(cmd.end(), {"f" + std::to_string(i), "v"});
+  CHECK(redis::to_text(redis::execute(*r.store, r.session, redis::Args(cmd))) == ":500");
+  auto backend_entries = [&] {
+    std::size_t n = 0;
+    for (auto&& kv : r.store->backend().scan(KeyRange::all())) (void)kv, ++n;
+    return n;
+  };
+  CHECK(backend_entries() == 502);  // the version counter, the metadata, 500 fields
+  CHECK(r({"DEL", "h"}) == ":1");
+  CHECK(backend_entries() == 502);  // the fields stay; a garbage record replaces the metadata
+  CHECK(r({"HSET", "h", "new", "1"}) == ":1");
+  CHECK(r({"HGETALL", "h"}) == "{\"new\": \"1\"}");
+  CHECK(r({"HLEN", "h"}) == ":1");
+  auto swept = r.store->sweep(100).value();
+  CHECK(swept.entries == 100);
+  std::size_t total = swept.entries;
+  while (auto n = r.store->sweep(100).value().entries) total += n;
+  CHECK(total == 501);  // 500 elements and the garbage record
+  CHECK(backend_entries() == 3);
+  CHECK(r({"HGETALL", "h"}) == "{\"new\": \"1\"}");
+
+  // Expired keys: the sweep removes them through the expiry index.
+  r({"SADD", "s", "a", "b"});
+  r({"PEXPIRE", "s", "10"});
+  r({"SET", "str", "v", "PX", "20"});
+  r({"SET", "stay", "v", "PX", "100"});
+  r.clock.advance(20ms);
+  auto exp = r.store->sweep().value();
+  CHECK(exp.expired_keys == 2);
+  CHECK(r({"DBSIZE"}) == ":2");
+  CHECK(r({"PTTL", "stay"}) == ":80");
+  while (r.store->sweep().value().entries > 0) {
+  }
+  CHECK(backend_entries() == 5);  // the version counter, h and its field, stay and its index entry
+}
+
+TEMPLATE_LIST_TEST_CASE("redis MULTI EXEC DISCARD WATCH", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"EXEC"}) == "-ERR EXEC without MULTI");
+  CHECK(r({"DISCARD"}) == "-ERR DISCARD without MULTI");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"MULTI"}) == "-ERR MULTI calls can not be nested");
+  CHECK(r({"SET", "a", "1"}) == "+QUEUED");
+  CHECK(r({"INCR", "a"}) == "+QUEUED");
+  CHECK(r({"LPUSH", "a", "x"}) == "+QUEUED");  // fails at EXEC, the rest still runs
+  CHECK(r({"GET", "a"}) == "+QUEUED");
+  auto other = r.store->session();
+  CHECK(r(other, {"GET", "a"}) == "(nil)");  // nothing ran yet
+  CHECK(r({"EXEC"}) == "[+OK, :2, " + wrongtype + ", \"2\"]");
+
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"SET", "b", "1"}) == "+QUEUED");
+  CHECK(r({"DISCARD"}) == "+OK");
+  CHECK(r({"EXISTS", "b"}) == ":0");
+
+  // A command refused when queued aborts the whole transaction.
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"SET", "b", "1"}) == "+QUEUED");
+  CHECK(r({"GET"}) == "-ERR wrong number of arguments for 'get' command");
+  CHECK(r({"NOSUCH"}) == "-ERR unknown command 'NOSUCH', with args beginning with: ");
+  CHECK(r({"EXEC"}) == "-EXECABORT Transaction discarded because of previous errors.");
+  CHECK(r({"EXISTS", "b"}) == ":0");
+
+  // WATCH: a write by another client in between aborts EXEC (a nil reply), and unwatches.
+  CHECK(r({"WATCH", "a", "w"}) == "+OK");
+  CHECK(r(other, {"SET", "a", "changed"}) == "+OK");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"WATCH", "a"}) == "-ERR WATCH inside MULTI is not allowed");
+  CHECK(r({"SET", "a", "mine"}) == "+QUEUED");
+  CHECK(r({"EXEC"}) == "(nil array)");
+  CHECK(r({"GET", "a"}) == "\"changed\"");
+  CHECK(r({"MULTI"}) == "+OK");  // no watch left
+  CHECK(r({"SET", "a", "mine"}) == "+QUEUED");
+  CHECK(r({"EXEC"}) == "[+OK]");
+  // Writes to other keys, or UNWATCH, leave it alone; an element write counts.
+  CHECK(r({"WATCH", "h"}) == "+OK");
+  CHECK(r(other, {"SET", "unrelated", "1"}) == "+OK");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"GET", "a"}) == "+QUEUED");
+  CHECK(r({"EXEC"}) == "[\"mine\"]");
+  CHECK(r({"HSET", "h", "f", "1"}) == ":1");
+  CHECK(r({"WATCH", "h"}) == "+OK");
+  CHECK(r(other, {"HSET", "h", "f", "2"}) == ":0");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"EXEC"}) == "(nil array)");
+  CHECK(r({"WATCH", "h"}) == "+OK");
+  CHECK(r(other, {"HSET", "h", "f", "3"}) == ":0");
+  CHECK(r({"UNWATCH"}) == "+OK");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"EXEC"}) == "[]");
+  // FLUSHDB and SWAPDB touch every watched key of their databases; a key expiring does too.
+  CHECK(r({"WATCH", "a"}) == "+OK");
+  CHECK(r(other, {"FLUSHALL"}) == "+OK");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"EXEC"}) == "(nil array)");
+  CHECK(r({"SET", "t", "v", "PX", "10"}) == "+OK");
+  CHECK(r({"WATCH", "t"}) == "+OK");
+  r.clock.advance(10ms);
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"EXEC"}) == "(nil array)");
+  // SELECT inside MULTI applies to the commands after it.
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"SELECT", "3"}) == "+QUEUED");
+  CHECK(r({"SET", "in3", "v"}) == "+QUEUED");
+  CHECK(r({"EXEC"}) == "[+OK, +OK]");
+  CHECK(r({"GET", "in3"}) == "\"v\"");
+  CHECK(r(other, {"GET", "in3"}) == "(nil)");
+}
+
+TEMPLATE_LIST_TEST_CASE("redis dispatcher: unknown commands, arity, case", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"set", "k", "v"}) == "+OK");
+  CHECK(r({"GeT", "k"}) == "\"v\"");
+  CHECK(r({"FOO", "a", "b"}) == "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' ");
+  CHECK(r({"GET", "a", "b"}) == "-ERR wrong number of arguments for 'get' command");
+  CHECK(r({"HSET", "h"}) == "-ERR wrong number of arguments for 'hset' command");
+  CHECK(r({"PING"}) == "+PONG");
+  CHECK(r({"PING", "hi"}) == "\"hi\"");
+  CHECK(r({"ECHO", "x"}) == "\"x\"");
+  for (auto& c : redis::command_table<typename RedisFixture<TestType>::Store::context>())
+    CHECK(redis::find_command<typename RedisFixture<TestType>::Store::context>(c.name) == &c);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis: corrupt metadata is an error, and nothing is lost", "[redis]", EngineTypes) {
+  RedisFixture<TestType> r;
+  r({"SET", "good", "v"});
+  std::string meta = "M";
+  redis::detail::put_u32(meta, 0);
+  REQUIRE(r.store->backend().put(meta + "bad", "\x07garbage").has_value());
+  CHECK(r({"GET", "bad"}).rfind("-ERR", 0) == 0);
+  CHECK(r({"SET", "bad", "x"}).rfind("-ERR", 0) == 0);
+  CHECK(r({"MSET", "good", "changed", "bad", "x"}).rfind("-ERR", 0) == 0);
+  CHECK(r({"GET", "good"}) == "\"v\"");  // the failed MSET was rolled back
+  CHECK(r({"KEYS", "*"}).rfind("-ERR", 0) == 0);
+}
