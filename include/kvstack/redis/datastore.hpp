@@ -209,7 +209,6 @@ struct Session {
     std::int64_t expiry;
   };
   int db = 0;
-  int protocol = 2;  ///< RESP version the client speaks (HELLO); commands reply the same either way
   bool in_multi = false;
   bool multi_failed = false;  ///< a command queued in this MULTI was refused: EXEC aborts
   std::vector<std::vector<std::string>> queued;
@@ -217,8 +216,19 @@ struct Session {
   std::shared_ptr<WatchTable> table;
 
   Session() = default;
-  Session(Session&&) = default;
-  Session& operator=(Session&&) = default;
+  Session(Session&&) noexcept = default;
+  Session& operator=(Session&& o) noexcept {
+    if (this != &o) {
+      unwatch();
+      db = o.db;
+      in_multi = o.in_multi;
+      multi_failed = o.multi_failed;
+      queued = std::move(o.queued);
+      watched = std::exchange(o.watched, {});
+      table = std::move(o.table);
+    }
+    return *this;
+  }
   ~Session() { unwatch(); }
   void unwatch() {
     if (table)
@@ -586,7 +596,10 @@ class DataStore {
           c.erase(k);
           if (!spend(1)) break;
         }
-        if (stats.entries < budget) c.erase(f);
+        if (stats.entries < budget) {
+          c.erase(f);
+          spend(1);
+        }
       }
       // Deleted collections' elements.
       std::vector<std::string> garbage;
@@ -604,7 +617,10 @@ class DataStore {
         });
         for (auto& e : elems) c.erase(e);
         spend(elems.size());
-        if (stats.entries < budget) c.erase(g);
+        if (stats.entries < budget) {
+          c.erase(g);
+          spend(1);
+        }
       }
       if (c.failed()) return *c.error();
       st.watches->touch(c.touched());

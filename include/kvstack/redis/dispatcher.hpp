@@ -21,13 +21,15 @@
 namespace kvstack::redis {
 
 /// What a command does, for front ends (e.g. a read-only replica refuses `write`).
-enum CommandFlags : unsigned { read = 1, write = 2, transaction_control = 4, connection = 8 };
+namespace flag {
+inline constexpr unsigned read = 1, write = 2, transaction = 4, connection = 8;
+}
 
 template <class C>
 struct Command {
   std::string_view name;  ///< lower case
   int arity;              ///< as Redis: n exactly n arguments (the name included), -n at least n
-  unsigned flags;
+  unsigned flags;         ///< redis::flag bits
   Reply (*run)(C&, Args);  ///< null for MULTI, EXEC, DISCARD, WATCH, UNWATCH (the dispatcher's own)
 };
 
@@ -36,7 +38,7 @@ template <class C>
 const std::vector<Command<C>>& command_table() {
   using namespace cmd;
   static const std::vector<Command<C>> table = [] {
-    constexpr unsigned R = read, W = write | read, T = transaction_control, N = connection;
+    constexpr unsigned R = flag::read, W = flag::write | flag::read, T = flag::transaction, N = flag::connection;
     std::vector<Command<C>> t = {
         // strings
         {"get", 2, R, get<C>}, {"set", -3, W, set<C>}, {"setnx", 3, W, setnx<C>}, {"setex", 4, W, setex<C>},
