@@ -1,7 +1,10 @@
 // Every Redis command of redis::DataStore on each engine (memory, LMDB, RocksDB): replies and
 // errors as Redis gives them, expiry with a ManualClock, databases, MULTI/EXEC/WATCH.
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -804,4 +807,41 @@ TEMPLATE_LIST_TEST_CASE("redis: corrupt metadata is an error, and nothing is los
   CHECK(r({"MSET", "good", "changed", "bad", "x"}).rfind("-ERR", 0) == 0);
   CHECK(r({"GET", "good"}) == "\"v\"");  // the failed MSET was rolled back
   CHECK(r({"KEYS", "*"}).rfind("-ERR", 0) == 0);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis: concurrent clients lose nothing", "[redis][threads]", EngineTypes) {
+  RedisFixture<TestType> r;
+  constexpr int threads = 4, rounds = 150;
+  std::vector<std::thread> pool;
+  std::atomic<int> retries{0};
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      auto s = r.store->session();
+      auto run = [&](std::initializer_list<std::string_view> a) { return redis::execute(*r.store, s, a); };
+      for (int i = 0; i < rounds; ++i) {
+        run({"INCR", "counter"});
+        run({"RPUSH", "list", std::to_string(t)});
+        run({"HINCRBY", "hash", "f" + std::to_string(i % 3), "1"});
+        run({"ZINCRBY", "zset", "1", "m" + std::to_string(i % 5)});
+        // Optimistic read-modify-write with WATCH: retried until EXEC runs.
+        while (true) {
+          run({"WATCH", "cas"});
+          auto v = run({"GET", "cas"});
+          auto n = v.kind == redis::Reply::Kind::bulk ? std::stoll(v.text) : 0;
+          run({"MULTI"});
+          run({"SET", "cas", std::to_string(n + 1)});
+          if (run({"EXEC"}).kind == redis::Reply::Kind::array) break;
+          ++retries;
+        }
+      }
+    });
+  for (auto& th : pool) th.join();
+  const auto total = std::to_string(threads * rounds);
+  CHECK(r({"GET", "counter"}) == "\"" + total + "\"");
+  CHECK(r({"GET", "cas"}) == "\"" + total + "\"");
+  CHECK(r({"LLEN", "list"}) == ":" + total);
+  CHECK(r({"HGET", "hash", "f0"}) == "\"" + std::to_string(threads * 50) + "\"");
+  CHECK(r({"ZSCORE", "zset", "m4"}) == "(double) " + std::to_string(threads * 30));
+  for (int t = 0; t < threads; ++t) CHECK(r({"LREM", "list", "0", std::to_string(t)}) == ":" + std::to_string(rounds));
+  INFO("WATCH retries: " << retries.load());
 }
