@@ -20,13 +20,10 @@
 // processes, only read-only.
 #pragma once
 
-#include <algorithm>
-#include <array>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +31,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -242,9 +240,6 @@ struct SweepStats {
   std::size_t expired_keys = 0;
   std::size_t entries = 0;  ///< backend entries deleted, all kinds
 };
-
-template <Backend B, class Clock>
-class DataStore;
 
 /// A command's view of the store inside one backend transaction. Backend failures are sticky:
 /// the first one is kept, later reads find nothing and writes do nothing, and the transaction
