@@ -46,6 +46,36 @@ inline bool clamp_range(std::int64_t& start, std::int64_t& stop, std::int64_t si
   return true;
 }
 
+/// HLEN, SCARD, ZCARD, LLEN: the size of the collection at a[1] (0 when absent).
+template <class C>
+Reply size_of(C& c, Args a, Type t) {
+  auto m = c.find(a[1]);
+  if (wrong_type(m, t)) return reply::wrongtype();
+  return reply::integer(m ? m->size : 0);
+}
+
+/// HEXISTS, SISMEMBER: whether the collection at a[1] has the element a[2].
+template <class C>
+Reply has_element(C& c, Args a, Type t) {
+  auto m = c.find(a[1]);
+  if (wrong_type(m, t)) return reply::wrongtype();
+  return reply::integer(m && c.elem(*m, a[2]) ? 1 : 0);
+}
+
+/// HDEL, SREM: removes the elements a[2...] from the collection at a[1]; deletes it when emptied.
+template <class C>
+Reply remove_elements(C& c, Args a, Type t) {
+  auto m = c.find(a[1]);
+  if (wrong_type(m, t)) return reply::wrongtype();
+  if (!m) return reply::integer(0);
+  std::int64_t removed = 0;
+  for (std::size_t i = 2; i < a.size(); ++i) removed += c.erase_elem(*m, a[i]);
+  if (removed == 0) return reply::integer(0);
+  m->size -= removed;
+  c.save_or_drop(*m);
+  return reply::integer(removed);
+}
+
 /// The options of SCAN, HSCAN, SSCAN, ZSCAN.
 struct ScanOptions {
   std::uint64_t cursor = 0;

@@ -91,31 +91,11 @@ Reply hmget(C& c, Args a) {
 }
 
 template <class C>
-Reply hdel(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  if (!m) return reply::integer(0);
-  std::int64_t removed = 0;
-  for (std::size_t i = 2; i < a.size(); ++i) removed += c.erase_elem(*m, a[i]);
-  if (removed == 0) return reply::integer(0);
-  m->size -= removed;
-  c.save_or_drop(*m);
-  return reply::integer(removed);
-}
-
+Reply hdel(C& c, Args a) { return detail::remove_elements(c, a, Type::hash); }
 template <class C>
-Reply hexists(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  return reply::integer(m && c.elem(*m, a[2]) ? 1 : 0);
-}
-
+Reply hexists(C& c, Args a) { return detail::has_element(c, a, Type::hash); }
 template <class C>
-Reply hlen(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  return reply::integer(m ? m->size : 0);
-}
+Reply hlen(C& c, Args a) { return detail::size_of(c, a, Type::hash); }
 
 namespace detail {
 template <class C>

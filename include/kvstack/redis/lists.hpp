@@ -132,11 +132,7 @@ template <class C>
 Reply rpop(C& c, Args a) { return detail::pop_command(c, a, false); }
 
 template <class C>
-Reply llen(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::list)) return reply::wrongtype();
-  return reply::integer(m ? m->size : 0);
-}
+Reply llen(C& c, Args a) { return detail::size_of(c, a, Type::list); }
 
 template <class C>
 Reply lrange(C& c, Args a) {

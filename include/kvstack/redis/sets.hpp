@@ -105,24 +105,9 @@ Reply sadd(C& c, Args a) {
 }
 
 template <class C>
-Reply srem(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  if (!m) return reply::integer(0);
-  std::int64_t removed = 0;
-  for (std::size_t i = 2; i < a.size(); ++i) removed += c.erase_elem(*m, a[i]);
-  if (removed == 0) return reply::integer(0);
-  m->size -= removed;
-  c.save_or_drop(*m);
-  return reply::integer(removed);
-}
-
+Reply srem(C& c, Args a) { return detail::remove_elements(c, a, Type::set); }
 template <class C>
-Reply sismember(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  return reply::integer(m && c.elem(*m, a[2]) ? 1 : 0);
-}
+Reply sismember(C& c, Args a) { return detail::has_element(c, a, Type::set); }
 
 template <class C>
 Reply smismember(C& c, Args a) {
@@ -137,11 +122,7 @@ template <class C>
 Reply smembers(C& c, Args a) { return detail::combine_command(c, a.subspan(0, 2), detail::SetOp::unite); }
 
 template <class C>
-Reply scard(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  return reply::integer(m ? m->size : 0);
-}
+Reply scard(C& c, Args a) { return detail::size_of(c, a, Type::set); }
 
 template <class C>
 Reply spop(C& c, Args a) {

@@ -94,6 +94,15 @@ inline std::optional<Bounds> lex_bounds(std::string_view min, std::string_view m
   return Bounds{*lo, *hi};
 }
 
+enum class By { rank, score, lex };
+
+inline std::optional<Bounds> bounds(By by, std::string_view min, std::string_view max) {
+  return by == By::score ? score_bounds(min, max) : lex_bounds(min, max);
+}
+inline Reply bounds_error(By by) {
+  return reply::error(by == By::score ? "ERR min or max is not a float" : "ERR min or max not valid string range item");
+}
+
 /// The entries in `b` (over the score or member index), in order or reversed, `offset` skipped,
 /// at most `count` (negative: all).
 template <class C>
@@ -128,23 +137,21 @@ inline Reply entries_reply(const std::vector<Entry>& es, bool withscores) {
   return reply::array(std::move(out));
 }
 
-enum class By { rank, score, lex };
-
 template <class C>
 Reply range(C& c, std::string_view key, std::string_view min, std::string_view max, By by, bool rev, bool withscores,
             std::int64_t offset, std::int64_t count) {
-  auto m = c.find(key);
-  if (wrong_type(m, Type::zset)) return reply::wrongtype();
+  std::optional<std::int64_t> start, stop;
   std::optional<Bounds> b;
   if (by == By::rank) {
-    auto start = parse_integer(min), stop = parse_integer(max);
+    start = parse_integer(min), stop = parse_integer(max);
     if (!start || !stop) return reply::not_integer();
-    return entries_reply(m ? by_rank(c, *m, *start, *stop, rev) : std::vector<Entry>{}, withscores);
+  } else if (b = bounds(by, rev ? max : min, rev ? min : max); !b) {
+    return bounds_error(by);
   }
-  b = by == By::score ? score_bounds(rev ? max : min, rev ? min : max) : lex_bounds(rev ? max : min, rev ? min : max);
-  if (!b)
-    return reply::error(by == By::score ? "ERR min or max is not a float" : "ERR min or max not valid string range item");
-  return entries_reply(m ? entries(c, *m, *b, rev, offset, count) : std::vector<Entry>{}, withscores);
+  auto m = c.find(key);
+  if (wrong_type(m, Type::zset)) return reply::wrongtype();
+  if (!m) return reply::array();
+  return entries_reply(b ? entries(c, *m, *b, rev, offset, count) : by_rank(c, *m, *start, *stop, rev), withscores);
 }
 
 /// [WITHSCORES] [LIMIT offset count] after position `from`.
@@ -305,19 +312,15 @@ Reply zmscore(C& c, Args a) {
 }
 
 template <class C>
-Reply zcard(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::zset)) return reply::wrongtype();
-  return reply::integer(m ? m->size : 0);
-}
+Reply zcard(C& c, Args a) { return detail::size_of(c, a, Type::zset); }
 
 namespace detail {
 template <class C>
 Reply count_in(C& c, Args a, By by) {
-  auto b = by == By::score ? score_bounds(a[2], a[3]) : lex_bounds(a[2], a[3]);
+  auto b = bounds(by, a[2], a[3]);
+  if (!b) return bounds_error(by);
   auto m = c.find(a[1]);
   if (wrong_type(m, Type::zset)) return reply::wrongtype();
-  if (!b) return reply::error(by == By::score ? "ERR min or max is not a float" : "ERR min or max not valid string range item");
   return reply::integer(m ? static_cast<std::int64_t>(entries(c, *m, *b, false, 0, -1).size()) : 0);
 }
 
@@ -403,8 +406,8 @@ Reply zremrangebyrank(C& c, Args a) {
 namespace detail {
 template <class C>
 Reply remove_range(C& c, Args a, By by) {
-  auto b = by == By::score ? score_bounds(a[2], a[3]) : lex_bounds(a[2], a[3]);
-  if (!b) return reply::error(by == By::score ? "ERR min or max is not a float" : "ERR min or max not valid string range item");
+  auto b = bounds(by, a[2], a[3]);
+  if (!b) return bounds_error(by);
   auto m = c.find(a[1]);
   if (wrong_type(m, Type::zset)) return reply::wrongtype();
   if (!m) return reply::integer(0);
