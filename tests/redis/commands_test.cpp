@@ -807,6 +807,12 @@ TEMPLATE_LIST_TEST_CASE("redis: corrupt metadata is an error, and nothing is los
   CHECK(r({"MSET", "good", "changed", "bad", "x"}).rfind("-ERR", 0) == 0);
   CHECK(r({"GET", "good"}) == "\"v\"");  // the failed MSET was rolled back
   CHECK(r({"KEYS", "*"}).rfind("-ERR", 0) == 0);
+  // A failure inside EXEC rolls back the commands before it: all or nothing.
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"SET", "first", "1"}) == "+QUEUED");
+  CHECK(r({"GET", "bad"}) == "+QUEUED");
+  CHECK(r({"EXEC"}).rfind("-ERR", 0) == 0);
+  CHECK(r({"EXISTS", "first"}) == ":0");
 }
 
 TEMPLATE_LIST_TEST_CASE("redis: concurrent clients lose nothing", "[redis][threads]", EngineTypes) {
@@ -844,4 +850,30 @@ TEMPLATE_LIST_TEST_CASE("redis: concurrent clients lose nothing", "[redis][threa
   CHECK(r({"ZSCORE", "zset", "m4"}) == "(double) " + std::to_string(threads * 30));
   for (int t = 0; t < threads; ++t) CHECK(r({"LREM", "list", "0", std::to_string(t)}) == ":" + std::to_string(rounds));
   INFO("WATCH retries: " << retries.load());
+}
+
+TEMPLATE_LIST_TEST_CASE("redis: other clients never see half of an EXEC", "[redis][threads]", EngineTypes) {
+  RedisFixture<TestType> r;
+  r({"MSET", "x", "0", "y", "0"});
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    auto s = r.store->session();
+    for (int i = 0; i < 300; ++i) {
+      redis::execute(*r.store, s, {"MULTI"});
+      redis::execute(*r.store, s, {"INCR", "x"});
+      redis::execute(*r.store, s, {"INCR", "y"});
+      redis::execute(*r.store, s, {"EXEC"});
+    }
+    done = true;
+  });
+  auto s = r.store->session();
+  int reads = 0, torn = 0;
+  while (!done || reads == 0) {
+    auto got = redis::execute(*r.store, s, {"MGET", "x", "y"});
+    torn += got.elements.at(0).text != got.elements.at(1).text;
+    ++reads;
+  }
+  writer.join();
+  CHECK(torn == 0);
+  CHECK(r({"MGET", "x", "y"}) == "[\"300\", \"300\"]");
 }

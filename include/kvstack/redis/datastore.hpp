@@ -307,9 +307,12 @@ class Ctx {
     m.key = key;
     m.db = phys(db);
     m.type = t;
-    if (auto old = raw(m.db, key); old) {
-      m.stored_expiry = old->expiry;
-      if (old->is_collection()) put(detail::version_key('G', old->version), "");
+    // What a command's find() just read, unless written since: one lookup less per write.
+    auto mk = detail::meta_key(m.db, key);
+    if (!last_ || last_->meta_key != mk) raw(m.db, key);
+    if (last_ && last_->meta_key == mk) {
+      m.stored_expiry = last_->expiry;
+      if (last_->collection) put(detail::version_key('G', last_->version), "");
     }
     if (t != Type::string) m.version = next_version();
     return m;
@@ -442,6 +445,7 @@ class Ctx {
     });
     if (!found) fail(found.error());
     if (bad) corrupt(mk);
+    last_ = Last{std::move(mk), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0};
     return m;
   }
   std::string elem_key(const Meta& m, std::string_view sub) {
@@ -467,10 +471,12 @@ class Ctx {
   }
   void put(std::string_view k, std::string_view v) {
     if (failed()) return;
+    if (last_ && last_->meta_key == k) last_.reset();
     if (auto r = tx_.put(k, v); !r) fail(r.error());
   }
   bool erase(std::string_view k) {
     if (failed()) return false;
+    if (last_ && last_->meta_key == k) last_.reset();
     auto r = tx_.erase(k);
     if (!r) return fail(r.error()), false;
     return r.value();
@@ -483,6 +489,13 @@ class Ctx {
   std::int64_t now_;
   std::optional<Error> error_;
   std::vector<std::string> touched_;
+  struct Last {  // the last metadata record raw() read
+    std::string meta_key;
+    bool collection;
+    std::uint64_t version;
+    std::int64_t expiry;
+  };
+  std::optional<Last> last_;
 };
 
 /// Redis's data model over the Backend B. Commands run through `run` (see dispatcher.hpp for
