@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cassert>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,10 +30,63 @@ class CowBTree {
   };
   // keys[i] pairs with slots[i]: the value (leaf) or the child (inner). In an inner node keys[i]
   // for i >= 1 is the smallest key under slots[i]; keys[0] is unused.
+  // A key held in the node itself when it is at most 40 bytes (most are), so that a binary
+  // search reads the node's memory instead of chasing a pointer per comparison.
+  class NodeKey {
+   public:
+    NodeKey() noexcept {}
+    NodeKey(const NodeKey& o) { init(o); }
+    NodeKey(NodeKey&& o) noexcept { take(o); }
+    NodeKey& operator=(const NodeKey& o) { return *this = std::string_view(o); }
+    NodeKey& operator=(NodeKey&& o) noexcept {
+      if (this != &o) {
+        free();
+        take(o);
+      }
+      return *this;
+    }
+    NodeKey& operator=(std::string_view k) {
+      if (k.size() <= local && k.size() > 0 && !on_heap()) {  // may overlap: memmove
+        std::memmove(local_, k.data(), k.size());
+        size_ = static_cast<std::uint32_t>(k.size());
+        return *this;
+      }
+      NodeKey fresh;
+      fresh.init(k);
+      return *this = std::move(fresh);
+    }
+    ~NodeKey() { free(); }
+    operator std::string_view() const noexcept { return {on_heap() ? heap_ : local_, size_}; }
+
+   private:
+    static constexpr std::uint32_t local = 40;
+    bool on_heap() const noexcept { return size_ > local; }
+    void init(std::string_view k) {
+      size_ = static_cast<std::uint32_t>(k.size());
+      char* d = on_heap() ? (heap_ = new char[k.size()]) : local_;
+      if (!k.empty()) std::memcpy(d, k.data(), k.size());
+    }
+    void take(NodeKey& o) noexcept {
+      size_ = o.size_;
+      if (on_heap()) heap_ = o.heap_;
+      else std::memcpy(local_, o.local_, size_);
+      o.size_ = 0;
+    }
+    void free() noexcept {
+      if (on_heap()) delete[] heap_;
+      size_ = 0;
+    }
+    union {
+      char* heap_ = nullptr;
+      char local_[local];
+    };
+    std::uint32_t size_ = 0;
+  };
+
   template <class Slot>
   struct NodeOf : Node {
     explicit NodeOf(bool is_leaf) : Node(is_leaf) {}
-    std::string keys[cap];
+    NodeKey keys[cap];
     Slot slots[cap];
   };
   using Leaf = NodeOf<std::string>;
@@ -192,7 +246,7 @@ class CowBTree {
     while (!n->leaf) n = as_inner(n)->slots[child_index(as_inner(n), key)];
     const Leaf* l = as_leaf(n);
     int i = lower_bound(l, key);
-    return i < l->count && l->keys[i] == key ? &l->slots[i] : nullptr;
+    return i < l->count && std::string_view(l->keys[i]) == key ? &l->slots[i] : nullptr;
   }
 
   /// Inserts or overwrites; true if the key was new.
@@ -264,7 +318,7 @@ class CowBTree {
     std::move(n->slots + at + width, n->slots + n->count, n->slots + at);
     n->count -= width;
     for (int i = n->count; i < n->count + width; ++i) {  // drop moved-from buffers
-      n->keys[i] = std::string();
+      n->keys[i] = std::string_view();
       if constexpr (std::is_same_v<N, Leaf>) n->slots[i] = std::string();
     }
   }
@@ -291,14 +345,15 @@ class CowBTree {
     dst->slots[pos] = std::forward<S>(slot);
     split.right = right;
     // The smallest key under the right half goes up; an inner node's keys[0] is unused after.
-    if constexpr (std::is_same_v<N, Inner>) split.key = std::move(right->keys[0]); else split.key = right->keys[0];
+    split.key = std::string_view(right->keys[0]);
+    if constexpr (std::is_same_v<N, Inner>) right->keys[0] = std::string_view();
   }
 
   static bool assign_in(Node*& slot, std::string_view key, std::string_view value, Split& split) {
     if (slot->leaf) {
       Leaf* l = own<Leaf>(slot);
       int i = lower_bound(l, key);
-      if (i < l->count && l->keys[i] == key) {
+      if (i < l->count && std::string_view(l->keys[i]) == key) {
         l->slots[i].assign(value);
         return false;
       }
