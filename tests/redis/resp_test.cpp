@@ -1,0 +1,120 @@
+// redis::resp: the request parser (multibulk, inline, pipelining, any split of the input, Redis's
+// protocol errors and limits) and the RESP2 / RESP3 reply encoder.
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <kvstack/redis/resp.hpp>
+
+using namespace kvstack::redis;
+using Strings = std::vector<std::string>;
+
+namespace {
+struct Parsed {
+  std::vector<Strings> commands;
+  std::string error;
+  std::size_t left = 0;  ///< bytes not consumed
+};
+
+/// Feeds `input` in pieces of `chunk` bytes, as a server reading a socket would.
+Parsed parse(std::string_view input, std::size_t chunk = std::string::npos, resp::Limits limits = {}) {
+  resp::RequestParser p(limits);
+  Parsed out;
+  std::string buf;
+  for (std::size_t at = 0; at < input.size() && out.error.empty();) {
+    auto piece = input.substr(at, chunk);
+    at += piece.size();
+    buf += piece;
+    std::string_view rest = buf;
+    while (!rest.empty()) {
+      auto used = p.feed(rest);
+      REQUIRE(used <= rest.size());
+      rest.remove_prefix(used);
+      if (p.state() == resp::RequestParser::ready) out.commands.push_back(p.take());
+      else if (p.state() == resp::RequestParser::failed) { out.error = p.error(); break; }
+      else if (used == 0) break;
+    }
+    buf = std::string(rest);
+  }
+  out.left = buf.size();
+  return out;
+}
+
+std::string encoded(const Reply& r, int protocol) {
+  std::string out;
+  resp::encode(r, protocol, out);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("resp: multibulk requests, pipelined, in any split", "[redis][resp]") {
+  std::string wire = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nva\r\nl\r\n*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$0\r\n\r\n";
+  const std::vector<Strings> want = {{"SET", "key", "va\r\nl"}, {"PING"}, {"GET", ""}};
+  for (std::size_t chunk : {std::string::npos, std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7}}) {
+    auto p = parse(wire, chunk);
+    CHECK(p.error.empty());
+    CHECK(p.commands == want);
+    CHECK(p.left == 0);
+  }
+  // Binary-safe: any bytes in a bulk string.
+  std::string bin("*2\r\n$4\r\nECHO\r\n$3\r\n\0\xff\n\r\n", 24);
+  CHECK(parse(bin).commands == std::vector<Strings>{{"ECHO", std::string("\0\xff\n", 3)}});
+  // An incomplete request waits for the rest; nothing is lost.
+  auto half = parse("*2\r\n$4\r\nECHO\r\n$5\r\nhel");
+  CHECK(half.commands.empty());
+  CHECK(half.error.empty());
+  // "*0" and negative counts are nothing, as in Redis; the next request still parses.
+  CHECK(parse("*-10\r\n*0\r\n*1\r\n$4\r\nPING\r\n").commands == std::vector<Strings>{{"PING"}});
+}
+
+TEST_CASE("resp: inline requests as redis-cli and telnet send them", "[redis][resp]") {
+  CHECK(parse("PING\r\n").commands == std::vector<Strings>{{"PING"}});
+  CHECK(parse("  set  k   v \n").commands == std::vector<Strings>{{"set", "k", "v"}});
+  CHECK(parse("\r\n\r\nPING\r\n").commands == std::vector<Strings>{{"PING"}});  // empty lines are skipped
+  CHECK(parse("SET k \"a b\\x41\\n\"\r\n").commands == std::vector<Strings>{{"SET", "k", "a bA\n"}});
+  CHECK(parse("SET k 'it\\'s'\r\n").commands == std::vector<Strings>{{"SET", "k", "it's"}});
+  CHECK(parse("SET k \"\"\r\n").commands == std::vector<Strings>{{"SET", "k", ""}});
+  CHECK(parse("SET k \"abc\r\n").error == "ERR Protocol error: unbalanced quotes in request");
+  CHECK(parse("SET k \"abc\"x\r\n").error == "ERR Protocol error: unbalanced quotes in request");
+  CHECK(parse("PING\r\n*1\r\n$4\r\nPING\r\nECHO x\r\n", 5).commands ==
+        std::vector<Strings>{{"PING"}, {"PING"}, {"ECHO", "x"}});
+}
+
+TEST_CASE("resp: protocol errors and limits as Redis", "[redis][resp]") {
+  CHECK(parse("*20000000\r\n").error == "ERR Protocol error: invalid multibulk length");
+  CHECK(parse("*1048577\r\n").error == "ERR Protocol error: invalid multibulk length");
+  CHECK(parse("*x\r\n").error == "ERR Protocol error: invalid multibulk length");
+  CHECK(parse("*3\r\n$3\r\nSET\r\n$1\r\nx\r\nfooz\r\n").error == "ERR Protocol error: expected '$', got 'f'");
+  CHECK(parse("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$-10\r\n").error == "ERR Protocol error: invalid bulk length");
+  CHECK(parse("*1\r\n$2000000000\r\n").error == "ERR Protocol error: invalid bulk length");
+  resp::Limits small{.max_bulk = 10, .max_args = 4, .max_inline = 64};
+  CHECK(parse("*1\r\n$11\r\n", std::string::npos, small).error == "ERR Protocol error: invalid bulk length");
+  CHECK(parse("*1\r\n$10\r\n0123456789\r\n", std::string::npos, small).commands == std::vector<Strings>{{"0123456789"}});
+  CHECK(parse("*5\r\n", std::string::npos, small).error == "ERR Protocol error: invalid multibulk length");
+  CHECK(parse(std::string(65, 'x'), std::string::npos, small).error == "ERR Protocol error: too big inline request");
+  CHECK(parse("*" + std::string(65, '1'), std::string::npos, small).error ==
+        "ERR Protocol error: too big mbulk count string");
+  CHECK(parse("*1\r\n$" + std::string(65, '1'), std::string::npos, small).error ==
+        "ERR Protocol error: too big bulk count string");
+  // Up to the limit, a long line only waits for its end.
+  CHECK(parse(std::string(64, 'x'), std::string::npos, small).error.empty());
+}
+
+TEST_CASE("resp: replies in RESP2 and RESP3", "[redis][resp]") {
+  CHECK(encoded(reply::ok(), 2) == "+OK\r\n");
+  CHECK(encoded(reply::error("ERR bad\r\nthing"), 2) == "-ERR bad  thing\r\n");
+  CHECK(encoded(reply::integer(-42), 2) == ":-42\r\n");
+  CHECK(encoded(reply::bulk(std::string("a\0b", 3)), 2) == std::string("$3\r\na\0b\r\n", 9));
+  CHECK(encoded(reply::null(), 2) == "$-1\r\n");
+  CHECK(encoded(reply::null(), 3) == "_\r\n");
+  CHECK(encoded(reply::null_array(), 2) == "*-1\r\n");
+  CHECK(encoded(reply::null_array(), 3) == "_\r\n");
+  CHECK(encoded(reply::number(1.5), 2) == "$3\r\n1.5\r\n");
+  CHECK(encoded(reply::number(1.5), 3) == ",1.5\r\n");
+  CHECK(encoded(reply::number(-1.0 / 0.0), 3) == ",-inf\r\n");
+  auto m = reply::map({reply::bulk("f"), reply::bulk("v")});
+  CHECK(encoded(m, 2) == "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+  CHECK(encoded(m, 3) == "%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
+  CHECK(encoded(reply::array({reply::integer(1), reply::array(), reply::null()}), 2) == "*3\r\n:1\r\n*0\r\n$-1\r\n");
+}
