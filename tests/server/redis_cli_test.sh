@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# kvstack-server driven by real clients: Debian's redis-cli, and raw RESP over bash's /dev/tcp
+# (pipelining, a malformed request). Every command family, RESP3, AUTH, errors, and a restart
+# on LMDB after SIGTERM with everything acknowledged still there.
+#   bash tests/server/redis_cli_test.sh path/to/kvstack-server
+set -euo pipefail
+server=$1
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+
+# start NAME ARGS...: runs the server on a free port; waits for its "ready <port>" line (a read
+# that blocks until the server writes it, no sleeping); sets PORT and PID.
+start() {
+  local fifo=$work/$1.fifo
+  shift
+  rm -f "$fifo"
+  mkfifo "$fifo"
+  "$server" --port 0 "$@" >"$fifo" &
+  PID=$!
+  pids+=("$PID")
+  local word
+  read -r -t 60 word PORT <"$fifo"
+  [[ $word == ready ]] || { echo "FAIL: the server did not start"; exit 1; }
+}
+stop() {  # SIGTERM, then wait for a clean exit
+  kill -TERM "$PID"
+  wait "$PID" || { echo "FAIL: the server exited with $? on SIGTERM"; failures=$((failures + 1)); }
+}
+cli() { redis-cli -p "$PORT" "$@"; }
+# (redis-cli prints an empty line after an error reply: hence the trailing "|" there)
+# check EXPECTED ARGS...: redis-cli's output must be EXPECTED (lines joined by '|').
+check() {
+  local want=$1
+  shift
+  local got
+  got=$(cli "$@" 2>&1 | tr -d '\r' | paste -sd'|' -)
+  if [[ "$got" != "$want" ]]; then
+    echo "FAIL: redis-cli $*: got '$got', want '$want'"
+    failures=$((failures + 1))
+  fi
+}
+# raw BYTES: sends BYTES on one connection, prints everything the server sends back until it
+# closes the connection (the last request is QUIT, or a malformed one).
+raw() {
+  exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+  printf '%b' "$1" >&5
+  timeout 10 cat <&5 | od -An -c | tr -s ' \n' ' '
+  exec 5>&-
+}
+check_raw() {
+  local got want
+  got=$(raw "$1")
+  want=$(printf '%b' "$2" | od -An -c | tr -s ' \n' ' ')
+  if [[ "$got" != "$want" ]]; then
+    echo "FAIL: raw $1: got '$got', want '$want'"
+    failures=$((failures + 1))
+  fi
+}
+
+start memory --backend memory
+check PONG ping
+check OK set s hello
+check hello get s
+check 5 strlen s
+check 11 append s " world"
+check "hello world" get s
+check 1 incr n
+check 11 incrby n 10
+check "10.5" incrbyfloat f 10.5
+check "OK" mset a 1 b 2
+check "1|2|" mget a b nope
+check 3 rpush l a b c
+check "a|b|c" lrange l 0 -1
+check "c" rpop l
+check 2 hset h f1 v1 f2 v2
+check "f1|v1|f2|v2" hgetall h
+check v2 hget h f2
+check 2 sadd st x y
+check 2 scard st
+check 1 sismember st x
+check 2 zadd z 1 one 2.5 two
+check "one|1|two|2.5" zrange z 0 -1 withscores
+check 2.5 zscore z two
+check 1 expire s 100
+check 100 ttl s
+check "hash" type h
+check "WRONGTYPE Operation against a key holding the wrong kind of value|" get h
+check "ERR value is not an integer or out of range|" incr s
+check "ERR unknown command 'nosuch', with args beginning with: 'x' |" nosuch x
+check "ERR wrong number of arguments for 'get' command|" get
+check "OK" select 2
+check "# Keyspace|db0:keys=9,expires=1,avg_ttl=0" info keyspace
+# RESP3: a map and a double, after HELLO 3 (redis-cli -3).
+check "f1 v1|f2 v2" -3 hgetall h
+check "2.5" -3 zscore z two
+check "" -3 get nope
+hello=$(cli -3 hello 3 | paste -sd'|' - | sed 's/|id [0-9]*|/|id N|/')
+[[ $hello == "server redis|version 7.0.0|proto 3|id N|mode standalone|role master|modules " ]] ||
+  { echo "FAIL: HELLO 3 gave '$hello'"; failures=$((failures + 1)); }
+# Pipelining: three requests in one write, three replies in order.
+check_raw '*3\r\n$3\r\nSET\r\n$1\r\np\r\n$1\r\n1\r\n*2\r\n$4\r\nINCR\r\n$1\r\np\r\nGET p\r\nQUIT\r\n' \
+  '+OK\r\n:2\r\n$1\r\n2\r\n+OK\r\n'
+# MULTI / EXEC over one connection.
+check_raw 'MULTI\r\nINCR m\r\nINCR m\r\nEXEC\r\nQUIT\r\n' '+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n:2\r\n+OK\r\n'
+# A malformed request: the protocol error, that connection closed, the server fine for others.
+check_raw '*3\r\n$3\r\nSET\r\n$1\r\nx\r\nfooz\r\n' "-ERR Protocol error: expected '\$', got 'f'\r\n"
+check_raw '*99999999\r\n' '-ERR Protocol error: invalid multibulk length\r\n'
+check PONG ping
+stop
+
+# AUTH: everything but AUTH / HELLO / QUIT refused until authenticated.
+start auth --backend memory --requirepass s3cret
+check "NOAUTH Authentication required.|" get k
+check "WRONGPASS invalid username-password pair or user is disabled.|" auth wrong
+check "OK" --no-auth-warning -a s3cret set k v
+check "v" --no-auth-warning -a s3cret get k
+stop
+
+# LMDB: write, SIGTERM, restart, read back (values, types, expiry).
+start lmdb1 --backend lmdb --path "$work/lmdb"
+check OK set durable yes
+check 3 rpush dl a b c
+check 1 hset dh f v
+check 1 expire dh 1000
+stop
+start lmdb2 --backend lmdb --path "$work/lmdb"
+check yes get durable
+check "a|b|c" lrange dl 0 -1
+check v hget dh f
+ttl=$(cli ttl dh)
+if ((ttl < 990 || ttl > 1000)); then echo "FAIL: ttl after restart is $ttl"; failures=$((failures + 1)); fi
+stop
+
+if ((failures)); then
+  echo "$failures checks failed"
+  exit 1
+fi
+echo "PASS: kvstack-server with redis-cli"
