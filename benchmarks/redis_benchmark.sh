@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# redis-benchmark (Debian's redis-tools) against redis-server 7.0 and kvstack-server (memory and
+# LMDB engines) on this machine, in one run, 50 clients, with and without pipelining (-P 16);
+# prints requests per second and the ratio of each kvstack engine to Redis.
+#
+#   cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release
+#   cmake --build build/bench --target kvstack-server
+#   bash benchmarks/redis_benchmark.sh build/bench/examples/kvstack-server [requests]
+#
+# LMDB runs with sync=false (no fsync per commit), as redis-server runs here without AOF fsync.
+set -euo pipefail
+server=$1
+requests=${2:-100000}
+tests=set,get,incr,lpush,lpop,sadd,hset,zadd
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_kvstack() {  # engine, then KV_PARAMS; sets PORT
+  mkfifo "$work/$1.fifo"
+  KV_PARAMS=${2:-} "$server" --port 0 --backend "$1" --path "$work/$1" >"$work/$1.fifo" &
+  pids+=($!)
+  local word
+  read -r -t 60 word PORT <"$work/$1.fifo"
+}
+start_redis() {  # sets PORT
+  for attempt in $(seq 1 20); do
+    local port=$((20000 + (RANDOM * 7 + attempt) % 40000)) line
+    rm -f "$work/redis.fifo"
+    mkfifo "$work/redis.fifo"
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >"$work/redis.fifo" 2>&1 &
+    local pid=$!
+    while read -r -t 60 line; do
+      if [[ $line == *"Ready to accept connections"* ]]; then
+        PORT=$port
+        pids+=("$pid")
+        return
+      fi
+    done <"$work/redis.fifo"
+  done
+  echo "redis-server did not start" >&2
+  exit 1
+}
+# bench NAME PORT: one CSV line per test and pipelining depth into $work/results
+bench() {
+  for p in 1 16; do
+    redis-benchmark -p "$2" -t "$tests" -n "$requests" -c 50 -P "$p" -q --csv 2>/dev/null |
+      awk -F'","' -v n="$1" -v p="$p" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print n, p, $1, $2 }' \
+        >>"$work/results"
+  done
+}
+
+start_redis
+bench redis "$PORT"
+start_kvstack memory
+bench memory "$PORT"
+start_kvstack lmdb sync=false
+bench lmdb "$PORT"
+
+echo "redis-benchmark -n $requests -c 50, requests per second (ratio to redis-server $(redis-server --version | awk '{print $3}'))"
+printf '%-8s %3s %12s %12s %7s %12s %7s\n' test P redis memory ratio lmdb ratio
+awk '
+  { rps[$1 " " $2 " " $3] = $4; if (!seen[$2 " " $3]++) order[n++] = $2 " " $3 }
+  END {
+    for (i = 0; i < n; i++) {
+      split(order[i], k, " ")
+      r = rps["redis " order[i]]; m = rps["memory " order[i]]; l = rps["lmdb " order[i]]
+      printf "%-8s %3s %12.0f %12.0f %7.2f %12.0f %7.2f\n", k[2], k[1], r, m, m / r, l, l / r
+    }
+  }' "$work/results"
