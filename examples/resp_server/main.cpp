@@ -72,36 +72,34 @@ class Server {
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     acceptor_.bind(at);
     acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
   }
 
-  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  unsigned short port() const { return port_; }
 
+  /// Accepts connections until the io_context stops; each is served by its own coroutine (on
+  /// whichever thread is free: a connection's requests run one after another).
   awaitable<void> accept() {
-    while (acceptor_.is_open()) {
-      auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(use_awaitable));
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(io_.get_executor(), asio::as_tuple(use_awaitable));
       if (ec) continue;
       socket.set_option(tcp::no_delay(true));
       if (clients_.load() >= options_.maxclients) {
         asio::write(socket, asio::buffer(std::string_view("-ERR max number of clients reached\r\n")), ec);
         continue;
       }
-      asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
+      asio::co_spawn(io_.get_executor(), serve(std::move(socket)), asio::detached);
     }
   }
 
   awaitable<void> sweep() {
     asio::steady_timer timer(io_);
-    while (acceptor_.is_open()) {
+    for (;;) {
       timer.expires_after(std::chrono::milliseconds(100));
       auto [ec] = co_await timer.async_wait(asio::as_tuple(use_awaitable));
       if (ec) break;
       (void)store_.sweep(4096);  // expired keys and deleted collections, a bounded amount per tick
     }
-  }
-
-  void stop() {
-    boost::system::error_code ec;
-    acceptor_.close(ec);
   }
 
  private:
@@ -331,6 +329,7 @@ class Server {
   Store& store_;
   Options options_;
   tcp::acceptor acceptor_;
+  unsigned short port_ = 0;
   std::atomic<std::size_t> clients_{0};
   std::atomic<std::uint64_t> next_id_{1}, connections_{0}, commands_{0};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -395,10 +394,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    server->stop();
-    io.stop();
-  });
+  // Stopping the io_context lets every running command finish (run() returns after the handler
+  // in progress); the threads are joined, then the engine closed.
+  signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
   std::signal(SIGPIPE, SIG_IGN);
   asio::co_spawn(io, server->accept(), asio::detached);
   asio::co_spawn(io, server->sweep(), asio::detached);
