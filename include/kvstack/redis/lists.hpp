@@ -3,6 +3,7 @@
 // metadata's head: push, pop and index cost O(log n); LREM and LINSERT move what follows, O(n).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
