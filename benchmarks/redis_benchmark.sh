@@ -12,39 +12,8 @@ set -euo pipefail
 server=$1
 requests=${2:-100000}
 tests=set,get,incr,lpush,lpop,sadd,hset,zadd
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/../tests/server/lib.sh"
 
-start_kvstack() {  # engine, then KV_PARAMS; sets PORT
-  mkfifo "$work/$1.fifo"
-  KV_PARAMS=${2:-} "$server" --port 0 --backend "$1" --path "$work/$1" >"$work/$1.fifo" &
-  pids+=($!)
-  local word
-  read -r -t 60 word PORT <"$work/$1.fifo"
-}
-start_redis() {  # sets PORT
-  for attempt in $(seq 1 20); do
-    local port=$((20000 + (RANDOM * 7 + attempt) % 40000)) line
-    rm -f "$work/redis.fifo"
-    mkfifo "$work/redis.fifo"
-    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >"$work/redis.fifo" 2>&1 &
-    local pid=$!
-    while read -r -t 60 line; do
-      if [[ $line == *"Ready to accept connections"* ]]; then
-        PORT=$port
-        pids+=("$pid")
-        return
-      fi
-    done <"$work/redis.fifo"
-  done
-  echo "redis-server did not start" >&2
-  exit 1
-}
 # bench NAME PORT: one CSV line per test and pipelining depth into $work/results
 bench() {
   for p in 1 16; do
@@ -54,11 +23,11 @@ bench() {
   done
 }
 
-start_redis
+start_redis redis-server
 bench redis "$PORT"
-start_kvstack memory
+start_kvstack memory "$server" --backend memory
 bench memory "$PORT"
-start_kvstack lmdb sync=false
+KV_PARAMS=sync=false start_kvstack lmdb "$server" --backend lmdb --path "$work/lmdb"
 bench lmdb "$PORT"
 
 echo "redis-benchmark -n $requests -c 50, requests per second (ratio to redis-server $(redis-server --version | awk '{print $3}'))"

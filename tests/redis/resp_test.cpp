@@ -7,38 +7,19 @@
 
 #include <kvstack/redis/resp.hpp>
 
+#include "fuzz/resp_feed.hpp"
+
 using namespace kvstack::redis;
 using Strings = std::vector<std::string>;
 
 namespace {
-struct Parsed {
-  std::vector<Strings> commands;
-  std::string error;
-  std::size_t left = 0;  ///< bytes not consumed
-};
+using Parsed = kvstack::test::Fed;
 
-/// Feeds `input` in pieces of `chunk` bytes, as a server reading a socket would.
 Parsed parse(std::string_view input, std::size_t chunk = std::string::npos, resp::Limits limits = {}) {
-  resp::RequestParser p(limits);
-  Parsed out;
-  std::string buf;
-  for (std::size_t at = 0; at < input.size() && out.error.empty();) {
-    auto piece = input.substr(at, chunk);
-    at += piece.size();
-    buf += piece;
-    std::string_view rest = buf;
-    while (!rest.empty()) {
-      auto used = p.feed(rest);
-      REQUIRE(used <= rest.size());
-      rest.remove_prefix(used);
-      if (p.state() == resp::RequestParser::ready) out.commands.push_back(p.take());
-      else if (p.state() == resp::RequestParser::failed) { out.error = p.error(); break; }
-      else if (used == 0) break;
-    }
-    buf = std::string(rest);
-  }
-  out.left = buf.size();
-  return out;
+  auto fed = kvstack::test::feed_in_pieces(input, chunk, limits);
+  REQUIRE_FALSE(fed.overrun);
+  REQUIRE_FALSE(fed.empty_command);
+  return fed;
 }
 
 std::string encoded(const Reply& r, int protocol) {

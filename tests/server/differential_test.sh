@@ -6,41 +6,12 @@ set -euo pipefail
 server=$1
 redis_server=${2:-redis-server}
 script=$(dirname "$0")/differential.script
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
 
-# kvstack-server on a free port: it prints "ready <port>" (a blocking read, no sleeping).
-mkfifo "$work/kv.fifo"
-"$server" --port 0 --backend memory >"$work/kv.fifo" &
-pids+=($!)
-read -r -t 60 word kv_port <"$work/kv.fifo"
-[[ $word == ready ]] || { echo "FAIL: kvstack-server did not start"; exit 1; }
-
-# redis-server on a free port: try ports until one binds; its log says when it is ready.
-redis_port=
-for attempt in $(seq 1 20); do
-  port=$((20000 + (RANDOM * 7 + attempt) % 40000))
-  rm -f "$work/redis.fifo"
-  mkfifo "$work/redis.fifo"
-  "$redis_server" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
-    --dir "$work" >"$work/redis.fifo" 2>&1 &
-  pid=$!
-  while read -r -t 60 line; do
-    if [[ $line == *"Ready to accept connections"* ]]; then
-      redis_port=$port
-      pids+=("$pid")
-      break
-    fi
-  done <"$work/redis.fifo"
-  [[ -n $redis_port ]] && break
-  wait "$pid" 2>/dev/null || true
-done
-[[ -n $redis_port ]] || { echo "FAIL: redis-server did not start"; exit 1; }
+start_kvstack kvstack "$server" --backend memory
+kv_port=$PORT
+start_redis "$redis_server"
+redis_port=$PORT
 echo "redis-server $("$redis_server" --version | awk '{print $3}') on $redis_port, kvstack-server on $kv_port"
 
 # Sends the requests of one script line on one connection; prints the reply bytes, escaped.

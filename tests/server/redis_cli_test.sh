@@ -5,29 +5,10 @@
 #   bash tests/server/redis_cli_test.sh path/to/kvstack-server
 set -euo pipefail
 server=$1
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
 failures=0
 
-# start NAME ARGS...: runs the server on a free port; waits for its "ready <port>" line (a read
-# that blocks until the server writes it, no sleeping); sets PORT and PID.
-start() {
-  local fifo=$work/$1.fifo
-  shift
-  rm -f "$fifo"
-  mkfifo "$fifo"
-  "$server" --port 0 "$@" >"$fifo" &
-  PID=$!
-  pids+=("$PID")
-  local word
-  read -r -t 60 word PORT <"$fifo"
-  [[ $word == ready ]] || { echo "FAIL: the server did not start"; exit 1; }
-}
+start() { start_kvstack "$1" "$server" "${@:2}"; }
 stop() {  # SIGTERM, then wait for a clean exit
   kill -TERM "$PID"
   wait "$PID" || { echo "FAIL: the server exited with $? on SIGTERM"; failures=$((failures + 1)); }

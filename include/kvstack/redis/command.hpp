@@ -46,6 +46,17 @@ inline bool clamp_range(std::int64_t& start, std::int64_t& stop, std::int64_t si
   return true;
 }
 
+/// The optional count of LPOP, RPOP, SPOP, ZPOPMIN, ZPOPMAX (a[2]): nullopt when absent; an
+/// error reply when malformed.
+inline std::optional<Reply> pop_count(Args a, std::optional<std::int64_t>& count) {
+  if (a.size() > 3) return reply::syntax();
+  if (a.size() == 3) {
+    count = parse_integer(a[2]);
+    if (!count || *count < 0) return reply::must_be_positive();
+  }
+  return std::nullopt;
+}
+
 /// HLEN, SCARD, ZCARD, LLEN: the size of the collection at a[1] (0 when absent).
 template <class C>
 Reply size_of(C& c, Args a, Type t) {

@@ -72,12 +72,8 @@ Reply push_command(C& c, Args a, bool left, bool only_existing) {
 
 template <class C>
 Reply pop_command(C& c, Args a, bool left) {
-  if (a.size() > 3) return reply::syntax();
   std::optional<std::int64_t> count;
-  if (a.size() == 3) {
-    count = parse_integer(a[2]);
-    if (!count || *count < 0) return reply::must_be_positive();
-  }
+  if (auto e = pop_count(a, count)) return *e;
   auto m = c.find(a[1]);
   if (wrong_type(m, Type::list)) return reply::wrongtype();
   if (!m) return count ? reply::null_array() : reply::null();

@@ -126,12 +126,8 @@ Reply scard(C& c, Args a) { return detail::size_of(c, a, Type::set); }
 
 template <class C>
 Reply spop(C& c, Args a) {
-  if (a.size() > 3) return reply::syntax();
   std::optional<std::int64_t> count;
-  if (a.size() == 3) {
-    count = parse_integer(a[2]);
-    if (!count || *count < 0) return reply::must_be_positive();
-  }
+  if (auto e = detail::pop_count(a, count)) return *e;
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
   if (!m) return count ? reply::array() : reply::null();

@@ -189,17 +189,12 @@ Reply remove_entries(C& c, std::optional<Meta>& m, const std::vector<Entry>& es)
 
 template <class C>
 Reply pop(C& c, Args a, bool max) {
-  if (a.size() > 3) return reply::syntax();
-  std::int64_t count = 1;
-  if (a.size() == 3) {
-    auto n = parse_integer(a[2]);
-    if (!n || *n < 0) return reply::must_be_positive();
-    count = *n;
-  }
+  std::optional<std::int64_t> count;
+  if (auto e = pop_count(a, count)) return *e;
   auto m = c.find(a[1]);
   if (wrong_type(m, Type::zset)) return reply::wrongtype();
   if (!m) return reply::array();
-  auto es = entries(c, *m, all_scores(), max, 0, count);
+  auto es = entries(c, *m, all_scores(), max, 0, count.value_or(1));
   remove_entries(c, m, es);
   return entries_reply(es, true);
 }
@@ -315,13 +310,16 @@ template <class C>
 Reply zcard(C& c, Args a) { return detail::size_of(c, a, Type::zset); }
 
 namespace detail {
+/// ZCOUNT, ZLEXCOUNT (remove = false) and ZREMRANGEBYSCORE, ZREMRANGEBYLEX (remove = true).
 template <class C>
-Reply count_in(C& c, Args a, By by) {
+Reply in_range(C& c, Args a, By by, bool remove) {
   auto b = bounds(by, a[2], a[3]);
   if (!b) return bounds_error(by);
   auto m = c.find(a[1]);
   if (wrong_type(m, Type::zset)) return reply::wrongtype();
-  return reply::integer(m ? static_cast<std::int64_t>(entries(c, *m, *b, false, 0, -1).size()) : 0);
+  if (!m) return reply::integer(0);
+  auto es = entries(c, *m, *b, false, 0, -1);
+  return remove ? remove_entries(c, m, es) : reply::integer(static_cast<std::int64_t>(es.size()));
 }
 
 template <class C>
@@ -339,9 +337,9 @@ Reply rank(C& c, Args a, bool rev) {
 }  // namespace detail
 
 template <class C>
-Reply zcount(C& c, Args a) { return detail::count_in(c, a, detail::By::score); }
+Reply zcount(C& c, Args a) { return detail::in_range(c, a, detail::By::score, false); }
 template <class C>
-Reply zlexcount(C& c, Args a) { return detail::count_in(c, a, detail::By::lex); }
+Reply zlexcount(C& c, Args a) { return detail::in_range(c, a, detail::By::lex, false); }
 template <class C>
 Reply zrank(C& c, Args a) { return detail::rank(c, a, false); }
 template <class C>
@@ -403,22 +401,10 @@ Reply zremrangebyrank(C& c, Args a) {
   return detail::remove_entries(c, m, detail::by_rank(c, *m, *start, *stop, false));
 }
 
-namespace detail {
 template <class C>
-Reply remove_range(C& c, Args a, By by) {
-  auto b = bounds(by, a[2], a[3]);
-  if (!b) return bounds_error(by);
-  auto m = c.find(a[1]);
-  if (wrong_type(m, Type::zset)) return reply::wrongtype();
-  if (!m) return reply::integer(0);
-  return remove_entries(c, m, entries(c, *m, *b, false, 0, -1));
-}
-}  // namespace detail
-
+Reply zremrangebyscore(C& c, Args a) { return detail::in_range(c, a, detail::By::score, true); }
 template <class C>
-Reply zremrangebyscore(C& c, Args a) { return detail::remove_range(c, a, detail::By::score); }
-template <class C>
-Reply zremrangebylex(C& c, Args a) { return detail::remove_range(c, a, detail::By::lex); }
+Reply zremrangebylex(C& c, Args a) { return detail::in_range(c, a, detail::By::lex, true); }
 
 template <class C>
 Reply zrandmember(C& c, Args a) {
