@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,12 +43,15 @@ struct Options {
   int databases = 16;
   std::string requirepass;
   std::size_t maxclients = 10000;
+  unsigned threads = std::max(2u, std::thread::hardware_concurrency());
   std::size_t max_bulk = 512u * 1024 * 1024;
   kv::Config engine;
 };
 
-/// Replies waiting to be written past this stop the reading of further commands until they are.
-constexpr std::size_t output_limit = 64u * 1024 * 1024;
+/// Requests of one connection run together at most (they share a transaction: see run()). A
+/// connection reads no more requests until their replies are written, so a client that stops
+/// reading holds at most one batch of replies in the server.
+constexpr std::size_t max_batch = 128;
 
 /// What the server keeps per connection, beyond the DataStore session.
 struct Client {
@@ -110,37 +114,38 @@ class Server {
     redis::resp::RequestParser parser({.max_bulk = options_.max_bulk});
     std::string in, out;
     std::vector<char> buf(16 * 1024);
+    std::vector<std::vector<std::string>> batch;
     bool closing = false;
     while (!closing) {
-      // Run every whole request buffered, unless the replies grow past the output limit.
+      // Parse the whole requests buffered (up to max_batch), run them, write the replies.
       std::string_view rest = in;
-      bool need_input = true;
-      while (!rest.empty()) {
-        if (out.size() >= output_limit) {
-          need_input = false;
-          break;
-        }
+      std::string protocol_error;
+      while (!rest.empty() && batch.size() < max_batch) {
         auto used = parser.feed(rest);
         rest.remove_prefix(used);
         if (parser.state() == redis::resp::RequestParser::ready) {
-          auto argv = parser.take();
-          redis::resp::encode(handle(c, argv, closing), c.protocol, out);
-          if (closing) break;
+          batch.push_back(parser.take());
         } else if (parser.state() == redis::resp::RequestParser::failed) {
-          redis::resp::encode(reply::error(parser.error()), c.protocol, out);
-          closing = true;
+          protocol_error = parser.error();
           break;
         } else if (used == 0) {
           break;
         }
       }
       in.erase(0, in.size() - rest.size());
+      bool full = batch.size() == max_batch;
+      run(c, batch, out, closing);
+      batch.clear();
+      if (!protocol_error.empty() && !closing) {
+        redis::resp::encode(reply::error(protocol_error), c.protocol, out);
+        closing = true;
+      }
       if (!out.empty()) {
         auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), asio::as_tuple(use_awaitable));
         if (ec) break;
         out.clear();
       }
-      if (closing || !need_input) continue;
+      if (closing || full) continue;
       auto [ec, n] = co_await socket.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
       if (ec) break;
       in.append(buf.data(), n);
@@ -148,7 +153,35 @@ class Server {
     --clients_;
   }
 
-  Reply handle(Client& c, std::vector<std::string>& argv, bool& closing) {
+  /// Whether the server answers `name` itself (rather than the DataStore).
+  static bool own(std::string_view name) {
+    for (std::string_view n : {"quit", "auth", "hello", "client", "info", "command", "config"})
+      if (redis::iequals(name, n)) return true;
+    return false;
+  }
+
+  /// Runs requests read together, encoding their replies into `out`: the data commands between
+  /// two of the server's own share one backend transaction (redis::execute_all).
+  void run(Client& c, std::span<const std::vector<std::string>> batch, std::string& out, bool& closing) {
+    std::vector<Reply> replies;
+    for (std::size_t i = 0; i < batch.size() && !closing;) {
+      auto j = i;
+      while (j < batch.size() && c.authenticated && !own(batch[j][0])) ++j;
+      if (j == i) {
+        replies.push_back(handle(c, batch[i], closing));
+        ++i;
+      } else {
+        redis::execute_all(store_, c.session, batch.subspan(i, j - i), replies);
+        commands_ += j - i;
+        i = j;
+      }
+      for (auto& r : replies) redis::resp::encode(r, c.protocol, out);  // in the protocol of their time
+      replies.clear();
+    }
+  }
+
+  /// The server's own commands, and NOAUTH for any other before AUTH.
+  Reply handle(Client& c, const std::vector<std::string>& argv, bool& closing) {
     ++commands_;
     auto name = lower(argv[0]);
     if (!c.authenticated && name != "auth" && name != "hello" && name != "quit")
@@ -162,8 +195,7 @@ class Server {
     if (name == "client") return client(c, argv);
     if (name == "info") return info(argv);
     if (name == "command") return command(argv);
-    if (name == "config") return config(argv);
-    return redis::execute(store_, c.session, redis::Args(argv));
+    return config(argv);
   }
 
   Reply auth(Client& c, const std::vector<std::string>& a) {
@@ -364,6 +396,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--path") o.engine.path = v;
     else if (flag == "--databases") o.databases = static_cast<int>(number(flag, v, 1, 1 << 20));
     else if (flag == "--requirepass") o.requirepass = v;
+    else if (flag == "--threads") o.threads = static_cast<unsigned>(number(flag, v, 1, 1024));
     else if (flag == "--maxclients") o.maxclients = static_cast<std::size_t>(number(flag, v, 1, 1 << 24));
     else if (flag == "--proto-max-bulk-len") o.max_bulk = static_cast<std::size_t>(number(flag, v, 1024, 1ll << 40));
     else usage("unknown option " + flag);
@@ -402,7 +435,7 @@ int main(int argc, char** argv) {
   asio::co_spawn(io, server->sweep(), asio::detached);
   std::cout << "ready " << server->port() << std::endl;
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < std::max(2u, std::thread::hardware_concurrency()); ++i) threads.emplace_back([&] { io.run(); });
+  for (unsigned i = 1; i < options.threads; ++i) threads.emplace_back([&] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
   return 0;  // the store closes here: a durable engine has every acknowledged write

@@ -815,6 +815,73 @@ TEMPLATE_LIST_TEST_CASE("redis: corrupt metadata is an error, and nothing is los
   CHECK(r({"EXISTS", "first"}) == ":0");
 }
 
+TEMPLATE_LIST_TEST_CASE("redis execute_all: pipelines share transactions and answer as one by one", "[redis]",
+                        EngineTypes) {
+  using Lines = std::vector<std::vector<std::string>>;
+  auto texts = [](const std::vector<redis::Reply>& replies) {
+    std::vector<std::string> t;
+    for (auto& x : replies) t.push_back(redis::to_text(x));
+    return t;
+  };
+  SECTION("one session: the same replies as execute one command at a time") {
+    Lines script = {{"SET", "a", "1"}, {"INCR", "a"},  {"LPUSH", "a", "x"}, {"SELECT", "1"},     {"SET", "a", "one"},
+                    {"NOPE"},          {"MULTI"},      {"INCR", "n"},       {"GET", "a", "b"},   {"EXEC"},
+                    {"MULTI"},         {"INCR", "n"},  {"EXEC"},            {"WATCH", "a"},      {"SELECT", "0"},
+                    {"GET", "a"},      {"RPUSH", "l", "1", "2"},            {"LPOP", "l"},       {"UNWATCH"}};
+    RedisFixture<TestType> together, alone;
+    std::vector<redis::Reply> out;
+    redis::execute_all(*together.store, together.session, script, out);
+    std::vector<std::string> expected;
+    for (auto& line : script) expected.push_back(redis::to_text(redis::execute(*alone.store, alone.session, line)));
+    CHECK(texts(out) == expected);
+    CHECK(expected[2].rfind("-WRONGTYPE", 0) == 0);
+    CHECK(expected[9].rfind("-EXECABORT", 0) == 0);
+    CHECK(expected[12] == "[:1]");
+    CHECK(together({"GET", "a"}) == "\"2\"");
+    CHECK(together.session.db == 0);
+  }
+  SECTION("two sessions in one transaction, seen by a third one's WATCH") {
+    RedisFixture<TestType> r;
+    auto s1 = r.store->session(), s2 = r.store->session(), w = r.store->session();
+    CHECK(r(w, {"WATCH", "k2"}) == "+OK");
+    CHECK(r(w, {"MULTI"}) == "+OK");
+    CHECK(r(w, {"SET", "k2", "mine"}) == "+QUEUED");
+    Lines one = {{"SET", "k1", "a"}, {"GET", "k1"}}, two = {{"GET", "k1"}, {"SET", "k2", "b"}, {"WATCH", "k1"}, {"GET", "k2"}};
+    std::vector<redis::Reply> out1, out2;
+    const redis::Pipeline ps[] = {{&s1, one, &out1}, {&s2, two, &out2}};
+    redis::execute_all(*r.store, ps);
+    CHECK(texts(out1) == std::vector<std::string>{"+OK", "\"a\""});
+    CHECK(texts(out2) == std::vector<std::string>{"\"a\"", "+OK", "+OK", "\"b\""});
+    CHECK(r(w, {"EXEC"}) == "(nil array)");
+    CHECK(r({"GET", "k2"}) == "\"b\"");
+  }
+  SECTION("a backend failure fails its own command only") {
+    RedisFixture<TestType> r;
+    std::string meta = "M";
+    redis::detail::put_u32(meta, 0);
+    REQUIRE(r.store->backend().put(meta + "bad", "\x07garbage").has_value());
+    auto s1 = r.store->session(), s2 = r.store->session();
+    Lines one = {{"SET", "before", "1"}, {"SELECT", "2"}, {"SET", "x", "2"}, {"SELECT", "0"}, {"GET", "bad"},
+                 {"SELECT", "3"}, {"SET", "after", "3"}},
+          two = {{"INCR", "n"}, {"INCR", "n"}};
+    std::vector<redis::Reply> out1, out2;
+    const redis::Pipeline ps[] = {{&s1, one, &out1}, {&s2, two, &out2}};
+    redis::execute_all(*r.store, ps);
+    auto t = texts(out1);
+    REQUIRE(t.size() == 7);
+    CHECK(t[4].rfind("-ERR", 0) == 0);
+    t.erase(t.begin() + 4);
+    CHECK(t == std::vector<std::string>(6, "+OK"));
+    CHECK(texts(out2) == std::vector<std::string>{":1", ":2"});
+    CHECK(s1.db == 3);
+    CHECK(r(s1, {"GET", "after"}) == "\"3\"");
+    CHECK(r({"GET", "before"}) == "\"1\"");
+    CHECK(r({"GET", "n"}) == "\"2\"");
+    CHECK(r({"SELECT", "2"}) == "+OK");
+    CHECK(r({"GET", "x"}) == "\"2\"");
+  }
+}
+
 TEMPLATE_LIST_TEST_CASE("redis: concurrent clients lose nothing", "[redis][threads]", EngineTypes) {
   RedisFixture<TestType> r;
   constexpr int threads = 4, rounds = 150;

@@ -22,13 +22,16 @@
 
 #include <atomic>
 #include <bit>
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -548,20 +551,36 @@ class DataStore {
   /// none of it (the error then answers as "ERR ...").
   template <class F>
   Reply run(Session& session, F&& fn) {
+    Reply r;
+    Session* s = &session;
+    auto failure = run_each(std::span(&s, 1), [&](std::size_t, context& c) { r = fn(c); });
+    return failure ? reply::error("ERR " + failure->message()) : r;
+  }
+
+  /// Runs `fn(i, Ctx&)` for each of the (distinct) `sessions` in turn, each with a context of its
+  /// own, all in one backend transaction: all of it or, on a backend failure, none of it (the
+  /// error is returned).
+  template <class F>
+  std::optional<Error> run_each(std::span<Session* const> sessions, F&& fn) {
     auto& st = *state_;
-    auto result = backend_.transact([&](auto& tx) -> Result<Reply> {
+    auto result = backend_.transact([&](auto& tx) -> Result<void> {
       auto saved = std::pair(st.phys_, st.next_phys_);
-      context c(tx, st, session, kvstack::detail::now_ms(clock_));
-      Reply r = fn(c);
-      if (c.failed()) {
-        std::tie(st.phys_, st.next_phys_) = saved;
-        return *c.error();
+      auto now = kvstack::detail::now_ms(clock_);
+      std::vector<std::string> touched;
+      for (std::size_t i = 0; i < sessions.size(); ++i) {
+        context c(tx, st, *sessions[i], now);
+        fn(i, c);
+        if (c.failed()) {
+          std::tie(st.phys_, st.next_phys_) = saved;
+          return *c.error();
+        }
+        std::ranges::move(c.touched(), std::back_inserter(touched));
       }
-      st.watches->touch(c.touched());  // before the commit, so that an EXEC after it sees it
-      return r;
+      st.watches->touch(touched);  // before the commit, so that an EXEC after it sees it
+      return success();
     });
-    if (!result) return reply::error("ERR " + result.error().message());
-    return std::move(result).value();
+    if (!result) return result.error();
+    return std::nullopt;
   }
 
   /// Removes up to about `budget` backend entries left by deletes, flushes and expiries; call it

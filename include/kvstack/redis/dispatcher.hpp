@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -155,21 +156,33 @@ Reply watch(Store& store, Session& s, Args argv) {
 }
 }  // namespace detail
 
+namespace detail {
+/// The command `argv` names, or null with `refused` set: unknown command or wrong arity (inside
+/// MULTI that also fails the transaction, as Redis does).
+template <class C>
+const Command<C>* resolve(Session& session, Args argv, Reply& refused) {
+  if (argv.empty()) {
+    refused = reply::error("ERR empty command");
+    return nullptr;
+  }
+  const auto* command = find_command<C>(argv[0]);
+  if (!command) refused = unknown_command(argv);
+  else if (command->arity > 0 ? argv.size() != static_cast<std::size_t>(command->arity)
+                              : argv.size() < static_cast<std::size_t>(-command->arity))
+    refused = reply::wrong_arity(command->name);
+  else return command;
+  if (session.in_multi) session.multi_failed = true;
+  return nullptr;
+}
+}  // namespace detail
+
 /// Runs the command `argv` (name first) for `session`, as a Redis server would.
 template <class Store>
 Reply execute(Store& store, Session& session, Args argv) {
   using C = typename Store::context;
-  if (argv.empty()) return reply::error("ERR empty command");
-  const auto* command = find_command<C>(argv[0]);
   Reply refused;
-  if (!command) refused = detail::unknown_command(argv);
-  else if (command->arity > 0 ? argv.size() != static_cast<std::size_t>(command->arity)
-                              : argv.size() < static_cast<std::size_t>(-command->arity))
-    refused = reply::wrong_arity(command->name);
-  if (refused.is_error()) {
-    if (session.in_multi) session.multi_failed = true;
-    return refused;
-  }
+  const auto* command = detail::resolve<C>(session, argv, refused);
+  if (!command) return refused;
   auto name = command->name;
   if ((command->run || name == "unwatch") && session.in_multi) {
     session.queued.emplace_back(argv.begin(), argv.end());
@@ -197,6 +210,90 @@ Reply execute(Store& store, Session& session, Args argv) {
     return reply::ok();
   }
   return store.run(session, [&](C& c) { return command->run(c, argv); });
+}
+
+/// One session's command lines and where their replies go, for `execute_all`.
+struct Pipeline {
+  Session* session;
+  std::span<const std::vector<std::string>> commands;
+  std::vector<Reply>* replies;
+};
+
+namespace detail {
+/// How many of `commands` from the start are plain: commands of the table run outside MULTI (not
+/// MULTI, EXEC, WATCH and the like).
+template <class C>
+std::size_t plain_prefix(Session& session, std::span<const std::vector<std::string>> commands) {
+  std::size_t n = 0;
+  Reply refused;
+  while (n < commands.size() && !session.in_multi) {
+    const auto* command = resolve<C>(session, commands[n], refused);
+    if (!command || !command->run) break;
+    ++n;
+  }
+  return n;
+}
+
+/// Runs the first `counts[i]` commands of each pipeline in one backend transaction; false, with
+/// replies and sessions as they were, when a backend failure rolled it back.
+template <class Store>
+bool run_together(Store& store, std::span<const Pipeline> pipelines, std::span<const std::size_t> counts) {
+  using C = typename Store::context;
+  std::vector<Session*> sessions;
+  std::vector<std::pair<std::size_t, int>> before;  // replies, database
+  std::vector<std::size_t> which;
+  for (std::size_t i = 0; i < pipelines.size(); ++i)
+    if (counts[i]) {
+      sessions.push_back(pipelines[i].session);
+      before.emplace_back(pipelines[i].replies->size(), pipelines[i].session->db);
+      which.push_back(i);
+    }
+  auto failure = store.run_each(sessions, [&](std::size_t k, C& c) {
+    auto& p = pipelines[which[k]];
+    for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j)
+      p.replies->push_back(find_command<C>(p.commands[j][0])->run(c, p.commands[j]));
+  });
+  if (!failure) return true;
+  for (std::size_t k = 0; k < sessions.size(); ++k) {
+    pipelines[which[k]].replies->resize(before[k].first);
+    sessions[k]->db = before[k].second;  // a SELECT among them
+  }
+  return false;
+}
+}  // namespace detail
+
+/// Runs the command lines of several sessions (each in its order, as that many `execute` calls
+/// would), appending the replies to their pipeline's. Each pipeline's plain commands up to its
+/// first MULTI, WATCH or the like share one backend transaction with the other pipelines' — so
+/// that pipelining clients, and clients served together, cost one commit — and so do later runs
+/// of plain commands of one pipeline. Should a shared transaction fail, its commands run again
+/// one transaction each, so that every reply tells what happened to its own command.
+template <class Store>
+void execute_all(Store& store, std::span<const Pipeline> pipelines) {
+  using C = typename Store::context;
+  std::vector<std::size_t> counts;
+  for (auto& p : pipelines) counts.push_back(detail::plain_prefix<C>(*p.session, p.commands));
+  if (!detail::run_together(store, pipelines, counts)) std::ranges::fill(counts, 0);
+  for (std::size_t i = 0; i < pipelines.size(); ++i) {
+    Pipeline p = pipelines[i];
+    for (auto rest = p.commands.subspan(counts[i]); !rest.empty();) {
+      p.commands = rest;
+      std::size_t n = detail::plain_prefix<C>(*p.session, rest);
+      if (n < 2 || !detail::run_together(store, std::span(&p, 1), std::span(&n, 1))) {
+        n = std::max<std::size_t>(n, 1);
+        for (std::size_t j = 0; j < n; ++j) p.replies->push_back(execute(store, *p.session, rest[j]));
+      }
+      rest = rest.subspan(n);
+    }
+  }
+}
+
+/// `execute_all` for one session.
+template <class Store>
+void execute_all(Store& store, Session& session, std::span<const std::vector<std::string>> commands,
+                 std::vector<Reply>& replies) {
+  Pipeline p{&session, commands, &replies};
+  execute_all(store, std::span(&p, 1));
 }
 
 /// `execute(store, session, {"SET", "k", "v"})`.
