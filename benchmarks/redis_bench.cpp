@@ -216,6 +216,36 @@ BENCHMARK_TEMPLATE(BM_HSET_flat, Memory)->Arg(10)->Arg(10'000)->Arg(1'000'000);
 BENCHMARK_TEMPLATE(BM_HSET_flat, Lmdb)->Arg(10)->Arg(10'000)->Arg(1'000'000);
 BENCHMARK_TEMPLATE(BM_HSET_flat, RocksDb)->Arg(10)->Arg(10'000)->Arg(1'000'000);
 
+// ---- 16 pipelined commands: one execute_all (one transaction) vs 16 execute calls ----
+
+template <class E, bool together>
+void pipeline16(benchmark::State& state, std::vector<std::string> argv, int random_at) {
+  auto& f = loaded<E>();
+  std::uint64_t x = 5;
+  std::vector<std::vector<std::string>> batch(16, argv);
+  std::vector<redis::Reply> out;
+  for (auto _ : state) {
+    for (auto& a : batch)
+      if (random_at) a[static_cast<std::size_t>(random_at)] = names()[next_index(x)];
+    out.clear();
+    if constexpr (together) redis::execute_all(f.store, f.session, batch, out);
+    else
+      for (auto& a : batch) out.push_back(f.run(a));
+    if (out.back().is_error()) state.SkipWithError(out.back().text.c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * 16);
+}
+template <class E, bool together>
+void BM_P16_SET(benchmark::State& s) { pipeline16<E, together>(s, {"SET", "", value}, 1); }
+template <class E, bool together>
+void BM_P16_LPUSH(benchmark::State& s) { pipeline16<E, together>(s, {"LPUSH", "pushed16", value}, 0); }
+#define KVSTACK_PIPELINE(E)                                                           \
+  BENCHMARK_TEMPLATE(BM_P16_SET, E, false); BENCHMARK_TEMPLATE(BM_P16_SET, E, true); \
+  BENCHMARK_TEMPLATE(BM_P16_LPUSH, E, false); BENCHMARK_TEMPLATE(BM_P16_LPUSH, E, true)
+KVSTACK_PIPELINE(Memory);
+KVSTACK_PIPELINE(Lmdb);
+KVSTACK_PIPELINE(RocksDb);
+
 // ---- overhead: SET through the DataStore vs the engine's own put ----
 
 template <class E>

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/any_completion_handler.hpp>
 #include <unistd.h>
 
 #include <kvstack/backend/any.hpp>
@@ -36,6 +38,7 @@ using asio::ip::tcp;
 using Store = redis::DataStore<kv::AnyBackend>;
 using Reply = redis::Reply;
 namespace reply = redis::reply;
+using Argv = std::vector<std::string>;
 
 struct Options {
   std::string bind = "127.0.0.1";
@@ -43,7 +46,9 @@ struct Options {
   int databases = 16;
   std::string requirepass;
   std::size_t maxclients = 10000;
-  unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  // Commands run one at a time (the engine serializes transactions); more threads only read and
+  // write sockets in parallel. Half the cores leaves the rest to clients on the same machine.
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency() / 2);
   std::size_t max_bulk = 512u * 1024 * 1024;
   kv::Config engine;
 };
@@ -51,7 +56,7 @@ struct Options {
 /// Requests of one connection run together at most (they share a transaction: see run()). A
 /// connection reads no more requests until their replies are written, so a client that stops
 /// reading holds at most one batch of replies in the server.
-constexpr std::size_t max_batch = 128;
+constexpr std::size_t max_batch = 64;
 
 /// What the server keeps per connection, beyond the DataStore session.
 struct Client {
@@ -114,7 +119,7 @@ class Server {
     redis::resp::RequestParser parser({.max_bulk = options_.max_bulk});
     std::string in, out;
     std::vector<char> buf(16 * 1024);
-    std::vector<std::vector<std::string>> batch;
+    std::vector<Argv> batch;
     bool closing = false;
     while (!closing) {
       // Parse the whole requests buffered (up to max_batch), run them, write the replies.
@@ -134,7 +139,7 @@ class Server {
       }
       in.erase(0, in.size() - rest.size());
       bool full = batch.size() == max_batch;
-      run(c, batch, out, closing);
+      if (!batch.empty()) co_await submit(c, batch, out, closing);
       batch.clear();
       if (!protocol_error.empty() && !closing) {
         redis::resp::encode(reply::error(protocol_error), c.protocol, out);
@@ -151,6 +156,45 @@ class Server {
       in.append(buf.data(), n);
     }
     --clients_;
+  }
+
+  /// Hands a connection's batch to the next flush() and waits for it to have run.
+  awaitable<void> submit(Client& c, std::vector<Argv>& batch, std::string& out, bool& closing) {
+    co_await asio::async_initiate<decltype(use_awaitable), void()>(
+        [&](auto handler) {
+          std::lock_guard lock(waiting_mu_);
+          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler)});
+          if (!std::exchange(flush_posted_, true)) asio::post(io_, [this] { flush(); });
+        },
+        use_awaitable);
+  }
+
+  /// Runs the batches of every connection that submitted one since the last flush: the data
+  /// commands each sent before any of the server's own run in one backend transaction (one
+  /// commit for all: group commit); the rest of each batch after, in order.
+  void flush() {
+    std::vector<Waiting> ready;
+    {
+      std::lock_guard lock(waiting_mu_);
+      ready.swap(waiting_);
+      flush_posted_ = false;
+    }
+    std::vector<std::vector<Reply>> replies(ready.size());
+    std::vector<redis::Pipeline> pipelines;
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+      auto& [c, batch, out, closing, resume] = ready[i];
+      std::size_t n = 0;
+      while (n < batch->size() && c->authenticated && !own((*batch)[n][0])) ++n;
+      pipelines.push_back({&c->session, std::span(*batch).first(n), &replies[i]});
+    }
+    redis::execute_all(store_, pipelines);
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+      auto& [c, batch, out, closing, resume] = ready[i];
+      commands_ += replies[i].size();
+      for (auto& r : replies[i]) redis::resp::encode(r, c->protocol, *out);
+      run(*c, std::span(*batch).subspan(pipelines[i].commands.size()), *out, *closing);
+      asio::post(io_, [h = std::move(resume)]() mutable { std::move(h)(); });
+    }
   }
 
   /// Whether the server answers `name` itself (rather than the DataStore).
@@ -300,7 +344,7 @@ class Server {
         return reply::ok();
       });
     }
-    return reply::bulk(s);
+    return reply::verbatim(std::move(s));
   }
 
   Reply command(const std::vector<std::string>& a) {
@@ -357,8 +401,19 @@ class Server {
     return reply::map(std::move(out));
   }
 
+  struct Waiting {
+    Client* client;
+    std::vector<Argv>* batch;
+    std::string* out;
+    bool* closing;
+    asio::any_completion_handler<void()> resume;
+  };
+
   asio::io_context& io_;
   Store& store_;
+  std::mutex waiting_mu_;
+  std::vector<Waiting> waiting_;  ///< batches for the next flush()
+  bool flush_posted_ = false;
   Options options_;
   tcp::acceptor acceptor_;
   unsigned short port_ = 0;

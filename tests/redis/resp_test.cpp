@@ -98,4 +98,13 @@ TEST_CASE("resp: replies in RESP2 and RESP3", "[redis][resp]") {
   CHECK(encoded(m, 2) == "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
   CHECK(encoded(m, 3) == "%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
   CHECK(encoded(reply::array({reply::integer(1), reply::array(), reply::null()}), 2) == "*3\r\n:1\r\n*0\r\n$-1\r\n");
+  auto s = reply::set({reply::bulk("x")});
+  CHECK(encoded(s, 2) == "*1\r\n$1\r\nx\r\n");
+  CHECK(encoded(s, 3) == "~1\r\n$1\r\nx\r\n");
+  auto p = reply::pairs({reply::bulk("a"), reply::number(1), reply::bulk("b"), reply::number(2.5)});
+  CHECK(encoded(p, 2) == "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n");
+  CHECK(encoded(p, 3) == "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n");
+  CHECK(encoded(reply::pairs(), 3) == "*0\r\n");
+  CHECK(encoded(reply::verbatim("# Keys\r\n"), 2) == "$8\r\n# Keys\r\n\r\n");
+  CHECK(encoded(reply::verbatim("# Keys\r\n"), 3) == "=12\r\ntxt:# Keys\r\n\r\n");
 }

@@ -185,7 +185,7 @@ Reply hrandfield(C& c, Args a) {
       out.push_back(reply::bulk(f));
       if (a.size() == 4) out.push_back(reply::bulk(v));
     }
-  return reply::array(std::move(out));
+  return a.size() == 4 ? reply::pairs(std::move(out)) : reply::array(std::move(out));
 }
 
 template <class C>

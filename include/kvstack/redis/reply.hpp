@@ -1,6 +1,8 @@
 // kvstack::redis::Reply — what a command answers, shaped as RESP: simple string, error, integer,
-// bulk string, null, array, and RESP3's double and map (a front end speaking RESP2 sends a double
-// as a bulk string and a map as a flat array). Also the argument parsers every command shares,
+// bulk string, null, array, and RESP3's double, map, set and verbatim string (a front end
+// speaking RESP2 sends a double or verbatim string as a bulk string, a map or set as an array);
+// `pairs` is a flat array in RESP2 and an array of two-element arrays in RESP3, as Redis answers
+// WITHSCORES. Also the argument parsers every command shares,
 // with Redis's rules and error texts.
 #pragma once
 
@@ -20,11 +22,11 @@
 namespace kvstack::redis {
 
 struct Reply {
-  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map };
+  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim };
   Kind kind = Kind::null;
   std::int64_t integer = 0;
-  std::string text;              ///< simple, error, bulk; number: as Redis prints it
-  std::vector<Reply> elements;   ///< array; map: key, value, key, value...
+  std::string text;              ///< simple, error, bulk, verbatim; number: as Redis prints it
+  std::vector<Reply> elements;   ///< array, set; map and pairs: key, value, key, value...
 
   bool is_error() const noexcept { return kind == Kind::error; }
   friend bool operator==(const Reply&, const Reply&) = default;
@@ -43,6 +45,10 @@ inline Reply null() { return {}; }
 inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
 inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
 inline Reply map(std::vector<Reply> pairs = {}) { return {Reply::Kind::map, 0, {}, std::move(pairs)}; }
+inline Reply set(std::vector<Reply> items = {}) { return {Reply::Kind::set, 0, {}, std::move(items)}; }
+inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0, {}, std::move(flat)}; }
+/// Text for people (INFO): RESP3 sends it as a verbatim string of format "txt".
+inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
 inline Reply optional_bulk(const std::optional<std::string>& s) { return s ? bulk(*s) : null(); }
 
 /// A double as Redis replies it: the shortest text that reads back the same, "inf", "-inf".
@@ -132,11 +138,14 @@ inline std::string to_text(const Reply& r) {
     case Reply::Kind::simple: return "+" + r.text;
     case Reply::Kind::error: return "-" + r.text;
     case Reply::Kind::integer: return ":" + std::to_string(r.integer);
-    case Reply::Kind::bulk: return "\"" + r.text + "\"";
+    case Reply::Kind::bulk:
+    case Reply::Kind::verbatim: return "\"" + r.text + "\"";
     case Reply::Kind::null: return "(nil)";
     case Reply::Kind::null_array: return "(nil array)";
     case Reply::Kind::number: return "(double) " + r.text;
     case Reply::Kind::array:
+    case Reply::Kind::set:
+    case Reply::Kind::pairs:
     case Reply::Kind::map: {
       bool map = r.kind == Reply::Kind::map;
       std::string s = map ? "{" : "[";

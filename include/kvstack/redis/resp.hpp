@@ -219,10 +219,29 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
     case Reply::Kind::null: return out.append(protocol >= 3 ? "_\r\n" : "$-1\r\n"), void();
     case Reply::Kind::null_array: return out.append(protocol >= 3 ? "_\r\n" : "*-1\r\n"), void();
     case Reply::Kind::number: return protocol >= 3 ? line(',', r.text) : bulk(r.text);
+    case Reply::Kind::verbatim:
+      if (protocol < 3) return bulk(r.text);
+      out += "=" + std::to_string(r.text.size() + 4) + "\r\ntxt:";
+      out += r.text;
+      out += "\r\n";
+      return;
+    case Reply::Kind::pairs:
+      if (protocol >= 3) {
+        line('*', std::to_string(r.elements.size() / 2));
+        for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
+          out += "*2\r\n";
+          encode(r.elements[i], protocol, out);
+          encode(r.elements[i + 1], protocol, out);
+        }
+        return;
+      }
+      [[fallthrough]];
     case Reply::Kind::array:
+    case Reply::Kind::set:
     case Reply::Kind::map: {
       bool map = r.kind == Reply::Kind::map && protocol >= 3;
-      line(map ? '%' : '*', std::to_string(map ? r.elements.size() / 2 : r.elements.size()));
+      char type = protocol < 3 ? '*' : map ? '%' : r.kind == Reply::Kind::set ? '~' : '*';
+      line(type, std::to_string(map ? r.elements.size() / 2 : r.elements.size()));
       for (auto& e : r.elements) encode(e, protocol, out);
       return;
     }

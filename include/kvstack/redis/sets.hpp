@@ -74,7 +74,7 @@ Reply combine_command(C& c, Args a, SetOp op) {
   if (!s) return err;
   std::vector<Reply> out;
   for (auto& m : *s) out.push_back(reply::bulk(m));
-  return reply::array(std::move(out));
+  return reply::set(std::move(out));
 }
 
 template <class C>
@@ -130,7 +130,7 @@ Reply spop(C& c, Args a) {
   if (auto e = detail::pop_count(a, count)) return *e;
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  if (!m) return count ? reply::array() : reply::null();
+  if (!m) return count ? reply::set() : reply::null();
   std::vector<std::pair<std::string, std::string>> picked;
   if (!count) picked.push_back(*c.random_elem(*m));
   else picked = detail::random_picks(c, *m, *count);
@@ -142,7 +142,7 @@ Reply spop(C& c, Args a) {
   m->size -= static_cast<std::int64_t>(picked.size());
   c.save_or_drop(*m);
   if (!count) return out.front();
-  return reply::array(std::move(out));
+  return reply::set(std::move(out));
 }
 
 template <class C>

@@ -134,7 +134,7 @@ inline Reply entries_reply(const std::vector<Entry>& es, bool withscores) {
     out.push_back(reply::bulk(e.member));
     if (withscores) out.push_back(reply::number(e.score));
   }
-  return reply::array(std::move(out));
+  return withscores ? reply::pairs(std::move(out)) : reply::array(std::move(out));
 }
 
 template <class C>
@@ -196,7 +196,9 @@ Reply pop(C& c, Args a, bool max) {
   if (!m) return reply::array();
   auto es = entries(c, *m, all_scores(), max, 0, count.value_or(1));
   remove_entries(c, m, es);
-  return entries_reply(es, true);
+  auto r = entries_reply(es, true);
+  if (!count) r.kind = Reply::Kind::array;  // one member and its score, not nested in RESP3
+  return r;
 }
 }  // namespace detail
 
@@ -426,7 +428,7 @@ Reply zrandmember(C& c, Args a) {
       out.push_back(reply::bulk(std::string_view(sub).substr(1)));
       if (a.size() == 4) out.push_back(reply::number(v.size() == 8 ? detail::get_double(v) : 0.0));
     }
-  return reply::array(std::move(out));
+  return a.size() == 4 ? reply::pairs(std::move(out)) : reply::array(std::move(out));
 }
 
 template <class C>
