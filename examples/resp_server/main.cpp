@@ -2,6 +2,10 @@
 //
 //   kvstack-server --port 6379 --bind 127.0.0.1 --backend memory|lmdb|rocksdb --path DIR
 //                  --databases 16 --requirepass PASS --maxclients N --proto-max-bulk-len BYTES
+//                  --threads N
+//
+// The requests read together — a client's pipelined batch, and every client's that arrived
+// meanwhile — run in one backend transaction, one commit (redis::execute_all).
 //
 // KV_BACKEND / KV_PATH / KV_PARAMS give the engine when the flags do not. `--port 0` picks a
 // free port; the server prints "ready <port>" on stdout once it accepts connections. SIGINT and
@@ -95,6 +99,8 @@ class Server {
       socket.set_option(tcp::no_delay(true));
       if (clients_.load() >= options_.maxclients) {
         asio::write(socket, asio::buffer(std::string_view("-ERR max number of clients reached\r\n")), ec);
+        char sink[4096];  // what the client already sent: closing over unread bytes would reset
+        while (!ec && socket.available(ec) > 0) socket.read_some(asio::buffer(sink), ec);
         continue;
       }
       asio::co_spawn(io_.get_executor(), serve(std::move(socket)), asio::detached);
@@ -192,6 +198,7 @@ class Server {
       auto& [c, batch, out, closing, resume] = ready[i];
       commands_ += replies[i].size();
       for (auto& r : replies[i]) redis::resp::encode(r, c->protocol, *out);
+      std::vector<Reply>().swap(replies[i]);  // encoded: no second copy of large values kept
       run(*c, std::span(*batch).subspan(pipelines[i].commands.size()), *out, *closing);
       asio::post(io_, [h = std::move(resume)]() mutable { std::move(h)(); });
     }
@@ -426,7 +433,7 @@ class Server {
   std::cerr << "kvstack-server: " << why
             << "\nusage: kvstack-server [--port N] [--bind ADDR] [--backend memory|lmdb|rocksdb] [--path DIR]\n"
                "                      [--databases N] [--requirepass PASS] [--maxclients N] "
-               "[--proto-max-bulk-len BYTES]\n";
+               "[--proto-max-bulk-len BYTES] [--threads N]\n";
   std::exit(2);
 }
 

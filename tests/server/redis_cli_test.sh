@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # kvstack-server driven by real clients: Debian's redis-cli, and raw RESP over bash's /dev/tcp
-# (pipelining, a malformed request). Every command family, RESP3, AUTH, errors, and a restart
-# on LMDB after SIGTERM with everything acknowledged still there.
+# (pipelining, a malformed request). Every command family, RESP3, AUTH and HELLO AUTH, errors,
+# many concurrent clients (redis-benchmark), --maxclients, --proto-max-bulk-len, a client that
+# does not read its replies, and a restart on LMDB after SIGTERM with everything acknowledged
+# still there.
 #   bash tests/server/redis_cli_test.sh path/to/kvstack-server
 set -euo pipefail
 server=$1
@@ -101,6 +103,52 @@ check "NOAUTH Authentication required.|" get k
 check "WRONGPASS invalid username-password pair or user is disabled.|" auth wrong
 check "OK" --no-auth-warning -a s3cret set k v
 check "v" --no-auth-warning -a s3cret get k
+
+# HELLO 3 AUTH: authenticates and switches protocol in one request; a wrong password does neither.
+check "WRONGPASS invalid username-password pair or user is disabled.|" hello 3 auth default wrong
+check "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time|" hello 3
+got=$(printf 'HELLO 3 AUTH default s3cret\nHGETALL nope\nGET k\n' | cli 2>&1 | paste -sd'|' - | sed 's/|id [0-9]*|/|id N|/')
+[[ $got == "server redis|version 7.0.0|proto 3|id N|mode standalone|role master|modules ||v" ]] || { echo "FAIL: HELLO 3 AUTH then commands gave '$got'"; failures=$((failures + 1)); }
+stop
+
+# Many clients at once, with and without pipelining, on two threads: nothing lost or doubled.
+start busy --backend memory --threads 2
+redis-benchmark -p "$PORT" -c 20 -n 3000 -t incr,lpush,hset -q >/dev/null
+redis-benchmark -p "$PORT" -c 20 -n 3000 -t incr,lpush,hset -P 8 -q >/dev/null
+check 6000 get counter:__rand_int__
+check 6000 llen mylist
+check 1 hlen myhash
+stop
+
+# Limits: --maxclients refuses the connection over it; --proto-max-bulk-len refuses a longer
+# bulk string and closes that connection only.
+start limits --backend memory --maxclients 2 --proto-max-bulk-len 1024
+exec 6<>"/dev/tcp/127.0.0.1/$PORT" 7<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'PING\r\n' >&6
+printf 'PING\r\n' >&7
+read -r a <&6
+read -r b <&7
+[[ $a$b == $'+PONG\r+PONG\r' ]] || { echo "FAIL: two clients under --maxclients 2 got '$a$b'"; failures=$((failures + 1)); }
+check_raw '' '-ERR max number of clients reached\r\n'
+printf 'QUIT\r\n' >&6
+cat <&6 >/dev/null  # the server counts a client out before it closes the connection
+exec 6>&- 7>&-
+check_raw "SET k $(printf 'v%.0s' {1..1000})\r\nSTRLEN k\r\nQUIT\r\n" '+OK\r\n:1000\r\n+OK\r\n'
+check_raw '*2\r\n$3\r\nGET\r\n$1025\r\n' '-ERR Protocol error: invalid bulk length\r\n'
+check 1000 strlen k
+stop
+
+# A client that sends requests and never reads the replies: the server stops reading from it
+# once a batch of replies is waiting, so its memory stays bounded, and other clients are served.
+start slow --backend memory
+[[ $(head -c 262144 /dev/zero | cli -x set big) == OK ]] || { echo "FAIL: SET big"; failures=$((failures + 1)); }
+exec 8<>"/dev/tcp/127.0.0.1/$PORT"
+for i in $(seq 1 80); do printf 'GET big\r\n%.0s' {1..100}; done >&8  # 2 GB of replies asked for
+check PONG ping
+check 262144 strlen big
+peak=$(awk '/VmHWM/ { print $2 }' "/proc/$PID/status")
+((peak < 600000)) || { echo "FAIL: the server's peak memory is $peak kB with a client not reading"; failures=$((failures + 1)); }
+exec 8>&-
 stop
 
 # LMDB: write, SIGTERM, restart, read back (values, types, expiry).
