@@ -98,11 +98,12 @@ const std::vector<Command<C>>& command_table() {
 /// The command named `name` (any case), or null.
 template <class C>
 const Command<C>* find_command(std::string_view name) {
-  if (name.size() > 32) return nullptr;
-  std::string lower(name);
-  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  char buf[24];  // longer than any command's name
+  if (name.size() > sizeof buf) return nullptr;
+  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = name[i] >= 'A' && name[i] <= 'Z' ? name[i] + ('a' - 'A') : name[i];
+  std::string_view lower(buf, name.size());
   auto& t = command_table<C>();
-  auto it = std::lower_bound(t.begin(), t.end(), lower, [](auto& c, const std::string& n) { return c.name < n; });
+  auto it = std::lower_bound(t.begin(), t.end(), lower, [](auto& c, std::string_view n) { return c.name < n; });
   return it != t.end() && it->name == lower ? &*it : nullptr;
 }
 
@@ -221,37 +222,41 @@ struct Pipeline {
 
 namespace detail {
 /// How many of `commands` from the start are plain: commands of the table run outside MULTI (not
-/// MULTI, EXEC, WATCH and the like).
+/// MULTI, EXEC, WATCH and the like); appends them to `resolved`.
 template <class C>
-std::size_t plain_prefix(Session& session, std::span<const std::vector<std::string>> commands) {
+std::size_t plain_prefix(Session& session, std::span<const std::vector<std::string>> commands,
+                         std::vector<const Command<C>*>& resolved) {
   std::size_t n = 0;
   Reply refused;
   while (n < commands.size() && !session.in_multi) {
     const auto* command = resolve<C>(session, commands[n], refused);
     if (!command || !command->run) break;
+    resolved.push_back(command);
     ++n;
   }
   return n;
 }
 
-/// Runs the first `counts[i]` commands of each pipeline in one backend transaction; false, with
-/// replies and sessions as they were, when a backend failure rolled it back.
-template <class Store>
-bool run_together(Store& store, std::span<const Pipeline> pipelines, std::span<const std::size_t> counts) {
-  using C = typename Store::context;
+/// Runs the first `counts[i]` commands of each pipeline (`resolved`: the commands they name, one
+/// pipeline after the other) in one backend transaction; false, with replies and sessions as they
+/// were, when a backend failure rolled it back.
+template <class Store, class C = typename Store::context>
+bool run_together(Store& store, std::span<const Pipeline> pipelines, std::span<const std::size_t> counts,
+                  const std::vector<const Command<C>*>& resolved) {
   std::vector<Session*> sessions;
   std::vector<std::pair<std::size_t, int>> before;  // replies, database
-  std::vector<std::size_t> which;
-  for (std::size_t i = 0; i < pipelines.size(); ++i)
+  std::vector<std::size_t> which, first;
+  for (std::size_t i = 0, at = 0; i < pipelines.size(); at += counts[i++])
     if (counts[i]) {
       sessions.push_back(pipelines[i].session);
       before.emplace_back(pipelines[i].replies->size(), pipelines[i].session->db);
       which.push_back(i);
+      first.push_back(at);
     }
   auto failure = store.run_each(sessions, [&](std::size_t k, C& c) {
     auto& p = pipelines[which[k]];
     for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j)
-      p.replies->push_back(find_command<C>(p.commands[j][0])->run(c, p.commands[j]));
+      p.replies->push_back(resolved[first[k] + j]->run(c, p.commands[j]));
   });
   if (!failure) return true;
   for (std::size_t k = 0; k < sessions.size(); ++k) {
@@ -272,14 +277,16 @@ template <class Store>
 void execute_all(Store& store, std::span<const Pipeline> pipelines) {
   using C = typename Store::context;
   std::vector<std::size_t> counts;
-  for (auto& p : pipelines) counts.push_back(detail::plain_prefix<C>(*p.session, p.commands));
-  if (!detail::run_together(store, pipelines, counts)) std::ranges::fill(counts, 0);
+  std::vector<const Command<C>*> resolved;
+  for (auto& p : pipelines) counts.push_back(detail::plain_prefix<C>(*p.session, p.commands, resolved));
+  if (!detail::run_together<Store>(store, pipelines, counts, resolved)) std::ranges::fill(counts, 0);
   for (std::size_t i = 0; i < pipelines.size(); ++i) {
     Pipeline p = pipelines[i];
     for (auto rest = p.commands.subspan(counts[i]); !rest.empty();) {
       p.commands = rest;
-      std::size_t n = detail::plain_prefix<C>(*p.session, rest);
-      if (n < 2 || !detail::run_together(store, std::span(&p, 1), std::span(&n, 1))) {
+      resolved.clear();
+      std::size_t n = detail::plain_prefix<C>(*p.session, rest, resolved);
+      if (n < 2 || !detail::run_together<Store>(store, std::span(&p, 1), std::span(&n, 1), resolved)) {
         n = std::max<std::size_t>(n, 1);
         for (std::size_t j = 0; j < n; ++j) p.replies->push_back(execute(store, *p.session, rest[j]));
       }
