@@ -178,9 +178,12 @@ class WatchTable {
     auto it = entries_.find(k);
     return it == entries_.end() ? 0 : it->second.epoch;
   }
+  /// Whether no key is watched. Transactions are serialized, so none starts watching while a
+  /// command runs: a command may skip recording what it touches.
+  bool empty() const noexcept { return count_.load(std::memory_order_relaxed) == 0; }
   /// Bumps the watched keys among `keys`; a key of 4 bytes alone (a database id) bumps its database.
   void touch(const std::vector<std::string>& keys) {
-    if (keys.empty() || count_.load(std::memory_order_relaxed) == 0) return;
+    if (keys.empty() || empty()) return;
     std::lock_guard lock(mu_);
     for (auto& k : keys) {
       if (k.size() == 4) {
@@ -432,7 +435,9 @@ class Ctx {
     detail::put_u32(k, phys);
     return k;
   }
-  void touch(const Meta& m) { touched_.push_back(id_key(m.db) + m.key); }
+  void touch(const Meta& m) {
+    if (!store_.watches->empty()) touched_.push_back(id_key(m.db) + m.key);
+  }
   void corrupt(std::string_view key) {
     fail(Error{errc::corruption, "redis: a metadata record of " + std::to_string(key.size()) + "-byte key is not format " +
                                      std::to_string(detail::format_version)});
