@@ -21,15 +21,14 @@
 
 #include <benchmark/benchmark.h>
 #include <lmdb.h>
-#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/table.h>
 #include <unistd.h>
 
 #include <kvstack/backend/lmdb.hpp>
 #include <kvstack/backend/rocksdb.hpp>
 #include <kvstack/registry/namespaced_registry.hpp>
+
+#include "raw_rocksdb_options.hpp"
 
 namespace {
 namespace kv = kvstack;
@@ -142,18 +141,8 @@ struct RawRocks {
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::WriteOptions write;  // sync = false
   explicit RawRocks(const std::string& name) {
-    rocksdb::Options o;
-    o.create_if_missing = true;
-    o.compression = rocksdb::kLZ4Compression;
-    o.write_buffer_size = 64 << 20;
-    o.max_open_files = -1;
-    rocksdb::BlockBasedTableOptions t;
-    t.block_cache = rocksdb::NewLRUCache(64 << 20);
-    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    t.use_delta_encoding = false;
-    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
     rocksdb::DB* raw;
-    if (!rocksdb::DB::Open(o, fresh_dir(name).string(), &raw).ok()) std::abort();
+    if (!rocksdb::DB::Open(raw_rocksdb_options(), fresh_dir(name).string(), &raw).ok()) std::abort();
     db.reset(raw);
     rocksdb::WriteBatch b;
     for (std::uint32_t i = 0; i < node_count; ++i) b.Put(storage_key(key_of(i)), encoded(node_of(i)));
