@@ -32,6 +32,7 @@ build/gcc/benchmarks/redis_bench --benchmark_min_time=0.01 >/dev/null
 KVSTACK_BENCH_KEYS=1000 build/gcc/benchmarks/dispatch_bench --benchmark_min_time=0.01 >/dev/null
 build/gcc/benchmarks/serializer_bench --benchmark_min_time=0.01 >/dev/null
 build/gcc/benchmarks/memory_bench --benchmark_min_time=0.01 --benchmark_filter='/1000$' >/dev/null
+build/gcc/benchmarks/scaling_bench --benchmark_min_time=0.01 --benchmark_filter='/1000$' >/dev/null
 ctest_config clang -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=Debug
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
   ctest_config sanitize -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug -DKVSTACK_SANITIZE=address,undefined
