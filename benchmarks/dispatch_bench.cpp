@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -60,8 +61,25 @@ std::uint32_t next_index(std::uint64_t& x) {
   x = x * 6364136223846793005ull + 1442695040888963407ull;
   return static_cast<std::uint32_t>((x >> 33) % (key_count() / 100 * 100));
 }
+/// Closes every store before main returns: RocksDB must not be closed after its own statics go.
+std::vector<std::function<void()>>& closers() {
+  static std::vector<std::function<void()>> all;
+  return all;
+}
+/// The store `make()` returns (a unique_ptr), made on first use, closed by closers().
+template <class Make>
+auto& kept(Make make) {
+  static std::invoke_result_t<Make> s;
+  if (!s) {
+    s = make();
+    closers().push_back([] { s.reset(); });
+  }
+  return *s;
+}
+
+fs::path bench_dir() { return fs::temp_directory_path() / ("kvstack-dispatch-bench-" + std::to_string(::getpid())); }
 fs::path fresh_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("kvstack-dispatch-bench-" + std::to_string(::getpid())) / name;
+  fs::path p = bench_dir() / name;
   fs::remove_all(p);
   fs::create_directories(p);
   return p;
@@ -232,39 +250,29 @@ struct RawRocks {
 
 template <class E>
 auto& raw() {
-  if constexpr (std::is_same_v<E, Memory>) {
-    static RawMemory s;
-    return s;
-  } else if constexpr (std::is_same_v<E, Lmdb>) {
-    static RawLmdb s;
-    return s;
-  } else {
-    static RawRocks s;
-    return s;
-  }
+  using Raw = std::conditional_t<std::is_same_v<E, Memory>, RawMemory,
+                                 std::conditional_t<std::is_same_v<E, Lmdb>, RawLmdb, RawRocks>>;
+  return kept([] { return std::make_unique<Raw>(); });
 }
 
 // ---- the contenders, each on its own store ----
 
 template <class E>
 typename E::B& plain() {
-  static auto s = filled(E::open("plain"));
-  return s;
+  return kept([] { return std::make_unique<typename E::B>(filled(E::open("plain"))); });
 }
 template <class E>
 kv::Metered<kv::Ttl<typename E::B>>& stack() {
-  static auto s = filled(kv::Metered<kv::Ttl<typename E::B>>(kv::Ttl<typename E::B>(E::open("stack"))));
-  return s;
+  using S = kv::Metered<kv::Ttl<typename E::B>>;
+  return kept([] { return std::make_unique<S>(filled(S(kv::Ttl<typename E::B>(E::open("stack"))))); });
 }
 template <class E>
 KvStore& virtual_store() {
-  static auto s = make_virtual<VirtualStore<typename E::B>, E>("virtual");
-  return *s;
+  return kept([] { return make_virtual<VirtualStore<typename E::B>, E>("virtual"); });
 }
 template <class E>
 KvStore& final_store() {
-  static auto s = make_virtual<FinalStore<typename E::B>, E>("final");
-  return *s;
+  return kept([] { return make_virtual<FinalStore<typename E::B>, E>("final"); });
 }
 
 enum class Via { kvstack, stack, virt, final, raw };
@@ -345,4 +353,12 @@ KVSTACK_ENGINE(RocksDb);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  for (auto it = closers().rbegin(); it != closers().rend(); ++it) (*it)();
+  fs::remove_all(bench_dir());
+  return 0;
+}

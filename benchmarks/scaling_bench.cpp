@@ -41,9 +41,7 @@ std::size_t heap_in_use() {
   auto m = mallinfo2();
   return m.uordblks + m.hblkhd;
 }
-fs::path dir_of(const std::string& name) {
-  return fs::temp_directory_path() / ("kvstack-scaling-bench-" + std::to_string(::getpid())) / name;
-}
+fs::path bench_dir() { return fs::temp_directory_path() / ("kvstack-scaling-bench-" + std::to_string(::getpid())); }
 double disk_bytes(const fs::path& dir) {
   double total = 0;
   for (auto& f : fs::recursive_directory_iterator(dir))
@@ -64,13 +62,20 @@ struct RocksDb {
   static B open(const fs::path& p) { return B::open(p, {.sync = false}).value(); }
 };
 
+/// The engines of kind `E` opened so far, by size, with what they hold per key. main() closes
+/// them before the engines' own statics go.
+template <class E>
+auto& stores() {
+  static std::map<std::int64_t, std::pair<std::unique_ptr<typename E::B>, double>> all;
+  return all;
+}
+
 /// The engine `E` filled with `n` keys (once), and what it holds per key.
 template <class E>
 typename E::B& store(std::int64_t n, double& bytes_per_key) {
-  static std::map<std::int64_t, std::pair<std::unique_ptr<typename E::B>, double>> stores;
-  auto& [s, per_key] = stores[n];
+  auto& [s, per_key] = stores<E>()[n];
   if (!s) {
-    auto dir = dir_of(std::string(typeid(E).name()) + "-" + std::to_string(n));
+    auto dir = bench_dir() / (std::string(typeid(E).name()) + "-" + std::to_string(n));
     fs::remove_all(dir);
     fs::create_directories(dir);
     auto before = heap_in_use();
@@ -140,6 +145,9 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  fs::remove_all(dir_of("").parent_path());
+  stores<Memory>().clear();
+  stores<Lmdb>().clear();
+  stores<RocksDb>().clear();
+  fs::remove_all(bench_dir());
   return 0;
 }
