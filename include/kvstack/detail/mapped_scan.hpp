@@ -14,8 +14,10 @@
 
 namespace kvstack::detail {
 
-/// A scan of the layer below with `Map` applied to each entry: `map(kv) -> Result<std::optional
-/// <KeyValue>>` (empty: skip the entry; an error ends the scan). Applies the range's limit.
+/// A scan of the layer below with `Map` applied to each entry: `map(kv, error) ->
+/// std::optional<KeyValue>` (empty: skip the entry; setting `error` ends the scan with it). No
+/// Result per entry: the map runs once per entry of every scan through the layer.
+/// Applies the range's limit.
 template <class Base, class Map>
 class MappedScan {
  public:
@@ -47,13 +49,10 @@ class MappedScan {
   void settle() {
     has_current_ = false;
     for (; remaining_ != 0 && *it_ != std::ranges::end(base_); ++*it_) {
-      auto mapped = map_(KeyValue(**it_));
-      if (!mapped) {
-        error_ = mapped.error();
-        return;
-      }
-      if (mapped.value()) {
-        current_ = *mapped.value();
+      auto mapped = map_(KeyValue(**it_), error_);
+      if (error_) return;
+      if (mapped) {
+        current_ = *mapped;
         has_current_ = true;
         --remaining_;
         return;

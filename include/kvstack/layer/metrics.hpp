@@ -303,9 +303,9 @@ class Metered {
     ~ByteCount() {
       if (sink_) sink_->fetch_add(n_, std::memory_order_relaxed);
     }
-    Result<std::optional<KeyValue>> operator()(KeyValue kv) {
+    std::optional<KeyValue> operator()(KeyValue kv, std::optional<Error>&) {
       n_ += kv.key.size() + kv.value.size();
-      return std::optional<KeyValue>(kv);
+      return kv;
     }
 
    private:

@@ -408,11 +408,15 @@ class Ttl {
     KeyRange below = KeyRange::between(lower, upper);
     if (range.is_reverse()) below = below.reverse();
     if (range.is_streaming()) below = below.streaming();
-    auto map = [now](KeyValue kv) -> Result<std::optional<KeyValue>> {
+    auto map = [now](KeyValue kv, std::optional<Error>& error) -> std::optional<KeyValue> {
+      if (!kv.value.empty() && kv.value[0] == '\0') return KeyValue{kv.key.substr(1), kv.value.substr(1)};  // no expiry
       auto record = detail::TtlRecord::decode(kv.value);
-      if (!record) return record.error();
-      if (record.value().expired(now)) return std::optional<KeyValue>();
-      return std::optional<KeyValue>(KeyValue{kv.key.substr(1), record.value().value});
+      if (!record) {
+        error = record.error();
+        return std::nullopt;
+      }
+      if (record.value().expired(now)) return std::nullopt;
+      return KeyValue{kv.key.substr(1), record.value().value};
     };
     return detail::MappedScan(source.scan(below), map, range.max_count());
   }
