@@ -31,7 +31,6 @@
 #include <benchmark/benchmark.h>
 #include <lmdb.h>
 #include <rocksdb/db.h>
-#include <unistd.h>
 
 #include <kvstack/backend/lmdb.hpp>
 #include <kvstack/backend/memory.hpp>
@@ -39,28 +38,22 @@
 #include <kvstack/layer/metrics.hpp>
 #include <kvstack/layer/ttl.hpp>
 
+#include "claims.hpp"
 #include "raw_rocksdb_options.hpp"
 
 namespace {
 namespace kv = kvstack;
 namespace fs = std::filesystem;
+using claims::key_of, claims::prefix_of, claims::value, claims::Memory, claims::Lmdb, claims::RocksDb;
 
-std::uint32_t key_count() {
-  static const std::uint32_t n = [] {
+std::int64_t key_count() {
+  static const std::int64_t n = [] {
     const char* v = std::getenv("KVSTACK_BENCH_KEYS");
-    return v ? static_cast<std::uint32_t>(std::max(100l, std::atol(v))) : 100'000u;
+    return v ? std::max(100l, std::atol(v)) : 100'000l;
   }();
   return n;
 }
-// "key/1000000"...: every 100 consecutive keys share a 9-byte prefix.
-std::string key_of(std::uint32_t i) { return "key/" + std::to_string(1'000'000 + i); }
-std::string prefix_of(std::uint32_t i) { return key_of(i / 100 * 100).substr(0, 9); }
-const std::string value(100, 'v');
-
-std::uint32_t next_index(std::uint64_t& x) {
-  x = x * 6364136223846793005ull + 1442695040888963407ull;
-  return static_cast<std::uint32_t>((x >> 33) % (key_count() / 100 * 100));
-}
+std::int64_t next_index(std::uint64_t& x) { return claims::next_index(x, key_count() / 100 * 100); }
 /// Closes every store before main returns: RocksDB must not be closed after its own statics go.
 std::vector<std::function<void()>>& closers() {
   static std::vector<std::function<void()>> all;
@@ -77,32 +70,14 @@ auto& kept(Make make) {
   return *s;
 }
 
-fs::path bench_dir() { return fs::temp_directory_path() / ("kvstack-dispatch-bench-" + std::to_string(::getpid())); }
-fs::path fresh_dir(const std::string& name) {
-  fs::path p = bench_dir() / name;
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
-
-// ---- the engines, opened as kvstack does ----
-
-struct Memory {
-  using B = kv::MemoryBackend;
-  static B open(const std::string&) { return {}; }
-};
-struct Lmdb {
-  using B = kv::LmdbBackend;
-  static B open(const std::string& name) { return B::open(fresh_dir("lmdb-" + name), {.sync = false}).value(); }
-};
-struct RocksDb {
-  using B = kv::RocksDbBackend;
-  static B open(const std::string& name) { return B::open(fresh_dir("rocks-" + name), {.sync = false}).value(); }
-};
+fs::path fresh_dir(const std::string& name) { return claims::fresh_dir("dispatch-bench", name); }
+/// The engine `E` in a directory of its own for `who`.
+template <class E>
+typename E::B open(const std::string& who) { return E::open(fresh_dir(std::string(typeid(E).name()) + "-" + who)); }
 
 template <class S>
 S filled(S s) {
-  for (std::uint32_t i = 0; i < key_count(); ++i) s.put(key_of(i), value).value();
+  for (std::int64_t i = 0; i < key_count(); ++i) s.put(key_of(i), value).value();
   return s;
 }
 
@@ -140,8 +115,8 @@ class FinalStore final : public VirtualStore<B> {
 /// The store behind an opaque call, as a factory in another translation unit would hand it.
 template <class Store, class E>
 [[gnu::noinline]] std::unique_ptr<KvStore> make_virtual(const std::string& name) {
-  auto s = std::make_unique<Store>(E::open(name));
-  for (std::uint32_t i = 0; i < key_count(); ++i) s->put(key_of(i), value);
+  auto s = std::make_unique<Store>(open<E>(name));
+  for (std::int64_t i = 0; i < key_count(); ++i) s->put(key_of(i), value);
   return s;
 }
 
@@ -152,7 +127,7 @@ struct RawMemory {
   std::mutex writer;
   kv::detail::CowBTree tree;
   RawMemory() {
-    for (std::uint32_t i = 0; i < key_count(); ++i) tree.assign(key_of(i), value);
+    for (std::int64_t i = 0; i < key_count(); ++i) tree.assign(key_of(i), value);
   }
   std::optional<std::string> get(const std::string& k) const {
     std::shared_lock lock(mu);
@@ -185,7 +160,7 @@ struct RawLmdb {
     MDB_txn* txn;
     mdb_txn_begin(env, nullptr, 0, &txn);
     mdb_dbi_open(txn, nullptr, 0, &dbi);
-    for (std::uint32_t i = 0; i < key_count(); ++i) put_in(txn, key_of(i));
+    for (std::int64_t i = 0; i < key_count(); ++i) put_in(txn, key_of(i));
     mdb_txn_commit(txn);
   }
   void put_in(MDB_txn* txn, const std::string& k) {
@@ -230,7 +205,7 @@ struct RawRocks {
     rocksdb::DB* raw;
     if (!rocksdb::DB::Open(raw_rocksdb_options(), fresh_dir("rocks-raw").string(), &raw).ok()) std::abort();
     db.reset(raw);
-    for (std::uint32_t i = 0; i < key_count(); ++i) put(key_of(i));
+    for (std::int64_t i = 0; i < key_count(); ++i) put(key_of(i));
   }
   std::optional<std::string> get(const std::string& k) const {
     rocksdb::PinnableSlice v;
@@ -259,12 +234,12 @@ auto& raw() {
 
 template <class E>
 typename E::B& plain() {
-  return kept([] { return std::make_unique<typename E::B>(filled(E::open("plain"))); });
+  return kept([] { return std::make_unique<typename E::B>(filled(open<E>("plain"))); });
 }
 template <class E>
 kv::Metered<kv::Ttl<typename E::B>>& stack() {
   using S = kv::Metered<kv::Ttl<typename E::B>>;
-  return kept([] { return std::make_unique<S>(filled(S(kv::Ttl<typename E::B>(E::open("stack"))))); });
+  return kept([] { return std::make_unique<S>(filled(S(kv::Ttl<typename E::B>(open<E>("stack"))))); });
 }
 template <class E>
 KvStore& virtual_store() {
@@ -359,6 +334,6 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   for (auto it = closers().rbegin(); it != closers().rend(); ++it) (*it)();
-  fs::remove_all(bench_dir());
+  fs::remove_all(claims::scratch("dispatch-bench"));
   return 0;
 }

@@ -24,26 +24,15 @@
 #include <absl/container/btree_map.h>
 #include <benchmark/benchmark.h>
 #include <boost/unordered/unordered_flat_map.hpp>
-#include <malloc.h>
 
 #include <kvstack/backend/memory.hpp>
+
+#include "claims.hpp"
 
 namespace {
 namespace kv = kvstack;
 
-// "key/10000000"...: 12 bytes; every 100 consecutive keys share a 10-byte prefix.
-std::string key_of(std::int64_t i) { return "key/" + std::to_string(10'000'000 + i); }
-std::string prefix_of(std::int64_t i) { return key_of(i / 100 * 100).substr(0, 10); }
-const std::string value(100, 'v');
-
-std::int64_t next_index(std::uint64_t& x, std::int64_t n) {
-  x = x * 6364136223846793005ull + 1442695040888963407ull;
-  return static_cast<std::int64_t>((x >> 33) % static_cast<std::uint64_t>(n));
-}
-std::size_t heap_in_use() {
-  auto m = mallinfo2();
-  return m.uordblks + m.hblkhd;  // small blocks, and the large ones malloc maps on their own
-}
+using claims::key_of, claims::prefix_of, claims::value, claims::next_index, claims::heap_in_use;
 
 // ---- one interface over the contenders, inlined away ----
 

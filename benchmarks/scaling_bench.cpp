@@ -17,50 +17,23 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
-#include <malloc.h>
-#include <unistd.h>
 
-#include <kvstack/backend/lmdb.hpp>
-#include <kvstack/backend/memory.hpp>
-#include <kvstack/backend/rocksdb.hpp>
 #include <kvstack/core/write_batch.hpp>
+
+#include "claims.hpp"
 
 namespace {
 namespace kv = kvstack;
 namespace fs = std::filesystem;
 
-std::string key_of(std::int64_t i) { return "key/" + std::to_string(10'000'000 + i); }
-std::string prefix_of(std::int64_t i) { return key_of(i / 100 * 100).substr(0, 10); }
-const std::string value(100, 'v');
-
-std::int64_t next_index(std::uint64_t& x, std::int64_t n) {
-  x = x * 6364136223846793005ull + 1442695040888963407ull;
-  return static_cast<std::int64_t>((x >> 33) % static_cast<std::uint64_t>(n));
-}
-std::size_t heap_in_use() {
-  auto m = mallinfo2();
-  return m.uordblks + m.hblkhd;
-}
-fs::path bench_dir() { return fs::temp_directory_path() / ("kvstack-scaling-bench-" + std::to_string(::getpid())); }
+using claims::key_of, claims::prefix_of, claims::value, claims::next_index, claims::heap_in_use;
+using claims::Memory, claims::Lmdb, claims::RocksDb;
 double disk_bytes(const fs::path& dir) {
   double total = 0;
   for (auto& f : fs::recursive_directory_iterator(dir))
     if (f.is_regular_file()) total += static_cast<double>(f.file_size());
   return total;
 }
-
-struct Memory {
-  using B = kv::MemoryBackend;
-  static B open(const fs::path&) { return {}; }
-};
-struct Lmdb {
-  using B = kv::LmdbBackend;
-  static B open(const fs::path& p) { return B::open(p, {.sync = false}).value(); }
-};
-struct RocksDb {
-  using B = kv::RocksDbBackend;
-  static B open(const fs::path& p) { return B::open(p, {.sync = false}).value(); }
-};
 
 /// The engines of kind `E` opened so far, by size, with what they hold per key. main() closes
 /// them before the engines' own statics go.
@@ -75,9 +48,7 @@ template <class E>
 typename E::B& store(std::int64_t n, double& bytes_per_key) {
   auto& [s, per_key] = stores<E>()[n];
   if (!s) {
-    auto dir = bench_dir() / (std::string(typeid(E).name()) + "-" + std::to_string(n));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    auto dir = claims::fresh_dir("scaling-bench", std::string(typeid(E).name()) + "-" + std::to_string(n));
     auto before = heap_in_use();
     s = std::make_unique<typename E::B>(E::open(dir));
     for (std::int64_t at = 0; at < n;) {
@@ -148,6 +119,6 @@ int main(int argc, char** argv) {
   stores<Memory>().clear();
   stores<Lmdb>().clear();
   stores<RocksDb>().clear();
-  fs::remove_all(bench_dir());
+  fs::remove_all(claims::scratch("scaling-bench"));
   return 0;
 }

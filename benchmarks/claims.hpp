@@ -1,0 +1,64 @@
+// What the claim benchmarks (dispatch, memory, scaling) share: 12-byte keys in which every 100
+// consecutive keys share a 10-byte prefix, 100-byte values, a cheap random index, the heap in use,
+// a scratch directory per program, and the engines opened as kvstack opens them, without fsync
+// (so that the code is measured, not the disk).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <kvstack/backend/lmdb.hpp>
+#include <kvstack/backend/memory.hpp>
+#include <kvstack/backend/rocksdb.hpp>
+
+namespace claims {
+namespace fs = std::filesystem;
+
+inline std::string key_of(std::int64_t i) { return "key/" + std::to_string(10'000'000 + i); }
+/// The prefix the 100 keys around key `i` share.
+inline std::string prefix_of(std::int64_t i) { return key_of(i / 100 * 100).substr(0, 10); }
+inline const std::string value(100, 'v');
+
+/// The next pseudo-random index in [0, n).
+inline std::int64_t next_index(std::uint64_t& x, std::int64_t n) {
+  x = x * 6364136223846793005ull + 1442695040888963407ull;
+  return static_cast<std::int64_t>((x >> 33) % static_cast<std::uint64_t>(n));
+}
+
+/// Bytes malloc has handed out: small blocks, and the large ones it maps on their own.
+inline std::size_t heap_in_use() {
+  auto m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+/// This process's scratch directory for `program`; remove it at the end.
+inline fs::path scratch(const std::string& program) {
+  return fs::temp_directory_path() / ("kvstack-" + program + "-" + std::to_string(::getpid()));
+}
+/// An empty directory `name` under `scratch(program)`.
+inline fs::path fresh_dir(const std::string& program, const std::string& name) {
+  fs::path p = scratch(program) / name;
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+struct Memory {
+  using B = kvstack::MemoryBackend;
+  static B open(const fs::path&) { return {}; }
+};
+struct Lmdb {
+  using B = kvstack::LmdbBackend;
+  static B open(const fs::path& dir) { return B::open(dir, {.sync = false}).value(); }
+};
+struct RocksDb {
+  using B = kvstack::RocksDbBackend;
+  static B open(const fs::path& dir) { return B::open(dir, {.sync = false}).value(); }
+};
+
+}  // namespace claims
