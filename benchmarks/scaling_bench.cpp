@@ -35,20 +35,22 @@ double disk_bytes(const fs::path& dir) {
   return total;
 }
 
-/// The engines of kind `E` opened so far, by size, with what they hold per key. main() closes
-/// them before the engines' own statics go.
+/// The engines of kind `E` opened so far, by size and use (reads, writes), with what they hold
+/// per key. main() closes them before the engines' own statics go.
 template <class E>
 auto& stores() {
-  static std::map<std::int64_t, std::pair<std::unique_ptr<typename E::B>, double>> all;
+  static std::map<std::pair<std::int64_t, bool>, std::pair<std::unique_ptr<typename E::B>, double>> all;
   return all;
 }
 
-/// The engine `E` filled with `n` keys (once), and what it holds per key.
+/// The engine `E` filled with `n` keys (once), and what it holds per key. Writes get a store of
+/// their own: on RocksDB, overwrites stay as versions a scan steps over until a compaction.
 template <class E>
-typename E::B& store(std::int64_t n, double& bytes_per_key) {
-  auto& [s, per_key] = stores<E>()[n];
+typename E::B& store(std::int64_t n, double& bytes_per_key, bool writes = false) {
+  auto& [s, per_key] = stores<E>()[{n, writes}];
   if (!s) {
-    auto dir = claims::fresh_dir("scaling-bench", std::string(typeid(E).name()) + "-" + std::to_string(n));
+    auto dir = claims::fresh_dir("scaling-bench",
+                                 std::string(typeid(E).name()) + "-" + std::to_string(n) + (writes ? "-w" : ""));
     auto before = heap_in_use();
     s = std::make_unique<typename E::B>(E::open(dir));
     for (std::int64_t at = 0; at < n;) {
@@ -78,7 +80,7 @@ void Get(benchmark::State& state, std::int64_t n) {
 template <class E>
 void Put(benchmark::State& state, std::int64_t n) {
   double per_key = 0;
-  auto& db = store<E>(n, per_key);
+  auto& db = store<E>(n, per_key, true);
   std::uint64_t x = 2;
   for (auto _ : state) db.put(key_of(next_index(x, n)), value).value();
 }
@@ -100,7 +102,6 @@ void add(const std::string& engine, const std::vector<std::int64_t>& sizes) {
     auto size = "/" + std::to_string(n);
     benchmark::RegisterBenchmark(("Get/" + engine + size).c_str(), Get<E>, n);
     benchmark::RegisterBenchmark(("Scan100/" + engine + size).c_str(), Scan100<E>, n);
-    // Last: on RocksDB, overwrites stay as versions a scan steps over until a compaction.
     benchmark::RegisterBenchmark(("Put/" + engine + size).c_str(), Put<E>, n);
   }
 }
