@@ -1,7 +1,7 @@
 // Claim: composing a store at compile time costs nothing at run time. The same point get, put
 // (overwrite) and prefix scan of 100 keys, on each engine, side by side in one run, through:
 //   Kvstack      the engine as kvstack ships it (`B`: templates, no virtual call)
-//   Stack        a composed stack, Metered<Ttl<B>> (TTL filtering and per-operation timing)
+//   Metered<Ttl> a composed stack, Metered<Ttl<B>> (TTL filtering and per-operation timing)
 //   Virtual      the classic design: an abstract KvStore (virtual get / put / scan returning a
 //                vector, as the seeds' Box<dyn KvStore>) implemented over the same engine and
 //                called through a pointer the compiler cannot see through
