@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <typeinfo>
 
 #include <malloc.h>
 #include <unistd.h>
@@ -60,5 +61,11 @@ struct RocksDb {
   using B = kvstack::RocksDbBackend;
   static B open(const fs::path& dir) { return B::open(dir, {.sync = false}).value(); }
 };
+
+/// The engine `E` in an empty directory of `program`'s scratch directory, named after `name`.
+template <class E>
+typename E::B open(const std::string& program, const std::string& name) {
+  return E::open(fresh_dir(program, std::string(typeid(E).name()) + "-" + name));
+}
 
 }  // namespace claims

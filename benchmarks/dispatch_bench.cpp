@@ -71,9 +71,8 @@ auto& kept(Make make) {
 }
 
 fs::path fresh_dir(const std::string& name) { return claims::fresh_dir("dispatch-bench", name); }
-/// The engine `E` in a directory of its own for `who`.
 template <class E>
-typename E::B open(const std::string& who) { return E::open(fresh_dir(std::string(typeid(E).name()) + "-" + who)); }
+typename E::B open(const std::string& who) { return claims::open<E>("dispatch-bench", who); }
 
 template <class S>
 S filled(S s) {

@@ -12,46 +12,26 @@
 //   build/bench/benchmarks/redis_bench --benchmark_repetitions=5
 //       --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
-#include <kvstack/backend/lmdb.hpp>
-#include <kvstack/backend/memory.hpp>
-#include <kvstack/backend/rocksdb.hpp>
 #include <kvstack/redis/redis.hpp>
+
+#include "claims.hpp"
 
 namespace {
 namespace kv = kvstack;
-namespace fs = std::filesystem;
 namespace redis = kvstack::redis;
 
 constexpr std::uint32_t n_keys = 100'000;
 
-fs::path fresh_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() / ("kvstack-redis-bench-" + std::to_string(::getpid())) / name;
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
-
-struct Memory {
-  using B = kv::MemoryBackend;
-  static B open(const std::string&) { return {}; }
-};
-struct Lmdb {
-  using B = kv::LmdbBackend;
-  static B open(const std::string& name) { return B::open(fresh_dir("lmdb-" + name), {.sync = false}).value(); }
-};
-struct RocksDb {
-  using B = kv::RocksDbBackend;
-  static B open(const std::string& name) { return B::open(fresh_dir("rocksdb-" + name), {.sync = false}).value(); }
-};
+using claims::Memory, claims::Lmdb, claims::RocksDb;
+template <class E>
+typename E::B open(const std::string& name) { return claims::open<E>("redis-bench", name); }
 
 std::uint32_t next_index(std::uint64_t& x, std::uint32_t n = n_keys) {
   x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -72,7 +52,7 @@ struct Fixture {
   using Store = redis::DataStore<typename E::B>;
   Store store;
   redis::Session session;
-  explicit Fixture(const std::string& name) : store(Store::open(E::open(name)).value()), session(store.session()) {}
+  explicit Fixture(const std::string& name) : store(Store::open(open<E>(name)).value()), session(store.session()) {}
   redis::Reply run(const std::vector<std::string>& argv) { return redis::execute(store, session, redis::Args(argv)); }
   /// `cmd key` followed by `per` generated pairs/members, `total` in all, in commands of 1,000.
   void fill(const std::string& cmd, const std::string& key, std::uint32_t total, bool pairs) {
@@ -189,7 +169,7 @@ void BM_engine_flat(benchmark::State& state) {
   auto keys = static_cast<std::uint32_t>(state.range(0));
   static std::map<std::uint32_t, typename E::B> engines;
   bool fresh = !engines.count(keys);
-  if (fresh) engines.emplace(keys, E::open("engine-" + std::to_string(keys)));
+  if (fresh) engines.emplace(keys, open<E>("engine-" + std::to_string(keys)));
   auto& db = engines.at(keys);
   auto key = [](std::uint32_t i) { return "E12345678" + names()[i % n_keys] + "/" + std::to_string(i); };
   if (fresh)
