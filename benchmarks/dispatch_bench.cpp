@@ -130,7 +130,7 @@ struct RawMemory {
   }
   std::optional<std::string> get(const std::string& k) const {
     std::shared_lock lock(mu);
-    if (const std::string* v = tree.find(k)) return *v;
+    if (const auto* e = tree.find(k)) return std::string(e->value());
     return std::nullopt;
   }
   void put(const std::string& k) {

@@ -78,7 +78,7 @@ void Get_Hand(benchmark::State& state) {
     std::optional<std::string> r;
     {
       std::shared_lock lock(s.mu);
-      if (const std::string* v = s.tree.find(keys()[next_index(x)])) r = *v;
+      if (const auto* e = s.tree.find(keys()[next_index(x)])) r = e->value();
     }
     benchmark::DoNotOptimize(r);
   }
@@ -221,7 +221,7 @@ void RegistryGet_Hand(benchmark::State& state) {
     std::optional<NodeInfo> r;
     std::string k = key(next_index(x) % node_count);
     std::shared_lock lock(s.mu);
-    if (const std::string* v = s.tree.find(k)) r = kvstack::BinarySerializer::decode<NodeInfo>(*v).value();
+    if (const auto* e = s.tree.find(k)) r = kvstack::BinarySerializer::decode<NodeInfo>(e->value()).value();
     benchmark::DoNotOptimize(r);
   }
 }

@@ -118,9 +118,9 @@ class MemoryBackend {
     explicit Reader(const State* state) : state_(state) {}
     template <class F>
     Result<bool> get(std::string_view key, F&& fn) const {
-      const std::string* v = state_->tree.find(key);
-      if (v) std::invoke(std::forward<F>(fn), std::string_view(*v));
-      return v != nullptr;
+      const Tree::Entry* e = state_->tree.find(key);
+      if (e) std::invoke(std::forward<F>(fn), e->value());
+      return e != nullptr;
     }
     Scan scan(KeyRange range) const { return Scan(state_->tree.snapshot(), std::move(range)); }
 
@@ -136,7 +136,7 @@ class MemoryBackend {
   Result<std::optional<std::string>> get(std::string_view key) const {
     if (!state_) return closed();
     std::shared_lock lock(state_->mu);
-    if (const std::string* v = state_->tree.find(key)) return std::optional<std::string>(*v);
+    if (const Tree::Entry* e = state_->tree.find(key)) return std::optional<std::string>(e->value());
     return std::nullopt;
   }
 
@@ -145,10 +145,12 @@ class MemoryBackend {
   template <class F>
   Result<bool> get(std::string_view key, F&& fn) const {
     if (!state_) return closed();
-    Tree::Snapshot snap = snapshot();
-    const std::string* v = Tree::find_in(snap.root(), key);
-    if (!v) return false;
-    std::invoke(std::forward<F>(fn), std::string_view(*v));
+    Tree::Pin e = [&] {
+      std::shared_lock lock(state_->mu);
+      return Tree::Pin(state_->tree.find(key));
+    }();
+    if (!e) return false;
+    std::invoke(std::forward<F>(fn), e->value());
     return true;
   }
 

@@ -1,13 +1,18 @@
 // detail::CowBTree — the ordered map under MemoryBackend: a B+tree whose nodes are reference
 // counted and copied on write only while shared, so a snapshot costs one increment and writes
-// mutate in place when no snapshot is open.
+// mutate in place when no snapshot is open; beside it a hash index of the newest version for
+// point lookups.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,7 +22,54 @@ namespace kvstack::detail {
 /// Not thread-safe by itself: the owner serializes writers against readers (MemoryBackend holds
 /// a shared_mutex). A Snapshot, once taken, may be read from any thread without a lock: nodes it
 /// reaches are never modified again, because a writer copies any node whose count exceeds one.
+/// The same holds for an Entry (a key and its value) once pinned.
 class CowBTree {
+ public:
+  /// A key and its value in one allocation, reference counted: shared by every version of the
+  /// tree that holds it, and by a reader between its lookup and its use.
+  class Entry {
+   public:
+    std::string_view key() const noexcept { return {bytes(), key_size_}; }
+    std::string_view value() const noexcept { return {bytes() + key_size_, value_size_}; }
+
+   private:
+    friend class CowBTree;
+    Entry(std::string_view key, std::string_view value)
+        : key_size_(static_cast<std::uint32_t>(key.size())), value_size_(value.size()) {
+      std::memcpy(bytes(), key.data(), key.size());
+      if (!value.empty()) std::memcpy(bytes() + key.size(), value.data(), value.size());
+    }
+    static Entry* make(std::string_view key, std::string_view value) {
+      return new (::operator new(sizeof(Entry) + key.size() + value.size())) Entry(key, value);
+    }
+    char* bytes() const noexcept { return const_cast<char*>(reinterpret_cast<const char*>(this + 1)); }
+
+    mutable std::atomic<std::uint32_t> refs_{1};
+    std::uint32_t key_size_;
+    std::size_t value_size_;
+  };
+  static void retain(const Entry* e) noexcept { e->refs_.fetch_add(1, std::memory_order_relaxed); }
+  static void release(const Entry* e) noexcept {
+    if (e->refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    e->~Entry();
+    ::operator delete(const_cast<Entry*>(e));
+  }
+
+  /// Keeps an entry alive (and unchanged) after the lock it was found under is let go.
+  class Pin {
+   public:
+    explicit Pin(const Entry* e) noexcept : e_(e) { if (e_) retain(e_); }
+    Pin(Pin&& o) noexcept : e_(std::exchange(o.e_, nullptr)) {}
+    Pin& operator=(Pin&&) = delete;
+    ~Pin() { if (e_) release(e_); }
+    const Entry* operator->() const noexcept { return e_; }
+    explicit operator bool() const noexcept { return e_ != nullptr; }
+
+   private:
+    const Entry* e_;
+  };
+
+ private:
   static constexpr int cap = 32;       // entries per leaf, children per inner node
   static constexpr int min_fill = 8;   // a non-root node below this is merged or refilled
   static constexpr int max_depth = 24; // cap^24 entries: never reached
@@ -89,7 +141,7 @@ class CowBTree {
     NodeKey keys[cap];
     Slot slots[cap];
   };
-  using Leaf = NodeOf<std::string>;
+  using Leaf = NodeOf<Entry*>;
   using Inner = NodeOf<Node*>;
 
   static Leaf* as_leaf(Node* n) { return static_cast<Leaf*>(n); }
@@ -101,7 +153,9 @@ class CowBTree {
   static void release(Node* n) noexcept {
     if (n->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     if (n->leaf) {
-      delete as_leaf(n);
+      Leaf* l = as_leaf(n);
+      for (int i = 0; i < l->count; ++i) release(l->slots[i]);
+      delete l;
     } else {
       Inner* in = as_inner(n);
       for (int i = 0; i < in->count; ++i) release(in->slots[i]);
@@ -129,6 +183,67 @@ class CowBTree {
     return lo - 1;
   }
 
+  // The newest version's entries by key: open addressing with linear probing, removal by
+  // shifting back (no tombstones), at most 3/4 full.
+  class Index {
+   public:
+    static std::size_t hash(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
+    const Entry* find(std::string_view key, std::size_t h) const noexcept {
+      if (!slots_) return nullptr;
+      const Slot& s = slots_[probe(key, h)];
+      return s.entry;
+    }
+    void reserve_one() {
+      if ((size_ + 1) * 4 > (mask_ + 1) * 3) grow();
+    }
+    // Points key (absent or present) at e; reserve_one() first.
+    void set(Entry* e, std::size_t h) noexcept {
+      Slot& s = slots_[probe(e->key(), h)];
+      if (!s.entry) ++size_;
+      s = {h, e};
+    }
+    void erase(std::string_view key, std::size_t h) noexcept {
+      std::size_t i = probe(key, h);
+      for (std::size_t j = (i + 1) & mask_; slots_[j].entry; j = (j + 1) & mask_) {
+        std::size_t home = slots_[j].hash & mask_;
+        // Slot j may fill the hole at i unless its home lies cyclically in (i, j].
+        if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+          slots_[i] = slots_[j];
+          i = j;
+        }
+      }
+      slots_[i] = {};
+      --size_;
+    }
+
+   private:
+    struct Slot {
+      std::size_t hash = 0;
+      Entry* entry = nullptr;  // null: empty
+    };
+    // The slot holding key, or the empty slot where it would go.
+    std::size_t probe(std::string_view key, std::size_t h) const noexcept {
+      std::size_t i = h & mask_;
+      while (slots_[i].entry && (slots_[i].hash != h || slots_[i].entry->key() != key)) i = (i + 1) & mask_;
+      return i;
+    }
+    void grow() {
+      std::size_t old_capacity = slots_ ? mask_ + 1 : 0;
+      std::size_t capacity = old_capacity ? old_capacity * 2 : 16;
+      auto old = std::exchange(slots_, std::make_unique<Slot[]>(capacity));
+      mask_ = capacity - 1;
+      for (std::size_t i = 0; i < old_capacity; ++i) {
+        if (!old[i].entry) continue;
+        std::size_t j = old[i].hash & mask_;
+        while (slots_[j].entry) j = (j + 1) & mask_;
+        slots_[j] = old[i];
+      }
+    }
+    std::unique_ptr<Slot[]> slots_;
+    std::size_t mask_ = 0;
+    std::size_t size_ = 0;
+  };
+
  public:
   /// A reference-counted root: a frozen version of the tree.
   class Snapshot {
@@ -152,7 +267,7 @@ class CowBTree {
 
     bool valid() const noexcept { return leaf_ != nullptr; }
     std::string_view key() const { return leaf_->keys[idx_]; }
-    std::string_view value() const { return leaf_->slots[idx_]; }
+    std::string_view value() const { return leaf_->slots[idx_]->value(); }
     /// Identifies the leaf the cursor is on, and its first and last keys: a scan checks its
     /// bound once per leaf instead of once per entry.
     const void* leaf_id() const noexcept { return leaf_; }
@@ -239,18 +354,12 @@ class CowBTree {
 
   Snapshot snapshot() const noexcept { return Snapshot(root_); }
 
-  /// The value stored under key, or nullptr. Valid until the next write.
-  const std::string* find(std::string_view key) const { return find_in(root_, key); }
-
-  static const std::string* find_in(const Node* n, std::string_view key) {
-    while (!n->leaf) n = as_inner(n)->slots[child_index(as_inner(n), key)];
-    const Leaf* l = as_leaf(n);
-    int i = lower_bound(l, key);
-    return i < l->count && std::string_view(l->keys[i]) == key ? &l->slots[i] : nullptr;
-  }
+  /// The entry stored under key, or nullptr: valid until the next write unless pinned.
+  const Entry* find(std::string_view key) const noexcept { return index_.find(key, Index::hash(key)); }
 
   /// Inserts or overwrites; true if the key was new.
   bool assign(std::string_view key, std::string_view value) {
+    index_.reserve_one();
     Split split;
     bool inserted = assign_in(root_, key, value, split);
     if (split.right) {
@@ -266,7 +375,9 @@ class CowBTree {
 
   /// Removes key; true if it was present.
   bool erase(std::string_view key) {
-    if (!find(key)) return false;  // no copy-on-write for a key that is not there
+    std::size_t h = Index::hash(key);
+    if (!index_.find(key, h)) return false;  // no copy-on-write for a key that is not there
+    index_.erase(key, h);
     erase_in(root_, key);
     if (!root_->leaf && root_->count == 1) {  // collapse a root with a single child
       Node* child = as_inner(root_)->slots[0];
@@ -293,7 +404,7 @@ class CowBTree {
     for (int i = 0; i < old->count; ++i) {
       copy->keys[i] = old->keys[i];
       copy->slots[i] = old->slots[i];
-      if constexpr (std::is_same_v<N, Inner>) retain(copy->slots[i]);
+      retain(copy->slots[i]);
     }
     release(slot);
     slot = copy;
@@ -317,10 +428,6 @@ class CowBTree {
     std::move(n->keys + at + width, n->keys + n->count, n->keys + at);
     std::move(n->slots + at + width, n->slots + n->count, n->slots + at);
     n->count -= width;
-    for (int i = n->count; i < n->count + width; ++i) {  // drop moved-from buffers
-      n->keys[i] = std::string_view();
-      if constexpr (std::is_same_v<N, Leaf>) n->slots[i] = std::string();
-    }
   }
 
   // Inserts (key, slot) at index at of a node; splits it when full, reporting the new right half.
@@ -349,16 +456,24 @@ class CowBTree {
     if constexpr (std::is_same_v<N, Inner>) right->keys[0] = std::string_view();
   }
 
-  static bool assign_in(Node*& slot, std::string_view key, std::string_view value, Split& split) {
+  bool assign_in(Node*& slot, std::string_view key, std::string_view value, Split& split) {
     if (slot->leaf) {
       Leaf* l = own<Leaf>(slot);
       int i = lower_bound(l, key);
-      if (i < l->count && std::string_view(l->keys[i]) == key) {
-        l->slots[i].assign(value);
-        return false;
+      bool present = i < l->count && std::string_view(l->keys[i]) == key;
+      if (present) {
+        Entry*& old = l->slots[i];
+        // Nobody else holds the entry (no snapshot, no pin): overwrite a value of the same size.
+        if (old->refs_.load(std::memory_order_acquire) == 1 && old->value_size_ == value.size()) {
+          if (!value.empty()) std::memcpy(old->bytes() + old->key_size_, value.data(), value.size());
+          return false;
+        }
       }
-      insert_at(l, i, std::string(key), std::string(value), split);
-      return true;
+      Entry* e = Entry::make(key, value);
+      if (!present) insert_at(l, i, key, e, split);
+      index_.set(e, Index::hash(key));  // cannot throw: assign made room
+      if (present) release(std::exchange(l->slots[i], e));  // after set, which reads the old key
+      return !present;
     }
     Inner* in = own<Inner>(slot);
     int i = child_index(in, key);
@@ -371,7 +486,9 @@ class CowBTree {
   static void erase_in(Node*& slot, std::string_view key) {
     if (slot->leaf) {
       Leaf* l = own<Leaf>(slot);
-      close_gap(l, lower_bound(l, key), 1);
+      int i = lower_bound(l, key);
+      release(l->slots[i]);
+      close_gap(l, i, 1);
       return;
     }
     Inner* in = own<Inner>(slot);
@@ -417,6 +534,7 @@ class CowBTree {
   }
 
   Node* root_;
+  Index index_;
 };
 
 }  // namespace kvstack::detail
