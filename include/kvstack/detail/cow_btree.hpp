@@ -17,7 +17,7 @@
 #include <string_view>
 #include <utility>
 
-namespace kvstack::detail {
+namespace kvstack::inline v0::detail {
 
 /// Not thread-safe by itself: the owner serializes writers against readers (MemoryBackend holds
 /// a shared_mutex). A Snapshot, once taken, may be read from any thread without a lock: nodes it
@@ -189,9 +189,7 @@ class CowBTree {
    public:
     static std::size_t hash(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
     const Entry* find(std::string_view key, std::size_t h) const noexcept {
-      if (!slots_) return nullptr;
-      const Slot& s = slots_[probe(key, h)];
-      return s.entry;
+      return slots_ ? slots_[probe(key, h)].entry : nullptr;
     }
     void reserve_one() {
       if ((size_ + 1) * 4 > (mask_ + 1) * 3) grow();
