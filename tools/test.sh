@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: Meson, then CMake/CTest with GCC 12 (also building the benchmarks),
-# Clang 16, GCC with AddressSanitizer + UndefinedBehaviorSanitizer, and Clang with
-# ThreadSanitizer. Stops at the first failure.
+# Runs the whole test suite: Meson, then CMake/CTest with GCC 12 (also building the benchmarks and
+# the core tests against the single header), the packaging consumer projects, Clang 16, GCC with
+# AddressSanitizer + UndefinedBehaviorSanitizer, and Clang with ThreadSanitizer. Stops at the
+# first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -23,7 +24,10 @@ ctest_config() {  # name, then cmake arguments
   ctest --test-dir "build/$name" -j "$jobs" --output-on-failure
 }
 
-ctest_config gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release -DKVSTACK_BUILD_BENCHMARKS=ON
+ctest_config gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release -DKVSTACK_BUILD_BENCHMARKS=ON \
+  -DKVSTACK_TEST_SINGLE_HEADER=ON
+step "packaging: consumer projects (find_package, add_subdirectory, FetchContent, Meson, pkg-config)"
+bash tests/packaging/run.sh "$PWD/build/packaging"
 step "benchmark smoke run (not a measurement)"
 build/gcc/benchmarks/foundation_bench --benchmark_min_time=0.01 >/dev/null
 build/gcc/benchmarks/engine_bench --benchmark_min_time=0.01 >/dev/null

@@ -1,9 +1,12 @@
 // Result, Error, errc, KeyRange and WriteBatch.
+#include <string>
 #include <system_error>
+#include <typeinfo>
 
 #include <catch2/catch.hpp>
 
 #include <kvstack/core/concepts.hpp>
+#include <kvstack/version.hpp>
 
 using namespace kvstack;
 
@@ -80,4 +83,12 @@ TEST_CASE("concepts reject incomplete models", "[core]") {
   STATIC_REQUIRE(detail::HasGet<NotABackend>);
   STATIC_REQUIRE_FALSE(detail::HasErase<NotABackend>);
   STATIC_REQUIRE_FALSE(Backend<int>);
+}
+
+TEST_CASE("the version, and the versioned inline namespace in every symbol", "[core]") {
+  CHECK(std::string(kvstack::version) == std::to_string(KVSTACK_VERSION_MAJOR) + "." +
+                                             std::to_string(KVSTACK_VERSION_MINOR) + "." +
+                                             std::to_string(KVSTACK_VERSION_PATCH));
+  // kvstack::KeyRange is kvstack::v0::KeyRange: a program may link another major version beside it.
+  CHECK(std::string(typeid(kvstack::KeyRange).name()) == "N7kvstack2v08KeyRangeE");
 }

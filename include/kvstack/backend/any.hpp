@@ -18,7 +18,7 @@
 #include <kvstack/core/checkpoint.hpp>
 #include <kvstack/core/concepts.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 namespace detail {
 /// One of several scan ranges, itself a ScanRange. Not movable once begin() was called.

@@ -18,7 +18,7 @@
 #include <kvstack/backend/any.hpp>
 #include <kvstack/core/result.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// Which engine to open, where, with which engine parameters.
 struct Config {

@@ -7,7 +7,7 @@
 
 #include <kvstack/core/concepts.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// Where a copy stands: keys and bytes (keys + values) written so far.
 struct CopyProgress {

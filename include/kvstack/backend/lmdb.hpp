@@ -30,7 +30,7 @@
 #include <kvstack/detail/scan_base.hpp>
 #include <kvstack/detail/varint.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 struct LmdbOptions {
   /// Writes past this many bytes of data file fail with errc::full; deleting makes room again.

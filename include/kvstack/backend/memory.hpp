@@ -25,7 +25,7 @@
 #include <kvstack/detail/scan_base.hpp>
 #include <kvstack/detail/snapshot_file.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// An in-memory Backend ordered by unsigned bytes.
 ///

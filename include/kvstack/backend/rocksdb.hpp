@@ -31,7 +31,7 @@
 #include <kvstack/detail/buffered_transaction.hpp>
 #include <kvstack/detail/scan_base.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 struct RocksDbOptions {
   enum class Compression { none, snappy, lz4, zstd };

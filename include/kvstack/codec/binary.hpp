@@ -23,7 +23,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/detail/varint.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 class BinaryReader;
 

@@ -17,7 +17,7 @@
 
 #include <kvstack/core/result.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// Key encoding of T. Specialize for your own key types with
 /// `static void encode(const T&, std::string& out)` (append; order-preserving and prefix-free)

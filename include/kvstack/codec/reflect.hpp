@@ -18,7 +18,7 @@
 #include <boost/hana/unpack.hpp>
 #include <boost/pfr/detail/core17_generated.hpp>
 
-namespace kvstack::detail {
+namespace kvstack::inline v0::detail {
 
 template <class T>
 inline constexpr bool is_hana_struct = boost::hana::Struct<T>::value;

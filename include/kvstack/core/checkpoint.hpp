@@ -9,7 +9,7 @@
 
 #include <kvstack/core/concepts.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// `b.checkpoint(dir) -> Result<void>`: the state at the moment of the call, written while
 /// writes continue. `dir` must not exist or be empty.

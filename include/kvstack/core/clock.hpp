@@ -9,7 +9,7 @@
 
 #include <kvstack/core/result.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// A Clock (as std::chrono's) whose time moves only by `advance(d)` or `set(t)`. Copies share
 /// one time, so a test keeps a copy and moves the time of the layer that holds the other.

@@ -15,7 +15,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 namespace detail {
 /// Stand-ins used to probe the callback-taking operations.

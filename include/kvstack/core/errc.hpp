@@ -4,7 +4,7 @@
 #include <string>
 #include <system_error>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// Error codes returned inside kvstack::Result. An absent key is never an error.
 enum class errc {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <utility>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// One entry of a scan: views valid while the scan range that produced them lives.
 /// Binds as `auto&& [key, value]`.

@@ -12,7 +12,7 @@
 
 #include <kvstack/core/errc.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// What went wrong: a std::error_code (usually a kvstack::errc) and the context that explains
 /// it — the engine's own message, the path, the offset — so a user never sees a bare code.

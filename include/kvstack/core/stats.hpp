@@ -7,7 +7,7 @@
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// The keys in a range and their sizes.
 struct Stats {

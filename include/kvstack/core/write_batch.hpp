@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// An ordered list of writes that a backend applies atomically (`backend.write(batch)`).
 /// A later operation on the same key wins over an earlier one.

@@ -21,7 +21,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/detail/scan_base.hpp>
 
-namespace kvstack::detail {
+namespace kvstack::inline v0::detail {
 
 /// A transaction's writes in `range`, in scan order; an empty optional is an erase.
 using Overlay = std::vector<std::pair<std::string, std::optional<std::string>>>;

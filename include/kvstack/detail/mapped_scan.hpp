@@ -12,7 +12,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/detail/scan_base.hpp>
 
-namespace kvstack::detail {
+namespace kvstack::inline v0::detail {
 
 /// A scan of the layer below with `Map` applied to each entry: `map(kv, error) ->
 /// std::optional<KeyValue>` (empty: skip the entry; setting `error` ends the scan with it). No

@@ -10,7 +10,7 @@
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 
-namespace kvstack::detail {
+namespace kvstack::inline v0::detail {
 
 /// The iterator of a `Scan` that provides `current() -> KeyValue`, `advance()` and `done()`.
 template <class Scan>

@@ -18,7 +18,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/detail/varint.hpp>
 
-namespace kvstack::detail {
+namespace kvstack::inline v0::detail {
 
 // Layout: magic, then per entry LEB128 key length, key, LEB128 value length, value; then the
 // entry count (8 bytes LE) and the FNV-1a 64 hash of everything before it (8 bytes LE).

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace kvstack::detail {
+namespace kvstack::inline v0::detail {
 
 inline void put_varint(std::uint64_t v, std::string& out) {
   char buf[10];

@@ -12,7 +12,7 @@
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/result.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// Sets `key` to `desired` if it currently holds `expected`, atomically; true if it did.
 /// Either may be std::nullopt, meaning "absent": `compare_and_swap(db, k, std::nullopt, v)`

@@ -14,7 +14,7 @@
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/result.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// Leases over any Backend, kept in the namespace `ns` (default "kvstack.lease").
 ///

@@ -24,7 +24,7 @@
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/mapped_scan.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// The operations Metered tells apart. `expiry` is expire, persist, ttl and purge_expired of an
 /// Expiring layer below.

@@ -28,7 +28,7 @@
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/mapped_scan.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 namespace detail {
 

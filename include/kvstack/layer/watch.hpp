@@ -23,7 +23,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 enum class EventKind : unsigned char { put, erase, expire };
 

@@ -10,7 +10,7 @@
 #include <kvstack/redis/glob.hpp>
 #include <kvstack/redis/reply.hpp>
 
-namespace kvstack::redis::detail {
+namespace kvstack::inline v0::redis::detail {
 
 /// `m` exists with a type other than `t`.
 inline bool wrong_type(const std::optional<Meta>& m, Type t) { return m && m->type != t; }

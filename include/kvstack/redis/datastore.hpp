@@ -45,7 +45,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/redis/reply.hpp>
 
-namespace kvstack::redis {
+namespace kvstack::inline v0::redis {
 
 enum class Type : std::uint8_t { string = 1, list, hash, set, zset };
 

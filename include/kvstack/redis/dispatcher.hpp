@@ -19,7 +19,7 @@
 #include <kvstack/redis/strings.hpp>
 #include <kvstack/redis/zsets.hpp>
 
-namespace kvstack::redis {
+namespace kvstack::inline v0::redis {
 
 /// What a command does, for front ends (e.g. a read-only replica refuses `write`).
 namespace flag {

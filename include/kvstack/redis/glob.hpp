@@ -6,7 +6,7 @@
 #include <string_view>
 #include <utility>
 
-namespace kvstack::redis {
+namespace kvstack::inline v0::redis {
 
 namespace detail {
 inline unsigned char fold(unsigned char c, bool nocase) noexcept {

@@ -11,7 +11,7 @@
 
 #include <kvstack/redis/command.hpp>
 
-namespace kvstack::redis::cmd {
+namespace kvstack::inline v0::redis::cmd {
 
 namespace detail {
 using namespace kvstack::redis::detail;

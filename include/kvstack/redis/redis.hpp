@@ -3,8 +3,15 @@
 // resp.hpp for the wire protocol.
 #pragma once
 
+#include <kvstack/redis/command.hpp>
 #include <kvstack/redis/datastore.hpp>
 #include <kvstack/redis/dispatcher.hpp>
 #include <kvstack/redis/glob.hpp>
+#include <kvstack/redis/hashes.hpp>
+#include <kvstack/redis/keys.hpp>
+#include <kvstack/redis/lists.hpp>
 #include <kvstack/redis/reply.hpp>
 #include <kvstack/redis/resp.hpp>
+#include <kvstack/redis/sets.hpp>
+#include <kvstack/redis/strings.hpp>
+#include <kvstack/redis/zsets.hpp>

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace kvstack::redis {
+namespace kvstack::inline v0::redis {
 
 struct Reply {
   enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim };

@@ -15,7 +15,7 @@
 
 #include <kvstack/redis/reply.hpp>
 
-namespace kvstack::redis::resp {
+namespace kvstack::inline v0::redis::resp {
 
 struct Limits {
   std::size_t max_bulk = 512u * 1024 * 1024;  ///< proto-max-bulk-len

@@ -11,7 +11,7 @@
 
 #include <kvstack/redis/hashes.hpp>
 
-namespace kvstack::redis::cmd {
+namespace kvstack::inline v0::redis::cmd {
 
 namespace detail {
 template <class C>

@@ -14,7 +14,7 @@
 
 #include <kvstack/redis/hashes.hpp>
 
-namespace kvstack::redis::cmd {
+namespace kvstack::inline v0::redis::cmd {
 
 namespace detail {
 

@@ -21,7 +21,7 @@
 #include <kvstack/core/stats.hpp>
 #include <kvstack/core/write_batch.hpp>
 
-namespace kvstack {
+namespace kvstack::inline v0 {
 
 /// Values of type T under keys of type Key, stored in backend `B` under
 /// `encode_namespace(ns) ++ encode_key(key)`. Namespace encodings are prefix-free, so registries

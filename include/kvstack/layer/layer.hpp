@@ -1,0 +1,8 @@
+// kvstack/layer: the layers that wrap any Backend: Ttl, Watch, Atomic, Lease and Metrics.
+#pragma once
+
+#include <kvstack/layer/atomic.hpp>
+#include <kvstack/layer/lease.hpp>
+#include <kvstack/layer/metrics.hpp>
+#include <kvstack/layer/ttl.hpp>
+#include <kvstack/layer/watch.hpp>

@@ -1,0 +1,4 @@
+// kvstack/registry: NamespacedRegistry, typed values under a name in any Backend.
+#pragma once
+
+#include <kvstack/registry/namespaced_registry.hpp>

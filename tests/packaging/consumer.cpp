@@ -1,0 +1,39 @@
+// The program every packaging test builds: kvstack as a user gets it, through one of the five
+// ways of consuming it. Stores a reflected struct in memory and, when the engine is in, in LMDB
+// (in the directory given as the first argument); prints the version it was built against.
+#include <cstdint>
+#include <iostream>
+#include <string>
+
+#include <kvstack/kvstack.hpp>
+
+namespace kv = kvstack;
+
+struct Point {
+  std::int64_t x = 0;
+  std::int64_t y = 0;
+  std::string label;
+};
+
+template <class Backend>
+bool round_trip(Backend& db) {
+  kv::NamespacedRegistry<Backend, Point> points{db, "point"};
+  points.put("p", Point{3, -4, "here"}).value();
+  auto got = points.get("p").value();
+  return got && got->x == 3 && got->y == -4 && got->label == "here";
+}
+
+int main(int argc, char** argv) {
+  static_assert(KVSTACK_VERSION == KVSTACK_VERSION_MAJOR * 10000 + KVSTACK_VERSION_MINOR * 100 + KVSTACK_VERSION_PATCH);
+  kv::MemoryBackend memory;
+  bool ok = round_trip(memory);
+#if KVSTACK_WITH_LMDB
+  if (argc > 1) {
+    auto lmdb = kv::LmdbBackend::open(argv[1]).value();
+    ok = ok && round_trip(lmdb);
+  }
+#endif
+  std::cout << "kvstack " << kv::version << (ok ? " ok" : " FAILED") << " (lmdb " << KVSTACK_WITH_LMDB
+            << ", rocksdb " << KVSTACK_WITH_ROCKSDB << ", args " << argc - 1 << ")\n";
+  return ok ? 0 : 1;
+}
