@@ -2,9 +2,9 @@
 """Writes single_include/kvstack/kvstack.hpp: the whole library in one header.
 
 Starts from <kvstack/kvstack.hpp> and <kvstack/redis/redis.hpp> and expands kvstack's own
-includes in place, each header once (a guard stands in for its #pragma once); every other include (the
-standard library, Boost, LMDB, RocksDB) stays an include, and the optional engines stay under
-their KVSTACK_WITH_* conditions.
+includes in place, each header once (a guard stands in for its #pragma once); every other
+include (the standard library, Boost, LMDB, RocksDB) stays an include, and the optional engines
+stay under their KVSTACK_WITH_* conditions.
 
     python3 tools/amalgamate.py           write the file
     python3 tools/amalgamate.py --check   exit 1 if the committed file is not what it would write
