@@ -1,7 +1,11 @@
 // Result, Error, errc, KeyRange and WriteBatch.
+#include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <typeinfo>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -91,4 +95,155 @@ TEST_CASE("the version, and the versioned inline namespace in every symbol", "[c
                                              std::to_string(KVSTACK_VERSION_PATCH));
   // kvstack::KeyRange is kvstack::v0::KeyRange: a program may link another major version beside it.
   CHECK(std::string(typeid(kvstack::KeyRange).name()) == "N7kvstack2v08KeyRangeE");
+}
+
+// ---- Result<T> -------------------------------------------------------------------------------
+
+namespace {
+struct Point {  // an aggregate, no constructors
+  int x = 0;
+  std::string label;
+  bool operator==(const Point&) const = default;
+};
+struct MoveOnly {
+  explicit MoveOnly(int v) : p(std::make_unique<int>(v)) {}
+  std::unique_ptr<int> p;
+};
+struct Counted {  // counts live objects, to see that Result destroys what it holds exactly once
+  static inline int live = 0;
+  Counted() { ++live; }
+  Counted(const Counted&) { ++live; }
+  Counted(Counted&&) noexcept { ++live; }
+  Counted& operator=(const Counted&) = default;
+  Counted& operator=(Counted&&) = default;
+  ~Counted() { --live; }
+};
+}  // namespace
+
+TEST_CASE("Result<T>: value, error, observers", "[core][result]") {
+  Result<Point> ok = Point{3, "p"};
+  REQUIRE(ok.has_value());
+  REQUIRE(static_cast<bool>(ok));
+  CHECK(ok.value() == Point{3, "p"});
+  CHECK((*ok).x == 3);
+  CHECK(ok->label == "p");
+  ok->x = 4;
+  CHECK(ok.value().x == 4);
+  CHECK_THROWS_AS(ok.error(), bad_result_access);
+
+  Result<Point> bad = Error{errc::corruption, "offset 7"};
+  REQUIRE_FALSE(bad.has_value());
+  REQUIRE_FALSE(static_cast<bool>(bad));
+  CHECK(bad.error() == errc::corruption);
+  CHECK(bad.error().context() == "offset 7");
+  CHECK_THROWS_AS(*bad, std::system_error);
+  CHECK_THROWS_AS(bad->x, std::system_error);
+  CHECK(bad.value_or(Point{9, "fallback"}) == Point{9, "fallback"});
+  CHECK(ok.value_or(Point{9, "fallback"}).x == 4);
+
+  Result<int> from_errc = errc::timeout;
+  CHECK(from_errc.error() == errc::timeout);
+  Result<int> from_code = std::error_code(errc::closed);
+  CHECK(from_code.error() == errc::closed);
+  Result<int> in_place{std::in_place, 5};
+  CHECK(*in_place == 5);
+  Result<std::string> explicit_only{std::string_view("sv")};  // string from string_view is explicit
+  CHECK(explicit_only.value() == "sv");
+  STATIC_REQUIRE_FALSE(std::is_convertible_v<std::string_view, Result<std::string>>);
+  STATIC_REQUIRE(std::is_convertible_v<const char*, Result<std::string>>);
+  STATIC_REQUIRE(std::is_convertible_v<errc, Result<std::string>>);
+  STATIC_REQUIRE_FALSE(std::is_default_constructible_v<Result<int>>);
+}
+
+TEST_CASE("Result<T>: copy, move and assignment across value and error", "[core][result]") {
+  Result<std::string> a = std::string(100, 'a');
+  Result<std::string> b = a;
+  CHECK(b.value() == std::string(100, 'a'));
+  Result<std::string> c = std::move(a);
+  CHECK(c.value() == std::string(100, 'a'));
+  b = Error{errc::io_error, "disk"};  // value -> error
+  CHECK(b.error().context() == "disk");
+  b = c;  // error -> value
+  CHECK(b.value() == c.value());
+  c = b;  // value -> value
+  b = errc::busy;
+  Result<std::string> d = errc::closed;
+  d = b;  // error -> error
+  CHECK(d.error() == errc::busy);
+  d = std::move(c);
+  CHECK(d.value() == std::string(100, 'a'));
+  CHECK(a == a);
+  CHECK(Result<int>(1) == Result<int>(1));
+  CHECK_FALSE(Result<int>(1) == Result<int>(2));
+  CHECK_FALSE(Result<int>(1) == Result<int>(errc::busy));
+  CHECK(Result<int>(errc::busy) == Result<int>(Error{errc::busy, "other context"}));
+
+  Counted::live = 0;
+  {
+    Result<Counted> x = Counted{};
+    Result<Counted> y = errc::busy;
+    y = x;
+    x = errc::closed;
+    x = std::move(y);
+    Result<Counted> z = x;
+    CHECK(Counted::live == 3);  // x, z, and y's moved-from value
+  }
+  CHECK(Counted::live == 0);
+}
+
+TEST_CASE("Result<T>: move-only values", "[core][result]") {
+  auto make = [](bool ok) -> Result<MoveOnly> {
+    if (!ok) return errc::full;
+    return MoveOnly(42);
+  };
+  Result<MoveOnly> r = make(true);
+  MoveOnly taken = std::move(r).value();
+  CHECK(*taken.p == 42);
+  Result<MoveOnly> moved = make(true);
+  Result<MoveOnly> target = make(false);
+  target = std::move(moved);
+  CHECK(*target.value().p == 42);
+  CHECK(make(false).error() == errc::full);
+  STATIC_REQUIRE_FALSE(std::is_copy_constructible_v<Result<MoveOnly>>);
+  STATIC_REQUIRE(std::is_nothrow_move_constructible_v<Result<std::string>>);
+}
+
+TEST_CASE("Result<void>: success() and errors", "[core][result]") {
+  Result<void> ok = success();
+  REQUIRE(ok.has_value());
+  REQUIRE(static_cast<bool>(ok));
+  CHECK_NOTHROW(ok.value());
+  CHECK_THROWS_AS(ok.error(), bad_result_access);
+  Result<void> bad = Error{errc::locked, "/var/lib/app/lock.mdb"};
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error() == errc::locked);
+  CHECK(ok == Result<void>(success()));
+  CHECK_FALSE(ok == bad);
+  ok = bad;
+  CHECK(ok.error().context() == "/var/lib/app/lock.mdb");
+}
+
+TEST_CASE("Result: value() throws std::system_error with the code, context and message", "[core][result]") {
+  Result<int> with_context = Error{errc::corruption, "registry 'node': truncated at offset 3"};
+  try {
+    (void)with_context.value();
+    FAIL("value() did not throw");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == errc::corruption);
+    CHECK(std::string(e.what()) == "registry 'node': truncated at offset 3: corruption");
+  }
+  Result<void> bare = errc::not_leader;
+  try {
+    bare.value();
+    FAIL("value() did not throw");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == errc::not_leader);
+    CHECK(std::string(e.what()) == "not leader");
+  }
+  try {
+    (void)Result<int>(3).error();
+    FAIL("error() on a value did not throw");
+  } catch (const bad_result_access& e) {
+    CHECK(std::string(e.what()).find("error() on a value") != std::string::npos);
+  }
 }
