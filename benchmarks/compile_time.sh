@@ -4,12 +4,16 @@
 #   reflected N   N structs of 10 fields stored and read through NamespacedRegistry<MemoryBackend, S>
 #                 (BinarySerializer reflects them: no codec written)
 #   hand N        the same N structs with hand-written encode / decode over MemoryBackend
-#   umbrella      `#include <kvstack/kvstack.hpp>` and an empty main, against an empty file
+#   umbrella      `#include <kvstack/kvstack.hpp>` and an empty main, against `#include <string>`
+#   program       a typical one-file program (benchmarks/typical_program.cpp: two registries on
+#                 Ttl<AnyBackend>), at -O0 and -O2
 # for N = 1, 20, 100 (KVSTACK_COMPILE_SIZES); prints a Markdown table (and writes it to FILE when
 # given). Each generated program is also linked and run once, so that what is timed is right.
+# KVSTACK_INCLUDE compiles against another include/ directory (an older checkout, to compare).
 #   bash benchmarks/compile_time.sh [FILE]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+include=${KVSTACK_INCLUDE:-$root/include}
 out=${1:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -96,25 +100,31 @@ EOF
 }'
 }
 
-seconds() {  # COMPILER FILE: median of 3 compile times
-  local times=() t0 t1
+seconds() {  # COMPILER FILE [FLAGS...]: median of 3 compile times (default -O0)
+  local times=() t0 t1 compiler=$1 file=$2
+  shift 2
   for _ in 1 2 3; do
     t0=$(date +%s.%N)
-    "$1" -std=c++20 -O0 -I"$root/include" -c "$2" -o "$work/out.o"
+    "$compiler" -std=c++20 "${@:--O0}" -I"$include" -c "$file" -o "$work/out.o"
     t1=$(date +%s.%N)
     times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')")
   done
   printf '%s\n' "${times[@]}" | sort -n | sed -n 2p
 }
 
-echo 'int main() { return 0; }' >"$work/empty.cpp"
-printf '#include <kvstack/kvstack.hpp>\nint main() { return 0; }\n' >"$work/umbrella.cpp"
+printf '#include <string>\nint main() { return 0; }\n' >"$work/string.cpp"
+printf '#include <kvstack/kvstack.hpp>\n#include <string>\nint main() { return 0; }\n' >"$work/umbrella.cpp"
+engines=()
+pkg-config --exists lmdb && engines+=(-llmdb)
+pkg-config --exists rocksdb && engines+=(-lrocksdb)
+g++ -std=c++20 -I"$include" "$root/benchmarks/typical_program.cpp" -o "$work/check" "${engines[@]}" &&
+  "$work/check" >/dev/null || { echo "compile_time.sh: the typical program failed" >&2; exit 1; }
 sizes=${KVSTACK_COMPILE_SIZES:-1 20 100}
 for n in $sizes; do
   reflected "$n" >"$work/reflected_$n.cpp"
   hand "$n" >"$work/hand_$n.cpp"
   for kind in reflected hand; do
-    g++ -std=c++20 -I"$root/include" "$work/${kind}_$n.cpp" -o "$work/check" && "$work/check" ||
+    g++ -std=c++20 -I"$include" "$work/${kind}_$n.cpp" -o "$work/check" && "$work/check" ||
       { echo "compile_time.sh: the generated $kind program with $n structs failed" >&2; exit 1; }
   done
 done
@@ -123,15 +133,20 @@ done
   echo "| translation unit (-O0) | $(printf '%s s | ' "${compilers[@]}")ratio |"
   echo "|---|$(printf -- '---|' "${compilers[@]}")---|"
   declare -A base
-  for c in "${compilers[@]}"; do base[$c]=$(seconds "$c" "$work/empty.cpp"); done
-  row="| empty file |"
+  for c in "${compilers[@]}"; do base[$c]=$(seconds "$c" "$work/string.cpp"); done
+  row="| \`#include <string>\` |"
   for c in "${compilers[@]}"; do row+=" ${base[$c]} |"; done
   echo "$row |"
-  row="| \`#include <kvstack/kvstack.hpp>\`, over the empty file |"
+  row="| \`#include <kvstack/kvstack.hpp>\`, over \`<string>\` |"
   for c in "${compilers[@]}"; do
     row+=" $(awk -v a="$(seconds "$c" "$work/umbrella.cpp")" -v b="${base[$c]}" 'BEGIN { printf "%.2f", a - b }') |"
   done
   echo "$row |"
+  for opt in -O0 -O2; do
+    row="| typical program (typical_program.cpp), $opt |"
+    for c in "${compilers[@]}"; do row+=" $(seconds "$c" "$root/benchmarks/typical_program.cpp" "$opt") |"; done
+    echo "$row |"
+  done
   for n in $sizes; do
     rrow="| $n reflected structs through NamespacedRegistry |"
     hrow="| $n structs, hand-written codecs |"

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <kvstack/kvstack.hpp>
+#include <kvstack/backend/config.hpp>
 
 namespace kv = kvstack;
 

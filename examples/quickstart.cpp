@@ -13,6 +13,7 @@
 #include <boost/uuid/uuid_io.hpp>
 
 #include <kvstack/kvstack.hpp>
+#include <kvstack/backend/lmdb.hpp>
 
 namespace kv = kvstack;
 

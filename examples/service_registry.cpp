@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <kvstack/kvstack.hpp>
+#include <kvstack/backend/lmdb.hpp>
 
 namespace kv = kvstack;
 using namespace std::chrono_literals;

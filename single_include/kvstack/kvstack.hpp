@@ -4,9 +4,14 @@
 // ---- kvstack/kvstack.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_KVSTACK_HPP
 #define KVSTACK_SINGLE_KVSTACK_KVSTACK_HPP
-// kvstack — the umbrella header: the whole library but the Redis data model (include
-// <kvstack/redis/redis.hpp> for it), each folder through its aggregate header, with the optional
-// engines that are compiled in (see backend/engines.hpp).
+// kvstack — the umbrella header: the core of the library, kept cheap to compile (fmt's model):
+// the contracts and codecs, MemoryBackend, copying between backends, the layers and the
+// registries. What brings in heavy headers of its own comes with its own header:
+//   <kvstack/backend/lmdb.hpp>      LmdbBackend (lmdb.h)
+//   <kvstack/backend/rocksdb.hpp>   RocksDbBackend (RocksDB's headers)
+//   <kvstack/backend/config.hpp>    AnyBackend, Config and open(): every engine compiled in
+//   <kvstack/backend/backend.hpp>   all of the above
+//   <kvstack/redis/redis.hpp>       the Redis data model and RESP
 
 // ---- kvstack/version.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_VERSION_HPP
@@ -1527,1409 +1532,67 @@ Result<T> decode_key(std::string_view in) {
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_CODEC_KEY_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_CODEC_CODEC_HPP
-// ---- kvstack/backend/backend.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP
-#define KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP
-// kvstack/backend: the engines (MemoryBackend; LmdbBackend and RocksDbBackend when compiled in:
-// engines.hpp includes them), AnyBackend, opening by configuration, and copying between engines.
-
-// ---- kvstack/backend/any.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_ANY_HPP
-#define KVSTACK_SINGLE_KVSTACK_BACKEND_ANY_HPP
-// kvstack::BasicAnyBackend<Bs...> — one of several backends, chosen at run time, dispatched with
-// std::visit (no virtual functions). kvstack::AnyBackend lists the engines compiled in.
+// ---- kvstack/backend/copy.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_COPY_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_COPY_HPP
+// kvstack::copy_all — copy every key of one backend into another, in bounded batches.
 
 #include <cstddef>
-#include <filesystem>
 #include <functional>
-#include <iterator>
-#include <optional>
-#include <string>
-#include <string_view>
 #include <type_traits>
-#include <utility>
-#include <variant>
 
-// ---- kvstack/backend/engines.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_ENGINES_HPP
-#define KVSTACK_SINGLE_KVSTACK_BACKEND_ENGINES_HPP
-// Which optional engines this program compiles in: KVSTACK_WITH_LMDB and KVSTACK_WITH_ROCKSDB
-// are 1 or 0. The build may set them (kvstack's CMake and Meson targets do, from their
-// KVSTACK_WITH_* options); otherwise an engine is in when its header can be found, and the
-// program links it (-llmdb, -lrocksdb) if it uses AnyBackend or the engine.
-
-#ifndef KVSTACK_WITH_LMDB
-#if __has_include(<lmdb.h>)
-#define KVSTACK_WITH_LMDB 1
-#else
-#define KVSTACK_WITH_LMDB 0
-#endif
-#endif
-
-#ifndef KVSTACK_WITH_ROCKSDB
-#if __has_include(<rocksdb/db.h>)
-#define KVSTACK_WITH_ROCKSDB 1
-#else
-#define KVSTACK_WITH_ROCKSDB 0
-#endif
-#endif
-
-#if KVSTACK_WITH_LMDB
-// ---- kvstack/backend/lmdb.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_LMDB_HPP
-#define KVSTACK_SINGLE_KVSTACK_BACKEND_LMDB_HPP
-// kvstack::LmdbBackend — a durable engine on LMDB (Debian `liblmdb-dev`; link with -llmdb).
-
-#include <algorithm>
-#include <cerrno>
-#include <cstddef>
-#include <cstdint>
-#include <list>
-#include <filesystem>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <set>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-#include <lmdb.h>
-#include <sys/stat.h>
-
-// ---- kvstack/detail/buffered_transaction.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_BUFFERED_TRANSACTION_HPP
-#define KVSTACK_SINGLE_KVSTACK_DETAIL_BUFFERED_TRANSACTION_HPP
-// detail::BufferedTransaction — the transaction every engine hands to `transact(fn)`: writes are
-// buffered in an ordered write set, reads look there first and then at the committed state, and
-// scans merge the two. The engine holds its writer lock for the whole transaction, so the
-// committed state does not change under it, and applies the write set at commit.
-
-#include <algorithm>
-#include <cstddef>
-#include <functional>
-#include <iterator>
-#include <map>
-#include <optional>
-#include <ranges>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- kvstack/detail/scan_base.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-#define KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-// detail::ScanBase and ScanIterator — what every scan range shares: the scan keeps the
-// position and the error, its iterator only points at it (so a scan must not move once begin()
-// was called).
-
-#include <cstddef>
-#include <iterator>
-#include <optional>
-
-
-namespace kvstack::inline v0::detail {
-
-/// The iterator of a `Scan` that provides `current() -> KeyValue`, `advance()` and `done()`.
-template <class Scan>
-struct ScanIterator {
-  using value_type = KeyValue;
-  using difference_type = std::ptrdiff_t;
-  Scan* scan;
-  KeyValue operator*() const { return scan->current(); }
-  ScanIterator& operator++() {
-    scan->advance();
-    return *this;
-  }
-  void operator++(int) { ++*this; }
-  bool operator==(std::default_sentinel_t) const { return scan->done(); }
-};
-
-/// begin(), end() and status() for a scan that keeps its error in `error_`.
-template <class Scan>
-class ScanBase {
- public:
-  ScanIterator<Scan> begin() { return {static_cast<Scan*>(this)}; }
-  std::default_sentinel_t end() const { return {}; }
-  /// The error that ended iteration early, if any.
-  Result<void> status() const {
-    if (error_) return *error_;
-    return success();
-  }
-
- protected:
-  std::optional<Error> error_;
-};
-
-}  // namespace kvstack::detail
-#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-
-namespace kvstack::inline v0::detail {
-
-/// A transaction's writes in `range`, in scan order; an empty optional is an erase.
-using Overlay = std::vector<std::pair<std::string, std::optional<std::string>>>;
-
-/// A scan of the committed state (`Base`: same range, no limit) with an overlay merged in; the
-/// overlay wins on equal keys and its erases hide keys. Applies the range's limit.
-template <class Base>
-class MergedScan {
- public:
-  MergedScan(Base base, const KeyRange& range, Overlay overlay)
-      : base_(std::move(base)), overlay_(std::move(overlay)), reverse_(range.is_reverse()),
-        remaining_(range.max_count()) {}
-  MergedScan(MergedScan&&) = default;  // only before begin()
-  MergedScan& operator=(MergedScan&&) = default;
-
-  ScanIterator<MergedScan> begin() {
-    if (!it_) {
-      it_.emplace(std::ranges::begin(base_));
-      settle();
-    }
-    return {this};
-  }
-  std::default_sentinel_t end() const { return {}; }
-  Result<void> status() const { return base_.status(); }
-
- private:
-  friend struct ScanIterator<MergedScan>;
-  KeyValue current() const { return current_; }
-  void advance() {
-    if (from_base_) ++*it_;
-    settle();
-  }
-  bool done() const { return !has_current_; }
-
-  void settle() {
-    has_current_ = from_base_ = false;
-    if (remaining_ == 0) return;
-    for (;;) {
-      bool base = *it_ != std::ranges::end(base_);
-      if (next_ == overlay_.size()) {
-        if (!base) return;
-        current_ = **it_;
-        from_base_ = true;
-        break;
-      }
-      const auto& [key, value] = overlay_[next_];
-      if (base) {
-        KeyValue b = **it_;
-        int order = std::string_view(key).compare(b.key);
-        if (reverse_) order = -order;
-        if (order > 0) {
-          current_ = b;
-          from_base_ = true;
-          break;
-        }
-        if (order == 0) ++*it_;  // the overlay replaces or erases this key
-      }
-      ++next_;
-      if (value) {
-        current_ = {key, *value};
-        break;
-      }
-    }
-    has_current_ = true;
-    --remaining_;
-  }
-
-  Base base_;
-  std::optional<std::ranges::iterator_t<Base>> it_;
-  Overlay overlay_;
-  std::size_t next_ = 0;
-  bool reverse_;
-  std::size_t remaining_;
-  KeyValue current_;
-  bool from_base_ = false;
-  bool has_current_ = false;
-};
-
-/// A Transaction over `Reader`, which reads the committed state: `get(key, fn) -> Result<bool>`
-/// and `scan(KeyRange) -> ScanRange`.
-template <class Reader>
-class BufferedTransaction {
- public:
-  using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
-
-  explicit BufferedTransaction(Reader reader) : reader_(std::move(reader)) {}
-
-  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
-  template <class F>
-  Result<bool> get(std::string_view key, F&& fn) const {
-    if (auto it = writes_.find(key); it != writes_.end()) {
-      if (!it->second) return false;
-      std::invoke(std::forward<F>(fn), std::string_view(*it->second));
-      return true;
-    }
-    return reader_.get(key, std::forward<F>(fn));
-  }
-  Result<void> put(std::string_view key, std::string_view value) {
-    writes_.insert_or_assign(std::string(key), std::optional<std::string>(value));
-    return success();
-  }
-  Result<bool> erase(std::string_view key) {
-    auto existed = get(key, [](std::string_view) {});
-    if (existed && existed.value()) writes_.insert_or_assign(std::string(key), std::nullopt);
-    return existed;
-  }
-  auto scan(const KeyRange& range) const {
-    Overlay overlay;
-    if (!range.is_empty())
-      for (auto it = writes_.lower_bound(range.lower()); it != writes_.end() && range.below_upper(it->first); ++it)
-        overlay.emplace_back(*it);
-    if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
-    return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay));
-  }
-
-  /// The buffered writes, by key; what the engine applies at commit.
-  const Writes& writes() const noexcept { return writes_; }
-
- private:
-  Reader reader_;
-  Writes writes_;
-};
-
-}  // namespace kvstack::detail
-#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_BUFFERED_TRANSACTION_HPP
 
 namespace kvstack::inline v0 {
 
-struct LmdbOptions {
-  /// Writes past this many bytes of data file fail with errc::full; deleting makes room again.
-  /// The whole size is reserved as address space at open (no memory or disk is used until
-  /// written): the file grows by itself as data arrives, and the map never has to be remapped,
-  /// which would invalidate open scans and zero-copy views. Where the address space cannot
-  /// hold that much (ulimit -v, sanitizers), the largest half, quarter, ... that fits, down to
-  /// 1 GiB, is reserved instead; a full map's error gives the size in force.
-  std::size_t max_map_size = std::size_t{1} << 40;
-  /// true (default): a commit is on disk when it returns. false (MDB_NOSYNC): commits reach the
-  /// OS only; a crash of the process loses nothing, a crash of the OS or a power cut may lose
-  /// the last commits (the store stays consistent on file systems that keep write order).
-  bool sync = true;
-  /// Read transactions (gets, scans) open at once, across processes.
-  unsigned max_readers = 126;
+/// Where a copy stands: keys and bytes (keys + values) written so far.
+struct CopyProgress {
+  std::size_t keys = 0;
+  std::size_t bytes = 0;
 };
 
-namespace detail::lmdb {
-
-inline MDB_val val(std::string_view s) noexcept { return {s.size(), const_cast<char*>(s.data())}; }
-inline std::string_view view(const MDB_val& v) noexcept { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
-
-inline Error error(int rc, std::string_view what, const std::filesystem::path& path) {
-  errc code = errc::io_error;
-  switch (rc) {
-    case MDB_MAP_FULL: case MDB_TXN_FULL: case ENOSPC: code = errc::full; break;
-    case MDB_READERS_FULL: case MDB_MAP_RESIZED: code = errc::busy; break;
-    case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID: case MDB_VERSION_MISMATCH:
-      code = errc::corruption; break;
-    case MDB_BAD_VALSIZE: code = errc::invalid_argument; break;
-    case EAGAIN: case EBUSY: code = errc::locked; break;
-    default: break;
+/// Copies every entry of `src` (one snapshot) into `dst`, in key order, as write batches of
+/// about `batch_bytes` each, so memory stays flat however large the store. Keys already in
+/// `dst` are overwritten; others are left alone. `progress(CopyProgress)`, if given, is called
+/// after each batch. Returns the number of keys copied; on an error, what was written before it
+/// stays written.
+template <class Src, class Dst, class Progress = void (*)(CopyProgress)>
+Result<std::size_t> copy_all(const Src& src, Dst& dst, Progress&& progress = nullptr,
+                             std::size_t batch_bytes = std::size_t(4) << 20) {
+  static_assert(check_backend<Src>() && check_backend<Dst>());
+  CopyProgress done;
+  WriteBatch batch;
+  std::size_t pending = 0;
+  auto flush = [&]() -> Result<void> {
+    if (batch.empty()) return success();
+    if (auto r = dst.write(batch); !r) return r;
+    batch.clear();
+    pending = 0;
+    using P = std::remove_cvref_t<Progress>;
+    if constexpr (std::is_null_pointer_v<P>) {
+    } else if constexpr (std::is_pointer_v<P>) {
+      if (progress) progress(done);
+    } else {
+      std::invoke(progress, done);
+    }
+    return success();
+  };
+  auto scan = src.scan(KeyRange::all().streaming());  // the batch holds copies
+  for (auto&& [key, value] : scan) {
+    batch.put(key, value);
+    pending += key.size() + value.size();
+    ++done.keys;
+    done.bytes += key.size() + value.size();
+    if (pending >= batch_bytes) {
+      if (auto r = flush(); !r) return r.error();
+    }
   }
-  return {code, "LMDB " + std::string(what) + " " + path.string() + ": " + mdb_strerror(rc)};
+  if (auto st = scan.status(); !st) return st.error();
+  if (auto r = flush(); !r) return r.error();
+  return done.keys;
 }
-
-// Keys of `max_key` bytes or more are kept in one record per `max_key`-byte prefix: a "group"
-// holding the key equal to the prefix (if present) and the longer ones by suffix, in order.
-// Groups sort where their keys do, so scans stay in byte order. LMDB cannot store the empty
-// key: its value lives in the group of the all-zero prefix, in a field of its own. Layout: a
-// version byte (1), flags (1: the prefix itself is present, 2: the empty key is), their values,
-// then (suffix, value) pairs; each part LEB128-length-prefixed.
-struct Group {
-  std::optional<std::string_view> own;    // the key equal to the prefix
-  std::optional<std::string_view> empty;  // the empty key (in the all-zero prefix's group only)
-  std::vector<std::pair<std::string_view, std::string_view>> longer;  // by suffix
-
-  template <class V>
-  static auto position(V& entries, std::string_view suffix) {
-    return std::lower_bound(entries.begin(), entries.end(), suffix, [](auto& e, std::string_view s) { return e.first < s; });
-  }
-
-  static Result<Group> decode(std::string_view in) {
-    auto bad = [] { return Error{errc::corruption, "LMDB: malformed long-key group record"}; };
-    auto take = [&](std::string_view& out) { return take_bytes(in, out); };
-    if (in.size() < 2 || in[0] != 1 || (in[1] & ~3) != 0) return bad();
-    Group g;
-    const int flags = in[1];
-    in.remove_prefix(2);
-    if ((flags & 1) && !take(g.own.emplace())) return bad();
-    if ((flags & 2) && !take(g.empty.emplace())) return bad();
-    while (!in.empty()) {
-      auto& [suffix, value] = g.longer.emplace_back();
-      if (!take(suffix) || !take(value) || suffix.empty()) return bad();
-      if (g.longer.size() > 1 && g.longer.end()[-2].first >= suffix) return bad();
-    }
-    return g;
-  }
-  std::optional<std::string_view> find(std::string_view suffix) const {
-    if (suffix.empty()) return own;
-    auto it = position(longer, suffix);
-    if (it != longer.end() && it->first == suffix) return it->second;
-    return std::nullopt;
-  }
-  // Sets (a value) or removes (nullopt) the entry for `suffix`; true if it existed.
-  bool assign(std::string_view suffix, std::optional<std::string_view> value) {
-    if (suffix.empty()) return std::exchange(own, value).has_value();
-    auto it = position(longer, suffix);
-    bool existed = it != longer.end() && it->first == suffix;
-    if (value && existed) it->second = *value;
-    else if (value) longer.insert(it, {suffix, *value});
-    else if (existed) longer.erase(it);
-    return existed;
-  }
-  std::string encode() const {
-    std::string out{char(1), char((own ? 1 : 0) | (empty ? 2 : 0))};
-    auto put = [&](std::string_view s) {
-      put_varint(s.size(), out);
-      out.append(s);
-    };
-    if (own) put(*own);
-    if (empty) put(*empty);
-    for (auto& [suffix, value] : longer) put(suffix), put(value);
-    return out;
-  }
-  bool holds_nothing() const { return !own && !empty && longer.empty(); }
-};
-
-struct TxnAbort {
-  bool own = true;  // false: a transaction's write transaction, borrowed
-  void operator()(MDB_txn* txn) const {
-    if (own) mdb_txn_abort(txn);
-  }
-};
-struct CursorClose {
-  void operator()(MDB_cursor* cursor) const { mdb_cursor_close(cursor); }
-};
-
-// The open environment. Scans share it, so it closes after the last of them.
-struct Env {
-  MDB_env* env = nullptr;
-  MDB_dbi data = 0;  // LMDB's main database
-  std::size_t max_key = 0;
-  std::string zero_prefix;  // max_key zero bytes: the group that also holds the empty key
-  std::filesystem::path path;
-  std::size_t max_map_size = 0;
-  std::pair<dev_t, ino_t> id{};
-
-  // LMDB forbids opening one environment twice in a process (closing either breaks the other's
-  // locks): the directories open here.
-  static std::set<std::pair<dev_t, ino_t>>& open_here(std::unique_lock<std::mutex>& lock) {
-    static std::mutex mu;
-    static std::set<std::pair<dev_t, ino_t>> ids;
-    lock = std::unique_lock(mu);
-    return ids;
-  }
-
-  Env() = default;
-  Env(const Env&) = delete;
-  Env& operator=(const Env&) = delete;
-  ~Env() {
-    if (env) mdb_env_close(env);
-    std::unique_lock<std::mutex> lock;
-    if (id != std::pair<dev_t, ino_t>{}) open_here(lock).erase(id);
-  }
-
-  Error fail(int rc, std::string_view what) const {
-    Error e = error(rc, what, path);
-    if (rc != MDB_MAP_FULL) return e;
-    return {e.code(), e.context() + " (max_map_size is " + std::to_string(max_map_size) + " bytes)"};
-  }
-
-  // Begins a transaction; a full reader table is first cleared of dead processes' slots.
-  Result<MDB_txn*> begin(unsigned flags) const {
-    MDB_txn* txn = nullptr;
-    int rc = mdb_txn_begin(env, nullptr, flags, &txn);
-    if (rc == MDB_READERS_FULL) {
-      int dead = 0;
-      mdb_reader_check(env, &dead);
-      rc = mdb_txn_begin(env, nullptr, flags, &txn);
-    }
-    if (rc) return fail(rc, "cannot begin a transaction at");
-    return txn;
-  }
-
-  // Reads `key` in `txn`: fn(view) if present.
-  template <class F>
-  Result<bool> read(MDB_txn* txn, std::string_view key, F&& fn) const {
-    const bool grouped = key.empty() || key.size() >= max_key;
-    MDB_val k = val(key.empty() ? std::string_view(zero_prefix) : key.substr(0, max_key)), v;
-    int rc = mdb_get(txn, data, &k, &v);
-    if (rc == MDB_NOTFOUND) return false;
-    if (rc) return fail(rc, "cannot read from");
-    if (!grouped) {
-      std::invoke(std::forward<F>(fn), view(v));
-      return true;
-    }
-    auto group = Group::decode(view(v));
-    if (!group) return group.error();
-    const auto found = key.empty() ? group.value().empty : group.value().find(key.substr(max_key));
-    if (!found) return false;
-    std::invoke(std::forward<F>(fn), *found);
-    return true;
-  }
-
-  // Writes (a value) or erases (nullopt) `key` in the write transaction `txn`; true if it existed.
-  Result<bool> store(MDB_txn* txn, std::string_view key, std::optional<std::string_view> value) const {
-    if (!key.empty() && key.size() < max_key) {
-      MDB_val k = val(key);
-      if (value) {
-        MDB_val v = val(*value);
-        if (int rc = mdb_put(txn, data, &k, &v, 0)) return fail(rc, "cannot write to");
-        return true;
-      }
-      int rc = mdb_del(txn, data, &k, nullptr);
-      if (rc && rc != MDB_NOTFOUND) return fail(rc, "cannot delete from");
-      return rc == 0;
-    }
-    // A key that lives in a group: read the group, change it, write it back.
-    MDB_val k = val(key.empty() ? std::string_view(zero_prefix) : key.substr(0, max_key)), old;
-    Group group;
-    int rc = mdb_get(txn, data, &k, &old);
-    if (rc && rc != MDB_NOTFOUND) return fail(rc, "cannot read from");
-    if (rc == 0) {
-      auto decoded = Group::decode(view(old));
-      if (!decoded) return decoded.error();
-      group = std::move(decoded).value();
-    }
-    const bool existed = key.empty() ? std::exchange(group.empty, value).has_value()
-                                     : group.assign(key.substr(max_key), value);
-    if (group.holds_nothing()) {
-      if (rc == 0 && (rc = mdb_del(txn, data, &k, nullptr))) return fail(rc, "cannot delete from");
-      return existed;
-    }
-    std::string record = group.encode();  // before the put, which may overwrite `old`
-    MDB_val v = val(record);
-    if ((rc = mdb_put(txn, data, &k, &v, 0))) return fail(rc, "cannot write to");
-    return existed;
-  }
-};
-
-}  // namespace detail::lmdb
-
-/// A durable Backend on LMDB: a memory-mapped B+tree with one writer at a time and readers that
-/// never block, shared safely between processes.
-///
-/// - Any byte string is a key: LMDB's own limits (1 to 511 bytes) are lifted by keeping keys of
-///   511 bytes or more grouped under their first 511 bytes, and the empty key in the group of
-///   511 zero bytes (see detail::lmdb::Group); order is unchanged. Data lives in LMDB's main
-///   (unnamed) database.
-/// - `get(key, fn)` hands `fn` a view into the map. A scan runs in its own read transaction:
-///   it sees the store as it was when it opened, its views stay valid while it lives, and the
-///   same thread may write meanwhile. A scan may outlive the backend it came from.
-/// - `write` and `transact` are one LMDB write transaction each. `transact` buffers its writes
-///   (reads see them first) while holding LMDB's writer lock, and applies them at commit: it
-///   never conflicts and never retries. `fn` must not call this backend's own write functions
-///   (use the transaction it is given), and scans from the transaction live only within `fn`.
-/// - One environment may be open once per process (LMDB's rule); a second open of the same
-///   directory in this process is errc::locked. Other processes may open it at the same time.
-///   Reader slots left by dead processes are reclaimed at open and whenever the table is full.
-class LmdbBackend {
-  using Env = detail::lmdb::Env;
-
- public:
-  /// A scan in a read transaction of its own, or within a transaction's write transaction.
-  class Scan : public detail::ScanBase<Scan> {
-   public:
-    Scan(Scan&&) = default;  // only before begin(): iterators point at the range
-    Scan& operator=(Scan&&) = default;
-
-   private:
-    friend class LmdbBackend;
-    friend struct detail::ScanIterator<Scan>;
-    Scan(std::shared_ptr<const Env> env, MDB_txn* txn, bool own_txn, KeyRange range)
-        : env_(std::move(env)), txn_(txn, {own_txn}), range_(std::move(range)), remaining_(range_.max_count()) {
-      if (range_.is_empty()) return;
-      MDB_cursor* cursor = nullptr;
-      if (int rc = mdb_cursor_open(txn, env_->data, &cursor)) {
-        fail(env_->fail(rc, "cannot scan"));
-        return;
-      }
-      cursor_.reset(cursor);
-      if (range_.contains("")) {  // the empty key, first forward and last in reverse
-        auto found = env_->read(txn, "", [&](std::string_view v) { empty_value_ = v; });
-        if (!found) {
-          fail(found.error());
-          return;
-        }
-        empty_pending_ = found.value();
-      }
-      fetch();
-    }
-    explicit Scan(Error e) : remaining_(0) { error_ = std::move(e); }
-
-    KeyValue current() const { return current_; }
-    bool done() const { return !has_current_; }
-
-    void fail(Error e) {
-      error_ = std::move(e);
-      has_current_ = false;
-    }
-    void emit(KeyValue kv) {
-      current_ = kv;
-      has_current_ = true;
-      --remaining_;
-    }
-
-    // Moves to the next entry in scan order.
-    void advance() {
-      if (fast_) {  // the common case, kept short
-        MDB_val k, v;
-        int rc = mdb_cursor_get(cursor_.get(), &k, &v, MDB_NEXT);
-        std::string_view key = detail::lmdb::view(k);
-        if (rc == 0 && key.size() < max_key_ && range_.below_upper(key)) {
-          current_ = {key, detail::lmdb::view(v)};
-          return;
-        }
-        has_current_ = false;
-        if (take(rc, k, v)) return;
-      }
-      fetch();
-    }
-    void fetch() {
-      has_current_ = false;
-      while (remaining_ != 0) {
-        if (next_in_group_ < group_.size()) {
-          fast_ = plain_forward_ && next_in_group_ + 1 == group_.size();  // back to plain records after it
-          return emit(group_[next_in_group_++]);
-        }
-        if (empty_pending_ && (!reverse_ || cursor_done_)) {
-          empty_pending_ = false;
-          return emit({"", empty_value_});
-        }
-        if (cursor_done_) return;
-        MDB_val k, v;
-        if (take(step(k, v), k, v)) return;
-      }
-    }
-    // Handles the record the cursor reached with result `rc`: true if that made an entry
-    // current or ended the scan with an error; false to go on.
-    bool take(int rc, const MDB_val& k, const MDB_val& v) {
-      if (rc == MDB_NOTFOUND) {
-        cursor_done_ = true;
-        return false;
-      }
-      if (rc) {
-        fail(env_->fail(rc, "cannot scan"));
-        return true;
-      }
-      std::string_view key = detail::lmdb::view(k);
-      if (reverse_ ? key < range_.lower().substr(0, max_key_) : !range_.below_upper(key)) {
-        cursor_done_ = true;
-        return false;
-      }
-      // A plain record past the stop test is inside the range: the seek and the stop test
-      // bound it on both sides.
-      if (key.size() < max_key_) {
-        emit({key, detail::lmdb::view(v)});
-        return true;
-      }
-      if (auto expanded = expand(key, detail::lmdb::view(v)); !expanded) {
-        fail(expanded.error());
-        return true;
-      }
-      return false;
-    }
-
-    // Moves the cursor to the next record; the first step seeks.
-    int step(MDB_val& k, MDB_val& v) {
-      auto go = [&](MDB_cursor_op op) { return mdb_cursor_get(cursor_.get(), &k, &v, op); };
-      if (positioned_) return go(reverse_ ? MDB_PREV : MDB_NEXT);
-      positioned_ = true;
-      fast_ = plain_forward_;
-      if (!reverse_) {
-        if (range_.lower().empty()) return go(MDB_FIRST);
-        k = detail::lmdb::val(range_.lower().substr(0, max_key_));
-        return go(MDB_SET_RANGE);
-      }
-      if (!range_.upper()) return go(MDB_LAST);
-      const std::string_view seek = std::string_view(*range_.upper()).substr(0, max_key_);
-      k = detail::lmdb::val(seek);
-      int rc = go(MDB_SET_RANGE);
-      if (rc == MDB_NOTFOUND) return go(MDB_LAST);
-      // The group of upper's own prefix may hold keys below upper; any other record is >= upper.
-      if (rc || (detail::lmdb::view(k) == seek && seek.size() == max_key_)) return rc;
-      return go(MDB_PREV);
-    }
-
-    // Lays out a group record's entries that fall in the range, in scan order.
-    Result<void> expand(std::string_view prefix, std::string_view record) {
-      auto group = detail::lmdb::Group::decode(record);
-      if (!group) return group.error();
-      group_.clear();
-      next_in_group_ = 0;
-      if (group.value().own && range_.contains(prefix)) group_.push_back({prefix, *group.value().own});
-      for (auto& [suffix, value] : group.value().longer) {
-        std::string& key = long_keys_.emplace_back(prefix);
-        key += suffix;
-        if (range_.contains(key)) group_.push_back({key, value});
-        else long_keys_.pop_back();
-      }
-      if (reverse_) std::reverse(group_.begin(), group_.end());
-      if (!group_.empty()) fast_ = false;
-      return success();
-    }
-
-    std::shared_ptr<const Env> env_;  // destroyed last: the transaction and cursor need it
-    std::unique_ptr<MDB_txn, detail::lmdb::TxnAbort> txn_;
-    std::unique_ptr<MDB_cursor, detail::lmdb::CursorClose> cursor_;
-    KeyRange range_;
-    bool reverse_ = range_.is_reverse();
-    bool plain_forward_ = !reverse_ && range_.max_count() == KeyRange::unlimited;
-    bool fast_ = false;  // plain_forward_, positioned, and no group entries pending
-    std::size_t max_key_ = env_ ? env_->max_key : 0;
-    std::size_t remaining_;
-    bool positioned_ = false, cursor_done_ = false;
-    bool empty_pending_ = false;
-    std::string_view empty_value_;
-    std::vector<KeyValue> group_;
-    std::size_t next_in_group_ = 0;
-    std::list<std::string> long_keys_;  // keys rebuilt from groups, alive as long as the scan
-    KeyValue current_;
-    bool has_current_ = false;
-  };
-
-  /// Reads the committed state within a transaction's LMDB write transaction.
-  class Reader {
-   public:
-    Reader(std::shared_ptr<const Env> env, MDB_txn* txn) : env_(std::move(env)), txn_(txn) {}
-    template <class F>
-    Result<bool> get(std::string_view key, F&& fn) const {
-      return env_->read(txn_, key, std::forward<F>(fn));
-    }
-    Scan scan(KeyRange range) const { return Scan(env_, txn_, false, std::move(range)); }
-
-   private:
-    std::shared_ptr<const Env> env_;
-    MDB_txn* txn_;
-  };
-  using transaction = detail::BufferedTransaction<Reader>;
-
-  /// Opens (creating if needed) the store in directory `path`.
-  static Result<LmdbBackend> open(const std::filesystem::path& path, const LmdbOptions& options = {}) {
-    auto env = std::make_shared<Env>();
-    env->path = path;
-    env->max_map_size = options.max_map_size;
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec))
-      return Error{errc::invalid_argument, "LMDB: not a directory: " + path.string()};
-    std::filesystem::create_directories(path, ec);
-    if (ec) return Error{errc::io_error, "LMDB: cannot create " + path.string() + ": " + ec.message()};
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return env->fail(errno, "cannot open");
-    {
-      std::unique_lock<std::mutex> lock;
-      if (!Env::open_here(lock).insert({st.st_dev, st.st_ino}).second)
-        return Error{errc::locked, "LMDB: already open in this process: " + path.string()};
-      env->id = {st.st_dev, st.st_ino};
-    }
-    const unsigned flags = MDB_NOTLS | (options.sync ? 0u : MDB_NOSYNC);
-    int rc = 0;
-    for (std::size_t size = options.max_map_size;; size /= 2) {  // halved while address space is short
-      if (env->env) mdb_env_close(std::exchange(env->env, nullptr));
-      if ((rc = mdb_env_create(&env->env))) return env->fail(rc, "cannot create an environment for");
-      mdb_env_set_maxreaders(env->env, options.max_readers);
-      if ((rc = mdb_env_set_mapsize(env->env, size))) return env->fail(rc, "cannot size the map of");
-      env->max_map_size = size;
-      rc = mdb_env_open(env->env, path.c_str(), flags, 0644);
-      if (rc != ENOMEM || size / 2 < (std::size_t{1} << 30)) break;
-    }
-    if (rc) return env->fail(rc, "cannot open");
-    int dead = 0;
-    mdb_reader_check(env->env, &dead);
-    env->max_key = static_cast<std::size_t>(mdb_env_get_maxkeysize(env->env));
-    env->zero_prefix.assign(env->max_key, '\0');
-    if (auto opened = open_tables(*env); !opened) return opened.error();
-    return LmdbBackend(std::move(env));
-  }
-
-  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
-
-  /// Zero-copy read: `fn(std::string_view)` runs only if the key exists, with a view into the
-  /// map valid during the call. `fn` may write to this backend.
-  template <class F>
-  Result<bool> get(std::string_view key, F&& fn) const {
-    if (!env_) return closed();
-    auto txn = env_->begin(MDB_RDONLY);
-    if (!txn) return txn.error();
-    auto found = env_->read(txn.value(), key, std::forward<F>(fn));
-    mdb_txn_abort(txn.value());
-    return found;
-  }
-
-  Result<void> put(std::string_view key, std::string_view value) {
-    return commit([&](MDB_txn* txn) -> Result<void> {
-      if (auto stored = env_->store(txn, key, value); !stored) return stored.error();
-      return success();
-    });
-  }
-
-  Result<bool> erase(std::string_view key) {
-    bool existed = false;
-    auto done = commit([&](MDB_txn* txn) -> Result<void> {
-      auto erased = env_->store(txn, key, std::nullopt);
-      if (!erased) return erased.error();
-      existed = erased.value();
-      return success();
-    });
-    if (!done) return done.error();
-    return existed;
-  }
-
-  /// Applies every operation of the batch, in order, in one write transaction.
-  Result<void> write(const WriteBatch& batch) {
-    return commit([&](MDB_txn* txn) -> Result<void> {
-      for (const auto& op : batch) {
-        std::optional<std::string_view> value;
-        if (op.kind == WriteBatch::Kind::put) value = op.value;
-        if (auto stored = env_->store(txn, op.key, value); !stored) return stored.error();
-      }
-      return success();
-    });
-  }
-
-  /// The entries in `range`, in a read transaction opened now.
-  Scan scan(KeyRange range) const {
-    if (!env_) return Scan(closed());
-    auto txn = env_->begin(MDB_RDONLY);
-    if (!txn) return Scan(txn.error());
-    return Scan(env_, txn.value(), true, std::move(range));
-  }
-
-  /// Runs `fn(transaction&) -> Result<R>` holding LMDB's writer lock and commits its writes in
-  /// one write transaction if it succeeds; returns fn's result unchanged (its error, or its
-  /// value after the commit), or the commit's error.
-  template <class F>
-  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
-    using R = std::invoke_result_t<F&, transaction&>;
-    std::optional<R> result;
-    auto done = commit([&](MDB_txn* txn) -> Result<void> {
-      transaction tx(Reader(env_, txn));
-      result.emplace(std::invoke(fn, tx));
-      if (!*result) return result->error();
-      for (auto& [key, value] : tx.writes())
-        if (auto stored = env_->store(txn, key, value); !stored) return stored.error();
-      return success();
-    });
-    if (!done && (!result || *result)) return done.error();  // closed, or begin/commit failed
-    return std::move(*result);
-  }
-
-  /// Writes a compacted copy of the store as it is now to `dir` (which must not exist or be
-  /// empty), while writes continue; `LmdbBackend::open(dir)` opens it.
-  Result<void> checkpoint(const std::filesystem::path& dir) const {
-    if (!env_) return closed();
-    if (auto ready = detail::prepare_checkpoint_dir(dir); !ready) return ready;
-    if (int rc = mdb_env_copy2(env_->env, dir.c_str(), MDB_CP_COMPACT))
-      return detail::lmdb::error(rc, "cannot copy " + env_->path.string() + " to", dir);
-    return success();
-  }
-
- private:
-  explicit LmdbBackend(std::shared_ptr<Env> env) : env_(std::move(env)) {}
-
-  static Error closed() { return {errc::closed, "LmdbBackend was moved from"}; }
-
-  static Result<void> open_tables(Env& env) {
-    auto txn = env.begin(0);
-    if (!txn) return txn.error();
-    if (int rc = mdb_dbi_open(txn.value(), nullptr, 0, &env.data)) {
-      mdb_txn_abort(txn.value());
-      return env.fail(rc, "cannot open the database of");
-    }
-    if (int rc = mdb_txn_commit(txn.value())) return env.fail(rc, "cannot commit to");
-    return success();
-  }
-
-  // Runs `body(txn)` in a write transaction, committing if it succeeds.
-  template <class Body>
-  Result<void> commit(Body&& body) {
-    if (!env_) return closed();
-    auto txn = env_->begin(0);
-    if (!txn) return txn.error();
-    if (auto done = body(txn.value()); !done) {
-      mdb_txn_abort(txn.value());
-      return done;
-    }
-    if (int rc = mdb_txn_commit(txn.value())) return env_->fail(rc, "cannot commit to");
-    return success();
-  }
-
-  std::shared_ptr<Env> env_;
-};
-
-static_assert(check_backend<LmdbBackend>() && Checkpointable<LmdbBackend>);
 
 }  // namespace kvstack
-#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_LMDB_HPP
-#endif
-#if KVSTACK_WITH_ROCKSDB
-// ---- kvstack/backend/rocksdb.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_ROCKSDB_HPP
-#define KVSTACK_SINGLE_KVSTACK_BACKEND_ROCKSDB_HPP
-// kvstack::RocksDbBackend — a durable engine on RocksDB (Debian `librocksdb-dev`; link with
-// -lrocksdb).
-
-#include <cstddef>
-#include <filesystem>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <shared_mutex>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-
-#include <rocksdb/cache.h>
-#include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/options.h>
-#include <rocksdb/slice.h>
-#include <rocksdb/table.h>
-#include <rocksdb/utilities/checkpoint.h>
-#include <rocksdb/write_batch.h>
-
-// ---- kvstack/detail/buffered_transaction.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_BUFFERED_TRANSACTION_HPP
-#define KVSTACK_SINGLE_KVSTACK_DETAIL_BUFFERED_TRANSACTION_HPP
-// detail::BufferedTransaction — the transaction every engine hands to `transact(fn)`: writes are
-// buffered in an ordered write set, reads look there first and then at the committed state, and
-// scans merge the two. The engine holds its writer lock for the whole transaction, so the
-// committed state does not change under it, and applies the write set at commit.
-
-#include <algorithm>
-#include <cstddef>
-#include <functional>
-#include <iterator>
-#include <map>
-#include <optional>
-#include <ranges>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-// ---- kvstack/detail/scan_base.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-#define KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-// detail::ScanBase and ScanIterator — what every scan range shares: the scan keeps the
-// position and the error, its iterator only points at it (so a scan must not move once begin()
-// was called).
-
-#include <cstddef>
-#include <iterator>
-#include <optional>
-
-
-namespace kvstack::inline v0::detail {
-
-/// The iterator of a `Scan` that provides `current() -> KeyValue`, `advance()` and `done()`.
-template <class Scan>
-struct ScanIterator {
-  using value_type = KeyValue;
-  using difference_type = std::ptrdiff_t;
-  Scan* scan;
-  KeyValue operator*() const { return scan->current(); }
-  ScanIterator& operator++() {
-    scan->advance();
-    return *this;
-  }
-  void operator++(int) { ++*this; }
-  bool operator==(std::default_sentinel_t) const { return scan->done(); }
-};
-
-/// begin(), end() and status() for a scan that keeps its error in `error_`.
-template <class Scan>
-class ScanBase {
- public:
-  ScanIterator<Scan> begin() { return {static_cast<Scan*>(this)}; }
-  std::default_sentinel_t end() const { return {}; }
-  /// The error that ended iteration early, if any.
-  Result<void> status() const {
-    if (error_) return *error_;
-    return success();
-  }
-
- protected:
-  std::optional<Error> error_;
-};
-
-}  // namespace kvstack::detail
-#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-
-namespace kvstack::inline v0::detail {
-
-/// A transaction's writes in `range`, in scan order; an empty optional is an erase.
-using Overlay = std::vector<std::pair<std::string, std::optional<std::string>>>;
-
-/// A scan of the committed state (`Base`: same range, no limit) with an overlay merged in; the
-/// overlay wins on equal keys and its erases hide keys. Applies the range's limit.
-template <class Base>
-class MergedScan {
- public:
-  MergedScan(Base base, const KeyRange& range, Overlay overlay)
-      : base_(std::move(base)), overlay_(std::move(overlay)), reverse_(range.is_reverse()),
-        remaining_(range.max_count()) {}
-  MergedScan(MergedScan&&) = default;  // only before begin()
-  MergedScan& operator=(MergedScan&&) = default;
-
-  ScanIterator<MergedScan> begin() {
-    if (!it_) {
-      it_.emplace(std::ranges::begin(base_));
-      settle();
-    }
-    return {this};
-  }
-  std::default_sentinel_t end() const { return {}; }
-  Result<void> status() const { return base_.status(); }
-
- private:
-  friend struct ScanIterator<MergedScan>;
-  KeyValue current() const { return current_; }
-  void advance() {
-    if (from_base_) ++*it_;
-    settle();
-  }
-  bool done() const { return !has_current_; }
-
-  void settle() {
-    has_current_ = from_base_ = false;
-    if (remaining_ == 0) return;
-    for (;;) {
-      bool base = *it_ != std::ranges::end(base_);
-      if (next_ == overlay_.size()) {
-        if (!base) return;
-        current_ = **it_;
-        from_base_ = true;
-        break;
-      }
-      const auto& [key, value] = overlay_[next_];
-      if (base) {
-        KeyValue b = **it_;
-        int order = std::string_view(key).compare(b.key);
-        if (reverse_) order = -order;
-        if (order > 0) {
-          current_ = b;
-          from_base_ = true;
-          break;
-        }
-        if (order == 0) ++*it_;  // the overlay replaces or erases this key
-      }
-      ++next_;
-      if (value) {
-        current_ = {key, *value};
-        break;
-      }
-    }
-    has_current_ = true;
-    --remaining_;
-  }
-
-  Base base_;
-  std::optional<std::ranges::iterator_t<Base>> it_;
-  Overlay overlay_;
-  std::size_t next_ = 0;
-  bool reverse_;
-  std::size_t remaining_;
-  KeyValue current_;
-  bool from_base_ = false;
-  bool has_current_ = false;
-};
-
-/// A Transaction over `Reader`, which reads the committed state: `get(key, fn) -> Result<bool>`
-/// and `scan(KeyRange) -> ScanRange`.
-template <class Reader>
-class BufferedTransaction {
- public:
-  using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
-
-  explicit BufferedTransaction(Reader reader) : reader_(std::move(reader)) {}
-
-  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
-  template <class F>
-  Result<bool> get(std::string_view key, F&& fn) const {
-    if (auto it = writes_.find(key); it != writes_.end()) {
-      if (!it->second) return false;
-      std::invoke(std::forward<F>(fn), std::string_view(*it->second));
-      return true;
-    }
-    return reader_.get(key, std::forward<F>(fn));
-  }
-  Result<void> put(std::string_view key, std::string_view value) {
-    writes_.insert_or_assign(std::string(key), std::optional<std::string>(value));
-    return success();
-  }
-  Result<bool> erase(std::string_view key) {
-    auto existed = get(key, [](std::string_view) {});
-    if (existed && existed.value()) writes_.insert_or_assign(std::string(key), std::nullopt);
-    return existed;
-  }
-  auto scan(const KeyRange& range) const {
-    Overlay overlay;
-    if (!range.is_empty())
-      for (auto it = writes_.lower_bound(range.lower()); it != writes_.end() && range.below_upper(it->first); ++it)
-        overlay.emplace_back(*it);
-    if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
-    return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay));
-  }
-
-  /// The buffered writes, by key; what the engine applies at commit.
-  const Writes& writes() const noexcept { return writes_; }
-
- private:
-  Reader reader_;
-  Writes writes_;
-};
-
-}  // namespace kvstack::detail
-#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_BUFFERED_TRANSACTION_HPP
-// ---- kvstack/detail/scan_base.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-#define KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-// detail::ScanBase and ScanIterator — what every scan range shares: the scan keeps the
-// position and the error, its iterator only points at it (so a scan must not move once begin()
-// was called).
-
-#include <cstddef>
-#include <iterator>
-#include <optional>
-
-
-namespace kvstack::inline v0::detail {
-
-/// The iterator of a `Scan` that provides `current() -> KeyValue`, `advance()` and `done()`.
-template <class Scan>
-struct ScanIterator {
-  using value_type = KeyValue;
-  using difference_type = std::ptrdiff_t;
-  Scan* scan;
-  KeyValue operator*() const { return scan->current(); }
-  ScanIterator& operator++() {
-    scan->advance();
-    return *this;
-  }
-  void operator++(int) { ++*this; }
-  bool operator==(std::default_sentinel_t) const { return scan->done(); }
-};
-
-/// begin(), end() and status() for a scan that keeps its error in `error_`.
-template <class Scan>
-class ScanBase {
- public:
-  ScanIterator<Scan> begin() { return {static_cast<Scan*>(this)}; }
-  std::default_sentinel_t end() const { return {}; }
-  /// The error that ended iteration early, if any.
-  Result<void> status() const {
-    if (error_) return *error_;
-    return success();
-  }
-
- protected:
-  std::optional<Error> error_;
-};
-
-}  // namespace kvstack::detail
-#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-
-namespace kvstack::inline v0 {
-
-struct RocksDbOptions {
-  enum class Compression { none, snappy, lz4, zstd };
-  Compression compression = Compression::lz4;
-  /// The LRU cache of uncompressed blocks, in bytes.
-  std::size_t block_cache_size = std::size_t{64} << 20;
-  /// Bloom filter bits per key (10: about 1% false positives); 0 turns the filter off.
-  int bloom_bits_per_key = 10;
-  /// The memtable size before it is flushed, in bytes.
-  std::size_t write_buffer_size = std::size_t{64} << 20;
-  /// Files kept open; -1: all.
-  int max_open_files = -1;
-  /// true (default): a write is synced to the write-ahead log before it returns. false: a
-  /// crash of the process loses nothing, a crash of the OS or a power cut may lose the last
-  /// writes (never half a batch).
-  bool sync = true;
-};
-
-/// Parses "none", "snappy", "lz4" or "zstd" (the `compression` parameter of kvstack::open).
-inline bool parse_compression(std::string_view text, RocksDbOptions::Compression& out) {
-  using C = RocksDbOptions::Compression;
-  for (auto [name, value] : {std::pair{"none", C::none}, {"snappy", C::snappy}, {"lz4", C::lz4}, {"zstd", C::zstd}})
-    if (text == name) return out = value, true;
-  return false;
-}
-
-namespace detail::rocks {
-
-inline rocksdb::Slice slice(std::string_view s) noexcept { return {s.data(), s.size()}; }
-inline std::string_view view(const rocksdb::Slice& s) noexcept { return {s.data(), s.size()}; }
-
-inline Error error(const rocksdb::Status& s, std::string_view what, const std::filesystem::path& path) {
-  errc code = errc::io_error;
-  const std::string text = s.ToString();
-  if (s.IsCorruption()) code = errc::corruption;
-  else if (s.IsNoSpace()) code = errc::full;
-  else if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) code = errc::busy;
-  else if (s.IsInvalidArgument()) code = errc::invalid_argument;
-  else if (s.IsNotSupported()) code = errc::unsupported;
-  else if (s.IsIOError() && (text.find("lock") != std::string::npos || text.find("LOCK") != std::string::npos))
-    code = errc::locked;  // another process or handle holds the directory's LOCK file
-  return {code, "RocksDB " + std::string(what) + " " + path.string() + ": " + text};
-}
-
-// The open database. Scans share it, so it closes after the last of them.
-struct Db {
-  std::unique_ptr<rocksdb::DB> db;
-  std::filesystem::path path;
-  rocksdb::ReadOptions read_options;
-  rocksdb::WriteOptions write_options;
-  // Plain writes hold it shared; erase and transactions exclusively, so that what they read
-  // stays true until they commit.
-  mutable std::shared_mutex writers;
-
-  Error fail(const rocksdb::Status& s, std::string_view what) const { return error(s, what, path); }
-
-  template <class F>
-  Result<bool> read(std::string_view key, F&& fn) const {
-    rocksdb::PinnableSlice value;
-    rocksdb::Status s = db->Get(read_options, db->DefaultColumnFamily(), slice(key), &value);
-    if (s.IsNotFound()) return false;
-    if (!s.ok()) return fail(s, "cannot read from");
-    std::invoke(std::forward<F>(fn), view(value));
-    return true;
-  }
-  Result<void> apply(rocksdb::WriteBatch& batch) const {
-    if (rocksdb::Status s = db->Write(write_options, &batch); !s.ok()) return fail(s, "cannot write to");
-    return success();
-  }
-};
-
-}  // namespace detail::rocks
-
-/// A durable Backend on RocksDB: a log-structured merge tree.
-///
-/// - Gets go through PinnableSlice: `get(key, fn)` hands `fn` a view of the block or memtable
-///   entry, without a copy.
-/// - A scan is one iterator, bounded with iterate_lower_bound/iterate_upper_bound, over the
-///   point in time at which it opened. It pins the blocks it has read (ReadOptions::pin_data,
-///   with tables written without key delta encoding) so its views stay valid while it lives;
-///   a scan over N bytes thus holds about N bytes until it ends. `KeyRange::streaming()` turns
-///   pinning off (views valid until the next step, constant memory); `copy_all` uses it.
-/// - `transact` is pessimistic: it holds this backend's writer lock exclusively, reads the
-///   committed state (which cannot change meanwhile: RocksDB lets one process open a
-///   directory, and every write here takes the lock), buffers its writes, and commits them as
-///   one WriteBatch. It never conflicts and never retries; plain puts and batches share the
-///   lock and run in parallel otherwise. `fn` must not call this backend's own write functions
-///   (use the transaction it is given).
-/// - Opening a directory another process or handle holds is errc::locked, with RocksDB's
-///   message and the path.
-class RocksDbBackend {
-  using Db = detail::rocks::Db;
-
- public:
-  /// A scan over one RocksDB iterator.
-  class Scan : public detail::ScanBase<Scan> {
-   private:
-    friend class RocksDbBackend;
-    friend struct detail::ScanIterator<Scan>;
-    // What the iterator points at stays put when the scan moves.
-    struct State {
-      std::string lower, upper;
-      rocksdb::Slice lower_slice, upper_slice;
-      std::unique_ptr<rocksdb::Iterator> it;
-    };
-
-    Scan(std::shared_ptr<const Db> db, const KeyRange& range)
-        : db_(std::move(db)), reverse_(range.is_reverse()), remaining_(range.max_count()) {
-      if (range.is_empty()) return;
-      state_ = std::make_unique<State>();
-      rocksdb::ReadOptions options = db_->read_options;
-      options.pin_data = !range.is_streaming();
-      state_->lower = range.lower();
-      state_->lower_slice = detail::rocks::slice(state_->lower);
-      options.iterate_lower_bound = &state_->lower_slice;
-      if (range.upper()) {
-        state_->upper = *range.upper();
-        state_->upper_slice = detail::rocks::slice(state_->upper);
-        options.iterate_upper_bound = &state_->upper_slice;
-      }
-      state_->it.reset(db_->db->NewIterator(options));
-      if (reverse_) state_->it->SeekToLast();  // the last key below the upper bound
-      else state_->it->Seek(state_->lower_slice);
-      settle();
-    }
-    explicit Scan(Error e) : remaining_(0) { error_ = std::move(e); }
-
-    KeyValue current() const { return {detail::rocks::view(state_->it->key()), detail::rocks::view(state_->it->value())}; }
-    void advance() {
-      reverse_ ? state_->it->Prev() : state_->it->Next();
-      settle();
-    }
-    bool done() const { return !has_current_; }
-
-    void settle() {
-      has_current_ = remaining_ != 0 && state_->it->Valid();
-      if (has_current_) {
-        --remaining_;
-      } else if (rocksdb::Status s = state_->it->status(); !s.ok()) {
-        error_ = db_->fail(s, "cannot scan");
-      }
-    }
-
-    std::shared_ptr<const Db> db_;  // destroyed last: the iterator needs it
-    std::unique_ptr<State> state_;
-    bool reverse_ = false;
-    std::size_t remaining_;
-    bool has_current_ = false;
-  };
-
-  /// Reads the committed state for a transaction (which holds the writer lock meanwhile).
-  class Reader {
-   public:
-    explicit Reader(std::shared_ptr<const Db> db) : db_(std::move(db)) {}
-    template <class F>
-    Result<bool> get(std::string_view key, F&& fn) const {
-      return db_->read(key, std::forward<F>(fn));
-    }
-    Scan scan(const KeyRange& range) const { return Scan(db_, range); }
-
-   private:
-    std::shared_ptr<const Db> db_;
-  };
-  using transaction = detail::BufferedTransaction<Reader>;
-
-  /// Opens (creating if needed) the store in directory `path`.
-  static Result<RocksDbBackend> open(const std::filesystem::path& path, const RocksDbOptions& options = {}) {
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec))
-      return Error{errc::invalid_argument, "RocksDB: not a directory: " + path.string()};
-    rocksdb::Options o;
-    o.create_if_missing = true;
-    using C = RocksDbOptions::Compression;
-    switch (options.compression) {
-      case C::none: o.compression = rocksdb::kNoCompression; break;
-      case C::snappy: o.compression = rocksdb::kSnappyCompression; break;
-      case C::lz4: o.compression = rocksdb::kLZ4Compression; break;
-      case C::zstd: o.compression = rocksdb::kZSTD; break;
-    }
-    o.write_buffer_size = options.write_buffer_size;
-    o.max_open_files = options.max_open_files;
-    rocksdb::BlockBasedTableOptions table;
-    table.block_cache = rocksdb::NewLRUCache(options.block_cache_size);
-    if (options.bloom_bits_per_key > 0)
-      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(options.bloom_bits_per_key));
-    table.use_delta_encoding = false;  // so that pinned scans keep their keys (pin_data)
-    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-
-    auto db = std::make_shared<Db>();
-    db->path = path;
-    db->write_options.sync = options.sync;
-    rocksdb::DB* raw = nullptr;
-    if (rocksdb::Status s = rocksdb::DB::Open(o, path.string(), &raw); !s.ok()) return db->fail(s, "cannot open");
-    db->db.reset(raw);
-    return RocksDbBackend(std::move(db));
-  }
-
-  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
-
-  /// Zero-copy read: `fn(std::string_view)` runs only if the key exists, with a view of the
-  /// pinned value valid during the call. `fn` may write to this backend.
-  template <class F>
-  Result<bool> get(std::string_view key, F&& fn) const {
-    if (!db_) return closed();
-    return db_->read(key, std::forward<F>(fn));
-  }
-
-  Result<void> put(std::string_view key, std::string_view value) {
-    if (!db_) return closed();
-    std::shared_lock lock(db_->writers);
-    rocksdb::Status s = db_->db->Put(db_->write_options, detail::rocks::slice(key), detail::rocks::slice(value));
-    if (!s.ok()) return db_->fail(s, "cannot write to");
-    return success();
-  }
-
-  Result<bool> erase(std::string_view key) {
-    if (!db_) return closed();
-    std::unique_lock lock(db_->writers);
-    auto existed = db_->read(key, [](std::string_view) {});
-    if (!existed || !existed.value()) return existed;
-    rocksdb::Status s = db_->db->Delete(db_->write_options, detail::rocks::slice(key));
-    if (!s.ok()) return db_->fail(s, "cannot delete from");
-    return true;
-  }
-
-  /// Applies every operation of the batch, in order, as one atomic WriteBatch.
-  Result<void> write(const WriteBatch& batch) {
-    if (!db_) return closed();
-    rocksdb::WriteBatch b;
-    for (const auto& op : batch) {
-      if (op.kind == WriteBatch::Kind::put) b.Put(detail::rocks::slice(op.key), detail::rocks::slice(op.value));
-      else b.Delete(detail::rocks::slice(op.key));
-    }
-    std::shared_lock lock(db_->writers);
-    return db_->apply(b);
-  }
-
-  /// The entries in `range`, as of now.
-  Scan scan(const KeyRange& range) const {
-    if (!db_) return Scan(closed());
-    return Scan(db_, range);
-  }
-
-  /// Runs `fn(transaction&) -> Result<R>` holding the writer lock and commits its writes as
-  /// one WriteBatch if it succeeds; returns fn's result unchanged (its error, or its value
-  /// after the commit), or the commit's error.
-  template <class F>
-  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
-    if (!db_) return closed();
-    std::unique_lock lock(db_->writers);
-    transaction tx{Reader(db_)};
-    auto result = std::invoke(fn, tx);
-    if (!result) return result;
-    rocksdb::WriteBatch b;
-    for (const auto& [key, value] : tx.writes()) {
-      if (value) b.Put(detail::rocks::slice(key), detail::rocks::slice(*value));
-      else b.Delete(detail::rocks::slice(key));
-    }
-    if (auto applied = db_->apply(b); !applied) return applied.error();
-    return result;
-  }
-
-  /// Writes an openable copy of the store as it is now to `dir` (which must not exist or be
-  /// empty) through RocksDB's Checkpoint: table files are hard-linked when `dir` is on the same
-  /// file system. Writes may continue meanwhile.
-  Result<void> checkpoint(const std::filesystem::path& dir) const {
-    if (!db_) return closed();
-    if (auto ready = detail::prepare_checkpoint_dir(dir); !ready) return ready;
-    std::error_code ec;
-    std::filesystem::remove(dir, ec);  // Checkpoint creates the directory itself
-    rocksdb::Checkpoint* raw = nullptr;
-    rocksdb::Status s = rocksdb::Checkpoint::Create(db_->db.get(), &raw);
-    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
-    if (s.ok()) s = cp->CreateCheckpoint(std::filesystem::absolute(dir).string());
-    if (!s.ok()) return detail::rocks::error(s, "cannot checkpoint " + db_->path.string() + " to", dir);
-    return success();
-  }
-
-  /// The rocksdb::DB underneath, for what kvstack does not wrap (statistics, compaction).
-  rocksdb::DB* db() const noexcept { return db_ ? db_->db.get() : nullptr; }
-
- private:
-  explicit RocksDbBackend(std::shared_ptr<Db> db) : db_(std::move(db)) {}
-  static Error closed() { return {errc::closed, "RocksDbBackend was moved from"}; }
-
-  std::shared_ptr<Db> db_;
-};
-
-static_assert(check_backend<RocksDbBackend>() && Checkpointable<RocksDbBackend>);
-
-}  // namespace kvstack
-#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_ROCKSDB_HPP
-#endif
-#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_ENGINES_HPP
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_COPY_HPP
 // ---- kvstack/backend/memory.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_MEMORY_HPP
 #define KVSTACK_SINGLE_KVSTACK_BACKEND_MEMORY_HPP
@@ -3684,53 +2347,6 @@ class CowBTree {
 
 }  // namespace kvstack::detail
 #endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_COW_BTREE_HPP
-// ---- kvstack/detail/scan_base.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-#define KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-// detail::ScanBase and ScanIterator — what every scan range shares: the scan keeps the
-// position and the error, its iterator only points at it (so a scan must not move once begin()
-// was called).
-
-#include <cstddef>
-#include <iterator>
-#include <optional>
-
-
-namespace kvstack::inline v0::detail {
-
-/// The iterator of a `Scan` that provides `current() -> KeyValue`, `advance()` and `done()`.
-template <class Scan>
-struct ScanIterator {
-  using value_type = KeyValue;
-  using difference_type = std::ptrdiff_t;
-  Scan* scan;
-  KeyValue operator*() const { return scan->current(); }
-  ScanIterator& operator++() {
-    scan->advance();
-    return *this;
-  }
-  void operator++(int) { ++*this; }
-  bool operator==(std::default_sentinel_t) const { return scan->done(); }
-};
-
-/// begin(), end() and status() for a scan that keeps its error in `error_`.
-template <class Scan>
-class ScanBase {
- public:
-  ScanIterator<Scan> begin() { return {static_cast<Scan*>(this)}; }
-  std::default_sentinel_t end() const { return {}; }
-  /// The error that ended iteration early, if any.
-  Result<void> status() const {
-    if (error_) return *error_;
-    return success();
-  }
-
- protected:
-  std::optional<Error> error_;
-};
-
-}  // namespace kvstack::detail
-#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
 // ---- kvstack/detail/snapshot_file.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_SNAPSHOT_FILE_HPP
 #define KVSTACK_SINGLE_KVSTACK_DETAIL_SNAPSHOT_FILE_HPP
@@ -4078,411 +2694,6 @@ static_assert(check_backend<MemoryBackend>() && Checkpointable<MemoryBackend>);
 
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_MEMORY_HPP
-
-namespace kvstack::inline v0 {
-
-namespace detail {
-/// One of several scan ranges, itself a ScanRange. Not movable once begin() was called.
-template <class... Scans>
-class AnyScan {
-  template <class S>
-  struct Holder {
-    explicit Holder(S&& s) : scan(std::move(s)) {}
-    S scan;
-    std::optional<std::ranges::iterator_t<S>> it;  // set by begin(), once the scan stays put
-  };
-
- public:
-  template <std::size_t I, class S>
-  AnyScan(std::in_place_index_t<I> index, S&& scan) : v_(index, std::move(scan)) {}
-
-  struct iterator {
-    using value_type = KeyValue;
-    using difference_type = std::ptrdiff_t;
-    AnyScan* self;
-    KeyValue operator*() const {
-      return std::visit([](auto& h) -> KeyValue { return **h.it; }, self->v_);
-    }
-    iterator& operator++() {
-      std::visit([](auto& h) { ++*h.it; }, self->v_);
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    bool operator==(std::default_sentinel_t) const {
-      return std::visit([](auto& h) { return *h.it == std::ranges::end(h.scan); }, self->v_);
-    }
-  };
-  iterator begin() {
-    std::visit([](auto& h) { h.it = std::ranges::begin(h.scan); }, v_);
-    return {this};
-  }
-  std::default_sentinel_t end() const { return {}; }
-  Result<void> status() const {
-    return std::visit([](const auto& h) { return h.scan.status(); }, v_);
-  }
-
- private:
-  std::variant<Holder<Scans>...> v_;
-};
-
-template <class B>
-using scan_of = decltype(std::declval<const B&>().scan(KeyRange::all()));
-template <class B>
-using transaction_scan_of = scan_of<typename B::transaction>;
-}  // namespace detail
-
-/// A Backend that is one of `Bs...`, chosen when it is constructed.
-template <class... Bs>
-class BasicAnyBackend {
-  using Scans = detail::AnyScan<detail::scan_of<Bs>...>;
-  using TransactionScans = detail::AnyScan<detail::transaction_scan_of<Bs>...>;
-
- public:
-  /// What `transact` hands to `fn`: the chosen backend's transaction.
-  class Transaction {
-   public:
-    Result<std::optional<std::string>> get(std::string_view key) const {
-      return std::visit([&](auto* tx) { return tx->get(key); }, tx_);
-    }
-    template <class F>
-    Result<bool> get(std::string_view key, F&& fn) const {
-      return std::visit([&](auto* tx) { return tx->get(key, fn); }, tx_);
-    }
-    Result<void> put(std::string_view key, std::string_view value) {
-      return std::visit([&](auto* tx) { return tx->put(key, value); }, tx_);
-    }
-    Result<bool> erase(std::string_view key) {
-      return std::visit([&](auto* tx) { return tx->erase(key); }, tx_);
-    }
-    TransactionScans scan(const KeyRange& range) const {
-      return visit_indexed<TransactionScans>(tx_, [&](auto* tx) { return tx->scan(range); });
-    }
-
-   private:
-    friend class BasicAnyBackend;
-    template <class T>
-    explicit Transaction(T* tx) : tx_(tx) {}
-    std::variant<typename Bs::transaction*...> tx_;
-  };
-  using transaction = Transaction;
-
-  /// Holds `backend`, one of Bs.
-  template <class B>
-    requires(std::is_same_v<std::remove_cvref_t<B>, Bs> || ...)
-  BasicAnyBackend(B&& backend) : v_(std::forward<B>(backend)) {}
-
-  /// The backend held, if it is a B.
-  template <class B>
-  B* get_if() noexcept {
-    return std::get_if<B>(&v_);
-  }
-
-  Result<std::optional<std::string>> get(std::string_view key) const {
-    return std::visit([&](const auto& b) { return b.get(key); }, v_);
-  }
-  template <class F>
-  Result<bool> get(std::string_view key, F&& fn) const {
-    return std::visit([&](const auto& b) { return b.get(key, fn); }, v_);
-  }
-  Result<void> put(std::string_view key, std::string_view value) {
-    return std::visit([&](auto& b) { return b.put(key, value); }, v_);
-  }
-  Result<bool> erase(std::string_view key) {
-    return std::visit([&](auto& b) { return b.erase(key); }, v_);
-  }
-  Result<void> write(const WriteBatch& batch) {
-    return std::visit([&](auto& b) { return b.write(batch); }, v_);
-  }
-  Scans scan(const KeyRange& range) const {
-    return visit_indexed<Scans>(v_, [&](const auto& b) { return b.scan(range); });
-  }
-  /// The held backend's checkpoint, or errc::unsupported if it has none.
-  Result<void> checkpoint(const std::filesystem::path& dir) const {
-    return std::visit(
-        [&](const auto& b) -> Result<void> {
-          if constexpr (Checkpointable<std::remove_cvref_t<decltype(b)>>) return b.checkpoint(dir);
-          else return Error{errc::unsupported, "this backend has no checkpoint"};
-        },
-        v_);
-  }
-
-  template <class F>
-  auto transact(F&& fn) -> std::invoke_result_t<F&, Transaction&> {
-    using R = std::invoke_result_t<F&, Transaction&>;
-    return std::visit(
-        [&](auto& b) -> R {
-          return b.transact([&](auto& tx) -> R {
-            Transaction any(&tx);
-            return std::invoke(fn, any);
-          });
-        },
-        v_);
-  }
-
- private:
-  // std::visit that also says which alternative it visited, so the result is built in the
-  // same position of Out's variant (alternatives may repeat a type).
-  template <class Out, class V, class F>
-  static Out visit_indexed(V& v, F&& f) {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      std::optional<Out> out;
-      ((v.index() == I ? void(out.emplace(std::in_place_index<I>, f(std::get<I>(v)))) : void()), ...);
-      return std::move(*out);
-    }(std::make_index_sequence<sizeof...(Bs)>{});
-  }
-
-  std::variant<Bs...> v_;
-};
-
-/// The engines compiled into this program.
-using AnyBackend = BasicAnyBackend<MemoryBackend
-#if KVSTACK_WITH_LMDB
-                                   , LmdbBackend
-#endif
-#if KVSTACK_WITH_ROCKSDB
-                                   , RocksDbBackend
-#endif
-                                   >;
-
-static_assert(check_backend<AnyBackend>());
-
-}  // namespace kvstack
-#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_ANY_HPP
-// ---- kvstack/backend/config.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_CONFIG_HPP
-#define KVSTACK_SINGLE_KVSTACK_BACKEND_CONFIG_HPP
-// kvstack::Config and kvstack::open — choose an engine at run time, from code or from the
-// environment (KV_BACKEND, KV_PATH, KV_PARAMS), without virtual dispatch.
-
-#include <cctype>
-#include <charconv>
-#include <cstdint>
-#include <cstdlib>
-#include <limits>
-#include <system_error>
-#include <type_traits>
-#include <filesystem>
-#include <map>
-#include <string>
-#include <string_view>
-#include <utility>
-
-
-namespace kvstack::inline v0 {
-
-/// Which engine to open, where, with which engine parameters.
-struct Config {
-  std::string backend = "memory";  ///< "memory", "lmdb" or "rocksdb"
-  std::filesystem::path path;      ///< the store's directory (durable engines)
-  std::map<std::string, std::string> params;
-
-  /// Parses "name=value,name=value" (the format of KV_PARAMS); an entry without '=' or with an
-  /// empty name, or a name given twice, is errc::invalid_argument.
-  static Result<std::map<std::string, std::string>> parse_params(std::string_view text) {
-    std::map<std::string, std::string> out;
-    while (!text.empty()) {
-      auto comma = text.find(',');
-      std::string_view entry = text.substr(0, comma);
-      text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-      auto eq = entry.find('=');
-      if (eq == std::string_view::npos || eq == 0)
-        return Error{errc::invalid_argument, "KV_PARAMS: malformed entry '" + std::string(entry) + "' (want name=value)"};
-      if (!out.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1))).second)
-        return Error{errc::invalid_argument, "KV_PARAMS: '" + std::string(entry.substr(0, eq)) + "' given twice"};
-    }
-    return out;
-  }
-
-  /// KV_BACKEND (default "memory"), KV_PATH, KV_PARAMS.
-  static Result<Config> from_env() {
-    Config c;
-    if (const char* b = std::getenv("KV_BACKEND"); b && *b) c.backend = b;
-    if (const char* p = std::getenv("KV_PATH")) c.path = p;
-    if (const char* p = std::getenv("KV_PARAMS")) {
-      auto params = parse_params(p);
-      if (!params) return params.error();
-      c.params = std::move(params.value());
-    }
-    return c;
-  }
-};
-
-namespace detail {
-// Parses an engine parameter's value into `field`: true/false/1/0/yes/no/on/off for bools; a
-// number with an optional K/M/G/T suffix (powers of 1024) for integers.
-inline bool parse_param(std::string_view text, bool& field) {
-  if (text == "true" || text == "1" || text == "yes" || text == "on") return field = true, true;
-  if (text == "false" || text == "0" || text == "no" || text == "off") return field = false, true;
-  return false;
-}
-template <class T>
-  requires std::is_integral_v<T>
-bool parse_param(std::string_view text, T& field) {
-  if constexpr (std::is_signed_v<T>) {
-    if (text.starts_with('-')) {  // a negative number: no suffix
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), field);
-      return ec == std::errc() && end == text.data() + text.size();
-    }
-  }
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end == text.data()) return false;
-  std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  int shift = 0;
-  if (!suffix.empty()) {
-    const auto unit = std::string_view("KMGT").find(static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0]))));
-    if (unit == std::string_view::npos || suffix.size() > 1) return false;
-    shift = 10 * static_cast<int>(unit + 1);
-  }
-  if (n > (std::numeric_limits<std::uint64_t>::max() >> shift)) return false;
-  n <<= shift;
-  if (n > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) return false;
-  field = static_cast<T>(n);
-  return true;
-}
-
-// Applies `config.params` to an engine's options through `set(name, value) -> int`
-// (1 done, 0 malformed value, -1 unknown name).
-template <class Set>
-Result<void> apply_params(const Config& config, Set&& set) {
-  for (const auto& [name, value] : config.params) {
-    int r = set(std::string_view(name), std::string_view(value));
-    if (r < 0) return Error{errc::invalid_argument, config.backend + " backend: unknown parameter '" + name + "'"};
-    if (r == 0)
-      return Error{errc::invalid_argument, config.backend + " backend: malformed value '" + value + "' for '" + name + "'"};
-  }
-  return success();
-}
-
-template <class B>
-Result<AnyBackend> to_any(Result<B> db) {
-  if (!db) return db.error();
-  return AnyBackend(std::move(db).value());
-}
-
-inline Error not_compiled(const Config& config) {
-  return {errc::invalid_argument, "backend '" + config.backend + "' is not compiled into this program"};
-}
-inline Result<void> need_path(const Config& config) {
-  if (config.path.empty())
-    return Error{errc::invalid_argument, "backend '" + config.backend + "' needs a path (Config::path, KV_PATH)"};
-  return success();
-}
-}  // namespace detail
-
-/// Opens the engine `config` names. An unknown engine, one not compiled into this program, a
-/// missing path, an unknown parameter or a malformed value is errc::invalid_argument with a
-/// message naming it. Parameters: lmdb — max_map_size, sync, max_readers; rocksdb —
-/// compression, block_cache_size, bloom_bits_per_key, write_buffer_size, max_open_files, sync
-/// (see LmdbOptions and RocksDbOptions).
-inline Result<AnyBackend> open(const Config& config) {
-  if (config.backend == "memory") {
-    auto none = detail::apply_params(config, [](std::string_view, std::string_view) { return -1; });
-    if (!none) return none.error();
-    return AnyBackend(MemoryBackend{});
-  }
-  if (config.backend == "lmdb") {
-#if KVSTACK_WITH_LMDB
-    if (auto ok = detail::need_path(config); !ok) return ok.error();
-    LmdbOptions o;
-    auto applied = detail::apply_params(config, [&](std::string_view name, std::string_view value) -> int {
-      if (name == "max_map_size") return detail::parse_param(value, o.max_map_size);
-      if (name == "sync") return detail::parse_param(value, o.sync);
-      if (name == "max_readers") return detail::parse_param(value, o.max_readers);
-      return -1;
-    });
-    if (!applied) return applied.error();
-    return detail::to_any(LmdbBackend::open(config.path, o));
-#else
-    return detail::not_compiled(config);
-#endif
-  }
-  if (config.backend == "rocksdb") {
-#if KVSTACK_WITH_ROCKSDB
-    if (auto ok = detail::need_path(config); !ok) return ok.error();
-    RocksDbOptions o;
-    auto applied = detail::apply_params(config, [&](std::string_view name, std::string_view value) -> int {
-      if (name == "compression") return parse_compression(value, o.compression);
-      if (name == "block_cache_size") return detail::parse_param(value, o.block_cache_size);
-      if (name == "bloom_bits_per_key") return detail::parse_param(value, o.bloom_bits_per_key);
-      if (name == "write_buffer_size") return detail::parse_param(value, o.write_buffer_size);
-      if (name == "max_open_files") return detail::parse_param(value, o.max_open_files);
-      if (name == "sync") return detail::parse_param(value, o.sync);
-      return -1;
-    });
-    if (!applied) return applied.error();
-    return detail::to_any(RocksDbBackend::open(config.path, o));
-#else
-    return detail::not_compiled(config);
-#endif
-  }
-  return Error{errc::invalid_argument, "unknown backend '" + config.backend + "' (known: memory, lmdb, rocksdb)"};
-}
-
-}  // namespace kvstack
-#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_CONFIG_HPP
-// ---- kvstack/backend/copy.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_COPY_HPP
-#define KVSTACK_SINGLE_KVSTACK_BACKEND_COPY_HPP
-// kvstack::copy_all — copy every key of one backend into another, in bounded batches.
-
-#include <cstddef>
-#include <functional>
-#include <type_traits>
-
-
-namespace kvstack::inline v0 {
-
-/// Where a copy stands: keys and bytes (keys + values) written so far.
-struct CopyProgress {
-  std::size_t keys = 0;
-  std::size_t bytes = 0;
-};
-
-/// Copies every entry of `src` (one snapshot) into `dst`, in key order, as write batches of
-/// about `batch_bytes` each, so memory stays flat however large the store. Keys already in
-/// `dst` are overwritten; others are left alone. `progress(CopyProgress)`, if given, is called
-/// after each batch. Returns the number of keys copied; on an error, what was written before it
-/// stays written.
-template <class Src, class Dst, class Progress = void (*)(CopyProgress)>
-Result<std::size_t> copy_all(const Src& src, Dst& dst, Progress&& progress = nullptr,
-                             std::size_t batch_bytes = std::size_t(4) << 20) {
-  static_assert(check_backend<Src>() && check_backend<Dst>());
-  CopyProgress done;
-  WriteBatch batch;
-  std::size_t pending = 0;
-  auto flush = [&]() -> Result<void> {
-    if (batch.empty()) return success();
-    if (auto r = dst.write(batch); !r) return r;
-    batch.clear();
-    pending = 0;
-    using P = std::remove_cvref_t<Progress>;
-    if constexpr (std::is_null_pointer_v<P>) {
-    } else if constexpr (std::is_pointer_v<P>) {
-      if (progress) progress(done);
-    } else {
-      std::invoke(progress, done);
-    }
-    return success();
-  };
-  auto scan = src.scan(KeyRange::all().streaming());  // the batch holds copies
-  for (auto&& [key, value] : scan) {
-    batch.put(key, value);
-    pending += key.size() + value.size();
-    ++done.keys;
-    done.bytes += key.size() + value.size();
-    if (pending >= batch_bytes) {
-      if (auto r = flush(); !r) return r.error();
-    }
-  }
-  if (auto st = scan.status(); !st) return st.error();
-  if (auto r = flush(); !r) return r.error();
-  return done.keys;
-}
-
-}  // namespace kvstack
-#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_COPY_HPP
-#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP
 // ---- kvstack/layer/layer.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_LAYER_LAYER_HPP
 #define KVSTACK_SINGLE_KVSTACK_LAYER_LAYER_HPP
@@ -4757,53 +2968,6 @@ class LeaseManager {
 #include <ranges>
 #include <utility>
 
-// ---- kvstack/detail/scan_base.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-#define KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
-// detail::ScanBase and ScanIterator — what every scan range shares: the scan keeps the
-// position and the error, its iterator only points at it (so a scan must not move once begin()
-// was called).
-
-#include <cstddef>
-#include <iterator>
-#include <optional>
-
-
-namespace kvstack::inline v0::detail {
-
-/// The iterator of a `Scan` that provides `current() -> KeyValue`, `advance()` and `done()`.
-template <class Scan>
-struct ScanIterator {
-  using value_type = KeyValue;
-  using difference_type = std::ptrdiff_t;
-  Scan* scan;
-  KeyValue operator*() const { return scan->current(); }
-  ScanIterator& operator++() {
-    scan->advance();
-    return *this;
-  }
-  void operator++(int) { ++*this; }
-  bool operator==(std::default_sentinel_t) const { return scan->done(); }
-};
-
-/// begin(), end() and status() for a scan that keeps its error in `error_`.
-template <class Scan>
-class ScanBase {
- public:
-  ScanIterator<Scan> begin() { return {static_cast<Scan*>(this)}; }
-  std::default_sentinel_t end() const { return {}; }
-  /// The error that ended iteration early, if any.
-  Result<void> status() const {
-    if (error_) return *error_;
-    return success();
-  }
-
- protected:
-  std::optional<Error> error_;
-};
-
-}  // namespace kvstack::detail
-#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
 
 namespace kvstack::inline v0::detail {
 
@@ -6190,6 +4354,1318 @@ class NamespacedRegistry {
 #endif  // KVSTACK_SINGLE_KVSTACK_REGISTRY_NAMESPACED_REGISTRY_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_REGISTRY_REGISTRY_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_KVSTACK_HPP
+// ---- kvstack/backend/backend.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP
+// kvstack/backend: the engines (MemoryBackend; LmdbBackend and RocksDbBackend when compiled in:
+// engines.hpp includes them), AnyBackend, opening by configuration, and copying between engines.
+
+// ---- kvstack/backend/any.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_ANY_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_ANY_HPP
+// kvstack::BasicAnyBackend<Bs...> — one of several backends, chosen at run time, dispatched with
+// std::visit (no virtual functions). kvstack::AnyBackend lists the engines compiled in.
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+// ---- kvstack/backend/engines.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_ENGINES_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_ENGINES_HPP
+// Which optional engines this program compiles in: KVSTACK_WITH_LMDB and KVSTACK_WITH_ROCKSDB
+// are 1 or 0. The build may set them (kvstack's CMake and Meson targets do, from their
+// KVSTACK_WITH_* options); otherwise an engine is in when its header can be found, and the
+// program links it (-llmdb, -lrocksdb) if it uses AnyBackend or the engine.
+
+#ifndef KVSTACK_WITH_LMDB
+#if __has_include(<lmdb.h>)
+#define KVSTACK_WITH_LMDB 1
+#else
+#define KVSTACK_WITH_LMDB 0
+#endif
+#endif
+
+#ifndef KVSTACK_WITH_ROCKSDB
+#if __has_include(<rocksdb/db.h>)
+#define KVSTACK_WITH_ROCKSDB 1
+#else
+#define KVSTACK_WITH_ROCKSDB 0
+#endif
+#endif
+
+#if KVSTACK_WITH_LMDB
+// ---- kvstack/backend/lmdb.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_LMDB_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_LMDB_HPP
+// kvstack::LmdbBackend — a durable engine on LMDB (Debian `liblmdb-dev`; link with -llmdb).
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <lmdb.h>
+#include <sys/stat.h>
+
+
+namespace kvstack::inline v0 {
+
+struct LmdbOptions {
+  /// Writes past this many bytes of data file fail with errc::full; deleting makes room again.
+  /// The whole size is reserved as address space at open (no memory or disk is used until
+  /// written): the file grows by itself as data arrives, and the map never has to be remapped,
+  /// which would invalidate open scans and zero-copy views. Where the address space cannot
+  /// hold that much (ulimit -v, sanitizers), the largest half, quarter, ... that fits, down to
+  /// 1 GiB, is reserved instead; a full map's error gives the size in force.
+  std::size_t max_map_size = std::size_t{1} << 40;
+  /// true (default): a commit is on disk when it returns. false (MDB_NOSYNC): commits reach the
+  /// OS only; a crash of the process loses nothing, a crash of the OS or a power cut may lose
+  /// the last commits (the store stays consistent on file systems that keep write order).
+  bool sync = true;
+  /// Read transactions (gets, scans) open at once, across processes.
+  unsigned max_readers = 126;
+};
+
+namespace detail::lmdb {
+
+inline MDB_val val(std::string_view s) noexcept { return {s.size(), const_cast<char*>(s.data())}; }
+inline std::string_view view(const MDB_val& v) noexcept { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+
+inline Error error(int rc, std::string_view what, const std::filesystem::path& path) {
+  errc code = errc::io_error;
+  switch (rc) {
+    case MDB_MAP_FULL: case MDB_TXN_FULL: case ENOSPC: code = errc::full; break;
+    case MDB_READERS_FULL: case MDB_MAP_RESIZED: code = errc::busy; break;
+    case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID: case MDB_VERSION_MISMATCH:
+      code = errc::corruption; break;
+    case MDB_BAD_VALSIZE: code = errc::invalid_argument; break;
+    case EAGAIN: case EBUSY: code = errc::locked; break;
+    default: break;
+  }
+  return {code, "LMDB " + std::string(what) + " " + path.string() + ": " + mdb_strerror(rc)};
+}
+
+// Keys of `max_key` bytes or more are kept in one record per `max_key`-byte prefix: a "group"
+// holding the key equal to the prefix (if present) and the longer ones by suffix, in order.
+// Groups sort where their keys do, so scans stay in byte order. LMDB cannot store the empty
+// key: its value lives in the group of the all-zero prefix, in a field of its own. Layout: a
+// version byte (1), flags (1: the prefix itself is present, 2: the empty key is), their values,
+// then (suffix, value) pairs; each part LEB128-length-prefixed.
+struct Group {
+  std::optional<std::string_view> own;    // the key equal to the prefix
+  std::optional<std::string_view> empty;  // the empty key (in the all-zero prefix's group only)
+  std::vector<std::pair<std::string_view, std::string_view>> longer;  // by suffix
+
+  template <class V>
+  static auto position(V& entries, std::string_view suffix) {
+    return std::lower_bound(entries.begin(), entries.end(), suffix, [](auto& e, std::string_view s) { return e.first < s; });
+  }
+
+  static Result<Group> decode(std::string_view in) {
+    auto bad = [] { return Error{errc::corruption, "LMDB: malformed long-key group record"}; };
+    auto take = [&](std::string_view& out) { return take_bytes(in, out); };
+    if (in.size() < 2 || in[0] != 1 || (in[1] & ~3) != 0) return bad();
+    Group g;
+    const int flags = in[1];
+    in.remove_prefix(2);
+    if ((flags & 1) && !take(g.own.emplace())) return bad();
+    if ((flags & 2) && !take(g.empty.emplace())) return bad();
+    while (!in.empty()) {
+      auto& [suffix, value] = g.longer.emplace_back();
+      if (!take(suffix) || !take(value) || suffix.empty()) return bad();
+      if (g.longer.size() > 1 && g.longer.end()[-2].first >= suffix) return bad();
+    }
+    return g;
+  }
+  std::optional<std::string_view> find(std::string_view suffix) const {
+    if (suffix.empty()) return own;
+    auto it = position(longer, suffix);
+    if (it != longer.end() && it->first == suffix) return it->second;
+    return std::nullopt;
+  }
+  // Sets (a value) or removes (nullopt) the entry for `suffix`; true if it existed.
+  bool assign(std::string_view suffix, std::optional<std::string_view> value) {
+    if (suffix.empty()) return std::exchange(own, value).has_value();
+    auto it = position(longer, suffix);
+    bool existed = it != longer.end() && it->first == suffix;
+    if (value && existed) it->second = *value;
+    else if (value) longer.insert(it, {suffix, *value});
+    else if (existed) longer.erase(it);
+    return existed;
+  }
+  std::string encode() const {
+    std::string out{char(1), char((own ? 1 : 0) | (empty ? 2 : 0))};
+    auto put = [&](std::string_view s) {
+      put_varint(s.size(), out);
+      out.append(s);
+    };
+    if (own) put(*own);
+    if (empty) put(*empty);
+    for (auto& [suffix, value] : longer) put(suffix), put(value);
+    return out;
+  }
+  bool holds_nothing() const { return !own && !empty && longer.empty(); }
+};
+
+struct TxnAbort {
+  bool own = true;  // false: a transaction's write transaction, borrowed
+  void operator()(MDB_txn* txn) const {
+    if (own) mdb_txn_abort(txn);
+  }
+};
+struct CursorClose {
+  void operator()(MDB_cursor* cursor) const { mdb_cursor_close(cursor); }
+};
+
+// The open environment. Scans share it, so it closes after the last of them.
+struct Env {
+  MDB_env* env = nullptr;
+  MDB_dbi data = 0;  // LMDB's main database
+  std::size_t max_key = 0;
+  std::string zero_prefix;  // max_key zero bytes: the group that also holds the empty key
+  std::filesystem::path path;
+  std::size_t max_map_size = 0;
+  std::pair<dev_t, ino_t> id{};
+
+  // LMDB forbids opening one environment twice in a process (closing either breaks the other's
+  // locks): the directories open here.
+  static std::set<std::pair<dev_t, ino_t>>& open_here(std::unique_lock<std::mutex>& lock) {
+    static std::mutex mu;
+    static std::set<std::pair<dev_t, ino_t>> ids;
+    lock = std::unique_lock(mu);
+    return ids;
+  }
+
+  Env() = default;
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+  ~Env() {
+    if (env) mdb_env_close(env);
+    std::unique_lock<std::mutex> lock;
+    if (id != std::pair<dev_t, ino_t>{}) open_here(lock).erase(id);
+  }
+
+  Error fail(int rc, std::string_view what) const {
+    Error e = error(rc, what, path);
+    if (rc != MDB_MAP_FULL) return e;
+    return {e.code(), e.context() + " (max_map_size is " + std::to_string(max_map_size) + " bytes)"};
+  }
+
+  // Begins a transaction; a full reader table is first cleared of dead processes' slots.
+  Result<MDB_txn*> begin(unsigned flags) const {
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env, nullptr, flags, &txn);
+    if (rc == MDB_READERS_FULL) {
+      int dead = 0;
+      mdb_reader_check(env, &dead);
+      rc = mdb_txn_begin(env, nullptr, flags, &txn);
+    }
+    if (rc) return fail(rc, "cannot begin a transaction at");
+    return txn;
+  }
+
+  // Reads `key` in `txn`: fn(view) if present.
+  template <class F>
+  Result<bool> read(MDB_txn* txn, std::string_view key, F&& fn) const {
+    const bool grouped = key.empty() || key.size() >= max_key;
+    MDB_val k = val(key.empty() ? std::string_view(zero_prefix) : key.substr(0, max_key)), v;
+    int rc = mdb_get(txn, data, &k, &v);
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc) return fail(rc, "cannot read from");
+    if (!grouped) {
+      std::invoke(std::forward<F>(fn), view(v));
+      return true;
+    }
+    auto group = Group::decode(view(v));
+    if (!group) return group.error();
+    const auto found = key.empty() ? group.value().empty : group.value().find(key.substr(max_key));
+    if (!found) return false;
+    std::invoke(std::forward<F>(fn), *found);
+    return true;
+  }
+
+  // Writes (a value) or erases (nullopt) `key` in the write transaction `txn`; true if it existed.
+  Result<bool> store(MDB_txn* txn, std::string_view key, std::optional<std::string_view> value) const {
+    if (!key.empty() && key.size() < max_key) {
+      MDB_val k = val(key);
+      if (value) {
+        MDB_val v = val(*value);
+        if (int rc = mdb_put(txn, data, &k, &v, 0)) return fail(rc, "cannot write to");
+        return true;
+      }
+      int rc = mdb_del(txn, data, &k, nullptr);
+      if (rc && rc != MDB_NOTFOUND) return fail(rc, "cannot delete from");
+      return rc == 0;
+    }
+    // A key that lives in a group: read the group, change it, write it back.
+    MDB_val k = val(key.empty() ? std::string_view(zero_prefix) : key.substr(0, max_key)), old;
+    Group group;
+    int rc = mdb_get(txn, data, &k, &old);
+    if (rc && rc != MDB_NOTFOUND) return fail(rc, "cannot read from");
+    if (rc == 0) {
+      auto decoded = Group::decode(view(old));
+      if (!decoded) return decoded.error();
+      group = std::move(decoded).value();
+    }
+    const bool existed = key.empty() ? std::exchange(group.empty, value).has_value()
+                                     : group.assign(key.substr(max_key), value);
+    if (group.holds_nothing()) {
+      if (rc == 0 && (rc = mdb_del(txn, data, &k, nullptr))) return fail(rc, "cannot delete from");
+      return existed;
+    }
+    std::string record = group.encode();  // before the put, which may overwrite `old`
+    MDB_val v = val(record);
+    if ((rc = mdb_put(txn, data, &k, &v, 0))) return fail(rc, "cannot write to");
+    return existed;
+  }
+};
+
+}  // namespace detail::lmdb
+
+/// A durable Backend on LMDB: a memory-mapped B+tree with one writer at a time and readers that
+/// never block, shared safely between processes.
+///
+/// - Any byte string is a key: LMDB's own limits (1 to 511 bytes) are lifted by keeping keys of
+///   511 bytes or more grouped under their first 511 bytes, and the empty key in the group of
+///   511 zero bytes (see detail::lmdb::Group); order is unchanged. Data lives in LMDB's main
+///   (unnamed) database.
+/// - `get(key, fn)` hands `fn` a view into the map. A scan runs in its own read transaction:
+///   it sees the store as it was when it opened, its views stay valid while it lives, and the
+///   same thread may write meanwhile. A scan may outlive the backend it came from.
+/// - `write` and `transact` are one LMDB write transaction each. `transact` buffers its writes
+///   (reads see them first) while holding LMDB's writer lock, and applies them at commit: it
+///   never conflicts and never retries. `fn` must not call this backend's own write functions
+///   (use the transaction it is given), and scans from the transaction live only within `fn`.
+/// - One environment may be open once per process (LMDB's rule); a second open of the same
+///   directory in this process is errc::locked. Other processes may open it at the same time.
+///   Reader slots left by dead processes are reclaimed at open and whenever the table is full.
+class LmdbBackend {
+  using Env = detail::lmdb::Env;
+
+ public:
+  /// A scan in a read transaction of its own, or within a transaction's write transaction.
+  class Scan : public detail::ScanBase<Scan> {
+   public:
+    Scan(Scan&&) = default;  // only before begin(): iterators point at the range
+    Scan& operator=(Scan&&) = default;
+
+   private:
+    friend class LmdbBackend;
+    friend struct detail::ScanIterator<Scan>;
+    Scan(std::shared_ptr<const Env> env, MDB_txn* txn, bool own_txn, KeyRange range)
+        : env_(std::move(env)), txn_(txn, {own_txn}), range_(std::move(range)), remaining_(range_.max_count()) {
+      if (range_.is_empty()) return;
+      MDB_cursor* cursor = nullptr;
+      if (int rc = mdb_cursor_open(txn, env_->data, &cursor)) {
+        fail(env_->fail(rc, "cannot scan"));
+        return;
+      }
+      cursor_.reset(cursor);
+      if (range_.contains("")) {  // the empty key, first forward and last in reverse
+        auto found = env_->read(txn, "", [&](std::string_view v) { empty_value_ = v; });
+        if (!found) {
+          fail(found.error());
+          return;
+        }
+        empty_pending_ = found.value();
+      }
+      fetch();
+    }
+    explicit Scan(Error e) : remaining_(0) { error_ = std::move(e); }
+
+    KeyValue current() const { return current_; }
+    bool done() const { return !has_current_; }
+
+    void fail(Error e) {
+      error_ = std::move(e);
+      has_current_ = false;
+    }
+    void emit(KeyValue kv) {
+      current_ = kv;
+      has_current_ = true;
+      --remaining_;
+    }
+
+    // Moves to the next entry in scan order.
+    void advance() {
+      if (fast_) {  // the common case, kept short
+        MDB_val k, v;
+        int rc = mdb_cursor_get(cursor_.get(), &k, &v, MDB_NEXT);
+        std::string_view key = detail::lmdb::view(k);
+        if (rc == 0 && key.size() < max_key_ && range_.below_upper(key)) {
+          current_ = {key, detail::lmdb::view(v)};
+          return;
+        }
+        has_current_ = false;
+        if (take(rc, k, v)) return;
+      }
+      fetch();
+    }
+    void fetch() {
+      has_current_ = false;
+      while (remaining_ != 0) {
+        if (next_in_group_ < group_.size()) {
+          fast_ = plain_forward_ && next_in_group_ + 1 == group_.size();  // back to plain records after it
+          return emit(group_[next_in_group_++]);
+        }
+        if (empty_pending_ && (!reverse_ || cursor_done_)) {
+          empty_pending_ = false;
+          return emit({"", empty_value_});
+        }
+        if (cursor_done_) return;
+        MDB_val k, v;
+        if (take(step(k, v), k, v)) return;
+      }
+    }
+    // Handles the record the cursor reached with result `rc`: true if that made an entry
+    // current or ended the scan with an error; false to go on.
+    bool take(int rc, const MDB_val& k, const MDB_val& v) {
+      if (rc == MDB_NOTFOUND) {
+        cursor_done_ = true;
+        return false;
+      }
+      if (rc) {
+        fail(env_->fail(rc, "cannot scan"));
+        return true;
+      }
+      std::string_view key = detail::lmdb::view(k);
+      if (reverse_ ? key < range_.lower().substr(0, max_key_) : !range_.below_upper(key)) {
+        cursor_done_ = true;
+        return false;
+      }
+      // A plain record past the stop test is inside the range: the seek and the stop test
+      // bound it on both sides.
+      if (key.size() < max_key_) {
+        emit({key, detail::lmdb::view(v)});
+        return true;
+      }
+      if (auto expanded = expand(key, detail::lmdb::view(v)); !expanded) {
+        fail(expanded.error());
+        return true;
+      }
+      return false;
+    }
+
+    // Moves the cursor to the next record; the first step seeks.
+    int step(MDB_val& k, MDB_val& v) {
+      auto go = [&](MDB_cursor_op op) { return mdb_cursor_get(cursor_.get(), &k, &v, op); };
+      if (positioned_) return go(reverse_ ? MDB_PREV : MDB_NEXT);
+      positioned_ = true;
+      fast_ = plain_forward_;
+      if (!reverse_) {
+        if (range_.lower().empty()) return go(MDB_FIRST);
+        k = detail::lmdb::val(range_.lower().substr(0, max_key_));
+        return go(MDB_SET_RANGE);
+      }
+      if (!range_.upper()) return go(MDB_LAST);
+      const std::string_view seek = std::string_view(*range_.upper()).substr(0, max_key_);
+      k = detail::lmdb::val(seek);
+      int rc = go(MDB_SET_RANGE);
+      if (rc == MDB_NOTFOUND) return go(MDB_LAST);
+      // The group of upper's own prefix may hold keys below upper; any other record is >= upper.
+      if (rc || (detail::lmdb::view(k) == seek && seek.size() == max_key_)) return rc;
+      return go(MDB_PREV);
+    }
+
+    // Lays out a group record's entries that fall in the range, in scan order.
+    Result<void> expand(std::string_view prefix, std::string_view record) {
+      auto group = detail::lmdb::Group::decode(record);
+      if (!group) return group.error();
+      group_.clear();
+      next_in_group_ = 0;
+      if (group.value().own && range_.contains(prefix)) group_.push_back({prefix, *group.value().own});
+      for (auto& [suffix, value] : group.value().longer) {
+        std::string& key = long_keys_.emplace_back(prefix);
+        key += suffix;
+        if (range_.contains(key)) group_.push_back({key, value});
+        else long_keys_.pop_back();
+      }
+      if (reverse_) std::reverse(group_.begin(), group_.end());
+      if (!group_.empty()) fast_ = false;
+      return success();
+    }
+
+    std::shared_ptr<const Env> env_;  // destroyed last: the transaction and cursor need it
+    std::unique_ptr<MDB_txn, detail::lmdb::TxnAbort> txn_;
+    std::unique_ptr<MDB_cursor, detail::lmdb::CursorClose> cursor_;
+    KeyRange range_;
+    bool reverse_ = range_.is_reverse();
+    bool plain_forward_ = !reverse_ && range_.max_count() == KeyRange::unlimited;
+    bool fast_ = false;  // plain_forward_, positioned, and no group entries pending
+    std::size_t max_key_ = env_ ? env_->max_key : 0;
+    std::size_t remaining_;
+    bool positioned_ = false, cursor_done_ = false;
+    bool empty_pending_ = false;
+    std::string_view empty_value_;
+    std::vector<KeyValue> group_;
+    std::size_t next_in_group_ = 0;
+    std::list<std::string> long_keys_;  // keys rebuilt from groups, alive as long as the scan
+    KeyValue current_;
+    bool has_current_ = false;
+  };
+
+  /// Reads the committed state within a transaction's LMDB write transaction.
+  class Reader {
+   public:
+    Reader(std::shared_ptr<const Env> env, MDB_txn* txn) : env_(std::move(env)), txn_(txn) {}
+    template <class F>
+    Result<bool> get(std::string_view key, F&& fn) const {
+      return env_->read(txn_, key, std::forward<F>(fn));
+    }
+    Scan scan(KeyRange range) const { return Scan(env_, txn_, false, std::move(range)); }
+
+   private:
+    std::shared_ptr<const Env> env_;
+    MDB_txn* txn_;
+  };
+  using transaction = detail::BufferedTransaction<Reader>;
+
+  /// Opens (creating if needed) the store in directory `path`.
+  static Result<LmdbBackend> open(const std::filesystem::path& path, const LmdbOptions& options = {}) {
+    auto env = std::make_shared<Env>();
+    env->path = path;
+    env->max_map_size = options.max_map_size;
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec))
+      return Error{errc::invalid_argument, "LMDB: not a directory: " + path.string()};
+    std::filesystem::create_directories(path, ec);
+    if (ec) return Error{errc::io_error, "LMDB: cannot create " + path.string() + ": " + ec.message()};
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return env->fail(errno, "cannot open");
+    {
+      std::unique_lock<std::mutex> lock;
+      if (!Env::open_here(lock).insert({st.st_dev, st.st_ino}).second)
+        return Error{errc::locked, "LMDB: already open in this process: " + path.string()};
+      env->id = {st.st_dev, st.st_ino};
+    }
+    const unsigned flags = MDB_NOTLS | (options.sync ? 0u : MDB_NOSYNC);
+    int rc = 0;
+    for (std::size_t size = options.max_map_size;; size /= 2) {  // halved while address space is short
+      if (env->env) mdb_env_close(std::exchange(env->env, nullptr));
+      if ((rc = mdb_env_create(&env->env))) return env->fail(rc, "cannot create an environment for");
+      mdb_env_set_maxreaders(env->env, options.max_readers);
+      if ((rc = mdb_env_set_mapsize(env->env, size))) return env->fail(rc, "cannot size the map of");
+      env->max_map_size = size;
+      rc = mdb_env_open(env->env, path.c_str(), flags, 0644);
+      if (rc != ENOMEM || size / 2 < (std::size_t{1} << 30)) break;
+    }
+    if (rc) return env->fail(rc, "cannot open");
+    int dead = 0;
+    mdb_reader_check(env->env, &dead);
+    env->max_key = static_cast<std::size_t>(mdb_env_get_maxkeysize(env->env));
+    env->zero_prefix.assign(env->max_key, '\0');
+    if (auto opened = open_tables(*env); !opened) return opened.error();
+    return LmdbBackend(std::move(env));
+  }
+
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
+
+  /// Zero-copy read: `fn(std::string_view)` runs only if the key exists, with a view into the
+  /// map valid during the call. `fn` may write to this backend.
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    if (!env_) return closed();
+    auto txn = env_->begin(MDB_RDONLY);
+    if (!txn) return txn.error();
+    auto found = env_->read(txn.value(), key, std::forward<F>(fn));
+    mdb_txn_abort(txn.value());
+    return found;
+  }
+
+  Result<void> put(std::string_view key, std::string_view value) {
+    return commit([&](MDB_txn* txn) -> Result<void> {
+      if (auto stored = env_->store(txn, key, value); !stored) return stored.error();
+      return success();
+    });
+  }
+
+  Result<bool> erase(std::string_view key) {
+    bool existed = false;
+    auto done = commit([&](MDB_txn* txn) -> Result<void> {
+      auto erased = env_->store(txn, key, std::nullopt);
+      if (!erased) return erased.error();
+      existed = erased.value();
+      return success();
+    });
+    if (!done) return done.error();
+    return existed;
+  }
+
+  /// Applies every operation of the batch, in order, in one write transaction.
+  Result<void> write(const WriteBatch& batch) {
+    return commit([&](MDB_txn* txn) -> Result<void> {
+      for (const auto& op : batch) {
+        std::optional<std::string_view> value;
+        if (op.kind == WriteBatch::Kind::put) value = op.value;
+        if (auto stored = env_->store(txn, op.key, value); !stored) return stored.error();
+      }
+      return success();
+    });
+  }
+
+  /// The entries in `range`, in a read transaction opened now.
+  Scan scan(KeyRange range) const {
+    if (!env_) return Scan(closed());
+    auto txn = env_->begin(MDB_RDONLY);
+    if (!txn) return Scan(txn.error());
+    return Scan(env_, txn.value(), true, std::move(range));
+  }
+
+  /// Runs `fn(transaction&) -> Result<R>` holding LMDB's writer lock and commits its writes in
+  /// one write transaction if it succeeds; returns fn's result unchanged (its error, or its
+  /// value after the commit), or the commit's error.
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    using R = std::invoke_result_t<F&, transaction&>;
+    std::optional<R> result;
+    auto done = commit([&](MDB_txn* txn) -> Result<void> {
+      transaction tx(Reader(env_, txn));
+      result.emplace(std::invoke(fn, tx));
+      if (!*result) return result->error();
+      for (auto& [key, value] : tx.writes())
+        if (auto stored = env_->store(txn, key, value); !stored) return stored.error();
+      return success();
+    });
+    if (!done && (!result || *result)) return done.error();  // closed, or begin/commit failed
+    return std::move(*result);
+  }
+
+  /// Writes a compacted copy of the store as it is now to `dir` (which must not exist or be
+  /// empty), while writes continue; `LmdbBackend::open(dir)` opens it.
+  Result<void> checkpoint(const std::filesystem::path& dir) const {
+    if (!env_) return closed();
+    if (auto ready = detail::prepare_checkpoint_dir(dir); !ready) return ready;
+    if (int rc = mdb_env_copy2(env_->env, dir.c_str(), MDB_CP_COMPACT))
+      return detail::lmdb::error(rc, "cannot copy " + env_->path.string() + " to", dir);
+    return success();
+  }
+
+ private:
+  explicit LmdbBackend(std::shared_ptr<Env> env) : env_(std::move(env)) {}
+
+  static Error closed() { return {errc::closed, "LmdbBackend was moved from"}; }
+
+  static Result<void> open_tables(Env& env) {
+    auto txn = env.begin(0);
+    if (!txn) return txn.error();
+    if (int rc = mdb_dbi_open(txn.value(), nullptr, 0, &env.data)) {
+      mdb_txn_abort(txn.value());
+      return env.fail(rc, "cannot open the database of");
+    }
+    if (int rc = mdb_txn_commit(txn.value())) return env.fail(rc, "cannot commit to");
+    return success();
+  }
+
+  // Runs `body(txn)` in a write transaction, committing if it succeeds.
+  template <class Body>
+  Result<void> commit(Body&& body) {
+    if (!env_) return closed();
+    auto txn = env_->begin(0);
+    if (!txn) return txn.error();
+    if (auto done = body(txn.value()); !done) {
+      mdb_txn_abort(txn.value());
+      return done;
+    }
+    if (int rc = mdb_txn_commit(txn.value())) return env_->fail(rc, "cannot commit to");
+    return success();
+  }
+
+  std::shared_ptr<Env> env_;
+};
+
+static_assert(check_backend<LmdbBackend>() && Checkpointable<LmdbBackend>);
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_LMDB_HPP
+#endif
+#if KVSTACK_WITH_ROCKSDB
+// ---- kvstack/backend/rocksdb.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_ROCKSDB_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_ROCKSDB_HPP
+// kvstack::RocksDbBackend — a durable engine on RocksDB (Debian `librocksdb-dev`; link with
+// -lrocksdb).
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+
+namespace kvstack::inline v0 {
+
+struct RocksDbOptions {
+  enum class Compression { none, snappy, lz4, zstd };
+  Compression compression = Compression::lz4;
+  /// The LRU cache of uncompressed blocks, in bytes.
+  std::size_t block_cache_size = std::size_t{64} << 20;
+  /// Bloom filter bits per key (10: about 1% false positives); 0 turns the filter off.
+  int bloom_bits_per_key = 10;
+  /// The memtable size before it is flushed, in bytes.
+  std::size_t write_buffer_size = std::size_t{64} << 20;
+  /// Files kept open; -1: all.
+  int max_open_files = -1;
+  /// true (default): a write is synced to the write-ahead log before it returns. false: a
+  /// crash of the process loses nothing, a crash of the OS or a power cut may lose the last
+  /// writes (never half a batch).
+  bool sync = true;
+};
+
+/// Parses "none", "snappy", "lz4" or "zstd" (the `compression` parameter of kvstack::open).
+inline bool parse_compression(std::string_view text, RocksDbOptions::Compression& out) {
+  using C = RocksDbOptions::Compression;
+  for (auto [name, value] : {std::pair{"none", C::none}, {"snappy", C::snappy}, {"lz4", C::lz4}, {"zstd", C::zstd}})
+    if (text == name) return out = value, true;
+  return false;
+}
+
+namespace detail::rocks {
+
+inline rocksdb::Slice slice(std::string_view s) noexcept { return {s.data(), s.size()}; }
+inline std::string_view view(const rocksdb::Slice& s) noexcept { return {s.data(), s.size()}; }
+
+inline Error error(const rocksdb::Status& s, std::string_view what, const std::filesystem::path& path) {
+  errc code = errc::io_error;
+  const std::string text = s.ToString();
+  if (s.IsCorruption()) code = errc::corruption;
+  else if (s.IsNoSpace()) code = errc::full;
+  else if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) code = errc::busy;
+  else if (s.IsInvalidArgument()) code = errc::invalid_argument;
+  else if (s.IsNotSupported()) code = errc::unsupported;
+  else if (s.IsIOError() && (text.find("lock") != std::string::npos || text.find("LOCK") != std::string::npos))
+    code = errc::locked;  // another process or handle holds the directory's LOCK file
+  return {code, "RocksDB " + std::string(what) + " " + path.string() + ": " + text};
+}
+
+// The open database. Scans share it, so it closes after the last of them.
+struct Db {
+  std::unique_ptr<rocksdb::DB> db;
+  std::filesystem::path path;
+  rocksdb::ReadOptions read_options;
+  rocksdb::WriteOptions write_options;
+  // Plain writes hold it shared; erase and transactions exclusively, so that what they read
+  // stays true until they commit.
+  mutable std::shared_mutex writers;
+
+  Error fail(const rocksdb::Status& s, std::string_view what) const { return error(s, what, path); }
+
+  template <class F>
+  Result<bool> read(std::string_view key, F&& fn) const {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db->Get(read_options, db->DefaultColumnFamily(), slice(key), &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return fail(s, "cannot read from");
+    std::invoke(std::forward<F>(fn), view(value));
+    return true;
+  }
+  Result<void> apply(rocksdb::WriteBatch& batch) const {
+    if (rocksdb::Status s = db->Write(write_options, &batch); !s.ok()) return fail(s, "cannot write to");
+    return success();
+  }
+};
+
+}  // namespace detail::rocks
+
+/// A durable Backend on RocksDB: a log-structured merge tree.
+///
+/// - Gets go through PinnableSlice: `get(key, fn)` hands `fn` a view of the block or memtable
+///   entry, without a copy.
+/// - A scan is one iterator, bounded with iterate_lower_bound/iterate_upper_bound, over the
+///   point in time at which it opened. It pins the blocks it has read (ReadOptions::pin_data,
+///   with tables written without key delta encoding) so its views stay valid while it lives;
+///   a scan over N bytes thus holds about N bytes until it ends. `KeyRange::streaming()` turns
+///   pinning off (views valid until the next step, constant memory); `copy_all` uses it.
+/// - `transact` is pessimistic: it holds this backend's writer lock exclusively, reads the
+///   committed state (which cannot change meanwhile: RocksDB lets one process open a
+///   directory, and every write here takes the lock), buffers its writes, and commits them as
+///   one WriteBatch. It never conflicts and never retries; plain puts and batches share the
+///   lock and run in parallel otherwise. `fn` must not call this backend's own write functions
+///   (use the transaction it is given).
+/// - Opening a directory another process or handle holds is errc::locked, with RocksDB's
+///   message and the path.
+class RocksDbBackend {
+  using Db = detail::rocks::Db;
+
+ public:
+  /// A scan over one RocksDB iterator.
+  class Scan : public detail::ScanBase<Scan> {
+   private:
+    friend class RocksDbBackend;
+    friend struct detail::ScanIterator<Scan>;
+    // What the iterator points at stays put when the scan moves.
+    struct State {
+      std::string lower, upper;
+      rocksdb::Slice lower_slice, upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it;
+    };
+
+    Scan(std::shared_ptr<const Db> db, const KeyRange& range)
+        : db_(std::move(db)), reverse_(range.is_reverse()), remaining_(range.max_count()) {
+      if (range.is_empty()) return;
+      state_ = std::make_unique<State>();
+      rocksdb::ReadOptions options = db_->read_options;
+      options.pin_data = !range.is_streaming();
+      state_->lower = range.lower();
+      state_->lower_slice = detail::rocks::slice(state_->lower);
+      options.iterate_lower_bound = &state_->lower_slice;
+      if (range.upper()) {
+        state_->upper = *range.upper();
+        state_->upper_slice = detail::rocks::slice(state_->upper);
+        options.iterate_upper_bound = &state_->upper_slice;
+      }
+      state_->it.reset(db_->db->NewIterator(options));
+      if (reverse_) state_->it->SeekToLast();  // the last key below the upper bound
+      else state_->it->Seek(state_->lower_slice);
+      settle();
+    }
+    explicit Scan(Error e) : remaining_(0) { error_ = std::move(e); }
+
+    KeyValue current() const { return {detail::rocks::view(state_->it->key()), detail::rocks::view(state_->it->value())}; }
+    void advance() {
+      reverse_ ? state_->it->Prev() : state_->it->Next();
+      settle();
+    }
+    bool done() const { return !has_current_; }
+
+    void settle() {
+      has_current_ = remaining_ != 0 && state_->it->Valid();
+      if (has_current_) {
+        --remaining_;
+      } else if (rocksdb::Status s = state_->it->status(); !s.ok()) {
+        error_ = db_->fail(s, "cannot scan");
+      }
+    }
+
+    std::shared_ptr<const Db> db_;  // destroyed last: the iterator needs it
+    std::unique_ptr<State> state_;
+    bool reverse_ = false;
+    std::size_t remaining_;
+    bool has_current_ = false;
+  };
+
+  /// Reads the committed state for a transaction (which holds the writer lock meanwhile).
+  class Reader {
+   public:
+    explicit Reader(std::shared_ptr<const Db> db) : db_(std::move(db)) {}
+    template <class F>
+    Result<bool> get(std::string_view key, F&& fn) const {
+      return db_->read(key, std::forward<F>(fn));
+    }
+    Scan scan(const KeyRange& range) const { return Scan(db_, range); }
+
+   private:
+    std::shared_ptr<const Db> db_;
+  };
+  using transaction = detail::BufferedTransaction<Reader>;
+
+  /// Opens (creating if needed) the store in directory `path`.
+  static Result<RocksDbBackend> open(const std::filesystem::path& path, const RocksDbOptions& options = {}) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec))
+      return Error{errc::invalid_argument, "RocksDB: not a directory: " + path.string()};
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    using C = RocksDbOptions::Compression;
+    switch (options.compression) {
+      case C::none: o.compression = rocksdb::kNoCompression; break;
+      case C::snappy: o.compression = rocksdb::kSnappyCompression; break;
+      case C::lz4: o.compression = rocksdb::kLZ4Compression; break;
+      case C::zstd: o.compression = rocksdb::kZSTD; break;
+    }
+    o.write_buffer_size = options.write_buffer_size;
+    o.max_open_files = options.max_open_files;
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = rocksdb::NewLRUCache(options.block_cache_size);
+    if (options.bloom_bits_per_key > 0)
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(options.bloom_bits_per_key));
+    table.use_delta_encoding = false;  // so that pinned scans keep their keys (pin_data)
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+    auto db = std::make_shared<Db>();
+    db->path = path;
+    db->write_options.sync = options.sync;
+    rocksdb::DB* raw = nullptr;
+    if (rocksdb::Status s = rocksdb::DB::Open(o, path.string(), &raw); !s.ok()) return db->fail(s, "cannot open");
+    db->db.reset(raw);
+    return RocksDbBackend(std::move(db));
+  }
+
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
+
+  /// Zero-copy read: `fn(std::string_view)` runs only if the key exists, with a view of the
+  /// pinned value valid during the call. `fn` may write to this backend.
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    if (!db_) return closed();
+    return db_->read(key, std::forward<F>(fn));
+  }
+
+  Result<void> put(std::string_view key, std::string_view value) {
+    if (!db_) return closed();
+    std::shared_lock lock(db_->writers);
+    rocksdb::Status s = db_->db->Put(db_->write_options, detail::rocks::slice(key), detail::rocks::slice(value));
+    if (!s.ok()) return db_->fail(s, "cannot write to");
+    return success();
+  }
+
+  Result<bool> erase(std::string_view key) {
+    if (!db_) return closed();
+    std::unique_lock lock(db_->writers);
+    auto existed = db_->read(key, [](std::string_view) {});
+    if (!existed || !existed.value()) return existed;
+    rocksdb::Status s = db_->db->Delete(db_->write_options, detail::rocks::slice(key));
+    if (!s.ok()) return db_->fail(s, "cannot delete from");
+    return true;
+  }
+
+  /// Applies every operation of the batch, in order, as one atomic WriteBatch.
+  Result<void> write(const WriteBatch& batch) {
+    if (!db_) return closed();
+    rocksdb::WriteBatch b;
+    for (const auto& op : batch) {
+      if (op.kind == WriteBatch::Kind::put) b.Put(detail::rocks::slice(op.key), detail::rocks::slice(op.value));
+      else b.Delete(detail::rocks::slice(op.key));
+    }
+    std::shared_lock lock(db_->writers);
+    return db_->apply(b);
+  }
+
+  /// The entries in `range`, as of now.
+  Scan scan(const KeyRange& range) const {
+    if (!db_) return Scan(closed());
+    return Scan(db_, range);
+  }
+
+  /// Runs `fn(transaction&) -> Result<R>` holding the writer lock and commits its writes as
+  /// one WriteBatch if it succeeds; returns fn's result unchanged (its error, or its value
+  /// after the commit), or the commit's error.
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    if (!db_) return closed();
+    std::unique_lock lock(db_->writers);
+    transaction tx{Reader(db_)};
+    auto result = std::invoke(fn, tx);
+    if (!result) return result;
+    rocksdb::WriteBatch b;
+    for (const auto& [key, value] : tx.writes()) {
+      if (value) b.Put(detail::rocks::slice(key), detail::rocks::slice(*value));
+      else b.Delete(detail::rocks::slice(key));
+    }
+    if (auto applied = db_->apply(b); !applied) return applied.error();
+    return result;
+  }
+
+  /// Writes an openable copy of the store as it is now to `dir` (which must not exist or be
+  /// empty) through RocksDB's Checkpoint: table files are hard-linked when `dir` is on the same
+  /// file system. Writes may continue meanwhile.
+  Result<void> checkpoint(const std::filesystem::path& dir) const {
+    if (!db_) return closed();
+    if (auto ready = detail::prepare_checkpoint_dir(dir); !ready) return ready;
+    std::error_code ec;
+    std::filesystem::remove(dir, ec);  // Checkpoint creates the directory itself
+    rocksdb::Checkpoint* raw = nullptr;
+    rocksdb::Status s = rocksdb::Checkpoint::Create(db_->db.get(), &raw);
+    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+    if (s.ok()) s = cp->CreateCheckpoint(std::filesystem::absolute(dir).string());
+    if (!s.ok()) return detail::rocks::error(s, "cannot checkpoint " + db_->path.string() + " to", dir);
+    return success();
+  }
+
+  /// The rocksdb::DB underneath, for what kvstack does not wrap (statistics, compaction).
+  rocksdb::DB* db() const noexcept { return db_ ? db_->db.get() : nullptr; }
+
+ private:
+  explicit RocksDbBackend(std::shared_ptr<Db> db) : db_(std::move(db)) {}
+  static Error closed() { return {errc::closed, "RocksDbBackend was moved from"}; }
+
+  std::shared_ptr<Db> db_;
+};
+
+static_assert(check_backend<RocksDbBackend>() && Checkpointable<RocksDbBackend>);
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_ROCKSDB_HPP
+#endif
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_ENGINES_HPP
+
+namespace kvstack::inline v0 {
+
+namespace detail {
+/// One of several scan ranges, itself a ScanRange. Not movable once begin() was called.
+template <class... Scans>
+class AnyScan {
+  template <class S>
+  struct Holder {
+    explicit Holder(S&& s) : scan(std::move(s)) {}
+    S scan;
+    std::optional<std::ranges::iterator_t<S>> it;  // set by begin(), once the scan stays put
+  };
+
+ public:
+  template <std::size_t I, class S>
+  AnyScan(std::in_place_index_t<I> index, S&& scan) : v_(index, std::move(scan)) {}
+
+  struct iterator {
+    using value_type = KeyValue;
+    using difference_type = std::ptrdiff_t;
+    AnyScan* self;
+    KeyValue operator*() const {
+      return std::visit([](auto& h) -> KeyValue { return **h.it; }, self->v_);
+    }
+    iterator& operator++() {
+      std::visit([](auto& h) { ++*h.it; }, self->v_);
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(std::default_sentinel_t) const {
+      return std::visit([](auto& h) { return *h.it == std::ranges::end(h.scan); }, self->v_);
+    }
+  };
+  iterator begin() {
+    std::visit([](auto& h) { h.it = std::ranges::begin(h.scan); }, v_);
+    return {this};
+  }
+  std::default_sentinel_t end() const { return {}; }
+  Result<void> status() const {
+    return std::visit([](const auto& h) { return h.scan.status(); }, v_);
+  }
+
+ private:
+  std::variant<Holder<Scans>...> v_;
+};
+
+template <class B>
+using scan_of = decltype(std::declval<const B&>().scan(KeyRange::all()));
+template <class B>
+using transaction_scan_of = scan_of<typename B::transaction>;
+}  // namespace detail
+
+/// A Backend that is one of `Bs...`, chosen when it is constructed.
+template <class... Bs>
+class BasicAnyBackend {
+  using Scans = detail::AnyScan<detail::scan_of<Bs>...>;
+  using TransactionScans = detail::AnyScan<detail::transaction_scan_of<Bs>...>;
+
+ public:
+  /// What `transact` hands to `fn`: the chosen backend's transaction.
+  class Transaction {
+   public:
+    Result<std::optional<std::string>> get(std::string_view key) const {
+      return std::visit([&](auto* tx) { return tx->get(key); }, tx_);
+    }
+    template <class F>
+    Result<bool> get(std::string_view key, F&& fn) const {
+      return std::visit([&](auto* tx) { return tx->get(key, fn); }, tx_);
+    }
+    Result<void> put(std::string_view key, std::string_view value) {
+      return std::visit([&](auto* tx) { return tx->put(key, value); }, tx_);
+    }
+    Result<bool> erase(std::string_view key) {
+      return std::visit([&](auto* tx) { return tx->erase(key); }, tx_);
+    }
+    TransactionScans scan(const KeyRange& range) const {
+      return visit_indexed<TransactionScans>(tx_, [&](auto* tx) { return tx->scan(range); });
+    }
+
+   private:
+    friend class BasicAnyBackend;
+    template <class T>
+    explicit Transaction(T* tx) : tx_(tx) {}
+    std::variant<typename Bs::transaction*...> tx_;
+  };
+  using transaction = Transaction;
+
+  /// Holds `backend`, one of Bs.
+  template <class B>
+    requires(std::is_same_v<std::remove_cvref_t<B>, Bs> || ...)
+  BasicAnyBackend(B&& backend) : v_(std::forward<B>(backend)) {}
+
+  /// The backend held, if it is a B.
+  template <class B>
+  B* get_if() noexcept {
+    return std::get_if<B>(&v_);
+  }
+
+  Result<std::optional<std::string>> get(std::string_view key) const {
+    return std::visit([&](const auto& b) { return b.get(key); }, v_);
+  }
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    return std::visit([&](const auto& b) { return b.get(key, fn); }, v_);
+  }
+  Result<void> put(std::string_view key, std::string_view value) {
+    return std::visit([&](auto& b) { return b.put(key, value); }, v_);
+  }
+  Result<bool> erase(std::string_view key) {
+    return std::visit([&](auto& b) { return b.erase(key); }, v_);
+  }
+  Result<void> write(const WriteBatch& batch) {
+    return std::visit([&](auto& b) { return b.write(batch); }, v_);
+  }
+  Scans scan(const KeyRange& range) const {
+    return visit_indexed<Scans>(v_, [&](const auto& b) { return b.scan(range); });
+  }
+  /// The held backend's checkpoint, or errc::unsupported if it has none.
+  Result<void> checkpoint(const std::filesystem::path& dir) const {
+    return std::visit(
+        [&](const auto& b) -> Result<void> {
+          if constexpr (Checkpointable<std::remove_cvref_t<decltype(b)>>) return b.checkpoint(dir);
+          else return Error{errc::unsupported, "this backend has no checkpoint"};
+        },
+        v_);
+  }
+
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, Transaction&> {
+    using R = std::invoke_result_t<F&, Transaction&>;
+    return std::visit(
+        [&](auto& b) -> R {
+          return b.transact([&](auto& tx) -> R {
+            Transaction any(&tx);
+            return std::invoke(fn, any);
+          });
+        },
+        v_);
+  }
+
+ private:
+  // std::visit that also says which alternative it visited, so the result is built in the
+  // same position of Out's variant (alternatives may repeat a type).
+  template <class Out, class V, class F>
+  static Out visit_indexed(V& v, F&& f) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      std::optional<Out> out;
+      ((v.index() == I ? void(out.emplace(std::in_place_index<I>, f(std::get<I>(v)))) : void()), ...);
+      return std::move(*out);
+    }(std::make_index_sequence<sizeof...(Bs)>{});
+  }
+
+  std::variant<Bs...> v_;
+};
+
+/// The engines compiled into this program.
+using AnyBackend = BasicAnyBackend<MemoryBackend
+#if KVSTACK_WITH_LMDB
+                                   , LmdbBackend
+#endif
+#if KVSTACK_WITH_ROCKSDB
+                                   , RocksDbBackend
+#endif
+                                   >;
+
+static_assert(check_backend<AnyBackend>());
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_ANY_HPP
+// ---- kvstack/backend/config.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_CONFIG_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_CONFIG_HPP
+// kvstack::Config and kvstack::open — choose an engine at run time, from code or from the
+// environment (KV_BACKEND, KV_PATH, KV_PARAMS), without virtual dispatch.
+
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <system_error>
+#include <type_traits>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+namespace kvstack::inline v0 {
+
+/// Which engine to open, where, with which engine parameters.
+struct Config {
+  std::string backend = "memory";  ///< "memory", "lmdb" or "rocksdb"
+  std::filesystem::path path;      ///< the store's directory (durable engines)
+  std::map<std::string, std::string> params;
+
+  /// Parses "name=value,name=value" (the format of KV_PARAMS); an entry without '=' or with an
+  /// empty name, or a name given twice, is errc::invalid_argument.
+  static Result<std::map<std::string, std::string>> parse_params(std::string_view text) {
+    std::map<std::string, std::string> out;
+    while (!text.empty()) {
+      auto comma = text.find(',');
+      std::string_view entry = text.substr(0, comma);
+      text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+      auto eq = entry.find('=');
+      if (eq == std::string_view::npos || eq == 0)
+        return Error{errc::invalid_argument, "KV_PARAMS: malformed entry '" + std::string(entry) + "' (want name=value)"};
+      if (!out.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1))).second)
+        return Error{errc::invalid_argument, "KV_PARAMS: '" + std::string(entry.substr(0, eq)) + "' given twice"};
+    }
+    return out;
+  }
+
+  /// KV_BACKEND (default "memory"), KV_PATH, KV_PARAMS.
+  static Result<Config> from_env() {
+    Config c;
+    if (const char* b = std::getenv("KV_BACKEND"); b && *b) c.backend = b;
+    if (const char* p = std::getenv("KV_PATH")) c.path = p;
+    if (const char* p = std::getenv("KV_PARAMS")) {
+      auto params = parse_params(p);
+      if (!params) return params.error();
+      c.params = std::move(params.value());
+    }
+    return c;
+  }
+};
+
+namespace detail {
+// Parses an engine parameter's value into `field`: true/false/1/0/yes/no/on/off for bools; a
+// number with an optional K/M/G/T suffix (powers of 1024) for integers.
+inline bool parse_param(std::string_view text, bool& field) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") return field = true, true;
+  if (text == "false" || text == "0" || text == "no" || text == "off") return field = false, true;
+  return false;
+}
+template <class T>
+  requires std::is_integral_v<T>
+bool parse_param(std::string_view text, T& field) {
+  if constexpr (std::is_signed_v<T>) {
+    if (text.starts_with('-')) {  // a negative number: no suffix
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), field);
+      return ec == std::errc() && end == text.data() + text.size();
+    }
+  }
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end == text.data()) return false;
+  std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  int shift = 0;
+  if (!suffix.empty()) {
+    const auto unit = std::string_view("KMGT").find(static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0]))));
+    if (unit == std::string_view::npos || suffix.size() > 1) return false;
+    shift = 10 * static_cast<int>(unit + 1);
+  }
+  if (n > (std::numeric_limits<std::uint64_t>::max() >> shift)) return false;
+  n <<= shift;
+  if (n > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) return false;
+  field = static_cast<T>(n);
+  return true;
+}
+
+// Applies `config.params` to an engine's options through `set(name, value) -> int`
+// (1 done, 0 malformed value, -1 unknown name).
+template <class Set>
+Result<void> apply_params(const Config& config, Set&& set) {
+  for (const auto& [name, value] : config.params) {
+    int r = set(std::string_view(name), std::string_view(value));
+    if (r < 0) return Error{errc::invalid_argument, config.backend + " backend: unknown parameter '" + name + "'"};
+    if (r == 0)
+      return Error{errc::invalid_argument, config.backend + " backend: malformed value '" + value + "' for '" + name + "'"};
+  }
+  return success();
+}
+
+template <class B>
+Result<AnyBackend> to_any(Result<B> db) {
+  if (!db) return db.error();
+  return AnyBackend(std::move(db).value());
+}
+
+inline Error not_compiled(const Config& config) {
+  return {errc::invalid_argument, "backend '" + config.backend + "' is not compiled into this program"};
+}
+inline Result<void> need_path(const Config& config) {
+  if (config.path.empty())
+    return Error{errc::invalid_argument, "backend '" + config.backend + "' needs a path (Config::path, KV_PATH)"};
+  return success();
+}
+}  // namespace detail
+
+/// Opens the engine `config` names. An unknown engine, one not compiled into this program, a
+/// missing path, an unknown parameter or a malformed value is errc::invalid_argument with a
+/// message naming it. Parameters: lmdb — max_map_size, sync, max_readers; rocksdb —
+/// compression, block_cache_size, bloom_bits_per_key, write_buffer_size, max_open_files, sync
+/// (see LmdbOptions and RocksDbOptions).
+inline Result<AnyBackend> open(const Config& config) {
+  if (config.backend == "memory") {
+    auto none = detail::apply_params(config, [](std::string_view, std::string_view) { return -1; });
+    if (!none) return none.error();
+    return AnyBackend(MemoryBackend{});
+  }
+  if (config.backend == "lmdb") {
+#if KVSTACK_WITH_LMDB
+    if (auto ok = detail::need_path(config); !ok) return ok.error();
+    LmdbOptions o;
+    auto applied = detail::apply_params(config, [&](std::string_view name, std::string_view value) -> int {
+      if (name == "max_map_size") return detail::parse_param(value, o.max_map_size);
+      if (name == "sync") return detail::parse_param(value, o.sync);
+      if (name == "max_readers") return detail::parse_param(value, o.max_readers);
+      return -1;
+    });
+    if (!applied) return applied.error();
+    return detail::to_any(LmdbBackend::open(config.path, o));
+#else
+    return detail::not_compiled(config);
+#endif
+  }
+  if (config.backend == "rocksdb") {
+#if KVSTACK_WITH_ROCKSDB
+    if (auto ok = detail::need_path(config); !ok) return ok.error();
+    RocksDbOptions o;
+    auto applied = detail::apply_params(config, [&](std::string_view name, std::string_view value) -> int {
+      if (name == "compression") return parse_compression(value, o.compression);
+      if (name == "block_cache_size") return detail::parse_param(value, o.block_cache_size);
+      if (name == "bloom_bits_per_key") return detail::parse_param(value, o.bloom_bits_per_key);
+      if (name == "write_buffer_size") return detail::parse_param(value, o.write_buffer_size);
+      if (name == "max_open_files") return detail::parse_param(value, o.max_open_files);
+      if (name == "sync") return detail::parse_param(value, o.sync);
+      return -1;
+    });
+    if (!applied) return applied.error();
+    return detail::to_any(RocksDbBackend::open(config.path, o));
+#else
+    return detail::not_compiled(config);
+#endif
+  }
+  return Error{errc::invalid_argument, "unknown backend '" + config.backend + "' (known: memory, lmdb, rocksdb)"};
+}
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_CONFIG_HPP
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP
 // ---- kvstack/redis/redis.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_REDIS_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_REDIS_HPP

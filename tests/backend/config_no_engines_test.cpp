@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <kvstack/kvstack.hpp>
+#include <kvstack/backend/config.hpp>
 
 using namespace kvstack;
 

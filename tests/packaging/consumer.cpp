@@ -6,6 +6,7 @@
 #include <string>
 
 #include <kvstack/kvstack.hpp>
+#include <kvstack/backend/backend.hpp>  // the engines compiled in, AnyBackend
 
 namespace kv = kvstack;
 
