@@ -4,8 +4,8 @@
 // - purge_expired of 1,000 expired keys among 100,000 live ones, on each engine (seed 002's
 //   target: < 5 ms), next to the engine deleting as many keys in one batch (the floor), and a
 //   TTL refresh, expire(key, ttl) (seed 002's target: < 2 ms);
-// - Metered<B> per operation: get and put on MemoryBackend, plain vs metered (every operation
-//   timed) vs metered with sample_every = 16.
+// - Metered<B> per operation: get and put on MemoryBackend, plain vs metered (counts only, the
+//   default) vs metered with latency (every operation timed) vs latency with sample_every = 16.
 // Engines run without fsync (sync = false), so the code is measured, not the disk.
 //
 //   cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKVSTACK_BUILD_BENCHMARKS=ON
@@ -181,10 +181,13 @@ Store& memory_store() {
   static auto s = filled(Store(kv::MemoryBackend{}), [](auto& db, const std::string& k) { db.put(k, value()).value(); });
   return s;
 }
-struct Sampled : kv::Metered<kv::MemoryBackend> {
-  explicit Sampled(kv::MemoryBackend b) : Metered(std::move(b), {.sample_every = 16}) {}
+using Counted = kv::Metered<kv::MemoryBackend>;
+struct Timed : kv::Metered<kv::MemoryBackend> {
+  explicit Timed(kv::MemoryBackend b) : Metered(std::move(b), {.latency = true}) {}
 };
-using Timed = kv::Metered<kv::MemoryBackend>;
+struct Sampled : kv::Metered<kv::MemoryBackend> {
+  explicit Sampled(kv::MemoryBackend b) : Metered(std::move(b), {.latency = true, .sample_every = 16}) {}
+};
 
 template <class Store>
 void BM_MeteredGet(benchmark::State& state) {
@@ -206,13 +209,16 @@ void BM_MeteredGetHot(benchmark::State& state) {
   benchmark::DoNotOptimize(bytes);
 }
 BENCHMARK(BM_MeteredGetHot<kv::MemoryBackend>)->Name("BM_GetHot_Memory");
-BENCHMARK(BM_MeteredGetHot<Timed>)->Name("BM_GetHot_MeteredMemory");
+BENCHMARK(BM_MeteredGetHot<Counted>)->Name("BM_GetHot_MeteredMemory");
+BENCHMARK(BM_MeteredGetHot<Timed>)->Name("BM_GetHot_MeteredMemory_Timed");
 BENCHMARK(BM_MeteredGetHot<Sampled>)->Name("BM_GetHot_MeteredMemory_Sampled16");
 BENCHMARK(BM_MeteredGet<kv::MemoryBackend>)->Name("BM_Get_Memory");
-BENCHMARK(BM_MeteredGet<Timed>)->Name("BM_Get_MeteredMemory");
+BENCHMARK(BM_MeteredGet<Counted>)->Name("BM_Get_MeteredMemory");
+BENCHMARK(BM_MeteredGet<Timed>)->Name("BM_Get_MeteredMemory_Timed");
 BENCHMARK(BM_MeteredGet<Sampled>)->Name("BM_Get_MeteredMemory_Sampled16");
 BENCHMARK(BM_MeteredPut<kv::MemoryBackend>)->Name("BM_Put_Memory");
-BENCHMARK(BM_MeteredPut<Timed>)->Name("BM_Put_MeteredMemory");
+BENCHMARK(BM_MeteredPut<Counted>)->Name("BM_Put_MeteredMemory");
+BENCHMARK(BM_MeteredPut<Timed>)->Name("BM_Put_MeteredMemory_Timed");
 BENCHMARK(BM_MeteredPut<Sampled>)->Name("BM_Put_MeteredMemory_Sampled16");
 
 }  // namespace

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     std::cerr << "cannot open the store: " << opened.error().message() << "\n";
     return 1;
   }
-  Store db{kv::Watched{kv::Ttl{std::move(opened).value()}}};
+  Store db{kv::Watched{kv::Ttl{std::move(opened).value()}}, {.latency = true}};
 
   // Actor registry: lookup-heavy, listed in key order.
   kv::NamespacedRegistry<Store, ActorRef> actors{db, "actor"};

@@ -3038,11 +3038,14 @@ inline constexpr std::array<std::string_view, 7> operation_names = {"get",  "put
                                                                    "scan", "transact", "expiry"};
 
 struct MeteredOptions {
-  /// Operations that take longer count as slow.
+  /// Keep latency histograms (percentiles, max, total, the slow count). Off by default: then no
+  /// clock is read and an operation costs only its counters (a few relaxed atomic adds).
+  bool latency = false;
+  /// Operations that take longer count as slow (with `latency`).
   std::chrono::nanoseconds slow_threshold = std::chrono::milliseconds(10);
-  /// Time one operation in this many (per thread; a power of two). 1 times every operation; a
-  /// larger value saves the two clock reads on the others (percentiles and the slow count then
-  /// come from the timed ones; counts, errors and bytes stay exact).
+  /// With `latency`, time one operation in this many (per thread; a power of two). 1 times every
+  /// operation; a larger value saves the two clock reads on the others (percentiles and the slow
+  /// count then come from the timed ones; counts, errors and bytes stay exact).
   std::uint32_t sample_every = 1;
 };
 
@@ -3061,11 +3064,13 @@ struct OperationMetrics {
 /// Everything a Metered layer counted, taken at one moment (each figure read atomically).
 struct MetricsSnapshot {
   std::array<OperationMetrics, operation_names.size()> operations;
+  bool latency = false;  ///< latency figures were kept (MeteredOptions::latency)
   std::chrono::nanoseconds slow_threshold{};
 
   const OperationMetrics& operator[](Operation op) const { return operations[static_cast<std::size_t>(op)]; }
 
-  /// Prometheus text exposition format (version 0.0.4), names prefixed with `prefix`.
+  /// Prometheus text exposition format (version 0.0.4), names prefixed with `prefix`; the
+  /// latency series only when latency was kept.
   std::string prometheus(std::string_view prefix = "kvstack") const {
     std::string out;
     auto number = [&](auto v) {
@@ -3091,6 +3096,7 @@ struct MetricsSnapshot {
     counter("_operations_total", "Operations completed, successful or not.", &OperationMetrics::count);
     counter("_operation_errors_total", "Operations that returned an error.", &OperationMetrics::errors);
     counter("_operation_bytes_total", "Key and value bytes read or written.", &OperationMetrics::bytes);
+    if (!latency) return out;
     std::string help = "Timed operations slower than ";
     help.append(std::to_string(std::chrono::duration<double>(slow_threshold).count())).append(" seconds.");
     counter("_slow_operations_total", help, &OperationMetrics::slow);
@@ -3180,8 +3186,8 @@ struct OperationCounters {
 }  // namespace detail
 
 /// A Backend layer over `B` that measures every operation (see MeteredOptions, OperationMetrics).
-/// Counting is lock-free; `metrics()` may be called from any thread at any time. Time comes from
-/// `Clock` (steady_clock by default). Transactions count as one `transact` (not their reads and
+/// Counting is lock-free; `metrics()` may be called from any thread at any time. Latency, when
+/// asked for (MeteredOptions::latency), comes from `Clock` (steady_clock by default). Transactions count as one `transact` (not their reads and
 /// writes); a scan counts once, with the bytes of the entries it yielded added when it ends.
 template <class B, class Clock = std::chrono::steady_clock>
 class Metered {
@@ -3202,6 +3208,7 @@ class Metered {
   /// The figures so far.
   MetricsSnapshot metrics() const {
     MetricsSnapshot s;
+    s.latency = options_.latency;
     s.slow_threshold = options_.slow_threshold;
     for (std::size_t i = 0; i < operation_names.size(); ++i) {
       const auto& c = (*counters_)[i];
@@ -3330,8 +3337,8 @@ class Metered {
   auto measure(Operation kind, Op&& op, Bytes&& bytes) const {
     auto& c = counter(kind);
     thread_local std::uint32_t tick = 0;
-    const bool timed = (++tick & (options_.sample_every - 1)) == 0;
-    typename Clock::time_point start;
+    const bool timed = options_.latency && (++tick & (options_.sample_every - 1)) == 0;
+    typename Clock::time_point start{};
     if (timed) start = clock_.now();
     auto result = op();
     if (timed) {
@@ -3383,21 +3390,22 @@ namespace kvstack::inline v0 {
 
 namespace detail {
 
-/// `prefix ++ key`, on the stack when short (a get must not allocate for it).
-class PrefixedKey {
+/// `prefix ++ bytes`, on the stack when short: a get must not allocate for its key, nor a put
+/// without expiry for its stored value (header byte 0 ++ value).
+class Prefixed {
  public:
-  PrefixedKey(char prefix, std::string_view key) : size_(key.size() + 1) {
+  Prefixed(char prefix, std::string_view bytes) : size_(bytes.size() + 1) {
     char* d = small_;
     if (size_ > sizeof(small_)) {
       big_.resize(size_);
       d = big_.data();
     }
     d[0] = prefix;
-    if (!key.empty()) std::memcpy(d + 1, key.data(), key.size());
+    if (!bytes.empty()) std::memcpy(d + 1, bytes.data(), bytes.size());
     data_ = d;
   }
-  PrefixedKey(const PrefixedKey&) = delete;
-  PrefixedKey& operator=(const PrefixedKey&) = delete;
+  Prefixed(const Prefixed&) = delete;
+  Prefixed& operator=(const Prefixed&) = delete;
   operator std::string_view() const noexcept { return {data_, size_}; }
 
  private:
@@ -3410,6 +3418,7 @@ class PrefixedKey {
 /// The stored form of a value under Ttl: a format byte (0: no expiry; 1: an 8-byte deadline in
 /// milliseconds since the clock's epoch follows), then the value.
 struct TtlRecord {
+  static constexpr char no_expiry = '\0', with_deadline = '\1';
   std::optional<std::int64_t> deadline;
   std::string_view value;
 
@@ -3418,19 +3427,19 @@ struct TtlRecord {
   static void encode(std::optional<std::int64_t> deadline, std::string_view value, std::string& out) {
     out.clear();
     out.reserve(value.size() + 9);
-    out.push_back(deadline ? '\1' : '\0');
+    out.push_back(deadline ? with_deadline : no_expiry);
     if (deadline) KeyCodec<std::int64_t>::encode(*deadline, out);
     out.append(value);
   }
   static Result<TtlRecord> decode(std::string_view stored) {
     TtlRecord r;
-    if (!stored.empty() && stored[0] == '\0') {
+    if (!stored.empty() && stored[0] == no_expiry) {
       r.value = stored.substr(1);
       return r;
     }
     std::string_view rest = stored.substr(stored.empty() ? 0 : 1);
     std::int64_t deadline = 0;
-    if (stored.empty() || stored[0] != '\1' || !KeyCodec<std::int64_t>::decode(rest, deadline))
+    if (stored.empty() || stored[0] != with_deadline || !KeyCodec<std::int64_t>::decode(rest, deadline))
       return Error{errc::corruption, "Ttl: a stored value of " + std::to_string(stored.size()) +
                                          " bytes has no valid expiry header (was this store written without Ttl?)"};
     r.deadline = deadline;
@@ -3492,7 +3501,7 @@ class Ttl {
     Result<bool> erase(std::string_view key) {
       auto live = get(key, [](std::string_view) {});
       if (!live) return live;
-      if (auto erased = tx_->erase(detail::PrefixedKey(data_prefix, key)); !erased) return erased;
+      if (auto erased = tx_->erase(detail::Prefixed(data_prefix, key)); !erased) return erased;
       return live;
     }
     auto scan(const KeyRange& range) const { return Ttl::scan_live(*tx_, range, now_); }
@@ -3522,9 +3531,7 @@ class Ttl {
 
   /// Stores `key` without expiry (clearing any it had).
   Result<void> put(std::string_view key, std::string_view value) {
-    std::string stored;
-    detail::TtlRecord::encode(std::nullopt, value, stored);
-    return inner_.put(detail::PrefixedKey(data_prefix, key), stored);
+    return inner_.put(detail::Prefixed(data_prefix, key), detail::Prefixed(detail::TtlRecord::no_expiry, value));
   }
 
   /// Stores `key` to expire `ttl` from now; errc::invalid_argument unless ttl > 0.
@@ -3534,7 +3541,7 @@ class Ttl {
     WriteBatch batch;
     std::string stored;
     detail::TtlRecord::encode(deadline.value(), value, stored);
-    batch.put(detail::PrefixedKey(data_prefix, key), stored).put(index_key(deadline.value(), key), {});
+    batch.put(detail::Prefixed(data_prefix, key), stored).put(index_key(deadline.value(), key), {});
     purge_.indexed(deadline.value());
     return inner_.write(batch);
   }
@@ -3545,7 +3552,7 @@ class Ttl {
     std::optional<std::string> expired_value;
     auto live = inner_.transact([&](auto& tx) -> Result<bool> {
       expired_value.reset();
-      detail::PrefixedKey dk(data_prefix, key);
+      detail::Prefixed dk(data_prefix, key);
       auto record = read(tx, dk);
       if (!record) return record.error();
       if (!record.value()) return false;
@@ -3563,10 +3570,10 @@ class Ttl {
     std::string value;
     for (const auto& op : batch) {
       if (op.kind == WriteBatch::Kind::erase) {
-        stored.erase(detail::PrefixedKey(data_prefix, op.key));
+        stored.erase(detail::Prefixed(data_prefix, op.key));
       } else {
         detail::TtlRecord::encode(std::nullopt, op.value, value);
-        stored.put(detail::PrefixedKey(data_prefix, op.key), value);
+        stored.put(detail::Prefixed(data_prefix, op.key), value);
       }
     }
     return inner_.write(stored);
@@ -3588,7 +3595,7 @@ class Ttl {
   Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) {
     return inner_.transact([&](auto& tx) -> Result<bool> {
       const std::int64_t now = now_ms();
-      detail::PrefixedKey dk(data_prefix, key);
+      detail::Prefixed dk(data_prefix, key);
       auto record = read(tx, dk);
       if (!record) return record.error();
       if (!record.value() || record.value()->expired(now)) return false;
@@ -3602,7 +3609,7 @@ class Ttl {
   /// Removes `key`'s expiry. False if `key` is absent or had none.
   Result<bool> persist(std::string_view key) {
     return inner_.transact([&](auto& tx) -> Result<bool> {
-      auto record = read(tx, detail::PrefixedKey(data_prefix, key));
+      auto record = read(tx, detail::Prefixed(data_prefix, key));
       if (!record) return record.error();
       if (!record.value() || !record.value()->deadline || record.value()->expired(now_ms())) return false;
       return rewrite(tx, key, *record.value(), std::nullopt);
@@ -3613,7 +3620,7 @@ class Ttl {
   Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) const {
     std::optional<std::chrono::milliseconds> left;
     std::optional<Error> error;
-    auto found = inner_.get(detail::PrefixedKey(data_prefix, key), [&](std::string_view stored) {
+    auto found = inner_.get(detail::Prefixed(data_prefix, key), [&](std::string_view stored) {
       auto record = detail::TtlRecord::decode(stored);
       if (!record) error = record.error();
       else if (record.value().deadline) left = std::chrono::milliseconds(*record.value().deadline - now_ms());
@@ -3656,7 +3663,7 @@ class Ttl {
         for (const auto& entry : due) {
           if (purged + removed.size() == max) break;
           std::string_view key = std::string_view(entry).substr(9);
-          detail::PrefixedKey dk(data_prefix, key);
+          detail::Prefixed dk(data_prefix, key);
           auto record = read(tx, dk);
           if (!record) return record.error();
           // An entry whose key was rewritten, refreshed or erased since is stale: dropped alone.
@@ -3716,10 +3723,10 @@ class Ttl {
 
   template <class Tx>
   Result<void> put_in(Tx& tx, std::string_view key, std::string_view value, std::optional<std::int64_t> deadline) {
+    if (!deadline) return tx.put(detail::Prefixed(data_prefix, key), detail::Prefixed(detail::TtlRecord::no_expiry, value));
     std::string stored;
     detail::TtlRecord::encode(deadline, value, stored);
-    if (auto put = tx.put(detail::PrefixedKey(data_prefix, key), stored); !put) return put;
-    if (!deadline) return success();
+    if (auto put = tx.put(detail::Prefixed(data_prefix, key), stored); !put) return put;
     purge_.indexed(*deadline);
     return tx.put(index_key(*deadline, key), {});
   }
@@ -3736,7 +3743,7 @@ class Ttl {
   static Result<bool> get_live(const Source& source, std::string_view key, Now now, F&& fn) {
     bool live = false;
     std::optional<Error> error;
-    auto found = source.get(detail::PrefixedKey(data_prefix, key), [&](std::string_view stored) {
+    auto found = source.get(detail::Prefixed(data_prefix, key), [&](std::string_view stored) {
       auto record = detail::TtlRecord::decode(stored);
       if (!record) {
         error = record.error();
@@ -3760,7 +3767,7 @@ class Ttl {
     if (range.is_reverse()) below = below.reverse();
     if (range.is_streaming()) below = below.streaming();
     auto map = [now](KeyValue kv, std::optional<Error>& error) -> std::optional<KeyValue> {
-      if (!kv.value.empty() && kv.value[0] == '\0') return KeyValue{kv.key.substr(1), kv.value.substr(1)};  // no expiry
+      if (!kv.value.empty() && kv.value[0] == detail::TtlRecord::no_expiry) return KeyValue{kv.key.substr(1), kv.value.substr(1)};  // no expiry
       auto record = detail::TtlRecord::decode(kv.value);
       if (!record) {
         error = record.error();

@@ -1,5 +1,6 @@
 // Metered<B>: exact counts, errors and bytes; latency from the injected clock; Prometheus text.
 #include <chrono>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -20,7 +21,7 @@ using Catch::Matchers::Contains;
 
 TEST_CASE("Metered: counts, errors and bytes per operation", "[metrics]") {
   ManualClock clock;
-  Metered<MemoryBackend, ManualClock> db(MemoryBackend{}, {.slow_threshold = 5ms}, clock);
+  Metered<MemoryBackend, ManualClock> db(MemoryBackend{}, {.latency = true, .slow_threshold = 5ms}, clock);
   db.put("key", "value").value();                                        // 3 + 5 bytes
   CHECK(db.get("key").value() == "value");                               // 8
   CHECK(db.get("missing").value() == std::nullopt);                      // 7
@@ -82,15 +83,49 @@ TEST_CASE("Metered: percentiles come from a log-linear histogram", "[metrics]") 
 }
 
 TEST_CASE("Metered: sampling times some operations and counts all", "[metrics]") {
-  Metered<MemoryBackend> db(MemoryBackend{}, {.sample_every = 8});
+  Metered<MemoryBackend> db(MemoryBackend{}, {.latency = true, .sample_every = 8});
   for (int i = 0; i < 800; ++i) db.put("k", "v").value();
   auto m = db.metrics();
   CHECK(m[Operation::put].count == 800);
   CHECK(m[Operation::put].timed == 100);
 }
 
+namespace {
+/// A steady clock that counts how often it is read.
+struct CountingClock {
+  using rep = std::chrono::nanoseconds::rep;
+  using period = std::chrono::nanoseconds::period;
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<CountingClock>;
+  std::shared_ptr<int> reads = std::make_shared<int>(0);
+  time_point now() const { return time_point(duration(++*reads)); }
+};
+}  // namespace
+
+TEST_CASE("Metered: without latency, no clock is read and counts stay exact", "[metrics]") {
+  CountingClock clock;
+  Metered<MemoryBackend, CountingClock> db(MemoryBackend{}, {}, clock);
+  db.put("k", "v").value();
+  CHECK(db.get("k").value() == "v");
+  CHECK(collect(db, KeyRange::all()).size() == 1);
+  db.transact([](auto& tx) { return tx.erase("k"); }).value();
+  CHECK(*clock.reads == 0);
+  auto m = db.metrics();
+  CHECK_FALSE(m.latency);
+  CHECK(m[Operation::get].count == 1);
+  CHECK(m[Operation::get].bytes == 2);
+  CHECK(m[Operation::get].timed == 0);
+  CHECK(m[Operation::scan].bytes == 2);
+  CHECK_THAT(m.prometheus(), !Contains("duration"));
+
+  Metered<MemoryBackend, CountingClock> timed(MemoryBackend{}, {.latency = true}, clock);
+  timed.put("k", "v").value();
+  CHECK(*clock.reads == 2);
+  CHECK(timed.metrics()[Operation::put].timed == 1);
+}
+
 TEST_CASE("Metered: Prometheus text exposition", "[metrics]") {
-  Metered<MemoryBackend> db(MemoryBackend{});
+  Metered<MemoryBackend> db(MemoryBackend{}, {.latency = true});
   db.put("k", "v").value();
   db.get("k").value();
   std::string text = db.metrics().prometheus();

@@ -33,11 +33,14 @@ inline constexpr std::array<std::string_view, 7> operation_names = {"get",  "put
                                                                    "scan", "transact", "expiry"};
 
 struct MeteredOptions {
-  /// Operations that take longer count as slow.
+  /// Keep latency histograms (percentiles, max, total, the slow count). Off by default: then no
+  /// clock is read and an operation costs only its counters (a few relaxed atomic adds).
+  bool latency = false;
+  /// Operations that take longer count as slow (with `latency`).
   std::chrono::nanoseconds slow_threshold = std::chrono::milliseconds(10);
-  /// Time one operation in this many (per thread; a power of two). 1 times every operation; a
-  /// larger value saves the two clock reads on the others (percentiles and the slow count then
-  /// come from the timed ones; counts, errors and bytes stay exact).
+  /// With `latency`, time one operation in this many (per thread; a power of two). 1 times every
+  /// operation; a larger value saves the two clock reads on the others (percentiles and the slow
+  /// count then come from the timed ones; counts, errors and bytes stay exact).
   std::uint32_t sample_every = 1;
 };
 
@@ -56,11 +59,13 @@ struct OperationMetrics {
 /// Everything a Metered layer counted, taken at one moment (each figure read atomically).
 struct MetricsSnapshot {
   std::array<OperationMetrics, operation_names.size()> operations;
+  bool latency = false;  ///< latency figures were kept (MeteredOptions::latency)
   std::chrono::nanoseconds slow_threshold{};
 
   const OperationMetrics& operator[](Operation op) const { return operations[static_cast<std::size_t>(op)]; }
 
-  /// Prometheus text exposition format (version 0.0.4), names prefixed with `prefix`.
+  /// Prometheus text exposition format (version 0.0.4), names prefixed with `prefix`; the
+  /// latency series only when latency was kept.
   std::string prometheus(std::string_view prefix = "kvstack") const {
     std::string out;
     auto number = [&](auto v) {
@@ -86,6 +91,7 @@ struct MetricsSnapshot {
     counter("_operations_total", "Operations completed, successful or not.", &OperationMetrics::count);
     counter("_operation_errors_total", "Operations that returned an error.", &OperationMetrics::errors);
     counter("_operation_bytes_total", "Key and value bytes read or written.", &OperationMetrics::bytes);
+    if (!latency) return out;
     std::string help = "Timed operations slower than ";
     help.append(std::to_string(std::chrono::duration<double>(slow_threshold).count())).append(" seconds.");
     counter("_slow_operations_total", help, &OperationMetrics::slow);
@@ -175,8 +181,8 @@ struct OperationCounters {
 }  // namespace detail
 
 /// A Backend layer over `B` that measures every operation (see MeteredOptions, OperationMetrics).
-/// Counting is lock-free; `metrics()` may be called from any thread at any time. Time comes from
-/// `Clock` (steady_clock by default). Transactions count as one `transact` (not their reads and
+/// Counting is lock-free; `metrics()` may be called from any thread at any time. Latency, when
+/// asked for (MeteredOptions::latency), comes from `Clock` (steady_clock by default). Transactions count as one `transact` (not their reads and
 /// writes); a scan counts once, with the bytes of the entries it yielded added when it ends.
 template <class B, class Clock = std::chrono::steady_clock>
 class Metered {
@@ -197,6 +203,7 @@ class Metered {
   /// The figures so far.
   MetricsSnapshot metrics() const {
     MetricsSnapshot s;
+    s.latency = options_.latency;
     s.slow_threshold = options_.slow_threshold;
     for (std::size_t i = 0; i < operation_names.size(); ++i) {
       const auto& c = (*counters_)[i];
@@ -325,8 +332,8 @@ class Metered {
   auto measure(Operation kind, Op&& op, Bytes&& bytes) const {
     auto& c = counter(kind);
     thread_local std::uint32_t tick = 0;
-    const bool timed = (++tick & (options_.sample_every - 1)) == 0;
-    typename Clock::time_point start;
+    const bool timed = options_.latency && (++tick & (options_.sample_every - 1)) == 0;
+    typename Clock::time_point start{};
     if (timed) start = clock_.now();
     auto result = op();
     if (timed) {

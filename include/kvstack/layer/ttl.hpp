@@ -32,21 +32,22 @@ namespace kvstack::inline v0 {
 
 namespace detail {
 
-/// `prefix ++ key`, on the stack when short (a get must not allocate for it).
-class PrefixedKey {
+/// `prefix ++ bytes`, on the stack when short: a get must not allocate for its key, nor a put
+/// without expiry for its stored value (header byte 0 ++ value).
+class Prefixed {
  public:
-  PrefixedKey(char prefix, std::string_view key) : size_(key.size() + 1) {
+  Prefixed(char prefix, std::string_view bytes) : size_(bytes.size() + 1) {
     char* d = small_;
     if (size_ > sizeof(small_)) {
       big_.resize(size_);
       d = big_.data();
     }
     d[0] = prefix;
-    if (!key.empty()) std::memcpy(d + 1, key.data(), key.size());
+    if (!bytes.empty()) std::memcpy(d + 1, bytes.data(), bytes.size());
     data_ = d;
   }
-  PrefixedKey(const PrefixedKey&) = delete;
-  PrefixedKey& operator=(const PrefixedKey&) = delete;
+  Prefixed(const Prefixed&) = delete;
+  Prefixed& operator=(const Prefixed&) = delete;
   operator std::string_view() const noexcept { return {data_, size_}; }
 
  private:
@@ -59,6 +60,7 @@ class PrefixedKey {
 /// The stored form of a value under Ttl: a format byte (0: no expiry; 1: an 8-byte deadline in
 /// milliseconds since the clock's epoch follows), then the value.
 struct TtlRecord {
+  static constexpr char no_expiry = '\0', with_deadline = '\1';
   std::optional<std::int64_t> deadline;
   std::string_view value;
 
@@ -67,19 +69,19 @@ struct TtlRecord {
   static void encode(std::optional<std::int64_t> deadline, std::string_view value, std::string& out) {
     out.clear();
     out.reserve(value.size() + 9);
-    out.push_back(deadline ? '\1' : '\0');
+    out.push_back(deadline ? with_deadline : no_expiry);
     if (deadline) KeyCodec<std::int64_t>::encode(*deadline, out);
     out.append(value);
   }
   static Result<TtlRecord> decode(std::string_view stored) {
     TtlRecord r;
-    if (!stored.empty() && stored[0] == '\0') {
+    if (!stored.empty() && stored[0] == no_expiry) {
       r.value = stored.substr(1);
       return r;
     }
     std::string_view rest = stored.substr(stored.empty() ? 0 : 1);
     std::int64_t deadline = 0;
-    if (stored.empty() || stored[0] != '\1' || !KeyCodec<std::int64_t>::decode(rest, deadline))
+    if (stored.empty() || stored[0] != with_deadline || !KeyCodec<std::int64_t>::decode(rest, deadline))
       return Error{errc::corruption, "Ttl: a stored value of " + std::to_string(stored.size()) +
                                          " bytes has no valid expiry header (was this store written without Ttl?)"};
     r.deadline = deadline;
@@ -141,7 +143,7 @@ class Ttl {
     Result<bool> erase(std::string_view key) {
       auto live = get(key, [](std::string_view) {});
       if (!live) return live;
-      if (auto erased = tx_->erase(detail::PrefixedKey(data_prefix, key)); !erased) return erased;
+      if (auto erased = tx_->erase(detail::Prefixed(data_prefix, key)); !erased) return erased;
       return live;
     }
     auto scan(const KeyRange& range) const { return Ttl::scan_live(*tx_, range, now_); }
@@ -171,9 +173,7 @@ class Ttl {
 
   /// Stores `key` without expiry (clearing any it had).
   Result<void> put(std::string_view key, std::string_view value) {
-    std::string stored;
-    detail::TtlRecord::encode(std::nullopt, value, stored);
-    return inner_.put(detail::PrefixedKey(data_prefix, key), stored);
+    return inner_.put(detail::Prefixed(data_prefix, key), detail::Prefixed(detail::TtlRecord::no_expiry, value));
   }
 
   /// Stores `key` to expire `ttl` from now; errc::invalid_argument unless ttl > 0.
@@ -183,7 +183,7 @@ class Ttl {
     WriteBatch batch;
     std::string stored;
     detail::TtlRecord::encode(deadline.value(), value, stored);
-    batch.put(detail::PrefixedKey(data_prefix, key), stored).put(index_key(deadline.value(), key), {});
+    batch.put(detail::Prefixed(data_prefix, key), stored).put(index_key(deadline.value(), key), {});
     purge_.indexed(deadline.value());
     return inner_.write(batch);
   }
@@ -194,7 +194,7 @@ class Ttl {
     std::optional<std::string> expired_value;
     auto live = inner_.transact([&](auto& tx) -> Result<bool> {
       expired_value.reset();
-      detail::PrefixedKey dk(data_prefix, key);
+      detail::Prefixed dk(data_prefix, key);
       auto record = read(tx, dk);
       if (!record) return record.error();
       if (!record.value()) return false;
@@ -212,10 +212,10 @@ class Ttl {
     std::string value;
     for (const auto& op : batch) {
       if (op.kind == WriteBatch::Kind::erase) {
-        stored.erase(detail::PrefixedKey(data_prefix, op.key));
+        stored.erase(detail::Prefixed(data_prefix, op.key));
       } else {
         detail::TtlRecord::encode(std::nullopt, op.value, value);
-        stored.put(detail::PrefixedKey(data_prefix, op.key), value);
+        stored.put(detail::Prefixed(data_prefix, op.key), value);
       }
     }
     return inner_.write(stored);
@@ -237,7 +237,7 @@ class Ttl {
   Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) {
     return inner_.transact([&](auto& tx) -> Result<bool> {
       const std::int64_t now = now_ms();
-      detail::PrefixedKey dk(data_prefix, key);
+      detail::Prefixed dk(data_prefix, key);
       auto record = read(tx, dk);
       if (!record) return record.error();
       if (!record.value() || record.value()->expired(now)) return false;
@@ -251,7 +251,7 @@ class Ttl {
   /// Removes `key`'s expiry. False if `key` is absent or had none.
   Result<bool> persist(std::string_view key) {
     return inner_.transact([&](auto& tx) -> Result<bool> {
-      auto record = read(tx, detail::PrefixedKey(data_prefix, key));
+      auto record = read(tx, detail::Prefixed(data_prefix, key));
       if (!record) return record.error();
       if (!record.value() || !record.value()->deadline || record.value()->expired(now_ms())) return false;
       return rewrite(tx, key, *record.value(), std::nullopt);
@@ -262,7 +262,7 @@ class Ttl {
   Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) const {
     std::optional<std::chrono::milliseconds> left;
     std::optional<Error> error;
-    auto found = inner_.get(detail::PrefixedKey(data_prefix, key), [&](std::string_view stored) {
+    auto found = inner_.get(detail::Prefixed(data_prefix, key), [&](std::string_view stored) {
       auto record = detail::TtlRecord::decode(stored);
       if (!record) error = record.error();
       else if (record.value().deadline) left = std::chrono::milliseconds(*record.value().deadline - now_ms());
@@ -305,7 +305,7 @@ class Ttl {
         for (const auto& entry : due) {
           if (purged + removed.size() == max) break;
           std::string_view key = std::string_view(entry).substr(9);
-          detail::PrefixedKey dk(data_prefix, key);
+          detail::Prefixed dk(data_prefix, key);
           auto record = read(tx, dk);
           if (!record) return record.error();
           // An entry whose key was rewritten, refreshed or erased since is stale: dropped alone.
@@ -365,10 +365,10 @@ class Ttl {
 
   template <class Tx>
   Result<void> put_in(Tx& tx, std::string_view key, std::string_view value, std::optional<std::int64_t> deadline) {
+    if (!deadline) return tx.put(detail::Prefixed(data_prefix, key), detail::Prefixed(detail::TtlRecord::no_expiry, value));
     std::string stored;
     detail::TtlRecord::encode(deadline, value, stored);
-    if (auto put = tx.put(detail::PrefixedKey(data_prefix, key), stored); !put) return put;
-    if (!deadline) return success();
+    if (auto put = tx.put(detail::Prefixed(data_prefix, key), stored); !put) return put;
     purge_.indexed(*deadline);
     return tx.put(index_key(*deadline, key), {});
   }
@@ -385,7 +385,7 @@ class Ttl {
   static Result<bool> get_live(const Source& source, std::string_view key, Now now, F&& fn) {
     bool live = false;
     std::optional<Error> error;
-    auto found = source.get(detail::PrefixedKey(data_prefix, key), [&](std::string_view stored) {
+    auto found = source.get(detail::Prefixed(data_prefix, key), [&](std::string_view stored) {
       auto record = detail::TtlRecord::decode(stored);
       if (!record) {
         error = record.error();
@@ -409,7 +409,7 @@ class Ttl {
     if (range.is_reverse()) below = below.reverse();
     if (range.is_streaming()) below = below.streaming();
     auto map = [now](KeyValue kv, std::optional<Error>& error) -> std::optional<KeyValue> {
-      if (!kv.value.empty() && kv.value[0] == '\0') return KeyValue{kv.key.substr(1), kv.value.substr(1)};  // no expiry
+      if (!kv.value.empty() && kv.value[0] == detail::TtlRecord::no_expiry) return KeyValue{kv.key.substr(1), kv.value.substr(1)};  // no expiry
       auto record = detail::TtlRecord::decode(kv.value);
       if (!record) {
         error = record.error();
