@@ -299,7 +299,7 @@ void Scan100(benchmark::State& state) {
   for (auto _ : state) {
     const std::string prefix = prefix_of(next_index(x));
     std::size_t bytes = 0, n = 0;
-    auto add = [&](std::string_view k, std::string_view v) { bytes += k.size() + v.size(), ++n; };
+    auto add = [&](std::string_view k, std::string_view v) { bytes += k.size() + v.size() + static_cast<unsigned char>(v.back()), ++n; };
     if constexpr (via == Via::kvstack) {
       for (auto&& [k, v] : plain<E>().scan(kv::KeyRange::prefix(prefix))) add(k, v);
     } else if constexpr (via == Via::stack) {

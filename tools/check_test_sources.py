@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Checks that meson.build and tests/CMakeLists.txt build the test suite (kvstack_tests and
+kvstack_tests_no_engines) from the same source files, so that the Meson build, which CI
+configures but does not compile the suite with, runs every test the CMake build runs."""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SOURCE = re.compile(r"[\w/]+\.cpp")
+
+
+def block(text, start, end):
+    """The text from `start` to the first `end` after it."""
+    i = text.index(start)
+    return text[i:text.index(end, i)]
+
+
+cmake_text = (ROOT / "tests" / "CMakeLists.txt").read_text()
+meson_text = (ROOT / "meson.build").read_text()
+cmake = {
+    "kvstack_tests": block(cmake_text, "add_executable(kvstack_tests\n", "catch_discover_tests(kvstack_tests)"),
+    "kvstack_tests_no_engines": block(cmake_text, "add_executable(kvstack_tests_no_engines", ")"),
+}
+meson = {
+    "kvstack_tests": block(meson_text, "tests = executable('kvstack_tests'", "include_directories"),
+    "kvstack_tests_no_engines": block(meson_text, "no_engines = executable('kvstack_tests_no_engines'", "cpp_args"),
+}
+problems = []
+for target in cmake:
+    in_cmake = {"tests/" + s for s in SOURCE.findall(cmake[target])}
+    in_meson = set(SOURCE.findall(meson[target]))
+    for s in sorted(in_cmake - in_meson):
+        problems.append(f"{target}: {s} is in tests/CMakeLists.txt, not in meson.build")
+    for s in sorted(in_meson - in_cmake):
+        problems.append(f"{target}: {s} is in meson.build, not in tests/CMakeLists.txt")
+    if not in_cmake:
+        problems.append(f"{target}: no sources found")
+for p in problems:
+    print("check_test_sources.py:", p, file=sys.stderr)
+if problems:
+    sys.exit(1)
+print("meson.build and tests/CMakeLists.txt list the same test sources")
