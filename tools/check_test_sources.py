@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks that meson.build and tests/CMakeLists.txt build the test suite (kvstack_tests and
 kvstack_tests_no_engines) from the same source files, so that the Meson build, which CI
-configures but does not compile the suite with, runs every test the CMake build runs."""
+configures but does not compile the suite with, runs every test the CMake build runs. The
+runner, tests/main.cpp, is left out: CMake links it from a library of its own."""
 import pathlib
 import re
 import sys
@@ -28,8 +29,8 @@ meson = {
 }
 problems = []
 for target in cmake:
-    in_cmake = {"tests/" + s for s in SOURCE.findall(cmake[target])}
-    in_meson = set(SOURCE.findall(meson[target]))
+    in_cmake = {"tests/" + s for s in SOURCE.findall(cmake[target])} - {"tests/main.cpp"}
+    in_meson = set(SOURCE.findall(meson[target])) - {"tests/main.cpp"}
     for s in sorted(in_cmake - in_meson):
         problems.append(f"{target}: {s} is in tests/CMakeLists.txt, not in meson.build")
     for s in sorted(in_meson - in_cmake):

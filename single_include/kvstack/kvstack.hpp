@@ -4147,6 +4147,94 @@ class Watched {
 
 namespace kvstack::inline v0 {
 
+namespace detail {
+
+/// A non-owning reference to a `void(std::string_view)` callable. Registries hand it to the
+/// backend's zero-copy get, so that get is compiled once for all value types, not once for each.
+class ViewFunction {
+ public:
+  template <class F>
+  explicit ViewFunction(F& f) noexcept
+      : object_(&f), call_([](void* o, std::string_view v) { (*static_cast<F*>(o))(v); }) {}
+  void operator()(std::string_view v) const { call_(object_, v); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, std::string_view);
+};
+
+/// What a registry is apart from its value type: the backend, the encoded namespace and the
+/// keys. Compiled once per backend and key type, however many value types a program stores.
+template <class B, class Key>
+class RegistryBase {
+ public:
+  RegistryBase(B& backend, std::string_view ns) : backend_(&backend), prefix_(encode_namespace(ns)) {}
+
+  /// Removes `key`; true if it was there.
+  Result<bool> erase(const Key& key) { return backend_->erase(storage_key(key)); }
+
+  /// True if `key` is there (the value is not decoded).
+  Result<bool> contains(const Key& key) const {
+    return backend_->get(storage_key(key), [](std::string_view) {});
+  }
+
+  /// Number of entries in this namespace (exact: kvstack::stats over its keys).
+  Result<std::size_t> count() const {
+    auto s = stats(*backend_, KeyRange::prefix(prefix_));
+    if (!s) return s.error();
+    return static_cast<std::size_t>(s.value().keys);
+  }
+
+  /// Removes every entry of this namespace (and nothing else), atomically; returns how many.
+  Result<std::size_t> clear() {
+    return backend_->transact([&](auto& tx) -> Result<std::size_t> {
+      std::vector<std::string> keys;
+      {
+        auto scan = tx.scan(KeyRange::prefix(prefix_));
+        for (auto&& [k, v] : scan) keys.emplace_back(k);
+        if (auto st = scan.status(); !st) return st.error();
+      }
+      for (const auto& k : keys) {
+        if (auto r = tx.erase(k); !r) return r.error();
+      }
+      return keys.size();
+    });
+  }
+
+  /// The namespace as given.
+  std::string name() const { return decode_key<std::string>(prefix_).value(); }
+  /// The encoded namespace: every key of this registry starts with it.
+  const std::string& key_prefix() const noexcept { return prefix_; }
+  /// The backend key under which `key` is stored.
+  std::string storage_key(const Key& key) const {
+    std::string k;
+    k.reserve(prefix_.size() + 24);
+    k = prefix_;
+    encode_key(key, k);
+    return k;
+  }
+  B& backend() const noexcept { return *backend_; }
+
+ protected:
+  // Hands the stored bytes of `key` to `fn`; false if absent.
+  Result<bool> read(const Key& key, ViewFunction fn) const { return backend_->get(storage_key(key), fn); }
+
+  Error explain(const Error& e) const {
+    return {e.code(), "registry '" + name() + "': " + e.context()};
+  }
+  Error explain(const Error& e, const Key& key) const {
+    if constexpr (std::is_convertible_v<const Key&, std::string_view>)
+      return {e.code(), "registry '" + name() + "', key '" + std::string(std::string_view(key)) + "': " + e.context()};
+    else
+      return explain(e);
+  }
+
+  B* backend_;
+  std::string prefix_;
+};
+
+}  // namespace detail
+
 /// Values of type T under keys of type Key, stored in backend `B` under
 /// `encode_namespace(ns) ++ encode_key(key)`. Namespace encodings are prefix-free, so registries
 /// with namespaces "node", "node:", "nod", "" and "a\0b" never see each other's entries, and a
@@ -4156,7 +4244,10 @@ namespace kvstack::inline v0 {
 /// and move; any number of them share one backend, which must outlive them. Thread-safe as the
 /// backend is.
 template <class B, class T, class Key = std::string, class S = BinarySerializer>
-class NamespacedRegistry {
+class NamespacedRegistry : public detail::RegistryBase<B, Key> {
+  using Base = detail::RegistryBase<B, Key>;
+  using Base::backend_, Base::prefix_, Base::explain;
+
   static_assert(check_backend<B>());
   static_assert(KeyType<Key>,
                 "kvstack::NamespacedRegistry: Key needs a kvstack::KeyCodec (integers, enums, strings, "
@@ -4169,7 +4260,8 @@ class NamespacedRegistry {
   using key_type = Key;
   using value_type = T;
 
-  NamespacedRegistry(B& backend, std::string_view ns) : backend_(&backend), prefix_(encode_namespace(ns)) {}
+  NamespacedRegistry(B& backend, std::string_view ns) : Base(backend, ns) {}
+  using Base::storage_key;
 
   /// Stores `value` under `key`, replacing any previous value.
   Result<void> put(const Key& key, const T& value) {
@@ -4204,29 +4296,17 @@ class NamespacedRegistry {
   /// The value under `key`; an empty optional when absent; errc::corruption when it does not
   /// decode as T.
   Result<std::optional<T>> get(const Key& key) const {
-    Result<std::optional<T>> out{std::nullopt};
-    auto found = backend_->get(storage_key(key), [&](std::string_view bytes) {
-      auto value = S::template decode<T>(bytes);
-      if (value) out.value().emplace(std::move(value).value());
-      else out = explain(value.error(), key);
-    });
-    if (!found) out = found.error();
-    return out;
-  }
-
-  /// Removes `key`; true if it was there.
-  Result<bool> erase(const Key& key) { return backend_->erase(storage_key(key)); }
-
-  /// True if `key` is there (the value is not decoded).
-  Result<bool> contains(const Key& key) const {
-    return backend_->get(storage_key(key), [](std::string_view) {});
-  }
-
-  /// Number of entries in this namespace (exact: kvstack::stats over its keys).
-  Result<std::size_t> count() const {
-    auto s = stats(*backend_, KeyRange::prefix(prefix_));
-    if (!s) return s.error();
-    return static_cast<std::size_t>(s.value().keys);
+    std::optional<T> value;
+    std::optional<Error> error;
+    auto decode = [&](std::string_view bytes) {
+      auto decoded = S::template decode<T>(bytes);
+      if (decoded) value.emplace(std::move(decoded).value());
+      else error = std::move(decoded).error();
+    };
+    auto found = this->read(key, detail::ViewFunction(decode));
+    if (!found) return std::move(found).error();
+    if (error) return explain(*error, key);
+    return value;
   }
 
   /// Applies `fn(T&)` to the stored value and writes it back, atomically (one backend
@@ -4246,22 +4326,6 @@ class NamespacedRegistry {
       S::encode(decoded->value(), bytes);
       if (auto put = tx.put(k, bytes); !put) return put.error();
       return true;
-    });
-  }
-
-  /// Removes every entry of this namespace (and nothing else), atomically; returns how many.
-  Result<std::size_t> clear() {
-    return backend_->transact([&](auto& tx) -> Result<std::size_t> {
-      std::vector<std::string> keys;
-      {
-        auto scan = tx.scan(KeyRange::prefix(prefix_));
-        for (auto&& [k, v] : scan) keys.emplace_back(k);
-        if (auto st = scan.status(); !st) return st.error();
-      }
-      for (const auto& k : keys) {
-        if (auto r = tx.erase(k); !r) return r.error();
-      }
-      return keys.size();
     });
   }
 
@@ -4328,33 +4392,6 @@ class NamespacedRegistry {
 
   List list() const { return List(backend_->scan(KeyRange::prefix(prefix_).streaming()), this); }
 
-  /// The namespace as given.
-  std::string name() const { return decode_key<std::string>(prefix_).value(); }
-  /// The encoded namespace: every key of this registry starts with it.
-  const std::string& key_prefix() const noexcept { return prefix_; }
-  /// The backend key under which `key` is stored.
-  std::string storage_key(const Key& key) const {
-    std::string k;
-    k.reserve(prefix_.size() + 24);
-    k = prefix_;
-    encode_key(key, k);
-    return k;
-  }
-  B& backend() const noexcept { return *backend_; }
-
- private:
-  Error explain(const Error& e) const {
-    return {e.code(), "registry '" + name() + "': " + e.context()};
-  }
-  Error explain(const Error& e, const Key& key) const {
-    if constexpr (std::is_convertible_v<const Key&, std::string_view>)
-      return {e.code(), "registry '" + name() + "', key '" + std::string(std::string_view(key)) + "': " + e.context()};
-    else
-      return explain(e);
-  }
-
-  B* backend_;
-  std::string prefix_;
 };
 
 }  // namespace kvstack
