@@ -409,16 +409,22 @@ class Ttl {
     if (range.is_reverse()) below = below.reverse();
     if (range.is_streaming()) below = below.streaming();
     auto map = [now](KeyValue kv, std::optional<Error>& error) -> std::optional<KeyValue> {
-      if (!kv.value.empty() && kv.value[0] == detail::TtlRecord::no_expiry) return KeyValue{kv.key.substr(1), kv.value.substr(1)};  // no expiry
-      auto record = detail::TtlRecord::decode(kv.value);
-      if (!record) {
-        error = record.error();
-        return std::nullopt;
-      }
-      if (record.value().expired(now)) return std::nullopt;
-      return KeyValue{kv.key.substr(1), record.value().value};
+      if (!kv.value.empty() && kv.value[0] == detail::TtlRecord::no_expiry) [[likely]]  // keys below have the prefix
+        return KeyValue{{kv.key.data() + 1, kv.key.size() - 1}, {kv.value.data() + 1, kv.value.size() - 1}};
+      return live_with_deadline(kv, now, error);
     };
     return detail::MappedScan(source.scan(below), map, range.max_count());
+  }
+
+  // A scanned entry whose value has an expiry header (or none it can read): the entry if live.
+  [[gnu::noinline]] static std::optional<KeyValue> live_with_deadline(KeyValue kv, std::int64_t now, std::optional<Error>& error) {
+    auto record = detail::TtlRecord::decode(kv.value);
+    if (!record) {
+      error = record.error();
+      return std::nullopt;
+    }
+    if (record.value().expired(now)) return std::nullopt;
+    return KeyValue{kv.key.substr(1), record.value().value};
   }
 
   // Where purge_expired starts; moves with the layer (a moved-to layer gets a fresh mutex).
