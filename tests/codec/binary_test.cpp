@@ -171,6 +171,33 @@ TEST_CASE("every supported kind round-trips", "[codec][binary]") {
   CHECK(S::decode<Everything>(S::encode(Everything{})).value() == Everything{});
 }
 
+TEST_CASE("structs with 1, 40 and 41 fields (the last past visit_fields, through PFR)", "[codec][binary]") {
+  struct One {
+    std::string only;
+    bool operator==(const One&) const = default;
+  };
+  struct Forty {
+    int f0 = 0; int f1 = 1; int f2 = 2; int f3 = 3; int f4 = 4; int f5 = 5; int f6 = 6; int f7 = 7; int f8 = 8; int f9 = 9; int f10 = 10; int f11 = 11; int f12 = 12; int f13 = 13; int f14 = 14; int f15 = 15; int f16 = 16; int f17 = 17; int f18 = 18; int f19 = 19; int f20 = 20; int f21 = 21; int f22 = 22; int f23 = 23; int f24 = 24; int f25 = 25; int f26 = 26; int f27 = 27; int f28 = 28; int f29 = 29; int f30 = 30; int f31 = 31; int f32 = 32; int f33 = 33; int f34 = 34; int f35 = 35; int f36 = 36; int f37 = 37; int f38 = 38;
+    std::string last = "forty";
+    bool operator==(const Forty&) const = default;
+  };
+  struct FortyOne {
+    int f0 = 0; int f1 = 1; int f2 = 2; int f3 = 3; int f4 = 4; int f5 = 5; int f6 = 6; int f7 = 7; int f8 = 8; int f9 = 9; int f10 = 10; int f11 = 11; int f12 = 12; int f13 = 13; int f14 = 14; int f15 = 15; int f16 = 16; int f17 = 17; int f18 = 18; int f19 = 19; int f20 = 20; int f21 = 21; int f22 = 22; int f23 = 23; int f24 = 24; int f25 = 25; int f26 = 26; int f27 = 27; int f28 = 28; int f29 = 29; int f30 = 30; int f31 = 31; int f32 = 32; int f33 = 33; int f34 = 34; int f35 = 35; int f36 = 36; int f37 = 37; int f38 = 38; int f39 = 39;
+    std::string last = "forty-one";
+    bool operator==(const FortyOne&) const = default;
+  };
+  STATIC_REQUIRE(detail::field_count<Forty>() == detail::visit_fields_max);
+  STATIC_REQUIRE(detail::field_count<FortyOne>() == detail::visit_fields_max + 1);
+  CHECK(S::decode<One>(S::encode(One{"x"})).value() == One{"x"});
+  Forty forty;
+  forty.f7 = -7;
+  CHECK(S::decode<Forty>(S::encode(forty)).value() == forty);
+  FortyOne forty_one;
+  forty_one.f39 = 1234;
+  CHECK(S::decode<FortyOne>(S::encode(forty_one)).value() == forty_one);
+  CHECK(S::encode(forty_one).size() > S::encode(forty).size());
+}
+
 TEST_CASE("scalars and strings at top level", "[codec][binary]") {
   CHECK(S::decode<int>(S::encode(-7)).value() == -7);
   CHECK(S::decode<std::string>(S::encode(std::string())).value().empty());

@@ -1,8 +1,9 @@
 // Field reflection for the serializer: structs described with Boost.Hana
 // (BOOST_HANA_DEFINE_STRUCT / BOOST_HANA_ADAPT_STRUCT) and plain aggregates.
 //
-// Aggregates: the field count comes from brace-initialization (below), the fields from Boost.PFR's
-// structured-binding table (boost::pfr::detail::tie_as_tuple, present since PFR 2.0). PFR's own
+// Aggregates: the field count comes from brace-initialization (below), the fields from one
+// structured binding (detail/visit_fields.hpp, up to 40 fields; above that Boost.PFR's
+// structured-binding table, boost::pfr::detail::tie_as_tuple, present since PFR 2.0). PFR's own
 // count is not used: with GCC 12 it hits an internal compiler error on default member
 // initializers such as `std::vector<std::string> v = {"x"};`.
 #pragma once
@@ -17,6 +18,8 @@
 #include <boost/hana/second.hpp>
 #include <boost/hana/unpack.hpp>
 #include <boost/pfr/detail/core17_generated.hpp>
+
+#include <kvstack/detail/visit_fields.hpp>
 
 namespace kvstack::inline v0::detail {
 
@@ -59,8 +62,9 @@ void for_each_field(S& s, F&& f) {
   using T = std::remove_const_t<S>;
   if constexpr (is_hana_struct<T>) {
     boost::hana::unpack(boost::hana::accessors<T>(), [&](auto... a) { (f(boost::hana::second(a)(s)), ...); });
+  } else if constexpr (constexpr std::size_t n = field_count<T>(); n <= visit_fields_max) {
+    visit_fields<n>(s, f);
   } else {
-    constexpr std::size_t n = field_count<T>();
     auto fields = boost::pfr::detail::tie_as_tuple(s, boost::pfr::detail::size_t_<n>{});
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (f(boost::pfr::detail::sequence_tuple::get<I>(fields)), ...);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -22,7 +23,7 @@
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
-#include <kvstack/detail/mapped_scan.hpp>
+#include <kvstack/detail/scan_base.hpp>
 
 namespace kvstack::inline v0 {
 
@@ -253,7 +254,7 @@ class Metered {
     auto& bytes = counter(Operation::scan).bytes;
     return measure(
         Operation::scan,
-        [&] { return detail::MappedScan(inner_.scan(range), ByteCount(bytes), KeyRange::unlimited); },
+        [&] { return CountedScan<decltype(inner_.scan(range))>(inner_.scan(range), bytes); },
         [](const auto&) { return std::size_t{0}; });
   }
   template <class F>
@@ -297,27 +298,40 @@ class Metered {
   }
 
  private:
-  // Adds the sizes of the entries a scan yields to a counter, once, when the scan ends.
-  class ByteCount {
+  // The scan below, unchanged, adding the sizes of the entries it hands out to a counter, once,
+  // when the scan ends (an entry counts each time it is dereferenced: once, in a range-for).
+  template <class Base>
+  class CountedScan {
    public:
-    explicit ByteCount(std::atomic<std::uint64_t>& sink) : sink_(&sink) {}
-    ByteCount(ByteCount&& other) noexcept : sink_(std::exchange(other.sink_, nullptr)), n_(other.n_) {}
-    ByteCount& operator=(ByteCount&& other) noexcept {
-      std::swap(sink_, other.sink_);
-      std::swap(n_, other.n_);
-      return *this;
-    }
-    ~ByteCount() {
+    CountedScan(Base base, std::atomic<std::uint64_t>& sink) : base_(std::move(base)), sink_(&sink) {}
+    CountedScan(CountedScan&& other) noexcept  // only before begin()
+        : base_(std::move(other.base_)), sink_(std::exchange(other.sink_, nullptr)), n_(other.n_) {}
+    CountedScan& operator=(CountedScan&&) = delete;
+    ~CountedScan() {
       if (sink_) sink_->fetch_add(n_, std::memory_order_relaxed);
     }
-    std::optional<KeyValue> operator()(KeyValue kv, std::optional<Error>&) {
+
+    detail::ScanIterator<CountedScan> begin() {
+      if (!it_) it_.emplace(std::ranges::begin(base_));
+      return {this};
+    }
+    std::default_sentinel_t end() const { return {}; }
+    Result<void> status() const { return base_.status(); }
+
+   private:
+    friend struct detail::ScanIterator<CountedScan>;
+    KeyValue current() const {
+      KeyValue kv = **it_;
       n_ += kv.key.size() + kv.value.size();
       return kv;
     }
+    void advance() { ++*it_; }
+    bool done() { return *it_ == std::ranges::end(base_); }
 
-   private:
+    Base base_;
+    std::optional<std::ranges::iterator_t<Base>> it_;
     std::atomic<std::uint64_t>* sink_;
-    std::uint64_t n_ = 0;
+    mutable std::uint64_t n_ = 0;
   };
 
   detail::OperationCounters& counter(Operation op) const { return (*counters_)[static_cast<std::size_t>(op)]; }
