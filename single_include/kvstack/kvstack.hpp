@@ -3261,8 +3261,9 @@ struct OperationCounters {
 
 /// A Backend layer over `B` that measures every operation (see MeteredOptions, OperationMetrics).
 /// Counting is lock-free; `metrics()` may be called from any thread at any time. Latency, when
-/// asked for (MeteredOptions::latency), comes from `Clock` (steady_clock by default). Transactions count as one `transact` (not their reads and
-/// writes); a scan counts once, with the bytes of the entries it yielded added when it ends.
+/// asked for (MeteredOptions::latency), comes from `Clock` (steady_clock by default).
+/// Transactions count as one `transact` (not their reads and writes); a scan counts once, with
+/// the bytes of the entries it yielded added when it ends.
 template <class B, class Clock = std::chrono::steady_clock>
 class Metered {
   static_assert(check_backend<B>());
@@ -3332,7 +3333,7 @@ class Metered {
     auto& bytes = counter(Operation::scan).bytes;
     return measure(
         Operation::scan,
-        [&] { return CountedScan<decltype(inner_.scan(range))>(inner_.scan(range), bytes); },
+        [&] { return CountedScan<decltype(inner_.scan(range))>([&] { return inner_.scan(range); }, bytes); },
         [](const auto&) { return std::size_t{0}; });
   }
   template <class F>
@@ -3381,7 +3382,9 @@ class Metered {
   template <class Base>
   class CountedScan {
    public:
-    CountedScan(Base base, std::atomic<std::uint64_t>& sink) : base_(std::move(base)), sink_(&sink) {}
+    // The scan below is made in place by `make()` (a scan can be large: not moved once more).
+    template <class Make>
+    CountedScan(Make&& make, std::atomic<std::uint64_t>& sink) : base_(std::forward<Make>(make)()), sink_(&sink) {}
     CountedScan(CountedScan&& other) noexcept  // only before begin()
         : base_(std::move(other.base_)), sink_(std::exchange(other.sink_, nullptr)), n_(other.n_) {}
     CountedScan& operator=(CountedScan&&) = delete;
@@ -3495,6 +3498,10 @@ template <class Base, class Map>
 class MappedScan {
  public:
   MappedScan(Base base, Map map, std::size_t limit) : base_(std::move(base)), map_(std::move(map)), remaining_(limit) {}
+  /// The scan below made in place by `make()` (a scan can be large: not moved once more).
+  template <class Make>
+  MappedScan(std::in_place_t, Make&& make, Map map, std::size_t limit)
+      : base_(std::forward<Make>(make)()), map_(std::move(map)), remaining_(limit) {}
   MappedScan(MappedScan&&) = default;  // only before begin()
   MappedScan& operator=(MappedScan&&) = default;
 
@@ -3930,7 +3937,8 @@ class Ttl {
         return KeyValue{{kv.key.data() + 1, kv.key.size() - 1}, {kv.value.data() + 1, kv.value.size() - 1}};
       return live_with_deadline(kv, now, error);
     };
-    return detail::MappedScan(source.scan(below), map, range.max_count());
+    using Below = decltype(source.scan(below));
+    return detail::MappedScan<Below, decltype(map)>(std::in_place, [&] { return source.scan(below); }, map, range.max_count());
   }
 
   // A scanned entry whose value has an expiry header (or none it can read): the entry if live.

@@ -183,8 +183,9 @@ struct OperationCounters {
 
 /// A Backend layer over `B` that measures every operation (see MeteredOptions, OperationMetrics).
 /// Counting is lock-free; `metrics()` may be called from any thread at any time. Latency, when
-/// asked for (MeteredOptions::latency), comes from `Clock` (steady_clock by default). Transactions count as one `transact` (not their reads and
-/// writes); a scan counts once, with the bytes of the entries it yielded added when it ends.
+/// asked for (MeteredOptions::latency), comes from `Clock` (steady_clock by default).
+/// Transactions count as one `transact` (not their reads and writes); a scan counts once, with
+/// the bytes of the entries it yielded added when it ends.
 template <class B, class Clock = std::chrono::steady_clock>
 class Metered {
   static_assert(check_backend<B>());
@@ -254,7 +255,7 @@ class Metered {
     auto& bytes = counter(Operation::scan).bytes;
     return measure(
         Operation::scan,
-        [&] { return CountedScan<decltype(inner_.scan(range))>(inner_.scan(range), bytes); },
+        [&] { return CountedScan<decltype(inner_.scan(range))>([&] { return inner_.scan(range); }, bytes); },
         [](const auto&) { return std::size_t{0}; });
   }
   template <class F>
@@ -303,7 +304,9 @@ class Metered {
   template <class Base>
   class CountedScan {
    public:
-    CountedScan(Base base, std::atomic<std::uint64_t>& sink) : base_(std::move(base)), sink_(&sink) {}
+    // The scan below is made in place by `make()` (a scan can be large: not moved once more).
+    template <class Make>
+    CountedScan(Make&& make, std::atomic<std::uint64_t>& sink) : base_(std::forward<Make>(make)()), sink_(&sink) {}
     CountedScan(CountedScan&& other) noexcept  // only before begin()
         : base_(std::move(other.base_)), sink_(std::exchange(other.sink_, nullptr)), n_(other.n_) {}
     CountedScan& operator=(CountedScan&&) = delete;

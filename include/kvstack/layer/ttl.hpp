@@ -413,7 +413,8 @@ class Ttl {
         return KeyValue{{kv.key.data() + 1, kv.key.size() - 1}, {kv.value.data() + 1, kv.value.size() - 1}};
       return live_with_deadline(kv, now, error);
     };
-    return detail::MappedScan(source.scan(below), map, range.max_count());
+    using Below = decltype(source.scan(below));
+    return detail::MappedScan<Below, decltype(map)>(std::in_place, [&] { return source.scan(below); }, map, range.max_count());
   }
 
   // A scanned entry whose value has an expiry header (or none it can read): the entry if live.
