@@ -198,11 +198,34 @@ class BinaryReader {
 namespace detail::bin {
 
 template <class T>
+bool decode(BinaryReader& in, T& out);
+
+// What encode_struct and read_struct do with each field: named types, not lambdas, so that each
+// is compiled once per field type rather than once per struct and field type.
+struct EncodeField {
+  std::string& out;
+  template <class F>
+  void operator()(const F& f) const {
+    encode(f, out);
+  }
+};
+struct DecodeField {
+  BinaryReader& in;
+  std::uint64_t fields;  // how many the record holds
+  std::uint64_t i = 0;
+  bool ok = true;
+  template <class F>
+  void operator()(F& f) {
+    if (ok && i++ < fields) ok = decode(in, f);
+  }
+};
+
+template <class T>
 void encode_struct(const T& v, std::string& out) {
   put_varint(detail::field_count<T>(), out);
   std::size_t at = out.size();
   out.push_back('\0');  // the length, patched below
-  detail::for_each_field(v, [&](const auto& f) { encode(f, out); });
+  detail::for_each_field(v, EncodeField{out});
   std::size_t len = out.size() - at - 1;
   if (len < 0x80) {
     out[at] = static_cast<char>(len);
@@ -383,11 +406,9 @@ bool read_struct(BinaryReader& in, T& out) {
   if (length > in.remaining()) return in.fail("struct length past the end of the input");
   const char* outer_end = in.end_;
   in.end_ = in.p_ + length;
-  std::uint64_t i = 0;
-  bool ok = true;
-  detail::for_each_field(out, [&](auto& f) {
-    if (ok && i++ < fields) ok = decode(in, f);
-  });
+  DecodeField field{in, fields};
+  detail::for_each_field(out, field);
+  bool ok = field.ok;
   if (ok && fields <= detail::field_count<T>() && in.p_ != in.end_) ok = in.fail("struct length does not match its fields");
   if (ok) in.p_ = in.end_;
   in.end_ = outer_end;
