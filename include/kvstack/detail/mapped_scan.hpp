@@ -21,8 +21,7 @@ namespace kvstack::inline v0::detail {
 template <class Base, class Map>
 class MappedScan {
  public:
-  MappedScan(Base base, Map map, std::size_t limit) : base_(std::move(base)), map_(std::move(map)), remaining_(limit) {}
-  /// The scan below made in place by `make()` (a scan can be large: not moved once more).
+  /// The scan below is made in place by `make()` (a scan can be large: not moved once more).
   template <class Make>
   MappedScan(std::in_place_t, Make&& make, Map map, std::size_t limit)
       : base_(std::forward<Make>(make)()), map_(std::move(map)), remaining_(limit) {}
