@@ -116,24 +116,35 @@ class KeyRange {
   }
 
   /// The same keys, visited from the last to the first.
-  KeyRange reverse() const {
-    KeyRange r = *this;
-    r.reverse_ = !reverse_;
-    return r;
+  KeyRange reverse() const& { return KeyRange(*this).reverse(); }
+  KeyRange reverse() && {
+    reverse_ = !reverse_;
+    return std::move(*this);
   }
   /// At most `n` entries (counted in the scan's direction).
-  KeyRange limit(std::size_t n) const {
-    KeyRange r = *this;
-    r.limit_ = n;
-    return r;
+  KeyRange limit(std::size_t n) const& { return KeyRange(*this).limit(n); }
+  KeyRange limit(std::size_t n) && {
+    limit_ = n;
+    return std::move(*this);
   }
 
   /// The entries' views need stay valid only until the iterator moves on (instead of while the
   /// range lives): an engine that otherwise keeps what a scan read pinned until the scan ends
   /// (RocksDB) then scans in constant memory. Others ignore it.
-  KeyRange streaming() const {
+  KeyRange streaming() const& { return KeyRange(*this).streaming(); }
+  KeyRange streaming() && {
+    streaming_ = true;
+    return std::move(*this);
+  }
+
+  /// The same range, direction, limit and streaming over keys stored behind `p` (as a layer or
+  /// a namespace that prefixes its keys stores them): from `p ++ lower` to `p ++ upper`, or to
+  /// the end of the keys starting with `p` when unbounded.
+  KeyRange within(std::string_view p) const {
     KeyRange r = *this;
-    r.streaming_ = true;
+    r.lower_.insert(0, p);
+    if (r.upper_) r.upper_->insert(0, p);
+    else r.upper_ = prefix_successor(p);
     return r;
   }
 
@@ -3496,81 +3507,6 @@ class Metered {
 #include <utility>
 #include <vector>
 
-// ---- kvstack/detail/mapped_scan.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_MAPPED_SCAN_HPP
-#define KVSTACK_SINGLE_KVSTACK_DETAIL_MAPPED_SCAN_HPP
-// detail::MappedScan — a scan of the layer below with a function applied to each entry, which
-// may change it, skip it or end the scan with an error. Layers that transform scans use it.
-
-#include <cstddef>
-#include <iterator>
-#include <optional>
-#include <ranges>
-#include <utility>
-
-
-namespace kvstack::inline v0::detail {
-
-/// A scan of the layer below with `Map` applied to each entry: `map(kv, error) ->
-/// std::optional<KeyValue>` (empty: skip the entry; setting `error` ends the scan with it). No
-/// Result per entry: the map runs once per entry of every scan through the layer.
-/// Applies the range's limit.
-template <class Base, class Map>
-class MappedScan {
- public:
-  /// The scan below is made in place by `make()` (a scan can be large: not moved once more).
-  template <class Make>
-  MappedScan(std::in_place_t, Make&& make, Map map, std::size_t limit)
-      : base_(std::forward<Make>(make)()), map_(std::move(map)), remaining_(limit) {}
-  MappedScan(MappedScan&&) = default;  // only before begin()
-  MappedScan& operator=(MappedScan&&) = default;
-
-  ScanIterator<MappedScan> begin() {
-    if (!it_) {
-      it_.emplace(std::ranges::begin(base_));
-      settle();
-    }
-    return {this};
-  }
-  std::default_sentinel_t end() const { return {}; }
-  Result<void> status() const {
-    if (error_) return *error_;
-    return base_.status();
-  }
-
- private:
-  friend struct ScanIterator<MappedScan>;
-  KeyValue current() const { return current_; }
-  bool done() const { return !has_current_; }
-  void advance() {
-    ++*it_;
-    settle();
-  }
-  void settle() {
-    has_current_ = false;
-    for (; remaining_ != 0 && *it_ != std::ranges::end(base_); ++*it_) {
-      auto mapped = map_(KeyValue(**it_), error_);
-      if (error_) return;
-      if (mapped) {
-        current_ = *mapped;
-        has_current_ = true;
-        --remaining_;
-        return;
-      }
-    }
-  }
-
-  Base base_;
-  Map map_;
-  std::optional<std::ranges::iterator_t<Base>> it_;
-  std::size_t remaining_;
-  std::optional<Error> error_;
-  KeyValue current_;
-  bool has_current_ = false;
-};
-
-}  // namespace kvstack::detail
-#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_MAPPED_SCAN_HPP
 
 namespace kvstack::inline v0 {
 
@@ -3632,6 +3568,73 @@ struct TtlRecord {
     r.value = rest;
     return r;
   }
+};
+
+/// The live entries of a scan of Ttl's data keys, as the user wrote them: the key's prefix byte
+/// and the value's expiry header stripped, expired entries skipped, the range's limit applied.
+/// An entry without expiry costs a check of its first byte; the header is decoded only for
+/// entries that have a deadline.
+template <class Base>
+class TtlScan {
+ public:
+  /// The scan below is made in place by `make()` (a scan can be large: not moved once more).
+  template <class Make>
+  TtlScan(Make&& make, std::int64_t now_ms, std::size_t limit)
+      : base_(std::forward<Make>(make)()), now_(now_ms), remaining_(limit) {}
+  TtlScan(TtlScan&&) = default;  // only before begin()
+  TtlScan& operator=(TtlScan&&) = default;
+
+  ScanIterator<TtlScan> begin() {
+    if (!it_) {
+      it_.emplace(std::ranges::begin(base_));
+      settle();
+    }
+    return {this};
+  }
+  std::default_sentinel_t end() const { return {}; }
+  Result<void> status() const {
+    if (error_) return *error_;
+    return base_.status();
+  }
+
+ private:
+  friend struct ScanIterator<TtlScan>;
+  KeyValue current() const {
+    const KeyValue kv = **it_;
+    const std::size_t header = kv.value[0] == TtlRecord::no_expiry ? 1 : 9;  // settle() checked it
+    return {{kv.key.data() + 1, kv.key.size() - 1}, {kv.value.data() + header, kv.value.size() - header}};
+  }
+  bool done() const { return done_; }
+  [[gnu::always_inline]] void advance() {
+    ++*it_;
+    settle();
+  }
+  // Moves to the first live entry from here on, or ends the scan.
+  [[gnu::always_inline]] void settle() {
+    if (remaining_-- != 0) {
+      for (; *it_ != std::ranges::end(base_); ++*it_) {
+        const std::string_view value = (**it_).value;
+        if (!value.empty() && value[0] == TtlRecord::no_expiry) [[likely]]
+          return;
+        if (live_with_deadline(value)) return;
+        if (error_) break;
+      }
+    }
+    done_ = true;
+  }
+  // Whether a value with an expiry header (or one it cannot read: then error_) is live.
+  [[gnu::noinline]] bool live_with_deadline(std::string_view stored) {
+    auto record = TtlRecord::decode(stored);
+    if (!record) error_ = record.error();
+    return record && !record.value().expired(now_);
+  }
+
+  Base base_;
+  std::optional<std::ranges::iterator_t<Base>> it_;
+  std::int64_t now_;
+  std::size_t remaining_;
+  std::optional<Error> error_;
+  bool done_ = false;
 };
 
 }  // namespace detail
@@ -3945,31 +3948,10 @@ class Ttl {
 
   template <class Source>
   static auto scan_live(const Source& source, const KeyRange& range, std::int64_t now) {
-    std::string lower(1, data_prefix), upper(1, data_prefix);
-    lower.append(range.lower());
-    if (range.upper()) upper.append(*range.upper());
-    else upper[0] = data_prefix + 1;
-    KeyRange below = KeyRange::between(lower, upper);
-    if (range.is_reverse()) below = below.reverse();
-    if (range.is_streaming()) below = below.streaming();
-    auto map = [now](KeyValue kv, std::optional<Error>& error) -> std::optional<KeyValue> {
-      if (!kv.value.empty() && kv.value[0] == detail::TtlRecord::no_expiry) [[likely]]  // keys below have the prefix
-        return KeyValue{{kv.key.data() + 1, kv.key.size() - 1}, {kv.value.data() + 1, kv.value.size() - 1}};
-      return live_with_deadline(kv, now, error);
-    };
-    using Below = decltype(source.scan(below));
-    return detail::MappedScan<Below, decltype(map)>(std::in_place, [&] { return source.scan(below); }, map, range.max_count());
-  }
-
-  // A scanned entry whose value has an expiry header (or none it can read): the entry if live.
-  [[gnu::noinline]] static std::optional<KeyValue> live_with_deadline(KeyValue kv, std::int64_t now, std::optional<Error>& error) {
-    auto record = detail::TtlRecord::decode(kv.value);
-    if (!record) {
-      error = record.error();
-      return std::nullopt;
-    }
-    if (record.value().expired(now)) return std::nullopt;
-    return KeyValue{kv.key.substr(1), record.value().value};
+    // The limit counts live entries: applied here, not below.
+    KeyRange below = range.within({&data_prefix, 1}).limit(KeyRange::unlimited);
+    using Below = decltype(source.scan(std::move(below)));
+    return detail::TtlScan<Below>([&] { return source.scan(std::move(below)); }, now, range.max_count());
   }
 
   // Where purge_expired starts; moves with the layer (a moved-to layer gets a fresh mutex).

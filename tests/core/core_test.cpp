@@ -61,6 +61,21 @@ TEST_CASE("KeyRange bounds", "[core]") {
   CHECK(KeyRange::all().limit(3).max_count() == 3);
 }
 
+TEST_CASE("KeyRange::within moves the bounds behind a prefix and keeps the rest", "[core]") {
+  const KeyRange range = KeyRange::between("b", "d").reverse().limit(2).streaming();
+  const KeyRange under = range.within("ns/");
+  CHECK(under.lower() == "ns/b");
+  CHECK(under.upper() == "ns/d");
+  CHECK(under.is_reverse());
+  CHECK(under.max_count() == 2);
+  CHECK(under.is_streaming());
+  CHECK(range.lower() == "b");  // the original is untouched
+  CHECK(KeyRange::from("b").within("ns/").upper() == "ns0");  // unbounded: to the end of "ns/"
+  CHECK(KeyRange::all().within("\xff").upper() == std::nullopt);
+  CHECK(KeyRange::all().within("a").contains("a"));
+  CHECK_FALSE(KeyRange::all().within("a").contains("b"));
+}
+
 TEST_CASE("WriteBatch keeps operations in order", "[core]") {
   WriteBatch b;
   b.put("a", "1").erase("b").put("c", std::string("\0x", 2));

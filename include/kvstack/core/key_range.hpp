@@ -49,24 +49,35 @@ class KeyRange {
   }
 
   /// The same keys, visited from the last to the first.
-  KeyRange reverse() const {
-    KeyRange r = *this;
-    r.reverse_ = !reverse_;
-    return r;
+  KeyRange reverse() const& { return KeyRange(*this).reverse(); }
+  KeyRange reverse() && {
+    reverse_ = !reverse_;
+    return std::move(*this);
   }
   /// At most `n` entries (counted in the scan's direction).
-  KeyRange limit(std::size_t n) const {
-    KeyRange r = *this;
-    r.limit_ = n;
-    return r;
+  KeyRange limit(std::size_t n) const& { return KeyRange(*this).limit(n); }
+  KeyRange limit(std::size_t n) && {
+    limit_ = n;
+    return std::move(*this);
   }
 
   /// The entries' views need stay valid only until the iterator moves on (instead of while the
   /// range lives): an engine that otherwise keeps what a scan read pinned until the scan ends
   /// (RocksDB) then scans in constant memory. Others ignore it.
-  KeyRange streaming() const {
+  KeyRange streaming() const& { return KeyRange(*this).streaming(); }
+  KeyRange streaming() && {
+    streaming_ = true;
+    return std::move(*this);
+  }
+
+  /// The same range, direction, limit and streaming over keys stored behind `p` (as a layer or
+  /// a namespace that prefixes its keys stores them): from `p ++ lower` to `p ++ upper`, or to
+  /// the end of the keys starting with `p` when unbounded.
+  KeyRange within(std::string_view p) const {
     KeyRange r = *this;
-    r.streaming_ = true;
+    r.lower_.insert(0, p);
+    if (r.upper_) r.upper_->insert(0, p);
+    else r.upper_ = prefix_successor(p);
     return r;
   }
 
