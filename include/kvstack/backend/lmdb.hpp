@@ -135,6 +135,9 @@ struct TxnAbort {
     if (own) mdb_txn_abort(txn);
   }
 };
+/// An LMDB transaction aborted when it goes out of scope uncommitted, an exception included
+/// (a write transaction left open would hold the writer lock forever, a read one its slot).
+using Txn = std::unique_ptr<MDB_txn, TxnAbort>;
 struct CursorClose {
   void operator()(MDB_cursor* cursor) const { mdb_cursor_close(cursor); }
 };
@@ -174,7 +177,7 @@ struct Env {
   }
 
   // Begins a transaction; a full reader table is first cleared of dead processes' slots.
-  Result<MDB_txn*> begin(unsigned flags) const {
+  Result<Txn> begin(unsigned flags) const {
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env, nullptr, flags, &txn);
     if (rc == MDB_READERS_FULL) {
@@ -183,7 +186,12 @@ struct Env {
       rc = mdb_txn_begin(env, nullptr, flags, &txn);
     }
     if (rc) return fail(rc, "cannot begin a transaction at");
-    return txn;
+    return Txn(txn);
+  }
+  // Commits `txn` (which LMDB frees, committed or not).
+  Result<void> commit(Txn txn) const {
+    if (int rc = mdb_txn_commit(txn.release())) return fail(rc, "cannot commit to");
+    return success();
   }
 
   // Reads `key` in `txn`: fn(view) if present.
@@ -274,17 +282,17 @@ class LmdbBackend {
    private:
     friend class LmdbBackend;
     friend struct detail::ScanIterator<Scan>;
-    Scan(std::shared_ptr<const Env> env, MDB_txn* txn, bool own_txn, KeyRange range)
-        : env_(std::move(env)), txn_(txn, {own_txn}), range_(std::move(range)), remaining_(range_.max_count()) {
+    Scan(std::shared_ptr<const Env> env, detail::lmdb::Txn txn, KeyRange range)
+        : env_(std::move(env)), txn_(std::move(txn)), range_(std::move(range)), remaining_(range_.max_count()) {
       if (range_.is_empty()) return;
       MDB_cursor* cursor = nullptr;
-      if (int rc = mdb_cursor_open(txn, env_->data, &cursor)) {
+      if (int rc = mdb_cursor_open(txn_.get(), env_->data, &cursor)) {
         fail(env_->fail(rc, "cannot scan"));
         return;
       }
       cursor_.reset(cursor);
       if (range_.contains("")) {  // the empty key, first forward and last in reverse
-        auto found = env_->read(txn, "", [&](std::string_view v) { empty_value_ = v; });
+        auto found = env_->read(txn_.get(), "", [&](std::string_view v) { empty_value_ = v; });
         if (!found) {
           fail(found.error());
           return;
@@ -408,7 +416,7 @@ class LmdbBackend {
     }
 
     std::shared_ptr<const Env> env_;  // destroyed last: the transaction and cursor need it
-    std::unique_ptr<MDB_txn, detail::lmdb::TxnAbort> txn_;
+    detail::lmdb::Txn txn_;
     std::unique_ptr<MDB_cursor, detail::lmdb::CursorClose> cursor_;
     KeyRange range_;
     bool reverse_ = range_.is_reverse();
@@ -434,7 +442,7 @@ class LmdbBackend {
     Result<bool> get(std::string_view key, F&& fn) const {
       return env_->read(txn_, key, std::forward<F>(fn));
     }
-    Scan scan(KeyRange range) const { return Scan(env_, txn_, false, std::move(range)); }
+    Scan scan(KeyRange range) const { return Scan(env_, detail::lmdb::Txn(txn_, {false}), std::move(range)); }
 
    private:
     std::shared_ptr<const Env> env_;
@@ -489,9 +497,7 @@ class LmdbBackend {
     if (!env_) return closed();
     auto txn = env_->begin(MDB_RDONLY);
     if (!txn) return txn.error();
-    auto found = env_->read(txn.value(), key, std::forward<F>(fn));
-    mdb_txn_abort(txn.value());
-    return found;
+    return env_->read(txn.value().get(), key, std::forward<F>(fn));
   }
 
   Result<void> put(std::string_view key, std::string_view value) {
@@ -530,7 +536,7 @@ class LmdbBackend {
     if (!env_) return Scan(closed());
     auto txn = env_->begin(MDB_RDONLY);
     if (!txn) return Scan(txn.error());
-    return Scan(env_, txn.value(), true, std::move(range));
+    return Scan(env_, std::move(txn).value(), std::move(range));
   }
 
   /// Runs `fn(transaction&) -> Result<R>` holding LMDB's writer lock and commits its writes in
@@ -570,12 +576,8 @@ class LmdbBackend {
   static Result<void> open_tables(Env& env) {
     auto txn = env.begin(0);
     if (!txn) return txn.error();
-    if (int rc = mdb_dbi_open(txn.value(), nullptr, 0, &env.data)) {
-      mdb_txn_abort(txn.value());
-      return env.fail(rc, "cannot open the database of");
-    }
-    if (int rc = mdb_txn_commit(txn.value())) return env.fail(rc, "cannot commit to");
-    return success();
+    if (int rc = mdb_dbi_open(txn.value().get(), nullptr, 0, &env.data)) return env.fail(rc, "cannot open the database of");
+    return env.commit(std::move(txn).value());
   }
 
   // Runs `body(txn)` in a write transaction, committing if it succeeds.
@@ -584,12 +586,8 @@ class LmdbBackend {
     if (!env_) return closed();
     auto txn = env_->begin(0);
     if (!txn) return txn.error();
-    if (auto done = body(txn.value()); !done) {
-      mdb_txn_abort(txn.value());
-      return done;
-    }
-    if (int rc = mdb_txn_commit(txn.value())) return env_->fail(rc, "cannot commit to");
-    return success();
+    if (auto done = body(txn.value().get()); !done) return done;
+    return env_->commit(std::move(txn).value());
   }
 
   std::shared_ptr<Env> env_;
