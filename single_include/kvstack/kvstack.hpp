@@ -2874,7 +2874,8 @@ static_assert(check_backend<MemoryBackend>() && Checkpointable<MemoryBackend>);
 // ---- kvstack/layer/layer.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_LAYER_LAYER_HPP
 #define KVSTACK_SINGLE_KVSTACK_LAYER_LAYER_HPP
-// kvstack/layer: the layers that wrap any Backend: Ttl, Watch, Atomic, Lease and Metrics.
+// kvstack/layer: the layers that wrap any Backend: Ttl, Watch, Atomic, Lease and Metrics, and
+// PassThrough, which hands on what a layer does not change.
 
 // ---- kvstack/layer/atomic.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_LAYER_ATOMIC_HPP
@@ -3134,6 +3135,44 @@ class LeaseManager {
 #include <type_traits>
 #include <utility>
 
+// ---- kvstack/layer/pass_through.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_LAYER_PASS_THROUGH_HPP
+#define KVSTACK_SINGLE_KVSTACK_LAYER_PASS_THROUGH_HPP
+// kvstack::PassThrough — the optional capabilities a layer hands on unchanged from the backend it
+// wraps, so that wrapping a backend never loses one.
+
+#include <filesystem>
+#include <type_traits>
+#include <utility>
+
+
+namespace kvstack::inline v0 {
+
+/// The backend a layer wraps: the type its `inner()` returns.
+template <class Layer>
+using inner_t = std::remove_cvref_t<decltype(std::declval<const Layer&>().inner())>;
+
+/// The base of every layer (`class Ttl : public PassThrough<Ttl<B>>`; the layer has `inner()`).
+/// It gives the layer each optional capability of the backend below that the layer does not
+/// change, under the same name and only when the backend below has it:
+/// - `checkpoint(dir)` (Checkpointable): a layer keeps all its state in the backend below.
+///
+/// A capability a layer observes (Expiring: Watched reports expiries, Metered counts them) is
+/// written out in that layer instead. tests/layer/capabilities_test.cpp checks, for every layer
+/// and every capability, that the layer has it exactly when the backend below has it.
+template <class Layer>
+class PassThrough {
+ public:
+  /// Writes a checkpoint of the backend below (see Checkpointable).
+  Result<void> checkpoint(const std::filesystem::path& dir) const
+    requires Checkpointable<inner_t<Layer>>
+  {
+    return static_cast<const Layer&>(*this).inner().checkpoint(dir);
+  }
+};
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_LAYER_PASS_THROUGH_HPP
 
 namespace kvstack::inline v0 {
 
@@ -3297,7 +3336,7 @@ struct OperationCounters {
 /// Transactions count as one `transact` (not their reads and writes); a scan counts once, with
 /// the bytes of the entries it yielded added when it ends.
 template <class B, class Clock = std::chrono::steady_clock>
-class Metered {
+class Metered : public PassThrough<Metered<B, Clock>> {
   static_assert(check_backend<B>());
 
  public:
@@ -3658,7 +3697,7 @@ class TtlScan {
 ///   the index is `\x00 deadline k`. The layer owns its store: data written to `B` without it
 ///   reads as errc::corruption.
 template <class B, class Clock = std::chrono::system_clock>
-class Ttl {
+class Ttl : public PassThrough<Ttl<B, Clock>> {
   static_assert(check_backend<B>());
   static constexpr char data_prefix = '\1';
   static constexpr char index_prefix = '\0';
@@ -4035,7 +4074,7 @@ struct Event {
 /// - Destroying a Subscription from another thread waits for a call of its callback that is
 ///   running, so what the callback uses may be freed right after.
 template <class B>
-class Watched {
+class Watched : public PassThrough<Watched<B>> {
   static_assert(check_backend<B>());
 
   struct OwnedEvent {

@@ -24,6 +24,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/scan_base.hpp>
+#include <kvstack/layer/pass_through.hpp>
 
 namespace kvstack::inline v0 {
 
@@ -187,7 +188,7 @@ struct OperationCounters {
 /// Transactions count as one `transact` (not their reads and writes); a scan counts once, with
 /// the bytes of the entries it yielded added when it ends.
 template <class B, class Clock = std::chrono::steady_clock>
-class Metered {
+class Metered : public PassThrough<Metered<B, Clock>> {
   static_assert(check_backend<B>());
 
  public:

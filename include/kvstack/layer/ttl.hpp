@@ -27,6 +27,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/scan_base.hpp>
+#include <kvstack/layer/pass_through.hpp>
 
 namespace kvstack::inline v0 {
 
@@ -178,7 +179,7 @@ class TtlScan {
 ///   the index is `\x00 deadline k`. The layer owns its store: data written to `B` without it
 ///   reads as errc::corruption.
 template <class B, class Clock = std::chrono::system_clock>
-class Ttl {
+class Ttl : public PassThrough<Ttl<B, Clock>> {
   static_assert(check_backend<B>());
   static constexpr char data_prefix = '\1';
   static constexpr char index_prefix = '\0';

@@ -22,6 +22,7 @@
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
+#include <kvstack/layer/pass_through.hpp>
 
 namespace kvstack::inline v0 {
 
@@ -53,7 +54,7 @@ struct Event {
 /// - Destroying a Subscription from another thread waits for a call of its callback that is
 ///   running, so what the callback uses may be freed right after.
 template <class B>
-class Watched {
+class Watched : public PassThrough<Watched<B>> {
   static_assert(check_backend<B>());
 
   struct OwnedEvent {
