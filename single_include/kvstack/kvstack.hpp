@@ -3733,6 +3733,11 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
       return live;
     }
     auto scan(const KeyRange& range) const { return Ttl::scan_live(*tx_, range, now_); }
+    /// The time `key` has left at the transaction's start; empty if it is absent or has none.
+    /// `put(key, value, *ttl(key))` keeps a key's deadline exactly.
+    Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) const {
+      return Ttl::time_left(*tx_, key, now_);
+    }
 
    private:
     typename B::transaction* tx_;
@@ -3846,17 +3851,7 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
 
   /// The time `key` has left; empty if it is absent or has no expiry.
   Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) const {
-    std::optional<std::chrono::milliseconds> left;
-    std::optional<Error> error;
-    auto found = inner_.get(detail::Prefixed(data_prefix, key), [&](std::string_view stored) {
-      auto record = detail::TtlRecord::decode(stored);
-      if (!record) error = record.error();
-      else if (record.value().deadline) left = std::chrono::milliseconds(*record.value().deadline - now_ms());
-    });
-    if (!found) return found.error();
-    if (error) return *error;
-    if (left && left->count() <= 0) left.reset();  // expired: absent
-    return left;
+    return time_left(inner_, key, now_ms());
   }
 
   /// Removes up to `max` expired keys, earliest deadline first, in transactions of up to 1,024
@@ -3965,6 +3960,21 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
       if (auto erased = tx.erase(index_key(*record.deadline, key)); !erased) return erased;
     if (auto put = put_in(tx, key, record.value, deadline); !put) return put.error();
     return true;
+  }
+
+  template <class Source>
+  static Result<std::optional<std::chrono::milliseconds>> time_left(const Source& source, std::string_view key, std::int64_t now) {
+    std::optional<std::chrono::milliseconds> left;
+    std::optional<Error> error;
+    auto found = source.get(detail::Prefixed(data_prefix, key), [&](std::string_view stored) {
+      auto record = detail::TtlRecord::decode(stored);
+      if (!record) error = record.error();
+      else if (record.value().deadline) left = std::chrono::milliseconds(*record.value().deadline - now);
+    });
+    if (!found) return found.error();
+    if (error) return *error;
+    if (left && left->count() <= 0) left.reset();  // expired: absent
+    return left;
   }
 
   template <class Source, class Now, class F>
@@ -4198,6 +4208,12 @@ class Watched : public PassThrough<Watched<B>> {
       return r;
     }
     auto scan(const KeyRange& range) const { return tx_->scan(range); }
+    /// Forwarded when the transaction below tells a key's time to live (Ttl's does).
+    auto ttl(std::string_view key) const
+      requires requires(const typename B::transaction& tx) { tx.ttl(key); }
+    {
+      return tx_->ttl(key);
+    }
 
    private:
     typename B::transaction* tx_;
@@ -4350,6 +4366,7 @@ class Watched : public PassThrough<Watched<B>> {
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <optional>
 #include <ranges>
@@ -4523,9 +4540,41 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
     return value;
   }
 
+  /// Stores `value` under `key` only if `key` is absent, atomically: true if it stored it, false
+  /// if `key` was there (its value is left as it was).
+  Result<bool> insert(const Key& key, const T& value) {
+    std::string k = storage_key(key), bytes;
+    S::encode(value, bytes);
+    return backend_->transact([&](auto& tx) -> Result<bool> {
+      auto present = tx.get(k, [](std::string_view) {});
+      if (!present) return present.error();
+      if (present.value()) return false;
+      if (auto put = tx.put(k, bytes); !put) return put.error();
+      return true;
+    });
+  }
+
+  /// The values under `keys`, in the order given (an empty optional for each absent key), read
+  /// in one transaction: a consistent view of them all.
+  template <std::ranges::input_range R = std::initializer_list<Key>>
+  Result<std::vector<std::optional<T>>> get_many(const R& keys) const {
+    return backend_->transact([&](auto& tx) -> Result<std::vector<std::optional<T>>> {
+      std::vector<std::optional<T>> values;
+      for (const Key& key : keys) {
+        std::optional<Result<T>> decoded;
+        auto found = tx.get(storage_key(key), [&](std::string_view bytes) { decoded = S::template decode<T>(bytes); });
+        if (!found) return found.error();
+        if (decoded && !*decoded) return explain(decoded->error(), key);
+        values.push_back(decoded ? std::optional<T>(std::move(*decoded).value()) : std::nullopt);
+      }
+      return values;
+    });
+  }
+
   /// Applies `fn(T&)` to the stored value and writes it back, atomically (one backend
   /// transaction; `fn` may run again if the engine retries, so it must have no other effects).
-  /// False if `key` is absent.
+  /// Returns false if `key` is absent (and does not call `fn`). Over an Expiring backend the key
+  /// keeps its expiry, as Redis's `SET ... KEEPTTL` does.
   template <class F>
   Result<bool> update(const Key& key, F&& fn) {
     std::string k = storage_key(key);
@@ -4538,9 +4587,36 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
       std::invoke(fn, decoded->value());
       std::string bytes;
       S::encode(decoded->value(), bytes);
+      if constexpr (requires { tx.ttl(k); }) {
+        auto left = tx.ttl(k);
+        if (!left) return left.error();
+        if (left.value()) {
+          if (auto put = tx.put(k, bytes, *left.value()); !put) return put.error();
+          return true;
+        }
+      }
       if (auto put = tx.put(k, bytes); !put) return put.error();
       return true;
     });
+  }
+
+  /// The time `key` has left; empty if it is absent or never expires.
+  Result<std::optional<std::chrono::milliseconds>> ttl(const Key& key) const
+    requires Expiring<B>
+  {
+    return backend_->ttl(storage_key(key));
+  }
+  /// Makes `key` expire `ttl` from now (`ttl <= 0` erases it); false if it is absent.
+  Result<bool> expire(const Key& key, std::chrono::milliseconds ttl)
+    requires Expiring<B>
+  {
+    return backend_->expire(storage_key(key), ttl);
+  }
+  /// Removes `key`'s expiry; false if it is absent or had none.
+  Result<bool> persist(const Key& key)
+    requires Expiring<B>
+  {
+    return backend_->persist(storage_key(key));
   }
 
   /// The entries in key order as `std::pair<Key, T>` (bind as `auto&& [key, value]`), over a
@@ -4604,7 +4680,28 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
     std::optional<Error> error_;
   };
 
+  /// Which entries `list(options)` visits: keys in `[from, to)` (either end open when empty), in
+  /// key order or `reverse`, at most `limit` of them (0: no limit).
+  /// `registry.list({.from = last_seen_key, .limit = 100})` pages through a registry.
+  struct ListOptions {
+    std::optional<Key> from = std::nullopt;  // initialized, so that `{.limit = 10}` warns of nothing
+    std::optional<Key> to = std::nullopt;
+    bool reverse = false;
+    std::size_t limit = 0;
+  };
+
+  /// Every entry, in key order.
   List list() const { return List(backend_->scan(KeyRange::prefix(prefix_).streaming()), this); }
+  /// The entries `options` selects.
+  List list(const ListOptions& options) const {
+    std::string from, to;
+    if (options.from) encode_key(*options.from, from);
+    if (options.to) encode_key(*options.to, to);
+    KeyRange range = (options.to ? KeyRange::between(from, to) : KeyRange::from(from)).within(prefix_).streaming();
+    if (options.reverse) range = std::move(range).reverse();
+    if (options.limit != 0) range = std::move(range).limit(options.limit);
+    return List(backend_->scan(range), this);
+  }
 
 };
 

@@ -6,7 +6,9 @@
 
 #include <kvstack/core/clock.hpp>
 #include <kvstack/core/stats.hpp>
+#include <kvstack/layer/metrics.hpp>
 #include <kvstack/layer/ttl.hpp>
+#include <kvstack/layer/watch.hpp>
 #include <kvstack/registry/namespaced_registry.hpp>
 
 #include "laws/backends.hpp"
@@ -192,4 +194,29 @@ TEST_CASE("Ttl: purge starts past what it removed, yet finds every entry written
   CHECK(db.purge_expired().value() == 3);
   CHECK(index_entries(db) == 0);
   CHECK(stats(db.inner(), KeyRange::all()).value().keys == 0);
+}
+
+TEST_CASE("Ttl: a registry's update keeps the key's expiry; ttl, expire and persist by key", "[ttl][registry]") {
+  ManualClock clock;
+  Metered<Watched<MemTtl>> db(Watched(MemTtl(MemoryBackend{}, clock)));  // through layers too
+  NamespacedRegistry<decltype(db), std::string> sessions{db, "session"};
+  sessions.put("s1", "ann", 10s).value();
+  sessions.put("s2", "bob").value();
+  clock.advance(4s);
+  CHECK(sessions.update("s1", [](std::string& v) { v += "!"; }).value());
+  CHECK(sessions.update("s2", [](std::string& v) { v += "?"; }).value());
+  CHECK(sessions.get("s1").value() == "ann!");
+  CHECK(sessions.ttl("s1").value() == 6s);  // the same deadline, not a fresh one nor none
+  CHECK(sessions.ttl("s2").value() == std::nullopt);
+  clock.advance(6s);
+  CHECK(sessions.get("s1").value() == std::nullopt);
+  CHECK_FALSE(sessions.update("s1", [](std::string&) { FAIL("fn ran for an expired key"); }).value());
+
+  CHECK(sessions.expire("s2", 5s).value());
+  CHECK(sessions.ttl("s2").value() == 5s);
+  CHECK(sessions.persist("s2").value());
+  CHECK(sessions.ttl("s2").value() == std::nullopt);
+  CHECK_FALSE(sessions.expire("absent", 5s).value());
+  CHECK(sessions.expire("s2", 0s).value());  // expire(key, 0) erases
+  CHECK_FALSE(sessions.contains("s2").value());
 }

@@ -1,7 +1,9 @@
 // NamespacedRegistry on every backend: typed CRUD, isolation between namespaces, ordered
 // listing, atomic update, clear, and corrupt stored bytes.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -112,6 +114,70 @@ TEMPLATE_LIST_TEST_CASE("list iterates in key order and decodes both sides", "[r
   std::vector<int> order;
   for (auto&& [key, value] : composite.list()) order.push_back(value);
   CHECK(order == std::vector<int>{1, 2, 3});
+}
+
+TEMPLATE_LIST_TEST_CASE("list(options) selects a range, a direction and a page", "[registry]", BackendTypes) {
+  BackendFactory<TestType> factory;
+  auto db = factory.open();
+  using Numbers = NamespacedRegistry<TestType, std::string, std::int64_t>;
+  Numbers numbers{db, "n"};
+  NamespacedRegistry<TestType, std::string, std::int64_t> neighbour{db, "n2"};  // must never show up
+  for (std::int64_t k : {-5, -1, 0, 3, 7, 9}) numbers.put(k, std::to_string(k)).value();
+  neighbour.put(4, "other").value();
+  const auto keys_of = [](auto&& list) {
+    std::vector<std::int64_t> keys;
+    for (auto&& [key, value] : list) keys.push_back(key);
+    list.status().value();
+    return keys;
+  };
+  using Keys = std::vector<std::int64_t>;
+  CHECK(keys_of(numbers.list({})) == Keys{-5, -1, 0, 3, 7, 9});
+  CHECK(keys_of(numbers.list({.from = 0})) == Keys{0, 3, 7, 9});
+  CHECK(keys_of(numbers.list({.to = 0})) == Keys{-5, -1});
+  CHECK(keys_of(numbers.list({.from = -1, .to = 7})) == Keys{-1, 0, 3});
+  CHECK(keys_of(numbers.list({.from = 7, .to = -1})).empty());
+  CHECK(keys_of(numbers.list({.reverse = true, .limit = 2})) == Keys{9, 7});
+  CHECK(keys_of(numbers.list({.from = -1, .to = 9, .reverse = true})) == Keys{7, 3, 0, -1});
+  // Paging: each page starts past the last key of the one before.
+  Keys paged;
+  std::optional<std::int64_t> from;
+  for (int page = 0; page < 10; ++page) {
+    Keys got = keys_of(numbers.list({.from = from, .limit = 4}));
+    if (from && !got.empty() && got.front() == *from) got.erase(got.begin());
+    if (got.empty()) break;
+    paged.insert(paged.end(), got.begin(), got.end());
+    from = got.back();
+  }
+  CHECK(paged == Keys{-5, -1, 0, 3, 7, 9});
+}
+
+TEMPLATE_LIST_TEST_CASE("insert stores only when absent; get_many reads several keys at once", "[registry]", BackendTypes) {
+  BackendFactory<TestType> factory;
+  auto db = factory.open();
+  NamespacedRegistry<TestType, std::string> names{db, "names"};
+  CHECK(names.insert("a", "first").value());
+  CHECK_FALSE(names.insert("a", "second").value());
+  CHECK(names.get("a").value() == "first");
+
+  // Racing inserts of one key: exactly one wins.
+  std::atomic<int> won{0};
+  std::vector<std::thread> racers;
+  for (int t = 0; t < 4; ++t)
+    racers.emplace_back([&, t, names]() mutable {
+      if (names.insert("race", std::to_string(t)).value()) ++won;
+    });
+  for (auto& r : racers) r.join();
+  CHECK(won == 1);
+
+  names.put("c", "third").value();
+  auto many = names.get_many({"c", "missing", "a"}).value();
+  CHECK(many == std::vector<std::optional<std::string>>{"third", std::nullopt, "first"});
+  CHECK(names.get_many(std::vector<std::string>{}).value().empty());
+  db.put(names.storage_key("bad"), "\x01garbage").value();  // written behind the registry's back
+  auto bad = names.get_many({"a", "bad"});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error() == errc::corruption);
+  CHECK_THAT(bad.error().message(), Catch::Contains("key 'bad'"));
 }
 
 TEMPLATE_LIST_TEST_CASE("update is an atomic read-modify-write", "[registry]", BackendTypes) {

@@ -215,6 +215,11 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
       return live;
     }
     auto scan(const KeyRange& range) const { return Ttl::scan_live(*tx_, range, now_); }
+    /// The time `key` has left at the transaction's start; empty if it is absent or has none.
+    /// `put(key, value, *ttl(key))` keeps a key's deadline exactly.
+    Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) const {
+      return Ttl::time_left(*tx_, key, now_);
+    }
 
    private:
     typename B::transaction* tx_;
@@ -328,17 +333,7 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
 
   /// The time `key` has left; empty if it is absent or has no expiry.
   Result<std::optional<std::chrono::milliseconds>> ttl(std::string_view key) const {
-    std::optional<std::chrono::milliseconds> left;
-    std::optional<Error> error;
-    auto found = inner_.get(detail::Prefixed(data_prefix, key), [&](std::string_view stored) {
-      auto record = detail::TtlRecord::decode(stored);
-      if (!record) error = record.error();
-      else if (record.value().deadline) left = std::chrono::milliseconds(*record.value().deadline - now_ms());
-    });
-    if (!found) return found.error();
-    if (error) return *error;
-    if (left && left->count() <= 0) left.reset();  // expired: absent
-    return left;
+    return time_left(inner_, key, now_ms());
   }
 
   /// Removes up to `max` expired keys, earliest deadline first, in transactions of up to 1,024
@@ -447,6 +442,21 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
       if (auto erased = tx.erase(index_key(*record.deadline, key)); !erased) return erased;
     if (auto put = put_in(tx, key, record.value, deadline); !put) return put.error();
     return true;
+  }
+
+  template <class Source>
+  static Result<std::optional<std::chrono::milliseconds>> time_left(const Source& source, std::string_view key, std::int64_t now) {
+    std::optional<std::chrono::milliseconds> left;
+    std::optional<Error> error;
+    auto found = source.get(detail::Prefixed(data_prefix, key), [&](std::string_view stored) {
+      auto record = detail::TtlRecord::decode(stored);
+      if (!record) error = record.error();
+      else if (record.value().deadline) left = std::chrono::milliseconds(*record.value().deadline - now);
+    });
+    if (!found) return found.error();
+    if (error) return *error;
+    if (left && left->count() <= 0) left.reset();  // expired: absent
+    return left;
   }
 
   template <class Source, class Now, class F>

@@ -178,6 +178,12 @@ class Watched : public PassThrough<Watched<B>> {
       return r;
     }
     auto scan(const KeyRange& range) const { return tx_->scan(range); }
+    /// Forwarded when the transaction below tells a key's time to live (Ttl's does).
+    auto ttl(std::string_view key) const
+      requires requires(const typename B::transaction& tx) { tx.ttl(key); }
+    {
+      return tx_->ttl(key);
+    }
 
    private:
     typename B::transaction* tx_;

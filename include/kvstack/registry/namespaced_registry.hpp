@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <optional>
 #include <ranges>
@@ -185,9 +186,41 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
     return value;
   }
 
+  /// Stores `value` under `key` only if `key` is absent, atomically: true if it stored it, false
+  /// if `key` was there (its value is left as it was).
+  Result<bool> insert(const Key& key, const T& value) {
+    std::string k = storage_key(key), bytes;
+    S::encode(value, bytes);
+    return backend_->transact([&](auto& tx) -> Result<bool> {
+      auto present = tx.get(k, [](std::string_view) {});
+      if (!present) return present.error();
+      if (present.value()) return false;
+      if (auto put = tx.put(k, bytes); !put) return put.error();
+      return true;
+    });
+  }
+
+  /// The values under `keys`, in the order given (an empty optional for each absent key), read
+  /// in one transaction: a consistent view of them all.
+  template <std::ranges::input_range R = std::initializer_list<Key>>
+  Result<std::vector<std::optional<T>>> get_many(const R& keys) const {
+    return backend_->transact([&](auto& tx) -> Result<std::vector<std::optional<T>>> {
+      std::vector<std::optional<T>> values;
+      for (const Key& key : keys) {
+        std::optional<Result<T>> decoded;
+        auto found = tx.get(storage_key(key), [&](std::string_view bytes) { decoded = S::template decode<T>(bytes); });
+        if (!found) return found.error();
+        if (decoded && !*decoded) return explain(decoded->error(), key);
+        values.push_back(decoded ? std::optional<T>(std::move(*decoded).value()) : std::nullopt);
+      }
+      return values;
+    });
+  }
+
   /// Applies `fn(T&)` to the stored value and writes it back, atomically (one backend
   /// transaction; `fn` may run again if the engine retries, so it must have no other effects).
-  /// False if `key` is absent.
+  /// Returns false if `key` is absent (and does not call `fn`). Over an Expiring backend the key
+  /// keeps its expiry, as Redis's `SET ... KEEPTTL` does.
   template <class F>
   Result<bool> update(const Key& key, F&& fn) {
     std::string k = storage_key(key);
@@ -200,9 +233,36 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
       std::invoke(fn, decoded->value());
       std::string bytes;
       S::encode(decoded->value(), bytes);
+      if constexpr (requires { tx.ttl(k); }) {
+        auto left = tx.ttl(k);
+        if (!left) return left.error();
+        if (left.value()) {
+          if (auto put = tx.put(k, bytes, *left.value()); !put) return put.error();
+          return true;
+        }
+      }
       if (auto put = tx.put(k, bytes); !put) return put.error();
       return true;
     });
+  }
+
+  /// The time `key` has left; empty if it is absent or never expires.
+  Result<std::optional<std::chrono::milliseconds>> ttl(const Key& key) const
+    requires Expiring<B>
+  {
+    return backend_->ttl(storage_key(key));
+  }
+  /// Makes `key` expire `ttl` from now (`ttl <= 0` erases it); false if it is absent.
+  Result<bool> expire(const Key& key, std::chrono::milliseconds ttl)
+    requires Expiring<B>
+  {
+    return backend_->expire(storage_key(key), ttl);
+  }
+  /// Removes `key`'s expiry; false if it is absent or had none.
+  Result<bool> persist(const Key& key)
+    requires Expiring<B>
+  {
+    return backend_->persist(storage_key(key));
   }
 
   /// The entries in key order as `std::pair<Key, T>` (bind as `auto&& [key, value]`), over a
@@ -266,7 +326,28 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
     std::optional<Error> error_;
   };
 
+  /// Which entries `list(options)` visits: keys in `[from, to)` (either end open when empty), in
+  /// key order or `reverse`, at most `limit` of them (0: no limit).
+  /// `registry.list({.from = last_seen_key, .limit = 100})` pages through a registry.
+  struct ListOptions {
+    std::optional<Key> from = std::nullopt;  // initialized, so that `{.limit = 10}` warns of nothing
+    std::optional<Key> to = std::nullopt;
+    bool reverse = false;
+    std::size_t limit = 0;
+  };
+
+  /// Every entry, in key order.
   List list() const { return List(backend_->scan(KeyRange::prefix(prefix_).streaming()), this); }
+  /// The entries `options` selects.
+  List list(const ListOptions& options) const {
+    std::string from, to;
+    if (options.from) encode_key(*options.from, from);
+    if (options.to) encode_key(*options.to, to);
+    KeyRange range = (options.to ? KeyRange::between(from, to) : KeyRange::from(from)).within(prefix_).streaming();
+    if (options.reverse) range = std::move(range).reverse();
+    if (options.limit != 0) range = std::move(range).limit(options.limit);
+    return List(backend_->scan(range), this);
+  }
 
 };
 
