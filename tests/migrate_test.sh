@@ -23,6 +23,9 @@ done
 # The last copy (lmdb) is a working quickstart store: its third run finds the two runs' nodes.
 "$quickstart" "$work/$((${#steps[@]} - 1))-lmdb" | grep -q "^run 3 on .*: 4 nodes registered by earlier runs"
 # Bad requests are refused with a message, and exit 1.
-if "$migrate" lmdb "$work/nowhere/../0-lmdb" sled "$work/x" 2> "$work/err"; then echo "FAIL: sled accepted"; exit 1; fi
+if "$migrate" lmdb "$work/0-lmdb" sled "$work/x" 2> "$work/err"; then echo "FAIL: sled accepted"; exit 1; fi
 grep -q "unknown backend 'sled'" "$work/err"
+if "$migrate" lmdb "$work/nowhere/0-lmdb" lmdb "$work/x" 2> "$work/err"; then echo "FAIL: a missing directory accepted"; exit 1; fi
+grep -q "nowhere does not exist" "$work/err"
+[[ ! -e $work/nowhere ]] || { echo "FAIL: a refused open created $work/nowhere"; exit 1; }
 echo "PASS: all nine pairs"

@@ -4782,6 +4782,38 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
 #include <lmdb.h>
 #include <sys/stat.h>
 
+// ---- kvstack/detail/store_dir.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
+// detail::create_store_dir — the directory a persistent engine keeps a store in: created if
+// missing, but only it, so that a mistyped path is an error and not a new store.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Creates `path` unless it is a directory already. Its parent must exist: otherwise
+/// errc::invalid_argument naming the missing directory. A file at `path` is invalid_argument too.
+inline Result<void> create_store_dir(std::string_view engine, const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return success();
+  if (std::filesystem::exists(path, ec))
+    return Error{errc::invalid_argument, std::string(engine) + ": not a directory: " + path.string()};
+  const std::filesystem::path parent = std::filesystem::absolute(path, ec).parent_path();
+  if (!std::filesystem::is_directory(parent, ec))
+    return Error{errc::invalid_argument, std::string(engine) + ": cannot create the store " + path.string() + ": the directory " +
+                                             parent.string() + " does not exist (only the store's own directory is created)"};
+  if (!std::filesystem::create_directory(path, ec) && ec)
+    return Error{errc::io_error, std::string(engine) + ": cannot create " + path.string() + ": " + ec.message()};
+  return success();
+}
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
 
 namespace kvstack::inline v0 {
 
@@ -5208,11 +5240,7 @@ class LmdbBackend {
     auto env = std::make_shared<Env>();
     env->path = path;
     env->max_map_size = options.max_map_size;
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec))
-      return Error{errc::invalid_argument, "LMDB: not a directory: " + path.string()};
-    std::filesystem::create_directories(path, ec);
-    if (ec) return Error{errc::io_error, "LMDB: cannot create " + path.string() + ": " + ec.message()};
+    if (auto dir = detail::create_store_dir("LMDB", path); !dir) return dir.error();
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return env->fail(errno, "cannot open");
     {
@@ -5379,6 +5407,38 @@ static_assert(check_backend<LmdbBackend>() && Checkpointable<LmdbBackend>);
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+// ---- kvstack/detail/store_dir.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
+// detail::create_store_dir — the directory a persistent engine keeps a store in: created if
+// missing, but only it, so that a mistyped path is an error and not a new store.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Creates `path` unless it is a directory already. Its parent must exist: otherwise
+/// errc::invalid_argument naming the missing directory. A file at `path` is invalid_argument too.
+inline Result<void> create_store_dir(std::string_view engine, const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return success();
+  if (std::filesystem::exists(path, ec))
+    return Error{errc::invalid_argument, std::string(engine) + ": not a directory: " + path.string()};
+  const std::filesystem::path parent = std::filesystem::absolute(path, ec).parent_path();
+  if (!std::filesystem::is_directory(parent, ec))
+    return Error{errc::invalid_argument, std::string(engine) + ": cannot create the store " + path.string() + ": the directory " +
+                                             parent.string() + " does not exist (only the store's own directory is created)"};
+  if (!std::filesystem::create_directory(path, ec) && ec)
+    return Error{errc::io_error, std::string(engine) + ": cannot create " + path.string() + ": " + ec.message()};
+  return success();
+}
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
 
 namespace kvstack::inline v0 {
 
@@ -5406,6 +5466,12 @@ inline bool parse_compression(std::string_view text, RocksDbOptions::Compression
     if (text == name) return out = value, true;
   return false;
 }
+
+namespace detail {
+// For open(Config): the compression parameter's value, and the forms it takes.
+inline bool parse_param(std::string_view text, RocksDbOptions::Compression& out) { return parse_compression(text, out); }
+inline std::string_view forms_of(const RocksDbOptions::Compression&) { return "none, snappy, lz4 or zstd"; }
+}  // namespace detail
 
 namespace detail::rocks {
 
@@ -5548,9 +5614,7 @@ class RocksDbBackend {
 
   /// Opens (creating if needed) the store in directory `path`.
   static Result<RocksDbBackend> open(const std::filesystem::path& path, const RocksDbOptions& options = {}) {
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec))
-      return Error{errc::invalid_argument, "RocksDB: not a directory: " + path.string()};
+    if (auto dir = detail::create_store_dir("RocksDB", path); !dir) return dir.error();
     rocksdb::Options o;
     o.create_if_missing = true;
     using C = RocksDbOptions::Compression;
@@ -5867,14 +5931,26 @@ static_assert(check_backend<AnyBackend>());
 
 namespace kvstack::inline v0 {
 
+namespace detail {
+inline std::string_view trim(std::string_view s) noexcept {
+  const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+}  // namespace detail
+
 /// Which engine to open, where, with which engine parameters.
 struct Config {
-  std::string backend = "memory";  ///< "memory", "lmdb" or "rocksdb"
-  std::filesystem::path path;      ///< the store's directory (durable engines)
-  std::map<std::string, std::string> params;
+  /// "memory", "lmdb" or "rocksdb". Empty: the embedded persistent engine (LMDB; RocksDB when
+  /// only it is compiled in) when `path` is set, memory when it is not.
+  std::string backend;
+  std::filesystem::path path;  ///< the store's directory (persistent engines); its parent must exist
+  std::map<std::string, std::string> params;  ///< engine parameters (see open())
 
-  /// Parses "name=value,name=value" (the format of KV_PARAMS); an entry without '=' or with an
-  /// empty name, or a name given twice, is errc::invalid_argument.
+  /// Parses "name=value,name=value" (the format of KV_PARAMS; spaces around names and values are
+  /// dropped). An entry without '=' or with an empty name, or a name given twice, is
+  /// errc::invalid_argument.
   static Result<std::map<std::string, std::string>> parse_params(std::string_view text) {
     std::map<std::string, std::string> out;
     while (!text.empty()) {
@@ -5882,19 +5958,20 @@ struct Config {
       std::string_view entry = text.substr(0, comma);
       text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
       auto eq = entry.find('=');
-      if (eq == std::string_view::npos || eq == 0)
+      const std::string_view name = detail::trim(entry.substr(0, eq));
+      if (eq == std::string_view::npos || name.empty())
         return Error{errc::invalid_argument, "KV_PARAMS: malformed entry '" + std::string(entry) + "' (want name=value)"};
-      if (!out.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1))).second)
-        return Error{errc::invalid_argument, "KV_PARAMS: '" + std::string(entry.substr(0, eq)) + "' given twice"};
+      if (!out.emplace(std::string(name), std::string(detail::trim(entry.substr(eq + 1)))).second)
+        return Error{errc::invalid_argument, "KV_PARAMS: '" + std::string(name) + "' given twice"};
     }
     return out;
   }
 
-  /// KV_BACKEND (default "memory"), KV_PATH, KV_PARAMS.
+  /// KV_BACKEND, KV_PATH and KV_PARAMS; unset or empty ones leave the defaults.
   static Result<Config> from_env() {
     Config c;
-    if (const char* b = std::getenv("KV_BACKEND"); b && *b) c.backend = b;
-    if (const char* p = std::getenv("KV_PATH")) c.path = p;
+    if (const char* b = std::getenv("KV_BACKEND")) c.backend = detail::trim(b);
+    if (const char* p = std::getenv("KV_PATH")) c.path = std::string(detail::trim(p));
     if (const char* p = std::getenv("KV_PARAMS")) {
       auto params = parse_params(p);
       if (!params) return params.error();
@@ -5905,8 +5982,12 @@ struct Config {
 };
 
 namespace detail {
-// Parses an engine parameter's value into `field`: true/false/1/0/yes/no/on/off for bools; a
-// number with an optional K/M/G/T suffix (powers of 1024) for integers.
+// The forms a parameter's value takes, for error messages and the README's table.
+inline constexpr std::string_view bool_forms = "true or false (or 1/0, yes/no, on/off)";
+inline constexpr std::string_view number_forms =
+    "a whole number, optionally with a unit in powers of 1024: K, KB or KiB; M, MB or MiB; G, GB or GiB; T, TB or TiB";
+
+// Parses an engine parameter's value into `field`; false if malformed.
 inline bool parse_param(std::string_view text, bool& field) {
   if (text == "true" || text == "1" || text == "yes" || text == "on") return field = true, true;
   if (text == "false" || text == "0" || text == "no" || text == "off") return field = false, true;
@@ -5916,7 +5997,7 @@ template <class T>
   requires std::is_integral_v<T>
 bool parse_param(std::string_view text, T& field) {
   if constexpr (std::is_signed_v<T>) {
-    if (text.starts_with('-')) {  // a negative number: no suffix
+    if (text.starts_with('-')) {  // a negative number: no unit
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), field);
       return ec == std::errc() && end == text.data() + text.size();
     }
@@ -5924,12 +6005,13 @@ bool parse_param(std::string_view text, T& field) {
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end == text.data()) return false;
-  std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  std::string unit(end, text.data() + text.size());
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   int shift = 0;
-  if (!suffix.empty()) {
-    const auto unit = std::string_view("KMGT").find(static_cast<char>(std::toupper(static_cast<unsigned char>(suffix[0]))));
-    if (unit == std::string_view::npos || suffix.size() > 1) return false;
-    shift = 10 * static_cast<int>(unit + 1);
+  if (!unit.empty()) {
+    const auto scale = std::string_view("KMGT").find(unit[0]);
+    if (scale == std::string_view::npos || !(unit.size() == 1 || unit.substr(1) == "B" || unit.substr(1) == "IB")) return false;
+    shift = 10 * static_cast<int>(scale + 1);
   }
   if (n > (std::numeric_limits<std::uint64_t>::max() >> shift)) return false;
   n <<= shift;
@@ -5937,16 +6019,42 @@ bool parse_param(std::string_view text, T& field) {
   field = static_cast<T>(n);
   return true;
 }
+inline std::string_view forms_of(const bool&) { return bool_forms; }
+template <class T>
+std::string_view forms_of(const T&) {
+  return number_forms;
+}
 
-// Applies `config.params` to an engine's options through `set(name, value) -> int`
-// (1 done, 0 malformed value, -1 unknown name).
-template <class Set>
-Result<void> apply_params(const Config& config, Set&& set) {
-  for (const auto& [name, value] : config.params) {
-    int r = set(std::string_view(name), std::string_view(value));
-    if (r < 0) return Error{errc::invalid_argument, config.backend + " backend: unknown parameter '" + name + "'"};
-    if (r == 0)
-      return Error{errc::invalid_argument, config.backend + " backend: malformed value '" + value + "' for '" + name + "'"};
+// One engine parameter: its name and where its value goes.
+template <class T>
+struct Param {
+  std::string_view name;
+  T* field;
+};
+
+// Applies `config.params` to the fields named in `known`; an unknown name or a malformed value is
+// errc::invalid_argument that lists the names, or the forms the value takes.
+template <class... T>
+Result<void> apply_params(const Config& config, std::string_view engine, Param<T>... known) {
+  for (const auto& [raw_name, raw_value] : config.params) {
+    const std::string_view name = trim(raw_name), value = trim(raw_value);
+    bool found = false;
+    std::string_view want;
+    [[maybe_unused]] const auto try_one = [&](auto param) {
+      if (found || param.name != name) return;
+      found = true;
+      if (!parse_param(value, *param.field)) want = forms_of(*param.field);
+    };
+    (try_one(known), ...);
+    if (!found) {
+      std::string names;
+      ((names += names.empty() ? "" : ", ", names += known.name), ...);
+      return Error{errc::invalid_argument, std::string(engine) + " backend: unknown parameter '" + std::string(name) +
+                                               "' (its parameters: " + (names.empty() ? "none" : names) + ")"};
+    }
+    if (!want.empty())
+      return Error{errc::invalid_argument, std::string(engine) + " backend: malformed value '" + std::string(value) +
+                                               "' for '" + std::string(name) + "' (want " + std::string(want) + ")"};
   }
   return success();
 }
@@ -5957,63 +6065,63 @@ Result<AnyBackend> to_any(Result<B> db) {
   return AnyBackend(std::move(db).value());
 }
 
-inline Error not_compiled(const Config& config) {
-  return {errc::invalid_argument, "backend '" + config.backend + "' is not compiled into this program"};
+inline Error not_compiled(std::string_view engine) {
+  return {errc::invalid_argument, "backend '" + std::string(engine) + "' is not compiled into this program"};
 }
-inline Result<void> need_path(const Config& config) {
-  if (config.path.empty())
-    return Error{errc::invalid_argument, "backend '" + config.backend + "' needs a path (Config::path, KV_PATH)"};
+inline Result<void> check_path(std::string_view engine, const std::filesystem::path& path) {
+  if (path.empty())
+    return Error{errc::invalid_argument, "backend '" + std::string(engine) + "' needs a path (Config::path, KV_PATH)"};
   return success();
 }
 }  // namespace detail
 
-/// Opens the engine `config` names. An unknown engine, one not compiled into this program, a
-/// missing path, an unknown parameter or a malformed value is errc::invalid_argument with a
-/// message naming it. Parameters: lmdb — max_map_size, sync, max_readers; rocksdb —
-/// compression, block_cache_size, bloom_bits_per_key, write_buffer_size, max_open_files, sync
-/// (see LmdbOptions and RocksDbOptions).
+/// Opens the engine `config` names (see Config::backend for the default). An unknown engine, one
+/// not compiled into this program, a path for memory, a missing path or parent directory for a
+/// persistent engine, an unknown parameter or a malformed value is errc::invalid_argument with
+/// a message naming it and what is accepted. Parameters (README, "Configuration", has the table):
+/// lmdb — max_map_size, sync, max_readers; rocksdb — compression, block_cache_size,
+/// bloom_bits_per_key, write_buffer_size, max_open_files, sync (see LmdbOptions and
+/// RocksDbOptions).
 inline Result<AnyBackend> open(const Config& config) {
-  if (config.backend == "memory") {
-    auto none = detail::apply_params(config, [](std::string_view, std::string_view) { return -1; });
-    if (!none) return none.error();
+  std::string engine(detail::trim(config.backend));
+  if (engine.empty()) engine = config.path.empty() ? "memory" : KVSTACK_WITH_LMDB ? "lmdb" : KVSTACK_WITH_ROCKSDB ? "rocksdb" : "";
+  if (engine.empty())
+    return Error{errc::invalid_argument, "a path (" + config.path.string() +
+                                             ") was given without a backend, and no persistent engine is compiled into this program"};
+  if (engine == "memory") {
+    if (!config.path.empty())
+      return Error{errc::invalid_argument, "backend 'memory' keeps nothing on disk, yet a path was given (" +
+                                               config.path.string() + "): name a persistent backend, or drop the path"};
+    if (auto none = detail::apply_params(config, engine); !none) return none.error();
     return AnyBackend(MemoryBackend{});
   }
-  if (config.backend == "lmdb") {
+  if (engine == "lmdb") {
 #if KVSTACK_WITH_LMDB
-    if (auto ok = detail::need_path(config); !ok) return ok.error();
+    if (auto ok = detail::check_path(engine, config.path); !ok) return ok.error();
     LmdbOptions o;
-    auto applied = detail::apply_params(config, [&](std::string_view name, std::string_view value) -> int {
-      if (name == "max_map_size") return detail::parse_param(value, o.max_map_size);
-      if (name == "sync") return detail::parse_param(value, o.sync);
-      if (name == "max_readers") return detail::parse_param(value, o.max_readers);
-      return -1;
-    });
+    auto applied = detail::apply_params(config, engine, detail::Param{"max_map_size", &o.max_map_size},
+                                        detail::Param{"sync", &o.sync}, detail::Param{"max_readers", &o.max_readers});
     if (!applied) return applied.error();
     return detail::to_any(LmdbBackend::open(config.path, o));
 #else
-    return detail::not_compiled(config);
+    return detail::not_compiled(engine);
 #endif
   }
-  if (config.backend == "rocksdb") {
+  if (engine == "rocksdb") {
 #if KVSTACK_WITH_ROCKSDB
-    if (auto ok = detail::need_path(config); !ok) return ok.error();
+    if (auto ok = detail::check_path(engine, config.path); !ok) return ok.error();
     RocksDbOptions o;
-    auto applied = detail::apply_params(config, [&](std::string_view name, std::string_view value) -> int {
-      if (name == "compression") return parse_compression(value, o.compression);
-      if (name == "block_cache_size") return detail::parse_param(value, o.block_cache_size);
-      if (name == "bloom_bits_per_key") return detail::parse_param(value, o.bloom_bits_per_key);
-      if (name == "write_buffer_size") return detail::parse_param(value, o.write_buffer_size);
-      if (name == "max_open_files") return detail::parse_param(value, o.max_open_files);
-      if (name == "sync") return detail::parse_param(value, o.sync);
-      return -1;
-    });
+    auto applied = detail::apply_params(
+        config, engine, detail::Param{"compression", &o.compression}, detail::Param{"block_cache_size", &o.block_cache_size},
+        detail::Param{"bloom_bits_per_key", &o.bloom_bits_per_key}, detail::Param{"write_buffer_size", &o.write_buffer_size},
+        detail::Param{"max_open_files", &o.max_open_files}, detail::Param{"sync", &o.sync});
     if (!applied) return applied.error();
     return detail::to_any(RocksDbBackend::open(config.path, o));
 #else
-    return detail::not_compiled(config);
+    return detail::not_compiled(engine);
 #endif
   }
-  return Error{errc::invalid_argument, "unknown backend '" + config.backend + "' (known: memory, lmdb, rocksdb)"};
+  return Error{errc::invalid_argument, "unknown backend '" + engine + "' (known: memory, lmdb, rocksdb)"};
 }
 
 }  // namespace kvstack

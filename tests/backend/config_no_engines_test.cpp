@@ -16,6 +16,9 @@ TEST_CASE("an engine not compiled in is errc::invalid_argument", "[config]") {
     CHECK(db.error() == errc::invalid_argument);
     CHECK_THAT(db.error().message(), Catch::Contains(std::string("'") + engine + "' is not compiled into this program"));
   }
+  auto path_alone = open(Config{.backend = "", .path = "/tmp/kvstack-never-created", .params = {}});
+  REQUIRE_FALSE(path_alone);
+  CHECK_THAT(path_alone.error().message(), Catch::Contains("no persistent engine is compiled into this program"));
   auto memory = open(Config{}).value();
   memory.put("k", "v").value();
   CHECK(memory.get("k").value() == "v");

@@ -1,5 +1,7 @@
 // Config and open: choosing an engine at run time, and every way of asking for one wrongly.
+#include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 
 #include <catch2/catch.hpp>
 
@@ -31,12 +33,13 @@ struct Env {
 }  // namespace
 
 TEST_CASE("KV_PARAMS parsing", "[config]") {
-  auto p = Config::parse_params("cache=64MiB,opt=a=b,").value();
-  CHECK(p.size() == 2);
+  auto p = Config::parse_params("cache=64MiB,opt=a=b,  spaced =  both sides  ").value();
+  CHECK(p.size() == 3);
   CHECK(p.at("cache") == "64MiB");
   CHECK(p.at("opt") == "a=b");
+  CHECK(p.at("spaced") == "both sides");  // names and values trimmed
   CHECK(Config::parse_params("").value().empty());
-  for (const char* bad : {"noequals", "=value", "a=1,,b=2", "a=1,a=2"}) {
+  for (const char* bad : {"noequals", "=value", " =value", "a=1,,b=2", "a=1,a=2", "a=1, a =2"}) {
     INFO(bad);
     auto r = Config::parse_params(bad);
     REQUIRE_FALSE(r);
@@ -49,17 +52,26 @@ TEST_CASE("Config::from_env and open", "[config]") {
   {
     Env env(nullptr, nullptr, nullptr);
     auto c = Config::from_env().value();
-    CHECK(c.backend == "memory");
+    CHECK(c.backend.empty());  // neither KV_BACKEND nor KV_PATH: memory
     auto db = open(c).value();
+    CHECK(db.get_if<MemoryBackend>() != nullptr);
     db.put("k", "v").value();
     CHECK(db.get("k").value() == "v");
   }
   {
-    Env env("memory", "/tmp/ignored", "x=1");
+    Env env("memory", nullptr, "x=1");
     auto r = open(Config::from_env().value());
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::invalid_argument);
-    CHECK_THAT(r.error().message(), Contains("unknown parameter 'x'"));
+    CHECK_THAT(r.error().message(), Contains("unknown parameter 'x' (its parameters: none)"));
+  }
+  {
+    Env env("memory", "/tmp/kvstack-never-created", nullptr);  // memory keeps nothing there: say so
+    auto r = open(Config::from_env().value());
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::invalid_argument);
+    CHECK_THAT(r.error().message(), Contains("backend 'memory' keeps nothing on disk"));
+    CHECK_FALSE(std::filesystem::exists("/tmp/kvstack-never-created"));
   }
   {
     Env env("sled", "/tmp/x", nullptr);
@@ -70,6 +82,20 @@ TEST_CASE("Config::from_env and open", "[config]") {
   {
     Env env("memory", nullptr, "broken");
     CHECK(Config::from_env().error() == errc::invalid_argument);
+  }
+}
+
+TEST_CASE("sizes take K, KB and KiB alike (powers of 1024)", "[config]") {
+  for (const char* text : {"256M", "256m", "256MB", "256mb", "256MiB", "256mib", "268435456"}) {
+    INFO(text);
+    std::uint64_t n = 0;
+    CHECK(detail::parse_param(text, n));
+    CHECK(n == 256ull << 20);
+  }
+  for (const char* text : {"256MBB", "256Mi", "256X", "M", "", "1.5G", "99999999T"}) {
+    INFO(text);
+    std::uint64_t n = 0;
+    CHECK_FALSE(detail::parse_param(text, n));
   }
 }
 
@@ -110,11 +136,14 @@ TEST_CASE("open(Config) names what is wrong", "[config]") {
   const Case cases[] = {
       {"lmdb", nullptr, false, "'lmdb' needs a path"},
       {"rocksdb", nullptr, false, "'rocksdb' needs a path"},
-      {"lmdb", "cache=1", true, "lmdb backend: unknown parameter 'cache'"},
-      {"rocksdb", "map_size=1", true, "rocksdb backend: unknown parameter 'map_size'"},
-      {"lmdb", "max_map_size=lots", true, "malformed value 'lots' for 'max_map_size'"},
+      {"lmdb", "cache=1", true, "lmdb backend: unknown parameter 'cache' (its parameters: max_map_size, sync, max_readers)"},
+      {"rocksdb", "map_size=1", true,
+       "rocksdb backend: unknown parameter 'map_size' (its parameters: compression, block_cache_size, bloom_bits_per_key, "
+       "write_buffer_size, max_open_files, sync)"},
+      {"lmdb", "max_map_size=lots", true, "malformed value 'lots' for 'max_map_size' (want a whole number, optionally with a unit"},
+      {"rocksdb", "compression=lz5", true, "malformed value 'lz5' for 'compression' (want none, snappy, lz4 or zstd)"},
       {"lmdb", "max_map_size=99999999T", true, "malformed value '99999999T' for 'max_map_size'"},
-      {"lmdb", "sync=maybe", true, "malformed value 'maybe' for 'sync'"},
+      {"lmdb", "sync=maybe", true, "malformed value 'maybe' for 'sync' (want true or false"},
       {"rocksdb", "compression=gzip", true, "malformed value 'gzip' for 'compression'"},
       {"rocksdb", "max_open_files=-", true, "malformed value '-' for 'max_open_files'"},
       {"rocksdb", "bloom_bits_per_key=10x", true, "malformed value '10x' for 'bloom_bits_per_key'"},
@@ -128,5 +157,23 @@ TEST_CASE("open(Config) names what is wrong", "[config]") {
     CHECK_THAT(r.error().message(), Contains(c.message));
   }
   CHECK_FALSE(std::filesystem::exists(dir / "db"));  // nothing was created by a refused open
+}
+
+TEST_CASE("a path alone opens LMDB, and a missing parent directory is an error, not a new tree", "[config]") {
+  TempDir dir;
+  {
+    Env env(nullptr, (dir / "db").c_str(), " max_map_size = 64MiB ");
+    auto db = open(Config::from_env().value()).value();
+    CHECK(db.get_if<LmdbBackend>() != nullptr);
+  }
+  for (const char* engine : {"lmdb", "rocksdb"}) {
+    INFO(engine);
+    Env env(engine, (dir / "typo" / "db").c_str(), nullptr);
+    auto r = open(Config::from_env().value());
+    REQUIRE_FALSE(r);
+    CHECK(r.error() == errc::invalid_argument);
+    CHECK_THAT(r.error().message(), Contains("the directory " + (dir / "typo").string() + " does not exist"));
+    CHECK_FALSE(std::filesystem::exists(dir / "typo"));
+  }
 }
 #endif

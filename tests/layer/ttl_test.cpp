@@ -196,7 +196,7 @@ TEST_CASE("Ttl: purge starts past what it removed, yet finds every entry written
   CHECK(stats(db.inner(), KeyRange::all()).value().keys == 0);
 }
 
-TEST_CASE("Ttl: a registry's update keeps the key's expiry; ttl, expire and persist by key", "[ttl][registry]") {
+TEST_CASE("Ttl: a registry's update keeps the key's expiry, and ttl, expire and persist work by key", "[ttl][registry]") {
   ManualClock clock;
   Metered<Watched<MemTtl>> db(Watched(MemTtl(MemoryBackend{}, clock)));  // through layers too
   NamespacedRegistry<decltype(db), std::string> sessions{db, "session"};

@@ -151,7 +151,7 @@ TEMPLATE_LIST_TEST_CASE("list(options) selects a range, a direction and a page",
   CHECK(paged == Keys{-5, -1, 0, 3, 7, 9});
 }
 
-TEMPLATE_LIST_TEST_CASE("insert stores only when absent; get_many reads several keys at once", "[registry]", BackendTypes) {
+TEMPLATE_LIST_TEST_CASE("insert stores only when absent, and get_many reads several keys at once", "[registry]", BackendTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   NamespacedRegistry<TestType, std::string> names{db, "names"};

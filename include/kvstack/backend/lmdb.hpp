@@ -28,6 +28,7 @@
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
 #include <kvstack/detail/scan_base.hpp>
+#include <kvstack/detail/store_dir.hpp>
 #include <kvstack/detail/varint.hpp>
 
 namespace kvstack::inline v0 {
@@ -455,11 +456,7 @@ class LmdbBackend {
     auto env = std::make_shared<Env>();
     env->path = path;
     env->max_map_size = options.max_map_size;
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec))
-      return Error{errc::invalid_argument, "LMDB: not a directory: " + path.string()};
-    std::filesystem::create_directories(path, ec);
-    if (ec) return Error{errc::io_error, "LMDB: cannot create " + path.string() + ": " + ec.message()};
+    if (auto dir = detail::create_store_dir("LMDB", path); !dir) return dir.error();
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return env->fail(errno, "cannot open");
     {

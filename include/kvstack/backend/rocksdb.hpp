@@ -30,6 +30,7 @@
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
 #include <kvstack/detail/scan_base.hpp>
+#include <kvstack/detail/store_dir.hpp>
 
 namespace kvstack::inline v0 {
 
@@ -57,6 +58,12 @@ inline bool parse_compression(std::string_view text, RocksDbOptions::Compression
     if (text == name) return out = value, true;
   return false;
 }
+
+namespace detail {
+// For open(Config): the compression parameter's value, and the forms it takes.
+inline bool parse_param(std::string_view text, RocksDbOptions::Compression& out) { return parse_compression(text, out); }
+inline std::string_view forms_of(const RocksDbOptions::Compression&) { return "none, snappy, lz4 or zstd"; }
+}  // namespace detail
 
 namespace detail::rocks {
 
@@ -199,9 +206,7 @@ class RocksDbBackend {
 
   /// Opens (creating if needed) the store in directory `path`.
   static Result<RocksDbBackend> open(const std::filesystem::path& path, const RocksDbOptions& options = {}) {
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec) && !std::filesystem::is_directory(path, ec))
-      return Error{errc::invalid_argument, "RocksDB: not a directory: " + path.string()};
+    if (auto dir = detail::create_store_dir("RocksDB", path); !dir) return dir.error();
     rocksdb::Options o;
     o.create_if_missing = true;
     using C = RocksDbOptions::Compression;
