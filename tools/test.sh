@@ -27,7 +27,7 @@ ctest_config() {  # name, then cmake arguments
   local name=$1
   shift
   step "CMake + CTest: $name"
-  cmake -S . -B "build/$name" -G Ninja "$@" >/dev/null
+  cmake -S . -B "build/$name" -G Ninja -DKVSTACK_BUILD_TESTS=ON "$@" >/dev/null
   cmake --build "build/$name" -j "$jobs"
   ctest --test-dir "build/$name" -j "$jobs" --output-on-failure
 }

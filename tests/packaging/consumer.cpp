@@ -1,6 +1,7 @@
 // The program every packaging test builds: kvstack as a user gets it, through one of the five
 // ways of consuming it. Stores a reflected struct in memory and, when the engine is in, in LMDB
-// (in the directory given as the first argument); prints the version it was built against.
+// and RocksDB (in the directory given as the first argument, and the same with "-rocksdb"); prints
+// the version it was built against and the engines it compiled in.
 #include <cstdint>
 #include <iostream>
 #include <string>
@@ -32,6 +33,12 @@ int main(int argc, char** argv) {
   if (argc > 1) {
     auto lmdb = kv::LmdbBackend::open(argv[1]).value();
     ok = ok && round_trip(lmdb);
+  }
+#endif
+#if KVSTACK_WITH_ROCKSDB
+  if (argc > 1) {
+    auto rocksdb = kv::RocksDbBackend::open(std::string(argv[1]) + "-rocksdb").value();
+    ok = ok && round_trip(rocksdb);
   }
 #endif
   std::cout << "kvstack " << kv::version << (ok ? " ok" : " FAILED") << " (lmdb " << KVSTACK_WITH_LMDB

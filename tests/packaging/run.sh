@@ -23,9 +23,14 @@ check() {  # NAME PROGRAM [ARGS]: runs a consumer, which must say ok
   echo "packaging: $name: $said"
 }
 
-quiet cmake -S "$src" -B "$work/cmake-build" -G Ninja -DKVSTACK_BUILD_TESTS=OFF -DKVSTACK_BUILD_EXAMPLES=OFF \
-  -DKVSTACK_INSTALL=ON -DCMAKE_INSTALL_PREFIX="$work/cmake-prefix"
-quiet cmake --install "$work/cmake-build"
+# The README's install recipe, as is: no build type, no options (so no tests, which would need
+# Catch2 and range-v3).
+quiet cmake -S "$src" -B "$work/cmake-build" -G Ninja
+quiet cmake --install "$work/cmake-build" --prefix "$work/cmake-prefix"
+for want in CMAKE_BUILD_TYPE:STRING=Release KVSTACK_BUILD_TESTS:BOOL=OFF; do
+  grep -qx "$want" "$work/cmake-build/CMakeCache.txt" || { echo "packaging: a plain configure should give $want" >&2; exit 1; }
+done
+echo "packaging: a plain configure builds Release, without tests"
 
 cmake_consumer() {  # NAME, then cmake arguments
   local name=$1 dir
@@ -35,8 +40,23 @@ cmake_consumer() {  # NAME, then cmake arguments
   quiet cmake --build "$dir/build"
 }
 cmake_consumer find_package -DCMAKE_PREFIX_PATH="$work/cmake-prefix"
-check "find_package kvstack::kvstack" "$work/find_package/build/consumer"
-check "find_package kvstack::lmdb" "$work/find_package/build/consumer_lmdb" "$work/lmdb-find_package"
+# Each target brings its engine and no other: what the program compiles in and what it links.
+engines() {  # NAME PROGRAM "lmdb X, rocksdb Y" LINKED...: the program says X/Y; ldd shows exactly LINKED
+  local name=$1 program=$2 said=$3
+  shift 3
+  check "$name" "$program" "$work/lmdb-$name" | tee "$work/said"
+  grep -q "($said," "$work/said" || { echo "packaging: $name: want ($said)" >&2; return 1; }
+  for lib in lmdb rocksdb; do
+    local linked=0 want=0
+    ldd "$program" | grep -q "lib$lib" && linked=1
+    [[ " $* " == *" $lib "* ]] && want=1
+    [[ $linked == "$want" ]] || { echo "packaging: $name: lib$lib linked: $linked, want $want" >&2; return 1; }
+  done
+}
+engines "find_package kvstack::kvstack" "$work/find_package/build/consumer" "lmdb 0, rocksdb 0"
+engines "find_package kvstack::lmdb" "$work/find_package/build/consumer_lmdb" "lmdb 1, rocksdb 0" lmdb
+engines "find_package kvstack::rocksdb" "$work/find_package/build/consumer_rocksdb" "lmdb 0, rocksdb 1" rocksdb
+engines "find_package kvstack::lmdb kvstack::rocksdb" "$work/find_package/build/consumer_both" "lmdb 1, rocksdb 1" lmdb rocksdb
 # SameMajorVersion: 0.x does not satisfy a request for 1.0.
 if cmake -S "$work/find_package" -B "$work/find_package/build-1.0" -G Ninja -DCMAKE_PREFIX_PATH="$work/cmake-prefix" \
      -DKVSTACK_WANT_VERSION=1.0 >"$work/last.log" 2>&1 || ! grep -q "considered but not accepted" "$work/last.log"; then
