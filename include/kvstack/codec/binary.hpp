@@ -220,6 +220,81 @@ struct DecodeField {
   }
 };
 
+// Whether encode() has a way to encode T. Shallow for structs: their fields are checked where
+// the struct is encoded, so that an error names the struct and the field.
+template <class T>
+constexpr bool has_encoding() {
+  if constexpr (HasCodec<T> || std::is_arithmetic_v<T> || std::is_enum_v<T> || std::is_same_v<T, boost::uuids::uuid> ||
+                std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view> || Duration<T> || TimePoint<T>)
+    return true;
+  else if constexpr (is_instance<T, std::optional>)
+    return has_encoding<typename T::value_type>();
+  else if constexpr (is_instance<T, std::variant>)
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      return (has_encoding<std::variant_alternative_t<I, T>>() && ...);
+    }(std::make_index_sequence<std::variant_size_v<T>>{});
+  else if constexpr (TupleLike<T> || is_std_array<T>)
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      return (has_encoding<std::remove_cv_t<std::tuple_element_t<I, T>>>() && ...);
+    }(std::make_index_sequence<std::tuple_size_v<T>>{});
+  else if constexpr (Container<T>)
+    return has_encoding<std::remove_cv_t<typename T::value_type>>();
+  else
+    return detail::is_reflectable<T>;
+}
+
+// The first field of the aggregate T that encode() cannot encode, or -1; not checked for
+// Hana structs and aggregates of more than visit_fields_max fields.
+template <class T, class... F>
+constexpr int first_field_without_encoding(field_list<F...>*) {
+  int i = 0, bad = -1;
+  ((bad < 0 && !has_encoding<std::remove_cv_t<F>>() ? void(bad = i) : void(), ++i), ...);
+  return bad;
+}
+template <class T>
+constexpr int first_field_without_encoding() {
+  if constexpr (is_hana_struct<T> || field_count<T>() > visit_fields_max) return -1;
+  else return first_field_without_encoding<T>(static_cast<decltype(field_types<field_count<T>()>(std::declval<T&>()))*>(nullptr));
+}
+template <std::size_t I, class... F>
+using field_type = std::remove_cv_t<std::tuple_element_t<I, std::tuple<F...>>>;
+
+// Stops compilation with one message for a type encode() cannot encode (the template arguments
+// of the instantiation named in the compiler's message say which).
+template <class T>
+void no_encoding_for() {
+  if constexpr (std::is_class_v<T> && !std::is_aggregate_v<T>)
+    static_assert(always_false<T>,
+                  "kvstack::BinarySerializer: T is a class but not an aggregate, so its fields cannot be "
+                  "reflected: it has a user-declared constructor, private or protected data members, virtual "
+                  "functions, or virtual, private or protected bases. Remove those, describe it with "
+                  "BOOST_HANA_DEFINE_STRUCT, or specialize kvstack::BinaryCodec<T>");
+  else
+    static_assert(always_false<T>,
+                  "kvstack::BinarySerializer: no encoding for T; make it an aggregate, describe it with "
+                  "BOOST_HANA_DEFINE_STRUCT, or specialize kvstack::BinaryCodec<T>");
+}
+/// Field `Index` (counted from 0) of the struct `Struct` has type `Field`, which has no encoding.
+template <class Struct, std::size_t Index, class Field>
+void field_without_encoding() {
+  if constexpr (std::is_class_v<Field> && !std::is_aggregate_v<Field>)
+    static_assert(always_false<Field>,
+                  "kvstack::BinarySerializer: field Index of Struct has the type Field, a class that is not an "
+                  "aggregate: it has a user-declared constructor, private or protected data members, virtual "
+                  "functions, or virtual, private or protected bases. Remove those, describe Field with "
+                  "BOOST_HANA_DEFINE_STRUCT, or specialize kvstack::BinaryCodec<Field>");
+  else
+    static_assert(always_false<Field>,
+                  "kvstack::BinarySerializer: field Index of Struct has the type Field, which has no encoding; "
+                  "make it an aggregate, describe it with BOOST_HANA_DEFINE_STRUCT, or specialize "
+                  "kvstack::BinaryCodec<Field>");
+}
+template <class T, class... F>
+void report_field_without_encoding(field_list<F...>*) {
+  constexpr int bad = first_field_without_encoding<T>();
+  field_without_encoding<T, static_cast<std::size_t>(bad), field_type<static_cast<std::size_t>(bad), F...>>();
+}
+
 template <class T>
 void encode_struct(const T& v, std::string& out) {
   put_varint(detail::field_count<T>(), out);
@@ -272,11 +347,12 @@ void encode(const T& v, std::string& out) {
       for (const auto& e : v) encode(e, out);
     }
   } else if constexpr (detail::is_reflectable<T>) {
-    encode_struct(v, out);
+    if constexpr (first_field_without_encoding<T>() >= 0)
+      report_field_without_encoding<T>(static_cast<decltype(field_types<field_count<T>()>(std::declval<T&>()))*>(nullptr));
+    else
+      encode_struct(v, out);
   } else {
-    static_assert(always_false<T>,
-                  "kvstack::BinarySerializer: no encoding for this type; make it an aggregate, describe it "
-                  "with BOOST_HANA_DEFINE_STRUCT, or specialize kvstack::BinaryCodec<T>");
+    no_encoding_for<T>();
   }
 }
 
@@ -389,11 +465,15 @@ bool decode(BinaryReader& in, T& out) {
   } else if constexpr (Container<T>) {
     return decode_container(in, out);
   } else if constexpr (detail::is_reflectable<T>) {
-    return read_struct(in, out);
+    if constexpr (first_field_without_encoding<T>() >= 0) {  // the same one message as encode's
+      report_field_without_encoding<T>(static_cast<decltype(field_types<field_count<T>()>(std::declval<T&>()))*>(nullptr));
+      return false;
+    } else {
+      return read_struct(in, out);
+    }
   } else {
-    static_assert(always_false<T>,
-                  "kvstack::BinarySerializer: no decoding for this type; make it an aggregate, describe it "
-                  "with BOOST_HANA_DEFINE_STRUCT, or specialize kvstack::BinaryCodec<T>");
+    no_encoding_for<T>();
+    return false;
   }
 }
 
@@ -453,12 +533,20 @@ struct BinarySerializer {
     if (version != format_version)
       return Error{version > format_version ? errc::unsupported : errc::corruption,
                    "BinarySerializer: unknown format version " + std::to_string(version)};
-    BinaryReader reader(in, 1);
-    T out{};
-    if (!reader.read(out)) return Error{errc::corruption, "BinarySerializer: " + reader.failure()};
-    if (reader.remaining())
-      return Error{errc::corruption, "BinarySerializer: " + std::to_string(reader.remaining()) + " trailing bytes"};
-    return out;
+    if constexpr (!std::is_default_constructible_v<T>) {
+      if constexpr (detail::bin::has_encoding<T>())
+        static_assert(detail::bin::always_false<T>, "kvstack::BinarySerializer: decode needs T default-constructible (it decodes into a T{})");
+      else
+        detail::bin::no_encoding_for<T>();  // the one message encode gives too
+      return Error{errc::unsupported, "BinarySerializer: cannot decode this type"};
+    } else {
+      BinaryReader reader(in, 1);
+      T out{};
+      if (!reader.read(out)) return Error{errc::corruption, "BinarySerializer: " + reader.failure()};
+      if (reader.remaining())
+        return Error{errc::corruption, "BinarySerializer: " + std::to_string(reader.remaining()) + " trailing bytes"};
+      return out;
+    }
   }
 };
 

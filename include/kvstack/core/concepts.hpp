@@ -84,6 +84,11 @@ template <class T>
 concept Transaction = detail::HasGet<T> && detail::HasViewGet<T> && detail::HasPut<T> &&
                       detail::HasErase<T> && detail::HasScan<T>;
 
+namespace detail {
+template <class B>
+concept HasTransaction = requires { typename B::transaction; } && Transaction<typename B::transaction>;
+}  // namespace detail
+
 /// A key-value store: an engine, or a layer over one. See DESIGN.md, "Backend concept".
 template <class B>
 concept Backend = detail::HasGet<B> && detail::HasViewGet<B> && detail::HasPut<B> &&
@@ -103,7 +108,7 @@ concept Expiring = Backend<B> && requires(B& b, const B& cb, std::string_view k,
 };
 
 /// `static_assert(kvstack::check_backend<B>())`: true for a Backend; otherwise each missing
-/// operation fails to compile with one line that names it.
+/// operation fails to compile with one line that names it (and nothing else fails).
 template <class B>
 consteval bool check_backend() {
   static_assert(detail::HasGet<B>,
@@ -120,7 +125,9 @@ consteval bool check_backend() {
   static_assert(detail::HasTransact<B>, "kvstack::Backend: missing `transact(fn) -> Result<R>`");
   static_assert(requires { typename B::transaction; },
                 "kvstack::Backend: missing member type `transaction` (what transact hands to fn)");
-  return Backend<B>;
+  static_assert(!requires { typename B::transaction; } || detail::HasTransaction<B>,
+                "kvstack::Backend: its `transaction` type lacks get, zero-copy get, put, erase or scan");
+  return true;  // only reached for a Backend: otherwise one of the above stopped compilation
 }
 
 /// A value codec: `S::encode(value, out)` appends to `out`; `S::decode<T>(bytes)` reads it back.

@@ -157,6 +157,17 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
     return backend_->put(storage_key(key), bytes, ttl);
   }
 
+  /// Over a backend whose keys do not expire, a put with a time to live says what to do instead
+  /// of failing overload resolution.
+  template <class Ttl>
+    requires(!Expiring<B>)
+  Result<void> put(const Key&, const T&, Ttl) {
+    static_assert(!std::is_same_v<Ttl, Ttl>,
+                  "kvstack::NamespacedRegistry: put with a time to live needs a backend whose keys expire: "
+                  "wrap the backend in kvstack::Ttl (kvstack::Ttl<B>), or put without a time to live");
+    return success();
+  }
+
   /// Stores every `(key, value)` pair of `entries` in one atomic batch.
   template <std::ranges::input_range R>
   Result<void> put_all(R&& entries) {
