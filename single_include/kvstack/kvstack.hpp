@@ -6373,9 +6373,9 @@ inline Result<AnyBackend> open(const Config& config) {
 // ---- kvstack/redis/redis.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_REDIS_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_REDIS_HPP
-// kvstack/redis: Redis's data model over any Backend and its commands. See datastore.hpp for the
-// storage layout, dispatcher.hpp for `execute`, the per-type headers for each command, and
-// resp.hpp for the wire protocol.
+// kvstack/redis: Redis's data model over any Backend and its commands. See layout.hpp for the
+// storage layout, datastore.hpp for the store, dispatcher.hpp for `execute`, the per-type
+// headers for each command, and resp.hpp for the wire protocol.
 
 // ---- kvstack/redis/command.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_COMMAND_HPP
@@ -6392,7 +6392,43 @@ inline Result<AnyBackend> open(const Config& config) {
 #define KVSTACK_SINGLE_KVSTACK_REDIS_DATASTORE_HPP
 // kvstack::redis::DataStore<B, Clock> — Redis's data model (numbered databases of typed keys:
 // string, list, hash, set, zset; each with an optional expiry) stored in any Backend, one backend
-// entry per collection element, so that an element operation costs O(log n) on every engine.
+// entry per collection element, so that an element operation costs O(log n) on every engine
+// (layout.hpp: how). Deleting or overwriting a collection is O(1) for the caller; `sweep()`
+// reclaims the rest. Databases' mapping is cached in this process: share a backend between two
+// DataStores, or two processes, only read-only.
+
+#include <chrono>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/redis/context.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_CONTEXT_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_CONTEXT_HPP
+// kvstack::redis::Ctx — what a command is handed: its session and a view of the store inside one
+// backend transaction, with the metadata, element and scan operations commands are written in.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/redis/layout.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_LAYOUT_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_LAYOUT_HPP
+// How Redis's data model lies in a Backend: the key types and the records' byte layout.
 //
 // Layout in B (integers big-endian, so that they sort as numbers):
 //   M db:u32 key            -> metadata: format 1, type, expiry ms (0: none), then
@@ -6407,194 +6443,14 @@ inline Result<AnyBackend> open(const Config& config) {
 //                              so a key recreated after deletion never sees old elements)
 //   D                       -> logical database -> physical id, and the next free id: FLUSHDB
 //                              and SWAPDB change this record only (O(1)); the sweep reclaims
-// Deleting or overwriting a collection is O(1) for the caller; `sweep()` reclaims the rest.
-// Databases' mapping is cached in this process: share a backend between two DataStores, or two
-// processes, only read-only.
 
-#include <atomic>
-#include <bit>
 #include <algorithm>
-#include <chrono>
-#include <iterator>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <random>
-#include <span>
 #include <string>
 #include <string_view>
-#include <tuple>
-#include <unordered_map>
-#include <utility>
-#include <vector>
 
-// ---- kvstack/redis/reply.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
-// kvstack::redis::Reply — what a command answers, shaped as RESP: simple string, error, integer,
-// bulk string, null, array, and RESP3's double, map, set and verbatim string (a front end
-// speaking RESP2 sends a double or verbatim string as a bulk string, a map or set as an array);
-// `pairs` is a flat array in RESP2 and an array of two-element arrays in RESP3, as Redis answers
-// WITHSCORES. Also the argument parsers every command shares,
-// with Redis's rules and error texts.
-
-#include <cctype>
-#include <charconv>
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-namespace kvstack::inline v0::redis {
-
-struct Reply {
-  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim };
-  Kind kind = Kind::null;
-  std::int64_t integer = 0;
-  std::string text;              ///< simple, error, bulk, verbatim; number: as Redis prints it
-  std::vector<Reply> elements;   ///< array, set; map and pairs: key, value, key, value...
-
-  bool is_error() const noexcept { return kind == Kind::error; }
-  friend bool operator==(const Reply&, const Reply&) = default;
-};
-
-/// A command's arguments, the command name first (as argv).
-using Args = std::span<const std::string>;
-
-namespace reply {
-inline Reply simple(std::string s) { return {Reply::Kind::simple, 0, std::move(s), {}}; }
-inline Reply ok() { return simple("OK"); }
-inline Reply error(std::string s) { return {Reply::Kind::error, 0, std::move(s), {}}; }
-inline Reply integer(std::int64_t n) { return {Reply::Kind::integer, n, {}, {}}; }
-inline Reply bulk(std::string_view s) { return {Reply::Kind::bulk, 0, std::string(s), {}}; }
-inline Reply null() { return {}; }
-inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
-inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
-inline Reply map(std::vector<Reply> pairs = {}) { return {Reply::Kind::map, 0, {}, std::move(pairs)}; }
-inline Reply set(std::vector<Reply> items = {}) { return {Reply::Kind::set, 0, {}, std::move(items)}; }
-inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0, {}, std::move(flat)}; }
-/// Text for people (INFO): RESP3 sends it as a verbatim string of format "txt".
-inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
-inline Reply optional_bulk(const std::optional<std::string>& s) { return s ? bulk(*s) : null(); }
-
-/// A double as Redis replies it: the shortest text that reads back the same, "inf", "-inf".
-inline std::string format_double(double d) {
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  char buf[32];
-  auto end = std::to_chars(buf, buf + sizeof buf, d).ptr;
-  return std::string(buf, end);
-}
-inline Reply number(double d) { return {Reply::Kind::number, 0, format_double(d), {}}; }
-
-inline Reply wrongtype() { return error("WRONGTYPE Operation against a key holding the wrong kind of value"); }
-inline Reply not_integer() { return error("ERR value is not an integer or out of range"); }
-inline Reply not_float() { return error("ERR value is not a valid float"); }
-inline Reply syntax() { return error("ERR syntax error"); }
-inline Reply overflow() { return error("ERR increment or decrement would overflow"); }
-inline Reply no_such_key() { return error("ERR no such key"); }
-inline Reply out_of_range() { return error("ERR index out of range"); }
-inline Reply must_be_positive() { return error("ERR value is out of range, must be positive"); }
-inline Reply too_big() { return error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"); }
-inline Reply wrong_arity(std::string_view name) {
-  std::string lower(name);
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return error("ERR wrong number of arguments for '" + lower + "' command");
-}
-}  // namespace reply
-
-/// Redis's bound on a string value (proto-max-bulk-len): 512 MB.
-inline constexpr std::size_t max_string_size = 512u * 1024 * 1024;
-
-/// ASCII case-insensitive equality, for options ("ex", "EX").
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
-
-/// A 64-bit integer as Redis reads one: optional '-', no '+', no spaces, no leading zeros, no "-0".
-inline std::optional<std::int64_t> parse_integer(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  std::size_t digits = s[0] == '-' ? 1 : 0;
-  if (s.size() == digits || (s[digits] == '0' && (s.size() > digits + 1 || digits == 1))) return std::nullopt;
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN.
-inline std::optional<double> parse_double(std::string_view s) {
-  if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
-  std::string z(s);
-  char* end = nullptr;
-  double d = std::strtod(z.c_str(), &end);
-  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
-  return d;
-}
-
-/// A long double, for INCRBYFLOAT, which computes in long double as Redis does.
-inline std::optional<long double> parse_long_double(std::string_view s) {
-  if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
-  std::string z(s);
-  char* end = nullptr;
-  long double d = std::strtold(z.c_str(), &end);
-  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
-  return d;
-}
-
-/// A long double as INCRBYFLOAT stores it: fixed notation, 17 decimals, trailing zeros dropped.
-inline std::string format_long_double(long double d) {
-  char buf[5000];
-  int n = std::snprintf(buf, sizeof buf, "%.17Lf", d);
-  std::string s(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-  if (s.find('.') != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-  }
-  if (s == "-0") s = "0";
-  return s;
-}
-
-/// The reply as one line of text, for tests and logs: `+OK`, `-ERR ...`, `:1`, `"bulk"`, `(nil)`,
-/// `[a, b]`, `(double) 1.5`, `{k: v}`.
-inline std::string to_text(const Reply& r) {
-  switch (r.kind) {
-    case Reply::Kind::simple: return "+" + r.text;
-    case Reply::Kind::error: return "-" + r.text;
-    case Reply::Kind::integer: return ":" + std::to_string(r.integer);
-    case Reply::Kind::bulk:
-    case Reply::Kind::verbatim: return "\"" + r.text + "\"";
-    case Reply::Kind::null: return "(nil)";
-    case Reply::Kind::null_array: return "(nil array)";
-    case Reply::Kind::number: return "(double) " + r.text;
-    case Reply::Kind::array:
-    case Reply::Kind::set:
-    case Reply::Kind::pairs:
-    case Reply::Kind::map: {
-      bool map = r.kind == Reply::Kind::map;
-      std::string s = map ? "{" : "[";
-      for (std::size_t i = 0; i < r.elements.size(); ++i) {
-        if (i) s += map && i % 2 ? ": " : ", ";
-        s += to_text(r.elements[i]);
-      }
-      return s + (map ? "}" : "]");
-    }
-  }
-  return {};
-}
-
-}  // namespace kvstack::redis
-#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
 
 namespace kvstack::inline v0::redis {
 
@@ -6608,57 +6464,65 @@ inline std::string_view type_name(Type t) {
 namespace detail {
 inline constexpr std::uint8_t format_version = 1;
 
-inline void put_u64(std::string& out, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+/// Fixed-width big-endian integers, signed ones with the sign bit flipped, so that they sort as
+/// numbers: kvstack's key codec (codec/key.hpp) for integers.
+template <class T>
+void put_int(std::string& out, T v) {
+  KeyCodec<T>::encode(v, out);
 }
-inline void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-inline std::uint64_t get_u64(std::string_view s, std::size_t at = 0) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<unsigned char>(s[at + i]);
+/// The integer put_int wrote at `at` of `s` (0 if `s` is too short: callers check sizes).
+template <class T>
+T get_int(std::string_view s, std::size_t at = 0) {
+  T v{};
+  s.remove_prefix(std::min(at, s.size()));
+  KeyCodec<T>::decode(s, v);
   return v;
 }
-inline std::uint32_t get_u32(std::string_view s, std::size_t at = 0) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(s[at + i]);
-  return v;
-}
-/// Signed integers ordered as unsigned bytes: the sign bit flipped.
-inline void put_i64(std::string& out, std::int64_t v) { put_u64(out, static_cast<std::uint64_t>(v) ^ (1ull << 63)); }
-inline std::int64_t get_i64(std::string_view s, std::size_t at = 0) {
-  return static_cast<std::int64_t>(get_u64(s, at) ^ (1ull << 63));
-}
-/// Doubles ordered as unsigned bytes: negatives have every bit flipped, the rest the sign bit.
 inline void put_double(std::string& out, double d) {
   if (d == 0) d = 0;  // -0 and 0 are one score
   auto bits = std::bit_cast<std::uint64_t>(d);
-  put_u64(out, bits >> 63 ? ~bits : bits | (1ull << 63));
+  put_int<std::uint64_t>(out, bits >> 63 ? ~bits : bits | (1ull << 63));
 }
 inline double get_double(std::string_view s, std::size_t at = 0) {
-  auto bits = get_u64(s, at);
+  auto bits = get_int<std::uint64_t>(s, at);
   return std::bit_cast<double>(bits >> 63 ? bits & ~(1ull << 63) : ~bits);
 }
 
 inline std::string meta_key(std::uint32_t db, std::string_view key) {
   std::string k(1, 'M');
-  put_u32(k, db);
+  put_int<std::uint32_t>(k, db);
   k.append(key);
   return k;
 }
 inline std::string version_key(char tag, std::uint64_t version) {
   std::string k(1, tag);
-  put_u64(k, version);
+  put_int<std::uint64_t>(k, version);
   return k;
 }
 inline std::string expiry_key(std::int64_t deadline, std::uint32_t db, std::string_view key) {
   std::string k(1, 'X');
-  put_i64(k, deadline);
-  put_u32(k, db);
+  put_int<std::int64_t>(k, deadline);
+  put_int<std::uint32_t>(k, db);
   k.append(key);
   return k;
 }
 }  // namespace detail
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_LAYOUT_HPP
+// ---- kvstack/redis/meta.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_META_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_META_HPP
+// kvstack::redis::Meta — a key's metadata record (type, expiry, a collection's version, size
+// and head, a string's value), and its encoding.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+
+namespace kvstack::inline v0::redis {
 
 /// A key's metadata record, decoded.
 struct Meta {
@@ -6678,13 +6542,13 @@ struct Meta {
     std::string out;
     out.push_back(static_cast<char>(detail::format_version));
     out.push_back(static_cast<char>(type));
-    detail::put_i64(out, expiry);
+    detail::put_int<std::int64_t>(out, expiry);
     if (type == Type::string) {
       out += value;
     } else {
-      detail::put_u64(out, version);
-      detail::put_i64(out, size);
-      detail::put_i64(out, head);
+      detail::put_int<std::uint64_t>(out, version);
+      detail::put_int<std::int64_t>(out, size);
+      detail::put_int<std::int64_t>(out, head);
     }
     return out;
   }
@@ -6696,18 +6560,55 @@ struct Meta {
     m.key = key;
     m.db = db;
     m.type = static_cast<Type>(t);
-    m.stored_expiry = m.expiry = detail::get_i64(bytes, 2);
+    m.stored_expiry = m.expiry = detail::get_int<std::int64_t>(bytes, 2);
     if (m.type == Type::string) {
       m.value = bytes.substr(10);
     } else {
       if (bytes.size() != 34) return std::nullopt;
-      m.version = detail::get_u64(bytes, 10);
-      m.size = detail::get_i64(bytes, 18);
-      m.head = detail::get_i64(bytes, 26);
+      m.version = detail::get_int<std::uint64_t>(bytes, 10);
+      m.size = detail::get_int<std::int64_t>(bytes, 18);
+      m.head = detail::get_int<std::int64_t>(bytes, 26);
     }
     return m;
   }
 };
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_META_HPP
+// ---- kvstack/redis/session.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_SESSION_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_SESSION_HPP
+// kvstack::redis::Session and WatchTable — one client's state (its database, a MULTI in progress,
+// its WATCHed keys), and the keys all sessions watch, with what writes touched.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis {
+
+/// What a write touched, for WATCH: one key of a database, or a whole database (FLUSHDB,
+/// SWAPDB), whatever its keys.
+struct Touched {
+  std::uint32_t db = 0;  ///< physical database id
+  std::string key;       ///< ignored when whole_database
+  bool whole_database = false;
+};
+
+/// How WatchTable names a watched key: its physical database id, then the key.
+inline std::string watch_key(std::uint32_t db, std::string_view key) {
+  std::string k;
+  detail::put_int<std::uint32_t>(k, db);
+  k.append(key);
+  return k;
+}
 
 /// Keys watched by sessions (WATCH), with a counter bumped by every write to one of them.
 class WatchTable {
@@ -6732,15 +6633,16 @@ class WatchTable {
   /// Whether no key is watched. Transactions are serialized, so none starts watching while a
   /// command runs: a command may skip recording what it touches.
   bool empty() const noexcept { return count_.load(std::memory_order_relaxed) == 0; }
-  /// Bumps the watched keys among `keys`; a key of 4 bytes alone (a database id) bumps its database.
-  void touch(const std::vector<std::string>& keys) {
-    if (keys.empty() || empty()) return;
+  /// Bumps the watched keys among `touched`.
+  void touch(const std::vector<Touched>& touched) {
+    if (touched.empty() || empty()) return;
     std::lock_guard lock(mu_);
-    for (auto& k : keys) {
-      if (k.size() == 4) {
+    for (const auto& t : touched) {
+      const std::string id = watch_key(t.db, {});
+      if (t.whole_database) {
         for (auto& [w, e] : entries_)
-          if (w.compare(0, 4, k) == 0) ++e.epoch;
-      } else if (auto it = entries_.find(k); it != entries_.end()) {
+          if (w.compare(0, id.size(), id) == 0) ++e.epoch;
+      } else if (auto it = entries_.find(id + t.key); it != entries_.end()) {
         ++it->second.epoch;
       }
     }
@@ -6759,7 +6661,7 @@ class WatchTable {
 /// One client's state: its database, a MULTI in progress, its WATCHed keys.
 struct Session {
   struct Watch {
-    std::string key;  ///< physical db ++ key, as WatchTable keys
+    std::string key;  ///< watch_key(physical db, key)
     std::uint64_t epoch;
     std::int64_t expiry;
   };
@@ -6792,11 +6694,10 @@ struct Session {
   }
 };
 
-/// What `sweep` removed.
-struct SweepStats {
-  std::size_t expired_keys = 0;
-  std::size_t entries = 0;  ///< backend entries deleted, all kinds
-};
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_SESSION_HPP
+
+namespace kvstack::inline v0::redis {
 
 /// A command's view of the store inside one backend transaction. Backend failures are sticky:
 /// the first one is kept, later reads find nothing and writes do nothing, and the transaction
@@ -6816,7 +6717,7 @@ class Ctx {
   void fail(Error e) {
     if (!error_) error_ = std::move(e);
   }
-  std::vector<std::string>& touched() { return touched_; }
+  std::vector<Touched>& touched() { return touched_; }
 
   /// SCAN cursors: a number the client passes back, standing for where its scan goes on (the
   /// last 65,536 are kept; an older one is "ERR invalid cursor"). 0 is the start.
@@ -6847,7 +6748,7 @@ class Ctx {
     if (hit.empty()) return std::nullopt;
     return hit.front();
   }
-  void put_random(std::string& s) { detail::put_u64(s, store_.rng_()); }
+  void put_random(std::string& s) { detail::put_int<std::uint64_t>(s, store_.rng_()); }
 
   /// The live key `key` in the session's database (or `db`), or nullopt (absent or expired).
   std::optional<Meta> find(std::string_view key) { return find_in(session_.db, key); }
@@ -6966,28 +6867,23 @@ class Ctx {
   /// FLUSHDB: database `db` gets a fresh, empty id; the old one goes to the sweep.
   void flush(int db) {
     auto& phys = store_.phys_[static_cast<std::size_t>(db)];
-    touched_.push_back(id_key(phys));
+    touched_.push_back({phys, {}, true});
     std::string f(1, 'F');
-    detail::put_u32(f, phys);
+    detail::put_int<std::uint32_t>(f, phys);
     put(f, "");
     phys = store_.next_phys_++;
     save_databases();
   }
   void swap(int a, int b) {
-    touched_.push_back(id_key(phys(a)));
-    touched_.push_back(id_key(phys(b)));
+    touched_.push_back({phys(a), {}, true});
+    touched_.push_back({phys(b), {}, true});
     std::swap(store_.phys_[static_cast<std::size_t>(a)], store_.phys_[static_cast<std::size_t>(b)]);
     save_databases();
   }
 
   // Low level, for the store's own maintenance.
-  static std::string id_key(std::uint32_t phys) {
-    std::string k;
-    detail::put_u32(k, phys);
-    return k;
-  }
   void touch(const Meta& m) {
-    if (!store_.watches->empty()) touched_.push_back(id_key(m.db) + m.key);
+    if (!store_.watches->empty()) touched_.push_back({m.db, m.key});
   }
   void corrupt(std::string_view key) {
     fail(Error{errc::corruption, "redis: a metadata record of " + std::to_string(key.size()) + "-byte key is not format " +
@@ -7015,17 +6911,17 @@ class Ctx {
   std::uint64_t next_version() {
     std::uint64_t v = 0;
     if (failed()) return 0;
-    auto got = tx_.get("V", [&](std::string_view s) { v = s.size() == 8 ? detail::get_u64(s) : 0; });
+    auto got = tx_.get("V", [&](std::string_view s) { v = s.size() == 8 ? detail::get_int<std::uint64_t>(s) : 0; });
     if (!got) return fail(got.error()), 0;
     std::string next;
-    detail::put_u64(next, ++v);
+    detail::put_int<std::uint64_t>(next, ++v);
     put("V", next);
     return v;
   }
   void save_databases() {
     std::string d;
-    detail::put_u32(d, store_.next_phys_);
-    for (auto p : store_.phys_) detail::put_u32(d, p);
+    detail::put_int<std::uint32_t>(d, store_.next_phys_);
+    for (auto p : store_.phys_) detail::put_int<std::uint32_t>(d, p);
     put("D", d);
   }
   void put(std::string_view k, std::string_view v) {
@@ -7047,7 +6943,7 @@ class Ctx {
   Session& session_;
   std::int64_t now_;
   std::optional<Error> error_;
-  std::vector<std::string> touched_;
+  std::vector<Touched> touched_;
   struct Last {  // the last metadata record raw() read
     std::string meta_key;
     bool collection;
@@ -7055,6 +6951,188 @@ class Ctx {
     std::int64_t expiry;
   };
   std::optional<Last> last_;
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_CONTEXT_HPP
+// ---- kvstack/redis/reply.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
+// kvstack::redis::Reply — what a command answers, shaped as RESP: simple string, error, integer,
+// bulk string, null, array, and RESP3's double, map, set and verbatim string (a front end
+// speaking RESP2 sends a double or verbatim string as a bulk string, a map or set as an array);
+// `pairs` is a flat array in RESP2 and an array of two-element arrays in RESP3, as Redis answers
+// WITHSCORES. Also the argument parsers every command shares,
+// with Redis's rules and error texts.
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kvstack::inline v0::redis {
+
+struct Reply {
+  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim };
+  Kind kind = Kind::null;
+  std::int64_t integer = 0;
+  std::string text;              ///< simple, error, bulk, verbatim; number: as Redis prints it
+  std::vector<Reply> elements;   ///< array, set; map and pairs: key, value, key, value...
+
+  bool is_error() const noexcept { return kind == Kind::error; }
+  friend bool operator==(const Reply&, const Reply&) = default;
+};
+
+/// A command's arguments, the command name first (as argv).
+using Args = std::span<const std::string>;
+
+/// ASCII lower case: Redis's command names and options are ASCII, whatever the locale.
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+namespace reply {
+inline Reply simple(std::string s) { return {Reply::Kind::simple, 0, std::move(s), {}}; }
+inline Reply ok() { return simple("OK"); }
+inline Reply error(std::string s) { return {Reply::Kind::error, 0, std::move(s), {}}; }
+inline Reply integer(std::int64_t n) { return {Reply::Kind::integer, n, {}, {}}; }
+inline Reply bulk(std::string_view s) { return {Reply::Kind::bulk, 0, std::string(s), {}}; }
+inline Reply null() { return {}; }
+inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
+inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
+inline Reply map(std::vector<Reply> pairs = {}) { return {Reply::Kind::map, 0, {}, std::move(pairs)}; }
+inline Reply set(std::vector<Reply> items = {}) { return {Reply::Kind::set, 0, {}, std::move(items)}; }
+inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0, {}, std::move(flat)}; }
+/// Text for people (INFO): RESP3 sends it as a verbatim string of format "txt".
+inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
+inline Reply optional_bulk(const std::optional<std::string>& s) { return s ? bulk(*s) : null(); }
+
+/// A double as Redis replies it: the shortest text that reads back the same, "inf", "-inf".
+inline std::string format_double(double d) {
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  char buf[32];
+  auto end = std::to_chars(buf, buf + sizeof buf, d).ptr;
+  return std::string(buf, end);
+}
+inline Reply number(double d) { return {Reply::Kind::number, 0, format_double(d), {}}; }
+
+inline Reply wrongtype() { return error("WRONGTYPE Operation against a key holding the wrong kind of value"); }
+inline Reply not_integer() { return error("ERR value is not an integer or out of range"); }
+inline Reply not_float() { return error("ERR value is not a valid float"); }
+inline Reply syntax() { return error("ERR syntax error"); }
+inline Reply overflow() { return error("ERR increment or decrement would overflow"); }
+inline Reply no_such_key() { return error("ERR no such key"); }
+inline Reply out_of_range() { return error("ERR index out of range"); }
+inline Reply must_be_positive() { return error("ERR value is out of range, must be positive"); }
+inline Reply too_big() { return error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"); }
+inline Reply wrong_arity(std::string_view name) {
+  return error("ERR wrong number of arguments for '" + ascii_lower(name) + "' command");
+}
+}  // namespace reply
+
+/// Redis's bound on a string value (proto-max-bulk-len): 512 MB.
+inline constexpr std::size_t max_string_size = 512u * 1024 * 1024;
+
+/// ASCII case-insensitive equality, for options ("ex", "EX").
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+/// A 64-bit integer as Redis reads one: optional '-', no '+', no spaces, no leading zeros, no "-0".
+inline std::optional<std::int64_t> parse_integer(std::string_view s) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  std::size_t digits = s[0] == '-' ? 1 : 0;
+  if (s.size() == digits || (s[digits] == '0' && (s.size() > digits + 1 || digits == 1))) return std::nullopt;
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN.
+inline std::optional<double> parse_double(std::string_view s) {
+  if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  std::string z(s);
+  char* end = nullptr;
+  double d = std::strtod(z.c_str(), &end);
+  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
+  return d;
+}
+
+/// A long double, for INCRBYFLOAT, which computes in long double as Redis does.
+inline std::optional<long double> parse_long_double(std::string_view s) {
+  if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  std::string z(s);
+  char* end = nullptr;
+  long double d = std::strtold(z.c_str(), &end);
+  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
+  return d;
+}
+
+/// A long double as INCRBYFLOAT stores it: fixed notation, 17 decimals, trailing zeros dropped.
+inline std::string format_long_double(long double d) {
+  char buf[5000];
+  int n = std::snprintf(buf, sizeof buf, "%.17Lf", d);
+  std::string s(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  if (s == "-0") s = "0";
+  return s;
+}
+
+/// The reply as one line of text, for tests and logs: `+OK`, `-ERR ...`, `:1`, `"bulk"`, `(nil)`,
+/// `[a, b]`, `(double) 1.5`, `{k: v}`.
+inline std::string to_text(const Reply& r) {
+  switch (r.kind) {
+    case Reply::Kind::simple: return "+" + r.text;
+    case Reply::Kind::error: return "-" + r.text;
+    case Reply::Kind::integer: return ":" + std::to_string(r.integer);
+    case Reply::Kind::bulk:
+    case Reply::Kind::verbatim: return "\"" + r.text + "\"";
+    case Reply::Kind::null: return "(nil)";
+    case Reply::Kind::null_array: return "(nil array)";
+    case Reply::Kind::number: return "(double) " + r.text;
+    case Reply::Kind::array:
+    case Reply::Kind::set:
+    case Reply::Kind::pairs:
+    case Reply::Kind::map: {
+      bool map = r.kind == Reply::Kind::map;
+      std::string s = map ? "{" : "[";
+      for (std::size_t i = 0; i < r.elements.size(); ++i) {
+        if (i) s += map && i % 2 ? ": " : ", ";
+        s += to_text(r.elements[i]);
+      }
+      return s + (map ? "}" : "]");
+    }
+  }
+  return {};
+}
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
+
+namespace kvstack::inline v0::redis {
+
+/// What `sweep` removed.
+struct SweepStats {
+  std::size_t expired_keys = 0;
+  std::size_t entries = 0;  ///< backend entries deleted, all kinds
 };
 
 /// Redis's data model over the Backend B. Commands run through `run` (see dispatcher.hpp for
@@ -7082,8 +7160,8 @@ class DataStore {
       const auto& bytes = *d.value();
       if (bytes.size() < 8 || bytes.size() % 4 != 0)
         return Error{errc::corruption, "redis: the database table is " + std::to_string(bytes.size()) + " bytes"};
-      st.next_phys_ = detail::get_u32(bytes);
-      for (std::size_t at = 4; at < bytes.size(); at += 4) st.phys_.push_back(detail::get_u32(bytes, at));
+      st.next_phys_ = detail::get_int<std::uint32_t>(bytes);
+      for (std::size_t at = 4; at < bytes.size(); at += 4) st.phys_.push_back(detail::get_int<std::uint32_t>(bytes, at));
       // More databases than stored: new ones get fresh ids; fewer: the extra ones stay stored.
       while (st.phys_.size() < static_cast<std::size_t>(options.databases)) st.phys_.push_back(st.next_phys_++);
       st.phys_.resize(static_cast<std::size_t>(options.databases));
@@ -7122,7 +7200,7 @@ class DataStore {
     auto result = backend_.transact([&](auto& tx) -> Result<void> {
       auto saved = std::pair(st.phys_, st.next_phys_);
       auto now = kvstack::detail::now_ms(clock_);
-      std::vector<std::string> touched;
+      std::vector<Touched> touched;
       for (std::size_t i = 0; i < sessions.size(); ++i) {
         context c(tx, st, *sessions[i], now);
         fn(i, c);
@@ -7151,11 +7229,11 @@ class DataStore {
       auto spend = [&](std::size_t n) { stats.entries += n; return stats.entries < budget; };
       // Expired keys, earliest first.
       std::vector<std::string> index;
-      c.scan(KeyRange::between("X", [&] { std::string k(1, 'X'); detail::put_i64(k, c.now() + 1); return k; }()).limit(budget),
+      c.scan(KeyRange::between("X", [&] { std::string k(1, 'X'); detail::put_int<std::int64_t>(k, c.now() + 1); return k; }()).limit(budget),
              [&](std::string_view k, std::string_view) { index.emplace_back(k); return true; });
       for (auto& k : index) {
-        auto deadline = detail::get_i64(k, 1);
-        auto m = c.raw(detail::get_u32(k, 9), std::string_view(k).substr(13));
+        auto deadline = detail::get_int<std::int64_t>(k, 1);
+        auto m = c.raw(detail::get_int<std::uint32_t>(k, 9), std::string_view(k).substr(13));
         if (m && m->expiry == deadline) {
           c.drop(*m);
           ++stats.expired_keys;
@@ -7168,7 +7246,7 @@ class DataStore {
       c.scan(KeyRange::prefix("F"), [&](std::string_view k, std::string_view) { flushed.emplace_back(k); return true; });
       for (auto& f : flushed) {
         if (stats.entries >= budget) break;
-        auto base = detail::meta_key(detail::get_u32(f, 1), "");
+        auto base = detail::meta_key(detail::get_int<std::uint32_t>(f, 1), "");
         std::vector<std::pair<std::string, std::string>> metas;
         c.scan(KeyRange::prefix(base).limit(budget - stats.entries + 1), [&](std::string_view k, std::string_view v) {
           metas.emplace_back(k, v);
@@ -7192,7 +7270,7 @@ class DataStore {
       });
       for (auto& g : garbage) {
         if (stats.entries >= budget) break;
-        auto base = detail::version_key('E', detail::get_u64(g, 1));
+        auto base = detail::version_key('E', detail::get_int<std::uint64_t>(g, 1));
         std::vector<std::string> elems;
         c.scan(KeyRange::prefix(base).limit(budget - stats.entries), [&](std::string_view k, std::string_view) {
           elems.emplace_back(k);
@@ -7338,9 +7416,7 @@ namespace kvstack::inline v0::redis::detail {
 inline bool wrong_type(const std::optional<Meta>& m, Type t) { return m && m->type != t; }
 
 inline Reply invalid_expire(std::string_view command) {
-  std::string lower(command);
-  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return reply::error("ERR invalid expire time in '" + lower + "' command");
+  return reply::error("ERR invalid expire time in '" + ascii_lower(command) + "' command");
 }
 
 /// The deadline (ms) for an expiry argument in `unit_ms` (1000 for seconds), relative to `now`
@@ -8006,7 +8082,7 @@ using namespace kvstack::redis::detail;
 
 inline std::string position(std::int64_t p) {
   std::string s;
-  put_i64(s, p);
+  put_int<std::int64_t>(s, p);
   return s;
 }
 
@@ -9311,7 +9387,7 @@ template <class C>
 const Command<C>* find_command(std::string_view name) {
   char buf[24];  // longer than any command's name
   if (name.size() > sizeof buf) return nullptr;
-  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = name[i] >= 'A' && name[i] <= 'Z' ? name[i] + ('a' - 'A') : name[i];
+  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = ascii_lower(name[i]);
   std::string_view lower(buf, name.size());
   auto& t = command_table<C>();
   auto it = std::lower_bound(t.begin(), t.end(), lower, [](auto& c, std::string_view n) { return c.name < n; });
@@ -9356,9 +9432,7 @@ Reply watch(Store& store, Session& s, Args argv) {
   using C = typename Store::context;
   return store.run(s, [&](C& c) {
     for (std::size_t i = 1; i < argv.size(); ++i) {
-      std::string key;
-      kvstack::redis::detail::put_u32(key, c.phys(s.db));
-      key += argv[i];
+      std::string key = watch_key(c.phys(s.db), argv[i]);
       auto m = c.find(argv[i]);
       auto epoch = s.table->watch(key);
       s.watched.push_back({std::move(key), epoch, m ? m->expiry : 0});

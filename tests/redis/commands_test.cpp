@@ -763,6 +763,16 @@ TEMPLATE_LIST_TEST_CASE("redis MULTI EXEC DISCARD WATCH", "[redis]", EngineTypes
   CHECK(r({"UNWATCH"}) == "+OK");
   CHECK(r({"MULTI"}) == "+OK");
   CHECK(r({"EXEC"}) == "[]");
+  // The empty key is a key like any other: writing it leaves a WATCH of another key alone.
+  CHECK(r({"WATCH", "a"}) == "+OK");
+  CHECK(r(other, {"SET", "", "v"}) == "+OK");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"GET", "a"}) == "+QUEUED");
+  CHECK(r({"EXEC"}) == "[\"mine\"]");
+  CHECK(r({"WATCH", ""}) == "+OK");
+  CHECK(r(other, {"SET", "", "w"}) == "+OK");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"EXEC"}) == "(nil array)");
   // FLUSHDB and SWAPDB touch every watched key of their databases; a key expiring does too.
   CHECK(r({"WATCH", "a"}) == "+OK");
   CHECK(r(other, {"FLUSHALL"}) == "+OK");
@@ -799,8 +809,7 @@ TEMPLATE_LIST_TEST_CASE("redis dispatcher: unknown commands, arity, case", "[red
 TEMPLATE_LIST_TEST_CASE("redis: corrupt metadata is an error, and nothing is lost", "[redis]", EngineTypes) {
   RedisFixture<TestType> r;
   r({"SET", "good", "v"});
-  std::string meta = "M";
-  redis::detail::put_u32(meta, 0);
+  const std::string meta = redis::detail::meta_key(0, "");
   REQUIRE(r.store->backend().put(meta + "bad", "\x07garbage").has_value());
   CHECK(r({"GET", "bad"}).rfind("-ERR", 0) == 0);
   CHECK(r({"SET", "bad", "x"}).rfind("-ERR", 0) == 0);
@@ -857,8 +866,7 @@ TEMPLATE_LIST_TEST_CASE("redis execute_all: pipelines share transactions and ans
   }
   SECTION("a backend failure fails its own command only") {
     RedisFixture<TestType> r;
-    std::string meta = "M";
-    redis::detail::put_u32(meta, 0);
+    const std::string meta = redis::detail::meta_key(0, "");
     REQUIRE(r.store->backend().put(meta + "bad", "\x07garbage").has_value());
     auto s1 = r.store->session(), s2 = r.store->session();
     Lines one = {{"SET", "before", "1"}, {"SELECT", "2"}, {"SET", "x", "2"}, {"SELECT", "0"}, {"GET", "bad"},

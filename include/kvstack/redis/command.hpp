@@ -16,9 +16,7 @@ namespace kvstack::inline v0::redis::detail {
 inline bool wrong_type(const std::optional<Meta>& m, Type t) { return m && m->type != t; }
 
 inline Reply invalid_expire(std::string_view command) {
-  std::string lower(command);
-  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return reply::error("ERR invalid expire time in '" + lower + "' command");
+  return reply::error("ERR invalid expire time in '" + ascii_lower(command) + "' command");
 }
 
 /// The deadline (ms) for an expiry argument in `unit_ms` (1000 for seconds), relative to `now`

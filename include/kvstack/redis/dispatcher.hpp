@@ -100,7 +100,7 @@ template <class C>
 const Command<C>* find_command(std::string_view name) {
   char buf[24];  // longer than any command's name
   if (name.size() > sizeof buf) return nullptr;
-  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = name[i] >= 'A' && name[i] <= 'Z' ? name[i] + ('a' - 'A') : name[i];
+  for (std::size_t i = 0; i < name.size(); ++i) buf[i] = ascii_lower(name[i]);
   std::string_view lower(buf, name.size());
   auto& t = command_table<C>();
   auto it = std::lower_bound(t.begin(), t.end(), lower, [](auto& c, std::string_view n) { return c.name < n; });
@@ -145,9 +145,7 @@ Reply watch(Store& store, Session& s, Args argv) {
   using C = typename Store::context;
   return store.run(s, [&](C& c) {
     for (std::size_t i = 1; i < argv.size(); ++i) {
-      std::string key;
-      kvstack::redis::detail::put_u32(key, c.phys(s.db));
-      key += argv[i];
+      std::string key = watch_key(c.phys(s.db), argv[i]);
       auto m = c.find(argv[i]);
       auto epoch = s.table->watch(key);
       s.watched.push_back({std::move(key), epoch, m ? m->expiry : 0});

@@ -18,7 +18,7 @@ using namespace kvstack::redis::detail;
 
 inline std::string position(std::int64_t p) {
   std::string s;
-  put_i64(s, p);
+  put_int<std::int64_t>(s, p);
   return s;
 }
 

@@ -35,6 +35,14 @@ struct Reply {
 /// A command's arguments, the command name first (as argv).
 using Args = std::span<const std::string>;
 
+/// ASCII lower case: Redis's command names and options are ASCII, whatever the locale.
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
 namespace reply {
 inline Reply simple(std::string s) { return {Reply::Kind::simple, 0, std::move(s), {}}; }
 inline Reply ok() { return simple("OK"); }
@@ -70,9 +78,7 @@ inline Reply out_of_range() { return error("ERR index out of range"); }
 inline Reply must_be_positive() { return error("ERR value is out of range, must be positive"); }
 inline Reply too_big() { return error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"); }
 inline Reply wrong_arity(std::string_view name) {
-  std::string lower(name);
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return error("ERR wrong number of arguments for '" + lower + "' command");
+  return error("ERR wrong number of arguments for '" + ascii_lower(name) + "' command");
 }
 }  // namespace reply
 
@@ -83,7 +89,7 @@ inline constexpr std::size_t max_string_size = 512u * 1024 * 1024;
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
 }
 

@@ -1,0 +1,276 @@
+// kvstack::redis::Ctx — what a command is handed: its session and a view of the store inside one
+// backend transaction, with the metadata, element and scan operations commands are written in.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <kvstack/core/key_range.hpp>
+#include <kvstack/core/result.hpp>
+#include <kvstack/redis/layout.hpp>
+#include <kvstack/redis/meta.hpp>
+#include <kvstack/redis/session.hpp>
+
+namespace kvstack::inline v0::redis {
+
+/// A command's view of the store inside one backend transaction. Backend failures are sticky:
+/// the first one is kept, later reads find nothing and writes do nothing, and the transaction
+/// is rolled back with that error, so commands are written without error plumbing.
+template <class Tx, class Store>
+class Ctx {
+ public:
+  Ctx(Tx& tx, Store& store, Session& session, std::int64_t now) : tx_(tx), store_(store), session_(session), now_(now) {}
+
+  Session& session() { return session_; }
+  std::int64_t now() const { return now_; }
+  int databases() const { return static_cast<int>(store_.phys_.size()); }
+  std::uint32_t phys(int db) const { return store_.phys_[static_cast<std::size_t>(db)]; }
+  std::mt19937_64& rng() { return store_.rng_; }
+  bool failed() const { return error_.has_value(); }
+  const std::optional<Error>& error() const { return error_; }
+  void fail(Error e) {
+    if (!error_) error_ = std::move(e);
+  }
+  std::vector<Touched>& touched() { return touched_; }
+
+  /// SCAN cursors: a number the client passes back, standing for where its scan goes on (the
+  /// last 65,536 are kept; an older one is "ERR invalid cursor"). 0 is the start.
+  std::uint64_t save_cursor(std::string position) {
+    auto& cs = store_.cursors_;
+    if (cs.size() >= 65536) cs.erase(cs.begin());
+    auto id = store_.next_cursor_++;
+    cs.emplace(id, std::move(position));
+    return id;
+  }
+  std::optional<std::string> cursor(std::uint64_t id) const {
+    if (id == 0) return std::string();
+    auto it = store_.cursors_.find(id);
+    if (it == store_.cursors_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  /// An element of `m` picked at random (by seeking a random sub-key, so not exactly uniform),
+  /// among the sub-keys starting with `prefix`.
+  std::optional<std::pair<std::string, std::string>> random_elem(const Meta& m, std::string_view prefix = {}) {
+    std::string at(prefix);
+    put_random(at);
+    auto upper = prefix.empty() ? std::nullopt : KeyRange::prefix_successor(prefix);
+    std::optional<std::string_view> hi;
+    if (upper) hi = *upper;
+    auto hit = elems(m, at, hi, false, 1);
+    if (hit.empty()) hit = elems(m, prefix, hi, false, 1);
+    if (hit.empty()) return std::nullopt;
+    return hit.front();
+  }
+  void put_random(std::string& s) { detail::put_int<std::uint64_t>(s, store_.rng_()); }
+
+  /// The live key `key` in the session's database (or `db`), or nullopt (absent or expired).
+  std::optional<Meta> find(std::string_view key) { return find_in(session_.db, key); }
+  std::optional<Meta> find_in(int db, std::string_view key) {
+    auto m = raw(phys(db), key);
+    if (m && m->expiry != 0 && now_ >= m->expiry) return std::nullopt;
+    return m;
+  }
+
+  /// A new, empty key of type `t` (not stored until `save`), replacing whatever `key` held.
+  Meta create(std::string_view key, Type t) { return create_in(session_.db, key, t); }
+  Meta create_in(int db, std::string_view key, Type t) {
+    Meta m;
+    m.key = key;
+    m.db = phys(db);
+    m.type = t;
+    // What a command's find() just read, unless written since: one lookup less per write.
+    auto mk = detail::meta_key(m.db, key);
+    if (!last_ || last_->meta_key != mk) raw(m.db, key);
+    if (last_ && last_->meta_key == mk) {
+      m.stored_expiry = last_->expiry;
+      if (last_->collection) put(detail::version_key('G', last_->version), "");
+    }
+    if (t != Type::string) m.version = next_version();
+    return m;
+  }
+  /// Stores `m`; indexes its expiry when that changed.
+  void save(Meta& m) {
+    put(detail::meta_key(m.db, m.key), m.encode());
+    if (m.expiry != 0 && m.expiry != m.stored_expiry) put(detail::expiry_key(m.expiry, m.db, m.key), "");
+    m.stored_expiry = m.expiry;
+    touch(m);
+  }
+  /// Saves `m`, or deletes it when a collection is left empty (Redis deletes empty collections).
+  void save_or_drop(Meta& m) {
+    if (m.is_collection() && m.size == 0) drop(m);
+    else save(m);
+  }
+  /// Deletes the key; its elements go to the sweep.
+  void drop(const Meta& m) {
+    erase(detail::meta_key(m.db, m.key));
+    if (m.is_collection()) put(detail::version_key('G', m.version), "");
+    touch(m);
+  }
+
+  /// Moves key `m` to `key` in database `db`, replacing what is there; its elements stay.
+  void move_key(Meta m, int db, std::string_view key) {
+    auto dst = raw(phys(db), key);
+    if (dst && dst->is_collection()) put(detail::version_key('G', dst->version), "");
+    erase(detail::meta_key(m.db, m.key));
+    touch(m);
+    m.db = phys(db);
+    m.key = key;
+    m.stored_expiry = 0;
+    save(m);
+  }
+
+  // Elements of a collection, by their sub-key.
+  std::optional<std::string> elem(const Meta& m, std::string_view sub) {
+    if (failed()) return std::nullopt;
+    auto v = tx_.get(elem_key(m, sub));
+    if (!v) return fail(v.error()), std::nullopt;
+    return std::move(v).value();
+  }
+  void put_elem(const Meta& m, std::string_view sub, std::string_view value) {
+    put(elem_key(m, sub), value);
+    touch(m);
+  }
+  bool erase_elem(const Meta& m, std::string_view sub) {
+    touch(m);
+    return erase(elem_key(m, sub));
+  }
+  /// Elements with sub-keys in [lo, hi) (hi nullopt: to the end), in order or reversed, at most
+  /// `limit`, as (sub-key, value) pairs.
+  std::vector<std::pair<std::string, std::string>> elems(const Meta& m, std::string_view lo = {},
+                                                         std::optional<std::string_view> hi = std::nullopt,
+                                                         bool reverse = false,
+                                                         std::size_t limit = KeyRange::unlimited) {
+    auto base = detail::version_key('E', m.version);
+    auto range = hi ? KeyRange::between(base + std::string(lo), base + std::string(*hi))
+                    : (lo.empty() ? KeyRange::prefix(base) : KeyRange::between(base + std::string(lo), *KeyRange::prefix_successor(base)));
+    if (reverse) range = range.reverse();
+    std::vector<std::pair<std::string, std::string>> out;
+    scan(range.limit(limit), [&](std::string_view k, std::string_view v) {
+      out.emplace_back(k.substr(base.size()), v);
+      return true;
+    });
+    return out;
+  }
+
+  /// Calls `fn(key, value) -> bool` (false stops) for the backend entries in `range`.
+  template <class F>
+  void scan(const KeyRange& range, F&& fn) {
+    if (failed()) return;
+    auto entries = tx_.scan(range);
+    for (auto&& [k, v] : entries)
+      if (!fn(std::string_view(k), std::string_view(v))) break;
+    if (auto s = entries.status(); !s) fail(s.error());
+  }
+
+  /// The live keys of database `db` from `start` on (exclusive when `after`), at most `limit`.
+  std::vector<Meta> keys(int db, std::string_view start, bool after, std::size_t limit) {
+    auto base = detail::meta_key(phys(db), "");
+    std::string lo = base + std::string(start);
+    if (after) lo.push_back('\0');
+    std::vector<Meta> out;
+    scan(KeyRange::between(lo, *KeyRange::prefix_successor(base)), [&](std::string_view k, std::string_view v) {
+      auto m = Meta::decode(phys(db), k.substr(base.size()), v);
+      if (!m) return corrupt(k), false;
+      if (m->expiry == 0 || now_ < m->expiry) out.push_back(std::move(*m));
+      return out.size() < limit;
+    });
+    return out;
+  }
+
+  /// FLUSHDB: database `db` gets a fresh, empty id; the old one goes to the sweep.
+  void flush(int db) {
+    auto& phys = store_.phys_[static_cast<std::size_t>(db)];
+    touched_.push_back({phys, {}, true});
+    std::string f(1, 'F');
+    detail::put_int<std::uint32_t>(f, phys);
+    put(f, "");
+    phys = store_.next_phys_++;
+    save_databases();
+  }
+  void swap(int a, int b) {
+    touched_.push_back({phys(a), {}, true});
+    touched_.push_back({phys(b), {}, true});
+    std::swap(store_.phys_[static_cast<std::size_t>(a)], store_.phys_[static_cast<std::size_t>(b)]);
+    save_databases();
+  }
+
+  // Low level, for the store's own maintenance.
+  void touch(const Meta& m) {
+    if (!store_.watches->empty()) touched_.push_back({m.db, m.key});
+  }
+  void corrupt(std::string_view key) {
+    fail(Error{errc::corruption, "redis: a metadata record of " + std::to_string(key.size()) + "-byte key is not format " +
+                                     std::to_string(detail::format_version)});
+  }
+  std::optional<Meta> raw(std::uint32_t db, std::string_view key) {
+    if (failed()) return std::nullopt;
+    auto mk = detail::meta_key(db, key);
+    std::optional<Meta> m;
+    bool bad = false;
+    auto found = tx_.get(mk, [&](std::string_view v) {
+      m = Meta::decode(db, key, v);
+      bad = !m;
+    });
+    if (!found) fail(found.error());
+    if (bad) corrupt(mk);
+    last_ = Last{std::move(mk), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0};
+    return m;
+  }
+  std::string elem_key(const Meta& m, std::string_view sub) {
+    auto k = detail::version_key('E', m.version);
+    k.append(sub);
+    return k;
+  }
+  std::uint64_t next_version() {
+    std::uint64_t v = 0;
+    if (failed()) return 0;
+    auto got = tx_.get("V", [&](std::string_view s) { v = s.size() == 8 ? detail::get_int<std::uint64_t>(s) : 0; });
+    if (!got) return fail(got.error()), 0;
+    std::string next;
+    detail::put_int<std::uint64_t>(next, ++v);
+    put("V", next);
+    return v;
+  }
+  void save_databases() {
+    std::string d;
+    detail::put_int<std::uint32_t>(d, store_.next_phys_);
+    for (auto p : store_.phys_) detail::put_int<std::uint32_t>(d, p);
+    put("D", d);
+  }
+  void put(std::string_view k, std::string_view v) {
+    if (failed()) return;
+    if (last_ && last_->meta_key == k) last_.reset();
+    if (auto r = tx_.put(k, v); !r) fail(r.error());
+  }
+  bool erase(std::string_view k) {
+    if (failed()) return false;
+    if (last_ && last_->meta_key == k) last_.reset();
+    auto r = tx_.erase(k);
+    if (!r) return fail(r.error()), false;
+    return r.value();
+  }
+
+ private:
+  Tx& tx_;
+  Store& store_;
+  Session& session_;
+  std::int64_t now_;
+  std::optional<Error> error_;
+  std::vector<Touched> touched_;
+  struct Last {  // the last metadata record raw() read
+    std::string meta_key;
+    bool collection;
+    std::uint64_t version;
+    std::int64_t expiry;
+  };
+  std::optional<Last> last_;
+};
+
+}  // namespace kvstack::redis

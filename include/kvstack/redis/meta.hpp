@@ -1,0 +1,63 @@
+// kvstack::redis::Meta — a key's metadata record (type, expiry, a collection's version, size
+// and head, a string's value), and its encoding.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <kvstack/redis/layout.hpp>
+
+namespace kvstack::inline v0::redis {
+
+/// A key's metadata record, decoded.
+struct Meta {
+  std::string key;
+  std::uint32_t db = 0;  ///< physical database id
+  Type type = Type::string;
+  std::int64_t expiry = 0;  ///< deadline in ms since the clock's epoch; 0: none
+  std::uint64_t version = 0;
+  std::int64_t size = 0;
+  std::int64_t head = 0;  ///< list: position of the first element
+  std::string value;      ///< string: the value
+  std::int64_t stored_expiry = 0;
+
+  bool is_collection() const noexcept { return type != Type::string; }
+
+  std::string encode() const {
+    std::string out;
+    out.push_back(static_cast<char>(detail::format_version));
+    out.push_back(static_cast<char>(type));
+    detail::put_int<std::int64_t>(out, expiry);
+    if (type == Type::string) {
+      out += value;
+    } else {
+      detail::put_int<std::uint64_t>(out, version);
+      detail::put_int<std::int64_t>(out, size);
+      detail::put_int<std::int64_t>(out, head);
+    }
+    return out;
+  }
+  static std::optional<Meta> decode(std::uint32_t db, std::string_view key, std::string_view bytes) {
+    if (bytes.size() < 10 || static_cast<std::uint8_t>(bytes[0]) != detail::format_version) return std::nullopt;
+    auto t = static_cast<std::uint8_t>(bytes[1]);
+    if (t < 1 || t > 5) return std::nullopt;
+    Meta m;
+    m.key = key;
+    m.db = db;
+    m.type = static_cast<Type>(t);
+    m.stored_expiry = m.expiry = detail::get_int<std::int64_t>(bytes, 2);
+    if (m.type == Type::string) {
+      m.value = bytes.substr(10);
+    } else {
+      if (bytes.size() != 34) return std::nullopt;
+      m.version = detail::get_int<std::uint64_t>(bytes, 10);
+      m.size = detail::get_int<std::int64_t>(bytes, 18);
+      m.head = detail::get_int<std::int64_t>(bytes, 26);
+    }
+    return m;
+  }
+};
+
+}  // namespace kvstack::redis

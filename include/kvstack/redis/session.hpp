@@ -1,0 +1,119 @@
+// kvstack::redis::Session and WatchTable — one client's state (its database, a MULTI in progress,
+// its WATCHed keys), and the keys all sessions watch, with what writes touched.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <kvstack/redis/layout.hpp>
+
+namespace kvstack::inline v0::redis {
+
+/// What a write touched, for WATCH: one key of a database, or a whole database (FLUSHDB,
+/// SWAPDB), whatever its keys.
+struct Touched {
+  std::uint32_t db = 0;  ///< physical database id
+  std::string key;       ///< ignored when whole_database
+  bool whole_database = false;
+};
+
+/// How WatchTable names a watched key: its physical database id, then the key.
+inline std::string watch_key(std::uint32_t db, std::string_view key) {
+  std::string k;
+  detail::put_int<std::uint32_t>(k, db);
+  k.append(key);
+  return k;
+}
+
+/// Keys watched by sessions (WATCH), with a counter bumped by every write to one of them.
+class WatchTable {
+ public:
+  std::uint64_t watch(const std::string& k) {
+    std::lock_guard lock(mu_);
+    auto& e = entries_[k];
+    ++e.refs;
+    count_.store(entries_.size(), std::memory_order_relaxed);
+    return e.epoch;
+  }
+  void unwatch(const std::string& k) {
+    std::lock_guard lock(mu_);
+    if (auto it = entries_.find(k); it != entries_.end() && --it->second.refs == 0) entries_.erase(it);
+    count_.store(entries_.size(), std::memory_order_relaxed);
+  }
+  std::uint64_t epoch(const std::string& k) const {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(k);
+    return it == entries_.end() ? 0 : it->second.epoch;
+  }
+  /// Whether no key is watched. Transactions are serialized, so none starts watching while a
+  /// command runs: a command may skip recording what it touches.
+  bool empty() const noexcept { return count_.load(std::memory_order_relaxed) == 0; }
+  /// Bumps the watched keys among `touched`.
+  void touch(const std::vector<Touched>& touched) {
+    if (touched.empty() || empty()) return;
+    std::lock_guard lock(mu_);
+    for (const auto& t : touched) {
+      const std::string id = watch_key(t.db, {});
+      if (t.whole_database) {
+        for (auto& [w, e] : entries_)
+          if (w.compare(0, id.size(), id) == 0) ++e.epoch;
+      } else if (auto it = entries_.find(id + t.key); it != entries_.end()) {
+        ++it->second.epoch;
+      }
+    }
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t epoch = 1;
+    int refs = 0;
+  };
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::atomic<std::size_t> count_{0};
+};
+
+/// One client's state: its database, a MULTI in progress, its WATCHed keys.
+struct Session {
+  struct Watch {
+    std::string key;  ///< watch_key(physical db, key)
+    std::uint64_t epoch;
+    std::int64_t expiry;
+  };
+  int db = 0;
+  bool in_multi = false;
+  bool multi_failed = false;  ///< a command queued in this MULTI was refused: EXEC aborts
+  std::vector<std::vector<std::string>> queued;
+  std::vector<Watch> watched;
+  std::shared_ptr<WatchTable> table;
+
+  Session() = default;
+  Session(Session&&) noexcept = default;
+  Session& operator=(Session&& o) noexcept {
+    if (this != &o) {
+      unwatch();
+      db = o.db;
+      in_multi = o.in_multi;
+      multi_failed = o.multi_failed;
+      queued = std::move(o.queued);
+      watched = std::exchange(o.watched, {});
+      table = std::move(o.table);
+    }
+    return *this;
+  }
+  ~Session() { unwatch(); }
+  void unwatch() {
+    if (table)
+      for (auto& w : watched) table->unwatch(w.key);
+    watched.clear();
+  }
+};
+
+}  // namespace kvstack::redis
