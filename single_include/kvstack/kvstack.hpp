@@ -52,7 +52,8 @@ inline constexpr const char* version = "0.1.0";
 #ifndef KVSTACK_SINGLE_KVSTACK_CORE_CONCEPTS_HPP
 #define KVSTACK_SINGLE_KVSTACK_CORE_CONCEPTS_HPP
 // The concepts every part of kvstack is written against: Backend (with its ScanRange and
-// Transaction) and Serializer. Models check them with check_backend<B>(), which names what is
+// Transaction), Expiring and Serializer, each with the laws its test suite checks (Hana's style;
+// docs/design.md has the table). Models check them with check_backend<B>(), which names what is
 // missing in one line.
 
 #include <chrono>
@@ -623,7 +624,21 @@ template <class B>
 concept HasTransaction = requires { typename B::transaction; } && Transaction<typename B::transaction>;
 }  // namespace detail
 
-/// A key-value store: an engine, or a layer over one. See DESIGN.md, "Backend concept".
+/// A key-value store: an engine, or a layer over one (docs/design.md, "The contracts").
+///
+/// Laws (tests/laws/backend_laws.cpp and model_test.cpp, on every engine and layer stack):
+/// - put then get returns the value; erase returns whether the key was there;
+/// - keys and values are any bytes; scans visit keys in unsigned byte order, `between` is
+///   half-open, reverse and limit compose, prefixes include the empty and all-0xff ones;
+/// - a scan is a snapshot, and writing while it is open (from any thread) is fine;
+/// - a zero-copy get's callback may write to the backend;
+/// - a WriteBatch applies in order and all at once;
+/// - a transaction reads its own writes, commits all at once, and on an error result applies
+///   nothing and returns the error unchanged;
+/// - an exception from fn, a get callback or a scan's consumer leaves the store usable and
+///   unchanged;
+/// - concurrent writes, scans and transactions lose nothing; durable engines keep data across
+///   close and reopen; random operations match a std::map.
 template <class B>
 concept Backend = detail::HasGet<B> && detail::HasViewGet<B> && detail::HasPut<B> &&
                   detail::HasErase<B> && detail::HasScan<B> && detail::HasWrite<B> &&
@@ -632,6 +647,11 @@ concept Backend = detail::HasGet<B> && detail::HasViewGet<B> && detail::HasPut<B
 
 /// A Backend whose keys may expire (kvstack::Ttl, or a layer over it): put with a time to live,
 /// expire, persist, ttl and purge_expired. Layers above forward these when the layer below has them.
+///
+/// Laws (tests/layer/ttl_test.cpp, capabilities_test.cpp): a key is gone from every read path
+/// from its deadline on, purged or not; expire refreshes, persist clears, expire(key, 0) erases;
+/// purge_expired removes due keys earliest first; expiries survive a reopen; a layer over an
+/// Expiring backend is Expiring.
 template <class B>
 concept Expiring = Backend<B> && requires(B& b, const B& cb, std::string_view k, std::chrono::milliseconds t) {
   { b.put(k, k, t) } -> std::same_as<Result<void>>;
@@ -665,6 +685,11 @@ consteval bool check_backend() {
 }
 
 /// A value codec: `S::encode(value, out)` appends to `out`; `S::decode<T>(bytes)` reads it back.
+///
+/// Laws (tests/codec/binary_test.cpp, fuzz/binary_decode_fuzz.cpp, for BinarySerializer): every
+/// supported kind round-trips; new code reads old records and old code new ones; any truncation
+/// or corruption is errc::corruption, never a crash or a huge allocation; what decodes
+/// re-encodes stably.
 template <class S, class T>
 concept Serializer = requires(const T& value, std::string& out, std::string_view in) {
   S::encode(value, out);
@@ -678,6 +703,10 @@ namespace kvstack::inline v0 {
 
 /// `b.checkpoint(dir) -> Result<void>`: the state at the moment of the call, written while
 /// writes continue. `dir` must not exist or be empty.
+///
+/// Laws (tests/backend/checkpoint_test.cpp, layer/capabilities_test.cpp): a checkpoint taken
+/// while a writer runs holds a consistent state and opens as an independent store; a non-empty
+/// directory is errc::invalid_argument; layers are Checkpointable when what they wrap is.
 template <class B>
 concept Checkpointable = Backend<B> && requires(const B& b, const std::filesystem::path& dir) {
   { b.checkpoint(dir) } -> std::same_as<Result<void>>;
@@ -1890,6 +1919,10 @@ struct KeyCodec<std::pair<A, B>> {
 template <class T>
 concept KeyEncodable = requires(const T& v, std::string& out) { KeyCodec<T>::encode(v, out); };
 /// A type usable as a registry key (encode and decode).
+///
+/// Laws (tests/codec/key_test.cpp, fuzz/key_decode_fuzz.cpp): encodings order as the values do;
+/// they are prefix-free; decode then encode gives back exactly the bytes consumed; malformed
+/// bytes fail to decode.
 template <class T>
 concept KeyType = KeyEncodable<T> && std::default_initializable<T> &&
                   requires(std::string_view& in, T& out) {

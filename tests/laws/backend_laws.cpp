@@ -1,4 +1,5 @@
-// The laws every Backend obeys (DESIGN.md, "Behaviours every backend must show").
+// The laws every Backend obeys (docs/design.md, "What each law checks"; the Laws block of
+// kvstack::Backend in core/concepts.hpp).
 #include <atomic>
 #include <ranges>
 #include <string>

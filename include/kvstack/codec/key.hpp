@@ -140,6 +140,10 @@ struct KeyCodec<std::pair<A, B>> {
 template <class T>
 concept KeyEncodable = requires(const T& v, std::string& out) { KeyCodec<T>::encode(v, out); };
 /// A type usable as a registry key (encode and decode).
+///
+/// Laws (tests/codec/key_test.cpp, fuzz/key_decode_fuzz.cpp): encodings order as the values do;
+/// they are prefix-free; decode then encode gives back exactly the bytes consumed; malformed
+/// bytes fail to decode.
 template <class T>
 concept KeyType = KeyEncodable<T> && std::default_initializable<T> &&
                   requires(std::string_view& in, T& out) {

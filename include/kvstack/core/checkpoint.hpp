@@ -13,6 +13,10 @@ namespace kvstack::inline v0 {
 
 /// `b.checkpoint(dir) -> Result<void>`: the state at the moment of the call, written while
 /// writes continue. `dir` must not exist or be empty.
+///
+/// Laws (tests/backend/checkpoint_test.cpp, layer/capabilities_test.cpp): a checkpoint taken
+/// while a writer runs holds a consistent state and opens as an independent store; a non-empty
+/// directory is errc::invalid_argument; layers are Checkpointable when what they wrap is.
 template <class B>
 concept Checkpointable = Backend<B> && requires(const B& b, const std::filesystem::path& dir) {
   { b.checkpoint(dir) } -> std::same_as<Result<void>>;

@@ -1,5 +1,6 @@
 // The concepts every part of kvstack is written against: Backend (with its ScanRange and
-// Transaction) and Serializer. Models check them with check_backend<B>(), which names what is
+// Transaction), Expiring and Serializer, each with the laws its test suite checks (Hana's style;
+// docs/design.md has the table). Models check them with check_backend<B>(), which names what is
 // missing in one line.
 #pragma once
 
@@ -89,7 +90,21 @@ template <class B>
 concept HasTransaction = requires { typename B::transaction; } && Transaction<typename B::transaction>;
 }  // namespace detail
 
-/// A key-value store: an engine, or a layer over one. See DESIGN.md, "Backend concept".
+/// A key-value store: an engine, or a layer over one (docs/design.md, "The contracts").
+///
+/// Laws (tests/laws/backend_laws.cpp and model_test.cpp, on every engine and layer stack):
+/// - put then get returns the value; erase returns whether the key was there;
+/// - keys and values are any bytes; scans visit keys in unsigned byte order, `between` is
+///   half-open, reverse and limit compose, prefixes include the empty and all-0xff ones;
+/// - a scan is a snapshot, and writing while it is open (from any thread) is fine;
+/// - a zero-copy get's callback may write to the backend;
+/// - a WriteBatch applies in order and all at once;
+/// - a transaction reads its own writes, commits all at once, and on an error result applies
+///   nothing and returns the error unchanged;
+/// - an exception from fn, a get callback or a scan's consumer leaves the store usable and
+///   unchanged;
+/// - concurrent writes, scans and transactions lose nothing; durable engines keep data across
+///   close and reopen; random operations match a std::map.
 template <class B>
 concept Backend = detail::HasGet<B> && detail::HasViewGet<B> && detail::HasPut<B> &&
                   detail::HasErase<B> && detail::HasScan<B> && detail::HasWrite<B> &&
@@ -98,6 +113,11 @@ concept Backend = detail::HasGet<B> && detail::HasViewGet<B> && detail::HasPut<B
 
 /// A Backend whose keys may expire (kvstack::Ttl, or a layer over it): put with a time to live,
 /// expire, persist, ttl and purge_expired. Layers above forward these when the layer below has them.
+///
+/// Laws (tests/layer/ttl_test.cpp, capabilities_test.cpp): a key is gone from every read path
+/// from its deadline on, purged or not; expire refreshes, persist clears, expire(key, 0) erases;
+/// purge_expired removes due keys earliest first; expiries survive a reopen; a layer over an
+/// Expiring backend is Expiring.
 template <class B>
 concept Expiring = Backend<B> && requires(B& b, const B& cb, std::string_view k, std::chrono::milliseconds t) {
   { b.put(k, k, t) } -> std::same_as<Result<void>>;
@@ -131,6 +151,11 @@ consteval bool check_backend() {
 }
 
 /// A value codec: `S::encode(value, out)` appends to `out`; `S::decode<T>(bytes)` reads it back.
+///
+/// Laws (tests/codec/binary_test.cpp, fuzz/binary_decode_fuzz.cpp, for BinarySerializer): every
+/// supported kind round-trips; new code reads old records and old code new ones; any truncation
+/// or corruption is errc::corruption, never a crash or a huge allocation; what decodes
+/// re-encodes stably.
 template <class S, class T>
 concept Serializer = requires(const T& value, std::string& out, std::string_view in) {
   S::encode(value, out);
