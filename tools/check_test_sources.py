@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Checks that meson.build and tests/CMakeLists.txt build the test suite (kvstack_tests and
-kvstack_tests_no_engines) from the same source files, so that the Meson build, which CI
+"""Checks that meson.build and tests/CMakeLists.txt build the test suite (kvstack_tests,
+kvstack_tests_no_engines and kvstack_alloc_failure_tests) from the same source files, so that the Meson build, which CI
 configures but does not compile the suite with, runs every test the CMake build runs. The
 runner, tests/main.cpp, is left out: CMake links it from a library of its own."""
 import pathlib
@@ -22,10 +22,12 @@ meson_text = (ROOT / "meson.build").read_text()
 cmake = {
     "kvstack_tests": block(cmake_text, "add_executable(kvstack_tests\n", "catch_discover_tests(kvstack_tests)"),
     "kvstack_tests_no_engines": block(cmake_text, "add_executable(kvstack_tests_no_engines", ")"),
+    "kvstack_alloc_failure_tests": block(cmake_text, "add_executable(kvstack_alloc_failure_tests", ")"),
 }
 meson = {
     "kvstack_tests": block(meson_text, "tests = executable('kvstack_tests'", "include_directories"),
     "kvstack_tests_no_engines": block(meson_text, "no_engines = executable('kvstack_tests_no_engines'", "cpp_args"),
+    "kvstack_alloc_failure_tests": block(meson_text, "alloc_failure = executable('kvstack_alloc_failure_tests'", "cpp_args"),
 }
 problems = []
 for target in cmake:

@@ -2260,18 +2260,23 @@ class BufferedTransaction {
 #include <functional>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace kvstack::inline v0::detail {
 
-/// Not thread-safe by itself: the owner serializes writers against readers (MemoryBackend holds
+/// Keys are shorter than 4 GiB (max_key_size). Not thread-safe by itself: the owner serializes writers against readers (MemoryBackend holds
 /// a shared_mutex). A Snapshot, once taken, may be read from any thread without a lock: nodes it
 /// reaches are never modified again, because a writer copies any node whose count exceeds one.
 /// The same holds for an Entry (a key and its value) once pinned.
 class CowBTree {
  public:
+  /// The longest key the tree holds.
+  static constexpr std::size_t max_key_size = 0xffffffffu;
+
   /// A key and its value in one allocation, reference counted: shared by every version of the
   /// tree that holds it, and by a reader between its lookup and its use.
   class Entry {
@@ -2301,6 +2306,10 @@ class CowBTree {
     e->~Entry();
     ::operator delete(const_cast<Entry*>(e));
   }
+
+  struct EntryRelease {
+    void operator()(const Entry* e) const noexcept { release(e); }
+  };
 
   /// Keeps an entry alive (and unchanged) after the lock it was found under is let go.
   class Pin {
@@ -2362,8 +2371,8 @@ class CowBTree {
     bool on_heap() const noexcept { return size_ > local; }
     void init(std::string_view k) {
       size_ = static_cast<std::uint32_t>(k.size());
-      char* d = on_heap() ? (heap_ = new char[k.size()]) : local_;
-      if (!k.empty()) std::memcpy(d, k.data(), k.size());
+      char* d = on_heap() ? (heap_ = new char[size_]) : local_;
+      if (size_ != 0) std::memcpy(d, k.data(), size_);  // keys are under 4 GiB (MemoryBackend checks)
     }
     void take(NodeKey& o) noexcept {
       size_ = o.size_;
@@ -2502,6 +2511,7 @@ class CowBTree {
     const Node* root() const noexcept { return root_; }
 
    private:
+    friend class CowBTree;
     Node* root_ = nullptr;
   };
 
@@ -2602,28 +2612,217 @@ class CowBTree {
   /// The entry stored under key, or nullptr: valid until the next write unless pinned.
   const Entry* find(std::string_view key) const noexcept { return index_.find(key, Index::hash(key)); }
 
-  /// Inserts or overwrites; true if the key was new.
+  /// Inserts or overwrites; true if the key was new. If it throws (std::bad_alloc), the tree is
+  /// as it was.
   bool assign(std::string_view key, std::string_view value) {
     index_.reserve_one();
+    if (auto inserted = assign_path(key, value, false)) return *inserted;  // no node splits: in place
+    const bool inserted = !index_.find(key, Index::hash(key));
+    apply(1, [&](Batch& b) { b.assign(key, value); });  // pinned: undone if a split throws
+    return inserted;
+  }
+
+  /// Removes key; true if it was present. If it throws (std::bad_alloc), the tree is as it was.
+  bool erase(std::string_view key) {
+    const std::size_t h = Index::hash(key);
+    if (!index_.find(key, h)) return false;  // no copy-on-write for a key that is not there
+    if (!erase_path(key, h, false)) apply(1, [&](Batch& b) { b.erase(key); });  // nodes merge: pinned
+    return true;
+  }
+
+  /// The writes of one `apply`.
+  class Batch {
+   public:
+    void assign(std::string_view key, std::string_view value) {
+      tree_->index_.reserve_one();
+      if (!tree_->changes_ && tree_->write_in_place(key, &value)) return;
+      tree_->pin();
+      tree_->assign_path(key, value, true);
+    }
+    void erase(std::string_view key) {
+      const std::size_t h = Index::hash(key);
+      if (!tree_->index_.find(key, h)) return;
+      if (!tree_->changes_ && tree_->write_in_place(key, nullptr)) return;
+      tree_->pin();
+      tree_->erase_path(key, h, true);
+    }
+
+   private:
+    friend class CowBTree;
+    explicit Batch(CowBTree* tree) : tree_(tree) {}
+    CowBTree* tree_;
+  };
+  /// Runs `fill(Batch&)`, which makes at most `max_writes` assigns and erases, all or nothing: if
+  /// it throws (std::bad_alloc, or fill's own exception), the tree is as it was.
+  ///
+  /// Writes that fit in their leaf are made in place and logged, so that they can be taken back
+  /// without allocating. From the first write that splits or merges a node on, the tree as it
+  /// then is stays pinned: every node a write touches is copied first, and the index's changes
+  /// are logged. Undoing is then: the log, the pinned root, the in-place writes in reverse.
+  template <class Fill>
+  void apply(std::size_t max_writes, Fill&& fill) {
+    std::vector<InPlace> in_place;
+    std::vector<IndexChange> log;
+    in_place.reserve(max_writes);
+    log.reserve(max_writes);
+    in_place_ = &in_place;
+    log_ = &log;
+    Batch batch(this);
+    try {
+      fill(batch);
+    } catch (...) {
+      if (changes_) {
+        for (auto it = log.rbegin(); it != log.rend(); ++it) {
+          if (it->before) index_.set(const_cast<Entry*>(it->before), it->hash);
+          else index_.erase(it->after->key(), it->hash);
+        }
+        release(root_);
+        root_ = pinned_;  // its reference passes back to root_
+      }
+      for (auto it = in_place.rbegin(); it != in_place.rend(); ++it) undo(*it);
+      end_apply(false);
+      throw;
+    }
+    end_apply(true);
+  }
+
+ private:
+  // A node split off during an insert, and the smallest key under it; released if the insert
+  // stops (throws) before the node is linked into its parent.
+  struct Split {
+    Node* right = nullptr;
+    NodeKey key;
+    Split() = default;
+    Split(const Split&) = delete;
+    Split& operator=(const Split&) = delete;
+    ~Split() {
+      if (right) release(right);
+    }
+  };
+  // What an index slot held before a pinned write, for undoing it. Both entries are retained
+  // until apply ends: an unwinding insert may release its nodes first.
+  struct IndexChange {
+    std::size_t hash;
+    const Entry* before;  // null: the key was absent
+    const Entry* after;   // null: the key was erased
+  };
+  // A write apply made in place in a leaf, with what undoes it without allocating.
+  struct InPlace {
+    enum class Kind : std::uint8_t { insert, replace, erase };
+    Kind kind;
+    Leaf* leaf;
+    int at;
+    std::size_t hash;
+    Entry* entry;  // insert: the new entry; replace and erase: the old one, kept until apply ends
+    NodeKey key;   // erase: the key taken out
+  };
+
+  // From now until apply ends, writes copy what they touch (see apply).
+  void pin() noexcept {
+    if (changes_) return;
+    pinned_ = root_;
+    retain(pinned_);
+    changes_ = log_;
+  }
+  void undo(InPlace& w) noexcept {
+    Leaf* l = w.leaf;
+    if (w.kind == InPlace::Kind::insert) {
+      index_.erase(w.entry->key(), w.hash);
+      release(l->slots[w.at]);
+      close_gap(l, w.at, 1);
+    } else if (w.kind == InPlace::Kind::replace) {
+      index_.set(w.entry, w.hash);
+      release(std::exchange(l->slots[w.at], w.entry));
+      w.entry = nullptr;  // back in the tree
+    } else {
+      open_gap(l, w.at, 1);
+      l->keys[w.at] = std::move(w.key);
+      l->slots[w.at] = w.entry;
+      index_.set(w.entry, w.hash);
+      w.entry = nullptr;
+    }
+  }
+  void end_apply(bool applied) noexcept {
+    for (auto& w : *in_place_)
+      if (w.kind != InPlace::Kind::insert && w.entry) release(w.entry);
+    for (auto& c : *log_) {
+      if (c.before) release(c.before);
+      if (c.after) release(c.after);
+    }
+    if (changes_ && applied) release(pinned_);
+    in_place_ = nullptr;
+    log_ = changes_ = nullptr;
+    pinned_ = nullptr;
+  }
+  // In apply, before anything was pinned: `key` written (`value`) or erased (null) in its leaf,
+  // and logged; false, with nothing changed but copies of shared nodes, when the leaf would split
+  // or merge.
+  bool write_in_place(std::string_view key, const std::string_view* value) {
+    Node** slot = &root_;
+    int depth = 0;
+    for (; !(*slot)->leaf; ++depth) {
+      Inner* in = own<Inner>(*slot);
+      slot = &in->slots[child_index(in, key)];
+    }
+    Leaf* l = own<Leaf>(*slot);
+    const int i = lower_bound(l, key);
+    const bool present = i < l->count && std::string_view(l->keys[i]) == key;
+    const std::size_t h = Index::hash(key);
+    if (!value) {
+      if (depth > 0 && l->count - 1 < min_fill) return false;
+      in_place_->push_back({InPlace::Kind::erase, l, i, h, l->slots[i], std::move(l->keys[i])});  // reserved
+      index_.erase(key, h);
+      close_gap(l, i, 1);
+      return true;
+    }
+    if (!present && l->count == cap) return false;
+    std::unique_ptr<Entry, EntryRelease> e(Entry::make(key, *value));  // released if what follows throws
+    NodeKey k;
+    if (!present) k = key;  // may throw: e is released, nothing changed
+    if (present) {
+      in_place_->push_back({InPlace::Kind::replace, l, i, h, l->slots[i], {}});
+      l->slots[i] = e.get();
+    } else {
+      Split none;  // the leaf has room: it does not split
+      insert_at(l, i, std::move(k), e.get(), none);
+      in_place_->push_back({InPlace::Kind::insert, l, i, h, e.get(), {}});
+    }
+    index_.set(e.release(), h);
+    return true;
+  }
+  // Points the index at e (or, with e null, removes key), logging the change when pinned.
+  void index_set(std::string_view key, std::size_t h, Entry* e) noexcept {
+    if (changes_) {
+      const Entry* before = index_.find(key, h);
+      if (before) retain(before);
+      if (e) retain(e);
+      changes_->push_back({h, before, e});  // reserved by apply: does not allocate
+    }
+    if (e) index_.set(e, h);  // cannot throw: reserve_one made room
+    else index_.erase(key, h);
+  }
+
+  // Inserts or overwrites key. Without `restructure`, returns nullopt (having changed nothing but
+  // copies of shared nodes) when more than a leaf would split, so that the caller retries pinned:
+  // a leaf's split allocates all it needs before it moves anything, and its parent then has room.
+  std::optional<bool> assign_path(std::string_view key, std::string_view value, bool restructure) {
     Split split;
-    bool inserted = assign_in(root_, key, value, split);
+    auto inserted = assign_in(root_, key, value, split, restructure, false);
+    if (!inserted) return std::nullopt;
     if (split.right) {
-      auto* root = new Inner(false);
-      root->slots[0] = root_;
+      auto* root = new Inner(false);  // throws: split releases the right half (pinned: discarded)
       root->keys[1] = std::move(split.key);
-      root->slots[1] = split.right;
+      root->slots[0] = root_;
+      root->slots[1] = std::exchange(split.right, nullptr);
       root->count = 2;
       root_ = root;
     }
     return inserted;
   }
-
-  /// Removes key; true if it was present.
-  bool erase(std::string_view key) {
-    std::size_t h = Index::hash(key);
-    if (!index_.find(key, h)) return false;  // no copy-on-write for a key that is not there
-    index_.erase(key, h);
-    erase_in(root_, key);
+  // Removes key, which is present. Without `restructure`, returns false (having changed nothing
+  // but copies of shared nodes) when nodes would merge or refill, so that the caller retries pinned.
+  bool erase_path(std::string_view key, std::size_t h, bool restructure) {
+    if (!erase_in(root_, key, h, restructure, 0)) return false;
     if (!root_->leaf && root_->count == 1) {  // collapse a root with a single child
       Node* child = as_inner(root_)->slots[0];
       retain(child);
@@ -2633,27 +2832,26 @@ class CowBTree {
     return true;
   }
 
- private:
-  struct Split {
-    Node* right = nullptr;
-    std::string key;  // smallest key under right
-  };
-
   // Makes the node in slot exclusively ours, copying it if a snapshot shares it.
   template <class N>
   static N* own(Node*& slot) {
-    if (slot->refs.load(std::memory_order_acquire) == 1) return static_cast<N*>(slot);
+    if (slot->refs.load(std::memory_order_acquire) == 1) [[likely]]
+      return static_cast<N*>(slot);
+    return copy_shared<N>(slot);
+  }
+  template <class N>
+  [[gnu::noinline]] static N* copy_shared(Node*& slot) {
     const N* old = static_cast<const N*>(slot);
-    auto* copy = new N(old->leaf);
-    copy->count = old->count;
+    std::unique_ptr<N> copy(new N(old->leaf));  // count 0 until filled: deleting it frees only keys
+    for (int i = 0; i < old->count; ++i) copy->keys[i] = old->keys[i];  // may throw: nothing changed
     for (int i = 0; i < old->count; ++i) {
-      copy->keys[i] = old->keys[i];
       copy->slots[i] = old->slots[i];
       retain(copy->slots[i]);
     }
+    copy->count = old->count;
     release(slot);
-    slot = copy;
-    return copy;
+    slot = copy.release();
+    return static_cast<N*>(slot);
   }
 
   // Moves entries [from, from + n) of src to position at of dst (dst has room, gap opened).
@@ -2676,32 +2874,38 @@ class CowBTree {
   }
 
   // Inserts (key, slot) at index at of a node; splits it when full, reporting the new right half.
-  template <class N, class K, class S>
-  static void insert_at(N* n, int at, K&& key, S&& slot, Split& split) {
+  // Allocates (the right half, a leaf's separator) before it moves anything.
+  template <class N, class S>
+  static void insert_at(N* n, int at, NodeKey&& key, S slot, Split& split) {
     if (n->count < cap) {
       open_gap(n, at, 1);
-      n->keys[at] = std::forward<K>(key);
-      n->slots[at] = std::forward<S>(slot);
+      n->keys[at] = std::move(key);
+      n->slots[at] = slot;
       return;
     }
-    auto* right = new N(n->leaf);
+    std::unique_ptr<N> right(new N(n->leaf));
     // Appending past the end (ascending inserts) keeps the left node full instead of half empty.
     int keep = at == cap ? cap : cap / 2;
-    move_entries(n, keep, cap - keep, right, 0);
+    // The smallest key under the right half goes up: a leaf's is copied (it stays in the leaf),
+    // an inner node's is moved (an inner node's keys[0] is unused).
+    NodeKey separator;
+    if constexpr (std::is_same_v<N, Leaf>) separator = at == cap ? std::string_view(key) : std::string_view(n->keys[keep]);
+    move_entries(n, keep, cap - keep, right.get(), 0);
     right->count = cap - keep;
     n->count = keep;
-    N* dst = at == cap || at > keep ? right : n;
+    N* dst = at == cap || at > keep ? right.get() : n;
     int pos = dst == n ? at : at - keep;
     open_gap(dst, pos, 1);
-    dst->keys[pos] = std::forward<K>(key);
-    dst->slots[pos] = std::forward<S>(slot);
-    split.right = right;
-    // The smallest key under the right half goes up; an inner node's keys[0] is unused after.
-    split.key = std::string_view(right->keys[0]);
-    if constexpr (std::is_same_v<N, Inner>) right->keys[0] = std::string_view();
+    dst->keys[pos] = std::move(key);
+    dst->slots[pos] = slot;
+    if constexpr (std::is_same_v<N, Inner>) separator = std::move(right->keys[0]);
+    split.key = std::move(separator);
+    split.right = right.release();
   }
 
-  bool assign_in(Node*& slot, std::string_view key, std::string_view value, Split& split) {
+  // room_above: the parent can take a split of this node without splitting (or allocating) in turn.
+  std::optional<bool> assign_in(Node*& slot, std::string_view key, std::string_view value, Split& split, bool restructure,
+                                bool room_above) {
     if (slot->leaf) {
       Leaf* l = own<Leaf>(slot);
       int i = lower_bound(l, key);
@@ -2713,35 +2917,48 @@ class CowBTree {
           if (!value.empty()) std::memcpy(old->bytes() + old->key_size_, value.data(), value.size());
           return false;
         }
+      } else if (l->count == cap && !restructure && !room_above) {
+        return std::nullopt;  // the leaf and its parent would split
       }
-      Entry* e = Entry::make(key, value);
-      if (!present) insert_at(l, i, key, e, split);
-      index_.set(e, Index::hash(key));  // cannot throw: assign made room
-      if (present) release(std::exchange(l->slots[i], e));  // after set, which reads the old key
+      std::unique_ptr<Entry, EntryRelease> e(Entry::make(key, value));  // released if what follows throws
+      NodeKey k;
+      if (!present) {
+        k = key;
+        insert_at(l, i, std::move(k), e.get(), split);
+      }
+      index_set(key, Index::hash(key), e.get());
+      if (present) release(std::exchange(l->slots[i], e.get()));  // after the index, which reads the old key
+      e.release();
       return !present;
     }
     Inner* in = own<Inner>(slot);
     int i = child_index(in, key);
     Split child;
-    bool inserted = assign_in(in->slots[i], key, value, child);
-    if (child.right) insert_at(in, i + 1, std::move(child.key), child.right, split);
+    auto inserted = assign_in(in->slots[i], key, value, child, restructure, in->count < cap);
+    if (inserted && child.right) {
+      insert_at(in, i + 1, std::move(child.key), child.right, split);
+      child.right = nullptr;  // linked
+    }
     return inserted;
   }
 
-  static void erase_in(Node*& slot, std::string_view key) {
+  bool erase_in(Node*& slot, std::string_view key, std::size_t h, bool restructure, int depth) {
     if (slot->leaf) {
       Leaf* l = own<Leaf>(slot);
+      if (!restructure && depth > 0 && l->count - 1 < min_fill) return false;  // it would merge or refill
       int i = lower_bound(l, key);
+      index_set(key, h, nullptr);  // before the entry goes: the index reads its key
       release(l->slots[i]);
       close_gap(l, i, 1);
-      return;
+      return true;
     }
     Inner* in = own<Inner>(slot);
     int i = child_index(in, key);
-    erase_in(in->slots[i], key);
+    if (!erase_in(in->slots[i], key, h, restructure, depth + 1)) return false;
     if (in->slots[i]->count < min_fill && in->count > 1) {
       if (i + 1 < in->count) rebalance(in, i); else rebalance(in, i - 1);
     }
+    return true;
   }
 
   // Children i and i + 1 of parent: merge them when they fit in one node, else even them out.
@@ -2780,6 +2997,12 @@ class CowBTree {
 
   Node* root_;
   Index index_;
+  // Inside apply: its logs, and (once a write restructured) the pinned root; changes_ is log_
+  // once pinned, null before.
+  std::vector<InPlace>* in_place_ = nullptr;
+  std::vector<IndexChange>* log_ = nullptr;
+  std::vector<IndexChange>* changes_ = nullptr;
+  Node* pinned_ = nullptr;
 };
 
 }  // namespace kvstack::detail
@@ -3045,6 +3268,7 @@ class MemoryBackend {
 
   Result<void> put(std::string_view key, std::string_view value) {
     if (!state_) return closed();
+    if (key.size() > Tree::max_key_size) return key_too_long(key);
     std::scoped_lock lock(state_->writer, state_->mu);
     state_->tree.assign(key, value);
     return success();
@@ -3056,14 +3280,19 @@ class MemoryBackend {
     return state_->tree.erase(key);
   }
 
-  /// Applies every operation of the batch, in order, at once.
+  /// Applies every operation of the batch, in order, at once: all of them or, if one cannot
+  /// (std::bad_alloc, which then propagates), none.
   Result<void> write(const WriteBatch& batch) {
     if (!state_) return closed();
+    for (const auto& op : batch)
+      if (op.key.size() > Tree::max_key_size) return key_too_long(op.key);
     std::scoped_lock lock(state_->writer, state_->mu);
-    for (const auto& op : batch) {
-      if (op.kind == WriteBatch::Kind::put) state_->tree.assign(op.key, op.value);
-      else state_->tree.erase(op.key);
-    }
+    state_->tree.apply(batch.size(), [&](Tree::Batch& b) {
+      for (const auto& op : batch) {
+        if (op.kind == WriteBatch::Kind::put) b.assign(op.key, op.value);
+        else b.erase(op.key);
+      }
+    });
     return success();
   }
 
@@ -3082,11 +3311,15 @@ class MemoryBackend {
     transaction tx(Reader(state_.get()));
     auto result = std::invoke(fn, tx);
     if (!result) return result;
+    for (auto& [key, value] : tx.writes())
+      if (key.size() > Tree::max_key_size) return key_too_long(key);
     std::unique_lock lock(state_->mu);
-    for (auto& [key, value] : tx.writes()) {
-      if (value) state_->tree.assign(key, *value);
-      else state_->tree.erase(key);
-    }
+    state_->tree.apply(tx.writes().size(), [&](Tree::Batch& b) {
+      for (auto& [key, value] : tx.writes()) {
+        if (value) b.assign(key, *value);
+        else b.erase(key);
+      }
+    });
     return result;
   }
 
@@ -3119,6 +3352,9 @@ class MemoryBackend {
 
  private:
   static Error closed() { return {errc::closed, "MemoryBackend was moved from"}; }
+  static Error key_too_long(std::string_view key) {
+    return {errc::invalid_argument, "MemoryBackend: a key of " + std::to_string(key.size()) + " bytes (keys are under 4 GiB)"};
+  }
   Tree::Snapshot snapshot() const {
     std::shared_lock lock(state_->mu);
     return state_->tree.snapshot();

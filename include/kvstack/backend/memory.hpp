@@ -156,6 +156,7 @@ class MemoryBackend {
 
   Result<void> put(std::string_view key, std::string_view value) {
     if (!state_) return closed();
+    if (key.size() > Tree::max_key_size) return key_too_long(key);
     std::scoped_lock lock(state_->writer, state_->mu);
     state_->tree.assign(key, value);
     return success();
@@ -167,14 +168,19 @@ class MemoryBackend {
     return state_->tree.erase(key);
   }
 
-  /// Applies every operation of the batch, in order, at once.
+  /// Applies every operation of the batch, in order, at once: all of them or, if one cannot
+  /// (std::bad_alloc, which then propagates), none.
   Result<void> write(const WriteBatch& batch) {
     if (!state_) return closed();
+    for (const auto& op : batch)
+      if (op.key.size() > Tree::max_key_size) return key_too_long(op.key);
     std::scoped_lock lock(state_->writer, state_->mu);
-    for (const auto& op : batch) {
-      if (op.kind == WriteBatch::Kind::put) state_->tree.assign(op.key, op.value);
-      else state_->tree.erase(op.key);
-    }
+    state_->tree.apply(batch.size(), [&](Tree::Batch& b) {
+      for (const auto& op : batch) {
+        if (op.kind == WriteBatch::Kind::put) b.assign(op.key, op.value);
+        else b.erase(op.key);
+      }
+    });
     return success();
   }
 
@@ -193,11 +199,15 @@ class MemoryBackend {
     transaction tx(Reader(state_.get()));
     auto result = std::invoke(fn, tx);
     if (!result) return result;
+    for (auto& [key, value] : tx.writes())
+      if (key.size() > Tree::max_key_size) return key_too_long(key);
     std::unique_lock lock(state_->mu);
-    for (auto& [key, value] : tx.writes()) {
-      if (value) state_->tree.assign(key, *value);
-      else state_->tree.erase(key);
-    }
+    state_->tree.apply(tx.writes().size(), [&](Tree::Batch& b) {
+      for (auto& [key, value] : tx.writes()) {
+        if (value) b.assign(key, *value);
+        else b.erase(key);
+      }
+    });
     return result;
   }
 
@@ -230,6 +240,9 @@ class MemoryBackend {
 
  private:
   static Error closed() { return {errc::closed, "MemoryBackend was moved from"}; }
+  static Error key_too_long(std::string_view key) {
+    return {errc::invalid_argument, "MemoryBackend: a key of " + std::to_string(key.size()) + " bytes (keys are under 4 GiB)"};
+  }
   Tree::Snapshot snapshot() const {
     std::shared_lock lock(state_->mu);
     return state_->tree.snapshot();
