@@ -6543,6 +6543,8 @@ struct Param {
   std::string_view name;
   T* field;
 };
+template <class T>
+Param(std::string_view, T*) -> Param<T>;  // Clang 16 deduces no aggregate's arguments
 
 // Applies `config.params` to the fields named in `known`; an unknown name or a malformed value is
 // errc::invalid_argument that lists the names, or the forms the value takes.
