@@ -15,3 +15,4 @@
 #include <kvstack/backend/memory.hpp>
 #include <kvstack/layer/layer.hpp>
 #include <kvstack/registry/registry.hpp>
+#include <kvstack/shard/shard.hpp>

@@ -5215,6 +5215,364 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_REGISTRY_NAMESPACED_REGISTRY_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_REGISTRY_REGISTRY_HPP
+// ---- kvstack/shard/shard.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
+// kvstack/shard: replicated shards. So far the replication log: the LogStorage concept,
+// BackendLog and NoLog.
+
+// ---- kvstack/shard/backend_log.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_BACKEND_LOG_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_BACKEND_LOG_HPP
+// kvstack::BackendLog<B> — a LogStorage kept in any Backend, under a namespace of its own (so it
+// may share one engine with the application's data).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/shard/log.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_LOG_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_LOG_HPP
+// kvstack::LogStorage — what a replication log needs (after etcd-raft's Storage and openraft's
+// log storage): its entries by index, the hard state, compaction behind a snapshot.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+
+namespace kvstack::inline v0 {
+
+/// One entry of a replication log: its index (from 1), the term it was proposed in, and the
+/// command it carries (opaque bytes).
+struct LogEntry {
+  std::uint64_t index = 0;
+  std::uint64_t term = 0;
+  std::string command;
+  friend bool operator==(const LogEntry&, const LogEntry&) = default;
+};
+
+/// What a consensus member must not forget: its current term, whom it voted for in it, and the
+/// highest index it knows committed.
+struct HardState {
+  std::uint64_t term = 0;
+  std::optional<std::uint64_t> vote;
+  std::uint64_t commit = 0;
+  friend bool operator==(const HardState&, const HardState&) = default;
+};
+
+/// What replaced a compacted prefix of the log: the last index and term it covers, and the
+/// membership as of then (opaque to the log).
+struct SnapshotMeta {
+  std::uint64_t index = 0;
+  std::uint64_t term = 0;
+  std::string membership;
+  friend bool operator==(const SnapshotMeta&, const SnapshotMeta&) = default;
+};
+
+/// A replication log. Entries are `[first_index(), last_index()]`, without holes; entry
+/// `first_index() - 1` is the snapshot's (its term is kept). An empty, never compacted log has
+/// first 1, last 0 and term(0) == 0.
+///
+/// Laws (tests/laws/log_storage_laws.cpp, on BackendLog over every engine):
+/// - `term(i)` is defined on `[first - 1, last]`; other indices are errc::invalid_argument;
+/// - `entries(lo, hi, max_bytes)` returns `[lo, hi)` in order, cut after the entry that reaches
+///   max_bytes but never empty when lo < hi; indices outside `[first, last + 1]` are errors;
+/// - `append(es)` takes contiguous entries starting at most at last + 1; it first drops every
+///   entry from es[0].index on (the conflicting suffix); entries below first are skipped;
+/// - `compact(upto)` drops entries up to `upto` (at most last) and keeps term(upto);
+///   `install_snapshot(meta)` drops the whole log and starts it after meta.index;
+/// - the hard state round-trips; all of it survives a reopen of a durable engine.
+template <class L>
+concept LogStorage = requires(L& log, const L& clog, std::span<const LogEntry> es, const HardState& hs,
+                              const SnapshotMeta& meta, std::uint64_t i, std::size_t n) {
+  { clog.first_index() } -> std::same_as<Result<std::uint64_t>>;
+  { clog.last_index() } -> std::same_as<Result<std::uint64_t>>;
+  { clog.term(i) } -> std::same_as<Result<std::uint64_t>>;
+  { clog.entries(i, i, n) } -> std::same_as<Result<std::vector<LogEntry>>>;
+  { log.append(es) } -> std::same_as<Result<void>>;
+  { clog.hard_state() } -> std::same_as<Result<HardState>>;
+  { log.save(hs) } -> std::same_as<Result<void>>;
+  { log.compact(i) } -> std::same_as<Result<void>>;
+  { clog.snapshot_meta() } -> std::same_as<Result<SnapshotMeta>>;
+  { log.install_snapshot(meta) } -> std::same_as<Result<void>>;
+};
+
+/// `static_assert(kvstack::check_log_storage<L>())`: true for a LogStorage; otherwise each
+/// missing operation fails to compile with one line naming it.
+template <class L>
+consteval bool check_log_storage() {
+  static_assert(requires(const L& l) { { l.first_index() } -> std::same_as<Result<std::uint64_t>>; },
+                "kvstack::LogStorage: missing `first_index() const -> Result<std::uint64_t>`");
+  static_assert(requires(const L& l) { { l.last_index() } -> std::same_as<Result<std::uint64_t>>; },
+                "kvstack::LogStorage: missing `last_index() const -> Result<std::uint64_t>`");
+  static_assert(requires(const L& l, std::uint64_t i) { { l.term(i) } -> std::same_as<Result<std::uint64_t>>; },
+                "kvstack::LogStorage: missing `term(std::uint64_t) const -> Result<std::uint64_t>`");
+  static_assert(requires(const L& l, std::uint64_t i, std::size_t n) {
+                  { l.entries(i, i, n) } -> std::same_as<Result<std::vector<LogEntry>>>;
+                }, "kvstack::LogStorage: missing `entries(lo, hi, max_bytes) const -> Result<std::vector<LogEntry>>`");
+  static_assert(requires(L& l, std::span<const LogEntry> es) { { l.append(es) } -> std::same_as<Result<void>>; },
+                "kvstack::LogStorage: missing `append(std::span<const LogEntry>) -> Result<void>`");
+  static_assert(requires(const L& l) { { l.hard_state() } -> std::same_as<Result<HardState>>; },
+                "kvstack::LogStorage: missing `hard_state() const -> Result<HardState>`");
+  static_assert(requires(L& l, const HardState& h) { { l.save(h) } -> std::same_as<Result<void>>; },
+                "kvstack::LogStorage: missing `save(const HardState&) -> Result<void>`");
+  static_assert(requires(L& l, std::uint64_t i) { { l.compact(i) } -> std::same_as<Result<void>>; },
+                "kvstack::LogStorage: missing `compact(std::uint64_t upto) -> Result<void>`");
+  static_assert(requires(const L& l) { { l.snapshot_meta() } -> std::same_as<Result<SnapshotMeta>>; },
+                "kvstack::LogStorage: missing `snapshot_meta() const -> Result<SnapshotMeta>`");
+  static_assert(requires(L& l, const SnapshotMeta& m) { { l.install_snapshot(m) } -> std::same_as<Result<void>>; },
+                "kvstack::LogStorage: missing `install_snapshot(const SnapshotMeta&) -> Result<void>`");
+  return true;  // only reached for a LogStorage
+}
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_LOG_HPP
+
+namespace kvstack::inline v0 {
+
+/// A replication log in the Backend B (held by pointer: B outlives the log), under the key
+/// prefix `ns`. Layout: `ns 'e' index` (big-endian) -> term (8 bytes, big-endian) ++ command;
+/// `ns 'h'` -> the hard state; `ns 's'` -> the snapshot metadata. Each write is one transaction
+/// of B, so a crash leaves either all of it or none; it is as durable as B's commits.
+template <class B>
+class BackendLog {
+  static_assert(check_backend<B>());
+
+ public:
+  BackendLog(B& backend, std::string_view ns) : backend_(&backend), prefix_(ns) {}
+
+  Result<std::uint64_t> first_index() const {
+    auto meta = snapshot_meta();
+    if (!meta) return meta.error();
+    return meta.value().index + 1;
+  }
+  Result<std::uint64_t> last_index() const { return last_in(*backend_); }
+
+  Result<std::uint64_t> term(std::uint64_t i) const {
+    auto meta = snapshot_meta();
+    if (!meta) return meta.error();
+    if (i == meta.value().index) return meta.value().term;
+    if (i < meta.value().index) return out_of_range("term", i, "compacted");
+    std::optional<std::uint64_t> found;
+    std::optional<Error> bad;
+    auto got = backend_->get(entry_key(i), [&](std::string_view v) {
+      if (v.size() < 8) bad = corrupt("entry " + std::to_string(i));
+      else found = read_u64(v);
+    });
+    if (!got) return got.error();
+    if (bad) return *bad;
+    if (!found) return out_of_range("term", i, "past the last entry");
+    return *found;
+  }
+
+  Result<std::vector<LogEntry>> entries(std::uint64_t lo, std::uint64_t hi, std::size_t max_bytes) const {
+    auto first = first_index();
+    if (!first) return first.error();
+    auto last = last_index();
+    if (!last) return last.error();
+    if (lo < first.value() || hi > last.value() + 1 || lo > hi)
+      return Error{errc::invalid_argument, "log '" + prefix_ + "': entries [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                               ") are not within [" + std::to_string(first.value()) + ", " +
+                                               std::to_string(last.value() + 1) + ")"};
+    std::vector<LogEntry> out;
+    std::size_t bytes = 0;
+    std::optional<Error> bad;
+    auto scan = backend_->scan(KeyRange::between(entry_key(lo), entry_key(hi)));
+    for (auto&& [k, v] : scan) {
+      if (v.size() < 8) {
+        bad = corrupt("an entry");
+        break;
+      }
+      LogEntry e{read_u64(k.substr(k.size() - 8)), read_u64(v), std::string(v.substr(8))};
+      if (e.index != lo + out.size()) {
+        bad = corrupt("a hole at " + std::to_string(lo + out.size()));
+        break;
+      }
+      bytes += e.command.size();
+      out.push_back(std::move(e));
+      if (bytes >= max_bytes) break;  // at least one entry: a large one is not stuck
+    }
+    if (bad) return *bad;
+    if (auto st = scan.status(); !st) return st.error();
+    if (out.size() != hi - lo && bytes < max_bytes) return corrupt("a hole at " + std::to_string(lo + out.size()));
+    return out;
+  }
+
+  Result<void> append(std::span<const LogEntry> es) {
+    for (std::size_t i = 1; i < es.size(); ++i)
+      if (es[i].index != es[i - 1].index + 1)
+        return Error{errc::invalid_argument, "log '" + prefix_ + "': appended entries are not contiguous at " +
+                                                 std::to_string(es[i].index)};
+    return backend_->transact([&](auto& tx) -> Result<void> {
+      auto first = meta_in(tx);
+      if (!first) return first.error();
+      const std::uint64_t snap = first.value().index;
+      while (!es.empty() && es.front().index <= snap) es = es.subspan(1);  // compacted already
+      if (es.empty()) return success();
+      auto last = last_in(tx);
+      if (!last) return last.error();
+      if (es.front().index > last.value() + 1)
+        return Error{errc::invalid_argument, "log '" + prefix_ + "': appending at " + std::to_string(es.front().index) +
+                                                 " would leave a hole after " + std::to_string(last.value())};
+      for (std::uint64_t i = es.front().index; i <= last.value(); ++i)  // the conflicting suffix
+        if (auto r = tx.erase(entry_key(i)); !r) return r.error();
+      std::string value;
+      for (const auto& e : es) {
+        value.clear();
+        KeyCodec<std::uint64_t>::encode(e.term, value);
+        value += e.command;
+        if (auto r = tx.put(entry_key(e.index), value); !r) return r;
+      }
+      return success();
+    });
+  }
+
+  Result<HardState> hard_state() const {
+    HardState h;
+    std::optional<Error> bad;
+    auto got = backend_->get(prefix_ + 'h', [&](std::string_view v) {
+      if (v.size() != 25) {
+        bad = corrupt("the hard state");
+        return;
+      }
+      h.term = read_u64(v);
+      if (v[8] != 0) h.vote = read_u64(v.substr(9));
+      h.commit = read_u64(v.substr(17));
+    });
+    if (!got) return got.error();
+    if (bad) return *bad;
+    return h;
+  }
+  Result<void> save(const HardState& h) {
+    std::string v;
+    KeyCodec<std::uint64_t>::encode(h.term, v);
+    v.push_back(h.vote ? '\1' : '\0');
+    KeyCodec<std::uint64_t>::encode(h.vote.value_or(0), v);
+    KeyCodec<std::uint64_t>::encode(h.commit, v);
+    return backend_->put(prefix_ + 'h', v);
+  }
+
+  Result<void> compact(std::uint64_t upto) {
+    return backend_->transact([&](auto& tx) -> Result<void> {
+      auto meta = meta_in(tx);
+      if (!meta) return meta.error();
+      if (upto <= meta.value().index) return success();  // compacted already
+      auto last = last_in(tx);
+      if (!last) return last.error();
+      if (upto > last.value()) return out_of_range("compact", upto, "past the last entry");
+      std::optional<std::uint64_t> term;
+      if (auto got = tx.get(entry_key(upto), [&](std::string_view v) { if (v.size() >= 8) term = read_u64(v); }); !got)
+        return got.error();
+      if (!term) return corrupt("entry " + std::to_string(upto));
+      for (std::uint64_t i = meta.value().index + 1; i <= upto; ++i)
+        if (auto r = tx.erase(entry_key(i)); !r) return r.error();
+      SnapshotMeta next = meta.value();
+      next.index = upto;
+      next.term = *term;
+      return tx.put(prefix_ + 's', encode(next));
+    });
+  }
+
+  Result<SnapshotMeta> snapshot_meta() const { return meta_in(*backend_); }
+  Result<void> install_snapshot(const SnapshotMeta& meta) {
+    return backend_->transact([&](auto& tx) -> Result<void> {
+      std::vector<std::string> keys;
+      {
+        auto scan = tx.scan(KeyRange::prefix(prefix_ + 'e'));
+        for (auto&& [k, v] : scan) keys.emplace_back(k);
+        if (auto st = scan.status(); !st) return st.error();
+      }
+      for (const auto& k : keys)
+        if (auto r = tx.erase(k); !r) return r.error();
+      return tx.put(prefix_ + 's', encode(meta));
+    });
+  }
+
+ private:
+  std::string entry_key(std::uint64_t i) const {
+    std::string k = prefix_ + 'e';
+    KeyCodec<std::uint64_t>::encode(i, k);
+    return k;
+  }
+  static std::uint64_t read_u64(std::string_view s) {
+    std::uint64_t v = 0;
+    KeyCodec<std::uint64_t>::decode(s, v);
+    return v;
+  }
+  static std::string encode(const SnapshotMeta& m) {
+    std::string v;
+    KeyCodec<std::uint64_t>::encode(m.index, v);
+    KeyCodec<std::uint64_t>::encode(m.term, v);
+    return v + m.membership;
+  }
+  template <class Source>
+  Result<SnapshotMeta> meta_in(const Source& source) const {
+    SnapshotMeta m;
+    std::optional<Error> bad;
+    auto got = source.get(prefix_ + 's', [&](std::string_view v) {
+      if (v.size() < 16) {
+        bad = corrupt("the snapshot metadata");
+        return;
+      }
+      m.index = read_u64(v);
+      m.term = read_u64(v.substr(8));
+      m.membership = v.substr(16);
+    });
+    if (!got) return got.error();
+    if (bad) return *bad;
+    return m;
+  }
+  template <class Source>
+  Result<std::uint64_t> last_in(const Source& source) const {
+    auto meta = meta_in(source);
+    if (!meta) return meta.error();
+    std::uint64_t last = meta.value().index;
+    auto scan = source.scan(KeyRange::prefix(prefix_ + 'e').reverse().limit(1));
+    for (auto&& [k, v] : scan) last = read_u64(k.substr(k.size() - 8));
+    if (auto st = scan.status(); !st) return st.error();
+    return last;
+  }
+  Error out_of_range(const char* what, std::uint64_t i, const char* why) const {
+    return {errc::invalid_argument, "log '" + prefix_ + "': " + what + "(" + std::to_string(i) + "): " + why};
+  }
+  Error corrupt(const std::string& what) const {
+    return {errc::corruption, "log '" + prefix_ + "': " + what + " does not decode"};
+  }
+
+  B* backend_;
+  std::string prefix_;
+};
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_BACKEND_LOG_HPP
+// ---- kvstack/shard/no_log.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_NO_LOG_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_NO_LOG_HPP
+// kvstack::NoLog — the log of a shard whose policy needs none (NoReplication, Mst).
+
+
+namespace kvstack::inline v0 {
+
+/// Holds nothing and is not a LogStorage, so that a policy that needs a log rejects it at
+/// compile time.
+struct NoLog {};
+
+static_assert(!LogStorage<NoLog>);
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_NO_LOG_HPP
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_KVSTACK_HPP
 // ---- kvstack/backend/backend.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP
