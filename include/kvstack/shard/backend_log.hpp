@@ -35,7 +35,11 @@ class BackendLog {
     if (!meta) return meta.error();
     return meta.value().index + 1;
   }
-  Result<std::uint64_t> last_index() const { return last_in(*backend_); }
+  Result<std::uint64_t> last_index() const {
+    auto meta = snapshot_meta();
+    if (!meta) return meta.error();
+    return last_in(*backend_, meta.value().index);
+  }
 
   Result<std::uint64_t> term(std::uint64_t i) const {
     auto meta = snapshot_meta();
@@ -55,13 +59,14 @@ class BackendLog {
   }
 
   Result<std::vector<LogEntry>> entries(std::uint64_t lo, std::uint64_t hi, std::size_t max_bytes) const {
-    auto first = first_index();
-    if (!first) return first.error();
-    auto last = last_index();
+    auto meta = snapshot_meta();
+    if (!meta) return meta.error();
+    const std::uint64_t first = meta.value().index + 1;
+    auto last = last_in(*backend_, meta.value().index);
     if (!last) return last.error();
-    if (lo < first.value() || hi > last.value() + 1 || lo > hi)
+    if (lo < first || hi > last.value() + 1 || lo > hi)
       return Error{errc::invalid_argument, "log '" + prefix_ + "': entries [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                                               ") are not within [" + std::to_string(first.value()) + ", " +
+                                               ") are not within [" + std::to_string(first) + ", " +
                                                std::to_string(last.value() + 1) + ")"};
     std::vector<LogEntry> out;
     std::size_t bytes = 0;
@@ -93,12 +98,12 @@ class BackendLog {
         return Error{errc::invalid_argument, "log '" + prefix_ + "': appended entries are not contiguous at " +
                                                  std::to_string(es[i].index)};
     return backend_->transact([&](auto& tx) -> Result<void> {
-      auto first = meta_in(tx);
-      if (!first) return first.error();
-      const std::uint64_t snap = first.value().index;
+      auto meta = meta_in(tx);
+      if (!meta) return meta.error();
+      const std::uint64_t snap = meta.value().index;
       while (!es.empty() && es.front().index <= snap) es = es.subspan(1);  // compacted already
       if (es.empty()) return success();
-      auto last = last_in(tx);
+      auto last = last_in(tx, snap);
       if (!last) return last.error();
       if (es.front().index > last.value() + 1)
         return Error{errc::invalid_argument, "log '" + prefix_ + "': appending at " + std::to_string(es.front().index) +
@@ -146,7 +151,7 @@ class BackendLog {
       auto meta = meta_in(tx);
       if (!meta) return meta.error();
       if (upto <= meta.value().index) return success();  // compacted already
-      auto last = last_in(tx);
+      auto last = last_in(tx, meta.value().index);
       if (!last) return last.error();
       if (upto > last.value()) return out_of_range("compact", upto, "past the last entry");
       std::optional<std::uint64_t> term;
@@ -211,11 +216,10 @@ class BackendLog {
     if (bad) return *bad;
     return m;
   }
+  // The last index: the highest entry's, or the snapshot's when no entry follows it.
   template <class Source>
-  Result<std::uint64_t> last_in(const Source& source) const {
-    auto meta = meta_in(source);
-    if (!meta) return meta.error();
-    std::uint64_t last = meta.value().index;
+  Result<std::uint64_t> last_in(const Source& source, std::uint64_t snapshot_index) const {
+    std::uint64_t last = snapshot_index;
     auto scan = source.scan(KeyRange::prefix(prefix_ + 'e').reverse().limit(1));
     for (auto&& [k, v] : scan) last = read_u64(k.substr(k.size() - 8));
     if (auto st = scan.status(); !st) return st.error();
