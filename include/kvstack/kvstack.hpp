@@ -16,3 +16,4 @@
 #include <kvstack/layer/layer.hpp>
 #include <kvstack/registry/registry.hpp>
 #include <kvstack/shard/shard.hpp>
+#include <kvstack/sim/sim.hpp>

@@ -5218,22 +5218,21 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
 // ---- kvstack/shard/shard.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
 #define KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
-// kvstack/shard: replicated shards. So far the replication log: the LogStorage concept,
-// BackendLog and NoLog.
+// kvstack/shard: replicated shards. Shard<Log, App, Policy>; the LogStorage, ReplicationPolicy
+// and Transport concepts; BackendLog and NoLog; NoReplication and AsyncPrimaryBackup.
 
-// ---- kvstack/shard/backend_log.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_BACKEND_LOG_HPP
-#define KVSTACK_SINGLE_KVSTACK_SHARD_BACKEND_LOG_HPP
-// kvstack::BackendLog<B> — a LogStorage kept in any Backend, under a namespace of its own (so it
-// may share one engine with the application's data).
+// ---- kvstack/shard/apply.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_APPLY_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_APPLY_HPP
+// Exactly-once apply: how a replicated shard lays out its App (user data and the applied mark
+// side by side), the command format of a write, and applying log entries so that the applied
+// index commits in the same transaction as the writes it covers.
 
-#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 // ---- kvstack/shard/log.hpp
@@ -5338,6 +5337,700 @@ consteval bool check_log_storage() {
 
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_SHARD_LOG_HPP
+
+namespace kvstack::inline v0::detail {
+
+/// The App of a replicated shard: user key k is stored as `'d' ++ k`; `'m' "applied"` holds the
+/// index and term of the last applied entry; `'m' "restoring"` exists while a snapshot is being
+/// received (the data is then incomplete).
+struct AppLayout {
+  static constexpr char data = 'd';
+  static constexpr std::string_view applied_key = "mapplied";
+  static constexpr std::string_view restoring_key = "mrestoring";
+
+  /// `'d' ++ key` in `buf`, viewed.
+  static std::string_view data_key(std::string_view key, std::string& buf) {
+    buf.assign(1, data);
+    buf += key;
+    return buf;
+  }
+};
+
+/// The index and term of the last entry applied to an App.
+struct AppliedMark {
+  std::uint64_t index = 0;
+  std::uint64_t term = 0;
+  bool restoring = false;  ///< a snapshot was being received: the data is incomplete
+};
+
+inline std::string encode_mark(std::uint64_t index, std::uint64_t term) {
+  std::string v;
+  KeyCodec<std::uint64_t>::encode(index, v);
+  KeyCodec<std::uint64_t>::encode(term, v);
+  return v;
+}
+
+/// Reads the applied mark through any reader with a zero-copy get (an App or a transaction).
+template <class Reader>
+Result<AppliedMark> read_mark(const Reader& r) {
+  AppliedMark mark;
+  bool bad = false;
+  auto got = r.get(AppLayout::applied_key, [&](std::string_view v) {
+    if (v.size() != 16) {
+      bad = true;
+      return;
+    }
+    KeyCodec<std::uint64_t>::decode(v, mark.index);
+    KeyCodec<std::uint64_t>::decode(v, mark.term);
+  });
+  if (!got) return got.error();
+  if (bad) return Error{errc::corruption, "shard: the applied index in the App is not 16 bytes"};
+  auto restoring = r.get(AppLayout::restoring_key, [](std::string_view) {});
+  if (!restoring) return restoring.error();
+  mark.restoring = restoring.value();
+  return mark;
+}
+
+/// Erases all user data (a snapshot replaces it).
+template <class Tx>
+Result<void> erase_data(Tx& tx) {
+  std::vector<std::string> keys;
+  {
+    static constexpr char prefix = AppLayout::data;
+    auto scan = tx.scan(KeyRange::prefix({&prefix, 1}));
+    for (auto&& [k, v] : scan) keys.emplace_back(k);
+    if (auto st = scan.status(); !st) return st;
+  }
+  for (const auto& k : keys)
+    if (auto r = tx.erase(k); !r) return r.error();
+  return success();
+}
+
+/// Empties an App whose snapshot was cut short: no data, nothing applied.
+template <class App>
+Result<void> reset_app(App& app) {
+  return app.transact([](auto& tx) -> Result<void> {
+    if (auto r = erase_data(tx); !r) return r;
+    if (auto r = tx.erase(AppLayout::applied_key); !r) return r.error();
+    if (auto r = tx.erase(AppLayout::restoring_key); !r) return r.error();
+    return success();
+  });
+}
+
+/// A write command: a version byte, then per write a kind byte ('p' put, 'e' erase), the key
+/// and, for a put, the value (each varint-length-prefixed).
+class CommandWriter {
+ public:
+  CommandWriter() { out_.push_back(version); }
+  void put(std::string_view key, std::string_view value) {
+    out_.push_back('p');
+    bytes(key);
+    bytes(value);
+  }
+  void erase(std::string_view key) {
+    out_.push_back('e');
+    bytes(key);
+  }
+  std::string take() && { return std::move(out_); }
+
+  static constexpr char version = 1;
+
+ private:
+  void bytes(std::string_view s) {
+    put_varint(s.size(), out_);
+    out_ += s;
+  }
+  std::string out_;
+};
+
+/// Applies the writes of `command` to the transaction `tx`, under the data prefix.
+template <class Tx>
+Result<void> apply_command(std::string_view command, Tx& tx, std::uint64_t index) {
+  auto bad = [&] {
+    return Error{errc::corruption, "shard: the command of log entry " + std::to_string(index) + " is malformed"};
+  };
+  if (command.empty() || command.front() != CommandWriter::version) return bad();
+  command.remove_prefix(1);
+  std::string key;
+  while (!command.empty()) {
+    const char kind = command.front();
+    command.remove_prefix(1);
+    std::string_view k, v;
+    if (!take_bytes(command, k)) return bad();
+    AppLayout::data_key(k, key);
+    if (kind == 'p') {
+      if (!take_bytes(command, v)) return bad();
+      if (auto r = tx.put(key, v); !r) return r;
+    } else if (kind == 'e') {
+      if (auto r = tx.erase(key); !r) return r.error();
+    } else {
+      return bad();
+    }
+  }
+  return success();
+}
+
+/// Applies `entries` (in index order) to `app` in one transaction, with the applied mark: those
+/// at or below the mark are skipped (already applied), and a gap after it is an error. An App
+/// in the middle of a snapshot counts as empty. Returns the new mark.
+template <class App>
+Result<AppliedMark> apply_entries(App& app, std::span<const LogEntry> entries) {
+  return app.transact([&](auto& tx) -> Result<AppliedMark> {
+    auto mark = read_mark(tx);
+    if (!mark) return mark.error();
+    std::uint64_t applied = mark.value().index, term = mark.value().term;
+    if (mark.value().restoring) {  // an unfinished snapshot is as good as nothing: start from entry 1
+      if (auto r = erase_data(tx); !r) return r.error();
+      if (auto r = tx.erase(AppLayout::restoring_key); !r) return r.error();
+      applied = term = 0;
+    }
+    for (const auto& e : entries) {
+      if (e.index <= applied) continue;  // applied before (a retry, or a replay after a crash)
+      if (e.index != applied + 1)
+        return Error{errc::invalid_argument, "shard: entry " + std::to_string(e.index) +
+                                                 " cannot apply: the App has applied up to " + std::to_string(applied)};
+      if (auto r = apply_command(e.command, tx, e.index); !r) return r.error();
+      applied = e.index;
+      term = e.term;
+    }
+    if (applied != mark.value().index)
+      if (auto r = tx.put(AppLayout::applied_key, encode_mark(applied, term)); !r) return r.error();
+    return AppliedMark{applied, term};
+  });
+}
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_APPLY_HPP
+// ---- kvstack/shard/async_primary_backup.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_ASYNC_PRIMARY_BACKUP_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_ASYNC_PRIMARY_BACKUP_HPP
+// kvstack::AsyncPrimaryBackup — asynchronous primary-backup replication: the primary applies a
+// write at once, keeps it in its log as a durable outbox and ships it to every backup in order,
+// again and again until acknowledged; backups apply by index, exactly once.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/shard/policy.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_POLICY_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_POLICY_HPP
+// kvstack::ReplicationPolicy — how a shard's writes travel: a deterministic core driven by
+// proposals, messages and ticks (no threads, clocks, sockets or global randomness inside), plus
+// the values it exchanges with its runner: Message, Ready and ShardStatus.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0 {
+
+/// What a policy promises to readers.
+enum class Consistency : unsigned char {
+  linearizable,  ///< every read sees every write acknowledged before it began
+  eventual,      ///< replicas converge once writes stop; a replica may lag
+};
+
+/// The role a replica plays in its shard.
+enum class Role : unsigned char { standalone, primary, backup, leader, follower, candidate };
+
+/// What replicas say to each other. One flat struct for every policy (as etcd's raftpb.Message),
+/// so that a Transport carries any policy's messages.
+enum class MessageType : unsigned char {
+  append,             ///< entries after (index, log_term); commit is the sender's
+  append_response,    ///< index: the highest index the sender holds; reject: it has a gap
+  snapshot_chunk,     ///< chunk number `offset` of transfer `session` of `snapshot`; `done` on the last
+  snapshot_response,  ///< offset: the next chunk of `session` the sender expects
+};
+
+struct Message {
+  MessageType type = MessageType::append;
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;
+  std::uint64_t term = 0;
+  std::uint64_t index = 0;
+  std::uint64_t log_term = 0;
+  std::uint64_t commit = 0;
+  bool reject = false;
+  bool done = false;
+  std::uint64_t offset = 0;
+  std::uint64_t session = 0;
+  std::vector<LogEntry> entries{};
+  std::string data{};       ///< snapshot chunk bytes
+  SnapshotMeta snapshot{};  ///< what a snapshot chunk belongs to
+  friend bool operator==(const Message&, const Message&) = default;
+
+  /// The bytes this message carries (entries' commands and snapshot data), for size limits.
+  std::size_t payload_bytes() const noexcept {
+    std::size_t n = data.size();
+    for (const auto& e : entries) n += e.command.size();
+    return n;
+  }
+};
+
+/// How far one peer is behind, as the primary or leader sees it.
+struct PeerStatus {
+  std::uint64_t id = 0;
+  std::uint64_t match = 0;        ///< highest index the peer acknowledged
+  std::uint64_t lag_entries = 0;  ///< entries it has not acknowledged
+  std::uint64_t lag_bytes = 0;    ///< their command bytes
+  std::uint64_t lag_ticks = 0;    ///< ticks since the oldest of them was proposed (0: caught up)
+  bool snapshotting = false;      ///< being re-seeded from a snapshot
+  friend bool operator==(const PeerStatus&, const PeerStatus&) = default;
+};
+
+/// A replica's view of its shard.
+struct ShardStatus {
+  std::uint64_t id = 0;
+  Role role = Role::standalone;
+  std::uint64_t term = 0;
+  std::optional<std::uint64_t> leader{};  ///< the primary or leader, when known
+  std::uint64_t commit = 0;             ///< highest index known durable where the policy requires
+  std::uint64_t applied = 0;            ///< highest index applied to the App
+  std::vector<PeerStatus> peers{};
+  friend bool operator==(const ShardStatus&, const ShardStatus&) = default;
+};
+
+/// What a policy asks its runner to do, in this order: apply `apply` to the App (each entry
+/// exactly once, in index order), then send `messages`. `snapshot_to` lists peers that need the
+/// whole App (their log position was compacted away); the runner ships it in chunks.
+struct Ready {
+  std::vector<LogEntry> apply;
+  std::vector<Message> messages;
+  std::vector<std::uint64_t> snapshot_to;
+  bool empty() const noexcept { return apply.empty() && messages.empty() && snapshot_to.empty(); }
+};
+
+namespace detail {
+/// The smallest LogStorage, for probing policies that take the log as a template parameter.
+struct LogProbe {
+  Result<std::uint64_t> first_index() const;
+  Result<std::uint64_t> last_index() const;
+  Result<std::uint64_t> term(std::uint64_t) const;
+  Result<std::vector<LogEntry>> entries(std::uint64_t, std::uint64_t, std::size_t) const;
+  Result<void> append(std::span<const LogEntry>);
+  Result<HardState> hard_state() const;
+  Result<void> save(const HardState&);
+  Result<void> compact(std::uint64_t);
+  Result<SnapshotMeta> snapshot_meta() const;
+  Result<void> install_snapshot(const SnapshotMeta&);
+};
+
+template <class P>
+concept PolicyTraits = requires {
+  { P::needs_log } -> std::convertible_to<bool>;
+  { P::consistency } -> std::convertible_to<Consistency>;
+};
+template <class P, class L>
+concept PolicyDriven = requires(P& p, L& log, std::uint64_t i, Message m, std::string cmd) {
+  { p.start(log, i, i) } -> std::same_as<Result<void>>;
+  { p.propose(log, std::move(cmd)) } -> std::same_as<Result<std::uint64_t>>;
+  { p.step(log, std::move(m)) } -> std::same_as<Result<void>>;
+  { p.tick(log) } -> std::same_as<Result<void>>;
+  { p.ready(log) } -> std::same_as<Result<Ready>>;
+};
+template <class P>
+concept PolicyObserved = requires(P& p, const P& cp, std::uint64_t i, const SnapshotMeta& meta) {
+  p.applied(i, i);
+  p.snapshot_sent(i, meta);
+  { cp.status() } -> std::same_as<ShardStatus>;
+};
+}  // namespace detail
+
+/// A replication policy as a deterministic core over the log type `L` (NoLog for policies
+/// whose `needs_log` is false). Its runner (a Shard, driven by sim::Cluster or by threads and a
+/// Transport) calls:
+/// - `start(log, index, term)` once, with the index and term of the last entry the App applied;
+/// - `propose(log, command)`: a write; returns the index it will apply at, or errc::not_leader;
+/// - `step(log, message)`: a message from a peer; `tick(log)`: one unit of time has passed;
+/// - `ready(log)`: what to apply and send now; then `applied(index, term)` once the App has
+///   applied up to that entry (also after installing a snapshot), and `snapshot_sent(peer,
+///   meta)` when a peer installed one;
+/// - `status()`: role, term, leader, commit, applied and each peer's lag.
+/// Traits: `needs_log` (whether L must be a LogStorage) and `consistency`. The same sequence of
+/// calls gives the same results, bit for bit.
+template <class P, class L = detail::LogProbe>
+concept ReplicationPolicy = detail::PolicyTraits<P> && detail::PolicyDriven<P, L> && detail::PolicyObserved<P>;
+
+/// `static_assert(kvstack::check_replication_policy<P>())`: true for a ReplicationPolicy;
+/// otherwise each missing part fails to compile with one line naming it.
+template <class P, class L = detail::LogProbe>
+consteval bool check_replication_policy() {
+  static_assert(requires { { P::needs_log } -> std::convertible_to<bool>; },
+                "kvstack::ReplicationPolicy: missing `static constexpr bool needs_log`");
+  static_assert(requires { { P::consistency } -> std::convertible_to<Consistency>; },
+                "kvstack::ReplicationPolicy: missing `static constexpr Consistency consistency`");
+  static_assert(requires(P& p, L& l, std::uint64_t i) { { p.start(l, i, i) } -> std::same_as<Result<void>>; },
+                "kvstack::ReplicationPolicy: missing `start(log, applied_index, applied_term) -> Result<void>`");
+  static_assert(requires(P& p, L& l, std::string c) { { p.propose(l, std::move(c)) } -> std::same_as<Result<std::uint64_t>>; },
+                "kvstack::ReplicationPolicy: missing `propose(log, std::string command) -> Result<std::uint64_t>`");
+  static_assert(requires(P& p, L& l, Message m) { { p.step(l, std::move(m)) } -> std::same_as<Result<void>>; },
+                "kvstack::ReplicationPolicy: missing `step(log, Message) -> Result<void>`");
+  static_assert(requires(P& p, L& l) { { p.tick(l) } -> std::same_as<Result<void>>; },
+                "kvstack::ReplicationPolicy: missing `tick(log) -> Result<void>`");
+  static_assert(requires(P& p, L& l) { { p.ready(l) } -> std::same_as<Result<Ready>>; },
+                "kvstack::ReplicationPolicy: missing `ready(log) -> Result<Ready>`");
+  static_assert(requires(P& p, std::uint64_t i) { p.applied(i, i); },
+                "kvstack::ReplicationPolicy: missing `applied(std::uint64_t index, std::uint64_t term)`");
+  static_assert(requires(P& p, std::uint64_t i, const SnapshotMeta& m) { p.snapshot_sent(i, m); },
+                "kvstack::ReplicationPolicy: missing `snapshot_sent(peer, const SnapshotMeta&)`");
+  static_assert(requires(const P& p) { { p.status() } -> std::same_as<ShardStatus>; },
+                "kvstack::ReplicationPolicy: missing `status() const -> ShardStatus`");
+  return true;  // only reached for a ReplicationPolicy
+}
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_POLICY_HPP
+
+namespace kvstack::inline v0 {
+
+/// The members of a primary-backup shard and its tuning (time in ticks).
+struct PrimaryBackupConfig {
+  std::uint64_t id = 0;                 ///< this replica
+  std::vector<std::uint64_t> members{}; ///< every replica's id, this one included
+  std::uint64_t primary = 0;            ///< the primary when the shard is first created
+  std::size_t max_append_bytes = std::size_t{1} << 20;  ///< per append message (at least one entry)
+  std::uint64_t max_unacknowledged = 1024;  ///< entries in flight to one backup
+  std::uint64_t retry_ticks = 3;        ///< resend what has no acknowledgement after this long
+  std::uint64_t heartbeat_ticks = 2;    ///< an idle primary tells backups where it is this often
+  std::uint64_t compact_every = 1024;   ///< compact the log when every backup is this far past its start
+  std::uint64_t max_log_entries = std::uint64_t{1} << 20;  ///< beyond this, compact anyway (lagging backups get snapshots)
+};
+
+/// The seeds' "Basic" policy, without its defect (fire and forget): nothing is dropped
+/// silently. Consistency is eventual: a backup serves reads that may lag.
+///
+/// Backups report the index and term of the last entry they applied; the primary checks them
+/// against its log (as Raft's log matching) and resends from there, or re-seeds the backup from
+/// a snapshot when its log no longer reaches back that far or the backup holds entries the
+/// primary does not (a deposed primary).
+///
+/// What a failover loses: `promote()` makes a backup the primary with exactly the entries it
+/// had applied; the old primary's entries after that index (acknowledged to its clients, not
+/// yet to that backup) are lost, and nothing before it. A deposed primary that comes back sees
+/// the higher term, steps down and is re-seeded.
+class AsyncPrimaryBackup {
+ public:
+  static constexpr bool needs_log = true;
+  static constexpr Consistency consistency = Consistency::eventual;
+
+  explicit AsyncPrimaryBackup(PrimaryBackupConfig config) : config_(std::move(config)) {}
+
+  /// True on the primary.
+  bool is_primary() const noexcept { return role_ == Role::primary; }
+  /// How many backups have acknowledged `index` (Redis's WAIT counts these).
+  std::size_t acknowledged(std::uint64_t index) const {
+    return static_cast<std::size_t>(
+        std::count_if(peers_.begin(), peers_.end(), [&](const auto& p) { return p.second.match >= index; }));
+  }
+
+  /// Makes this backup the primary, in a new term, with what it has applied (see the class
+  /// comment for what that loses). Call it through `Shard::with_policy`.
+  template <class L>
+  Result<void> promote(L& log) {
+    if (role_ == Role::primary) return success();
+    if (auto r = log.install_snapshot(SnapshotMeta{applied_, applied_term_, {}}); !r) return r;
+    if (auto r = set_term(log, term_ + 1, config_.id); !r) return r;
+    become_primary(applied_);
+    return success();
+  }
+
+  template <class L>
+  Result<void> start(L& log, std::uint64_t applied, std::uint64_t applied_term) {
+    auto hs = log.hard_state();
+    if (!hs) return hs.error();
+    applied_ = applied;
+    applied_term_ = applied_term;
+    term_ = hs.value().term;
+    primary_ = hs.value().vote.value_or(config_.primary);
+    if (term_ == 0)
+      if (auto r = set_term(log, 1, config_.primary); !r) return r;
+    if (primary_ != config_.id) return success();  // a backup
+    auto first = log.first_index();
+    auto last = log.last_index();
+    if (!first) return first.error();
+    if (!last) return last.error();
+    if (applied >= last.value()) {  // nothing to re-apply: the log starts after the App
+      if (applied > last.value())
+        if (auto r = log.install_snapshot(SnapshotMeta{applied, applied_term, {}}); !r) return r;
+      become_primary(applied);
+      return success();
+    }
+    if (applied + 1 < first.value())
+      return Error{errc::corruption, "AsyncPrimaryBackup: the App applied up to " + std::to_string(applied) +
+                                         " but the log starts at " + std::to_string(first.value())};
+    auto pending = log.entries(applied + 1, last.value() + 1, static_cast<std::size_t>(-1));  // written, not applied
+    if (!pending) return pending.error();
+    become_primary(last.value());
+    for (auto& e : pending.value()) {
+      outstanding_.push_back({e.index, now_, e.command.size()});
+      unapplied_.push_back(std::move(e));
+    }
+    return success();
+  }
+
+  template <class L>
+  Result<std::uint64_t> propose(L& log, std::string command) {
+    if (role_ != Role::primary)
+      return Error{errc::not_leader, "AsyncPrimaryBackup: replica " + std::to_string(config_.id) +
+                                         " is a backup; the primary is " + std::to_string(primary_)};
+    LogEntry e{last_ + 1, term_, std::move(command)};
+    if (auto r = log.append(std::span<const LogEntry>(&e, 1)); !r) return r.error();  // the outbox, before applying
+    last_ = e.index;
+    outstanding_.push_back({e.index, now_, e.command.size()});
+    unapplied_.push_back(std::move(e));
+    return last_;
+  }
+
+  template <class L>
+  Result<void> step(L& log, Message m) {
+    if (m.term > term_) {  // a newer primary's term
+      if (auto r = set_term(log, m.term, m.type == MessageType::append ? m.from : 0); !r) return r;
+      role_ = Role::backup;
+      peers_.clear();
+      outstanding_.clear();
+    }
+    if (m.type == MessageType::append) return on_append(m);
+    if (m.type == MessageType::append_response && role_ == Role::primary && m.term == term_) return on_response(log, m);
+    return success();
+  }
+
+  template <class L>
+  Result<void> tick(L&) {
+    ++now_;
+    if (role_ != Role::primary) return success();
+    for (auto& [id, p] : peers_) {
+      if (p.sent > p.match && now_ - p.sent_at >= config_.retry_ticks) p.sent = p.match;  // resend the unacknowledged
+      if (now_ - p.sent_at >= config_.heartbeat_ticks) p.heartbeat_due = true;
+    }
+    return success();
+  }
+
+  template <class L>
+  Result<Ready> ready(L& log) {
+    Ready r;
+    r.apply = std::exchange(unapplied_, {});
+    r.messages = std::exchange(outbox_, {});
+    if (role_ != Role::primary) return r;
+    auto first = log.first_index();
+    if (!first) return first.error();
+    for (auto& [id, p] : peers_) {
+      if (p.snapshotting) continue;
+      if (p.diverged || p.sent + 1 < first.value()) {  // its next entry was compacted away, or it went its own way
+        p.snapshotting = true;
+        p.diverged = false;
+        r.snapshot_to.push_back(id);
+        continue;
+      }
+      if (p.sent < last_ && p.sent - p.match < config_.max_unacknowledged) {
+        auto es = log.entries(p.sent + 1, last_ + 1, config_.max_append_bytes);
+        if (!es) return es.error();
+        auto m = append_to(log, id, p.sent, std::move(es.value()));
+        if (!m) return m.error();
+        r.messages.push_back(std::move(m.value()));
+        p.sent = r.messages.back().entries.back().index;
+      } else if (p.heartbeat_due) {
+        auto m = append_to(log, id, last_, {});
+        if (!m) return m.error();
+        r.messages.push_back(std::move(m.value()));
+      } else {
+        continue;
+      }
+      p.sent_at = now_;
+      p.heartbeat_due = false;
+    }
+    if (auto c = compact(log); !c) return c.error();
+    return r;
+  }
+
+  void applied(std::uint64_t index, std::uint64_t term) {
+    applied_ = index;
+    applied_term_ = term;
+  }
+  void snapshot_sent(std::uint64_t peer, const SnapshotMeta& meta) {
+    auto it = peers_.find(peer);
+    if (it == peers_.end()) return;
+    Peer& p = it->second;
+    p.snapshotting = false;
+    p.match = p.sent = meta.index;
+    p.heartbeat_due = true;
+  }
+
+  ShardStatus status() const {
+    ShardStatus s{.id = config_.id, .role = role_, .term = term_, .leader = primary_ ? std::optional(primary_) : std::nullopt,
+                  .commit = role_ == Role::primary ? last_ : applied_, .applied = applied_};
+    for (const auto& [id, p] : peers_) {
+      PeerStatus ps{.id = id, .match = p.match, .lag_entries = last_ - std::min(last_, p.match), .snapshotting = p.snapshotting};
+      for (const auto& o : outstanding_)
+        if (o.index > p.match) {
+          ps.lag_bytes += o.bytes;
+          if (ps.lag_ticks == 0) ps.lag_ticks = std::max<std::uint64_t>(now_ - o.tick, 1);
+        }
+      s.peers.push_back(ps);
+    }
+    return s;
+  }
+
+ private:
+  struct Peer {
+    std::uint64_t match = 0;  // acknowledged
+    std::uint64_t sent = 0;   // sent up to
+    std::uint64_t sent_at = 0;
+    bool heartbeat_due = true;
+    bool snapshotting = false;
+    bool diverged = false;  // holds entries the primary's log does not
+  };
+  struct Outstanding {  // a proposal some backup has not acknowledged, for the lag figures
+    std::uint64_t index, tick, bytes;
+  };
+
+  void become_primary(std::uint64_t last) {
+    role_ = Role::primary;
+    primary_ = config_.id;
+    last_ = last;
+    peers_.clear();
+    for (std::uint64_t id : config_.members)
+      if (id != config_.id) peers_[id] = Peer{.match = 0, .sent = last};  // a heartbeat finds out where it is
+  }
+
+  template <class L>
+  Result<void> set_term(L& log, std::uint64_t term, std::uint64_t primary) {
+    if (auto r = log.save(HardState{term, primary, 0}); !r) return r;
+    term_ = term;
+    primary_ = primary;
+    return success();
+  }
+
+  template <class L>
+  Result<Message> append_to(L& log, std::uint64_t peer, std::uint64_t prev, std::vector<LogEntry> entries) const {
+    auto prev_term = log.term(prev);
+    if (!prev_term) return prev_term.error();
+    Message m{.type = MessageType::append, .from = config_.id, .to = peer, .term = term_, .index = prev,
+              .log_term = prev_term.value(), .commit = last_};
+    m.entries = std::move(entries);
+    return m;
+  }
+
+  /// A backup takes the entries that follow what it has, once it knows they continue its
+  /// history (the entry it has last matches the primary's at that index).
+  Result<void> on_append(const Message& m) {
+    Message r{.type = MessageType::append_response, .from = config_.id, .to = m.from, .term = term_};
+    if (m.term < term_) {
+      r.reject = true;  // a deposed primary: the term tells it
+      outbox_.push_back(std::move(r));
+      return success();
+    }
+    primary_ = m.from;
+    std::uint64_t have = applied_, have_term = applied_term_;
+    if (!unapplied_.empty()) have = unapplied_.back().index, have_term = unapplied_.back().term;
+    bool matches = m.index == have && m.log_term == have_term;
+    for (const auto& e : m.entries) {
+      if (e.index == have && e.term == have_term) matches = true;
+      if (matches && e.index == have + 1) {
+        unapplied_.push_back(e);
+        have = e.index;
+        have_term = e.term;
+      }
+    }
+    r.reject = !matches;
+    r.index = have;
+    r.log_term = have_term;
+    outbox_.push_back(std::move(r));
+    return success();
+  }
+
+  /// The primary learns where a backup is. A rejection carries the backup's last entry: if the
+  /// primary's log has it, shipping resumes after it; otherwise the backup is re-seeded.
+  template <class L>
+  Result<void> on_response(L& log, const Message& m) {
+    auto it = peers_.find(m.from);
+    if (it == peers_.end()) return success();
+    Peer& p = it->second;
+    if (p.snapshotting) return success();
+    if (!m.reject) {
+      p.match = std::max(p.match, std::min(m.index, last_));
+      p.sent = std::max(p.sent, p.match);
+      trim_outstanding();
+      return success();
+    }
+    auto first = log.first_index();
+    if (!first) return first.error();
+    if (m.index > last_) {
+      p.diverged = true;
+    } else if (m.index + 1 >= first.value()) {
+      auto t = log.term(m.index);
+      if (!t) return t.error();
+      p.diverged = t.value() != m.log_term;
+    }
+    p.match = p.sent = std::min(m.index, last_);  // below first: ready() re-seeds it
+    p.heartbeat_due = true;
+    return success();
+  }
+
+  void trim_outstanding() {
+    std::uint64_t low = last_;
+    for (const auto& [id, q] : peers_) low = std::min(low, q.match);
+    while (!outstanding_.empty() && outstanding_.front().index <= low) outstanding_.pop_front();
+  }
+
+  /// Drops log entries every backup has, in steps of compact_every; and, when the log grows past
+  /// max_log_entries, entries a lagging backup still needs (it is then re-seeded).
+  template <class L>
+  Result<void> compact(L& log) {
+    auto first = log.first_index();
+    if (!first) return first.error();
+    std::uint64_t low = std::min(last_, applied_);
+    for (const auto& [id, p] : peers_) low = std::min(low, p.match);
+    if (last_ - std::min(last_, first.value()) >= config_.max_log_entries)
+      low = std::max(low, std::min(applied_, last_ - config_.max_log_entries / 2));
+    if (low < first.value() || low + 1 - first.value() < config_.compact_every) return success();
+    return log.compact(low);
+  }
+
+  PrimaryBackupConfig config_;
+  Role role_ = Role::backup;
+  std::uint64_t term_ = 0;
+  std::uint64_t primary_ = 0;  // 0: unknown
+  std::uint64_t applied_ = 0, applied_term_ = 0;
+  std::uint64_t last_ = 0;  // the primary's last log index
+  std::uint64_t now_ = 0;   // ticks
+  std::map<std::uint64_t, Peer> peers_;
+  std::deque<Outstanding> outstanding_;
+  std::vector<LogEntry> unapplied_;
+  std::vector<Message> outbox_;
+};
+
+static_assert(check_replication_policy<AsyncPrimaryBackup>());
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_ASYNC_PRIMARY_BACKUP_HPP
+// ---- kvstack/shard/backend_log.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_BACKEND_LOG_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_BACKEND_LOG_HPP
+// kvstack::BackendLog<B> — a LogStorage kept in any Backend, under a namespace of its own (so it
+// may share one engine with the application's data).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 
 namespace kvstack::inline v0 {
 
@@ -5576,7 +6269,1030 @@ static_assert(!LogStorage<NoLog>);
 
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_SHARD_NO_LOG_HPP
+// ---- kvstack/shard/no_replication.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_NO_REPLICATION_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_NO_REPLICATION_HPP
+// kvstack::NoReplication — the policy of a shard with one replica: every write applies at once.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0 {
+
+/// One replica, no log: `Shard<NoLog, App, NoReplication>` writes straight to App (its
+/// `applies_directly` trait), so it costs nothing over App. As a core it hands each proposal
+/// back for applying at once.
+class NoReplication {
+ public:
+  static constexpr bool needs_log = false;
+  static constexpr Consistency consistency = Consistency::linearizable;
+  /// Writes go straight to the App: no command, no applied mark.
+  static constexpr bool applies_directly = true;
+
+  template <class L>
+  Result<void> start(L&, std::uint64_t applied, std::uint64_t) {
+    last_ = applied_ = applied;
+    return success();
+  }
+  template <class L>
+  Result<std::uint64_t> propose(L&, std::string command) {
+    pending_.push_back({++last_, 0, std::move(command)});
+    return last_;
+  }
+  template <class L>
+  Result<void> step(L&, Message) {
+    return Error{errc::invalid_argument, "NoReplication: a single replica receives no messages"};
+  }
+  template <class L>
+  Result<void> tick(L&) {
+    return success();
+  }
+  template <class L>
+  Result<Ready> ready(L&) {
+    Ready r;
+    r.apply = std::exchange(pending_, {});
+    return r;
+  }
+  void applied(std::uint64_t index, std::uint64_t) { applied_ = index; }
+  void snapshot_sent(std::uint64_t, const SnapshotMeta&) {}
+  ShardStatus status() const { return {.role = Role::standalone, .commit = last_, .applied = applied_}; }
+
+ private:
+  std::uint64_t last_ = 0, applied_ = 0;
+  std::vector<LogEntry> pending_;
+};
+
+static_assert(check_replication_policy<NoReplication>());
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_NO_REPLICATION_HPP
+// ---- kvstack/shard/shard_backend.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_BACKEND_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_BACKEND_HPP
+// kvstack::Shard<Log, App, Policy> — a Backend whose writes travel through a replication policy:
+// reads go to App, writes become commands the policy orders and the shard applies exactly once.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/detail/stripped_scan.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_STRIPPED_SCAN_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_STRIPPED_SCAN_HPP
+// detail::StrippedScan — a scan of keys stored behind a fixed-length prefix, yielding them
+// without it (as a layer that prefixes its keys reads them back).
+
+#include <cstddef>
+#include <iterator>
+#include <optional>
+#include <ranges>
+#include <utility>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Yields the entries of `Base` (a ScanRange whose keys all start with an `n`-byte prefix) with
+/// the first `n` bytes of each key removed.
+template <class Base>
+class StrippedScan {
+ public:
+  StrippedScan(Base base, std::size_t n) : base_(std::move(base)), n_(n) {}
+  StrippedScan(StrippedScan&&) = default;  // only before begin()
+  StrippedScan& operator=(StrippedScan&&) = default;
+
+  ScanIterator<StrippedScan> begin() {
+    if (!it_) it_.emplace(std::ranges::begin(base_));
+    return {this};
+  }
+  std::default_sentinel_t end() const { return {}; }
+  Result<void> status() const { return base_.status(); }
+
+ private:
+  friend struct ScanIterator<StrippedScan>;
+  KeyValue current() const {
+    KeyValue kv = **it_;
+    kv.key.remove_prefix(n_);
+    return kv;
+  }
+  void advance() { ++*it_; }
+  bool done() { return *it_ == std::ranges::end(base_); }
+
+  Base base_;
+  std::size_t n_;
+  std::optional<std::ranges::iterator_t<Base>> it_;
+};
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_STRIPPED_SCAN_HPP
+// ---- kvstack/shard/snapshot_stream.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_SNAPSHOT_STREAM_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_SNAPSHOT_STREAM_HPP
+// Shipping a replicated shard's App to a peer in bounded chunks: SnapshotSender reads a
+// consistent scan of the data into chunks, one in flight at a time; SnapshotReceiver installs
+// them in order, each chunk in one transaction, and the applied mark with the last one.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Sends the App's data as a byte stream of records (key and value, varint-length-prefixed),
+/// cut into chunks of at most `max_bytes`, over one scan opened with the applied mark it
+/// matches. `chunk` is the chunk in flight: sent again until the peer asks for the next.
+template <class App>
+class SnapshotSender {
+  using Scan = decltype(std::declval<const App&>().scan(KeyRange::all()));
+
+ public:
+  Message chunk;
+  std::uint64_t idle_ticks = 0;
+
+  /// Opens the scan; the caller holds off writers meanwhile, so the mark matches the data.
+  static Result<SnapshotSender> open(const App& app, std::uint64_t peer, const ShardStatus& self,
+                                     std::uint64_t session, std::size_t max_bytes) {
+    auto mark = read_mark(app);
+    if (!mark) return mark.error();
+    if (mark.value().restoring) return Error{errc::busy, "shard: cannot send a snapshot while restoring one"};
+    SnapshotSender s;
+    s.max_bytes_ = max_bytes == 0 ? 1 : max_bytes;
+    static constexpr char prefix = AppLayout::data;
+    s.scan_ = std::make_unique<Scan>(app.scan(KeyRange::prefix({&prefix, 1}).streaming()));
+    s.it_.emplace(std::ranges::begin(*s.scan_));
+    s.chunk.type = MessageType::snapshot_chunk;
+    s.chunk.from = self.id;
+    s.chunk.to = peer;
+    s.chunk.term = self.term;
+    s.chunk.session = session;
+    s.chunk.snapshot = {mark.value().index, mark.value().term, {}};
+    s.chunk.index = mark.value().index;
+    if (auto r = s.fill(); !r) return r.error();
+    return s;
+  }
+
+  /// Moves on to the next chunk (the peer has the current one).
+  Result<void> advance() {
+    ++chunk.offset;
+    idle_ticks = 0;
+    return fill();
+  }
+
+ private:
+  Result<void> fill() {
+    auto end = std::ranges::end(*scan_);
+    while (pending_.size() < max_bytes_ && *it_ != end) {
+      KeyValue kv = **it_;
+      put_varint(kv.key.size() - 1, pending_);
+      pending_.append(kv.key.substr(1));
+      put_varint(kv.value.size(), pending_);
+      pending_.append(kv.value);
+      ++*it_;
+    }
+    if (auto st = scan_->status(); !st) return st;
+    const std::size_t n = std::min(max_bytes_, pending_.size());
+    chunk.data.assign(pending_, 0, n);
+    pending_.erase(0, n);
+    chunk.done = pending_.empty() && *it_ == end;
+    return success();
+  }
+
+  std::size_t max_bytes_ = 0;
+  std::unique_ptr<Scan> scan_;
+  std::optional<std::ranges::iterator_t<Scan>> it_;
+  std::string pending_;
+};
+
+/// Installs the chunks of one transfer at a time, in order (a chunk 0 of another transfer
+/// starts over). The first chunk empties the data and
+/// sets the restoring mark; the last one clears it and sets the applied mark to the snapshot's.
+/// A crash in between leaves the mark, so the replica knows its data is incomplete.
+class SnapshotReceiver {
+ public:
+  struct Answer {
+    Message response;
+    bool started = false;    ///< this chunk began a snapshot (the App's data is now incomplete)
+    bool installed = false;  ///< this chunk completed the snapshot
+  };
+
+  /// Forgets the transfer in progress (entries were applied over what it had written).
+  void abandon() { session_ = {}; }
+
+  /// Handles chunk `m` for a replica whose policy is at `term`.
+  template <class App>
+  Result<Answer> accept(App& app, const Message& m, std::uint64_t term) {
+    Answer a;
+    a.response.type = MessageType::snapshot_response;
+    a.response.from = m.to;
+    a.response.to = m.from;
+    a.response.term = std::max(term, m.term);
+    a.response.index = m.snapshot.index;
+    a.response.session = m.session;
+    if (m.term < term) {
+      a.response.reject = true;
+      return a;
+    }
+    const Session session{m.from, m.session, m.snapshot.index, m.snapshot.term};
+    if (std::find(finished_.begin(), finished_.end(), session) != finished_.end()) {
+      a.response.offset = m.offset + 1;  // a late copy of a chunk of an installed snapshot
+      return a;
+    }
+    if (m.offset == 0 && !(session_ == session)) {  // a new transfer replaces an unfinished one
+      session_ = session;
+      next_ = 0;
+      carry_.clear();
+    }
+    if (!(session_ == session) || m.offset != next_) {
+      a.response.offset = session_ == session ? next_ : 0;  // a duplicate, or ask to start over
+      return a;
+    }
+    std::string carry = carry_ + m.data;
+    std::string_view in = carry;
+    auto wrote = app.transact([&](auto& tx) -> Result<void> {
+      if (m.offset == 0) {
+        if (auto r = erase_data(tx); !r) return r;
+        if (auto r = tx.put(AppLayout::restoring_key, ""); !r) return r;
+      }
+      std::string key;
+      for (;;) {
+        std::string_view rest = in, k, v;
+        if (!take_bytes(rest, k) || !take_bytes(rest, v)) break;
+        if (auto r = tx.put(AppLayout::data_key(k, key), v); !r) return r;
+        in = rest;
+      }
+      if (!m.done) return success();
+      if (!in.empty()) return Error{errc::corruption, "shard: a snapshot ends inside a record"};
+      if (auto r = tx.erase(AppLayout::restoring_key); !r) return r.error();
+      return tx.put(AppLayout::applied_key, encode_mark(m.snapshot.index, m.snapshot.term));
+    });
+    if (!wrote) return wrote.error();
+    carry_ = std::string(in);
+    a.response.offset = ++next_;
+    a.started = m.offset == 0;
+    a.installed = m.done;
+    if (m.done) {
+      finished_[finished_count_++ % finished_.size()] = session;
+      session_ = {};
+    }
+    return a;
+  }
+
+ private:
+  struct Session {
+    // A sender that restarts numbers its transfers from 1 again; a transfer of the same mark
+    // is the same bytes, so the mark completes the identity.
+    std::uint64_t from = 0, id = 0, index = 0, term = 0;
+    friend bool operator==(const Session&, const Session&) = default;
+  };
+
+  Session session_;
+  std::array<Session, 8> finished_{};  // the last transfers installed, whose late copies are ignored
+  std::size_t finished_count_ = 0;
+  std::uint64_t next_ = 0;
+  std::string carry_;
+};
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_SNAPSHOT_STREAM_HPP
+
+namespace kvstack::inline v0 {
+
+namespace detail {
+/// The user's data in a replicated shard's App, as a transaction reader: keys behind
+/// AppLayout::data.
+template <class App>
+class ShardReader {
+ public:
+  explicit ShardReader(const App* app) : app_(app) {}
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    std::string buf;
+    return app_->get(AppLayout::data_key(key, buf), std::forward<F>(fn));
+  }
+  auto scan(const KeyRange& range) const {
+    static constexpr char prefix = AppLayout::data;
+    return StrippedScan(app_->scan(range.within({&prefix, 1})), 1);
+  }
+
+ private:
+  const App* app_;
+};
+
+template <class Policy>
+concept AppliesDirectly = requires {
+  requires Policy::applies_directly;
+};
+}  // namespace detail
+
+/// Tuning of a replicated shard.
+struct ShardOptions {
+  /// How long a write waits for its policy to apply it before it fails with errc::timeout (its
+  /// outcome is then unknown: it may still apply).
+  std::chrono::milliseconds write_timeout = std::chrono::seconds(10);
+  /// The largest snapshot chunk sent to a peer, in bytes.
+  std::size_t max_chunk_bytes = std::size_t{1} << 20;
+  /// Ticks without an answer after which a snapshot chunk is sent again.
+  std::uint64_t snapshot_retry_ticks = 4;
+};
+
+/// A shard: the application data `App` (any Backend), the replication log `Log` (a LogStorage,
+/// or NoLog) and the policy that orders writes. It is itself a Backend: reads go to App, writes
+/// (put, erase, write, and the writes of a transaction) become one command each, which the
+/// policy replicates and the shard applies to App together with the applied index, so that a
+/// crash never applies an entry twice or skips one.
+///
+/// `Shard<NoLog, App, NoReplication>` writes to App directly and stores App's keys unchanged.
+/// Any other shard stores user data under a one-byte prefix next to its applied mark (see
+/// detail::AppLayout); its runner moves messages: `step(message)` for each one received,
+/// `tick()` on its clock, `take_messages()` for those to send.
+///
+/// Thread-safe: reads run in parallel and never wait for the policy; writes and the runner's
+/// calls are serialized.
+template <class Log, Backend App, class Policy>
+class Shard {
+  static_assert(check_replication_policy<Policy, std::conditional_t<LogStorage<Log>, Log, detail::LogProbe>>());
+  static_assert(!Policy::needs_log || LogStorage<Log>,
+                "kvstack::Shard: this replication policy needs a log: give it a LogStorage such as BackendLog<B>, not NoLog");
+  static constexpr bool direct = detail::AppliesDirectly<Policy>;
+  static constexpr bool runnable = !Policy::needs_log || LogStorage<Log>;
+
+ public:
+  using transaction =
+      std::conditional_t<direct, typename App::transaction, detail::BufferedTransaction<detail::ShardReader<App>>>;
+
+  /// Takes its parts; a replicated shard reads App's applied index and starts the policy from
+  /// it (re-applying what its log holds beyond it). Throws std::system_error if that fails; use
+  /// `open` to get the error as a value.
+  Shard(Log log, App app, Policy policy, ShardOptions options = {})
+      : Shard(Unstarted{}, std::move(log), std::move(app), std::move(policy), options) {
+    if constexpr (!direct && runnable) start().value();
+  }
+
+  /// As the constructor, with a failed recovery as an error.
+  static Result<Shard> open(Log log, App app, Policy policy, ShardOptions options = {}) {
+    Shard s(Unstarted{}, std::move(log), std::move(app), std::move(policy), options);
+    if constexpr (!direct && runnable)
+      if (auto r = s.start(); !r) return r.error();
+    return s;
+  }
+
+  Log& log() noexcept { return log_; }
+  const Log& log() const noexcept { return log_; }
+  App& app() noexcept { return app_; }
+  const App& app() const noexcept { return app_; }
+  Policy& policy() noexcept { return policy_; }
+  const Policy& policy() const noexcept { return policy_; }
+
+  /// Role, term, leader, commit and applied index, and each peer's lag.
+  ShardStatus status() const {
+    if constexpr (direct) {
+      return policy_.status();
+    } else {
+      std::lock_guard lock(sync_->mu);
+      return policy_.status();
+    }
+  }
+
+  /// Waits until `n` peers have acknowledged `index` or `timeout` passes; returns how many have
+  /// (Redis's WAIT). For policies that count acknowledgements (AsyncPrimaryBackup).
+  std::size_t wait_replicated(std::uint64_t index, std::size_t n, std::chrono::milliseconds timeout) const
+    requires requires(const Policy& p) { p.acknowledged(index); }
+  {
+    std::unique_lock lock(sync_->mu);
+    sync_->progress.wait_for(lock, timeout, [&] { return policy_.acknowledged(index) >= n; });
+    return policy_.acknowledged(index);
+  }
+
+  /// Makes this replica the primary or leader, for policies with a manual failover
+  /// (AsyncPrimaryBackup::promote).
+  Result<void> promote()
+    requires requires(Policy& p, Log& l) { p.promote(l); }
+  {
+    return with_policy([](Policy& p, Log& l) { return p.promote(l); });
+  }
+
+  Result<std::optional<std::string>> get(std::string_view key) const {
+    if constexpr (direct) return app_.get(key);
+    else return detail::copy_get(*this, key);
+  }
+  /// Zero-copy read: `fn(std::string_view)` runs if the key exists; `fn` may write to the shard.
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    if constexpr (direct) return app_.get(key, std::forward<F>(fn));
+    else return reader().get(key, std::forward<F>(fn));
+  }
+  /// The entries in `range`, over a snapshot of App taken now.
+  auto scan(const KeyRange& range) const {
+    if constexpr (direct) return app_.scan(range);
+    else return reader().scan(range);
+  }
+
+  Result<void> put(std::string_view key, std::string_view value) {
+    if constexpr (direct) {
+      return app_.put(key, value);
+    } else {
+      detail::CommandWriter w;
+      w.put(key, value);
+      return submit(std::move(w).take());
+    }
+  }
+  Result<bool> erase(std::string_view key) {
+    if constexpr (direct) return app_.erase(key);
+    else return transact([&](transaction& tx) { return tx.erase(key); });
+  }
+  /// Applies the batch as one command: all of it or none.
+  Result<void> write(const WriteBatch& batch) {
+    if constexpr (direct) {
+      return app_.write(batch);
+    } else {
+      detail::CommandWriter w;
+      for (const auto& op : batch) {
+        if (op.kind == WriteBatch::Kind::put) w.put(op.key, op.value);
+        else w.erase(op.key);
+      }
+      return submit(std::move(w).take());
+    }
+  }
+  /// Runs `fn(transaction&) -> Result<R>`; its writes become one command. Writers are
+  /// serialized meanwhile, so what fn read is what the command applies over.
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    if constexpr (direct) {
+      return app_.transact(std::forward<F>(fn));
+    } else {
+      std::unique_lock lock(sync_->mu);
+      transaction tx(reader());
+      auto result = std::invoke(fn, tx);
+      if (!result || tx.writes().empty()) return result;
+      detail::CommandWriter w;
+      for (const auto& [key, value] : tx.writes()) {
+        if (value) w.put(key, *value);
+        else w.erase(key);
+      }
+      if (auto r = submit_locked(lock, std::move(w).take()); !r) return r.error();
+      return result;
+    }
+  }
+
+  /// Runner: a message from a peer.
+  Result<void> step(Message message) requires(!direct) {
+    std::unique_lock lock(sync_->mu);
+    if (message.type == MessageType::snapshot_chunk) return receive_chunk(std::move(message));
+    if (message.type == MessageType::snapshot_response) return chunk_answered(message);
+    if (auto r = policy_.step(log_, std::move(message)); !r) return r;
+    auto r = process();
+    sync_->progress.notify_all();
+    return r;
+  }
+  /// Runner: one unit of time has passed.
+  Result<void> tick() requires(!direct) {
+    std::unique_lock lock(sync_->mu);
+    if (auto r = policy_.tick(log_); !r) return r;
+    for (auto& [peer, sender] : senders_)
+      if (++sender.idle_ticks >= options_.snapshot_retry_ticks) {
+        sender.idle_ticks = 0;
+        sync_->outbox.push_back(sender.chunk);  // the last chunk again: it or its answer was lost
+      }
+    return process();
+  }
+  /// Runner: the messages to send since the last call.
+  std::vector<Message> take_messages() requires(!direct) {
+    std::lock_guard lock(sync_->mu);
+    return std::exchange(sync_->outbox, {});
+  }
+  /// Calls `fn(policy&, log&)` with the writers held off, then acts on what the policy asks
+  /// (as after a step): for a policy's own operations, such as AsyncPrimaryBackup::promote.
+  template <class F>
+  auto with_policy(F&& fn) -> Result<void> requires(!direct) {
+    std::unique_lock lock(sync_->mu);
+    if (Result<void> r = std::invoke(fn, policy_, log_); !r) return r;
+    return process();
+  }
+
+ private:
+  struct Sync {
+    mutable std::mutex mu;
+    std::condition_variable progress;
+    std::vector<Message> outbox;
+  };
+  struct Unstarted {};
+  Shard(Unstarted, Log log, App app, Policy policy, ShardOptions options)
+      : log_(std::move(log)), app_(std::move(app)), policy_(std::move(policy)), options_(options),
+        sync_(direct ? nullptr : std::make_unique<Sync>()) {}
+
+  detail::ShardReader<App> reader() const { return detail::ShardReader<App>(&app_); }
+
+  Result<void> start() {
+    std::unique_lock lock(sync_->mu);
+    auto mark = detail::read_mark(app_);
+    if (!mark) return mark.error();
+    if (mark.value().restoring) {  // a snapshot was cut short: start empty
+      if (auto r = detail::reset_app(app_); !r) return r;
+      mark.value() = {};
+    }
+    applied_ = mark.value().index;
+    if (auto r = policy_.start(log_, applied_, mark.value().term); !r) return r;
+    return process();
+  }
+
+  Result<void> submit(std::string command) {
+    std::unique_lock lock(sync_->mu);
+    return submit_locked(lock, std::move(command));
+  }
+  Result<void> submit_locked(std::unique_lock<std::mutex>& lock, std::string command) {
+    auto index = policy_.propose(log_, std::move(command));
+    if (!index) return index.error();
+    if (auto r = process(); !r) return r;
+    const bool applied = sync_->progress.wait_for(lock, options_.write_timeout,
+                                                    [&] { return applied_ >= index.value(); });
+    if (!applied)
+      return Error{errc::timeout, "shard: entry " + std::to_string(index.value()) + " was not applied within " +
+                                      std::to_string(options_.write_timeout.count()) +
+                                      " ms; its outcome is unknown (it may still apply)"};
+    return success();
+  }
+
+  /// Does what the policy asks until it asks nothing: apply, then queue messages and snapshots.
+  Result<void> process() {
+    for (;;) {
+      auto ready = policy_.ready(log_);
+      if (!ready) return ready.error();
+      if (ready.value().empty()) return success();
+      if (!ready.value().apply.empty()) {
+        auto applied = detail::apply_entries(app_, ready.value().apply);
+        if (!applied) return applied.error();  // nothing sent: no message claims what did not apply
+        applied_ = applied.value().index;
+        policy_.applied(applied_, applied.value().term);
+        receiver_.abandon();  // entries replaced whatever a snapshot had begun
+        sync_->progress.notify_all();
+      }
+      for (auto& m : ready.value().messages) sync_->outbox.push_back(std::move(m));
+      for (std::uint64_t peer : ready.value().snapshot_to)
+        if (auto r = start_snapshot(peer); !r) return r;
+    }
+  }
+
+  Result<void> start_snapshot(std::uint64_t peer) {
+    auto s = detail::SnapshotSender<App>::open(app_, peer, policy_.status(), ++sessions_, options_.max_chunk_bytes);
+    if (!s) return s.error();
+    senders_.insert_or_assign(peer, std::move(s).value());
+    sync_->outbox.push_back(senders_.at(peer).chunk);
+    return success();
+  }
+  Result<void> chunk_answered(const Message& m) {
+    auto it = senders_.find(m.from);
+    if (it == senders_.end()) return success();
+    auto& sender = it->second;
+    if (m.reject || m.session != sender.chunk.session) return success();  // another transfer's
+    if (m.offset == sender.chunk.offset) return success();                      // the chunk is resent on a tick
+    if (m.offset != sender.chunk.offset + 1) return start_snapshot(m.from);     // the peer restarted
+    if (sender.chunk.done) {
+      SnapshotMeta meta = sender.chunk.snapshot;
+      senders_.erase(it);
+      policy_.snapshot_sent(m.from, meta);
+      return process();
+    }
+    if (auto r = sender.advance(); !r) return r;
+    sync_->outbox.push_back(sender.chunk);
+    return success();
+  }
+  Result<void> receive_chunk(Message m) {
+    auto answer = receiver_.accept(app_, m, policy_.status().term);
+    if (!answer) return answer.error();
+    if (answer.value().started) {  // the data is incomplete until the last chunk
+      applied_ = 0;
+      policy_.applied(0, 0);
+    }
+    if (answer.value().installed) {
+      if constexpr (LogStorage<Log>)
+        if (auto r = log_.install_snapshot(m.snapshot); !r) return r;
+      applied_ = m.snapshot.index;
+      policy_.applied(applied_, m.snapshot.term);
+      sync_->progress.notify_all();
+    }
+    sync_->outbox.push_back(std::move(answer.value().response));
+    return process();
+  }
+
+  Log log_;
+  App app_;
+  Policy policy_;
+  ShardOptions options_;
+  std::unique_ptr<Sync> sync_;
+  std::uint64_t applied_ = 0;
+  std::uint64_t sessions_ = 0;  // snapshot transfers started
+  std::map<std::uint64_t, detail::SnapshotSender<App>> senders_;
+  detail::SnapshotReceiver receiver_;
+};
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_BACKEND_HPP
+// ---- kvstack/shard/transport.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_TRANSPORT_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_TRANSPORT_HPP
+// kvstack::Transport — how a shard's messages reach its peers: sim::Network in tests, TCP
+// between processes.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+
+namespace kvstack::inline v0 {
+
+namespace detail {
+struct MessageSink {
+  void operator()(Message&&) const noexcept {}
+};
+}  // namespace detail
+
+/// Carries Messages between replicas, best effort: a message may be delayed, lost, duplicated
+/// or reordered (policies retry what matters), never altered.
+/// - `send(message)` queues it for `message.to` and returns at once;
+/// - `receive(fn)` hands `fn` every message that arrived for this replica since the last call,
+///   and returns how many it handed over.
+template <class T>
+concept Transport = requires(T& t, Message m, detail::MessageSink fn) {
+  t.send(std::move(m));
+  { t.receive(fn) } -> std::convertible_to<std::size_t>;
+};
+
+/// `static_assert(kvstack::check_transport<T>())`: true for a Transport; otherwise the missing
+/// operation fails to compile with one line naming it.
+template <class T>
+consteval bool check_transport() {
+  static_assert(requires(T& t, Message m) { t.send(std::move(m)); },
+                "kvstack::Transport: missing `send(Message)`");
+  static_assert(requires(T& t, detail::MessageSink fn) { { t.receive(fn) } -> std::convertible_to<std::size_t>; },
+                "kvstack::Transport: missing `receive(fn) -> std::size_t` (fn takes Message&&)");
+  return true;  // only reached for a Transport
+}
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_TRANSPORT_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
+// ---- kvstack/sim/sim.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SIM_SIM_HPP
+#define KVSTACK_SINGLE_KVSTACK_SIM_SIM_HPP
+// kvstack/sim: deterministic simulation for testing replicated code: a seeded random source,
+// a network with faults, shared disks, and a cluster that runs shards in logical time.
+
+// ---- kvstack/sim/cluster.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SIM_CLUSTER_HPP
+#define KVSTACK_SINGLE_KVSTACK_SIM_CLUSTER_HPP
+// kvstack::sim::Cluster — N shards in one thread over a sim::Network, in logical time: it
+// delivers messages, ticks every live shard, crashes and restarts nodes, and hashes everything
+// that happened so that two runs of one seed can be compared bit for bit.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/sim/network.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SIM_NETWORK_HPP
+#define KVSTACK_SINGLE_KVSTACK_SIM_NETWORK_HPP
+// kvstack::sim::Network — a simulated network in logical time: seeded delay, loss, duplication
+// and reordering, and partitions (symmetric, one-way, a node cut off from all).
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/sim/rng.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SIM_RNG_HPP
+#define KVSTACK_SINGLE_KVSTACK_SIM_RNG_HPP
+// kvstack::sim::Rng — the simulator's one source of randomness: SplitMix64, the same numbers
+// from the same seed on every platform and standard library.
+
+#include <cstdint>
+
+namespace kvstack::inline v0::sim {
+
+/// A seeded pseudo-random generator (SplitMix64). Copies continue independently.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  /// Uniform in [0, n) (n > 0).
+  std::uint64_t below(std::uint64_t n) noexcept { return next() % n; }
+  /// Uniform in [lo, hi].
+  std::uint64_t between(std::uint64_t lo, std::uint64_t hi) noexcept { return lo + below(hi - lo + 1); }
+  /// True with probability p.
+  bool chance(double p) noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
+  /// A generator for a part of the simulation, independent of this one's later numbers.
+  Rng fork() noexcept { return Rng(next()); }
+
+ private:
+  std::uint64_t state_;
+};
+
+}  // namespace kvstack::sim
+#endif  // KVSTACK_SINGLE_KVSTACK_SIM_RNG_HPP
+
+namespace kvstack::inline v0::sim {
+
+/// The faults a Network injects; time in ticks.
+struct NetworkOptions {
+  std::uint64_t min_delay = 1;
+  std::uint64_t max_delay = 3;  ///< each message waits a random delay in [min, max]: reordering
+  double loss = 0;              ///< probability a message is dropped
+  double duplicate = 0;         ///< probability a message is delivered twice (each copy delayed on its own)
+};
+
+/// What a Network did.
+struct NetworkStats {
+  std::uint64_t sent = 0, delivered = 0, lost = 0, duplicated = 0, cut = 0;
+};
+
+/// Carries Messages between node ids. `send` queues a message; `deliver(fn)` advances nothing
+/// and hands over what is due at `now()`; `advance()` moves time on by one tick. A link that is
+/// cut when a message is due drops it.
+class Network {
+ public:
+  explicit Network(std::uint64_t seed, NetworkOptions options = {}) : rng_(seed), options_(options) {}
+
+  void send(Message m) {
+    ++stats_.sent;
+    if (rng_.chance(options_.loss)) {
+      ++stats_.lost;
+      return;
+    }
+    if (rng_.chance(options_.duplicate)) {
+      ++stats_.duplicated;
+      enqueue(m);
+    }
+    enqueue(std::move(m));
+  }
+
+  /// Hands `fn(Message&&)` every message due now, in delivery order; returns how many.
+  template <class F>
+  std::size_t deliver(F&& fn) {
+    std::size_t n = 0;
+    while (!queue_.empty() && queue_.begin()->first.first <= now_) {
+      Message m = std::move(queue_.begin()->second);
+      queue_.erase(queue_.begin());
+      if (!linked(m.from, m.to)) {
+        ++stats_.cut;
+        continue;
+      }
+      ++stats_.delivered;
+      ++n;
+      fn(std::move(m));
+    }
+    return n;
+  }
+
+  void advance() noexcept { ++now_; }
+  std::uint64_t now() const noexcept { return now_; }
+
+  /// Cuts every link between a node of `a` and a node of `b`, both ways.
+  void partition(const std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {
+    for (auto x : a)
+      for (auto y : b) cut(x, y), cut(y, x);
+  }
+  /// Cuts the link from `from` to `to` only (`to` still reaches `from`).
+  void cut(std::uint64_t from, std::uint64_t to) { cut_.insert({from, to}); }
+  /// Cuts `node` off from every other node.
+  void isolate(std::uint64_t node) { isolated_.insert(node); }
+  /// Restores every link.
+  void heal() {
+    cut_.clear();
+    isolated_.clear();
+  }
+  bool linked(std::uint64_t from, std::uint64_t to) const {
+    return !isolated_.contains(from) && !isolated_.contains(to) && !cut_.contains({from, to});
+  }
+
+  NetworkOptions& options() noexcept { return options_; }
+  const NetworkStats& stats() const noexcept { return stats_; }
+  std::size_t in_flight() const noexcept { return queue_.size(); }
+
+ private:
+  void enqueue(Message m) {
+    const std::uint64_t at = now_ + rng_.between(options_.min_delay, options_.max_delay);
+    queue_.emplace(std::pair{at, seq_++}, std::move(m));
+  }
+
+  Rng rng_;
+  NetworkOptions options_;
+  NetworkStats stats_;
+  std::uint64_t now_ = 0, seq_ = 0;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, Message> queue_;  // (due tick, send order)
+  std::set<std::pair<std::uint64_t, std::uint64_t>> cut_;
+  std::set<std::uint64_t> isolated_;
+};
+
+}  // namespace kvstack::sim
+#endif  // KVSTACK_SINGLE_KVSTACK_SIM_NETWORK_HPP
+
+namespace kvstack::inline v0::sim {
+
+/// Runs shards of type S (each with `step`, `tick` and `take_messages`, as kvstack::Shard), one
+/// per node id. `make(id)` opens node id's shard; it is called again when a crashed node
+/// restarts, so it should open it over storage that outlives the shard (sim::Disk).
+template <class S>
+class Cluster {
+ public:
+  using Factory = std::function<Result<S>(std::uint64_t id)>;
+
+  Cluster(std::uint64_t seed, std::vector<std::uint64_t> ids, Factory make, NetworkOptions net = {})
+      : rng_(seed), network_(rng_.next(), net), ids_(std::move(ids)), make_(std::move(make)) {
+    for (auto id : ids_) restart(id);
+  }
+
+  const std::vector<std::uint64_t>& ids() const noexcept { return ids_; }
+  bool up(std::uint64_t id) const { return nodes_.at(id).has_value(); }
+  /// The live shard of node `id`.
+  S& shard(std::uint64_t id) { return *nodes_.at(id); }
+  Network& network() noexcept { return network_; }
+  /// The cluster's own random numbers (for workloads and fault schedules), from its seed.
+  Rng& rng() noexcept { return rng_; }
+  std::uint64_t now() const noexcept { return network_.now(); }
+
+  /// Stops node `id` at once: its shard is destroyed, messages to it are dropped.
+  void crash(std::uint64_t id) {
+    record_event(0xc0, id);
+    nodes_.at(id).reset();
+  }
+  /// Opens node `id` again (from what its storage kept). Errors go to `errors()`.
+  void restart(std::uint64_t id) {
+    record_event(0x5a, id);
+    auto s = make_(id);
+    if (!s) return fail(id, s.error());
+    nodes_[id].emplace(std::move(s).value());
+  }
+
+  /// One tick: deliver what is due, tick every live shard, send what they say, advance time.
+  void tick() {
+    network_.deliver([&](Message&& m) {
+      auto it = nodes_.find(m.to);
+      if (it == nodes_.end() || !it->second) return;
+      record_message(m);
+      if (auto r = it->second->step(std::move(m)); !r) fail(it->first, r.error());
+    });
+    for (auto& [id, node] : nodes_) {
+      if (!node) continue;
+      if (auto r = node->tick(); !r) fail(id, r.error());
+    }
+    flush();
+    network_.advance();
+  }
+  /// Sends what every live shard has queued (also after client writes, before the next tick).
+  void flush() {
+    for (auto& [id, node] : nodes_)
+      if (node)
+        for (auto& m : node->take_messages()) {
+          if (observer_) observer_(m);
+          network_.send(std::move(m));
+        }
+  }
+  /// Calls `fn(message)` for every message a shard sends from now on.
+  void observe(std::function<void(const Message&)> fn) { observer_ = std::move(fn); }
+  void run(std::uint64_t ticks) {
+    for (std::uint64_t i = 0; i < ticks; ++i) tick();
+  }
+  /// Ticks until `done()` or `max_ticks` pass; true if done.
+  template <class Pred>
+  bool run_until(Pred done, std::uint64_t max_ticks) {
+    for (std::uint64_t i = 0; i < max_ticks; ++i) {
+      if (done()) return true;
+      tick();
+    }
+    return done();
+  }
+
+  /// Mixes a client's observation into the trace (so histories count in the hash).
+  void record(std::uint64_t tag, std::string_view bytes = {}) {
+    mix(tag);
+    for (unsigned char c : bytes) mix(c);
+  }
+  /// A hash of every delivery, crash, restart and recorded observation so far.
+  std::uint64_t trace_hash() const noexcept { return hash_; }
+  /// What shards returned from step, tick or opening, with the node and the tick.
+  const std::vector<std::string>& errors() const noexcept { return errors_; }
+
+ private:
+  void mix(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) hash_ = (hash_ ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+  }
+  void record_event(std::uint64_t tag, std::uint64_t id) {
+    mix(tag);
+    mix(id);
+    mix(now());
+  }
+  void record_message(const Message& m) {
+    for (std::uint64_t v : {std::uint64_t(m.type), m.from, m.to, m.term, m.index, m.log_term, m.commit,
+                            std::uint64_t(m.reject), m.offset, m.session, std::uint64_t(m.data.size()), now()})
+      mix(v);
+    for (const auto& e : m.entries) {
+      mix(e.index);
+      mix(e.term);
+      for (unsigned char c : e.command) mix(c);
+    }
+  }
+  void fail(std::uint64_t id, const Error& e) {
+    errors_.push_back("node " + std::to_string(id) + " at tick " + std::to_string(now()) + ": " + e.message());
+  }
+
+  Rng rng_;
+  Network network_;
+  std::vector<std::uint64_t> ids_;
+  Factory make_;
+  std::function<void(const Message&)> observer_;
+  std::map<std::uint64_t, std::optional<S>> nodes_;
+  std::uint64_t hash_ = 0xcbf29ce484222325ull;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace kvstack::sim
+#endif  // KVSTACK_SINGLE_KVSTACK_SIM_CLUSTER_HPP
+// ---- kvstack/sim/disk.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SIM_DISK_HPP
+#define KVSTACK_SINGLE_KVSTACK_SIM_DISK_HPP
+// kvstack::sim::Disk<B> — a node's storage in a simulation: a Backend handle that copies share,
+// so what a crashed node's shard wrote is there when the node restarts.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+
+namespace kvstack::inline v0::sim {
+
+/// A shared handle to one B: a simulation keeps one per node and hands a copy to each
+/// incarnation of the node's shard. Every commit is durable (as an engine that syncs on
+/// commit).
+template <class B>
+class Disk {
+  static_assert(check_backend<B>());
+
+ public:
+  using transaction = typename B::transaction;
+
+  explicit Disk(B backend) : b_(std::make_shared<B>(std::move(backend))) {}
+
+  Result<std::optional<std::string>> get(std::string_view key) const { return b_->get(key); }
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    return b_->get(key, std::forward<F>(fn));
+  }
+  auto scan(const KeyRange& range) const { return b_->scan(range); }
+  Result<void> put(std::string_view key, std::string_view value) { return b_->put(key, value); }
+  Result<bool> erase(std::string_view key) { return b_->erase(key); }
+  Result<void> write(const WriteBatch& batch) { return b_->write(batch); }
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    return b_->transact(std::forward<F>(fn));
+  }
+
+  B& backend() noexcept { return *b_; }
+
+ private:
+  std::shared_ptr<B> b_;
+};
+
+}  // namespace kvstack::sim
+#endif  // KVSTACK_SINGLE_KVSTACK_SIM_DISK_HPP
+#endif  // KVSTACK_SINGLE_KVSTACK_SIM_SIM_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_KVSTACK_HPP
 // ---- kvstack/backend/backend.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP

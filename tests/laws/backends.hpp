@@ -2,7 +2,9 @@
 // joins BackendTypes and gets a BackendFactory; it then inherits every law.
 #pragma once
 
+#include <deque>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 #include <string>
@@ -17,6 +19,7 @@
 #include <kvstack/layer/metrics.hpp>
 #include <kvstack/layer/ttl.hpp>
 #include <kvstack/layer/watch.hpp>
+#include <kvstack/shard/shard.hpp>
 
 // ThreadSanitizer cannot follow a fork of a process that has threads (RocksDB keeps a pool),
 // so the tests that fork a child are left out of TSan builds.
@@ -132,6 +135,37 @@ struct BackendFactory<Metered<B>> {
   Metered<B> reopen() { return Metered<B>(below.reopen()); }
 };
 
+/// A one-replica shard: writes go straight to its App.
+template <class B>
+struct BackendFactory<Shard<NoLog, B, NoReplication>> {
+  static constexpr bool durable = BackendFactory<B>::durable;
+  BackendFactory<B> below;
+  Shard<NoLog, B, NoReplication> open() { return {NoLog{}, below.open(), NoReplication{}}; }
+  Shard<NoLog, B, NoReplication> reopen() { return {NoLog{}, below.reopen(), NoReplication{}}; }
+};
+
+/// A primary without backups: every write goes through the log, the command format and the
+/// applied mark. The log lives in an engine instance of its own, which the factory keeps.
+template <class B>
+struct BackendFactory<Shard<BackendLog<B>, B, AsyncPrimaryBackup>> {
+  using S = Shard<BackendLog<B>, B, AsyncPrimaryBackup>;
+  static constexpr bool durable = BackendFactory<B>::durable;
+  BackendFactory<B> below, log_below;
+  std::deque<B> logs;  // one per open (a durable engine: reopened in place)
+  S open() {
+    logs.push_back(log_below.open());
+    return make(below.open());
+  }
+  S reopen() {
+    logs.clear();
+    logs.push_back(log_below.reopen());
+    return make(below.reopen());
+  }
+  S make(B app) {
+    return S{BackendLog<B>{logs.back(), "log"}, std::move(app), AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}};
+  }
+};
+
 /// The durable engines compiled in (each factory has `open_at(path)`).
 using DurableTypes = std::tuple<
 #if KVSTACK_WITH_LMDB
@@ -161,7 +195,24 @@ using LayerTypes = std::tuple<Ttl<MemoryBackend, ManualClock>, Watched<MemoryBac
                               Watched<Ttl<RocksDbBackend>>
 #endif
                               >;
+/// Shards that run in one process, and layers over them.
+using ShardTypes = std::tuple<Shard<NoLog, MemoryBackend, NoReplication>,
+                              Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>,
+                              Ttl<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>, ManualClock>
+#if KVSTACK_WITH_LMDB
+                              ,
+                              Shard<NoLog, LmdbBackend, NoReplication>
+#endif
+#if KVSTACK_WITH_ROCKSDB
+                              ,
+                              Shard<BackendLog<RocksDbBackend>, RocksDbBackend, AsyncPrimaryBackup>
+#endif
+                              >;
 /// Everything that must pass the law suite.
-using BackendTypes = decltype(std::tuple_cat(std::declval<Prepend<MemoryBackend, AnyBackend>>(), std::declval<LayerTypes>()));
+using BackendTypes = decltype(std::tuple_cat(std::declval<Prepend<MemoryBackend, AnyBackend>>(), std::declval<LayerTypes>(),
+                                             std::declval<ShardTypes>()));
+/// What a Redis DataStore is tested over: each engine, and a replicated shard.
+using StoreTypes = decltype(std::tuple_cat(std::declval<EngineTypes>(),
+                                           std::declval<std::tuple<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>>>()));
 
 }  // namespace kvstack::test

@@ -20,7 +20,7 @@ const std::string not_int = "-ERR value is not an integer or out of range";
 const std::string syntax = "-ERR syntax error";
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("redis strings", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis strings", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"GET", "k"}) == "(nil)");
   CHECK(r({"SET", "k", "v"}) == "+OK");
@@ -105,7 +105,7 @@ TEMPLATE_LIST_TEST_CASE("redis strings", "[redis]", EngineTypes) {
   CHECK(r({"LLEN", "list"}) == wrongtype);
 }
 
-TEMPLATE_LIST_TEST_CASE("redis string expiry options", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis string expiry options", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"SET", "k", "v", "EX", "10"}) == "+OK");
   CHECK(r({"TTL", "k"}) == ":10");
@@ -156,7 +156,7 @@ TEMPLATE_LIST_TEST_CASE("redis string expiry options", "[redis]", EngineTypes) {
   CHECK(r({"TTL", "c"}) == ":-1");
 }
 
-TEMPLATE_LIST_TEST_CASE("redis lists", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis lists", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"RPUSH", "l", "a", "b", "c"}) == ":3");
   CHECK(r({"LPUSH", "l", "z", "y"}) == ":5");
@@ -248,7 +248,7 @@ TEMPLATE_LIST_TEST_CASE("redis lists", "[redis]", EngineTypes) {
   CHECK(r({"LPOP", "str"}) == wrongtype);
 }
 
-TEMPLATE_LIST_TEST_CASE("redis hashes", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis hashes", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"HSET", "h", "a", "1", "b", "2"}) == ":2");
   CHECK(r({"HSET", "h", "a", "10", "c", "3"}) == ":1");
@@ -306,7 +306,7 @@ TEMPLATE_LIST_TEST_CASE("redis hashes", "[redis]", EngineTypes) {
   CHECK(r({"HINCRBY", "str", "a", "1"}) == wrongtype);
 }
 
-TEMPLATE_LIST_TEST_CASE("redis HSCAN, SSCAN, ZSCAN and SCAN walk everything once", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis HSCAN, SSCAN, ZSCAN and SCAN walk everything once", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   for (int i = 0; i < 25; ++i) {
     auto n = std::to_string(i);
@@ -362,7 +362,7 @@ TEMPLATE_LIST_TEST_CASE("redis HSCAN, SSCAN, ZSCAN and SCAN walk everything once
   for (int i = 1; i < 25; i += 2) CHECK(std::count(seen.begin(), seen.end(), "key" + std::to_string(i)) >= 1);
 }
 
-TEMPLATE_LIST_TEST_CASE("redis sets", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis sets", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"SADD", "s", "a", "b", "c", "a"}) == ":3");
   CHECK(r({"SADD", "s", "a"}) == ":0");
@@ -427,7 +427,7 @@ TEMPLATE_LIST_TEST_CASE("redis sets", "[redis]", EngineTypes) {
   CHECK(r({"SINTER", "nope", "str"}) == wrongtype);
 }
 
-TEMPLATE_LIST_TEST_CASE("redis sorted sets", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis sorted sets", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"ZADD", "z", "1", "a", "2", "b", "3", "c"}) == ":3");
   CHECK(r({"ZADD", "z", "1", "a", "2.5", "b"}) == ":0");
@@ -517,7 +517,7 @@ TEMPLATE_LIST_TEST_CASE("redis sorted sets", "[redis]", EngineTypes) {
   CHECK(r({"ZSCORE", "str", "a"}) == wrongtype);
 }
 
-TEMPLATE_LIST_TEST_CASE("redis keys: DEL EXISTS TYPE EXPIRE TTL PERSIST KEYS RENAME COPY", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis keys: DEL EXISTS TYPE EXPIRE TTL PERSIST KEYS RENAME COPY", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   r({"SET", "s", "v"});
   r({"RPUSH", "l", "a", "b"});
@@ -612,7 +612,7 @@ TEMPLATE_LIST_TEST_CASE("redis keys: DEL EXISTS TYPE EXPIRE TTL PERSIST KEYS REN
 }
 
 TEMPLATE_LIST_TEST_CASE("redis databases: SELECT MOVE SWAPDB FLUSHDB FLUSHALL keep them apart", "[redis]",
-                        EngineTypes) {
+                        StoreTypes) {
   RedisFixture<TestType> r;
   r({"SET", "k", "db0"});
   r({"HSET", "h", "f", "0"});
@@ -670,7 +670,7 @@ TEMPLATE_LIST_TEST_CASE("redis databases: SELECT MOVE SWAPDB FLUSHDB FLUSHALL ke
 }
 
 TEMPLATE_LIST_TEST_CASE("redis: deleting a collection is O(1) and its elements go to the sweep", "[redis]",
-                        EngineTypes) {
+                        StoreTypes) {
   RedisFixture<TestType> r;
   std::vector<std::string> cmd = {"HSET", "h"};
   for (int i = 0; i < 500; ++i) cmd.insert(cmd.end(), {"f" + std::to_string(i), "v"});
@@ -709,7 +709,7 @@ TEMPLATE_LIST_TEST_CASE("redis: deleting a collection is O(1) and its elements g
   CHECK(backend_entries() == 5);  // the version counter, h and its field, stay and its index entry
 }
 
-TEMPLATE_LIST_TEST_CASE("redis MULTI EXEC DISCARD WATCH", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis MULTI EXEC DISCARD WATCH", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"EXEC"}) == "-ERR EXEC without MULTI");
   CHECK(r({"DISCARD"}) == "-ERR DISCARD without MULTI");
@@ -792,7 +792,7 @@ TEMPLATE_LIST_TEST_CASE("redis MULTI EXEC DISCARD WATCH", "[redis]", EngineTypes
   CHECK(r(other, {"GET", "in3"}) == "(nil)");
 }
 
-TEMPLATE_LIST_TEST_CASE("redis dispatcher: unknown commands, arity, case", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis dispatcher: unknown commands, arity, case", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"set", "k", "v"}) == "+OK");
   CHECK(r({"GeT", "k"}) == "\"v\"");
@@ -806,7 +806,7 @@ TEMPLATE_LIST_TEST_CASE("redis dispatcher: unknown commands, arity, case", "[red
     CHECK(redis::find_command<typename RedisFixture<TestType>::Store::context>(c.name) == &c);
 }
 
-TEMPLATE_LIST_TEST_CASE("redis: corrupt metadata is an error, and nothing is lost", "[redis]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis: corrupt metadata is an error, and nothing is lost", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   r({"SET", "good", "v"});
   const std::string meta = redis::detail::meta_key(0, "");
@@ -825,7 +825,7 @@ TEMPLATE_LIST_TEST_CASE("redis: corrupt metadata is an error, and nothing is los
 }
 
 TEMPLATE_LIST_TEST_CASE("redis execute_all: pipelines share transactions and answer as one by one", "[redis]",
-                        EngineTypes) {
+                        StoreTypes) {
   using Lines = std::vector<std::vector<std::string>>;
   auto texts = [](const std::vector<redis::Reply>& replies) {
     std::vector<std::string> t;
@@ -890,7 +890,7 @@ TEMPLATE_LIST_TEST_CASE("redis execute_all: pipelines share transactions and ans
   }
 }
 
-TEMPLATE_LIST_TEST_CASE("redis: concurrent clients lose nothing", "[redis][threads]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis: concurrent clients lose nothing", "[redis][threads]", StoreTypes) {
   RedisFixture<TestType> r;
   constexpr int threads = 4, rounds = 150;
   std::vector<std::thread> pool;
@@ -927,7 +927,7 @@ TEMPLATE_LIST_TEST_CASE("redis: concurrent clients lose nothing", "[redis][threa
   INFO("WATCH retries: " << retries.load());
 }
 
-TEMPLATE_LIST_TEST_CASE("redis: other clients never see half of an EXEC", "[redis][threads]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis: other clients never see half of an EXEC", "[redis][threads]", StoreTypes) {
   RedisFixture<TestType> r;
   r({"MSET", "x", "0", "y", "0"});
   std::atomic<bool> done{false};

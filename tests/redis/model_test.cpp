@@ -280,7 +280,7 @@ std::vector<std::string> random_command(std::mt19937& rng) {
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("redis DataStore answers random commands as the reference model", "[redis][model]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("redis DataStore answers random commands as the reference model", "[redis][model]", StoreTypes) {
   RedisFixture<TestType> r;
   Model model;
   std::mt19937 rng(20261122);

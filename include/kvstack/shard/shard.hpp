@@ -1,7 +1,14 @@
-// kvstack/shard: replicated shards. So far the replication log: the LogStorage concept,
-// BackendLog and NoLog.
+// kvstack/shard: replicated shards. Shard<Log, App, Policy>; the LogStorage, ReplicationPolicy
+// and Transport concepts; BackendLog and NoLog; NoReplication and AsyncPrimaryBackup.
 #pragma once
 
+#include <kvstack/shard/apply.hpp>
+#include <kvstack/shard/async_primary_backup.hpp>
 #include <kvstack/shard/backend_log.hpp>
 #include <kvstack/shard/log.hpp>
 #include <kvstack/shard/no_log.hpp>
+#include <kvstack/shard/no_replication.hpp>
+#include <kvstack/shard/policy.hpp>
+#include <kvstack/shard/shard_backend.hpp>
+#include <kvstack/shard/snapshot_stream.hpp>
+#include <kvstack/shard/transport.hpp>

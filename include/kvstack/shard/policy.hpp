@@ -1,0 +1,174 @@
+// kvstack::ReplicationPolicy — how a shard's writes travel: a deterministic core driven by
+// proposals, messages and ticks (no threads, clocks, sockets or global randomness inside), plus
+// the values it exchanges with its runner: Message, Ready and ShardStatus.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <kvstack/core/result.hpp>
+#include <kvstack/shard/log.hpp>
+
+namespace kvstack::inline v0 {
+
+/// What a policy promises to readers.
+enum class Consistency : unsigned char {
+  linearizable,  ///< every read sees every write acknowledged before it began
+  eventual,      ///< replicas converge once writes stop; a replica may lag
+};
+
+/// The role a replica plays in its shard.
+enum class Role : unsigned char { standalone, primary, backup, leader, follower, candidate };
+
+/// What replicas say to each other. One flat struct for every policy (as etcd's raftpb.Message),
+/// so that a Transport carries any policy's messages.
+enum class MessageType : unsigned char {
+  append,             ///< entries after (index, log_term); commit is the sender's
+  append_response,    ///< index: the highest index the sender holds; reject: it has a gap
+  snapshot_chunk,     ///< chunk number `offset` of transfer `session` of `snapshot`; `done` on the last
+  snapshot_response,  ///< offset: the next chunk of `session` the sender expects
+};
+
+struct Message {
+  MessageType type = MessageType::append;
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;
+  std::uint64_t term = 0;
+  std::uint64_t index = 0;
+  std::uint64_t log_term = 0;
+  std::uint64_t commit = 0;
+  bool reject = false;
+  bool done = false;
+  std::uint64_t offset = 0;
+  std::uint64_t session = 0;
+  std::vector<LogEntry> entries{};
+  std::string data{};       ///< snapshot chunk bytes
+  SnapshotMeta snapshot{};  ///< what a snapshot chunk belongs to
+  friend bool operator==(const Message&, const Message&) = default;
+
+  /// The bytes this message carries (entries' commands and snapshot data), for size limits.
+  std::size_t payload_bytes() const noexcept {
+    std::size_t n = data.size();
+    for (const auto& e : entries) n += e.command.size();
+    return n;
+  }
+};
+
+/// How far one peer is behind, as the primary or leader sees it.
+struct PeerStatus {
+  std::uint64_t id = 0;
+  std::uint64_t match = 0;        ///< highest index the peer acknowledged
+  std::uint64_t lag_entries = 0;  ///< entries it has not acknowledged
+  std::uint64_t lag_bytes = 0;    ///< their command bytes
+  std::uint64_t lag_ticks = 0;    ///< ticks since the oldest of them was proposed (0: caught up)
+  bool snapshotting = false;      ///< being re-seeded from a snapshot
+  friend bool operator==(const PeerStatus&, const PeerStatus&) = default;
+};
+
+/// A replica's view of its shard.
+struct ShardStatus {
+  std::uint64_t id = 0;
+  Role role = Role::standalone;
+  std::uint64_t term = 0;
+  std::optional<std::uint64_t> leader{};  ///< the primary or leader, when known
+  std::uint64_t commit = 0;             ///< highest index known durable where the policy requires
+  std::uint64_t applied = 0;            ///< highest index applied to the App
+  std::vector<PeerStatus> peers{};
+  friend bool operator==(const ShardStatus&, const ShardStatus&) = default;
+};
+
+/// What a policy asks its runner to do, in this order: apply `apply` to the App (each entry
+/// exactly once, in index order), then send `messages`. `snapshot_to` lists peers that need the
+/// whole App (their log position was compacted away); the runner ships it in chunks.
+struct Ready {
+  std::vector<LogEntry> apply;
+  std::vector<Message> messages;
+  std::vector<std::uint64_t> snapshot_to;
+  bool empty() const noexcept { return apply.empty() && messages.empty() && snapshot_to.empty(); }
+};
+
+namespace detail {
+/// The smallest LogStorage, for probing policies that take the log as a template parameter.
+struct LogProbe {
+  Result<std::uint64_t> first_index() const;
+  Result<std::uint64_t> last_index() const;
+  Result<std::uint64_t> term(std::uint64_t) const;
+  Result<std::vector<LogEntry>> entries(std::uint64_t, std::uint64_t, std::size_t) const;
+  Result<void> append(std::span<const LogEntry>);
+  Result<HardState> hard_state() const;
+  Result<void> save(const HardState&);
+  Result<void> compact(std::uint64_t);
+  Result<SnapshotMeta> snapshot_meta() const;
+  Result<void> install_snapshot(const SnapshotMeta&);
+};
+
+template <class P>
+concept PolicyTraits = requires {
+  { P::needs_log } -> std::convertible_to<bool>;
+  { P::consistency } -> std::convertible_to<Consistency>;
+};
+template <class P, class L>
+concept PolicyDriven = requires(P& p, L& log, std::uint64_t i, Message m, std::string cmd) {
+  { p.start(log, i, i) } -> std::same_as<Result<void>>;
+  { p.propose(log, std::move(cmd)) } -> std::same_as<Result<std::uint64_t>>;
+  { p.step(log, std::move(m)) } -> std::same_as<Result<void>>;
+  { p.tick(log) } -> std::same_as<Result<void>>;
+  { p.ready(log) } -> std::same_as<Result<Ready>>;
+};
+template <class P>
+concept PolicyObserved = requires(P& p, const P& cp, std::uint64_t i, const SnapshotMeta& meta) {
+  p.applied(i, i);
+  p.snapshot_sent(i, meta);
+  { cp.status() } -> std::same_as<ShardStatus>;
+};
+}  // namespace detail
+
+/// A replication policy as a deterministic core over the log type `L` (NoLog for policies
+/// whose `needs_log` is false). Its runner (a Shard, driven by sim::Cluster or by threads and a
+/// Transport) calls:
+/// - `start(log, index, term)` once, with the index and term of the last entry the App applied;
+/// - `propose(log, command)`: a write; returns the index it will apply at, or errc::not_leader;
+/// - `step(log, message)`: a message from a peer; `tick(log)`: one unit of time has passed;
+/// - `ready(log)`: what to apply and send now; then `applied(index, term)` once the App has
+///   applied up to that entry (also after installing a snapshot), and `snapshot_sent(peer,
+///   meta)` when a peer installed one;
+/// - `status()`: role, term, leader, commit, applied and each peer's lag.
+/// Traits: `needs_log` (whether L must be a LogStorage) and `consistency`. The same sequence of
+/// calls gives the same results, bit for bit.
+template <class P, class L = detail::LogProbe>
+concept ReplicationPolicy = detail::PolicyTraits<P> && detail::PolicyDriven<P, L> && detail::PolicyObserved<P>;
+
+/// `static_assert(kvstack::check_replication_policy<P>())`: true for a ReplicationPolicy;
+/// otherwise each missing part fails to compile with one line naming it.
+template <class P, class L = detail::LogProbe>
+consteval bool check_replication_policy() {
+  static_assert(requires { { P::needs_log } -> std::convertible_to<bool>; },
+                "kvstack::ReplicationPolicy: missing `static constexpr bool needs_log`");
+  static_assert(requires { { P::consistency } -> std::convertible_to<Consistency>; },
+                "kvstack::ReplicationPolicy: missing `static constexpr Consistency consistency`");
+  static_assert(requires(P& p, L& l, std::uint64_t i) { { p.start(l, i, i) } -> std::same_as<Result<void>>; },
+                "kvstack::ReplicationPolicy: missing `start(log, applied_index, applied_term) -> Result<void>`");
+  static_assert(requires(P& p, L& l, std::string c) { { p.propose(l, std::move(c)) } -> std::same_as<Result<std::uint64_t>>; },
+                "kvstack::ReplicationPolicy: missing `propose(log, std::string command) -> Result<std::uint64_t>`");
+  static_assert(requires(P& p, L& l, Message m) { { p.step(l, std::move(m)) } -> std::same_as<Result<void>>; },
+                "kvstack::ReplicationPolicy: missing `step(log, Message) -> Result<void>`");
+  static_assert(requires(P& p, L& l) { { p.tick(l) } -> std::same_as<Result<void>>; },
+                "kvstack::ReplicationPolicy: missing `tick(log) -> Result<void>`");
+  static_assert(requires(P& p, L& l) { { p.ready(l) } -> std::same_as<Result<Ready>>; },
+                "kvstack::ReplicationPolicy: missing `ready(log) -> Result<Ready>`");
+  static_assert(requires(P& p, std::uint64_t i) { p.applied(i, i); },
+                "kvstack::ReplicationPolicy: missing `applied(std::uint64_t index, std::uint64_t term)`");
+  static_assert(requires(P& p, std::uint64_t i, const SnapshotMeta& m) { p.snapshot_sent(i, m); },
+                "kvstack::ReplicationPolicy: missing `snapshot_sent(peer, const SnapshotMeta&)`");
+  static_assert(requires(const P& p) { { p.status() } -> std::same_as<ShardStatus>; },
+                "kvstack::ReplicationPolicy: missing `status() const -> ShardStatus`");
+  return true;  // only reached for a ReplicationPolicy
+}
+
+}  // namespace kvstack

@@ -1,0 +1,360 @@
+// kvstack::Shard<Log, App, Policy> — a Backend whose writes travel through a replication policy:
+// reads go to App, writes become commands the policy orders and the shard applies exactly once.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <kvstack/core/concepts.hpp>
+#include <kvstack/core/key_range.hpp>
+#include <kvstack/core/result.hpp>
+#include <kvstack/core/write_batch.hpp>
+#include <kvstack/detail/buffered_transaction.hpp>
+#include <kvstack/detail/stripped_scan.hpp>
+#include <kvstack/shard/apply.hpp>
+#include <kvstack/shard/log.hpp>
+#include <kvstack/shard/policy.hpp>
+#include <kvstack/shard/snapshot_stream.hpp>
+
+namespace kvstack::inline v0 {
+
+namespace detail {
+/// The user's data in a replicated shard's App, as a transaction reader: keys behind
+/// AppLayout::data.
+template <class App>
+class ShardReader {
+ public:
+  explicit ShardReader(const App* app) : app_(app) {}
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    std::string buf;
+    return app_->get(AppLayout::data_key(key, buf), std::forward<F>(fn));
+  }
+  auto scan(const KeyRange& range) const {
+    static constexpr char prefix = AppLayout::data;
+    return StrippedScan(app_->scan(range.within({&prefix, 1})), 1);
+  }
+
+ private:
+  const App* app_;
+};
+
+template <class Policy>
+concept AppliesDirectly = requires {
+  requires Policy::applies_directly;
+};
+}  // namespace detail
+
+/// Tuning of a replicated shard.
+struct ShardOptions {
+  /// How long a write waits for its policy to apply it before it fails with errc::timeout (its
+  /// outcome is then unknown: it may still apply).
+  std::chrono::milliseconds write_timeout = std::chrono::seconds(10);
+  /// The largest snapshot chunk sent to a peer, in bytes.
+  std::size_t max_chunk_bytes = std::size_t{1} << 20;
+  /// Ticks without an answer after which a snapshot chunk is sent again.
+  std::uint64_t snapshot_retry_ticks = 4;
+};
+
+/// A shard: the application data `App` (any Backend), the replication log `Log` (a LogStorage,
+/// or NoLog) and the policy that orders writes. It is itself a Backend: reads go to App, writes
+/// (put, erase, write, and the writes of a transaction) become one command each, which the
+/// policy replicates and the shard applies to App together with the applied index, so that a
+/// crash never applies an entry twice or skips one.
+///
+/// `Shard<NoLog, App, NoReplication>` writes to App directly and stores App's keys unchanged.
+/// Any other shard stores user data under a one-byte prefix next to its applied mark (see
+/// detail::AppLayout); its runner moves messages: `step(message)` for each one received,
+/// `tick()` on its clock, `take_messages()` for those to send.
+///
+/// Thread-safe: reads run in parallel and never wait for the policy; writes and the runner's
+/// calls are serialized.
+template <class Log, Backend App, class Policy>
+class Shard {
+  static_assert(check_replication_policy<Policy, std::conditional_t<LogStorage<Log>, Log, detail::LogProbe>>());
+  static_assert(!Policy::needs_log || LogStorage<Log>,
+                "kvstack::Shard: this replication policy needs a log: give it a LogStorage such as BackendLog<B>, not NoLog");
+  static constexpr bool direct = detail::AppliesDirectly<Policy>;
+  static constexpr bool runnable = !Policy::needs_log || LogStorage<Log>;
+
+ public:
+  using transaction =
+      std::conditional_t<direct, typename App::transaction, detail::BufferedTransaction<detail::ShardReader<App>>>;
+
+  /// Takes its parts; a replicated shard reads App's applied index and starts the policy from
+  /// it (re-applying what its log holds beyond it). Throws std::system_error if that fails; use
+  /// `open` to get the error as a value.
+  Shard(Log log, App app, Policy policy, ShardOptions options = {})
+      : Shard(Unstarted{}, std::move(log), std::move(app), std::move(policy), options) {
+    if constexpr (!direct && runnable) start().value();
+  }
+
+  /// As the constructor, with a failed recovery as an error.
+  static Result<Shard> open(Log log, App app, Policy policy, ShardOptions options = {}) {
+    Shard s(Unstarted{}, std::move(log), std::move(app), std::move(policy), options);
+    if constexpr (!direct && runnable)
+      if (auto r = s.start(); !r) return r.error();
+    return s;
+  }
+
+  Log& log() noexcept { return log_; }
+  const Log& log() const noexcept { return log_; }
+  App& app() noexcept { return app_; }
+  const App& app() const noexcept { return app_; }
+  Policy& policy() noexcept { return policy_; }
+  const Policy& policy() const noexcept { return policy_; }
+
+  /// Role, term, leader, commit and applied index, and each peer's lag.
+  ShardStatus status() const {
+    if constexpr (direct) {
+      return policy_.status();
+    } else {
+      std::lock_guard lock(sync_->mu);
+      return policy_.status();
+    }
+  }
+
+  /// Waits until `n` peers have acknowledged `index` or `timeout` passes; returns how many have
+  /// (Redis's WAIT). For policies that count acknowledgements (AsyncPrimaryBackup).
+  std::size_t wait_replicated(std::uint64_t index, std::size_t n, std::chrono::milliseconds timeout) const
+    requires requires(const Policy& p) { p.acknowledged(index); }
+  {
+    std::unique_lock lock(sync_->mu);
+    sync_->progress.wait_for(lock, timeout, [&] { return policy_.acknowledged(index) >= n; });
+    return policy_.acknowledged(index);
+  }
+
+  /// Makes this replica the primary or leader, for policies with a manual failover
+  /// (AsyncPrimaryBackup::promote).
+  Result<void> promote()
+    requires requires(Policy& p, Log& l) { p.promote(l); }
+  {
+    return with_policy([](Policy& p, Log& l) { return p.promote(l); });
+  }
+
+  Result<std::optional<std::string>> get(std::string_view key) const {
+    if constexpr (direct) return app_.get(key);
+    else return detail::copy_get(*this, key);
+  }
+  /// Zero-copy read: `fn(std::string_view)` runs if the key exists; `fn` may write to the shard.
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    if constexpr (direct) return app_.get(key, std::forward<F>(fn));
+    else return reader().get(key, std::forward<F>(fn));
+  }
+  /// The entries in `range`, over a snapshot of App taken now.
+  auto scan(const KeyRange& range) const {
+    if constexpr (direct) return app_.scan(range);
+    else return reader().scan(range);
+  }
+
+  Result<void> put(std::string_view key, std::string_view value) {
+    if constexpr (direct) {
+      return app_.put(key, value);
+    } else {
+      detail::CommandWriter w;
+      w.put(key, value);
+      return submit(std::move(w).take());
+    }
+  }
+  Result<bool> erase(std::string_view key) {
+    if constexpr (direct) return app_.erase(key);
+    else return transact([&](transaction& tx) { return tx.erase(key); });
+  }
+  /// Applies the batch as one command: all of it or none.
+  Result<void> write(const WriteBatch& batch) {
+    if constexpr (direct) {
+      return app_.write(batch);
+    } else {
+      detail::CommandWriter w;
+      for (const auto& op : batch) {
+        if (op.kind == WriteBatch::Kind::put) w.put(op.key, op.value);
+        else w.erase(op.key);
+      }
+      return submit(std::move(w).take());
+    }
+  }
+  /// Runs `fn(transaction&) -> Result<R>`; its writes become one command. Writers are
+  /// serialized meanwhile, so what fn read is what the command applies over.
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    if constexpr (direct) {
+      return app_.transact(std::forward<F>(fn));
+    } else {
+      std::unique_lock lock(sync_->mu);
+      transaction tx(reader());
+      auto result = std::invoke(fn, tx);
+      if (!result || tx.writes().empty()) return result;
+      detail::CommandWriter w;
+      for (const auto& [key, value] : tx.writes()) {
+        if (value) w.put(key, *value);
+        else w.erase(key);
+      }
+      if (auto r = submit_locked(lock, std::move(w).take()); !r) return r.error();
+      return result;
+    }
+  }
+
+  /// Runner: a message from a peer.
+  Result<void> step(Message message) requires(!direct) {
+    std::unique_lock lock(sync_->mu);
+    if (message.type == MessageType::snapshot_chunk) return receive_chunk(std::move(message));
+    if (message.type == MessageType::snapshot_response) return chunk_answered(message);
+    if (auto r = policy_.step(log_, std::move(message)); !r) return r;
+    auto r = process();
+    sync_->progress.notify_all();
+    return r;
+  }
+  /// Runner: one unit of time has passed.
+  Result<void> tick() requires(!direct) {
+    std::unique_lock lock(sync_->mu);
+    if (auto r = policy_.tick(log_); !r) return r;
+    for (auto& [peer, sender] : senders_)
+      if (++sender.idle_ticks >= options_.snapshot_retry_ticks) {
+        sender.idle_ticks = 0;
+        sync_->outbox.push_back(sender.chunk);  // the last chunk again: it or its answer was lost
+      }
+    return process();
+  }
+  /// Runner: the messages to send since the last call.
+  std::vector<Message> take_messages() requires(!direct) {
+    std::lock_guard lock(sync_->mu);
+    return std::exchange(sync_->outbox, {});
+  }
+  /// Calls `fn(policy&, log&)` with the writers held off, then acts on what the policy asks
+  /// (as after a step): for a policy's own operations, such as AsyncPrimaryBackup::promote.
+  template <class F>
+  auto with_policy(F&& fn) -> Result<void> requires(!direct) {
+    std::unique_lock lock(sync_->mu);
+    if (Result<void> r = std::invoke(fn, policy_, log_); !r) return r;
+    return process();
+  }
+
+ private:
+  struct Sync {
+    mutable std::mutex mu;
+    std::condition_variable progress;
+    std::vector<Message> outbox;
+  };
+  struct Unstarted {};
+  Shard(Unstarted, Log log, App app, Policy policy, ShardOptions options)
+      : log_(std::move(log)), app_(std::move(app)), policy_(std::move(policy)), options_(options),
+        sync_(direct ? nullptr : std::make_unique<Sync>()) {}
+
+  detail::ShardReader<App> reader() const { return detail::ShardReader<App>(&app_); }
+
+  Result<void> start() {
+    std::unique_lock lock(sync_->mu);
+    auto mark = detail::read_mark(app_);
+    if (!mark) return mark.error();
+    if (mark.value().restoring) {  // a snapshot was cut short: start empty
+      if (auto r = detail::reset_app(app_); !r) return r;
+      mark.value() = {};
+    }
+    applied_ = mark.value().index;
+    if (auto r = policy_.start(log_, applied_, mark.value().term); !r) return r;
+    return process();
+  }
+
+  Result<void> submit(std::string command) {
+    std::unique_lock lock(sync_->mu);
+    return submit_locked(lock, std::move(command));
+  }
+  Result<void> submit_locked(std::unique_lock<std::mutex>& lock, std::string command) {
+    auto index = policy_.propose(log_, std::move(command));
+    if (!index) return index.error();
+    if (auto r = process(); !r) return r;
+    const bool applied = sync_->progress.wait_for(lock, options_.write_timeout,
+                                                    [&] { return applied_ >= index.value(); });
+    if (!applied)
+      return Error{errc::timeout, "shard: entry " + std::to_string(index.value()) + " was not applied within " +
+                                      std::to_string(options_.write_timeout.count()) +
+                                      " ms; its outcome is unknown (it may still apply)"};
+    return success();
+  }
+
+  /// Does what the policy asks until it asks nothing: apply, then queue messages and snapshots.
+  Result<void> process() {
+    for (;;) {
+      auto ready = policy_.ready(log_);
+      if (!ready) return ready.error();
+      if (ready.value().empty()) return success();
+      if (!ready.value().apply.empty()) {
+        auto applied = detail::apply_entries(app_, ready.value().apply);
+        if (!applied) return applied.error();  // nothing sent: no message claims what did not apply
+        applied_ = applied.value().index;
+        policy_.applied(applied_, applied.value().term);
+        receiver_.abandon();  // entries replaced whatever a snapshot had begun
+        sync_->progress.notify_all();
+      }
+      for (auto& m : ready.value().messages) sync_->outbox.push_back(std::move(m));
+      for (std::uint64_t peer : ready.value().snapshot_to)
+        if (auto r = start_snapshot(peer); !r) return r;
+    }
+  }
+
+  Result<void> start_snapshot(std::uint64_t peer) {
+    auto s = detail::SnapshotSender<App>::open(app_, peer, policy_.status(), ++sessions_, options_.max_chunk_bytes);
+    if (!s) return s.error();
+    senders_.insert_or_assign(peer, std::move(s).value());
+    sync_->outbox.push_back(senders_.at(peer).chunk);
+    return success();
+  }
+  Result<void> chunk_answered(const Message& m) {
+    auto it = senders_.find(m.from);
+    if (it == senders_.end()) return success();
+    auto& sender = it->second;
+    if (m.reject || m.session != sender.chunk.session) return success();  // another transfer's
+    if (m.offset == sender.chunk.offset) return success();                      // the chunk is resent on a tick
+    if (m.offset != sender.chunk.offset + 1) return start_snapshot(m.from);     // the peer restarted
+    if (sender.chunk.done) {
+      SnapshotMeta meta = sender.chunk.snapshot;
+      senders_.erase(it);
+      policy_.snapshot_sent(m.from, meta);
+      return process();
+    }
+    if (auto r = sender.advance(); !r) return r;
+    sync_->outbox.push_back(sender.chunk);
+    return success();
+  }
+  Result<void> receive_chunk(Message m) {
+    auto answer = receiver_.accept(app_, m, policy_.status().term);
+    if (!answer) return answer.error();
+    if (answer.value().started) {  // the data is incomplete until the last chunk
+      applied_ = 0;
+      policy_.applied(0, 0);
+    }
+    if (answer.value().installed) {
+      if constexpr (LogStorage<Log>)
+        if (auto r = log_.install_snapshot(m.snapshot); !r) return r;
+      applied_ = m.snapshot.index;
+      policy_.applied(applied_, m.snapshot.term);
+      sync_->progress.notify_all();
+    }
+    sync_->outbox.push_back(std::move(answer.value().response));
+    return process();
+  }
+
+  Log log_;
+  App app_;
+  Policy policy_;
+  ShardOptions options_;
+  std::unique_ptr<Sync> sync_;
+  std::uint64_t applied_ = 0;
+  std::uint64_t sessions_ = 0;  // snapshot transfers started
+  std::map<std::uint64_t, detail::SnapshotSender<App>> senders_;
+  detail::SnapshotReceiver receiver_;
+};
+
+}  // namespace kvstack

@@ -1,0 +1,8 @@
+// kvstack/sim: deterministic simulation for testing replicated code: a seeded random source,
+// a network with faults, shared disks, and a cluster that runs shards in logical time.
+#pragma once
+
+#include <kvstack/sim/cluster.hpp>
+#include <kvstack/sim/disk.hpp>
+#include <kvstack/sim/network.hpp>
+#include <kvstack/sim/rng.hpp>

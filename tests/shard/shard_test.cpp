@@ -1,0 +1,116 @@
+// Shard<Log, App, Policy> as a Backend: construction from its parts, the direct path of
+// NoReplication, the App layout and exactly-once apply of a replicated shard, and the concepts'
+// checks.
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <kvstack/backend/memory.hpp>
+#include <kvstack/registry/namespaced_registry.hpp>
+#include <kvstack/shard/shard.hpp>
+
+using namespace kvstack;
+
+static_assert(Backend<Shard<NoLog, MemoryBackend, NoReplication>>);
+static_assert(Backend<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>>);
+static_assert(check_replication_policy<NoReplication>());
+static_assert(check_replication_policy<AsyncPrimaryBackup, BackendLog<MemoryBackend>>());
+static_assert(!ReplicationPolicy<MemoryBackend>);
+static_assert(!LogStorage<NoLog>);
+
+namespace {
+struct Node {
+  std::string name;
+  int port = 0;
+};
+
+std::vector<std::string> keys_of(const MemoryBackend& b) {
+  std::vector<std::string> out;
+  for (auto&& [k, v] : b.scan(KeyRange::all())) out.emplace_back(k);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("shard: NoReplication writes App's keys unchanged", "[shard]") {
+  Shard<NoLog, MemoryBackend, NoReplication> s{NoLog{}, MemoryBackend{}, NoReplication{}};
+  s.put("a", "1").value();
+  CHECK(s.app().get("a").value() == "1");
+  CHECK(keys_of(s.app()) == std::vector<std::string>{"a"});
+  CHECK(s.status().role == Role::standalone);
+}
+
+TEST_CASE("shard: a replicated shard keeps user data beside its applied mark", "[shard]") {
+  MemoryBackend log_store;
+  Shard s{BackendLog<MemoryBackend>{log_store, "log"}, MemoryBackend{}, AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}};
+  s.put("a", "1").value();
+  s.write(WriteBatch{}.put("b", "2").erase("a")).value();
+  CHECK(s.erase("b").value());
+  CHECK(!s.erase("b").value());  // nothing to erase: no entry either
+  CHECK(keys_of(s.app()) == std::vector<std::string>{"mapplied"});
+  CHECK(s.status().applied == 3);
+  CHECK(s.log().last_index().value() == 3);
+  s.put("c", "3").value();
+  CHECK(keys_of(s.app()) == std::vector<std::string>{"dc", "mapplied"});
+  CHECK(s.get("c").value() == "3");
+  CHECK(s.get("mapplied").value() == std::nullopt);  // the mark is not user data
+}
+
+TEST_CASE("shard: registries run over a replicated shard unchanged", "[shard]") {
+  MemoryBackend log_store;
+  using S = Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>;
+  S s{BackendLog<MemoryBackend>{log_store, "log"}, MemoryBackend{}, AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}};
+  NamespacedRegistry<S, Node, int> nodes{s, "node"};
+  nodes.put(1, {"a", 80}).value();
+  nodes.put(2, {"b", 81}).value();
+  CHECK(nodes.get(2).value()->name == "b");
+  CHECK(nodes.count().value() == 2);
+  CHECK(s.status().applied == 2);
+}
+
+TEST_CASE("shard: entries apply exactly once, in order", "[shard]") {
+  MemoryBackend app;
+  auto cmd = [](std::string key) {
+    detail::CommandWriter w;
+    w.put(key, "v");
+    return std::move(w).take();
+  };
+  std::vector<LogEntry> es{{1, 1, cmd("a")}, {2, 1, cmd("b")}, {3, 2, cmd("c")}};
+  CHECK(detail::apply_entries(app, std::span(es).first(2)).value().index == 2);
+  auto again = detail::apply_entries(app, es);  // 1 and 2 again, then 3
+  REQUIRE(again);
+  CHECK(again.value().index == 3);
+  CHECK(again.value().term == 2);
+  app.erase("da").value();
+  CHECK(detail::apply_entries(app, es).value().index == 3);  // nothing re-applied: "a" stays erased
+  CHECK(app.get("da").value() == std::nullopt);
+  std::vector<LogEntry> gap{{5, 2, cmd("e")}};
+  auto r = detail::apply_entries(app, gap);
+  REQUIRE(!r);
+  CHECK(r.error().code() == errc::invalid_argument);
+  std::vector<LogEntry> bad{{4, 2, "\x01p\x05"}};
+  auto c = detail::apply_entries(app, bad);
+  REQUIRE(!c);
+  CHECK(c.error().code() == errc::corruption);
+  CHECK(detail::read_mark(app).value().index == 3);  // a failed apply changes nothing
+}
+
+TEST_CASE("shard: a policy's step, tick and ready come back in the same order for the same calls", "[shard]") {
+  auto run = [] {
+    MemoryBackend log_store;
+    AsyncPrimaryBackup p{{.id = 1, .members = {1, 2}, .primary = 1}};
+    BackendLog<MemoryBackend> log{log_store, "log"};
+    p.start(log, 0, 0).value();
+    std::vector<Message> sent;
+    for (int i = 0; i < 5; ++i) {
+      p.propose(log, "c" + std::to_string(i)).value();
+      p.tick(log).value();
+      Ready ready = p.ready(log).value();
+      for (auto& m : ready.messages) sent.push_back(m);
+    }
+    return sent;
+  };
+  auto a = run();
+  CHECK(!a.empty());
+  CHECK(a == run());
+}
