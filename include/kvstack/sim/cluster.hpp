@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -93,8 +94,8 @@ class Cluster {
   }
 
   /// Mixes a client's observation into the trace (so histories count in the hash).
-  void record(std::uint64_t tag, std::string_view bytes = {}) {
-    mix(tag);
+  void record(std::uint64_t value, std::string_view bytes = {}) {
+    mix(value);
     for (unsigned char c : bytes) mix(c);
   }
   /// A hash of every delivery, crash, restart and recorded observation so far.
