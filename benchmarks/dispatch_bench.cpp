@@ -6,6 +6,10 @@
 //                vector, as the seeds' Box<dyn KvStore>) implemented over the same engine and
 //                called through a pointer the compiler cannot see through
 //   VirtualFinal the same implementation class marked `final` (still called through KvStore*)
+//   Shard        Shard<NoLog, B, NoReplication>: a one-replica shard, which writes to B directly
+//   Primary      Shard<BackendLog<B>, B, AsyncPrimaryBackup>, a primary without backups: each
+//                write appended to its log (a second store of the same engine), then applied
+//                with the applied mark; user keys sit behind a one-byte prefix
 //   Raw          the engine's own API written by hand: the LMDB C API, the RocksDB C++ API, and
 //                for memory the copy-on-write B+tree under a shared_mutex
 // Every contender has its own store holding the same keys (KVSTACK_BENCH_KEYS, 100,000 by
@@ -39,6 +43,7 @@
 #include <kvstack/backend/rocksdb.hpp>
 #include <kvstack/layer/metrics.hpp>
 #include <kvstack/layer/ttl.hpp>
+#include <kvstack/shard/shard.hpp>
 
 #include "claims.hpp"
 #include "raw_rocksdb_options.hpp"
@@ -251,7 +256,24 @@ KvStore& final_store() {
   return kept([] { return make_virtual<FinalStore<typename E::B>, E>("final"); });
 }
 
-enum class Via { kvstack, stack, virt, final, raw };
+template <class E>
+kv::Shard<kv::NoLog, typename E::B, kv::NoReplication>& shard() {
+  using S = kv::Shard<kv::NoLog, typename E::B, kv::NoReplication>;
+  return kept([] { return std::make_unique<S>(filled(S{kv::NoLog{}, open<E>("shard"), kv::NoReplication{}})); });
+}
+template <class E>
+using PrimaryShard = kv::Shard<kv::BackendLog<typename E::B>, typename E::B, kv::AsyncPrimaryBackup>;
+template <class E>
+PrimaryShard<E>& primary() {
+  static auto& log_store = kept([] { return std::make_unique<typename E::B>(open<E>("primary-log")); });
+  return kept([] {
+    return std::make_unique<PrimaryShard<E>>(filled(PrimaryShard<E>{kv::BackendLog<typename E::B>{log_store, "log"},
+                                                                     open<E>("primary"),
+                                                                     kv::AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}}));
+  });
+}
+
+enum class Via { kvstack, stack, virt, final, raw, shard, primary };
 
 /// Opens and fills the contender's store before the timing starts.
 template <class E, Via via>
@@ -260,6 +282,8 @@ void ready() {
   else if constexpr (via == Via::stack) stack<E>();
   else if constexpr (via == Via::virt) virtual_store<E>();
   else if constexpr (via == Via::final) final_store<E>();
+  else if constexpr (via == Via::shard) shard<E>();
+  else if constexpr (via == Via::primary) primary<E>();
   else raw<E>();
 }
 
@@ -274,6 +298,8 @@ void Get(benchmark::State& state) {
     else if constexpr (via == Via::stack) r = stack<E>().get(k).value();
     else if constexpr (via == Via::virt) r = virtual_store<E>().get(k);
     else if constexpr (via == Via::final) r = final_store<E>().get(k);
+    else if constexpr (via == Via::shard) r = shard<E>().get(k).value();
+    else if constexpr (via == Via::primary) r = primary<E>().get(k).value();
     else r = raw<E>().get(k);
     if (!r) state.SkipWithError("a key is missing");
     benchmark::DoNotOptimize(r);
@@ -290,6 +316,8 @@ void Put(benchmark::State& state) {
     else if constexpr (via == Via::stack) stack<E>().put(k, value).value();
     else if constexpr (via == Via::virt) virtual_store<E>().put(k, value);
     else if constexpr (via == Via::final) final_store<E>().put(k, value);
+    else if constexpr (via == Via::shard) shard<E>().put(k, value).value();
+    else if constexpr (via == Via::primary) primary<E>().put(k, value).value();
     else raw<E>().put(k);
   }
 }
@@ -309,6 +337,10 @@ void Scan100(benchmark::State& state) {
       for (auto&& [k, v] : plain<E>().scan(kv::KeyRange::prefix(prefix))) add(k, v);
     } else if constexpr (via == Via::stack) {
       for (auto&& [k, v] : stack<E>().scan(kv::KeyRange::prefix(prefix))) add(k, v);
+    } else if constexpr (via == Via::shard) {
+      for (auto&& [k, v] : shard<E>().scan(kv::KeyRange::prefix(prefix))) add(k, v);
+    } else if constexpr (via == Via::primary) {
+      for (auto&& [k, v] : primary<E>().scan(kv::KeyRange::prefix(prefix))) add(k, v);
     } else if constexpr (via == Via::virt || via == Via::final) {
       for (auto& [k, v] : (via == Via::virt ? virtual_store<E>() : final_store<E>()).scan(prefix)) add(k, v);
     } else {
@@ -324,7 +356,9 @@ void Scan100(benchmark::State& state) {
   BENCHMARK_TEMPLATE(OP, E, Via::kvstack)->Name(#OP "/" #E "/Kvstack");                               \
   BENCHMARK_TEMPLATE(OP, E, Via::stack)->Name(#OP "/" #E "/Metered<Ttl>");                            \
   BENCHMARK_TEMPLATE(OP, E, Via::virt)->Name(#OP "/" #E "/Virtual");                                  \
-  BENCHMARK_TEMPLATE(OP, E, Via::final)->Name(#OP "/" #E "/VirtualFinal")
+  BENCHMARK_TEMPLATE(OP, E, Via::final)->Name(#OP "/" #E "/VirtualFinal");                            \
+  BENCHMARK_TEMPLATE(OP, E, Via::shard)->Name(#OP "/" #E "/Shard");                                   \
+  BENCHMARK_TEMPLATE(OP, E, Via::primary)->Name(#OP "/" #E "/Primary")
 #define KVSTACK_ENGINE(E) KVSTACK_DISPATCH(Get, E); KVSTACK_DISPATCH(Put, E); KVSTACK_DISPATCH(Scan100, E)
 KVSTACK_ENGINE(Memory);
 KVSTACK_ENGINE(Lmdb);

@@ -5789,7 +5789,7 @@ class AsyncPrimaryBackup {
     LogEntry e{last_ + 1, term_, std::move(command)};
     if (auto r = log.append(std::span<const LogEntry>(&e, 1)); !r) return r.error();  // the outbox, before applying
     last_ = e.index;
-    outstanding_.push_back({e.index, now_, e.command.size()});
+    if (!peers_.empty()) outstanding_.push_back({e.index, now_, e.command.size()});
     unapplied_.push_back(std::move(e));
     return last_;
   }
@@ -6038,6 +6038,9 @@ namespace kvstack::inline v0 {
 /// prefix `ns`. Layout: `ns 'e' index` (big-endian) -> term (8 bytes, big-endian) ++ command;
 /// `ns 'h'` -> the hard state; `ns 's'` -> the snapshot metadata. Each write is one transaction
 /// of B, so a crash leaves either all of it or none; it is as durable as B's commits.
+///
+/// It keeps the first and last index in memory: every write to the log must go through this
+/// object, one call at a time (a Shard serializes them).
 template <class B>
 class BackendLog {
   static_assert(check_backend<B>());
@@ -6046,21 +6049,23 @@ class BackendLog {
   BackendLog(B& backend, std::string_view ns) : backend_(&backend), prefix_(ns) {}
 
   Result<std::uint64_t> first_index() const {
-    auto meta = snapshot_meta();
-    if (!meta) return meta.error();
-    return meta.value().index + 1;
+    auto b = bounds();
+    if (!b) return b.error();
+    return b.value().meta.index + 1;
   }
   Result<std::uint64_t> last_index() const {
-    auto meta = snapshot_meta();
-    if (!meta) return meta.error();
-    return last_in(*backend_, meta.value().index);
+    auto b = bounds();
+    if (!b) return b.error();
+    return b.value().last;
   }
 
   Result<std::uint64_t> term(std::uint64_t i) const {
-    auto meta = snapshot_meta();
-    if (!meta) return meta.error();
-    if (i == meta.value().index) return meta.value().term;
-    if (i < meta.value().index) return out_of_range("term", i, "compacted");
+    auto b = bounds();
+    if (!b) return b.error();
+    const SnapshotMeta& meta = b.value().meta;
+    if (i == meta.index) return meta.term;
+    if (i < meta.index) return out_of_range("term", i, "compacted");
+    if (i > b.value().last) return out_of_range("term", i, "past the last entry");
     std::optional<std::uint64_t> found;
     std::optional<Error> bad;
     auto got = backend_->get(entry_key(i), [&](std::string_view v) {
@@ -6069,20 +6074,18 @@ class BackendLog {
     });
     if (!got) return got.error();
     if (bad) return *bad;
-    if (!found) return out_of_range("term", i, "past the last entry");
+    if (!found) return corrupt("a hole at " + std::to_string(i));
     return *found;
   }
 
   Result<std::vector<LogEntry>> entries(std::uint64_t lo, std::uint64_t hi, std::size_t max_bytes) const {
-    auto meta = snapshot_meta();
-    if (!meta) return meta.error();
-    const std::uint64_t first = meta.value().index + 1;
-    auto last = last_in(*backend_, meta.value().index);
-    if (!last) return last.error();
-    if (lo < first || hi > last.value() + 1 || lo > hi)
+    auto b = bounds();
+    if (!b) return b.error();
+    const std::uint64_t first = b.value().meta.index + 1, last = b.value().last;
+    if (lo < first || hi > last + 1 || lo > hi)
       return Error{errc::invalid_argument, "log '" + prefix_ + "': entries [" + std::to_string(lo) + ", " + std::to_string(hi) +
                                                ") are not within [" + std::to_string(first) + ", " +
-                                               std::to_string(last.value() + 1) + ")"};
+                                               std::to_string(last + 1) + ")"};
     std::vector<LogEntry> out;
     std::size_t bytes = 0;
     std::optional<Error> bad;
@@ -6112,18 +6115,16 @@ class BackendLog {
       if (es[i].index != es[i - 1].index + 1)
         return Error{errc::invalid_argument, "log '" + prefix_ + "': appended entries are not contiguous at " +
                                                  std::to_string(es[i].index)};
-    return backend_->transact([&](auto& tx) -> Result<void> {
-      auto meta = meta_in(tx);
-      if (!meta) return meta.error();
-      const std::uint64_t snap = meta.value().index;
-      while (!es.empty() && es.front().index <= snap) es = es.subspan(1);  // compacted already
-      if (es.empty()) return success();
-      auto last = last_in(tx, snap);
-      if (!last) return last.error();
-      if (es.front().index > last.value() + 1)
-        return Error{errc::invalid_argument, "log '" + prefix_ + "': appending at " + std::to_string(es.front().index) +
-                                                 " would leave a hole after " + std::to_string(last.value())};
-      for (std::uint64_t i = es.front().index; i <= last.value(); ++i)  // the conflicting suffix
+    auto b = bounds();
+    if (!b) return b.error();
+    const std::uint64_t snap = b.value().meta.index, last = b.value().last;
+    while (!es.empty() && es.front().index <= snap) es = es.subspan(1);  // compacted already
+    if (es.empty()) return success();
+    if (es.front().index > last + 1)
+      return Error{errc::invalid_argument, "log '" + prefix_ + "': appending at " + std::to_string(es.front().index) +
+                                               " would leave a hole after " + std::to_string(last)};
+    auto wrote = backend_->transact([&](auto& tx) -> Result<void> {
+      for (std::uint64_t i = es.front().index; i <= last; ++i)  // the conflicting suffix
         if (auto r = tx.erase(entry_key(i)); !r) return r.error();
       std::string value;
       for (const auto& e : es) {
@@ -6134,6 +6135,7 @@ class BackendLog {
       }
       return success();
     });
+    return updating(std::move(wrote), Bounds{b.value().meta, es.back().index});
   }
 
   Result<HardState> hard_state() const {
@@ -6162,29 +6164,31 @@ class BackendLog {
   }
 
   Result<void> compact(std::uint64_t upto) {
-    return backend_->transact([&](auto& tx) -> Result<void> {
-      auto meta = meta_in(tx);
-      if (!meta) return meta.error();
-      if (upto <= meta.value().index) return success();  // compacted already
-      auto last = last_in(tx, meta.value().index);
-      if (!last) return last.error();
-      if (upto > last.value()) return out_of_range("compact", upto, "past the last entry");
-      std::optional<std::uint64_t> term;
-      if (auto got = tx.get(entry_key(upto), [&](std::string_view v) { if (v.size() >= 8) term = read_u64(v); }); !got)
-        return got.error();
-      if (!term) return corrupt("entry " + std::to_string(upto));
-      for (std::uint64_t i = meta.value().index + 1; i <= upto; ++i)
+    auto b = bounds();
+    if (!b) return b.error();
+    const SnapshotMeta& meta = b.value().meta;
+    if (upto <= meta.index) return success();  // compacted already
+    if (upto > b.value().last) return out_of_range("compact", upto, "past the last entry");
+    auto term = this->term(upto);
+    if (!term) return term.error();
+    SnapshotMeta next = meta;
+    next.index = upto;
+    next.term = term.value();
+    auto wrote = backend_->transact([&](auto& tx) -> Result<void> {
+      for (std::uint64_t i = meta.index + 1; i <= upto; ++i)
         if (auto r = tx.erase(entry_key(i)); !r) return r.error();
-      SnapshotMeta next = meta.value();
-      next.index = upto;
-      next.term = *term;
       return tx.put(prefix_ + 's', encode(next));
     });
+    return updating(std::move(wrote), Bounds{next, b.value().last});
   }
 
-  Result<SnapshotMeta> snapshot_meta() const { return meta_in(*backend_); }
+  Result<SnapshotMeta> snapshot_meta() const {
+    auto b = bounds();
+    if (!b) return b.error();
+    return b.value().meta;
+  }
   Result<void> install_snapshot(const SnapshotMeta& meta) {
-    return backend_->transact([&](auto& tx) -> Result<void> {
+    return updating(backend_->transact([&](auto& tx) -> Result<void> {
       std::vector<std::string> keys;
       {
         auto scan = tx.scan(KeyRange::prefix(prefix_ + 'e'));
@@ -6194,10 +6198,34 @@ class BackendLog {
       for (const auto& k : keys)
         if (auto r = tx.erase(k); !r) return r.error();
       return tx.put(prefix_ + 's', encode(meta));
-    });
+    }), Bounds{meta, meta.index});
   }
 
  private:
+  struct Bounds {
+    SnapshotMeta meta;
+    std::uint64_t last = 0;
+  };
+  /// The snapshot metadata and the last index, read once and then kept (every write goes
+  /// through this object, which refreshes them).
+  Result<Bounds> bounds() const {
+    if (!bounds_) {
+      auto meta = meta_in(*backend_);
+      if (!meta) return meta.error();
+      auto last = last_in(*backend_, meta.value().index);
+      if (!last) return last.error();
+      bounds_ = Bounds{std::move(meta).value(), last.value()};
+    }
+    return *bounds_;
+  }
+  /// After a write: the bounds it leaves when it succeeded and they are known, else read them
+  /// again on next use.
+  Result<void> updating(Result<void> wrote, std::optional<Bounds> after) {
+    if (wrote && after) bounds_ = std::move(after);
+    else bounds_.reset();
+    return wrote;
+  }
+
   std::string entry_key(std::uint64_t i) const {
     std::string k = prefix_ + 'e';
     KeyCodec<std::uint64_t>::encode(i, k);
@@ -6249,6 +6277,7 @@ class BackendLog {
 
   B* backend_;
   std::string prefix_;
+  mutable std::optional<Bounds> bounds_;
 };
 
 }  // namespace kvstack
@@ -6958,7 +6987,8 @@ consteval bool check_transport() {
 #ifndef KVSTACK_SINGLE_KVSTACK_SIM_SIM_HPP
 #define KVSTACK_SINGLE_KVSTACK_SIM_SIM_HPP
 // kvstack/sim: deterministic simulation for testing replicated code: a seeded random source,
-// a network with faults, shared disks, and a cluster that runs shards in logical time.
+// a network with faults, shared disks, a cluster that runs shards in logical time, and the
+// linearizability checker.
 
 // ---- kvstack/sim/cluster.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SIM_CLUSTER_HPP
@@ -6972,6 +7002,7 @@ consteval bool check_transport() {
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -7197,8 +7228,8 @@ class Cluster {
   }
 
   /// Mixes a client's observation into the trace (so histories count in the hash).
-  void record(std::uint64_t tag, std::string_view bytes = {}) {
-    mix(tag);
+  void record(std::uint64_t value, std::string_view bytes = {}) {
+    mix(value);
     for (unsigned char c : bytes) mix(c);
   }
   /// A hash of every delivery, crash, restart and recorded observation so far.
@@ -7292,6 +7323,204 @@ class Disk {
 
 }  // namespace kvstack::sim
 #endif  // KVSTACK_SINGLE_KVSTACK_SIM_DISK_HPP
+// ---- kvstack/sim/linearizability.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SIM_LINEARIZABILITY_HPP
+#define KVSTACK_SINGLE_KVSTACK_SIM_LINEARIZABILITY_HPP
+// kvstack::sim::check_linearizable — decides whether a history of get, put, erase and
+// compare-and-set operations on keys is linearizable: per key, a Wing & Gong search with Lowe's
+// cache of (operations linearized, state) pairs, as Porcupine does it.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace kvstack::inline v0::sim {
+
+/// One client operation on one key, as the client saw it: when it was called and when it
+/// returned (logical times; use distinct values), and what it returned.
+struct Op {
+  enum class Kind : unsigned char { get, put, erase, cas };
+  Kind kind = Kind::get;
+  std::string key;
+  std::optional<std::string> value{};     ///< put: the value; cas: the new value
+  std::optional<std::string> expected{};  ///< cas: the value it expects (empty: the key is absent)
+  std::uint64_t call = 0;
+  std::uint64_t ret = 0;
+  /// False when the client never learned the outcome (a timeout): the operation may or may
+  /// not have taken effect, at any time after its call.
+  bool known = true;
+  std::optional<std::string> read{};  ///< get: what it read (empty: absent)
+  bool ok = true;                     ///< erase: the key existed; cas: it swapped
+};
+
+/// The verdict on a history.
+struct Linearizability {
+  bool ok = true;
+  std::string key{};          ///< the first key whose operations admit no linearization
+  std::size_t operations = 0;  ///< how many operations that key had
+  explicit operator bool() const noexcept { return ok; }
+};
+
+namespace detail {
+
+/// The search for one key's operations.
+class LinearizationSearch {
+ public:
+  explicit LinearizationSearch(std::vector<const Op*> ops) : ops_(std::move(ops)) {
+    constexpr auto never = std::numeric_limits<std::uint64_t>::max();
+    struct Event {
+      std::uint64_t time;
+      bool is_return;
+      std::size_t op;
+    };
+    std::vector<Event> events;
+    for (std::size_t i = 0; i < ops_.size(); ++i) {
+      events.push_back({ops_[i]->call, false, i});
+      events.push_back({ops_[i]->known ? ops_[i]->ret : never, true, i});
+    }
+    // Calls before returns at equal times: such operations count as concurrent.
+    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+      return a.time != b.time ? a.time < b.time : (!a.is_return && b.is_return);
+    });
+    const std::size_t n = events.size();
+    entries_.resize(n + 1);  // entries_[n] is the head sentinel
+    match_.assign(ops_.size(), 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      entries_[i] = {events[i].op, events[i].is_return, i == 0 ? n : i - 1, i + 1 == n ? none : i + 1};
+      if (events[i].is_return) match_[events[i].op] = i;
+    }
+    entries_[n] = {0, false, none, n == 0 ? none : 0};
+    head_ = n;
+  }
+
+  bool run() {
+    std::optional<std::string> state;
+    std::vector<std::uint64_t> linearized((ops_.size() + 63) / 64, 0);
+    struct Frame {
+      std::size_t entry;
+      std::optional<std::string> state;
+    };
+    std::vector<Frame> stack;
+    std::size_t e = entries_[head_].next;
+    while (entries_[head_].next != none) {
+      if (e != none && !entries_[e].is_return) {
+        const std::size_t op = entries_[e].op;
+        std::optional<std::string> next = state;
+        if (step(*ops_[op], next)) {
+          linearized[op / 64] |= std::uint64_t{1} << (op % 64);
+          if (seen_.insert(Key{linearized, next}).second) {
+            stack.push_back({e, std::move(state)});
+            state = std::move(next);
+            lift(e);
+            e = entries_[head_].next;
+            continue;
+          }
+          linearized[op / 64] &= ~(std::uint64_t{1} << (op % 64));
+        }
+        e = entries_[e].next;
+        continue;
+      }
+      // A return of an operation not linearized yet (or the end): undo the last choice.
+      if (stack.empty()) return false;
+      Frame top = std::move(stack.back());
+      stack.pop_back();
+      unlift(top.entry);
+      const std::size_t op = entries_[top.entry].op;
+      linearized[op / 64] &= ~(std::uint64_t{1} << (op % 64));
+      state = std::move(top.state);
+      e = entries_[top.entry].next;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+  struct Entry {
+    std::size_t op;
+    bool is_return;
+    std::size_t prev, next;
+  };
+  struct Key {
+    std::vector<std::uint64_t> linearized;
+    std::optional<std::string> state;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept {
+      std::size_t h = k.state ? std::hash<std::string>{}(*k.state) : 0x9e3779b9;
+      for (auto w : k.linearized) h = (h ^ std::hash<std::uint64_t>{}(w)) * 0x100000001b3ull;
+      return h;
+    }
+  };
+
+  /// Applies `op` to the key's value; false if its recorded outcome contradicts it.
+  static bool step(const Op& op, std::optional<std::string>& state) {
+    switch (op.kind) {
+      case Op::Kind::get:
+        return !op.known || op.read == state;
+      case Op::Kind::put:
+        state = op.value;
+        return true;
+      case Op::Kind::erase: {
+        const bool existed = state.has_value();
+        state.reset();
+        return !op.known || op.ok == existed;
+      }
+      case Op::Kind::cas: {
+        const bool swaps = state == op.expected;
+        if (swaps) state = op.value;
+        return !op.known || op.ok == swaps;
+      }
+    }
+    return false;
+  }
+
+  void lift(std::size_t call) {  // takes the call and its return out of the list
+    for (std::size_t e : {call, match_[entries_[call].op]}) {
+      entries_[entries_[e].prev].next = entries_[e].next;
+      if (entries_[e].next != none) entries_[entries_[e].next].prev = entries_[e].prev;
+    }
+  }
+  void unlift(std::size_t call) {  // puts them back, in reverse order
+    for (std::size_t e : {match_[entries_[call].op], call}) {
+      entries_[entries_[e].prev].next = e;
+      if (entries_[e].next != none) entries_[entries_[e].next].prev = e;
+    }
+  }
+
+  std::vector<const Op*> ops_;
+  std::vector<Entry> entries_;
+  std::vector<std::size_t> match_;  // op -> its return entry
+  std::size_t head_ = 0;
+  std::unordered_set<Key, KeyHash> seen_;
+};
+
+}  // namespace detail
+
+/// Whether `history` is linearizable: for each key, some order of its operations that respects
+/// real time (an operation that returned before another was called comes first) in which every
+/// get reads the latest value, erase and cas report what they found, and operations of unknown
+/// outcome either took effect at some point after their call or not at all.
+inline Linearizability check_linearizable(const std::vector<Op>& history) {
+  std::map<std::string_view, std::vector<const Op*>> by_key;
+  for (const auto& op : history) by_key[op.key].push_back(&op);
+  for (auto& [key, ops] : by_key) {
+    const std::size_t n = ops.size();
+    if (!detail::LinearizationSearch(std::move(ops)).run()) return {false, std::string(key), n};
+  }
+  return {};
+}
+
+}  // namespace kvstack::sim
+#endif  // KVSTACK_SINGLE_KVSTACK_SIM_LINEARIZABILITY_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_SIM_SIM_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_KVSTACK_HPP
 // ---- kvstack/backend/backend.hpp

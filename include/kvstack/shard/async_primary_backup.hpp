@@ -112,7 +112,7 @@ class AsyncPrimaryBackup {
     LogEntry e{last_ + 1, term_, std::move(command)};
     if (auto r = log.append(std::span<const LogEntry>(&e, 1)); !r) return r.error();  // the outbox, before applying
     last_ = e.index;
-    outstanding_.push_back({e.index, now_, e.command.size()});
+    if (!peers_.empty()) outstanding_.push_back({e.index, now_, e.command.size()});
     unapplied_.push_back(std::move(e));
     return last_;
   }

@@ -23,6 +23,9 @@ namespace kvstack::inline v0 {
 /// prefix `ns`. Layout: `ns 'e' index` (big-endian) -> term (8 bytes, big-endian) ++ command;
 /// `ns 'h'` -> the hard state; `ns 's'` -> the snapshot metadata. Each write is one transaction
 /// of B, so a crash leaves either all of it or none; it is as durable as B's commits.
+///
+/// It keeps the first and last index in memory: every write to the log must go through this
+/// object, one call at a time (a Shard serializes them).
 template <class B>
 class BackendLog {
   static_assert(check_backend<B>());
@@ -31,21 +34,23 @@ class BackendLog {
   BackendLog(B& backend, std::string_view ns) : backend_(&backend), prefix_(ns) {}
 
   Result<std::uint64_t> first_index() const {
-    auto meta = snapshot_meta();
-    if (!meta) return meta.error();
-    return meta.value().index + 1;
+    auto b = bounds();
+    if (!b) return b.error();
+    return b.value().meta.index + 1;
   }
   Result<std::uint64_t> last_index() const {
-    auto meta = snapshot_meta();
-    if (!meta) return meta.error();
-    return last_in(*backend_, meta.value().index);
+    auto b = bounds();
+    if (!b) return b.error();
+    return b.value().last;
   }
 
   Result<std::uint64_t> term(std::uint64_t i) const {
-    auto meta = snapshot_meta();
-    if (!meta) return meta.error();
-    if (i == meta.value().index) return meta.value().term;
-    if (i < meta.value().index) return out_of_range("term", i, "compacted");
+    auto b = bounds();
+    if (!b) return b.error();
+    const SnapshotMeta& meta = b.value().meta;
+    if (i == meta.index) return meta.term;
+    if (i < meta.index) return out_of_range("term", i, "compacted");
+    if (i > b.value().last) return out_of_range("term", i, "past the last entry");
     std::optional<std::uint64_t> found;
     std::optional<Error> bad;
     auto got = backend_->get(entry_key(i), [&](std::string_view v) {
@@ -54,20 +59,18 @@ class BackendLog {
     });
     if (!got) return got.error();
     if (bad) return *bad;
-    if (!found) return out_of_range("term", i, "past the last entry");
+    if (!found) return corrupt("a hole at " + std::to_string(i));
     return *found;
   }
 
   Result<std::vector<LogEntry>> entries(std::uint64_t lo, std::uint64_t hi, std::size_t max_bytes) const {
-    auto meta = snapshot_meta();
-    if (!meta) return meta.error();
-    const std::uint64_t first = meta.value().index + 1;
-    auto last = last_in(*backend_, meta.value().index);
-    if (!last) return last.error();
-    if (lo < first || hi > last.value() + 1 || lo > hi)
+    auto b = bounds();
+    if (!b) return b.error();
+    const std::uint64_t first = b.value().meta.index + 1, last = b.value().last;
+    if (lo < first || hi > last + 1 || lo > hi)
       return Error{errc::invalid_argument, "log '" + prefix_ + "': entries [" + std::to_string(lo) + ", " + std::to_string(hi) +
                                                ") are not within [" + std::to_string(first) + ", " +
-                                               std::to_string(last.value() + 1) + ")"};
+                                               std::to_string(last + 1) + ")"};
     std::vector<LogEntry> out;
     std::size_t bytes = 0;
     std::optional<Error> bad;
@@ -97,18 +100,16 @@ class BackendLog {
       if (es[i].index != es[i - 1].index + 1)
         return Error{errc::invalid_argument, "log '" + prefix_ + "': appended entries are not contiguous at " +
                                                  std::to_string(es[i].index)};
-    return backend_->transact([&](auto& tx) -> Result<void> {
-      auto meta = meta_in(tx);
-      if (!meta) return meta.error();
-      const std::uint64_t snap = meta.value().index;
-      while (!es.empty() && es.front().index <= snap) es = es.subspan(1);  // compacted already
-      if (es.empty()) return success();
-      auto last = last_in(tx, snap);
-      if (!last) return last.error();
-      if (es.front().index > last.value() + 1)
-        return Error{errc::invalid_argument, "log '" + prefix_ + "': appending at " + std::to_string(es.front().index) +
-                                                 " would leave a hole after " + std::to_string(last.value())};
-      for (std::uint64_t i = es.front().index; i <= last.value(); ++i)  // the conflicting suffix
+    auto b = bounds();
+    if (!b) return b.error();
+    const std::uint64_t snap = b.value().meta.index, last = b.value().last;
+    while (!es.empty() && es.front().index <= snap) es = es.subspan(1);  // compacted already
+    if (es.empty()) return success();
+    if (es.front().index > last + 1)
+      return Error{errc::invalid_argument, "log '" + prefix_ + "': appending at " + std::to_string(es.front().index) +
+                                               " would leave a hole after " + std::to_string(last)};
+    auto wrote = backend_->transact([&](auto& tx) -> Result<void> {
+      for (std::uint64_t i = es.front().index; i <= last; ++i)  // the conflicting suffix
         if (auto r = tx.erase(entry_key(i)); !r) return r.error();
       std::string value;
       for (const auto& e : es) {
@@ -119,6 +120,7 @@ class BackendLog {
       }
       return success();
     });
+    return updating(std::move(wrote), Bounds{b.value().meta, es.back().index});
   }
 
   Result<HardState> hard_state() const {
@@ -147,29 +149,31 @@ class BackendLog {
   }
 
   Result<void> compact(std::uint64_t upto) {
-    return backend_->transact([&](auto& tx) -> Result<void> {
-      auto meta = meta_in(tx);
-      if (!meta) return meta.error();
-      if (upto <= meta.value().index) return success();  // compacted already
-      auto last = last_in(tx, meta.value().index);
-      if (!last) return last.error();
-      if (upto > last.value()) return out_of_range("compact", upto, "past the last entry");
-      std::optional<std::uint64_t> term;
-      if (auto got = tx.get(entry_key(upto), [&](std::string_view v) { if (v.size() >= 8) term = read_u64(v); }); !got)
-        return got.error();
-      if (!term) return corrupt("entry " + std::to_string(upto));
-      for (std::uint64_t i = meta.value().index + 1; i <= upto; ++i)
+    auto b = bounds();
+    if (!b) return b.error();
+    const SnapshotMeta& meta = b.value().meta;
+    if (upto <= meta.index) return success();  // compacted already
+    if (upto > b.value().last) return out_of_range("compact", upto, "past the last entry");
+    auto term = this->term(upto);
+    if (!term) return term.error();
+    SnapshotMeta next = meta;
+    next.index = upto;
+    next.term = term.value();
+    auto wrote = backend_->transact([&](auto& tx) -> Result<void> {
+      for (std::uint64_t i = meta.index + 1; i <= upto; ++i)
         if (auto r = tx.erase(entry_key(i)); !r) return r.error();
-      SnapshotMeta next = meta.value();
-      next.index = upto;
-      next.term = *term;
       return tx.put(prefix_ + 's', encode(next));
     });
+    return updating(std::move(wrote), Bounds{next, b.value().last});
   }
 
-  Result<SnapshotMeta> snapshot_meta() const { return meta_in(*backend_); }
+  Result<SnapshotMeta> snapshot_meta() const {
+    auto b = bounds();
+    if (!b) return b.error();
+    return b.value().meta;
+  }
   Result<void> install_snapshot(const SnapshotMeta& meta) {
-    return backend_->transact([&](auto& tx) -> Result<void> {
+    return updating(backend_->transact([&](auto& tx) -> Result<void> {
       std::vector<std::string> keys;
       {
         auto scan = tx.scan(KeyRange::prefix(prefix_ + 'e'));
@@ -179,10 +183,34 @@ class BackendLog {
       for (const auto& k : keys)
         if (auto r = tx.erase(k); !r) return r.error();
       return tx.put(prefix_ + 's', encode(meta));
-    });
+    }), Bounds{meta, meta.index});
   }
 
  private:
+  struct Bounds {
+    SnapshotMeta meta;
+    std::uint64_t last = 0;
+  };
+  /// The snapshot metadata and the last index, read once and then kept (every write goes
+  /// through this object, which refreshes them).
+  Result<Bounds> bounds() const {
+    if (!bounds_) {
+      auto meta = meta_in(*backend_);
+      if (!meta) return meta.error();
+      auto last = last_in(*backend_, meta.value().index);
+      if (!last) return last.error();
+      bounds_ = Bounds{std::move(meta).value(), last.value()};
+    }
+    return *bounds_;
+  }
+  /// After a write: the bounds it leaves when it succeeded and they are known, else read them
+  /// again on next use.
+  Result<void> updating(Result<void> wrote, std::optional<Bounds> after) {
+    if (wrote && after) bounds_ = std::move(after);
+    else bounds_.reset();
+    return wrote;
+  }
+
   std::string entry_key(std::uint64_t i) const {
     std::string k = prefix_ + 'e';
     KeyCodec<std::uint64_t>::encode(i, k);
@@ -234,6 +262,7 @@ class BackendLog {
 
   B* backend_;
   std::string prefix_;
+  mutable std::optional<Bounds> bounds_;
 };
 
 }  // namespace kvstack
