@@ -53,7 +53,7 @@ bash tests/packaging/run.sh "$PWD/build/packaging"
 step "Meson: configure with tests, build the examples and the no-engine test (GCC 12)"
 rm -rf build/meson
 CXX=g++ meson setup build/meson --buildtype=plain >/dev/null
-meson compile -C build/meson quickstart service_registry migrate kvstack_tests_no_engines
+meson compile -C build/meson quickstart service_registry migrate replicated kvstack_tests_no_engines
 meson test -C build/meson --print-errorlogs kvstack_tests_no_engines
 
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \

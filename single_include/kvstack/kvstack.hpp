@@ -7093,20 +7093,32 @@ class Network {
   /// Hands `fn(Message&&)` every message due now, in delivery order; returns how many.
   template <class F>
   std::size_t deliver(F&& fn) {
-    std::size_t n = 0;
-    while (!queue_.empty() && queue_.begin()->first.first <= now_) {
-      Message m = std::move(queue_.begin()->second);
-      queue_.erase(queue_.begin());
-      if (!linked(m.from, m.to)) {
-        ++stats_.cut;
-        continue;
-      }
-      ++stats_.delivered;
-      ++n;
-      fn(std::move(m));
-    }
-    return n;
+    return deliver_if([](const Message&) { return true; }, fn);
   }
+  /// As deliver, for the messages to `node` only.
+  template <class F>
+  std::size_t deliver_to(std::uint64_t node, F&& fn) {
+    return deliver_if([node](const Message& m) { return m.to == node; }, fn);
+  }
+
+  /// One node's view of the network, a Transport: what it sends comes from it.
+  class Endpoint {
+   public:
+    Endpoint(Network* network, std::uint64_t id) : network_(network), id_(id) {}
+    void send(Message m) {
+      m.from = id_;
+      network_->send(std::move(m));
+    }
+    template <class F>
+    std::size_t receive(F&& fn) {
+      return network_->deliver_to(id_, std::forward<F>(fn));
+    }
+
+   private:
+    Network* network_;
+    std::uint64_t id_;
+  };
+  Endpoint endpoint(std::uint64_t node) { return Endpoint(this, node); }
 
   void advance() noexcept { ++now_; }
   std::uint64_t now() const noexcept { return now_; }
@@ -7134,6 +7146,27 @@ class Network {
   std::size_t in_flight() const noexcept { return queue_.size(); }
 
  private:
+  template <class Pred, class F>
+  std::size_t deliver_if(Pred wanted, F& fn) {
+    std::size_t n = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && it->first.first <= now_;) {
+      if (!wanted(it->second)) {
+        ++it;
+        continue;
+      }
+      Message m = std::move(it->second);
+      it = queue_.erase(it);
+      if (!linked(m.from, m.to)) {
+        ++stats_.cut;
+        continue;
+      }
+      ++stats_.delivered;
+      ++n;
+      fn(std::move(m));
+    }
+    return n;
+  }
+
   void enqueue(Message m) {
     const std::uint64_t at = now_ + rng_.between(options_.min_delay, options_.max_delay);
     queue_.emplace(std::pair{at, seq_++}, std::move(m));
@@ -7147,6 +7180,8 @@ class Network {
   std::set<std::pair<std::uint64_t, std::uint64_t>> cut_;
   std::set<std::uint64_t> isolated_;
 };
+
+static_assert(check_transport<Network::Endpoint>());
 
 }  // namespace kvstack::sim
 #endif  // KVSTACK_SINGLE_KVSTACK_SIM_NETWORK_HPP
