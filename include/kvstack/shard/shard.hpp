@@ -6,6 +6,7 @@
 #include <kvstack/shard/async_primary_backup.hpp>
 #include <kvstack/shard/backend_log.hpp>
 #include <kvstack/shard/log.hpp>
+#include <kvstack/shard/message_codec.hpp>
 #include <kvstack/shard/no_log.hpp>
 #include <kvstack/shard/no_replication.hpp>
 #include <kvstack/shard/policy.hpp>
