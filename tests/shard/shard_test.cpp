@@ -1,6 +1,8 @@
 // Shard<Log, App, Policy> as a Backend: construction from its parts, the direct path of
 // NoReplication, the App layout and exactly-once apply of a replicated shard, and the concepts'
 // checks.
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,9 @@
 #include <kvstack/backend/memory.hpp>
 #include <kvstack/registry/namespaced_registry.hpp>
 #include <kvstack/shard/shard.hpp>
+#include <kvstack/sim/disk.hpp>
+
+#include "laws/backends.hpp"
 
 using namespace kvstack;
 
@@ -113,4 +118,70 @@ TEST_CASE("shard: a policy's step, tick and ready come back in the same order fo
   auto a = run();
   CHECK(!a.empty());
   CHECK(a == run());
+}
+
+namespace {
+template <class Log, class App>
+void snapshot_round_trip(Shard<Log, App, AsyncPrimaryBackup>& s, const std::filesystem::path& dir) {
+  for (int i = 0; i < 20; ++i) s.put("k" + std::to_string(i), std::to_string(i)).value();
+  auto meta = s.create_snapshot(dir / "snap");
+  REQUIRE(meta);
+  CHECK(meta.value().index == 20);
+  for (int i = 0; i < 20; ++i) s.put("k" + std::to_string(i), "later").value();
+  s.put("extra", "x").value();
+  CHECK(!s.create_snapshot(dir / "snap"));  // not an empty directory
+  auto restored = s.restore_from_snapshot(dir / "snap");
+  REQUIRE(restored);
+  CHECK(restored.value().index == 20);
+  CHECK(s.get("k7").value() == "7");
+  CHECK(s.get("extra").value() == std::nullopt);
+  CHECK(s.status().applied == 20);
+  s.put("after", "restore").value();  // writes go on from the snapshot's index
+  CHECK(s.status().applied == 21);
+  CHECK(s.log().first_index().value() == 21);
+}
+}  // namespace
+
+TEST_CASE("shard: create_snapshot and restore_from_snapshot, by checkpoint and by scan", "[shard][snapshot]") {
+  kvstack::test::TempDir dir;
+  SECTION("MemoryBackend: its checkpoint file") {
+    MemoryBackend log_store;
+    Shard s{BackendLog<MemoryBackend>{log_store, "log"}, MemoryBackend{}, AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}};
+    snapshot_round_trip(s, dir.path());
+  }
+  SECTION("an App that is not Checkpointable: a scan into the snapshot file") {
+    using Disk = sim::Disk<MemoryBackend>;
+    static_assert(!Checkpointable<Disk>);
+    Disk log_store{MemoryBackend{}};
+    Shard s{BackendLog<Disk>{log_store, "log"}, Disk{MemoryBackend{}}, AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}};
+    snapshot_round_trip(s, dir.path());
+  }
+#if KVSTACK_WITH_ROCKSDB
+  SECTION("RocksDB: a checkpoint of hard links, opened to restore") {
+    auto log_store = RocksDbBackend::open(dir / "log").value();
+    Shard s{BackendLog<RocksDbBackend>{log_store, "log"}, RocksDbBackend::open(dir / "app").value(),
+            AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}};
+    snapshot_round_trip(s, dir.path());
+  }
+#endif
+}
+
+TEST_CASE("shard: a damaged snapshot is refused and changes nothing", "[shard][snapshot]") {
+  kvstack::test::TempDir dir;
+  MemoryBackend log_store;
+  Shard s{BackendLog<MemoryBackend>{log_store, "log"}, MemoryBackend{}, AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}};
+  s.put("a", "1").value();
+  s.create_snapshot(dir / "snap").value();
+  s.put("b", "2").value();
+  {
+    std::fstream f(dir / "snap" / "memory.snapshot", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x7f');
+  }
+  auto r = s.restore_from_snapshot(dir / "snap");
+  REQUIRE(!r);
+  CHECK(r.error().code() == errc::corruption);
+  CHECK(s.get("b").value() == "2");
+  CHECK(s.status().applied == 2);
+  CHECK(!s.restore_from_snapshot(dir / "missing"));
 }

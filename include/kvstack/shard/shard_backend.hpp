@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,11 +17,13 @@
 #include <utility>
 #include <vector>
 
+#include <kvstack/core/checkpoint.hpp>
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
+#include <kvstack/detail/snapshot_file.hpp>
 #include <kvstack/detail/stripped_scan.hpp>
 #include <kvstack/shard/apply.hpp>
 #include <kvstack/shard/log.hpp>
@@ -206,6 +209,79 @@ class Shard {
     }
   }
 
+  /// Writes a snapshot of the shard (its data and the index it has applied) to `dir`, which must
+  /// not exist or be empty: App's checkpoint when App is Checkpointable (hard links on RocksDB,
+  /// a compacting copy on LMDB, the snapshot file on MemoryBackend), else the snapshot file of a
+  /// scan. Returns the index and term it covers.
+  Result<SnapshotMeta> create_snapshot(const std::filesystem::path& dir) const requires(!direct) {
+    std::lock_guard lock(sync_->mu);  // no entry applies meanwhile: the mark matches the data
+    auto mark = detail::read_mark(app_);
+    if (!mark) return mark.error();
+    if (mark.value().restoring) return Error{errc::busy, "shard: cannot snapshot while restoring a snapshot"};
+    Result<void> wrote = success();
+    if constexpr (Checkpointable<App>) {
+      wrote = app_.checkpoint(dir);
+    } else {
+      if (auto r = detail::prepare_checkpoint_dir(dir); !r) return r.error();
+      auto all = app_.scan(KeyRange::all());
+      auto it = all.begin();
+      wrote = detail::write_snapshot(dir, [&](std::string_view& key, std::string_view& value) {
+        if (it == all.end()) return false;
+        KeyValue entry = *it;
+        key = entry.key;
+        value = entry.value;
+        ++it;
+        return true;
+      });
+      if (auto st = all.status(); wrote && !st) wrote = st;
+    }
+    if (!wrote) return wrote.error();
+    return SnapshotMeta{mark.value().index, mark.value().term, {}};
+  }
+
+  /// Replaces App's contents with the snapshot in `dir` (from create_snapshot: the snapshot
+  /// file, or a checkpoint of App's engine, opened with `App::open(dir)`), in one transaction
+  /// (the snapshot is read into memory first), and starts the policy again from the snapshot's
+  /// applied index. Returns that index and term.
+  Result<SnapshotMeta> restore_from_snapshot(const std::filesystem::path& dir) requires(!direct) {
+    std::lock_guard lock(sync_->mu);
+    std::vector<std::pair<std::string, std::string>> entries;
+    if (std::filesystem::exists(dir / detail::snapshot_name)) {
+      auto read = detail::read_snapshot(dir, [&](std::string_view k, std::string_view v) { entries.emplace_back(k, v); });
+      if (!read) return read.error();
+    } else if constexpr (requires { { App::open(dir) } -> std::same_as<Result<App>>; }) {
+      auto source = App::open(dir);
+      if (!source) return source.error();
+      auto all = source.value().scan(KeyRange::all());
+      for (auto&& [k, v] : all) entries.emplace_back(k, v);
+      if (auto st = all.status(); !st) return st.error();
+    } else {
+      return Error{errc::invalid_argument, "shard: " + dir.string() + " holds no snapshot this App can read"};
+    }
+    auto replaced = app_.transact([&](auto& tx) -> Result<void> {
+      std::vector<std::string> old;
+      {
+        auto all = tx.scan(KeyRange::all());
+        for (auto&& [k, v] : all) old.emplace_back(k);
+        if (auto st = all.status(); !st) return st;
+      }
+      for (const auto& k : old)
+        if (auto r = tx.erase(k); !r) return r.error();
+      for (const auto& [k, v] : entries)
+        if (auto r = tx.put(k, v); !r) return r;
+      return success();
+    });
+    if (!replaced) return replaced.error();
+    auto mark = detail::read_mark(app_);
+    if (!mark) return mark.error();
+    const SnapshotMeta meta{mark.value().index, mark.value().term, {}};
+    if constexpr (LogStorage<Log>)
+      if (auto r = log_.install_snapshot(meta); !r) return r.error();
+    receiver_.abandon();
+    if (auto r = start_locked(); !r) return r.error();
+    return meta;
+  }
+
   /// Runner: a message from a peer.
   Result<void> step(Message message) requires(!direct) {
     std::unique_lock lock(sync_->mu);
@@ -255,7 +331,10 @@ class Shard {
   detail::ShardReader<App> reader() const { return detail::ShardReader<App>(&app_); }
 
   Result<void> start() {
-    std::unique_lock lock(sync_->mu);
+    std::lock_guard lock(sync_->mu);
+    return start_locked();
+  }
+  Result<void> start_locked() {
     auto mark = detail::read_mark(app_);
     if (!mark) return mark.error();
     if (mark.value().restoring) {  // a snapshot was cut short: start empty
