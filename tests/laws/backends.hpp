@@ -20,6 +20,7 @@
 #include <kvstack/layer/ttl.hpp>
 #include <kvstack/layer/watch.hpp>
 #include <kvstack/shard/shard.hpp>
+#include <kvstack/sim/disk.hpp>
 
 // ThreadSanitizer cannot follow a fork of a process that has threads (RocksDB keeps a pool),
 // so the tests that fork a child are left out of TSan builds.
@@ -135,6 +136,14 @@ struct BackendFactory<Metered<B>> {
   Metered<B> reopen() { return Metered<B>(below.reopen()); }
 };
 
+/// A simulated disk, syncing on every commit (the laws hold for it as for an engine).
+template <class B>
+struct BackendFactory<sim::Disk<B>> {
+  static constexpr bool durable = false;
+  BackendFactory<B> below;
+  sim::Disk<B> open() { return sim::Disk<B>(below.open()); }
+};
+
 /// A one-replica shard: writes go straight to its App.
 template <class B>
 struct BackendFactory<Shard<NoLog, B, NoReplication>> {
@@ -185,7 +194,7 @@ using Prepend = decltype(std::tuple_cat(std::declval<std::tuple<Ts...>>(), std::
 /// The engines (each factory has `open_checkpoint(dir)`).
 using EngineTypes = Prepend<MemoryBackend>;
 /// Layers and stacks of them, over each engine.
-using LayerTypes = std::tuple<Ttl<MemoryBackend, ManualClock>, Watched<MemoryBackend>, Metered<MemoryBackend>
+using LayerTypes = std::tuple<Ttl<MemoryBackend, ManualClock>, Watched<MemoryBackend>, Metered<MemoryBackend>, sim::Disk<MemoryBackend>
 #if KVSTACK_WITH_LMDB
                               ,
                               Metered<Watched<Ttl<LmdbBackend, ManualClock>>>

@@ -24,7 +24,8 @@ using PbShard = Shard<BackendLog<SimDisk>, SimDisk, AsyncPrimaryBackup>;
 /// crashes.
 struct PrimaryBackupSim {
   struct Node {
-    SimDisk log{MemoryBackend{}}, app{MemoryBackend{}};
+    explicit Node(sim::DiskOptions disk) : log(MemoryBackend{}, disk), app(MemoryBackend{}, disk) {}
+    SimDisk log, app;
   };
   PrimaryBackupConfig config;
   ShardOptions shard_options;
@@ -32,8 +33,8 @@ struct PrimaryBackupSim {
   sim::Cluster<PbShard> cluster;
 
   PrimaryBackupSim(std::uint64_t seed, std::uint64_t n, sim::NetworkOptions net = {}, PrimaryBackupConfig base = {},
-                   ShardOptions options = {})
-      : config(with_members(base, n)), shard_options(options), nodes(make_nodes(n)),
+                   ShardOptions options = {}, sim::DiskOptions disk = {})
+      : config(with_members(base, n)), shard_options(options), nodes(make_nodes(n, disk)),
         cluster(seed, config.members, [this](std::uint64_t id) { return open(id); }, net) {}
 
   Result<PbShard> open(std::uint64_t id) {
@@ -41,6 +42,13 @@ struct PrimaryBackupSim {
     c.id = id;
     Node& node = nodes.at(id);
     return PbShard::open(BackendLog<SimDisk>{node.log, "log"}, node.app, AsyncPrimaryBackup{c}, shard_options);
+  }
+
+  /// Crashes node `id`: its shard stops, and its disks lose what they had not synced.
+  void crash(std::uint64_t id) {
+    cluster.crash(id);
+    nodes.at(id).log.crash(cluster.rng());
+    nodes.at(id).app.crash(cluster.rng());
   }
 
   /// The user data node `id` holds (read from its disk, so also while it is down).
@@ -62,9 +70,9 @@ struct PrimaryBackupSim {
     if (c.primary == 0) c.primary = 1;
     return c;
   }
-  static std::map<std::uint64_t, Node> make_nodes(std::uint64_t n) {
+  static std::map<std::uint64_t, Node> make_nodes(std::uint64_t n, sim::DiskOptions disk) {
     std::map<std::uint64_t, Node> m;
-    for (std::uint64_t id = 1; id <= n; ++id) m.try_emplace(id);
+    for (std::uint64_t id = 1; id <= n; ++id) m.try_emplace(id, disk);
     return m;
   }
 };
@@ -119,13 +127,13 @@ Result<void> client_op(S& shard, sim::Rng& rng, std::vector<sim::Op>& history, s
 /// every run: the primary's history is linearizable; after every tick each backup holds exactly
 /// the primary's state at the index it has applied (a prefix of its history, never anything
 /// else); once the network heals every backup catches up; no shard reports an error.
-inline SeedOutcome run_primary_backup_seed(std::uint64_t seed) {
+inline SeedOutcome run_primary_backup_seed(std::uint64_t seed, sim::DiskOptions disk = {}) {
   sim::Rng pick(seed);
   sim::NetworkOptions net{.min_delay = 1, .max_delay = pick.between(1, 6), .loss = 0.3 * static_cast<double>(pick.below(4)) / 3,
                           .duplicate = 0.1 * static_cast<double>(pick.below(3))};
   PrimaryBackupConfig config{.compact_every = pick.between(4, 64), .max_log_entries = pick.between(16, 128)};
   ShardOptions options{.max_chunk_bytes = pick.between(16, 256)};
-  PrimaryBackupSim s(seed, 3, net, config, options);
+  PrimaryBackupSim s(seed, 3, net, config, options, disk);
   auto& c = s.cluster;
   sim::Rng& rng = c.rng();
   std::vector<sim::Op> history;
@@ -155,7 +163,7 @@ inline SeedOutcome run_primary_backup_seed(std::uint64_t seed) {
       c.flush();
     } else if (roll < 63) {
       const std::uint64_t id = rng.between(1, 3);
-      if (c.up(id)) c.crash(id);
+      if (c.up(id)) s.crash(id);
       else c.restart(id);
     } else if (roll < 66) {
       c.network().isolate(rng.between(1, 3));
