@@ -85,6 +85,7 @@ class TcpTransport {
     if (ec)
       return Error{errc::io_error, "TcpTransport: cannot listen on " + t->options_.listen_host + ":" +
                                        std::to_string(t->options_.listen_port) + ": " + ec.message()};
+    t->port_ = t->acceptor_.local_endpoint().port();
     for (const auto& p : t->options_.peers) {
       auto peer_address = boost::asio::ip::make_address(p.host, ec);
       if (ec) return Error{errc::invalid_argument, "TcpTransport: peer " + std::to_string(p.id) + ": bad address " + p.host};
@@ -104,7 +105,7 @@ class TcpTransport {
   TcpTransport& operator=(const TcpTransport&) = delete;
 
   /// The port it listens on.
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::uint16_t port() const noexcept { return port_; }
 
   /// Queues `m` for `m.to` (its `from` set to this replica); messages to unknown peers are dropped.
   void send(Message m) {
@@ -240,6 +241,7 @@ class TcpTransport {
   }
 
   TcpTransportOptions options_;
+  std::uint16_t port_ = 0;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
