@@ -5698,7 +5698,7 @@ namespace kvstack::inline v0 {
 
 /// The members of a primary-backup shard and its tuning (time in ticks).
 struct PrimaryBackupConfig {
-  std::uint64_t id = 0;                 ///< this replica
+  std::uint64_t id = 0;                 ///< this replica (ids are non-zero: 0 means "unknown")
   std::vector<std::uint64_t> members{}; ///< every replica's id, this one included
   std::uint64_t primary = 0;            ///< the primary when the shard is first created
   std::size_t max_append_bytes = std::size_t{1} << 20;  ///< per append message (at least one entry)
