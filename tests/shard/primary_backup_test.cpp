@@ -91,6 +91,11 @@ TEST_CASE("primary-backup: status shows each backup's lag, WAIT counts acknowled
   CHECK(st.peers[1].lag_ticks >= 20);
   CHECK(c.shard(1).wait_replicated(10, 1, std::chrono::milliseconds(0)) == 1);
   CHECK(c.shard(1).wait_replicated(10, 2, std::chrono::milliseconds(0)) == 1);
+  const std::string text = c.shard(1).status().prometheus();
+  CHECK_THAT(text, Catch::Contains("kvstack_shard_applied_index{replica=\"1\"} 10\n"));
+  CHECK_THAT(text, Catch::Contains("kvstack_shard_peer_lag_entries{peer=\"3\"} 10\n"));
+  CHECK_THAT(text, Catch::Contains("kvstack_shard_peer_lag_entries{peer=\"2\"} 0\n"));
+  CHECK_THAT(text, Catch::Contains("# TYPE kvstack_shard_peer_lag_bytes gauge\n"));
   c.network().heal();
   c.run(20);
   CHECK(c.shard(1).wait_replicated(10, 2, std::chrono::milliseconds(0)) == 2);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -81,6 +82,38 @@ struct ShardStatus {
   std::uint64_t applied = 0;            ///< highest index applied to the App
   std::vector<PeerStatus> peers{};
   friend bool operator==(const ShardStatus&, const ShardStatus&) = default;
+
+  /// Prometheus text exposition (version 0.0.4) of these figures as gauges, names prefixed with
+  /// `prefix`: the replica's term, commit and applied index, and each peer's acknowledged index
+  /// and lag (entries, bytes, ticks), labelled `peer`.
+  std::string prometheus(std::string_view prefix = "kvstack_shard") const {
+    std::string out;
+    auto gauge = [&](std::string_view name, std::string_view help) {
+      out.append("# HELP ").append(prefix).append(name).append(" ").append(help).append("\n# TYPE ");
+      out.append(prefix).append(name).append(" gauge\n");
+    };
+    auto sample = [&](std::string_view name, std::uint64_t value, const std::string& labels = {}) {
+      out.append(prefix).append(name).append(labels).append(" ").append(std::to_string(value)).append("\n");
+    };
+    const std::string self = "{replica=\"" + std::to_string(id) + "\"}";
+    gauge("_term", "The replica's term.");
+    sample("_term", term, self);
+    gauge("_commit_index", "Highest index known durable where the policy requires.");
+    sample("_commit_index", commit, self);
+    gauge("_applied_index", "Highest index applied to the application store.");
+    sample("_applied_index", applied, self);
+    auto per_peer = [&](std::string_view name, std::string_view help, std::uint64_t PeerStatus::*field) {
+      if (peers.empty()) return;
+      gauge(name, help);
+      for (const auto& p : peers) sample(name, p.*field, "{peer=\"" + std::to_string(p.id) + "\"}");
+    };
+    per_peer("_peer_match_index", "Highest index the peer acknowledged.", &PeerStatus::match);
+    per_peer("_peer_lag_entries", "Entries the peer has not acknowledged.", &PeerStatus::lag_entries);
+    per_peer("_peer_lag_bytes", "Command bytes the peer has not acknowledged.", &PeerStatus::lag_bytes);
+    per_peer("_peer_lag_ticks", "Ticks since the oldest entry the peer has not acknowledged was proposed.",
+             &PeerStatus::lag_ticks);
+    return out;
+  }
 };
 
 /// What a policy asks its runner to do, in this order: apply `apply` to the App (each entry
