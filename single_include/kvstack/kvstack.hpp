@@ -3018,6 +3018,7 @@ class CowBTree {
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -3094,6 +3095,23 @@ Result<void> write_snapshot(const std::filesystem::path& dir, Next&& next) {
     ::close(d);
   }
   return success();
+}
+
+/// Writes `dir/memory.snapshot` from the entries of `scan` (a ScanRange); the scan's error, if
+/// it stopped early, fails the write.
+template <class Scan>
+Result<void> write_scan_snapshot(const std::filesystem::path& dir, Scan& scan) {
+  auto it = std::ranges::begin(scan);
+  auto wrote = write_snapshot(dir, [&](std::string_view& key, std::string_view& value) {
+    if (it == std::ranges::end(scan)) return false;
+    KeyValue entry = *it;
+    key = entry.key;
+    value = entry.value;
+    ++it;
+    return true;
+  });
+  if (!wrote) return wrote;
+  return scan.status();
 }
 
 /// Reads `dir/memory.snapshot`, calling `add(key, value)` per entry, after checking the magic,
@@ -3328,15 +3346,7 @@ class MemoryBackend {
   Result<void> checkpoint(const std::filesystem::path& dir) const {
     if (!state_) return closed();
     Scan all = scan(KeyRange::all());
-    auto it = all.begin();
-    return detail::write_snapshot(dir, [&](std::string_view& key, std::string_view& value) {
-      if (it == all.end()) return false;
-      KeyValue entry = *it;
-      key = entry.key;
-      value = entry.value;
-      ++it;
-      return true;
-    });
+    return detail::write_scan_snapshot(dir, all);
   }
 
   /// Opens a checkpoint written by `checkpoint(dir)`: errc::io_error if it cannot be read,
@@ -6900,18 +6910,8 @@ class Shard {
     if constexpr (Checkpointable<App>) {
       wrote = app_.checkpoint(dir);
     } else {
-      if (auto r = detail::prepare_checkpoint_dir(dir); !r) return r.error();
       auto all = app_.scan(KeyRange::all());
-      auto it = all.begin();
-      wrote = detail::write_snapshot(dir, [&](std::string_view& key, std::string_view& value) {
-        if (it == all.end()) return false;
-        KeyValue entry = *it;
-        key = entry.key;
-        value = entry.value;
-        ++it;
-        return true;
-      });
-      if (auto st = all.status(); wrote && !st) wrote = st;
+      wrote = detail::write_scan_snapshot(dir, all);
     }
     if (!wrote) return wrote.error();
     return SnapshotMeta{mark.value().index, mark.value().term, {}};
@@ -7073,8 +7073,8 @@ class Shard {
     if (it == senders_.end()) return success();
     auto& sender = it->second;
     if (m.reject || m.session != sender.chunk.session) return success();  // another transfer's
-    if (m.offset == sender.chunk.offset) return success();                      // the chunk is resent on a tick
-    if (m.offset != sender.chunk.offset + 1) return start_snapshot(m.from);     // the peer restarted
+    if (m.offset == 0) return start_snapshot(m.from);             // the peer lost the transfer: start over
+    if (m.offset != sender.chunk.offset + 1) return success();   // a late answer: the chunk is resent on a tick
     if (sender.chunk.done) {
       SnapshotMeta meta = sender.chunk.snapshot;
       senders_.erase(it);

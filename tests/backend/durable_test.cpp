@@ -16,6 +16,7 @@
 #include <kvstack/registry/namespaced_registry.hpp>
 
 #include "laws/backends.hpp"
+#include "laws/kill_child.hpp"
 #include "laws/helpers.hpp"
 
 using namespace kvstack;
@@ -53,34 +54,10 @@ TEMPLATE_LIST_TEST_CASE("acknowledged writes survive SIGKILL and no batch is hal
   for (int round = 0; round < 20; ++round) {
     INFO("round " << round);
     TempDir dir;
-    int pipe_fds[2];
-    REQUIRE(::pipe(pipe_fds) == 0);
-    pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      ::close(pipe_fds[0]);
-      write_until_killed<TestType>(dir / "db", pipe_fds[1]);
-    }
-    ::close(pipe_fds[1]);
-    // Kill at a different point each round: after 2, 9, 16, ... acknowledgements, and then a
-    // further round/20 of the time one batch takes, so that it lands anywhere inside a write.
-    const std::uint32_t kill_after = 2 + 7 * static_cast<std::uint32_t>(round);
-    std::uint32_t n = 0, acknowledged = 0;
-    auto last = std::chrono::steady_clock::now(), before = last;
-    for (std::uint32_t read = 0; read < kill_after; ++read) {
-      REQUIRE(::read(pipe_fds[0], &n, sizeof n) == sizeof n);
-      acknowledged = n;
-      before = std::exchange(last, std::chrono::steady_clock::now());
-    }
-    const auto kill_at = last + (last - before) * round / 20;
-    while (std::chrono::steady_clock::now() < kill_at) {  // spin: the point matters, not the wait
-    }
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    REQUIRE(WIFSIGNALED(status));
-    while (::read(pipe_fds[0], &n, sizeof n) == sizeof n) acknowledged = n;  // acks sent before death
-    ::close(pipe_fds[0]);
+    // Kill at a different point each round: after 2, 9, 16, ... acknowledgements.
+    const std::uint32_t acknowledged = kill_child_mid_write(round, 2 + 7 * static_cast<std::uint32_t>(round), [&](int ack) {
+      write_until_killed<TestType>(dir / "db", ack);
+    });
 
     auto db = BackendFactory<TestType>::open_at(dir / "db").value();
     auto keys = keys_of(db, KeyRange::prefix("b/"));

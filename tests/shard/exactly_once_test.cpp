@@ -1,20 +1,18 @@
 // Exactly-once apply across crashes: a primary over a durable engine is killed with SIGKILL at
 // 20 points while it writes; after each restart every entry of its log has been applied
 // exactly once, none skipped (the applied mark commits with the writes it covers).
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <utility>
 
 #include <catch2/catch.hpp>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <kvstack/shard/shard.hpp>
 
 #include "laws/backends.hpp"
+#include "laws/kill_child.hpp"
 
 using namespace kvstack;
 using namespace kvstack::test;
@@ -113,35 +111,11 @@ TEMPLATE_LIST_TEST_CASE("shard: each log entry applies exactly once across SIGKI
   for (int round = 0; round < 20; ++round) {
     INFO("round " << round);
     TempDir dir;
-    int pipe_fds[2];
-    REQUIRE(::pipe(pipe_fds) == 0);
-    pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      ::close(pipe_fds[0]);
-      write_until_killed<TestType>(dir.path(), pipe_fds[1]);
-    }
-    ::close(pipe_fds[1]);
-    // Kill at a different point each round: after 2, 7, 12, ... acknowledgements, and then a
-    // further round/20 of the time one write takes, so that it lands anywhere inside a write
-    // (between the log append and the apply, too).
-    const std::uint32_t kill_after = 2 + 5 * static_cast<std::uint32_t>(round);
-    std::uint32_t n = 0, acknowledged = 0;
-    auto last = std::chrono::steady_clock::now(), before = last;
-    for (std::uint32_t read = 0; read < kill_after; ++read) {
-      REQUIRE(::read(pipe_fds[0], &n, sizeof n) == sizeof n);
-      acknowledged = n;
-      before = std::exchange(last, std::chrono::steady_clock::now());
-    }
-    const auto kill_at = last + (last - before) * round / 20;
-    while (std::chrono::steady_clock::now() < kill_at) {  // spin: the point matters, not the wait
-    }
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    REQUIRE(WIFSIGNALED(status));
-    while (::read(pipe_fds[0], &n, sizeof n) == sizeof n) acknowledged = n;
-    ::close(pipe_fds[0]);
+    // Kill at a different point each round: after 2, 7, 12, ... acknowledgements, and inside a
+    // write (between the log append and the apply, too).
+    const std::uint32_t acknowledged = kill_child_mid_write(round, 2 + 5 * static_cast<std::uint32_t>(round), [&](int ack) {
+      write_until_killed<TestType>(dir.path(), ack);
+    });
 
     auto log_store = BackendFactory<TestType>::open_at(dir / "log").value();
     auto shard = open_primary<TestType>(dir.path(), log_store);  // recovery applies the log's tail

@@ -14,7 +14,10 @@ using namespace kvstack::test;
 
 namespace {
 /// Seeds that once failed; each runs in every test run.
-constexpr std::uint64_t regression_seeds[] = {1};
+constexpr std::uint64_t regression_seeds[] = {
+    1,
+    7300724,  // a late snapshot answer restarted the transfer: with tiny chunks it never finished
+};
 
 void check_seed(std::uint64_t seed) {
   auto out = run_primary_backup_seed(seed);

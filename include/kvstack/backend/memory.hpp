@@ -216,15 +216,7 @@ class MemoryBackend {
   Result<void> checkpoint(const std::filesystem::path& dir) const {
     if (!state_) return closed();
     Scan all = scan(KeyRange::all());
-    auto it = all.begin();
-    return detail::write_snapshot(dir, [&](std::string_view& key, std::string_view& value) {
-      if (it == all.end()) return false;
-      KeyValue entry = *it;
-      key = entry.key;
-      value = entry.value;
-      ++it;
-      return true;
-    });
+    return detail::write_scan_snapshot(dir, all);
   }
 
   /// Opens a checkpoint written by `checkpoint(dir)`: errc::io_error if it cannot be read,

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <kvstack/core/checkpoint.hpp>
+#include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/detail/varint.hpp>
 
@@ -86,6 +88,23 @@ Result<void> write_snapshot(const std::filesystem::path& dir, Next&& next) {
     ::close(d);
   }
   return success();
+}
+
+/// Writes `dir/memory.snapshot` from the entries of `scan` (a ScanRange); the scan's error, if
+/// it stopped early, fails the write.
+template <class Scan>
+Result<void> write_scan_snapshot(const std::filesystem::path& dir, Scan& scan) {
+  auto it = std::ranges::begin(scan);
+  auto wrote = write_snapshot(dir, [&](std::string_view& key, std::string_view& value) {
+    if (it == std::ranges::end(scan)) return false;
+    KeyValue entry = *it;
+    key = entry.key;
+    value = entry.value;
+    ++it;
+    return true;
+  });
+  if (!wrote) return wrote;
+  return scan.status();
 }
 
 /// Reads `dir/memory.snapshot`, calling `add(key, value)` per entry, after checking the magic,

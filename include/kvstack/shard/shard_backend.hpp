@@ -222,18 +222,8 @@ class Shard {
     if constexpr (Checkpointable<App>) {
       wrote = app_.checkpoint(dir);
     } else {
-      if (auto r = detail::prepare_checkpoint_dir(dir); !r) return r.error();
       auto all = app_.scan(KeyRange::all());
-      auto it = all.begin();
-      wrote = detail::write_snapshot(dir, [&](std::string_view& key, std::string_view& value) {
-        if (it == all.end()) return false;
-        KeyValue entry = *it;
-        key = entry.key;
-        value = entry.value;
-        ++it;
-        return true;
-      });
-      if (auto st = all.status(); wrote && !st) wrote = st;
+      wrote = detail::write_scan_snapshot(dir, all);
     }
     if (!wrote) return wrote.error();
     return SnapshotMeta{mark.value().index, mark.value().term, {}};
@@ -395,8 +385,8 @@ class Shard {
     if (it == senders_.end()) return success();
     auto& sender = it->second;
     if (m.reject || m.session != sender.chunk.session) return success();  // another transfer's
-    if (m.offset == sender.chunk.offset) return success();                      // the chunk is resent on a tick
-    if (m.offset != sender.chunk.offset + 1) return start_snapshot(m.from);     // the peer restarted
+    if (m.offset == 0) return start_snapshot(m.from);             // the peer lost the transfer: start over
+    if (m.offset != sender.chunk.offset + 1) return success();   // a late answer: the chunk is resent on a tick
     if (sender.chunk.done) {
       SnapshotMeta meta = sender.chunk.snapshot;
       senders_.erase(it);
