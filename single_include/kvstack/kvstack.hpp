@@ -5677,9 +5677,9 @@ concept PolicyTraits = requires {
   { P::consistency } -> std::convertible_to<Consistency>;
 };
 template <class P, class L>
-concept PolicyDriven = requires(P& p, L& log, std::uint64_t i, Message m, std::string cmd) {
+concept PolicyDriven = requires(P& p, L& log, std::uint64_t i, Message m, std::vector<std::string> cmds) {
   { p.start(log, i, i) } -> std::same_as<Result<void>>;
-  { p.propose(log, std::move(cmd)) } -> std::same_as<Result<std::uint64_t>>;
+  { p.propose(log, std::move(cmds)) } -> std::same_as<Result<std::uint64_t>>;
   { p.step(log, std::move(m)) } -> std::same_as<Result<void>>;
   { p.tick(log) } -> std::same_as<Result<void>>;
   { p.ready(log) } -> std::same_as<Result<Ready>>;
@@ -5696,7 +5696,9 @@ concept PolicyObserved = requires(P& p, const P& cp, std::uint64_t i, const Snap
 /// whose `needs_log` is false). Its runner (a Shard, driven by sim::Cluster or by threads and a
 /// Transport) calls:
 /// - `start(log, index, term)` once, with the index and term of the last entry the App applied;
-/// - `propose(log, command)`: a write; returns the index it will apply at, or errc::not_leader;
+/// - `propose(log, commands)`: writes, in order (one or more: a runner batches those that queue
+///   up meanwhile); returns the index the first will apply at (the others follow it), or
+///   errc::not_leader;
 /// - `step(log, message)`: a message from a peer; `tick(log)`: one unit of time has passed;
 /// - `ready(log)`: what to apply and send now; then `applied(index, term)` once the App has
 ///   applied up to that entry (also after installing a snapshot), and `snapshot_sent(peer,
@@ -5717,8 +5719,8 @@ consteval bool check_replication_policy() {
                 "kvstack::ReplicationPolicy: missing `static constexpr Consistency consistency`");
   static_assert(requires(P& p, L& l, std::uint64_t i) { { p.start(l, i, i) } -> std::same_as<Result<void>>; },
                 "kvstack::ReplicationPolicy: missing `start(log, applied_index, applied_term) -> Result<void>`");
-  static_assert(requires(P& p, L& l, std::string c) { { p.propose(l, std::move(c)) } -> std::same_as<Result<std::uint64_t>>; },
-                "kvstack::ReplicationPolicy: missing `propose(log, std::string command) -> Result<std::uint64_t>`");
+  static_assert(requires(P& p, L& l, std::vector<std::string> c) { { p.propose(l, std::move(c)) } -> std::same_as<Result<std::uint64_t>>; },
+                "kvstack::ReplicationPolicy: missing `propose(log, std::vector<std::string> commands) -> Result<std::uint64_t>`");
   static_assert(requires(P& p, L& l, Message m) { { p.step(l, std::move(m)) } -> std::same_as<Result<void>>; },
                 "kvstack::ReplicationPolicy: missing `step(log, Message) -> Result<void>`");
   static_assert(requires(P& p, L& l) { { p.tick(l) } -> std::same_as<Result<void>>; },
@@ -5818,23 +5820,28 @@ class AsyncPrimaryBackup {
     if (!pending) return pending.error();
     become_primary(last.value());
     for (auto& e : pending.value()) {
-      outstanding_.push_back({e.index, now_, e.command.size()});
+      track(e);
       unapplied_.push_back(std::move(e));
     }
     return success();
   }
 
   template <class L>
-  Result<std::uint64_t> propose(L& log, std::string command) {
+  Result<std::uint64_t> propose(L& log, std::vector<std::string> commands) {
     if (role_ != Role::primary)
       return Error{errc::not_leader, "AsyncPrimaryBackup: replica " + std::to_string(config_.id) +
                                          " is a backup; the primary is " + std::to_string(primary_)};
-    LogEntry e{last_ + 1, term_, std::move(command)};
-    if (auto r = log.append(std::span<const LogEntry>(&e, 1)); !r) return r.error();  // the outbox, before applying
-    last_ = e.index;
-    if (!peers_.empty()) outstanding_.push_back({e.index, now_, e.command.size()});
-    unapplied_.push_back(std::move(e));
-    return last_;
+    const std::uint64_t first = last_ + 1;
+    std::vector<LogEntry> entries;
+    entries.reserve(commands.size());
+    for (auto& c : commands) entries.push_back({first + entries.size(), term_, std::move(c)});
+    if (auto r = log.append(entries); !r) return r.error();  // the outbox, before applying
+    for (auto& e : entries) {
+      last_ = e.index;
+      if (!peers_.empty()) track(e);
+      unapplied_.push_back(std::move(e));
+    }
+    return first;
   }
 
   template <class L>
@@ -5916,11 +5923,12 @@ class AsyncPrimaryBackup {
                   .commit = role_ == Role::primary ? last_ : applied_, .applied = applied_};
     for (const auto& [id, p] : peers_) {
       PeerStatus ps{.id = id, .match = p.match, .lag_entries = last_ - std::min(last_, p.match), .snapshotting = p.snapshotting};
-      for (const auto& o : outstanding_)
-        if (o.index > p.match) {
-          ps.lag_bytes += o.bytes;
-          if (ps.lag_ticks == 0) ps.lag_ticks = std::max<std::uint64_t>(now_ - o.tick, 1);
-        }
+      auto oldest = std::partition_point(outstanding_.begin(), outstanding_.end(),
+                                         [&](const Outstanding& o) { return o.index <= p.match; });
+      if (oldest != outstanding_.end()) {
+        ps.lag_bytes = proposed_bytes_ - oldest->bytes_before;
+        ps.lag_ticks = std::max<std::uint64_t>(now_ - oldest->tick, 1);
+      }
       s.peers.push_back(ps);
     }
     return s;
@@ -5936,8 +5944,13 @@ class AsyncPrimaryBackup {
     bool diverged = false;  // holds entries the primary's log does not
   };
   struct Outstanding {  // a proposal some backup has not acknowledged, for the lag figures
-    std::uint64_t index, tick, bytes;
+    std::uint64_t index, tick;
+    std::uint64_t bytes_before;  // proposed_bytes_ before it
   };
+  void track(const LogEntry& e) {
+    outstanding_.push_back({e.index, now_, proposed_bytes_});
+    proposed_bytes_ += e.command.size();
+  }
 
   void become_primary(std::uint64_t last) {
     role_ = Role::primary;
@@ -6050,7 +6063,8 @@ class AsyncPrimaryBackup {
   std::uint64_t last_ = 0;  // the primary's last log index
   std::uint64_t now_ = 0;   // ticks
   std::map<std::uint64_t, Peer> peers_;
-  std::deque<Outstanding> outstanding_;
+  std::deque<Outstanding> outstanding_;  // in index order
+  std::uint64_t proposed_bytes_ = 0;      // of every command tracked in outstanding_, ever
   std::vector<LogEntry> unapplied_;
   std::vector<Message> outbox_;
 };
@@ -6438,9 +6452,10 @@ class NoReplication {
     return success();
   }
   template <class L>
-  Result<std::uint64_t> propose(L&, std::string command) {
-    pending_.push_back({++last_, 0, std::move(command)});
-    return last_;
+  Result<std::uint64_t> propose(L&, std::vector<std::string> commands) {
+    const std::uint64_t first = last_ + 1;
+    for (auto& c : commands) pending_.push_back({++last_, 0, std::move(c)});
+    return first;
   }
   template <class L>
   Result<void> step(L&, Message) {
@@ -6892,7 +6907,10 @@ class Shard {
         if (value) w.put(key, *value);
         else w.erase(key);
       }
-      if (auto r = submit_locked(lock, std::move(w).take()); !r) return r.error();
+      auto index = propose_locked({std::move(w).take()});
+      lock.unlock();
+      std::unique_lock queue(sync_->queue_mu);
+      if (auto r = await_applied(queue, index); !r) return r.error();
       return result;
     }
   }
@@ -6996,10 +7014,22 @@ class Shard {
   }
 
  private:
+  /// A write waiting in the queue: the index its command got once proposed, or why it failed.
+  struct Proposal {
+    std::optional<Result<std::uint64_t>> index;
+  };
   struct Sync {
-    mutable std::mutex mu;
+    mutable std::mutex mu;  // the policy, the log, App's writes and the outbox
     std::condition_variable progress;
     std::vector<Message> outbox;
+    // Writers queue here, never waiting for mu while another writer commits (lock order: mu,
+    // then queue_mu).
+    std::mutex queue_mu;
+    std::condition_variable queue_changed;
+    std::vector<std::string> queued;
+    std::vector<Proposal*> proposals;  // one per queued command, in the same order
+    bool leading = false;              // a writer is proposing a batch
+    std::uint64_t applied = 0;         // the shard's applied index, as writers see it
   };
   struct Unstarted {};
   Shard(Unstarted, Log log, App app, Policy policy, ShardOptions options)
@@ -7020,25 +7050,71 @@ class Shard {
       mark.value() = {};
     }
     applied_ = mark.value().index;
+    applied_changed();
     if (auto r = policy_.start(log_, applied_, mark.value().term); !r) return r;
     return process();
   }
 
+  /// Group commit: a writer queues its command; if no other writer is proposing, it proposes
+  /// everything queued by then as one batch (one log append, one App transaction), else it waits
+  /// for the writer that is. Then it waits for its entry to apply.
   Result<void> submit(std::string command) {
-    std::unique_lock lock(sync_->mu);
-    return submit_locked(lock, std::move(command));
+    Proposal mine;
+    std::unique_lock queue(sync_->queue_mu);
+    sync_->queued.push_back(std::move(command));
+    sync_->proposals.push_back(&mine);
+    while (!mine.index) {
+      if (!sync_->leading) lead(queue);
+      else sync_->queue_changed.wait(queue);
+    }
+    return await_applied(queue, *mine.index);
   }
-  Result<void> submit_locked(std::unique_lock<std::mutex>& lock, std::string command) {
-    auto index = policy_.propose(log_, std::move(command));
+  /// Proposes the queue as one batch; `queue` is released meanwhile.
+  void lead(std::unique_lock<std::mutex>& queue) {
+    sync_->leading = true;
+    auto commands = std::exchange(sync_->queued, {});
+    auto proposals = std::exchange(sync_->proposals, {});
+    queue.unlock();
+    auto answer = [&](const Result<std::uint64_t>& first) {
+      queue.lock();
+      for (std::size_t i = 0; i < proposals.size(); ++i)
+        proposals[i]->index = first ? Result<std::uint64_t>(first.value() + i) : first.error();
+      sync_->leading = false;
+      sync_->queue_changed.notify_all();
+    };
+    try {
+      std::lock_guard lock(sync_->mu);
+      answer(propose_locked(std::move(commands)));
+    } catch (...) {  // the other writers learn that the batch's outcome is unknown
+      answer(Error{errc::io_error, "shard: proposing a batch of writes threw; their outcome is unknown"});
+      throw;
+    }
+  }
+  /// With mu held: proposes `commands` and acts on them; returns the index of the first.
+  Result<std::uint64_t> propose_locked(std::vector<std::string> commands) {
+    auto first = policy_.propose(log_, std::move(commands));
+    if (!first) return first;
+    if (auto r = process(); !r) return r.error();
+    return first;
+  }
+  /// With queue_mu held: waits until the entry at `index` has applied.
+  Result<void> await_applied(std::unique_lock<std::mutex>& queue, const Result<std::uint64_t>& index) {
     if (!index) return index.error();
-    if (auto r = process(); !r) return r;
-    const bool applied = sync_->progress.wait_for(lock, options_.write_timeout,
-                                                    [&] { return applied_ >= index.value(); });
-    if (!applied)
-      return Error{errc::timeout, "shard: entry " + std::to_string(index.value()) + " was not applied within " +
+    const std::uint64_t i = index.value();
+    if (!sync_->queue_changed.wait_for(queue, options_.write_timeout, [&] { return sync_->applied >= i; }))
+      return Error{errc::timeout, "shard: entry " + std::to_string(i) + " was not applied within " +
                                       std::to_string(options_.write_timeout.count()) +
                                       " ms; its outcome is unknown (it may still apply)"};
     return success();
+  }
+  /// With mu held: wakes whoever waits for entries to apply (writers, wait_replicated).
+  void applied_changed() {
+    {
+      std::lock_guard queue(sync_->queue_mu);
+      sync_->applied = applied_;
+    }
+    sync_->queue_changed.notify_all();
+    sync_->progress.notify_all();
   }
 
   /// Does what the policy asks until it asks nothing: apply, then queue messages and snapshots.
@@ -7053,7 +7129,7 @@ class Shard {
         applied_ = applied.value().index;
         policy_.applied(applied_, applied.value().term);
         receiver_.abandon();  // entries replaced whatever a snapshot had begun
-        sync_->progress.notify_all();
+        applied_changed();
       }
       for (auto& m : ready.value().messages) sync_->outbox.push_back(std::move(m));
       for (std::uint64_t peer : ready.value().snapshot_to)
@@ -7091,13 +7167,14 @@ class Shard {
     if (answer.value().started) {  // the data is incomplete until the last chunk
       applied_ = 0;
       policy_.applied(0, 0);
+      applied_changed();
     }
     if (answer.value().installed) {
       if constexpr (LogStorage<Log>)
         if (auto r = log_.install_snapshot(m.snapshot); !r) return r;
       applied_ = m.snapshot.index;
       policy_.applied(applied_, m.snapshot.term);
-      sync_->progress.notify_all();
+      applied_changed();
     }
     sync_->outbox.push_back(std::move(answer.value().response));
     return process();

@@ -98,23 +98,28 @@ class AsyncPrimaryBackup {
     if (!pending) return pending.error();
     become_primary(last.value());
     for (auto& e : pending.value()) {
-      outstanding_.push_back({e.index, now_, e.command.size()});
+      track(e);
       unapplied_.push_back(std::move(e));
     }
     return success();
   }
 
   template <class L>
-  Result<std::uint64_t> propose(L& log, std::string command) {
+  Result<std::uint64_t> propose(L& log, std::vector<std::string> commands) {
     if (role_ != Role::primary)
       return Error{errc::not_leader, "AsyncPrimaryBackup: replica " + std::to_string(config_.id) +
                                          " is a backup; the primary is " + std::to_string(primary_)};
-    LogEntry e{last_ + 1, term_, std::move(command)};
-    if (auto r = log.append(std::span<const LogEntry>(&e, 1)); !r) return r.error();  // the outbox, before applying
-    last_ = e.index;
-    if (!peers_.empty()) outstanding_.push_back({e.index, now_, e.command.size()});
-    unapplied_.push_back(std::move(e));
-    return last_;
+    const std::uint64_t first = last_ + 1;
+    std::vector<LogEntry> entries;
+    entries.reserve(commands.size());
+    for (auto& c : commands) entries.push_back({first + entries.size(), term_, std::move(c)});
+    if (auto r = log.append(entries); !r) return r.error();  // the outbox, before applying
+    for (auto& e : entries) {
+      last_ = e.index;
+      if (!peers_.empty()) track(e);
+      unapplied_.push_back(std::move(e));
+    }
+    return first;
   }
 
   template <class L>
@@ -196,11 +201,12 @@ class AsyncPrimaryBackup {
                   .commit = role_ == Role::primary ? last_ : applied_, .applied = applied_};
     for (const auto& [id, p] : peers_) {
       PeerStatus ps{.id = id, .match = p.match, .lag_entries = last_ - std::min(last_, p.match), .snapshotting = p.snapshotting};
-      for (const auto& o : outstanding_)
-        if (o.index > p.match) {
-          ps.lag_bytes += o.bytes;
-          if (ps.lag_ticks == 0) ps.lag_ticks = std::max<std::uint64_t>(now_ - o.tick, 1);
-        }
+      auto oldest = std::partition_point(outstanding_.begin(), outstanding_.end(),
+                                         [&](const Outstanding& o) { return o.index <= p.match; });
+      if (oldest != outstanding_.end()) {
+        ps.lag_bytes = proposed_bytes_ - oldest->bytes_before;
+        ps.lag_ticks = std::max<std::uint64_t>(now_ - oldest->tick, 1);
+      }
       s.peers.push_back(ps);
     }
     return s;
@@ -216,8 +222,13 @@ class AsyncPrimaryBackup {
     bool diverged = false;  // holds entries the primary's log does not
   };
   struct Outstanding {  // a proposal some backup has not acknowledged, for the lag figures
-    std::uint64_t index, tick, bytes;
+    std::uint64_t index, tick;
+    std::uint64_t bytes_before;  // proposed_bytes_ before it
   };
+  void track(const LogEntry& e) {
+    outstanding_.push_back({e.index, now_, proposed_bytes_});
+    proposed_bytes_ += e.command.size();
+  }
 
   void become_primary(std::uint64_t last) {
     role_ = Role::primary;
@@ -330,7 +341,8 @@ class AsyncPrimaryBackup {
   std::uint64_t last_ = 0;  // the primary's last log index
   std::uint64_t now_ = 0;   // ticks
   std::map<std::uint64_t, Peer> peers_;
-  std::deque<Outstanding> outstanding_;
+  std::deque<Outstanding> outstanding_;  // in index order
+  std::uint64_t proposed_bytes_ = 0;      // of every command tracked in outstanding_, ever
   std::vector<LogEntry> unapplied_;
   std::vector<Message> outbox_;
 };

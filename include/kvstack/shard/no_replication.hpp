@@ -27,9 +27,10 @@ class NoReplication {
     return success();
   }
   template <class L>
-  Result<std::uint64_t> propose(L&, std::string command) {
-    pending_.push_back({++last_, 0, std::move(command)});
-    return last_;
+  Result<std::uint64_t> propose(L&, std::vector<std::string> commands) {
+    const std::uint64_t first = last_ + 1;
+    for (auto& c : commands) pending_.push_back({++last_, 0, std::move(c)});
+    return first;
   }
   template <class L>
   Result<void> step(L&, Message) {

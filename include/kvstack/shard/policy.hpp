@@ -147,9 +147,9 @@ concept PolicyTraits = requires {
   { P::consistency } -> std::convertible_to<Consistency>;
 };
 template <class P, class L>
-concept PolicyDriven = requires(P& p, L& log, std::uint64_t i, Message m, std::string cmd) {
+concept PolicyDriven = requires(P& p, L& log, std::uint64_t i, Message m, std::vector<std::string> cmds) {
   { p.start(log, i, i) } -> std::same_as<Result<void>>;
-  { p.propose(log, std::move(cmd)) } -> std::same_as<Result<std::uint64_t>>;
+  { p.propose(log, std::move(cmds)) } -> std::same_as<Result<std::uint64_t>>;
   { p.step(log, std::move(m)) } -> std::same_as<Result<void>>;
   { p.tick(log) } -> std::same_as<Result<void>>;
   { p.ready(log) } -> std::same_as<Result<Ready>>;
@@ -166,7 +166,9 @@ concept PolicyObserved = requires(P& p, const P& cp, std::uint64_t i, const Snap
 /// whose `needs_log` is false). Its runner (a Shard, driven by sim::Cluster or by threads and a
 /// Transport) calls:
 /// - `start(log, index, term)` once, with the index and term of the last entry the App applied;
-/// - `propose(log, command)`: a write; returns the index it will apply at, or errc::not_leader;
+/// - `propose(log, commands)`: writes, in order (one or more: a runner batches those that queue
+///   up meanwhile); returns the index the first will apply at (the others follow it), or
+///   errc::not_leader;
 /// - `step(log, message)`: a message from a peer; `tick(log)`: one unit of time has passed;
 /// - `ready(log)`: what to apply and send now; then `applied(index, term)` once the App has
 ///   applied up to that entry (also after installing a snapshot), and `snapshot_sent(peer,
@@ -187,8 +189,8 @@ consteval bool check_replication_policy() {
                 "kvstack::ReplicationPolicy: missing `static constexpr Consistency consistency`");
   static_assert(requires(P& p, L& l, std::uint64_t i) { { p.start(l, i, i) } -> std::same_as<Result<void>>; },
                 "kvstack::ReplicationPolicy: missing `start(log, applied_index, applied_term) -> Result<void>`");
-  static_assert(requires(P& p, L& l, std::string c) { { p.propose(l, std::move(c)) } -> std::same_as<Result<std::uint64_t>>; },
-                "kvstack::ReplicationPolicy: missing `propose(log, std::string command) -> Result<std::uint64_t>`");
+  static_assert(requires(P& p, L& l, std::vector<std::string> c) { { p.propose(l, std::move(c)) } -> std::same_as<Result<std::uint64_t>>; },
+                "kvstack::ReplicationPolicy: missing `propose(log, std::vector<std::string> commands) -> Result<std::uint64_t>`");
   static_assert(requires(P& p, L& l, Message m) { { p.step(l, std::move(m)) } -> std::same_as<Result<void>>; },
                 "kvstack::ReplicationPolicy: missing `step(log, Message) -> Result<void>`");
   static_assert(requires(P& p, L& l) { { p.tick(l) } -> std::same_as<Result<void>>; },

@@ -204,7 +204,10 @@ class Shard {
         if (value) w.put(key, *value);
         else w.erase(key);
       }
-      if (auto r = submit_locked(lock, std::move(w).take()); !r) return r.error();
+      auto index = propose_locked({std::move(w).take()});
+      lock.unlock();
+      std::unique_lock queue(sync_->queue_mu);
+      if (auto r = await_applied(queue, index); !r) return r.error();
       return result;
     }
   }
@@ -308,10 +311,22 @@ class Shard {
   }
 
  private:
+  /// A write waiting in the queue: the index its command got once proposed, or why it failed.
+  struct Proposal {
+    std::optional<Result<std::uint64_t>> index;
+  };
   struct Sync {
-    mutable std::mutex mu;
+    mutable std::mutex mu;  // the policy, the log, App's writes and the outbox
     std::condition_variable progress;
     std::vector<Message> outbox;
+    // Writers queue here, never waiting for mu while another writer commits (lock order: mu,
+    // then queue_mu).
+    std::mutex queue_mu;
+    std::condition_variable queue_changed;
+    std::vector<std::string> queued;
+    std::vector<Proposal*> proposals;  // one per queued command, in the same order
+    bool leading = false;              // a writer is proposing a batch
+    std::uint64_t applied = 0;         // the shard's applied index, as writers see it
   };
   struct Unstarted {};
   Shard(Unstarted, Log log, App app, Policy policy, ShardOptions options)
@@ -332,25 +347,71 @@ class Shard {
       mark.value() = {};
     }
     applied_ = mark.value().index;
+    applied_changed();
     if (auto r = policy_.start(log_, applied_, mark.value().term); !r) return r;
     return process();
   }
 
+  /// Group commit: a writer queues its command; if no other writer is proposing, it proposes
+  /// everything queued by then as one batch (one log append, one App transaction), else it waits
+  /// for the writer that is. Then it waits for its entry to apply.
   Result<void> submit(std::string command) {
-    std::unique_lock lock(sync_->mu);
-    return submit_locked(lock, std::move(command));
+    Proposal mine;
+    std::unique_lock queue(sync_->queue_mu);
+    sync_->queued.push_back(std::move(command));
+    sync_->proposals.push_back(&mine);
+    while (!mine.index) {
+      if (!sync_->leading) lead(queue);
+      else sync_->queue_changed.wait(queue);
+    }
+    return await_applied(queue, *mine.index);
   }
-  Result<void> submit_locked(std::unique_lock<std::mutex>& lock, std::string command) {
-    auto index = policy_.propose(log_, std::move(command));
+  /// Proposes the queue as one batch; `queue` is released meanwhile.
+  void lead(std::unique_lock<std::mutex>& queue) {
+    sync_->leading = true;
+    auto commands = std::exchange(sync_->queued, {});
+    auto proposals = std::exchange(sync_->proposals, {});
+    queue.unlock();
+    auto answer = [&](const Result<std::uint64_t>& first) {
+      queue.lock();
+      for (std::size_t i = 0; i < proposals.size(); ++i)
+        proposals[i]->index = first ? Result<std::uint64_t>(first.value() + i) : first.error();
+      sync_->leading = false;
+      sync_->queue_changed.notify_all();
+    };
+    try {
+      std::lock_guard lock(sync_->mu);
+      answer(propose_locked(std::move(commands)));
+    } catch (...) {  // the other writers learn that the batch's outcome is unknown
+      answer(Error{errc::io_error, "shard: proposing a batch of writes threw; their outcome is unknown"});
+      throw;
+    }
+  }
+  /// With mu held: proposes `commands` and acts on them; returns the index of the first.
+  Result<std::uint64_t> propose_locked(std::vector<std::string> commands) {
+    auto first = policy_.propose(log_, std::move(commands));
+    if (!first) return first;
+    if (auto r = process(); !r) return r.error();
+    return first;
+  }
+  /// With queue_mu held: waits until the entry at `index` has applied.
+  Result<void> await_applied(std::unique_lock<std::mutex>& queue, const Result<std::uint64_t>& index) {
     if (!index) return index.error();
-    if (auto r = process(); !r) return r;
-    const bool applied = sync_->progress.wait_for(lock, options_.write_timeout,
-                                                    [&] { return applied_ >= index.value(); });
-    if (!applied)
-      return Error{errc::timeout, "shard: entry " + std::to_string(index.value()) + " was not applied within " +
+    const std::uint64_t i = index.value();
+    if (!sync_->queue_changed.wait_for(queue, options_.write_timeout, [&] { return sync_->applied >= i; }))
+      return Error{errc::timeout, "shard: entry " + std::to_string(i) + " was not applied within " +
                                       std::to_string(options_.write_timeout.count()) +
                                       " ms; its outcome is unknown (it may still apply)"};
     return success();
+  }
+  /// With mu held: wakes whoever waits for entries to apply (writers, wait_replicated).
+  void applied_changed() {
+    {
+      std::lock_guard queue(sync_->queue_mu);
+      sync_->applied = applied_;
+    }
+    sync_->queue_changed.notify_all();
+    sync_->progress.notify_all();
   }
 
   /// Does what the policy asks until it asks nothing: apply, then queue messages and snapshots.
@@ -365,7 +426,7 @@ class Shard {
         applied_ = applied.value().index;
         policy_.applied(applied_, applied.value().term);
         receiver_.abandon();  // entries replaced whatever a snapshot had begun
-        sync_->progress.notify_all();
+        applied_changed();
       }
       for (auto& m : ready.value().messages) sync_->outbox.push_back(std::move(m));
       for (std::uint64_t peer : ready.value().snapshot_to)
@@ -403,13 +464,14 @@ class Shard {
     if (answer.value().started) {  // the data is incomplete until the last chunk
       applied_ = 0;
       policy_.applied(0, 0);
+      applied_changed();
     }
     if (answer.value().installed) {
       if constexpr (LogStorage<Log>)
         if (auto r = log_.install_snapshot(m.snapshot); !r) return r;
       applied_ = m.snapshot.index;
       policy_.applied(applied_, m.snapshot.term);
-      sync_->progress.notify_all();
+      applied_changed();
     }
     sync_->outbox.push_back(std::move(answer.value().response));
     return process();
