@@ -1,5 +1,6 @@
 // Layers keep the capabilities of what they wrap: the law checked at compile time for every
-// layer and capability, and a checkpoint taken through a stack of layers.
+// layer and capability, a checkpoint taken through a stack of layers, and a replicated shard's
+// status and WAIT through them.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <kvstack/layer/metrics.hpp>
 #include <kvstack/layer/ttl.hpp>
 #include <kvstack/layer/watch.hpp>
+#include <kvstack/shard/shard.hpp>
 
 #include "laws/backends.hpp"
 
@@ -41,10 +43,19 @@ class PlainBackend {
 };
 static_assert(check_backend<PlainBackend>() && !Checkpointable<PlainBackend> && !Expiring<PlainBackend>);
 
+template <class B>
+concept Replicated = requires(const B& b) {
+  { b.status() } -> std::same_as<ShardStatus>;
+  { b.wait_replicated(1, 1, 1ms) } -> std::same_as<std::size_t>;
+};
+using Primary = Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>;
+static_assert(Replicated<Primary> && !Replicated<MemoryBackend>);
+
 // The law: a layer has an optional capability exactly when the backend it wraps has it (Ttl adds
 // Expiring, so for Ttl only the others are checked).
 template <class Layer, class Below>
-constexpr bool keeps_capabilities = Checkpointable<Layer> == Checkpointable<Below> && Expiring<Layer> == Expiring<Below>;
+constexpr bool keeps_capabilities = Checkpointable<Layer> == Checkpointable<Below> && Expiring<Layer> == Expiring<Below> &&
+                                    Replicated<Layer> == Replicated<Below>;
 template <class Below>
 constexpr bool every_layer_keeps_them =
     keeps_capabilities<Watched<Below>, Below> && keeps_capabilities<Metered<Below>, Below> &&
@@ -56,6 +67,8 @@ static_assert(every_layer_keeps_them<Ttl<MemoryBackend>>);
 static_assert(every_layer_keeps_them<Ttl<PlainBackend>>);
 static_assert(every_layer_keeps_them<Metered<Watched<Ttl<MemoryBackend>>>>);
 static_assert(every_layer_keeps_them<Watched<Metered<PlainBackend>>>);
+static_assert(every_layer_keeps_them<Primary>);
+static_assert(every_layer_keeps_them<Ttl<Primary>>);
 }  // namespace
 
 TEST_CASE("a checkpoint taken through layers opens with its expiries", "[layer][checkpoint]") {
@@ -74,4 +87,20 @@ TEST_CASE("a checkpoint taken through layers opens with its expiries", "[layer][
   clock.advance(10s);
   CHECK(copy.get("session").value() == std::nullopt);
   CHECK(copy.purge_expired().value() == 1);
+}
+
+TEST_CASE("a primary's backup lag and WAIT through layers", "[layer][shard]") {
+  MemoryBackend log_store;
+  Metered<Ttl<Primary>> db(Ttl<Primary>(
+      Primary{BackendLog<MemoryBackend>{log_store, "log"}, MemoryBackend{}, AsyncPrimaryBackup{{.id = 1, .members = {1, 2}, .primary = 1}}}));
+  for (int i = 0; i < 3; ++i) db.put("k" + std::to_string(i), "v").value();
+  const ShardStatus status = db.status();  // the backup (2) has not answered
+  REQUIRE(status.peers.size() == 1);
+  CHECK(status.peers[0].id == 2);
+  CHECK(status.peers[0].lag_entries == 3);
+  CHECK(status.applied == 3);
+  CHECK(db.wait_replicated(3, 1, 0ms) == 0);
+  const std::string text = db.metrics().prometheus() + status.prometheus();
+  CHECK(text.find("kvstack_operations_total{op=\"put\"} 3") != std::string::npos);
+  CHECK(text.find("kvstack_shard_peer_lag_entries{peer=\"2\"} 3") != std::string::npos);
 }

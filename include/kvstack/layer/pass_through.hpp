@@ -2,6 +2,8 @@
 // wraps, so that wrapping a backend never loses one.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <type_traits>
 #include <utility>
@@ -19,6 +21,9 @@ using inner_t = std::remove_cvref_t<decltype(std::declval<const Layer&>().inner(
 /// It gives the layer each optional capability of the backend below that the layer does not
 /// change, under the same name and only when the backend below has it:
 /// - `checkpoint(dir)` (Checkpointable): a layer keeps all its state in the backend below.
+/// - `status()` and `wait_replicated(index, n, timeout)` of a replicated Shard: its role, log
+///   position and each peer's lag, and Redis's WAIT (writes pass through the layer unchanged in
+///   number and order, so indices mean the same above it).
 ///
 /// A capability a layer observes (Expiring: Watched reports expiries, Metered counts them) is
 /// written out in that layer instead. tests/layer/capabilities_test.cpp checks, for every layer
@@ -31,6 +36,19 @@ class PassThrough {
     requires Checkpointable<inner_t<Layer>>
   {
     return static_cast<const Layer&>(*this).inner().checkpoint(dir);
+  }
+  /// The replication status of the shard below (Shard::status).
+  auto status() const
+    requires requires(const inner_t<Layer>& b) { b.status(); }
+  {
+    return static_cast<const Layer&>(*this).inner().status();
+  }
+  /// Waits until `n` peers of the shard below have acknowledged `index` (Shard::wait_replicated).
+  template <class Duration>
+  auto wait_replicated(std::uint64_t index, std::size_t n, Duration timeout) const
+    requires requires(const inner_t<Layer>& b) { b.wait_replicated(index, n, timeout); }
+  {
+    return static_cast<const Layer&>(*this).inner().wait_replicated(index, n, timeout);
   }
 };
 
