@@ -33,9 +33,9 @@ struct PrimaryBackupSim {
   sim::Cluster<PbShard> cluster;
 
   PrimaryBackupSim(std::uint64_t seed, std::uint64_t n, sim::NetworkOptions net = {}, PrimaryBackupConfig base = {},
-                   ShardOptions options = {}, sim::DiskOptions disk = {})
+                   ShardOptions options = {}, sim::DiskOptions disk = {}, sim::ClockOptions clocks = {})
       : config(with_members(base, n)), shard_options(options), nodes(make_nodes(n, disk)),
-        cluster(seed, config.members, [this](std::uint64_t id) { return open(id); }, net) {}
+        cluster(seed, config.members, [this](std::uint64_t id) { return open(id); }, net, clocks) {}
 
   Result<PbShard> open(std::uint64_t id) {
     PrimaryBackupConfig c = config;
@@ -123,17 +123,19 @@ Result<void> client_op(S& shard, sim::Rng& rng, std::vector<sim::Op>& history, s
 }
 
 /// Three replicas; random client operations at the primary under loss, duplication,
-/// reordering, partitions and crashes of any node (the primary restarts as primary). Checked on
+/// reordering, partitions, crashes of any node (the primary restarts as primary) and, with
+/// `clock_faults`, clocks that drift, jump ahead and stall. Checked on
 /// every run: the primary's history is linearizable; after every tick each backup holds exactly
 /// the primary's state at the index it has applied (a prefix of its history, never anything
 /// else); once the network heals every backup catches up; no shard reports an error.
-inline SeedOutcome run_primary_backup_seed(std::uint64_t seed, sim::DiskOptions disk = {}) {
+inline SeedOutcome run_primary_backup_seed(std::uint64_t seed, sim::DiskOptions disk = {}, bool clock_faults = true) {
   sim::Rng pick(seed);
   sim::NetworkOptions net{.min_delay = 1, .max_delay = pick.between(1, 6), .loss = 0.3 * static_cast<double>(pick.below(4)) / 3,
                           .duplicate = 0.1 * static_cast<double>(pick.below(3))};
   PrimaryBackupConfig config{.compact_every = pick.between(4, 64), .max_log_entries = pick.between(16, 128)};
   ShardOptions options{.max_chunk_bytes = pick.between(16, 256)};
-  PrimaryBackupSim s(seed, 3, net, config, options, disk);
+  sim::ClockOptions clocks{.max_drift_ppm = clock_faults ? 250'000 * pick.below(3) : 0};
+  PrimaryBackupSim s(seed, 3, net, config, options, disk, clocks);
   auto& c = s.cluster;
   sim::Rng& rng = c.rng();
   std::vector<sim::Op> history;
@@ -171,6 +173,10 @@ inline SeedOutcome run_primary_backup_seed(std::uint64_t seed, sim::DiskOptions 
       c.network().cut(rng.between(1, 3), rng.between(1, 3));
     } else if (roll < 72) {
       c.network().heal();
+    } else if (roll < 74 && clock_faults) {
+      c.jump_clock(rng.between(1, 3), rng.between(1, 30));
+    } else if (roll < 76 && clock_faults) {
+      c.stall_clock(rng.between(1, 3), rng.between(1, 30));
     }
     c.tick();
     if (auto why = backups_hold_prefixes(); !why.empty()) return fail(why + " (tick " + std::to_string(c.now()) + ")");

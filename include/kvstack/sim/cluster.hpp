@@ -1,8 +1,10 @@
 // kvstack::sim::Cluster — N shards in one thread over a sim::Network, in logical time: it
-// delivers messages, ticks every live shard, crashes and restarts nodes, and hashes everything
-// that happened so that two runs of one seed can be compared bit for bit.
+// delivers messages, ticks every live shard on its own clock (which may drift, jump or stall),
+// crashes and restarts nodes, and hashes everything that happened so that two runs of one seed
+// can be compared bit for bit.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -19,6 +21,13 @@
 
 namespace kvstack::inline v0::sim {
 
+/// How the nodes' clocks run. A node's clock ticks `rate` millionths of a tick per tick of the
+/// cluster (the network's time): 1,000,000 keeps time, more runs fast, less runs slow.
+struct ClockOptions {
+  /// Each node's rate is drawn from the seed in [1,000,000 - d, 1,000,000 + d] (0: all keep time).
+  std::uint64_t max_drift_ppm = 0;
+};
+
 /// Runs shards of type S (each with `step`, `tick` and `take_messages`, as kvstack::Shard), one
 /// per node id. `make(id)` opens node id's shard; it is called again when a crashed node
 /// restarts, so it should open it over storage that outlives the shard (sim::Disk).
@@ -27,9 +36,13 @@ class Cluster {
  public:
   using Factory = std::function<Result<S>(std::uint64_t id)>;
 
-  Cluster(std::uint64_t seed, std::vector<std::uint64_t> ids, Factory make, NetworkOptions net = {})
+  Cluster(std::uint64_t seed, std::vector<std::uint64_t> ids, Factory make, NetworkOptions net = {}, ClockOptions clocks = {})
       : rng_(seed), network_(rng_.next(), net), ids_(std::move(ids)), make_(std::move(make)) {
-    for (auto id : ids_) restart(id);
+    for (auto id : ids_) {
+      if (clocks.max_drift_ppm > 0)  // drawn only when asked: runs without drift keep their streams
+        clocks_[id].rate = one_tick - std::min(clocks.max_drift_ppm, one_tick) + rng_.below(2 * clocks.max_drift_ppm + 1);
+      restart(id);
+    }
   }
 
   const std::vector<std::uint64_t>& ids() const noexcept { return ids_; }
@@ -54,7 +67,33 @@ class Cluster {
     nodes_[id].emplace(std::move(s).value());
   }
 
-  /// One tick: deliver what is due, tick every live shard, send what they say, advance time.
+  /// Sets node `id`'s clock rate, in millionths of a tick per cluster tick.
+  void set_clock_rate(std::uint64_t id, std::uint64_t rate) {
+    record_event(0xd7, id);
+    mix(rate);
+    clocks_[id].rate = rate;
+  }
+  /// Node `id`'s clock leaps `ticks` ahead: it gets them all at its next tick.
+  void jump_clock(std::uint64_t id, std::uint64_t ticks) {
+    record_event(0x1b, id);
+    mix(ticks);
+    clocks_[id].jump += ticks;
+  }
+  /// Node `id`'s clock stands still for the next `ticks` cluster ticks (a paused process, or a
+  /// clock stepped back that a monotonic reading holds still).
+  void stall_clock(std::uint64_t id, std::uint64_t ticks) {
+    record_event(0x57, id);
+    mix(ticks);
+    clocks_[id].stalled_until = std::max(clocks_[id].stalled_until, now() + ticks);
+  }
+  /// The ticks node `id`'s clock has counted (while it was down too).
+  std::uint64_t local_time(std::uint64_t id) const {
+    auto it = clocks_.find(id);
+    return it == clocks_.end() ? 0 : it->second.ticks;
+  }
+
+  /// One tick: deliver what is due, tick every live shard as many times as its clock says, send
+  /// what they say, advance time.
   void tick() {
     network_.deliver([&](Message&& m) {
       auto it = nodes_.find(m.to);
@@ -63,8 +102,9 @@ class Cluster {
       if (auto r = it->second->step(std::move(m)); !r) fail(it->first, r.error());
     });
     for (auto& [id, node] : nodes_) {
-      if (!node) continue;
-      if (auto r = node->tick(); !r) fail(id, r.error());
+      const std::uint64_t n = clocks_[id].advance(now());
+      for (std::uint64_t i = 0; i < n && node; ++i)
+        if (auto r = node->tick(); !r) fail(id, r.error());
     }
     flush();
     network_.advance();
@@ -126,12 +166,29 @@ class Cluster {
     errors_.push_back("node " + std::to_string(id) + " at tick " + std::to_string(now()) + ": " + e.message());
   }
 
+  static constexpr std::uint64_t one_tick = 1'000'000;
+  struct Clock {
+    std::uint64_t rate = one_tick, credit = 0, jump = 0, stalled_until = 0, ticks = 0;
+    /// The ticks due at cluster time `now`.
+    std::uint64_t advance(std::uint64_t now) {
+      std::uint64_t n = std::exchange(jump, 0);
+      if (now >= stalled_until) {
+        credit += rate;
+        n += credit / one_tick;
+        credit %= one_tick;
+      }
+      ticks += n;
+      return n;
+    }
+  };
+
   Rng rng_;
   Network network_;
   std::vector<std::uint64_t> ids_;
   Factory make_;
   std::function<void(const Message&)> observer_;
   std::map<std::uint64_t, std::optional<S>> nodes_;
+  std::map<std::uint64_t, Clock> clocks_;
   std::uint64_t hash_ = 0xcbf29ce484222325ull;
   std::vector<std::string> errors_;
 };
