@@ -82,7 +82,7 @@ struct ShardOptions {
 /// `tick()` on its clock, `take_messages()` for those to send.
 ///
 /// Thread-safe: reads run in parallel and never wait for the policy; writes and the runner's
-/// calls are serialized.
+/// calls are serialized, and writes that queue up meanwhile commit together (group commit).
 template <class Log, Backend App, class Policy>
 class Shard {
   static_assert(check_replication_policy<Policy, std::conditional_t<LogStorage<Log>, Log, detail::LogProbe>>());
@@ -373,7 +373,7 @@ class Shard {
     auto proposals = std::exchange(sync_->proposals, {});
     queue.unlock();
     auto answer = [&](const Result<std::uint64_t>& first) {
-      queue.lock();
+      if (!queue.owns_lock()) queue.lock();
       for (std::size_t i = 0; i < proposals.size(); ++i)
         proposals[i]->index = first ? Result<std::uint64_t>(first.value() + i) : first.error();
       sync_->leading = false;
