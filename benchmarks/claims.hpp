@@ -1,14 +1,21 @@
-// What the claim benchmarks (dispatch, memory, scaling) share: 12-byte keys in which every 100
-// consecutive keys share a 10-byte prefix, 100-byte values, a cheap random index, the heap in use,
-// a scratch directory per program, and the engines opened as kvstack opens them, without fsync
-// (so that the code is measured, not the disk).
+// What the claim benchmarks (dispatch, memory, scaling, replication) share: 12-byte keys in which
+// every 100 consecutive keys share a 10-byte prefix, 100-byte values, a cheap random index, the
+// number of keys (KVSTACK_BENCH_KEYS), the heap in use, a scratch directory per program, stores
+// made once and closed before main returns, and the engines opened as kvstack opens them, without
+// fsync (so that the code is measured, not the disk).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <type_traits>
 #include <typeinfo>
+#include <vector>
 
 #include <malloc.h>
 #include <unistd.h>
@@ -29,6 +36,38 @@ inline const std::string value(100, 'v');
 inline std::int64_t next_index(std::uint64_t& x, std::int64_t n) {
   x = x * 6364136223846793005ull + 1442695040888963407ull;
   return static_cast<std::int64_t>((x >> 33) % static_cast<std::uint64_t>(n));
+}
+
+/// How many keys a store holds: KVSTACK_BENCH_KEYS, 100,000 by default.
+inline std::int64_t key_count() {
+  static const std::int64_t n = [] {
+    const char* v = std::getenv("KVSTACK_BENCH_KEYS");
+    return v ? std::max(100l, std::atol(v)) : 100'000l;
+  }();
+  return n;
+}
+
+/// What closes every store kept(), run by close_all().
+inline std::vector<std::function<void()>>& closers() {
+  static std::vector<std::function<void()>> all;
+  return all;
+}
+/// The store `make()` returns (a unique_ptr), made once, by whichever thread comes first.
+template <class Make>
+auto& kept(Make make) {
+  static std::invoke_result_t<Make> s;
+  static std::once_flag made;
+  std::call_once(made, [&] {
+    s = make();
+    closers().push_back([] { s.reset(); });
+  });
+  return *s;
+}
+/// Closes the stores, newest first, before main returns: RocksDB must not be closed after its
+/// own statics go, and a store may use one made before it.
+inline void close_all() {
+  for (auto it = closers().rbegin(); it != closers().rend(); ++it) (*it)();
+  closers().clear();
 }
 
 /// Bytes malloc has handed out: small blocks, and the large ones it maps on their own.

@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,31 +50,10 @@
 namespace {
 namespace kv = kvstack;
 namespace fs = std::filesystem;
-using claims::key_of, claims::prefix_of, claims::value, claims::Memory, claims::Lmdb, claims::RocksDb;
+using claims::key_of, claims::prefix_of, claims::value, claims::key_count, claims::kept, claims::Memory, claims::Lmdb,
+    claims::RocksDb;
 
-std::int64_t key_count() {
-  static const std::int64_t n = [] {
-    const char* v = std::getenv("KVSTACK_BENCH_KEYS");
-    return v ? std::max(100l, std::atol(v)) : 100'000l;
-  }();
-  return n;
-}
 std::int64_t next_index(std::uint64_t& x) { return claims::next_index(x, key_count() / 100 * 100); }
-/// Closes every store before main returns: RocksDB must not be closed after its own statics go.
-std::vector<std::function<void()>>& closers() {
-  static std::vector<std::function<void()>> all;
-  return all;
-}
-/// The store `make()` returns (a unique_ptr), made on first use, closed by closers().
-template <class Make>
-auto& kept(Make make) {
-  static std::invoke_result_t<Make> s;
-  if (!s) {
-    s = make();
-    closers().push_back([] { s.reset(); });
-  }
-  return *s;
-}
 
 fs::path fresh_dir(const std::string& name) { return claims::fresh_dir("dispatch-bench", name); }
 template <class E>
@@ -371,7 +349,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  for (auto it = closers().rbegin(); it != closers().rend(); ++it) (*it)();
+  claims::close_all();
   fs::remove_all(claims::scratch("dispatch-bench"));
   return 0;
 }

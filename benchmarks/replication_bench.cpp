@@ -24,13 +24,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include <benchmark/benchmark.h>
 
@@ -43,12 +39,7 @@
 namespace {
 namespace kv = kvstack;
 namespace fs = std::filesystem;
-using claims::key_of, claims::value, claims::Memory;
-
-const std::int64_t keys = [] {
-  const char* v = std::getenv("KVSTACK_BENCH_KEYS");
-  return v ? std::max(100l, std::atol(v)) : 100'000l;
-}();
+using claims::key_of, claims::value, claims::key_count, claims::kept, claims::Memory;
 
 struct Lmdb {
   using B = kv::LmdbBackend;
@@ -61,23 +52,6 @@ struct RocksDb {
 using LmdbNoSync = claims::Lmdb;
 using RocksDbNoSync = claims::RocksDb;
 
-/// Closes every store before main returns: RocksDB must not be closed after its own statics go.
-std::vector<std::function<void()>>& closers() {
-  static std::vector<std::function<void()>> all;
-  return all;
-}
-/// The store `make()` returns (a unique_ptr), made once by whichever thread comes first.
-template <class Make>
-auto& kept(Make make) {
-  static std::invoke_result_t<Make> s;
-  static std::once_flag made;
-  std::call_once(made, [&] {
-    s = make();
-    closers().push_back([] { s.reset(); });
-  });
-  return *s;
-}
-
 template <class E>
 typename E::B open(const std::string& name) {
   return E::open(claims::fresh_dir("replication-bench", std::string(typeid(E).name()) + "-" + name));
@@ -86,9 +60,9 @@ typename E::B open(const std::string& name) {
 /// Fills a store (or a shard) with every key, in batches.
 template <class S>
 void fill(S& s) {
-  for (std::int64_t at = 0; at < keys;) {
+  for (std::int64_t at = 0; at < key_count();) {
     kv::WriteBatch batch;
-    for (int i = 0; i < 1000 && at < keys; ++i, ++at) batch.put(key_of(at), value);
+    for (int i = 0; i < 1000 && at < key_count(); ++i, ++at) batch.put(key_of(at), value);
     s.write(batch).value();
   }
 }
@@ -169,7 +143,7 @@ void Put(benchmark::State& state) {
   double lag_sum = 0, lag_max = 0, samples = 0;
   std::int64_t n = 0;
   for (auto _ : state) {
-    const std::string k = key_of(claims::next_index(x, keys));
+    const std::string k = key_of(claims::next_index(x, key_count()));
     if constexpr (via == Via::engine) {
       engine<E>().put(k, value).value();
     } else if constexpr (via == Via::primary) {
@@ -215,8 +189,8 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
-  for (auto& close : closers()) close();
   benchmark::Shutdown();
+  claims::close_all();
   fs::remove_all(claims::scratch("replication-bench"));
   return 0;
 }
