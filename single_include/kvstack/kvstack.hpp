@@ -6925,10 +6925,17 @@ class Shard {
         if (value) w.put(key, *value);
         else w.erase(key);
       }
-      auto index = propose_locked({std::move(w).take()});
+      Proposal mine;
+      Batch batch;
+      {
+        std::lock_guard queue(sync_->queue_mu);
+        enqueue(std::move(w).take(), mine);
+        batch = take_queue();  // the writes queued meanwhile go with this one
+      }
+      propose_batch(std::move(batch));
       lock.unlock();
       std::unique_lock queue(sync_->queue_mu);
-      if (auto r = await_applied(queue, index); !r) return r.error();
+      if (auto r = await_applied(queue, *mine.index); !r) return r.error();
       return result;
     }
   }
@@ -7079,31 +7086,56 @@ class Shard {
   Result<void> submit(std::string command) {
     Proposal mine;
     std::unique_lock queue(sync_->queue_mu);
-    sync_->queued.push_back(std::move(command));
-    sync_->proposals.push_back(&mine);
+    enqueue(std::move(command), mine);
     while (!mine.index) {
       if (!sync_->leading) lead(queue);
       else sync_->queue_changed.wait(queue);
     }
     return await_applied(queue, *mine.index);
   }
-  /// Proposes the queue as one batch; `queue` is released meanwhile.
+  /// Commands taken from the queue, with their writers.
+  struct Batch {
+    std::vector<std::string> commands;
+    std::vector<Proposal*> proposals;
+  };
+  /// With queue_mu held.
+  void enqueue(std::string command, Proposal& p) {
+    sync_->queued.push_back(std::move(command));
+    sync_->proposals.push_back(&p);
+  }
+  /// With queue_mu held.
+  Batch take_queue() { return {std::exchange(sync_->queued, {}), std::exchange(sync_->proposals, {})}; }
+  /// Proposes the queue as one batch, `queue` (held on entry and on return) released meanwhile.
   void lead(std::unique_lock<std::mutex>& queue) {
     sync_->leading = true;
-    auto commands = std::exchange(sync_->queued, {});
-    auto proposals = std::exchange(sync_->proposals, {});
+    Batch batch = take_queue();
     queue.unlock();
-    auto answer = [&](const Result<std::uint64_t>& first) {
-      if (!queue.owns_lock()) queue.lock();
-      for (std::size_t i = 0; i < proposals.size(); ++i)
-        proposals[i]->index = first ? Result<std::uint64_t>(first.value() + i) : first.error();
+    auto done = [&] {
+      queue.lock();
       sync_->leading = false;
       sync_->queue_changed.notify_all();
     };
     try {
       std::lock_guard lock(sync_->mu);
-      answer(propose_locked(std::move(commands)));
-    } catch (...) {  // the other writers learn that the batch's outcome is unknown
+      propose_batch(std::move(batch));
+    } catch (...) {
+      done();
+      throw;
+    }
+    done();
+  }
+  /// With mu held (queue_mu not): proposes `batch` and tells its writers their indices.
+  void propose_batch(Batch batch) {
+    if (batch.commands.empty()) return;
+    auto answer = [&](const Result<std::uint64_t>& first) {
+      std::lock_guard queue(sync_->queue_mu);
+      for (std::size_t i = 0; i < batch.proposals.size(); ++i)
+        batch.proposals[i]->index = first ? Result<std::uint64_t>(first.value() + i) : first.error();
+      sync_->queue_changed.notify_all();
+    };
+    try {
+      answer(propose_locked(std::move(batch.commands)));
+    } catch (...) {  // the writers learn that the batch's outcome is unknown
       answer(Error{errc::io_error, "shard: proposing a batch of writes threw; their outcome is unknown"});
       throw;
     }
