@@ -17,6 +17,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -86,6 +87,18 @@ inline fs::path fresh_dir(const std::string& program, const std::string& name) {
   fs::remove_all(p);
   fs::create_directories(p);
   return p;
+}
+
+/// The main of a claim benchmark that keeps its stores with kept(): runs the benchmarks, closes
+/// the stores and removes `program`'s scratch directory.
+inline int run_main(int argc, char** argv, const std::string& program) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  close_all();
+  fs::remove_all(scratch(program));
+  return 0;
 }
 
 struct Memory {

@@ -344,12 +344,4 @@ KVSTACK_ENGINE(RocksDb);
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  claims::close_all();
-  fs::remove_all(claims::scratch("dispatch-bench"));
-  return 0;
-}
+int main(int argc, char** argv) { return claims::run_main(argc, argv, "dispatch-bench"); }
