@@ -5247,7 +5247,7 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
 #ifndef KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
 #define KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
 // kvstack/shard: replicated shards. Shard<Log, App, Policy>; the LogStorage, ReplicationPolicy
-// and Transport concepts; BackendLog and NoLog; NoReplication and AsyncPrimaryBackup.
+// and Transport concepts; BackendLog and NoLog; NoReplication, AsyncPrimaryBackup and Raft.
 
 // ---- kvstack/shard/apply.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SHARD_APPLY_HPP
@@ -5471,31 +5471,43 @@ class CommandWriter {
   std::string out_;
 };
 
-/// Applies the writes of `command` to the transaction `tx`, under the data prefix.
-template <class Tx>
-Result<void> apply_command(std::string_view command, Tx& tx, std::uint64_t index) {
+/// Calls `fn(key, value)` for each write of `command` in order (value empty for an erase). An
+/// empty command (a policy's own entry) has none.
+template <class F>
+Result<void> for_each_write(std::string_view command, std::uint64_t index, F&& fn) {
   auto bad = [&] {
     return Error{errc::corruption, "shard: the command of log entry " + std::to_string(index) + " is malformed"};
   };
-  if (command.empty() || command.front() != CommandWriter::version) return bad();
+  if (command.empty()) return success();
+  if (command.front() != CommandWriter::version) return bad();
   command.remove_prefix(1);
-  std::string key;
   while (!command.empty()) {
     const char kind = command.front();
     command.remove_prefix(1);
     std::string_view k, v;
     if (!take_bytes(command, k)) return bad();
-    AppLayout::data_key(k, key);
     if (kind == 'p') {
       if (!take_bytes(command, v)) return bad();
-      if (auto r = tx.put(key, v); !r) return r;
+      if (Result<void> r = fn(k, std::optional<std::string_view>(v)); !r) return r;
     } else if (kind == 'e') {
-      if (auto r = tx.erase(key); !r) return r.error();
+      if (Result<void> r = fn(k, std::optional<std::string_view>()); !r) return r;
     } else {
       return bad();
     }
   }
   return success();
+}
+
+/// Applies the writes of `command` to the transaction `tx`, under the data prefix.
+template <class Tx>
+Result<void> apply_command(std::string_view command, Tx& tx, std::uint64_t index) {
+  std::string key;
+  return for_each_write(command, index, [&](std::string_view k, std::optional<std::string_view> v) -> Result<void> {
+    AppLayout::data_key(k, key);
+    if (v) return tx.put(key, *v);
+    if (auto r = tx.erase(key); !r) return r.error();
+    return success();
+  });
 }
 
 /// Applies `entries` (in index order) to `app` in one transaction, with the applied mark: those
@@ -5582,6 +5594,15 @@ enum class MessageType : unsigned char {
   append_response,    ///< index: the highest index the sender holds; reject: it has a gap
   snapshot_chunk,     ///< chunk number `offset` of transfer `session` of `snapshot`; `done` on the last
   snapshot_response,  ///< offset: the next chunk of `session` the sender expects
+  // Consensus (Raft). index and log_term of a vote request are the candidate's last entry; a
+  // granted pre-vote answers with the term it was asked for.
+  vote,                ///< a candidate asks for a vote in `term`; done: a leader transfer (ignore the lease)
+  vote_response,       ///< reject: refused
+  pre_vote,            ///< would a vote in `term` be granted? (changes no one's term)
+  pre_vote_response,   ///< reject: it would not
+  heartbeat,           ///< the leader is alive; commit: how far the receiver may commit; session: its round
+  heartbeat_response,  ///< session: the round answered
+  timeout_now,         ///< leader transfer: campaign at once
 };
 
 struct Message {
@@ -5664,14 +5685,26 @@ struct ShardStatus {
   }
 };
 
+/// The answer to a read barrier (a policy's `read(log, id)`): once the App has applied `index`,
+/// reads see every write acknowledged before the barrier was asked for. Not `ok`: the replica
+/// lost its leadership first.
+struct ReadState {
+  std::uint64_t id = 0;
+  std::uint64_t index = 0;
+  bool ok = true;
+  friend bool operator==(const ReadState&, const ReadState&) = default;
+};
+
 /// What a policy asks its runner to do, in this order: apply `apply` to the App (each entry
-/// exactly once, in index order), then send `messages`. `snapshot_to` lists peers that need the
-/// whole App (their log position was compacted away); the runner ships it in chunks.
+/// exactly once, in index order; an empty command is the policy's own and changes no data),
+/// then send `messages`. `snapshot_to` lists peers that need the whole App (their log position
+/// was compacted away); the runner ships it in chunks. `reads` answers read barriers.
 struct Ready {
   std::vector<LogEntry> apply;
   std::vector<Message> messages;
   std::vector<std::uint64_t> snapshot_to;
-  bool empty() const noexcept { return apply.empty() && messages.empty() && snapshot_to.empty(); }
+  std::vector<ReadState> reads;
+  bool empty() const noexcept { return apply.empty() && messages.empty() && snapshot_to.empty() && reads.empty(); }
 };
 
 namespace detail {
@@ -5793,6 +5826,7 @@ class AsyncPrimaryBackup {
 
   /// True on the primary.
   bool is_primary() const noexcept { return role_ == Role::primary; }
+  std::uint64_t term() const noexcept { return term_; }
   /// How many backups have acknowledged `index` (Redis's WAIT counts these).
   std::size_t acknowledged(std::uint64_t index) const {
     return static_cast<std::size_t>(
@@ -6238,7 +6272,9 @@ class BackendLog {
     return backend_->put(prefix_ + 'h', v);
   }
 
-  Result<void> compact(std::uint64_t upto) {
+  /// Drops the entries up to `upto`; the membership as of `upto` replaces the kept one when
+  /// given (a consensus log whose configuration lives in its entries passes it).
+  Result<void> compact(std::uint64_t upto, std::optional<std::string> membership = std::nullopt) {
     auto b = bounds();
     if (!b) return b.error();
     const SnapshotMeta& meta = b.value().meta;
@@ -6249,6 +6285,7 @@ class BackendLog {
     SnapshotMeta next = meta;
     next.index = upto;
     next.term = term.value();
+    if (membership) next.membership = std::move(*membership);
     auto wrote = backend_->transact([&](auto& tx) -> Result<void> {
       for (std::uint64_t i = meta.index + 1; i <= upto; ++i)
         if (auto r = tx.erase(entry_key(i)); !r) return r.error();
@@ -6397,7 +6434,7 @@ inline Result<Message> decode_message(std::string_view in) {
   if (in.size() < 2) return bad("truncated header");
   Message m;
   const auto type = static_cast<unsigned char>(in[0]), flags = static_cast<unsigned char>(in[1]);
-  if (type > static_cast<unsigned char>(MessageType::snapshot_response)) return bad("unknown type");
+  if (type > static_cast<unsigned char>(MessageType::timeout_now)) return bad("unknown type");
   if (flags > 3) return bad("unknown flags");
   m.type = static_cast<MessageType>(type);
   m.reject = flags & 1;
@@ -6502,23 +6539,974 @@ static_assert(check_replication_policy<NoReplication>());
 
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_SHARD_NO_REPLICATION_HPP
+// ---- kvstack/shard/raft/raft.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_RAFT_RAFT_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_RAFT_RAFT_HPP
+// kvstack::Raft — consensus as a ReplicationPolicy, in the style of etcd's raft: a deterministic
+// core (ticks, messages and proposals in; entries to apply and messages to send out) with
+// pre-vote, check-quorum, flow control, ReadIndex read barriers, leader transfer, one-server
+// membership changes, learners and log compaction behind the App's snapshots.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/shard/raft/membership.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_RAFT_MEMBERSHIP_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_RAFT_MEMBERSHIP_HPP
+// kvstack::raft::Membership — who votes in a Raft group and who only follows (learners), how it
+// changes one server at a time, and how it is written in the log and in snapshot metadata.
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace kvstack::inline v0::raft {
+
+/// One change of membership. Changes go one server at a time: every change, and every sequence
+/// of them (add a learner, let it catch up, promote it; remove a server), keeps any two
+/// majorities of consecutive configurations overlapping, so no joint configuration is needed.
+struct MembershipChange {
+  enum class Kind : unsigned char {
+    add_learner,  ///< a new member that receives the log but does not vote
+    promote,      ///< a learner becomes a voter
+    remove,       ///< a voter or learner leaves
+  };
+  Kind kind = Kind::add_learner;
+  std::uint64_t id = 0;
+};
+
+/// The voters and learners of a group, each list sorted.
+struct Membership {
+  std::vector<std::uint64_t> voters;
+  std::vector<std::uint64_t> learners;
+  friend bool operator==(const Membership&, const Membership&) = default;
+
+  bool is_voter(std::uint64_t id) const { return std::binary_search(voters.begin(), voters.end(), id); }
+  bool is_learner(std::uint64_t id) const { return std::binary_search(learners.begin(), learners.end(), id); }
+  bool contains(std::uint64_t id) const { return is_voter(id) || is_learner(id); }
+  /// How many voters make a majority.
+  std::size_t quorum() const { return voters.size() / 2 + 1; }
+
+  /// The membership after `c`, or why `c` does not apply to this one.
+  Result<Membership> after(const MembershipChange& c) const {
+    Membership m = *this;
+    auto erase = [](std::vector<std::uint64_t>& v, std::uint64_t id) { v.erase(std::remove(v.begin(), v.end(), id), v.end()); };
+    auto insert = [](std::vector<std::uint64_t>& v, std::uint64_t id) { v.insert(std::upper_bound(v.begin(), v.end(), id), id); };
+    const std::string who = "raft: server " + std::to_string(c.id);
+    switch (c.kind) {
+      case MembershipChange::Kind::add_learner:
+        if (c.id == 0) return Error{errc::invalid_argument, "raft: server ids are non-zero"};
+        if (contains(c.id)) return Error{errc::invalid_argument, who + " is a member already"};
+        insert(m.learners, c.id);
+        break;
+      case MembershipChange::Kind::promote:
+        if (!is_learner(c.id)) return Error{errc::invalid_argument, who + " is not a learner"};
+        erase(m.learners, c.id);
+        insert(m.voters, c.id);
+        break;
+      case MembershipChange::Kind::remove:
+        if (!contains(c.id)) return Error{errc::invalid_argument, who + " is not a member"};
+        if (voters.size() == 1 && is_voter(c.id)) return Error{errc::invalid_argument, who + " is the last voter"};
+        erase(m.voters, c.id);
+        erase(m.learners, c.id);
+        break;
+    }
+    return m;
+  }
+
+  /// "v1,2,3;l4": the voters, then the learners.
+  std::string encode() const {
+    std::string out = "v";
+    auto list = [&](const std::vector<std::uint64_t>& ids) {
+      for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+    };
+    list(voters);
+    out += ";l";
+    list(learners);
+    return out;
+  }
+  /// Reads what encode wrote; nullopt if `s` is not that.
+  static std::optional<Membership> decode(std::string_view s) {
+    Membership m;
+    auto list = [](std::string_view text, std::vector<std::uint64_t>& ids) {
+      while (!text.empty()) {
+        std::uint64_t id = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+        if (ec != std::errc{} || id == 0) return false;
+        ids.push_back(id);
+        text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+        if (!text.empty() && text.front() == ',' && text.size() > 1) text.remove_prefix(1);
+        else if (!text.empty()) return false;
+      }
+      return std::is_sorted(ids.begin(), ids.end());
+    };
+    const auto semi = s.find(";l");
+    if (!s.starts_with('v') || semi == std::string_view::npos) return std::nullopt;
+    if (!list(s.substr(1, semi - 1), m.voters) || !list(s.substr(semi + 2), m.learners)) return std::nullopt;
+    return m;
+  }
+};
+
+/// Raft's own log entries: an empty command is a leader's no-op; a command starting with a zero
+/// byte carries a membership. Commands the application proposes may not start with one.
+inline constexpr char own_entry_mark = '\0';
+
+inline std::string membership_command(const Membership& m) { return own_entry_mark + m.encode(); }
+/// The membership a command carries, if it carries one.
+inline std::optional<Membership> membership_in(std::string_view command) {
+  if (command.empty() || command.front() != own_entry_mark) return std::nullopt;
+  return Membership::decode(command.substr(1));
+}
+
+}  // namespace kvstack::raft
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_RAFT_MEMBERSHIP_HPP
+// ---- kvstack/shard/raft/progress.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_RAFT_PROGRESS_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_RAFT_PROGRESS_HPP
+// kvstack::raft::Progress — what a Raft leader knows of one follower's log, and how much it may
+// send it: one probe at a time until their logs meet, then a window of appends in flight
+// (bounded by count and bytes), or nothing but heartbeats while it installs a snapshot.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+
+namespace kvstack::inline v0::raft {
+
+struct Progress {
+  enum class State : unsigned char {
+    probe,      ///< finding where the logs meet: one append at a time
+    replicate,  ///< streaming: appends sent optimistically, up to the window
+    snapshot,   ///< receiving the App as a snapshot: heartbeats only
+  };
+  /// An append not yet acknowledged: its last index, its bytes, and the heartbeat round it was
+  /// sent in (an answer to a later round without an answer to it means it was lost).
+  struct InFlight {
+    std::uint64_t last = 0;
+    std::size_t bytes = 0;
+    std::uint64_t round = 0;
+  };
+
+  State state = State::probe;
+  std::uint64_t match = 0;     ///< highest index known to be in the follower's log, as in the leader's
+  std::uint64_t next = 1;      ///< the next index to send
+  bool probe_sent = false;     ///< probe: an append is out; wait for its answer or a heartbeat's
+  bool recent_active = false;  ///< answered since the last quorum check
+  std::uint64_t acked_round = 0;  ///< the latest heartbeat round it answered (for read barriers)
+  std::deque<InFlight> in_flight;
+  std::size_t in_flight_bytes = 0;
+
+  /// Whether the window has room for another append.
+  bool window_open(std::uint64_t max_messages, std::size_t max_bytes) const {
+    return in_flight.size() < max_messages && in_flight_bytes < max_bytes;
+  }
+  void sent(std::uint64_t last, std::size_t bytes, std::uint64_t round) {
+    next = last + 1;
+    in_flight.push_back({last, bytes, round});
+    in_flight_bytes += bytes;
+  }
+  /// The follower holds everything up to `index`: frees the window up to it.
+  void acknowledged(std::uint64_t index) {
+    while (!in_flight.empty() && in_flight.front().last <= index) {
+      in_flight_bytes -= in_flight.front().bytes;
+      in_flight.pop_front();
+    }
+  }
+  /// Back to probing from the entry after `match`.
+  void become_probe() {
+    state = State::probe;
+    next = match + 1;
+    probe_sent = false;
+    in_flight.clear();
+    in_flight_bytes = 0;
+  }
+  void become_replicate() {
+    state = State::replicate;
+    next = match + 1;
+    probe_sent = false;
+  }
+  void become_snapshot() {
+    state = State::snapshot;
+    in_flight.clear();
+    in_flight_bytes = 0;
+  }
+};
+
+}  // namespace kvstack::raft
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_RAFT_PROGRESS_HPP
+
+namespace kvstack::inline v0 {
+
+/// A Raft member and its tuning (time in ticks).
+struct RaftConfig {
+  std::uint64_t id = 0;                      ///< this member (ids are non-zero)
+  std::vector<std::uint64_t> voters{};       ///< the first membership, for a log that has none yet
+  std::vector<std::uint64_t> learners{};     ///< likewise
+  std::uint64_t seed = 0;                    ///< randomizes election timeouts (mixed with the id)
+  std::uint64_t election_ticks = 10;         ///< a follower hearing no leader for [e, 2e) ticks campaigns
+  std::uint64_t heartbeat_ticks = 1;         ///< a leader's heartbeat interval
+  bool pre_vote = true;                      ///< ask whether a vote would win before raising the term
+  bool check_quorum = true;                  ///< a leader not heard from by a quorum for e ticks steps down
+  std::size_t max_append_bytes = std::size_t{1} << 20;      ///< per append message (at least one entry)
+  std::uint64_t max_in_flight = 64;                         ///< appends in flight to one follower
+  std::size_t max_in_flight_bytes = std::size_t{16} << 20;  ///< and their bytes
+  std::size_t max_apply_bytes = std::size_t{16} << 20;      ///< entries handed to the App at once
+  std::uint64_t compact_every = 4096;        ///< compact the log when this many applied entries precede the kept ones
+  std::uint64_t max_log_entries = std::uint64_t{1} << 20;  ///< beyond this, compact past lagging followers (they get snapshots)
+};
+
+namespace raft {
+/// Deliberate bugs, for showing that the simulation catches them (tests only). Each switch
+/// breaks one rule of Raft.
+struct Correct {
+  static constexpr bool vote_without_log_check = false;  ///< grant votes to candidates whose log is behind
+  static constexpr bool commit_earlier_terms = false;    ///< commit an earlier term's entry by counting (Figure 8)
+  static constexpr bool vote_before_durable = false;     ///< answer a vote before the vote is saved
+  static constexpr bool read_without_quorum = false;     ///< answer read barriers without confirming leadership
+};
+}  // namespace raft
+
+/// Raft (Ongaro and Ousterhout; Ongaro's thesis for pre-vote, check-quorum, ReadIndex, leader
+/// transfer and membership changes). Consistency is linearizable: writes apply once a majority
+/// holds them; reads pass a barrier (`read`) that confirms the leadership with a round of
+/// heartbeats, many reads sharing one round.
+///
+/// Membership changes one server at a time (`change_membership`): a new server joins as a
+/// learner, receives the log (or a snapshot), and is then promoted. A change takes effect when
+/// appended, and a leader proposes one only after it has committed an entry of its term and
+/// every earlier change, which is what makes single-server changes safe (the thesis' fix).
+///
+/// Durability: the vote and the entries are saved to the log before any message that depends on
+/// them is queued. The commit index is not saved: a restarted member starts from what its App
+/// applied and learns the rest from the leader.
+template <class Bugs = raft::Correct>
+class BasicRaft {
+ public:
+  static constexpr bool needs_log = true;
+  static constexpr Consistency consistency = Consistency::linearizable;
+
+  explicit BasicRaft(RaftConfig config) : config_(std::move(config)) {
+    rng_ = config_.seed ^ (config_.id * 0x9e3779b97f4a7c15ull);
+    std::sort(config_.voters.begin(), config_.voters.end());
+    std::sort(config_.learners.begin(), config_.learners.end());
+  }
+
+  bool is_leader() const noexcept { return role_ == Role::leader; }
+  /// The leader this member follows (0: unknown).
+  std::uint64_t leader() const noexcept { return leader_; }
+  std::uint64_t term() const noexcept { return term_; }
+  /// The membership as of the last entry of the log (in force, committed or not).
+  const raft::Membership& membership() const { return configs_.back().second; }
+  /// The membership as of `index`, encoded (for a snapshot's metadata).
+  std::string membership_at(std::uint64_t index) const {
+    for (auto it = configs_.rbegin(); it != configs_.rend(); ++it)
+      if (it->first <= index) return it->second.encode();
+    return configs_.front().second.encode();
+  }
+
+  template <class L>
+  Result<void> start(L& log, std::uint64_t applied, std::uint64_t applied_term) {
+    auto hs = log.hard_state();
+    auto meta = log.snapshot_meta();
+    auto last = log.last_index();
+    if (!hs) return hs.error();
+    if (!meta) return meta.error();
+    if (!last) return last.error();
+    term_ = hs.value().term;
+    vote_ = hs.value().vote;
+    first_ = meta.value().index + 1;
+    last_ = last.value();
+    auto last_term = log.term(last_);
+    if (!last_term) return last_term.error();
+    last_term_ = last_term.value();
+    configs_.clear();
+    auto base = raft::Membership::decode(meta.value().membership);
+    configs_.emplace_back(meta.value().index, base ? *base : raft::Membership{config_.voters, config_.learners});
+    for (std::uint64_t i = first_; i <= last_;) {  // the memberships the log's entries carry
+      auto es = log.entries(i, last_ + 1, config_.max_apply_bytes);
+      if (!es) return es.error();
+      for (const auto& e : es.value())
+        if (auto m = raft::membership_in(e.command)) configs_.emplace_back(e.index, std::move(*m));
+      i += es.value().size();
+    }
+    if (applied > last_) {  // the App is ahead of the log (restored from a snapshot): the log starts after it
+      const SnapshotMeta at{applied, applied_term, membership().encode()};
+      if (auto r = log.install_snapshot(at); !r) return r;
+      configs_ = {{applied, membership()}};
+      first_ = applied + 1;
+      last_ = applied;
+      last_term_ = applied_term;
+    }
+    applied_ = applied;
+    applied_term_ = applied_term;
+    commit_ = std::max({applied_, first_ - 1, std::min(hs.value().commit, last_)});
+    restoring_ = false;
+    if (auto r = become_follower(log, term_, 0); !r) return r;
+    if (membership().voters == std::vector<std::uint64_t>{config_.id} && promotable()) return campaign(log, false, false);
+    return success();
+  }
+
+  template <class L>
+  Result<std::uint64_t> propose(L& log, std::vector<std::string> commands) {
+    if (role_ != Role::leader) return not_leader();
+    if (transferee_ != 0)
+      return Error{errc::busy, "raft: member " + std::to_string(config_.id) + " is handing its leadership to " +
+                                   std::to_string(transferee_) + "; try again there"};
+    std::vector<LogEntry> entries;
+    entries.reserve(commands.size());
+    for (auto& c : commands) {
+      if (c.empty() || c.front() == raft::own_entry_mark)
+        return Error{errc::invalid_argument, "raft: a command may be neither empty nor start with a zero byte"};
+      entries.push_back({last_ + 1 + entries.size(), term_, std::move(c)});
+    }
+    const std::uint64_t first = last_ + 1;
+    if (auto r = append_local(log, entries); !r) return r.error();
+    if (auto r = maybe_commit(log); !r) return r.error();
+    return first;
+  }
+
+  template <class L>
+  Result<void> step(L& log, Message m) {
+    if (m.term > term_) {
+      const bool campaign_message = m.type == MessageType::vote || m.type == MessageType::pre_vote;
+      const bool in_lease = config_.check_quorum && leader_ != 0 && election_elapsed_ < config_.election_ticks;
+      if (campaign_message && in_lease && !m.done) return success();  // a leader is alive: ignore it
+      const bool keeps_term = m.type == MessageType::pre_vote || (m.type == MessageType::pre_vote_response && !m.reject);
+      if (!keeps_term) {
+        const bool from_leader = m.type == MessageType::append || m.type == MessageType::heartbeat;
+        if (auto r = become_follower(log, m.term, from_leader ? m.from : 0); !r) return r;
+      }
+    } else if (m.term < term_) {
+      if (m.type == MessageType::append || m.type == MessageType::heartbeat)  // a deposed leader: tell it the term
+        send({.type = MessageType::append_response, .to = m.from, .term = term_});
+      else if (m.type == MessageType::pre_vote)
+        send({.type = MessageType::pre_vote_response, .to = m.from, .term = term_, .reject = true});
+      return success();
+    }
+    switch (m.type) {
+      case MessageType::append: return on_append(log, m);
+      case MessageType::heartbeat: return on_heartbeat(log, m);
+      case MessageType::vote:
+      case MessageType::pre_vote: return on_vote_request(log, m);
+      case MessageType::vote_response:
+      case MessageType::pre_vote_response: return on_vote_response(log, m);
+      case MessageType::append_response: return on_append_response(log, m);
+      case MessageType::heartbeat_response: return on_heartbeat_response(m);
+      case MessageType::timeout_now:
+        if (role_ != Role::leader && promotable()) return campaign(log, false, true);
+        return success();
+      default: return success();  // snapshot messages are the runner's
+    }
+  }
+
+  template <class L>
+  Result<void> tick(L& log) {
+    if constexpr (Bugs::vote_before_durable)
+      if (unsaved_)
+        if (auto r = log.save(*std::exchange(unsaved_, std::nullopt)); !r) return r;
+    ++election_elapsed_;
+    if (role_ != Role::leader) {
+      if (promotable() && election_elapsed_ >= timeout_) return campaign(log, config_.pre_vote, false);
+      return success();
+    }
+    if (election_elapsed_ >= config_.election_ticks) {
+      election_elapsed_ = 0;
+      transferee_ = 0;  // a transfer that did not finish within an election timeout is abandoned
+      if (config_.check_quorum) {
+        if (!quorum_active()) return become_follower(log, term_, 0);
+        for (auto& [id, p] : progress_) p.recent_active = false;
+      }
+    }
+    if (++heartbeat_elapsed_ >= config_.heartbeat_ticks) {
+      heartbeat_elapsed_ = 0;
+      broadcast_heartbeat();
+    }
+    return success();
+  }
+
+  template <class L>
+  Result<Ready> ready(L& log) {
+    Ready r;
+    if (role_ == Role::leader) {
+      if (round_due_) broadcast_heartbeat();
+      for (auto& [id, p] : progress_)
+        if (auto s = send_appends(log, id, p); !s) return s.error();
+    }
+    if (commit_ > applied_ && !restoring_ && applied_ + 1 >= first_) {
+      auto es = log.entries(applied_ + 1, commit_ + 1, config_.max_apply_bytes);
+      if (!es) return es.error();
+      r.apply = std::move(es).value();
+      for (auto& e : r.apply)
+        if (!e.command.empty() && e.command.front() == raft::own_entry_mark) e.command.clear();
+    }
+    if (auto c = compact(log); !c) return c.error();
+    r.messages = std::exchange(outbox_, {});
+    r.snapshot_to = std::exchange(snapshot_to_, {});
+    r.reads = std::exchange(read_states_, {});
+    return r;
+  }
+
+  void applied(std::uint64_t index, std::uint64_t term) {
+    restoring_ = index == 0 && applied_ != 0;  // a snapshot began replacing the App
+    applied_ = index;
+    applied_term_ = term;
+  }
+  void snapshot_sent(std::uint64_t peer, const SnapshotMeta& meta) {
+    auto it = progress_.find(peer);
+    if (it == progress_.end()) return;
+    it->second.match = std::max(it->second.match, meta.index);
+    it->second.become_probe();
+  }
+
+  /// The runner installed the snapshot `meta` in the App: the log keeps its entries after it when
+  /// they continue it (they may be committed with this member's acknowledgement), else starts
+  /// after it.
+  template <class L>
+  Result<void> restore(L& log, const SnapshotMeta& meta) {
+    restoring_ = false;
+    applied_ = meta.index;
+    applied_term_ = meta.term;
+    if (meta.index + 1 < first_) return success();  // older than the log's start: the App still needs a newer one
+    auto base = raft::Membership::decode(meta.membership);
+    const raft::Membership as_of = base ? *base : raft::Membership::decode(membership_at(meta.index)).value();
+    bool continues = false;
+    if (meta.index <= last_) {
+      auto t = log.term(meta.index);
+      if (!t) return t.error();
+      continues = t.value() == meta.term;
+    }
+    if (continues) {
+      if (auto r = log.compact(meta.index, as_of.encode()); !r) return r;
+      std::erase_if(configs_, [&](const auto& c) { return c.first <= meta.index; });
+      configs_.insert(configs_.begin(), {meta.index, as_of});
+    } else {
+      if (auto r = log.install_snapshot({meta.index, meta.term, as_of.encode()}); !r) return r;
+      configs_ = {{meta.index, as_of}};
+      last_ = meta.index;
+      last_term_ = meta.term;
+    }
+    first_ = meta.index + 1;
+    commit_ = std::max(commit_, meta.index);
+    return success();
+  }
+
+  /// A read barrier: `id` comes back in Ready::reads with the index the App must apply before a
+  /// read is linearizable, once a quorum confirmed this leadership (or not ok, if it is lost).
+  template <class L>
+  Result<void> read(L&, std::uint64_t id) {
+    if (role_ != Role::leader) return not_leader();
+    if constexpr (Bugs::read_without_quorum) {
+      read_states_.push_back({id, commit_, true});
+      return success();
+    }
+    if (commit_ < term_start_) {  // its commit index is not known yet to be the group's
+      reads_before_commit_.push_back(id);
+      return success();
+    }
+    reads_.push_back({id, commit_, round_ + 1});
+    round_due_ = true;
+    confirm_reads();
+    return success();
+  }
+
+  /// Hands the leadership to voter `to` once its log has caught up (proposals are refused
+  /// meanwhile; abandoned after an election timeout).
+  template <class L>
+  Result<void> transfer_leadership(L&, std::uint64_t to) {
+    if (role_ != Role::leader) return not_leader();
+    if (to == config_.id) return success();
+    if (!membership().is_voter(to) || !progress_.contains(to))
+      return Error{errc::invalid_argument, "raft: member " + std::to_string(to) + " is not a voter"};
+    transferee_ = to;
+    election_elapsed_ = 0;
+    if (progress_.at(to).match == last_) send({.type = MessageType::timeout_now, .to = to, .term = term_});
+    return success();
+  }
+
+  /// Proposes one membership change; returns the index of its entry. errc::busy while an
+  /// earlier change or the leader's first entry is not committed.
+  template <class L>
+  Result<std::uint64_t> change_membership(L& log, const raft::MembershipChange& change) {
+    if (role_ != Role::leader) return not_leader();
+    if (commit_ < term_start_ || configs_.back().first > commit_)
+      return Error{errc::busy, "raft: a membership change or the leader's first entry is not committed yet"};
+    auto next = membership().after(change);
+    if (!next) return next.error();
+    const LogEntry e{last_ + 1, term_, raft::membership_command(next.value())};
+    if (auto r = append_local(log, std::span(&e, 1)); !r) return r.error();
+    if (auto r = maybe_commit(log); !r) return r.error();
+    return e.index;
+  }
+
+  /// Starts an election now (a member that is not a voter does not).
+  template <class L>
+  Result<void> campaign_now(L& log) {
+    if (role_ == Role::leader || !promotable()) return success();
+    return campaign(log, config_.pre_vote, false);
+  }
+
+  ShardStatus status() const {
+    ShardStatus s{.id = config_.id, .role = role_, .term = term_, .leader = leader_ ? std::optional(leader_) : std::nullopt,
+                  .commit = commit_, .applied = applied_};
+    for (const auto& [id, p] : progress_)
+      s.peers.push_back({.id = id, .match = p.match, .lag_entries = last_ - std::min(last_, p.match),
+                         .snapshotting = p.state == raft::Progress::State::snapshot});
+    return s;
+  }
+
+ private:
+  struct PendingRead {
+    std::uint64_t id, index, round;
+  };
+
+  Error not_leader() const {
+    std::string m = "raft: member " + std::to_string(config_.id) + " is not the leader; ";
+    return Error{errc::not_leader, m + (leader_ ? "the leader is " + std::to_string(leader_) : "no leader is known")};
+  }
+  bool promotable() const { return membership().is_voter(config_.id) && !restoring_ && applied_ + 1 >= first_; }
+  bool needs_snapshot() const { return restoring_ || applied_ + 1 < first_; }
+
+  void send(Message m) {
+    m.from = config_.id;
+    outbox_.push_back(std::move(m));
+  }
+  std::uint64_t random_below(std::uint64_t n) {  // splitmix64
+    std::uint64_t z = (rng_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (z ^ (z >> 31)) % n;
+  }
+
+  template <class L>
+  Result<void> save_hard_state(L& log) {
+    const HardState hs{term_, vote_, commit_};
+    if constexpr (Bugs::vote_before_durable) {
+      unsaved_ = hs;  // saved at the next tick: a crash before it forgets the vote
+      return success();
+    }
+    return log.save(hs);
+  }
+
+  template <class L>
+  Result<void> become_follower(L& log, std::uint64_t term, std::uint64_t leader) {
+    if (term != term_ || role_ == Role::leader) fail_reads();
+    if (term != term_) {
+      term_ = term;
+      vote_.reset();
+      if (auto r = save_hard_state(log); !r) return r;
+    }
+    role_ = Role::follower;
+    pre_candidate_ = false;
+    leader_ = leader;
+    election_elapsed_ = heartbeat_elapsed_ = 0;
+    timeout_ = config_.election_ticks + random_below(config_.election_ticks);
+    progress_.clear();
+    votes_.clear();
+    transferee_ = 0;
+    return success();
+  }
+
+  /// A pre-vote asks for term + 1 without taking it; a real campaign takes it and votes for itself.
+  template <class L>
+  Result<void> campaign(L& log, bool pre, bool transfer) {
+    fail_reads();
+    role_ = Role::candidate;
+    pre_candidate_ = pre;
+    leader_ = 0;
+    progress_.clear();
+    votes_.clear();
+    election_elapsed_ = 0;
+    timeout_ = config_.election_ticks + random_below(config_.election_ticks);
+    if (!pre) {
+      ++term_;
+      vote_ = config_.id;
+      if (auto r = save_hard_state(log); !r) return r;
+    }
+    votes_[config_.id] = true;
+    if (granted() >= membership().quorum()) return pre ? campaign(log, false, transfer) : become_leader(log);
+    for (std::uint64_t v : membership().voters)
+      if (v != config_.id)
+        send({.type = pre ? MessageType::pre_vote : MessageType::vote, .to = v, .term = pre ? term_ + 1 : term_,
+              .index = last_, .log_term = last_term_, .done = transfer});
+    return success();
+  }
+  std::size_t granted() const {
+    return static_cast<std::size_t>(std::count_if(votes_.begin(), votes_.end(), [&](const auto& v) {
+      return v.second && membership().is_voter(v.first);
+    }));
+  }
+
+  template <class L>
+  Result<void> become_leader(L& log) {
+    role_ = Role::leader;
+    pre_candidate_ = false;
+    leader_ = config_.id;
+    votes_.clear();
+    election_elapsed_ = heartbeat_elapsed_ = 0;
+    progress_.clear();
+    for (std::uint64_t id : members())
+      if (id != config_.id) progress_[id].next = last_ + 1;
+    const LogEntry noop{last_ + 1, term_, {}};  // commits the earlier terms' entries (Figure 8)
+    term_start_ = noop.index;
+    if (auto r = append_local(log, std::span(&noop, 1)); !r) return r;
+    round_due_ = true;  // tell the followers at once
+    return maybe_commit(log);
+  }
+  std::vector<std::uint64_t> members() const {
+    std::vector<std::uint64_t> ids = membership().voters;
+    ids.insert(ids.end(), membership().learners.begin(), membership().learners.end());
+    return ids;
+  }
+
+  /// Appends entries that continue the log from their first index on (dropping what conflicts),
+  /// and follows the memberships they carry.
+  template <class L>
+  Result<void> append_local(L& log, std::span<const LogEntry> entries) {
+    if (entries.empty()) return success();
+    if (auto r = log.append(entries); !r) return r;
+    const std::uint64_t from = entries.front().index;  // later memberships were in the dropped suffix
+    configs_.erase(std::remove_if(configs_.begin() + 1, configs_.end(), [&](const auto& c) { return c.first >= from; }),
+                   configs_.end());
+    bool changed = false;
+    for (const auto& e : entries)
+      if (auto m = raft::membership_in(e.command)) {
+        configs_.emplace_back(e.index, std::move(*m));
+        changed = true;
+      }
+    last_ = entries.back().index;
+    last_term_ = entries.back().term;
+    if (role_ == Role::leader && changed)  // a new member is probed with the entry that adds it
+      for (std::uint64_t id : members())
+        if (id != config_.id && !progress_.contains(id)) progress_[id].next = last_;
+    return success();
+  }
+
+  template <class L>
+  Result<void> on_append(L& log, const Message& m) {
+    if (role_ != Role::follower || leader_ != m.from)
+      if (auto r = become_follower(log, term_, m.from); !r) return r;
+    election_elapsed_ = 0;
+    Message r{.type = MessageType::append_response, .to = m.from, .term = term_};
+    if (m.index < commit_) {  // a late copy: what it carries is committed here already
+      r.index = commit_;
+      r.done = needs_snapshot();
+      send(std::move(r));
+      return success();
+    }
+    bool matches = m.index <= last_;
+    if (matches) {
+      auto t = log.term(m.index);
+      if (!t) return t.error();
+      matches = t.value() == m.log_term;
+    }
+    if (!matches) {
+      r.reject = true;
+      r.index = m.index;
+      r.commit = last_;  // a hint: nothing after it can match
+      r.done = needs_snapshot();
+      send(std::move(r));
+      return success();
+    }
+    std::size_t k = 0;  // the first entry this log lacks or holds differently
+    for (; k < m.entries.size() && m.entries[k].index <= last_; ++k) {
+      auto t = log.term(m.entries[k].index);
+      if (!t) return t.error();
+      if (t.value() != m.entries[k].term) break;
+    }
+    if (k < m.entries.size()) {
+      if (m.entries[k].index <= commit_)
+        return Error{errc::corruption, "raft: leader " + std::to_string(m.from) + " would overwrite committed entry " +
+                                           std::to_string(m.entries[k].index)};
+      if (auto a = append_local(log, std::span(m.entries).subspan(k)); !a) return a;
+    }
+    const std::uint64_t matched = m.index + m.entries.size();
+    commit_ = std::max(commit_, std::min(m.commit, matched));
+    r.index = matched;
+    r.done = needs_snapshot();
+    send(std::move(r));
+    return success();
+  }
+
+  template <class L>
+  Result<void> on_heartbeat(L& log, const Message& m) {
+    if (role_ != Role::follower || leader_ != m.from)
+      if (auto r = become_follower(log, term_, m.from); !r) return r;
+    election_elapsed_ = 0;
+    commit_ = std::max(commit_, std::min(m.commit, last_));
+    send({.type = MessageType::heartbeat_response, .to = m.from, .term = term_, .done = needs_snapshot(),
+          .session = m.session});
+    return success();
+  }
+
+  template <class L>
+  Result<void> on_vote_request(L& log, const Message& m) {
+    const bool pre = m.type == MessageType::pre_vote;
+    const bool can_vote = vote_ == m.from || (!vote_ && leader_ == 0) || (pre && m.term > term_);
+    const bool up_to_date = Bugs::vote_without_log_check || m.log_term > last_term_ ||
+                            (m.log_term == last_term_ && m.index >= last_);
+    const MessageType answer = pre ? MessageType::pre_vote_response : MessageType::vote_response;
+    if (!can_vote || !up_to_date) {
+      send({.type = answer, .to = m.from, .term = term_, .reject = true});
+      return success();
+    }
+    if (!pre) {
+      election_elapsed_ = 0;
+      vote_ = m.from;
+      if (auto r = save_hard_state(log); !r) return r;
+    }
+    send({.type = answer, .to = m.from, .term = m.term});
+    return success();
+  }
+
+  template <class L>
+  Result<void> on_vote_response(L& log, const Message& m) {
+    if (role_ != Role::candidate || pre_candidate_ != (m.type == MessageType::pre_vote_response)) return success();
+    if (m.term != (pre_candidate_ ? term_ + 1 : term_)) return success();  // another campaign's
+    votes_.emplace(m.from, !m.reject);
+    if (granted() >= membership().quorum()) return pre_candidate_ ? campaign(log, false, m.done) : become_leader(log);
+    const auto refused = std::count_if(votes_.begin(), votes_.end(), [&](const auto& v) {
+      return !v.second && membership().is_voter(v.first);
+    });
+    if (static_cast<std::size_t>(refused) > membership().voters.size() - membership().quorum())
+      return become_follower(log, term_, 0);
+    return success();
+  }
+
+  template <class L>
+  Result<void> on_append_response(L& log, const Message& m) {
+    if (role_ != Role::leader) return success();
+    auto it = progress_.find(m.from);
+    if (it == progress_.end()) return success();
+    raft::Progress& p = it->second;
+    p.recent_active = true;
+    using State = raft::Progress::State;
+    if (m.reject) {
+      if (p.state == State::replicate && m.index > p.match) {
+        p.become_probe();
+        p.next = std::max(p.match + 1, std::min(m.index, m.commit + 1));
+      } else if (p.state == State::probe && m.index + 1 == p.next) {
+        p.next = std::max(p.match + 1, std::min(m.index, m.commit + 1));
+        p.probe_sent = false;
+      }
+    } else if (p.state != State::snapshot) {
+      if (m.index > p.match) {
+        p.match = std::min(m.index, last_);
+        p.acknowledged(p.match);
+        if (p.state == State::probe) p.become_replicate();
+        else p.next = std::max(p.next, p.match + 1);
+        if (auto c = maybe_commit(log); !c) return c;
+        if (transferee_ == m.from && p.match == last_) send({.type = MessageType::timeout_now, .to = m.from, .term = term_});
+      } else if (p.state == State::probe) {
+        p.probe_sent = false;
+      }
+    }
+    if (m.done) needs_snapshot_from(m.from, p);
+    return success();
+  }
+
+  Result<void> on_heartbeat_response(const Message& m) {
+    if (role_ != Role::leader) return success();
+    auto it = progress_.find(m.from);
+    if (it == progress_.end()) return success();
+    raft::Progress& p = it->second;
+    p.recent_active = true;
+    p.acked_round = std::max(p.acked_round, m.session);
+    if (p.state == raft::Progress::State::probe) p.probe_sent = false;
+    // The follower answered a heartbeat sent after an append it never acknowledged: lost.
+    if (p.state == raft::Progress::State::replicate && !p.in_flight.empty() && p.in_flight.front().round < m.session)
+      p.become_probe();
+    if (m.done) needs_snapshot_from(m.from, p);
+    confirm_reads();
+    return success();
+  }
+  void needs_snapshot_from(std::uint64_t id, raft::Progress& p) {
+    if (p.state == raft::Progress::State::snapshot) return;
+    p.become_snapshot();
+    snapshot_to_.push_back(id);
+  }
+
+  /// Sends follower `id` what its progress allows: entries (or a snapshot, when they were
+  /// compacted away).
+  template <class L>
+  Result<void> send_appends(L& log, std::uint64_t id, raft::Progress& p) {
+    using State = raft::Progress::State;
+    while (p.next <= last_ && p.state != State::snapshot && !(p.state == State::probe && p.probe_sent) &&
+           p.window_open(config_.max_in_flight, config_.max_in_flight_bytes)) {
+      if (p.next < first_) {
+        needs_snapshot_from(id, p);
+        return success();
+      }
+      auto prev_term = log.term(p.next - 1);
+      auto es = log.entries(p.next, last_ + 1, config_.max_append_bytes);
+      if (!prev_term) return prev_term.error();
+      if (!es) return es.error();
+      Message m{.type = MessageType::append, .to = id, .term = term_, .index = p.next - 1,
+                .log_term = prev_term.value(), .commit = commit_};
+      m.entries = std::move(es).value();
+      const std::uint64_t last = m.entries.back().index;
+      if (p.state == State::replicate) {
+        p.sent(last, m.payload_bytes(), round_);
+      } else {
+        p.probe_sent = true;
+      }
+      send(std::move(m));
+    }
+    return success();
+  }
+
+  void broadcast_heartbeat() {
+    ++round_;
+    round_due_ = false;
+    for (const auto& [id, p] : progress_)
+      send({.type = MessageType::heartbeat, .to = id, .term = term_, .commit = std::min(p.match, commit_), .session = round_});
+    confirm_reads();
+  }
+
+  bool quorum_active() const {
+    std::size_t active = membership().is_voter(config_.id) ? 1 : 0;
+    for (const auto& [id, p] : progress_) active += p.recent_active && membership().is_voter(id);
+    return active >= membership().quorum();
+  }
+
+  /// Commits the highest index a majority of voters holds, if it is of this term (Figure 8: an
+  /// earlier term's entry commits only beneath one of this term).
+  template <class L>
+  Result<void> maybe_commit(L& log) {
+    std::vector<std::uint64_t> matches;
+    for (std::uint64_t v : membership().voters) {
+      if (v == config_.id) matches.push_back(last_);
+      else if (auto it = progress_.find(v); it != progress_.end()) matches.push_back(it->second.match);
+      else matches.push_back(0);
+    }
+    std::sort(matches.begin(), matches.end(), std::greater<>());
+    const std::uint64_t q = matches[membership().quorum() - 1];
+    if (q <= commit_) return success();
+    if constexpr (!Bugs::commit_earlier_terms) {
+      auto t = log.term(q);
+      if (!t) return t.error();
+      if (t.value() != term_) return success();
+    }
+    commit_ = q;
+    if (commit_ >= term_start_ && !reads_before_commit_.empty()) {
+      for (std::uint64_t id : std::exchange(reads_before_commit_, {})) reads_.push_back({id, commit_, round_ + 1});
+      round_due_ = true;
+    }
+    if (configs_.back().first <= commit_) {  // the membership in force is committed
+      std::erase_if(progress_, [&](const auto& p) { return !membership().contains(p.first); });
+      if (!membership().is_voter(config_.id)) return become_follower(log, term_, 0);  // removed: step down
+    }
+    return success();
+  }
+
+  void confirm_reads() {
+    if (reads_.empty()) return;
+    std::vector<std::uint64_t> rounds;
+    for (std::uint64_t v : membership().voters) {
+      if (v == config_.id) rounds.push_back(UINT64_MAX);
+      else if (auto it = progress_.find(v); it != progress_.end()) rounds.push_back(it->second.acked_round);
+      else rounds.push_back(0);
+    }
+    std::sort(rounds.begin(), rounds.end(), std::greater<>());
+    const std::uint64_t confirmed = rounds[membership().quorum() - 1];
+    std::size_t n = 0;
+    while (n < reads_.size() && reads_[n].round <= confirmed) {
+      read_states_.push_back({reads_[n].id, reads_[n].index, true});
+      ++n;
+    }
+    reads_.erase(reads_.begin(), reads_.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  void fail_reads() {
+    for (const auto& r : reads_) read_states_.push_back({r.id, 0, false});
+    for (std::uint64_t id : reads_before_commit_) read_states_.push_back({id, 0, false});
+    reads_.clear();
+    reads_before_commit_.clear();
+  }
+
+  /// Drops applied entries from the log in steps of compact_every, keeping those a follower
+  /// still needs unless the log has grown past max_log_entries.
+  template <class L>
+  Result<void> compact(L& log) {
+    if (applied_ < first_ || restoring_) return success();
+    std::uint64_t low = applied_;
+    for (const auto& [id, p] : progress_)
+      if (p.state != raft::Progress::State::snapshot) low = std::min(low, p.match);
+    if (last_ + 1 - first_ > config_.max_log_entries)
+      low = std::max(low, applied_ - std::min(applied_, config_.max_log_entries / 2));
+    if (low < first_ || low + 1 - first_ < config_.compact_every) return success();
+    const std::string as_of = membership_at(low);
+    if (auto r = log.compact(low, as_of); !r) return r;
+    std::erase_if(configs_, [&](const auto& c) { return c.first <= low; });
+    configs_.insert(configs_.begin(), {low, raft::Membership::decode(as_of).value()});
+    first_ = low + 1;
+    return success();
+  }
+
+  RaftConfig config_;
+  std::uint64_t rng_ = 0;
+  Role role_ = Role::follower;
+  bool pre_candidate_ = false;
+  std::uint64_t term_ = 0;
+  std::optional<std::uint64_t> vote_;
+  std::uint64_t leader_ = 0;  // 0: unknown
+  std::uint64_t commit_ = 0, applied_ = 0, applied_term_ = 0;
+  bool restoring_ = false;  // the App is receiving a snapshot
+  std::uint64_t first_ = 1, last_ = 0, last_term_ = 0;  // the log's bounds
+  std::vector<std::pair<std::uint64_t, raft::Membership>> configs_;  // by index; the first as of first_ - 1
+  std::uint64_t election_elapsed_ = 0, heartbeat_elapsed_ = 0, timeout_ = 0;
+  std::map<std::uint64_t, bool> votes_;
+  std::map<std::uint64_t, raft::Progress> progress_;
+  std::uint64_t term_start_ = 0;  // the index of this leader's first entry
+  std::uint64_t transferee_ = 0;
+  std::uint64_t round_ = 0;       // heartbeat rounds, for read barriers and lost appends
+  bool round_due_ = false;
+  std::vector<PendingRead> reads_;
+  std::vector<std::uint64_t> reads_before_commit_;
+  std::vector<ReadState> read_states_;
+  std::vector<Message> outbox_;
+  std::vector<std::uint64_t> snapshot_to_;
+  std::optional<HardState> unsaved_;  // Bugs::vote_before_durable only
+};
+
+/// Raft as it should be.
+using Raft = BasicRaft<>;
+
+static_assert(check_replication_policy<Raft>());
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_RAFT_RAFT_HPP
 // ---- kvstack/shard/shard_backend.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_BACKEND_HPP
 #define KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_BACKEND_HPP
 // kvstack::Shard<Log, App, Policy> — a Backend whose writes travel through a replication policy:
 // reads go to App, writes become commands the policy orders and the shard applies exactly once.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -6543,7 +7531,9 @@ namespace kvstack::inline v0::detail {
 template <class Base>
 class StrippedScan {
  public:
-  StrippedScan(Base base, std::size_t n) : base_(std::move(base)), n_(n) {}
+  /// With `failed`, yields nothing and reports it from status().
+  StrippedScan(Base base, std::size_t n, std::optional<Error> failed = std::nullopt)
+      : base_(std::move(base)), n_(n), failed_(std::move(failed)) {}
   StrippedScan(StrippedScan&&) = default;  // only before begin()
   StrippedScan& operator=(StrippedScan&&) = default;
 
@@ -6552,7 +7542,10 @@ class StrippedScan {
     return {this};
   }
   std::default_sentinel_t end() const { return {}; }
-  Result<void> status() const { return base_.status(); }
+  Result<void> status() const {
+    if (failed_) return *failed_;
+    return base_.status();
+  }
 
  private:
   friend struct ScanIterator<StrippedScan>;
@@ -6562,10 +7555,11 @@ class StrippedScan {
     return kv;
   }
   void advance() { ++*it_; }
-  bool done() { return *it_ == std::ranges::end(base_); }
+  bool done() { return failed_ || *it_ == std::ranges::end(base_); }
 
   Base base_;
   std::size_t n_;
+  std::optional<Error> failed_;
   std::optional<std::ranges::iterator_t<Base>> it_;
 };
 
@@ -6765,13 +7759,63 @@ class ShardReader {
     std::string buf;
     return app_->get(AppLayout::data_key(key, buf), std::forward<F>(fn));
   }
-  auto scan(const KeyRange& range) const {
+  auto scan(const KeyRange& range, std::optional<Error> failed = std::nullopt) const {
     static constexpr char prefix = AppLayout::data;
-    return StrippedScan(app_->scan(range.within({&prefix, 1})), 1);
+    const KeyRange data = range.within({&prefix, 1});
+    return StrippedScan(app_->scan(failed ? data.limit(0) : data), 1, std::move(failed));
   }
 
  private:
   const App* app_;
+};
+
+/// A write proposed and not yet applied: its value (empty: an erase) and its entry.
+struct PendingWrite {
+  std::optional<std::string> value;
+  std::uint64_t index = 0, term = 0;
+};
+/// The latest pending write of each user key.
+using PendingWrites = std::map<std::string, PendingWrite, std::less<>>;
+/// The newest pending entry a transaction read from.
+struct ReadFrom {
+  std::uint64_t index = 0, term = 0;
+  void saw(const PendingWrite& w) {
+    if (w.index > index) index = w.index, term = w.term;
+  }
+};
+
+/// What a replicated shard's transactions read: the App as applied, with the writes proposed on
+/// top (a transaction's command follows them in the log, so it must see them).
+template <class App>
+class PendingReader {
+ public:
+  PendingReader(const App* app, const PendingWrites* pending, ReadFrom* read_from)
+      : app_(app), pending_(pending), read_from_(read_from) {}
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    if (auto it = pending_->find(key); it != pending_->end()) {
+      read_from_->saw(it->second);
+      if (!it->second.value) return false;
+      std::invoke(std::forward<F>(fn), std::string_view(*it->second.value));
+      return true;
+    }
+    return ShardReader<App>(app_).get(key, std::forward<F>(fn));
+  }
+  auto scan(const KeyRange& range) const {
+    Overlay overlay;
+    if (!range.is_empty())
+      for (auto it = pending_->lower_bound(range.lower()); it != pending_->end() && range.below_upper(it->first); ++it) {
+        read_from_->saw(it->second);
+        overlay.emplace_back(it->first, it->second.value);
+      }
+    if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
+    return MergedScan(ShardReader<App>(app_).scan(range), range, std::move(overlay));
+  }
+
+ private:
+  const App* app_;
+  const PendingWrites* pending_;
+  ReadFrom* read_from_;
 };
 
 template <class Policy>
@@ -6783,19 +7827,42 @@ concept AppliesDirectly = requires {
 /// Tuning of a replicated shard.
 struct ShardOptions {
   /// How long a write waits for its policy to apply it before it fails with errc::timeout (its
-  /// outcome is then unknown: it may still apply).
+  /// outcome is then unknown: it may still apply); also how long a read waits for its barrier.
   std::chrono::milliseconds write_timeout = std::chrono::seconds(10);
   /// The largest snapshot chunk sent to a peer, in bytes.
   std::size_t max_chunk_bytes = std::size_t{1} << 20;
   /// Ticks without an answer after which a snapshot chunk is sent again.
   std::uint64_t snapshot_retry_ticks = 4;
+  /// Serve reads from this replica's App without a read barrier, for a linearizable policy
+  /// (Raft): reads then work on followers too, and may be stale.
+  bool stale_reads = false;
+};
+
+/// A write or read started without waiting (`start_put`, `start_transact`, `start_read`), to
+/// `poll` or `wait` for.
+struct ShardTicket {
+  enum class Kind : unsigned char {
+    done,   ///< nothing to wait for
+    entry,  ///< the log entry (index, term) must apply
+    read,   ///< read barrier `id` must pass
+  };
+  Kind kind = Kind::done;
+  std::uint64_t index = 0, term = 0, id = 0;
+  /// An entry: one a read-only transaction read from (not its own); if another leader's entry
+  /// replaces it, the transaction should run again.
+  bool read_from = false;
 };
 
 /// A shard: the application data `App` (any Backend), the replication log `Log` (a LogStorage,
 /// or NoLog) and the policy that orders writes. It is itself a Backend: reads go to App, writes
 /// (put, erase, write, and the writes of a transaction) become one command each, which the
 /// policy replicates and the shard applies to App together with the applied index, so that a
-/// crash never applies an entry twice or skips one.
+/// crash never applies an entry twice or skips one. A write returns once its own entry applied
+/// here; if another leader's entry took its place, it fails with errc::not_leader.
+///
+/// With a linearizable policy (Raft), reads pass a read barrier first (unless
+/// ShardOptions::stale_reads), and a transaction reads after one, over the App and the writes
+/// proposed before it; what it read is what its command applies over, so it never conflicts.
 ///
 /// `Shard<NoLog, App, NoReplication>` writes to App directly and stores App's keys unchanged.
 /// Any other shard stores user data under a one-byte prefix next to its applied mark (see
@@ -6811,10 +7878,14 @@ class Shard {
                 "kvstack::Shard: this replication policy needs a log: give it a LogStorage such as BackendLog<B>, not NoLog");
   static constexpr bool direct = detail::AppliesDirectly<Policy>;
   static constexpr bool runnable = !Policy::needs_log || LogStorage<Log>;
+  static constexpr bool has_barrier = requires(Policy& p, Log& l, std::uint64_t id) {
+    { p.read(l, id) } -> std::same_as<Result<void>>;
+  };
 
  public:
   using transaction =
-      std::conditional_t<direct, typename App::transaction, detail::BufferedTransaction<detail::ShardReader<App>>>;
+      std::conditional_t<direct, typename App::transaction, detail::BufferedTransaction<detail::PendingReader<App>>>;
+  using Ticket = ShardTicket;
 
   /// Takes its parts; a replicated shard reads App's applied index and starts the policy from
   /// it (re-applying what its log holds beyond it). Throws std::system_error if that fails; use
@@ -6874,13 +7945,26 @@ class Shard {
   /// Zero-copy read: `fn(std::string_view)` runs if the key exists; `fn` may write to the shard.
   template <class F>
   Result<bool> get(std::string_view key, F&& fn) const {
-    if constexpr (direct) return app_.get(key, std::forward<F>(fn));
-    else return reader().get(key, std::forward<F>(fn));
+    if constexpr (direct) {
+      return app_.get(key, std::forward<F>(fn));
+    } else {
+      if (auto b = barrier(); !b) return b.error();
+      return reader().get(key, std::forward<F>(fn));
+    }
   }
-  /// The entries in `range`, over a snapshot of App taken now.
+  /// The entries in `range`, over a snapshot of App taken now (after a read barrier; if it
+  /// fails, the scan yields nothing and status() says why).
   auto scan(const KeyRange& range) const {
-    if constexpr (direct) return app_.scan(range);
-    else return reader().scan(range);
+    if constexpr (direct) {
+      return app_.scan(range);
+    } else {
+      auto b = barrier();
+      return reader().scan(range, b ? std::nullopt : std::optional<Error>(b.error()));
+    }
+  }
+  /// Reads this replica's App without a read barrier: possibly stale, on any replica.
+  Result<std::optional<std::string>> get_local(std::string_view key) const requires(!direct) {
+    return detail::copy_get(reader(), key);
   }
 
   Result<void> put(std::string_view key, std::string_view value) {
@@ -6898,46 +7982,105 @@ class Shard {
   }
   /// Applies the batch as one command: all of it or none.
   Result<void> write(const WriteBatch& batch) {
-    if constexpr (direct) {
-      return app_.write(batch);
-    } else {
-      detail::CommandWriter w;
-      for (const auto& op : batch) {
-        if (op.kind == WriteBatch::Kind::put) w.put(op.key, op.value);
-        else w.erase(op.key);
-      }
-      return submit(std::move(w).take());
-    }
+    if constexpr (direct) return app_.write(batch);
+    else return submit(command_of(batch));
   }
-  /// Runs `fn(transaction&) -> Result<R>`; its writes become one command. Writers are
-  /// serialized meanwhile, so what fn read is what the command applies over.
+  /// Runs `fn(transaction&) -> Result<R>`; its writes become one command. It reads (after a
+  /// read barrier, with a linearizable policy) the App with the writes proposed before it, and
+  /// writers are held off meanwhile, so what fn read is what the command applies over.
   template <class F>
   auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
     if constexpr (direct) {
       return app_.transact(std::forward<F>(fn));
     } else {
-      std::unique_lock lock(sync_->mu);
-      transaction tx(reader());
-      auto result = std::invoke(fn, tx);
-      if (!result || tx.writes().empty()) return result;
-      detail::CommandWriter w;
-      for (const auto& [key, value] : tx.writes()) {
-        if (value) w.put(key, *value);
-        else w.erase(key);
+      for (;;) {
+        if (auto b = barrier(); !b) return b.error();
+        auto attempt = start_transact(fn);
+        if (!attempt.first) return std::move(attempt.first);
+        auto done = wait(attempt.second);
+        if (done) return std::move(attempt.first);
+        if (!(attempt.second.read_from && done.error().code() == errc::not_leader)) return done.error();
+        // What it read was replaced by another leader's entries: run it again.
       }
-      Proposal mine;
-      Batch batch;
+    }
+  }
+
+  /// Starts `put` without waiting: the ticket to poll or wait for (then the put has applied).
+  Result<Ticket> start_put(std::string_view key, std::string_view value) requires(!direct) {
+    detail::CommandWriter w;
+    w.put(key, value);
+    return start_command(std::move(w).take());
+  }
+  /// Starts `write` without waiting.
+  Result<Ticket> start_write(const WriteBatch& batch) requires(!direct) { return start_command(command_of(batch)); }
+  /// Starts a read barrier without waiting; once its ticket is done, reads of this replica's
+  /// App (`get_local`) are linearizable. Errors: errc::not_leader on a follower.
+  Result<Ticket> start_read() requires(!direct) {
+    if constexpr (!has_barrier) {
+      return Ticket{};
+    } else {
+      std::lock_guard lock(sync_->mu);
+      const std::uint64_t id = ++reads_started_;
       {
         std::lock_guard queue(sync_->queue_mu);
-        enqueue(std::move(w).take(), mine);
-        batch = take_queue();  // the writes queued meanwhile go with this one
+        sync_->reads[id];
       }
-      propose_batch(std::move(batch));
-      lock.unlock();
-      std::unique_lock queue(sync_->queue_mu);
-      if (auto r = await_applied(queue, *mine.index); !r) return r.error();
-      return result;
+      if (auto r = policy_.read(log_, id); !r) {
+        std::lock_guard queue(sync_->queue_mu);
+        sync_->reads.erase(id);
+        return r.error();
+      }
+      if (auto r = process(); !r) return r.error();
+      return Ticket{.kind = Ticket::Kind::read, .id = id};
     }
+  }
+  /// Runs `fn` as `transact` does, without a barrier of its own (start one with `start_read`
+  /// and wait for it first) and without waiting: returns fn's result and the ticket its command
+  /// (or, if it wrote nothing, the pending writes it read) must apply at.
+  template <class F>
+  auto start_transact(F&& fn) -> std::pair<std::invoke_result_t<F&, transaction&>, Ticket> requires(!direct) {
+    std::unique_lock lock(sync_->mu);
+    detail::ReadFrom read_from;
+    transaction tx(detail::PendingReader<App>(&app_, &pending_, &read_from));
+    struct Running {  // marks this thread as running a transaction's function, even if it throws
+      std::atomic<std::thread::id>& who;
+      explicit Running(std::atomic<std::thread::id>& w) : who(w) { who = std::this_thread::get_id(); }
+      ~Running() { who = std::thread::id{}; }
+    };
+    auto result = [&] {
+      Running running(sync_->transacting);
+      return std::invoke(fn, tx);
+    }();
+    if (!result) return {std::move(result), Ticket{}};
+    if (tx.writes().empty()) {
+      if (read_from.index <= applied_) return {std::move(result), Ticket{}};
+      return {std::move(result), Ticket{.kind = Ticket::Kind::entry, .index = read_from.index, .term = read_from.term, .read_from = true}};
+    }
+    detail::CommandWriter w;
+    for (const auto& [key, value] : tx.writes()) {
+      if (value) w.put(key, *value);
+      else w.erase(key);
+    }
+    auto ticket = propose_now(std::move(w).take());
+    if (!ticket) return {ticket.error(), Ticket{}};
+    return {std::move(result), ticket.value()};
+  }
+  /// Whether `ticket` is done: nullopt while it is not; its outcome once it is.
+  std::optional<Result<void>> poll(const Ticket& ticket) requires(!direct) {
+    std::lock_guard queue(sync_->queue_mu);
+    return outcome(ticket);
+  }
+  /// Waits for `ticket` (up to the write timeout).
+  Result<void> wait(const Ticket& ticket) requires(!direct) {
+    std::unique_lock queue(sync_->queue_mu);
+    std::optional<Result<void>> done;
+    if (sync_->queue_changed.wait_for(queue, options_.write_timeout, [&] { return (done = outcome(ticket)).has_value(); }))
+      return *done;
+    if (ticket.kind == Ticket::Kind::read) sync_->reads.erase(ticket.id);
+    return Error{errc::timeout, ticket.kind == Ticket::Kind::read
+                                    ? "shard: the read barrier did not pass within " + std::to_string(options_.write_timeout.count()) + " ms"
+                                    : "shard: entry " + std::to_string(ticket.index) + " was not applied within " +
+                                          std::to_string(options_.write_timeout.count()) + " ms; its outcome is unknown (it may still apply)"};
   }
 
   /// Writes a snapshot of the shard (its data and the index it has applied) to `dir`, which must
@@ -6957,7 +8100,7 @@ class Shard {
       wrote = detail::write_scan_snapshot(dir, all);
     }
     if (!wrote) return wrote.error();
-    return SnapshotMeta{mark.value().index, mark.value().term, {}};
+    return SnapshotMeta{mark.value().index, mark.value().term, membership_at(mark.value().index)};
   }
 
   /// Replaces App's contents with the snapshot in `dir` (from create_snapshot: the snapshot
@@ -6996,8 +8139,7 @@ class Shard {
     auto mark = detail::read_mark(app_);
     if (!mark) return mark.error();
     const SnapshotMeta meta{mark.value().index, mark.value().term, {}};
-    if constexpr (LogStorage<Log>)
-      if (auto r = log_.install_snapshot(meta); !r) return r.error();
+    if (auto r = install_in_log(meta); !r) return r.error();
     receiver_.abandon();
     if (auto r = start_locked(); !r) return r.error();
     return meta;
@@ -7030,7 +8172,8 @@ class Shard {
     return std::exchange(sync_->outbox, {});
   }
   /// Calls `fn(policy&, log&)` with the writers held off, then acts on what the policy asks
-  /// (as after a step): for a policy's own operations, such as AsyncPrimaryBackup::promote.
+  /// (as after a step): for a policy's own operations, such as AsyncPrimaryBackup::promote or
+  /// Raft::transfer_leadership.
   template <class F>
   auto with_policy(F&& fn) -> Result<void> requires(!direct) {
     std::unique_lock lock(sync_->mu);
@@ -7039,12 +8182,18 @@ class Shard {
   }
 
  private:
-  /// A write waiting in the queue: the index its command got once proposed, or why it failed.
+  /// A write waiting in the queue: the entry its command got once proposed, or why it failed.
   struct Proposal {
     std::optional<Result<std::uint64_t>> index;
+    std::uint64_t term = 0;
+  };
+  /// A read barrier asked of the policy: its answer, once given.
+  struct ReadWait {
+    bool answered = false;
+    ReadState state{};
   };
   struct Sync {
-    mutable std::mutex mu;  // the policy, the log, App's writes and the outbox
+    mutable std::mutex mu;  // the policy, the log, App's writes, the pending writes and the outbox
     std::condition_variable progress;
     std::vector<Message> outbox;
     // Writers queue here, never waiting for mu while another writer commits (lock order: mu,
@@ -7055,13 +8204,42 @@ class Shard {
     std::vector<Proposal*> proposals;  // one per queued command, in the same order
     bool leading = false;              // a writer is proposing a batch
     std::uint64_t applied = 0;         // the shard's applied index, as writers see it
+    // The terms of the entries applied lately (from index recent_first on), so that a writer
+    // tells its entry from another leader's at the same index.
+    std::deque<std::uint64_t> recent_terms;
+    std::uint64_t recent_first = 1;
+    std::map<std::uint64_t, ReadWait> reads;  // read barriers in progress, by id
+    std::atomic<std::thread::id> transacting{};  // the thread running a transaction's function
   };
+  static constexpr std::size_t max_recent_terms = std::size_t{1} << 16;
   struct Unstarted {};
   Shard(Unstarted, Log log, App app, Policy policy, ShardOptions options)
       : log_(std::move(log)), app_(std::move(app)), policy_(std::move(policy)), options_(options),
         sync_(direct ? nullptr : std::make_unique<Sync>()) {}
 
   detail::ShardReader<App> reader() const { return detail::ShardReader<App>(&app_); }
+  static std::string command_of(const WriteBatch& batch) {
+    detail::CommandWriter w;
+    for (const auto& op : batch) {
+      if (op.kind == WriteBatch::Kind::put) w.put(op.key, op.value);
+      else w.erase(op.key);
+    }
+    return std::move(w).take();
+  }
+
+  /// A read barrier, for a linearizable policy (unless reads may be stale).
+  Result<void> barrier() const {
+    if constexpr (has_barrier) {
+      // A read of the shard inside its own transaction (which passed a barrier) reads the App.
+      if (options_.stale_reads || sync_->transacting.load() == std::this_thread::get_id()) return success();
+      auto self = const_cast<Shard*>(this);  // the policy's read state is guarded by mu, as any write
+      auto ticket = self->start_read();
+      if (!ticket) return ticket.error();
+      return self->wait(ticket.value());
+    } else {
+      return success();
+    }
+  }
 
   Result<void> start() {
     std::lock_guard lock(sync_->mu);
@@ -7075,7 +8253,7 @@ class Shard {
       mark.value() = {};
     }
     applied_ = mark.value().index;
-    applied_changed();
+    applied_jumped();
     if (auto r = policy_.start(log_, applied_, mark.value().term); !r) return r;
     return process();
   }
@@ -7091,7 +8269,27 @@ class Shard {
       if (!sync_->leading) lead(queue);
       else sync_->queue_changed.wait(queue);
     }
-    return await_applied(queue, *mine.index);
+    queue.unlock();
+    if (!*mine.index) return mine.index->error();
+    return wait(Ticket{.kind = Ticket::Kind::entry, .index = mine.index->value(), .term = mine.term});
+  }
+  /// Proposes `command` now, with the writes queued meanwhile after it.
+  Result<Ticket> start_command(std::string command) {
+    std::lock_guard lock(sync_->mu);
+    return propose_now(std::move(command));
+  }
+  /// With mu held.
+  Result<Ticket> propose_now(std::string command) {
+    Proposal mine;
+    Batch batch;
+    {
+      std::lock_guard queue(sync_->queue_mu);
+      enqueue(std::move(command), mine);
+      batch = take_queue();
+    }
+    propose_batch(std::move(batch));
+    if (!*mine.index) return mine.index->error();
+    return Ticket{.kind = Ticket::Kind::entry, .index = mine.index->value(), .term = mine.term};
   }
   /// Commands taken from the queue, with their writers.
   struct Batch {
@@ -7124,47 +8322,107 @@ class Shard {
     }
     done();
   }
-  /// With mu held (queue_mu not): proposes `batch` and tells its writers their indices.
+  /// With mu held (queue_mu not): proposes `batch` and tells its writers their entries.
   void propose_batch(Batch batch) {
     if (batch.commands.empty()) return;
-    auto answer = [&](const Result<std::uint64_t>& first) {
+    auto answer = [&](const Result<std::uint64_t>& first, std::uint64_t term) {
       std::lock_guard queue(sync_->queue_mu);
-      for (std::size_t i = 0; i < batch.proposals.size(); ++i)
+      for (std::size_t i = 0; i < batch.proposals.size(); ++i) {
         batch.proposals[i]->index = first ? Result<std::uint64_t>(first.value() + i) : first.error();
+        batch.proposals[i]->term = term;
+      }
       sync_->queue_changed.notify_all();
     };
     try {
-      answer(propose_locked(std::move(batch.commands)));
+      auto first = propose_locked(std::move(batch.commands));
+      answer(first, first ? policy_term() : 0);
     } catch (...) {  // the writers learn that the batch's outcome is unknown
-      answer(Error{errc::io_error, "shard: proposing a batch of writes threw; their outcome is unknown"});
+      answer(Error{errc::io_error, "shard: proposing a batch of writes threw; their outcome is unknown"}, 0);
       throw;
     }
   }
-  /// With mu held: proposes `commands` and acts on them; returns the index of the first.
+  /// With mu held: proposes `commands` and acts on them; returns the index of the first. The
+  /// writes not applied by then become pending writes, for transactions to read.
   Result<std::uint64_t> propose_locked(std::vector<std::string> commands) {
+    std::vector<std::string> kept;  // only a consensus policy applies a proposal later than at once
+    if constexpr (Policy::consistency == Consistency::linearizable) kept = commands;
     auto first = policy_.propose(log_, std::move(commands));
     if (!first) return first;
     if (auto r = process(); !r) return r.error();
+    const std::uint64_t term = policy_term();
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      const std::uint64_t index = first.value() + i;
+      if (index <= applied_) continue;
+      auto noted = detail::for_each_write(kept[i], index, [&](std::string_view k, std::optional<std::string_view> v) {
+        auto& w = pending_[std::string(k)];
+        w.value = v ? std::optional<std::string>(*v) : std::nullopt;
+        w.index = index;
+        w.term = term;
+        return success();
+      });
+      if (!noted) return noted.error();
+    }
     return first;
   }
-  /// With queue_mu held: waits until the entry at `index` has applied.
-  Result<void> await_applied(std::unique_lock<std::mutex>& queue, const Result<std::uint64_t>& index) {
-    if (!index) return index.error();
-    const std::uint64_t i = index.value();
-    if (!sync_->queue_changed.wait_for(queue, options_.write_timeout, [&] { return sync_->applied >= i; }))
-      return Error{errc::timeout, "shard: entry " + std::to_string(i) + " was not applied within " +
-                                      std::to_string(options_.write_timeout.count()) +
-                                      " ms; its outcome is unknown (it may still apply)"};
-    return success();
+  std::uint64_t policy_term() const {
+    if constexpr (requires { { policy_.term() } -> std::convertible_to<std::uint64_t>; }) return policy_.term();
+    else return policy_.status().term;
   }
-  /// With mu held: wakes whoever waits for entries to apply (writers, wait_replicated).
-  void applied_changed() {
+  std::string membership_at(std::uint64_t index) const {
+    if constexpr (requires { { policy_.membership_at(index) } -> std::convertible_to<std::string>; })
+      return policy_.membership_at(index);
+    else return {};
+  }
+
+  /// With queue_mu held: the outcome of `t`, once known.
+  std::optional<Result<void>> outcome(const Ticket& t) {
+    switch (t.kind) {
+      case Ticket::Kind::done: return success();
+      case Ticket::Kind::read: {
+        auto it = sync_->reads.find(t.id);
+        if (it == sync_->reads.end()) return Error{errc::invalid_argument, "shard: no read barrier " + std::to_string(t.id)};
+        if (!it->second.answered || (it->second.state.ok && sync_->applied < it->second.state.index)) return std::nullopt;
+        const bool ok = it->second.state.ok;
+        sync_->reads.erase(it);
+        if (ok) return success();
+        return Error{errc::not_leader, "shard: this replica lost its leadership before the read barrier passed"};
+      }
+      case Ticket::Kind::entry: {
+        if (sync_->applied < t.index) return std::nullopt;
+        const auto& terms = sync_->recent_terms;
+        if (t.index < sync_->recent_first || t.index - sync_->recent_first >= terms.size())
+          return Error{errc::timeout, "shard: a snapshot replaced entry " + std::to_string(t.index) + "; its outcome is unknown"};
+        if (terms[t.index - sync_->recent_first] == t.term) return success();
+        return Error{errc::not_leader, "shard: another leader's entry took the place of entry " + std::to_string(t.index) +
+                                           (t.read_from ? ", which the transaction read" : "; it did not apply")};
+      }
+    }
+    return std::nullopt;
+  }
+  /// With mu held: entries applied; wakes whoever waits for them (writers, barriers,
+  /// wait_replicated).
+  void applied_changed(std::span<const LogEntry> entries) {
     {
       std::lock_guard queue(sync_->queue_mu);
       sync_->applied = applied_;
+      auto& terms = sync_->recent_terms;
+      for (const auto& e : entries)
+        if (e.index == sync_->recent_first + terms.size()) terms.push_back(e.term);
+      for (; terms.size() > max_recent_terms; ++sync_->recent_first) terms.pop_front();
     }
+    std::erase_if(pending_, [&](const auto& w) { return w.second.index <= applied_; });
     sync_->queue_changed.notify_all();
     sync_->progress.notify_all();
+  }
+  /// With mu held: the applied index moved by other means than applying entries (a start, a
+  /// snapshot).
+  void applied_jumped() {
+    {
+      std::lock_guard queue(sync_->queue_mu);
+      sync_->recent_terms.clear();
+      sync_->recent_first = applied_ + 1;
+    }
+    applied_changed({});
   }
 
   /// Does what the policy asks until it asks nothing: apply, then queue messages and snapshots.
@@ -7179,17 +8437,33 @@ class Shard {
         applied_ = applied.value().index;
         policy_.applied(applied_, applied.value().term);
         receiver_.abandon();  // entries replaced whatever a snapshot had begun
-        applied_changed();
+        applied_changed(ready.value().apply);
       }
       for (auto& m : ready.value().messages) sync_->outbox.push_back(std::move(m));
       for (std::uint64_t peer : ready.value().snapshot_to)
         if (auto r = start_snapshot(peer); !r) return r;
+      if (!ready.value().reads.empty()) {
+        std::lock_guard queue(sync_->queue_mu);
+        for (const auto& r : ready.value().reads)
+          if (auto it = sync_->reads.find(r.id); it != sync_->reads.end()) it->second = {true, r};
+        sync_->queue_changed.notify_all();
+      }
     }
+  }
+  /// The log's side of a snapshot the App now holds: the policy's, if it keeps its own rules.
+  Result<void> install_in_log(const SnapshotMeta& meta) {
+    if constexpr (requires { { policy_.restore(log_, meta) } -> std::same_as<Result<void>>; })
+      return policy_.restore(log_, meta);
+    else if constexpr (LogStorage<Log>)
+      return log_.install_snapshot(meta);
+    else
+      return success();
   }
 
   Result<void> start_snapshot(std::uint64_t peer) {
     auto s = detail::SnapshotSender<App>::open(app_, peer, policy_.status(), ++sessions_, options_.max_chunk_bytes);
     if (!s) return s.error();
+    s.value().chunk.snapshot.membership = membership_at(s.value().chunk.snapshot.index);
     senders_.insert_or_assign(peer, std::move(s).value());
     sync_->outbox.push_back(senders_.at(peer).chunk);
     return success();
@@ -7217,14 +8491,13 @@ class Shard {
     if (answer.value().started) {  // the data is incomplete until the last chunk
       applied_ = 0;
       policy_.applied(0, 0);
-      applied_changed();
+      applied_jumped();
     }
     if (answer.value().installed) {
-      if constexpr (LogStorage<Log>)
-        if (auto r = log_.install_snapshot(m.snapshot); !r) return r;
+      if (auto r = install_in_log(m.snapshot); !r) return r;
       applied_ = m.snapshot.index;
       policy_.applied(applied_, m.snapshot.term);
-      applied_changed();
+      applied_jumped();
     }
     sync_->outbox.push_back(std::move(answer.value().response));
     return process();
@@ -7237,6 +8510,8 @@ class Shard {
   std::unique_ptr<Sync> sync_;
   std::uint64_t applied_ = 0;
   std::uint64_t sessions_ = 0;  // snapshot transfers started
+  std::uint64_t reads_started_ = 0;
+  detail::PendingWrites pending_;  // writes proposed here and not applied yet
   std::map<std::uint64_t, detail::SnapshotSender<App>> senders_;
   detail::SnapshotReceiver receiver_;
 };

@@ -153,11 +153,12 @@ struct BackendFactory<Shard<NoLog, B, NoReplication>> {
   Shard<NoLog, B, NoReplication> reopen() { return {NoLog{}, below.reopen(), NoReplication{}}; }
 };
 
-/// A primary without backups: every write goes through the log, the command format and the
-/// applied mark. The log lives in an engine instance of its own, which the factory keeps.
-template <class B>
-struct BackendFactory<Shard<BackendLog<B>, B, AsyncPrimaryBackup>> {
-  using S = Shard<BackendLog<B>, B, AsyncPrimaryBackup>;
+/// A primary without backups, or a Raft group of one: every write goes through the log, the
+/// command format and the applied mark (and, on Raft, reads through the read barrier). The log
+/// lives in an engine instance of its own, which the factory keeps.
+template <class B, class Policy>
+struct BackendFactory<Shard<BackendLog<B>, B, Policy>> {
+  using S = Shard<BackendLog<B>, B, Policy>;
   static constexpr bool durable = BackendFactory<B>::durable;
   BackendFactory<B> below, log_below;
   std::deque<B> logs;  // one per open (a durable engine: reopened in place)
@@ -171,7 +172,10 @@ struct BackendFactory<Shard<BackendLog<B>, B, AsyncPrimaryBackup>> {
     return make(below.reopen());
   }
   S make(B app) {
-    return S{BackendLog<B>{logs.back(), "log"}, std::move(app), AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}};
+    if constexpr (std::same_as<Policy, AsyncPrimaryBackup>)
+      return S{BackendLog<B>{logs.back(), "log"}, std::move(app), AsyncPrimaryBackup{{.id = 1, .members = {1}, .primary = 1}}};
+    else
+      return S{BackendLog<B>{logs.back(), "log"}, std::move(app), Policy{{.id = 1, .voters = {1}}}};
   }
 };
 
@@ -207,10 +211,11 @@ using LayerTypes = std::tuple<Ttl<MemoryBackend, ManualClock>, Watched<MemoryBac
 /// Shards that run in one process, and layers over them.
 using ShardTypes = std::tuple<Shard<NoLog, MemoryBackend, NoReplication>,
                               Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>,
-                              Ttl<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>, ManualClock>
+                              Ttl<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>, ManualClock>,
+                              Shard<BackendLog<MemoryBackend>, MemoryBackend, Raft>
 #if KVSTACK_WITH_LMDB
                               ,
-                              Shard<NoLog, LmdbBackend, NoReplication>
+                              Shard<NoLog, LmdbBackend, NoReplication>, Shard<BackendLog<LmdbBackend>, LmdbBackend, Raft>
 #endif
 #if KVSTACK_WITH_ROCKSDB
                               ,
@@ -222,6 +227,7 @@ using BackendTypes = decltype(std::tuple_cat(std::declval<Prepend<MemoryBackend,
                                              std::declval<ShardTypes>()));
 /// What a Redis DataStore is tested over: each engine, and a replicated shard.
 using StoreTypes = decltype(std::tuple_cat(std::declval<EngineTypes>(),
-                                           std::declval<std::tuple<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>>>()));
+                                           std::declval<std::tuple<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>,
+                                                                   Shard<BackendLog<MemoryBackend>, MemoryBackend, Raft>>>()));
 
 }  // namespace kvstack::test

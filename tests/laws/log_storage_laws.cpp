@@ -104,6 +104,20 @@ TEMPLATE_LIST_TEST_CASE("log: compaction keeps the term of first - 1, append aft
   check_bounds(log, 13, 13);
 }
 
+TEMPLATE_LIST_TEST_CASE("log: compaction keeps the membership, or takes the one given", "[laws][log]", EngineTypes) {
+  BackendFactory<TestType> factory;
+  auto db = factory.open();
+  BackendLog<TestType> log(db, "raft/");
+  log.install_snapshot({2, 1, "v1,2,3"}).value();
+  log.append(run(3, 10, 2)).value();
+  log.compact(4).value();
+  CHECK(log.snapshot_meta().value() == SnapshotMeta{4, 2, "v1,2,3"});
+  log.compact(6, "v1,2,3,4").value();
+  CHECK(log.snapshot_meta().value() == SnapshotMeta{6, 2, "v1,2,3,4"});
+  log.compact(6, "ignored").value();  // behind the snapshot: nothing changes
+  CHECK(log.snapshot_meta().value().membership == "v1,2,3,4");
+}
+
 TEMPLATE_LIST_TEST_CASE("log: installing a snapshot replaces the log", "[laws][log]", EngineTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();

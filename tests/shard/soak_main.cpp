@@ -8,26 +8,37 @@
 #include <string>
 
 #include "shard/primary_backup_sim.hpp"
+#include "shard/raft_sim.hpp"
 
 int main(int argc, char** argv) {
-  if (argc < 3 || std::string(argv[1]) != "primary") {
-    std::fprintf(stderr, "usage: kvstack_soak primary SEEDS [FIRST_SEED]\n(policies: primary = AsyncPrimaryBackup)\n");
+  const std::string policy = argc > 1 ? argv[1] : "";
+  if (argc < 3 || (policy != "primary" && policy != "raft")) {
+    std::fprintf(stderr, "usage: kvstack_soak POLICY SEEDS [FIRST_SEED]\n(policies: primary = AsyncPrimaryBackup, raft = Raft)\n");
     return 2;
   }
+  const char* test = policy == "raft" ? "raft: random faults, 500 seeds" : "primary-backup: random faults, 200 seeds";
   const std::uint64_t seeds = std::strtoull(argv[2], nullptr, 10);
   const std::uint64_t first = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1;
   std::uint64_t passed = 0, failed = 0, ticks = 0;
   const auto start = std::chrono::steady_clock::now();
   for (std::uint64_t seed = first; seed < first + seeds; ++seed) {
-    auto out = kvstack::test::run_primary_backup_seed(seed);
-    ticks += out.ticks;
-    if (out.failure.empty()) {
+    std::string failure;
+    if (policy == "raft") {
+      auto out = kvstack::test::run_raft_seed(seed);
+      ticks += out.ticks;
+      failure = out.failure;
+    } else {
+      auto out = kvstack::test::run_primary_backup_seed(seed);
+      ticks += out.ticks;
+      failure = out.failure;
+    }
+    if (failure.empty()) {
       ++passed;
       continue;
     }
     ++failed;
-    std::printf("seed %llu: %s\n  replay: KVSTACK_SIM_SEED=%llu kvstack_tests \"primary-backup: random faults, 200 seeds\"\n",
-                static_cast<unsigned long long>(seed), out.failure.c_str(), static_cast<unsigned long long>(seed));
+    std::printf("seed %llu: %s\n  replay: KVSTACK_SIM_SEED=%llu kvstack_tests \"%s\"\n", static_cast<unsigned long long>(seed),
+                failure.c_str(), static_cast<unsigned long long>(seed), test);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%.0f seeds per minute, %.0f simulated ticks per second\n", static_cast<double>(seeds) * 60 / seconds,

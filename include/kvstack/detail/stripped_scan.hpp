@@ -19,7 +19,9 @@ namespace kvstack::inline v0::detail {
 template <class Base>
 class StrippedScan {
  public:
-  StrippedScan(Base base, std::size_t n) : base_(std::move(base)), n_(n) {}
+  /// With `failed`, yields nothing and reports it from status().
+  StrippedScan(Base base, std::size_t n, std::optional<Error> failed = std::nullopt)
+      : base_(std::move(base)), n_(n), failed_(std::move(failed)) {}
   StrippedScan(StrippedScan&&) = default;  // only before begin()
   StrippedScan& operator=(StrippedScan&&) = default;
 
@@ -28,7 +30,10 @@ class StrippedScan {
     return {this};
   }
   std::default_sentinel_t end() const { return {}; }
-  Result<void> status() const { return base_.status(); }
+  Result<void> status() const {
+    if (failed_) return *failed_;
+    return base_.status();
+  }
 
  private:
   friend struct ScanIterator<StrippedScan>;
@@ -38,10 +43,11 @@ class StrippedScan {
     return kv;
   }
   void advance() { ++*it_; }
-  bool done() { return *it_ == std::ranges::end(base_); }
+  bool done() { return failed_ || *it_ == std::ranges::end(base_); }
 
   Base base_;
   std::size_t n_;
+  std::optional<Error> failed_;
   std::optional<std::ranges::iterator_t<Base>> it_;
 };
 

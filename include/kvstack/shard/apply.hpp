@@ -122,31 +122,43 @@ class CommandWriter {
   std::string out_;
 };
 
-/// Applies the writes of `command` to the transaction `tx`, under the data prefix.
-template <class Tx>
-Result<void> apply_command(std::string_view command, Tx& tx, std::uint64_t index) {
+/// Calls `fn(key, value)` for each write of `command` in order (value empty for an erase). An
+/// empty command (a policy's own entry) has none.
+template <class F>
+Result<void> for_each_write(std::string_view command, std::uint64_t index, F&& fn) {
   auto bad = [&] {
     return Error{errc::corruption, "shard: the command of log entry " + std::to_string(index) + " is malformed"};
   };
-  if (command.empty() || command.front() != CommandWriter::version) return bad();
+  if (command.empty()) return success();
+  if (command.front() != CommandWriter::version) return bad();
   command.remove_prefix(1);
-  std::string key;
   while (!command.empty()) {
     const char kind = command.front();
     command.remove_prefix(1);
     std::string_view k, v;
     if (!take_bytes(command, k)) return bad();
-    AppLayout::data_key(k, key);
     if (kind == 'p') {
       if (!take_bytes(command, v)) return bad();
-      if (auto r = tx.put(key, v); !r) return r;
+      if (Result<void> r = fn(k, std::optional<std::string_view>(v)); !r) return r;
     } else if (kind == 'e') {
-      if (auto r = tx.erase(key); !r) return r.error();
+      if (Result<void> r = fn(k, std::optional<std::string_view>()); !r) return r;
     } else {
       return bad();
     }
   }
   return success();
+}
+
+/// Applies the writes of `command` to the transaction `tx`, under the data prefix.
+template <class Tx>
+Result<void> apply_command(std::string_view command, Tx& tx, std::uint64_t index) {
+  std::string key;
+  return for_each_write(command, index, [&](std::string_view k, std::optional<std::string_view> v) -> Result<void> {
+    AppLayout::data_key(k, key);
+    if (v) return tx.put(key, *v);
+    if (auto r = tx.erase(key); !r) return r.error();
+    return success();
+  });
 }
 
 /// Applies `entries` (in index order) to `app` in one transaction, with the applied mark: those

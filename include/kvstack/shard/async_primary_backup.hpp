@@ -53,6 +53,7 @@ class AsyncPrimaryBackup {
 
   /// True on the primary.
   bool is_primary() const noexcept { return role_ == Role::primary; }
+  std::uint64_t term() const noexcept { return term_; }
   /// How many backups have acknowledged `index` (Redis's WAIT counts these).
   std::size_t acknowledged(std::uint64_t index) const {
     return static_cast<std::size_t>(

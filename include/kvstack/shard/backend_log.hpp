@@ -148,7 +148,9 @@ class BackendLog {
     return backend_->put(prefix_ + 'h', v);
   }
 
-  Result<void> compact(std::uint64_t upto) {
+  /// Drops the entries up to `upto`; the membership as of `upto` replaces the kept one when
+  /// given (a consensus log whose configuration lives in its entries passes it).
+  Result<void> compact(std::uint64_t upto, std::optional<std::string> membership = std::nullopt) {
     auto b = bounds();
     if (!b) return b.error();
     const SnapshotMeta& meta = b.value().meta;
@@ -159,6 +161,7 @@ class BackendLog {
     SnapshotMeta next = meta;
     next.index = upto;
     next.term = term.value();
+    if (membership) next.membership = std::move(*membership);
     auto wrote = backend_->transact([&](auto& tx) -> Result<void> {
       for (std::uint64_t i = meta.index + 1; i <= upto; ++i)
         if (auto r = tx.erase(entry_key(i)); !r) return r.error();

@@ -34,6 +34,15 @@ enum class MessageType : unsigned char {
   append_response,    ///< index: the highest index the sender holds; reject: it has a gap
   snapshot_chunk,     ///< chunk number `offset` of transfer `session` of `snapshot`; `done` on the last
   snapshot_response,  ///< offset: the next chunk of `session` the sender expects
+  // Consensus (Raft). index and log_term of a vote request are the candidate's last entry; a
+  // granted pre-vote answers with the term it was asked for.
+  vote,                ///< a candidate asks for a vote in `term`; done: a leader transfer (ignore the lease)
+  vote_response,       ///< reject: refused
+  pre_vote,            ///< would a vote in `term` be granted? (changes no one's term)
+  pre_vote_response,   ///< reject: it would not
+  heartbeat,           ///< the leader is alive; commit: how far the receiver may commit; session: its round
+  heartbeat_response,  ///< session: the round answered
+  timeout_now,         ///< leader transfer: campaign at once
 };
 
 struct Message {
@@ -116,14 +125,26 @@ struct ShardStatus {
   }
 };
 
+/// The answer to a read barrier (a policy's `read(log, id)`): once the App has applied `index`,
+/// reads see every write acknowledged before the barrier was asked for. Not `ok`: the replica
+/// lost its leadership first.
+struct ReadState {
+  std::uint64_t id = 0;
+  std::uint64_t index = 0;
+  bool ok = true;
+  friend bool operator==(const ReadState&, const ReadState&) = default;
+};
+
 /// What a policy asks its runner to do, in this order: apply `apply` to the App (each entry
-/// exactly once, in index order), then send `messages`. `snapshot_to` lists peers that need the
-/// whole App (their log position was compacted away); the runner ships it in chunks.
+/// exactly once, in index order; an empty command is the policy's own and changes no data),
+/// then send `messages`. `snapshot_to` lists peers that need the whole App (their log position
+/// was compacted away); the runner ships it in chunks. `reads` answers read barriers.
 struct Ready {
   std::vector<LogEntry> apply;
   std::vector<Message> messages;
   std::vector<std::uint64_t> snapshot_to;
-  bool empty() const noexcept { return apply.empty() && messages.empty() && snapshot_to.empty(); }
+  std::vector<ReadState> reads;
+  bool empty() const noexcept { return apply.empty() && messages.empty() && snapshot_to.empty() && reads.empty(); }
 };
 
 namespace detail {

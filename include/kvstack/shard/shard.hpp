@@ -1,5 +1,5 @@
 // kvstack/shard: replicated shards. Shard<Log, App, Policy>; the LogStorage, ReplicationPolicy
-// and Transport concepts; BackendLog and NoLog; NoReplication and AsyncPrimaryBackup.
+// and Transport concepts; BackendLog and NoLog; NoReplication, AsyncPrimaryBackup and Raft.
 #pragma once
 
 #include <kvstack/shard/apply.hpp>
@@ -10,6 +10,7 @@
 #include <kvstack/shard/no_log.hpp>
 #include <kvstack/shard/no_replication.hpp>
 #include <kvstack/shard/policy.hpp>
+#include <kvstack/shard/raft/raft.hpp>
 #include <kvstack/shard/shard_backend.hpp>
 #include <kvstack/shard/snapshot_stream.hpp>
 #include <kvstack/shard/transport.hpp>

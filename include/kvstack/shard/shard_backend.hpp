@@ -2,17 +2,21 @@
 // reads go to App, writes become commands the policy orders and the shard applies exactly once.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -44,13 +48,63 @@ class ShardReader {
     std::string buf;
     return app_->get(AppLayout::data_key(key, buf), std::forward<F>(fn));
   }
-  auto scan(const KeyRange& range) const {
+  auto scan(const KeyRange& range, std::optional<Error> failed = std::nullopt) const {
     static constexpr char prefix = AppLayout::data;
-    return StrippedScan(app_->scan(range.within({&prefix, 1})), 1);
+    const KeyRange data = range.within({&prefix, 1});
+    return StrippedScan(app_->scan(failed ? data.limit(0) : data), 1, std::move(failed));
   }
 
  private:
   const App* app_;
+};
+
+/// A write proposed and not yet applied: its value (empty: an erase) and its entry.
+struct PendingWrite {
+  std::optional<std::string> value;
+  std::uint64_t index = 0, term = 0;
+};
+/// The latest pending write of each user key.
+using PendingWrites = std::map<std::string, PendingWrite, std::less<>>;
+/// The newest pending entry a transaction read from.
+struct ReadFrom {
+  std::uint64_t index = 0, term = 0;
+  void saw(const PendingWrite& w) {
+    if (w.index > index) index = w.index, term = w.term;
+  }
+};
+
+/// What a replicated shard's transactions read: the App as applied, with the writes proposed on
+/// top (a transaction's command follows them in the log, so it must see them).
+template <class App>
+class PendingReader {
+ public:
+  PendingReader(const App* app, const PendingWrites* pending, ReadFrom* read_from)
+      : app_(app), pending_(pending), read_from_(read_from) {}
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    if (auto it = pending_->find(key); it != pending_->end()) {
+      read_from_->saw(it->second);
+      if (!it->second.value) return false;
+      std::invoke(std::forward<F>(fn), std::string_view(*it->second.value));
+      return true;
+    }
+    return ShardReader<App>(app_).get(key, std::forward<F>(fn));
+  }
+  auto scan(const KeyRange& range) const {
+    Overlay overlay;
+    if (!range.is_empty())
+      for (auto it = pending_->lower_bound(range.lower()); it != pending_->end() && range.below_upper(it->first); ++it) {
+        read_from_->saw(it->second);
+        overlay.emplace_back(it->first, it->second.value);
+      }
+    if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
+    return MergedScan(ShardReader<App>(app_).scan(range), range, std::move(overlay));
+  }
+
+ private:
+  const App* app_;
+  const PendingWrites* pending_;
+  ReadFrom* read_from_;
 };
 
 template <class Policy>
@@ -62,19 +116,42 @@ concept AppliesDirectly = requires {
 /// Tuning of a replicated shard.
 struct ShardOptions {
   /// How long a write waits for its policy to apply it before it fails with errc::timeout (its
-  /// outcome is then unknown: it may still apply).
+  /// outcome is then unknown: it may still apply); also how long a read waits for its barrier.
   std::chrono::milliseconds write_timeout = std::chrono::seconds(10);
   /// The largest snapshot chunk sent to a peer, in bytes.
   std::size_t max_chunk_bytes = std::size_t{1} << 20;
   /// Ticks without an answer after which a snapshot chunk is sent again.
   std::uint64_t snapshot_retry_ticks = 4;
+  /// Serve reads from this replica's App without a read barrier, for a linearizable policy
+  /// (Raft): reads then work on followers too, and may be stale.
+  bool stale_reads = false;
+};
+
+/// A write or read started without waiting (`start_put`, `start_transact`, `start_read`), to
+/// `poll` or `wait` for.
+struct ShardTicket {
+  enum class Kind : unsigned char {
+    done,   ///< nothing to wait for
+    entry,  ///< the log entry (index, term) must apply
+    read,   ///< read barrier `id` must pass
+  };
+  Kind kind = Kind::done;
+  std::uint64_t index = 0, term = 0, id = 0;
+  /// An entry: one a read-only transaction read from (not its own); if another leader's entry
+  /// replaces it, the transaction should run again.
+  bool read_from = false;
 };
 
 /// A shard: the application data `App` (any Backend), the replication log `Log` (a LogStorage,
 /// or NoLog) and the policy that orders writes. It is itself a Backend: reads go to App, writes
 /// (put, erase, write, and the writes of a transaction) become one command each, which the
 /// policy replicates and the shard applies to App together with the applied index, so that a
-/// crash never applies an entry twice or skips one.
+/// crash never applies an entry twice or skips one. A write returns once its own entry applied
+/// here; if another leader's entry took its place, it fails with errc::not_leader.
+///
+/// With a linearizable policy (Raft), reads pass a read barrier first (unless
+/// ShardOptions::stale_reads), and a transaction reads after one, over the App and the writes
+/// proposed before it; what it read is what its command applies over, so it never conflicts.
 ///
 /// `Shard<NoLog, App, NoReplication>` writes to App directly and stores App's keys unchanged.
 /// Any other shard stores user data under a one-byte prefix next to its applied mark (see
@@ -90,10 +167,14 @@ class Shard {
                 "kvstack::Shard: this replication policy needs a log: give it a LogStorage such as BackendLog<B>, not NoLog");
   static constexpr bool direct = detail::AppliesDirectly<Policy>;
   static constexpr bool runnable = !Policy::needs_log || LogStorage<Log>;
+  static constexpr bool has_barrier = requires(Policy& p, Log& l, std::uint64_t id) {
+    { p.read(l, id) } -> std::same_as<Result<void>>;
+  };
 
  public:
   using transaction =
-      std::conditional_t<direct, typename App::transaction, detail::BufferedTransaction<detail::ShardReader<App>>>;
+      std::conditional_t<direct, typename App::transaction, detail::BufferedTransaction<detail::PendingReader<App>>>;
+  using Ticket = ShardTicket;
 
   /// Takes its parts; a replicated shard reads App's applied index and starts the policy from
   /// it (re-applying what its log holds beyond it). Throws std::system_error if that fails; use
@@ -153,13 +234,26 @@ class Shard {
   /// Zero-copy read: `fn(std::string_view)` runs if the key exists; `fn` may write to the shard.
   template <class F>
   Result<bool> get(std::string_view key, F&& fn) const {
-    if constexpr (direct) return app_.get(key, std::forward<F>(fn));
-    else return reader().get(key, std::forward<F>(fn));
+    if constexpr (direct) {
+      return app_.get(key, std::forward<F>(fn));
+    } else {
+      if (auto b = barrier(); !b) return b.error();
+      return reader().get(key, std::forward<F>(fn));
+    }
   }
-  /// The entries in `range`, over a snapshot of App taken now.
+  /// The entries in `range`, over a snapshot of App taken now (after a read barrier; if it
+  /// fails, the scan yields nothing and status() says why).
   auto scan(const KeyRange& range) const {
-    if constexpr (direct) return app_.scan(range);
-    else return reader().scan(range);
+    if constexpr (direct) {
+      return app_.scan(range);
+    } else {
+      auto b = barrier();
+      return reader().scan(range, b ? std::nullopt : std::optional<Error>(b.error()));
+    }
+  }
+  /// Reads this replica's App without a read barrier: possibly stale, on any replica.
+  Result<std::optional<std::string>> get_local(std::string_view key) const requires(!direct) {
+    return detail::copy_get(reader(), key);
   }
 
   Result<void> put(std::string_view key, std::string_view value) {
@@ -177,46 +271,105 @@ class Shard {
   }
   /// Applies the batch as one command: all of it or none.
   Result<void> write(const WriteBatch& batch) {
-    if constexpr (direct) {
-      return app_.write(batch);
-    } else {
-      detail::CommandWriter w;
-      for (const auto& op : batch) {
-        if (op.kind == WriteBatch::Kind::put) w.put(op.key, op.value);
-        else w.erase(op.key);
-      }
-      return submit(std::move(w).take());
-    }
+    if constexpr (direct) return app_.write(batch);
+    else return submit(command_of(batch));
   }
-  /// Runs `fn(transaction&) -> Result<R>`; its writes become one command. Writers are
-  /// serialized meanwhile, so what fn read is what the command applies over.
+  /// Runs `fn(transaction&) -> Result<R>`; its writes become one command. It reads (after a
+  /// read barrier, with a linearizable policy) the App with the writes proposed before it, and
+  /// writers are held off meanwhile, so what fn read is what the command applies over.
   template <class F>
   auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
     if constexpr (direct) {
       return app_.transact(std::forward<F>(fn));
     } else {
-      std::unique_lock lock(sync_->mu);
-      transaction tx(reader());
-      auto result = std::invoke(fn, tx);
-      if (!result || tx.writes().empty()) return result;
-      detail::CommandWriter w;
-      for (const auto& [key, value] : tx.writes()) {
-        if (value) w.put(key, *value);
-        else w.erase(key);
+      for (;;) {
+        if (auto b = barrier(); !b) return b.error();
+        auto attempt = start_transact(fn);
+        if (!attempt.first) return std::move(attempt.first);
+        auto done = wait(attempt.second);
+        if (done) return std::move(attempt.first);
+        if (!(attempt.second.read_from && done.error().code() == errc::not_leader)) return done.error();
+        // What it read was replaced by another leader's entries: run it again.
       }
-      Proposal mine;
-      Batch batch;
+    }
+  }
+
+  /// Starts `put` without waiting: the ticket to poll or wait for (then the put has applied).
+  Result<Ticket> start_put(std::string_view key, std::string_view value) requires(!direct) {
+    detail::CommandWriter w;
+    w.put(key, value);
+    return start_command(std::move(w).take());
+  }
+  /// Starts `write` without waiting.
+  Result<Ticket> start_write(const WriteBatch& batch) requires(!direct) { return start_command(command_of(batch)); }
+  /// Starts a read barrier without waiting; once its ticket is done, reads of this replica's
+  /// App (`get_local`) are linearizable. Errors: errc::not_leader on a follower.
+  Result<Ticket> start_read() requires(!direct) {
+    if constexpr (!has_barrier) {
+      return Ticket{};
+    } else {
+      std::lock_guard lock(sync_->mu);
+      const std::uint64_t id = ++reads_started_;
       {
         std::lock_guard queue(sync_->queue_mu);
-        enqueue(std::move(w).take(), mine);
-        batch = take_queue();  // the writes queued meanwhile go with this one
+        sync_->reads[id];
       }
-      propose_batch(std::move(batch));
-      lock.unlock();
-      std::unique_lock queue(sync_->queue_mu);
-      if (auto r = await_applied(queue, *mine.index); !r) return r.error();
-      return result;
+      if (auto r = policy_.read(log_, id); !r) {
+        std::lock_guard queue(sync_->queue_mu);
+        sync_->reads.erase(id);
+        return r.error();
+      }
+      if (auto r = process(); !r) return r.error();
+      return Ticket{.kind = Ticket::Kind::read, .id = id};
     }
+  }
+  /// Runs `fn` as `transact` does, without a barrier of its own (start one with `start_read`
+  /// and wait for it first) and without waiting: returns fn's result and the ticket its command
+  /// (or, if it wrote nothing, the pending writes it read) must apply at.
+  template <class F>
+  auto start_transact(F&& fn) -> std::pair<std::invoke_result_t<F&, transaction&>, Ticket> requires(!direct) {
+    std::unique_lock lock(sync_->mu);
+    detail::ReadFrom read_from;
+    transaction tx(detail::PendingReader<App>(&app_, &pending_, &read_from));
+    struct Running {  // marks this thread as running a transaction's function, even if it throws
+      std::atomic<std::thread::id>& who;
+      explicit Running(std::atomic<std::thread::id>& w) : who(w) { who = std::this_thread::get_id(); }
+      ~Running() { who = std::thread::id{}; }
+    };
+    auto result = [&] {
+      Running running(sync_->transacting);
+      return std::invoke(fn, tx);
+    }();
+    if (!result) return {std::move(result), Ticket{}};
+    if (tx.writes().empty()) {
+      if (read_from.index <= applied_) return {std::move(result), Ticket{}};
+      return {std::move(result), Ticket{.kind = Ticket::Kind::entry, .index = read_from.index, .term = read_from.term, .read_from = true}};
+    }
+    detail::CommandWriter w;
+    for (const auto& [key, value] : tx.writes()) {
+      if (value) w.put(key, *value);
+      else w.erase(key);
+    }
+    auto ticket = propose_now(std::move(w).take());
+    if (!ticket) return {ticket.error(), Ticket{}};
+    return {std::move(result), ticket.value()};
+  }
+  /// Whether `ticket` is done: nullopt while it is not; its outcome once it is.
+  std::optional<Result<void>> poll(const Ticket& ticket) requires(!direct) {
+    std::lock_guard queue(sync_->queue_mu);
+    return outcome(ticket);
+  }
+  /// Waits for `ticket` (up to the write timeout).
+  Result<void> wait(const Ticket& ticket) requires(!direct) {
+    std::unique_lock queue(sync_->queue_mu);
+    std::optional<Result<void>> done;
+    if (sync_->queue_changed.wait_for(queue, options_.write_timeout, [&] { return (done = outcome(ticket)).has_value(); }))
+      return *done;
+    if (ticket.kind == Ticket::Kind::read) sync_->reads.erase(ticket.id);
+    return Error{errc::timeout, ticket.kind == Ticket::Kind::read
+                                    ? "shard: the read barrier did not pass within " + std::to_string(options_.write_timeout.count()) + " ms"
+                                    : "shard: entry " + std::to_string(ticket.index) + " was not applied within " +
+                                          std::to_string(options_.write_timeout.count()) + " ms; its outcome is unknown (it may still apply)"};
   }
 
   /// Writes a snapshot of the shard (its data and the index it has applied) to `dir`, which must
@@ -236,7 +389,7 @@ class Shard {
       wrote = detail::write_scan_snapshot(dir, all);
     }
     if (!wrote) return wrote.error();
-    return SnapshotMeta{mark.value().index, mark.value().term, {}};
+    return SnapshotMeta{mark.value().index, mark.value().term, membership_at(mark.value().index)};
   }
 
   /// Replaces App's contents with the snapshot in `dir` (from create_snapshot: the snapshot
@@ -275,8 +428,7 @@ class Shard {
     auto mark = detail::read_mark(app_);
     if (!mark) return mark.error();
     const SnapshotMeta meta{mark.value().index, mark.value().term, {}};
-    if constexpr (LogStorage<Log>)
-      if (auto r = log_.install_snapshot(meta); !r) return r.error();
+    if (auto r = install_in_log(meta); !r) return r.error();
     receiver_.abandon();
     if (auto r = start_locked(); !r) return r.error();
     return meta;
@@ -309,7 +461,8 @@ class Shard {
     return std::exchange(sync_->outbox, {});
   }
   /// Calls `fn(policy&, log&)` with the writers held off, then acts on what the policy asks
-  /// (as after a step): for a policy's own operations, such as AsyncPrimaryBackup::promote.
+  /// (as after a step): for a policy's own operations, such as AsyncPrimaryBackup::promote or
+  /// Raft::transfer_leadership.
   template <class F>
   auto with_policy(F&& fn) -> Result<void> requires(!direct) {
     std::unique_lock lock(sync_->mu);
@@ -318,12 +471,18 @@ class Shard {
   }
 
  private:
-  /// A write waiting in the queue: the index its command got once proposed, or why it failed.
+  /// A write waiting in the queue: the entry its command got once proposed, or why it failed.
   struct Proposal {
     std::optional<Result<std::uint64_t>> index;
+    std::uint64_t term = 0;
+  };
+  /// A read barrier asked of the policy: its answer, once given.
+  struct ReadWait {
+    bool answered = false;
+    ReadState state{};
   };
   struct Sync {
-    mutable std::mutex mu;  // the policy, the log, App's writes and the outbox
+    mutable std::mutex mu;  // the policy, the log, App's writes, the pending writes and the outbox
     std::condition_variable progress;
     std::vector<Message> outbox;
     // Writers queue here, never waiting for mu while another writer commits (lock order: mu,
@@ -334,13 +493,42 @@ class Shard {
     std::vector<Proposal*> proposals;  // one per queued command, in the same order
     bool leading = false;              // a writer is proposing a batch
     std::uint64_t applied = 0;         // the shard's applied index, as writers see it
+    // The terms of the entries applied lately (from index recent_first on), so that a writer
+    // tells its entry from another leader's at the same index.
+    std::deque<std::uint64_t> recent_terms;
+    std::uint64_t recent_first = 1;
+    std::map<std::uint64_t, ReadWait> reads;  // read barriers in progress, by id
+    std::atomic<std::thread::id> transacting{};  // the thread running a transaction's function
   };
+  static constexpr std::size_t max_recent_terms = std::size_t{1} << 16;
   struct Unstarted {};
   Shard(Unstarted, Log log, App app, Policy policy, ShardOptions options)
       : log_(std::move(log)), app_(std::move(app)), policy_(std::move(policy)), options_(options),
         sync_(direct ? nullptr : std::make_unique<Sync>()) {}
 
   detail::ShardReader<App> reader() const { return detail::ShardReader<App>(&app_); }
+  static std::string command_of(const WriteBatch& batch) {
+    detail::CommandWriter w;
+    for (const auto& op : batch) {
+      if (op.kind == WriteBatch::Kind::put) w.put(op.key, op.value);
+      else w.erase(op.key);
+    }
+    return std::move(w).take();
+  }
+
+  /// A read barrier, for a linearizable policy (unless reads may be stale).
+  Result<void> barrier() const {
+    if constexpr (has_barrier) {
+      // A read of the shard inside its own transaction (which passed a barrier) reads the App.
+      if (options_.stale_reads || sync_->transacting.load() == std::this_thread::get_id()) return success();
+      auto self = const_cast<Shard*>(this);  // the policy's read state is guarded by mu, as any write
+      auto ticket = self->start_read();
+      if (!ticket) return ticket.error();
+      return self->wait(ticket.value());
+    } else {
+      return success();
+    }
+  }
 
   Result<void> start() {
     std::lock_guard lock(sync_->mu);
@@ -354,7 +542,7 @@ class Shard {
       mark.value() = {};
     }
     applied_ = mark.value().index;
-    applied_changed();
+    applied_jumped();
     if (auto r = policy_.start(log_, applied_, mark.value().term); !r) return r;
     return process();
   }
@@ -370,7 +558,27 @@ class Shard {
       if (!sync_->leading) lead(queue);
       else sync_->queue_changed.wait(queue);
     }
-    return await_applied(queue, *mine.index);
+    queue.unlock();
+    if (!*mine.index) return mine.index->error();
+    return wait(Ticket{.kind = Ticket::Kind::entry, .index = mine.index->value(), .term = mine.term});
+  }
+  /// Proposes `command` now, with the writes queued meanwhile after it.
+  Result<Ticket> start_command(std::string command) {
+    std::lock_guard lock(sync_->mu);
+    return propose_now(std::move(command));
+  }
+  /// With mu held.
+  Result<Ticket> propose_now(std::string command) {
+    Proposal mine;
+    Batch batch;
+    {
+      std::lock_guard queue(sync_->queue_mu);
+      enqueue(std::move(command), mine);
+      batch = take_queue();
+    }
+    propose_batch(std::move(batch));
+    if (!*mine.index) return mine.index->error();
+    return Ticket{.kind = Ticket::Kind::entry, .index = mine.index->value(), .term = mine.term};
   }
   /// Commands taken from the queue, with their writers.
   struct Batch {
@@ -403,47 +611,107 @@ class Shard {
     }
     done();
   }
-  /// With mu held (queue_mu not): proposes `batch` and tells its writers their indices.
+  /// With mu held (queue_mu not): proposes `batch` and tells its writers their entries.
   void propose_batch(Batch batch) {
     if (batch.commands.empty()) return;
-    auto answer = [&](const Result<std::uint64_t>& first) {
+    auto answer = [&](const Result<std::uint64_t>& first, std::uint64_t term) {
       std::lock_guard queue(sync_->queue_mu);
-      for (std::size_t i = 0; i < batch.proposals.size(); ++i)
+      for (std::size_t i = 0; i < batch.proposals.size(); ++i) {
         batch.proposals[i]->index = first ? Result<std::uint64_t>(first.value() + i) : first.error();
+        batch.proposals[i]->term = term;
+      }
       sync_->queue_changed.notify_all();
     };
     try {
-      answer(propose_locked(std::move(batch.commands)));
+      auto first = propose_locked(std::move(batch.commands));
+      answer(first, first ? policy_term() : 0);
     } catch (...) {  // the writers learn that the batch's outcome is unknown
-      answer(Error{errc::io_error, "shard: proposing a batch of writes threw; their outcome is unknown"});
+      answer(Error{errc::io_error, "shard: proposing a batch of writes threw; their outcome is unknown"}, 0);
       throw;
     }
   }
-  /// With mu held: proposes `commands` and acts on them; returns the index of the first.
+  /// With mu held: proposes `commands` and acts on them; returns the index of the first. The
+  /// writes not applied by then become pending writes, for transactions to read.
   Result<std::uint64_t> propose_locked(std::vector<std::string> commands) {
+    std::vector<std::string> kept;  // only a consensus policy applies a proposal later than at once
+    if constexpr (Policy::consistency == Consistency::linearizable) kept = commands;
     auto first = policy_.propose(log_, std::move(commands));
     if (!first) return first;
     if (auto r = process(); !r) return r.error();
+    const std::uint64_t term = policy_term();
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      const std::uint64_t index = first.value() + i;
+      if (index <= applied_) continue;
+      auto noted = detail::for_each_write(kept[i], index, [&](std::string_view k, std::optional<std::string_view> v) {
+        auto& w = pending_[std::string(k)];
+        w.value = v ? std::optional<std::string>(*v) : std::nullopt;
+        w.index = index;
+        w.term = term;
+        return success();
+      });
+      if (!noted) return noted.error();
+    }
     return first;
   }
-  /// With queue_mu held: waits until the entry at `index` has applied.
-  Result<void> await_applied(std::unique_lock<std::mutex>& queue, const Result<std::uint64_t>& index) {
-    if (!index) return index.error();
-    const std::uint64_t i = index.value();
-    if (!sync_->queue_changed.wait_for(queue, options_.write_timeout, [&] { return sync_->applied >= i; }))
-      return Error{errc::timeout, "shard: entry " + std::to_string(i) + " was not applied within " +
-                                      std::to_string(options_.write_timeout.count()) +
-                                      " ms; its outcome is unknown (it may still apply)"};
-    return success();
+  std::uint64_t policy_term() const {
+    if constexpr (requires { { policy_.term() } -> std::convertible_to<std::uint64_t>; }) return policy_.term();
+    else return policy_.status().term;
   }
-  /// With mu held: wakes whoever waits for entries to apply (writers, wait_replicated).
-  void applied_changed() {
+  std::string membership_at(std::uint64_t index) const {
+    if constexpr (requires { { policy_.membership_at(index) } -> std::convertible_to<std::string>; })
+      return policy_.membership_at(index);
+    else return {};
+  }
+
+  /// With queue_mu held: the outcome of `t`, once known.
+  std::optional<Result<void>> outcome(const Ticket& t) {
+    switch (t.kind) {
+      case Ticket::Kind::done: return success();
+      case Ticket::Kind::read: {
+        auto it = sync_->reads.find(t.id);
+        if (it == sync_->reads.end()) return Error{errc::invalid_argument, "shard: no read barrier " + std::to_string(t.id)};
+        if (!it->second.answered || (it->second.state.ok && sync_->applied < it->second.state.index)) return std::nullopt;
+        const bool ok = it->second.state.ok;
+        sync_->reads.erase(it);
+        if (ok) return success();
+        return Error{errc::not_leader, "shard: this replica lost its leadership before the read barrier passed"};
+      }
+      case Ticket::Kind::entry: {
+        if (sync_->applied < t.index) return std::nullopt;
+        const auto& terms = sync_->recent_terms;
+        if (t.index < sync_->recent_first || t.index - sync_->recent_first >= terms.size())
+          return Error{errc::timeout, "shard: a snapshot replaced entry " + std::to_string(t.index) + "; its outcome is unknown"};
+        if (terms[t.index - sync_->recent_first] == t.term) return success();
+        return Error{errc::not_leader, "shard: another leader's entry took the place of entry " + std::to_string(t.index) +
+                                           (t.read_from ? ", which the transaction read" : "; it did not apply")};
+      }
+    }
+    return std::nullopt;
+  }
+  /// With mu held: entries applied; wakes whoever waits for them (writers, barriers,
+  /// wait_replicated).
+  void applied_changed(std::span<const LogEntry> entries) {
     {
       std::lock_guard queue(sync_->queue_mu);
       sync_->applied = applied_;
+      auto& terms = sync_->recent_terms;
+      for (const auto& e : entries)
+        if (e.index == sync_->recent_first + terms.size()) terms.push_back(e.term);
+      for (; terms.size() > max_recent_terms; ++sync_->recent_first) terms.pop_front();
     }
+    std::erase_if(pending_, [&](const auto& w) { return w.second.index <= applied_; });
     sync_->queue_changed.notify_all();
     sync_->progress.notify_all();
+  }
+  /// With mu held: the applied index moved by other means than applying entries (a start, a
+  /// snapshot).
+  void applied_jumped() {
+    {
+      std::lock_guard queue(sync_->queue_mu);
+      sync_->recent_terms.clear();
+      sync_->recent_first = applied_ + 1;
+    }
+    applied_changed({});
   }
 
   /// Does what the policy asks until it asks nothing: apply, then queue messages and snapshots.
@@ -458,17 +726,33 @@ class Shard {
         applied_ = applied.value().index;
         policy_.applied(applied_, applied.value().term);
         receiver_.abandon();  // entries replaced whatever a snapshot had begun
-        applied_changed();
+        applied_changed(ready.value().apply);
       }
       for (auto& m : ready.value().messages) sync_->outbox.push_back(std::move(m));
       for (std::uint64_t peer : ready.value().snapshot_to)
         if (auto r = start_snapshot(peer); !r) return r;
+      if (!ready.value().reads.empty()) {
+        std::lock_guard queue(sync_->queue_mu);
+        for (const auto& r : ready.value().reads)
+          if (auto it = sync_->reads.find(r.id); it != sync_->reads.end()) it->second = {true, r};
+        sync_->queue_changed.notify_all();
+      }
     }
+  }
+  /// The log's side of a snapshot the App now holds: the policy's, if it keeps its own rules.
+  Result<void> install_in_log(const SnapshotMeta& meta) {
+    if constexpr (requires { { policy_.restore(log_, meta) } -> std::same_as<Result<void>>; })
+      return policy_.restore(log_, meta);
+    else if constexpr (LogStorage<Log>)
+      return log_.install_snapshot(meta);
+    else
+      return success();
   }
 
   Result<void> start_snapshot(std::uint64_t peer) {
     auto s = detail::SnapshotSender<App>::open(app_, peer, policy_.status(), ++sessions_, options_.max_chunk_bytes);
     if (!s) return s.error();
+    s.value().chunk.snapshot.membership = membership_at(s.value().chunk.snapshot.index);
     senders_.insert_or_assign(peer, std::move(s).value());
     sync_->outbox.push_back(senders_.at(peer).chunk);
     return success();
@@ -496,14 +780,13 @@ class Shard {
     if (answer.value().started) {  // the data is incomplete until the last chunk
       applied_ = 0;
       policy_.applied(0, 0);
-      applied_changed();
+      applied_jumped();
     }
     if (answer.value().installed) {
-      if constexpr (LogStorage<Log>)
-        if (auto r = log_.install_snapshot(m.snapshot); !r) return r;
+      if (auto r = install_in_log(m.snapshot); !r) return r;
       applied_ = m.snapshot.index;
       policy_.applied(applied_, m.snapshot.term);
-      applied_changed();
+      applied_jumped();
     }
     sync_->outbox.push_back(std::move(answer.value().response));
     return process();
@@ -516,6 +799,8 @@ class Shard {
   std::unique_ptr<Sync> sync_;
   std::uint64_t applied_ = 0;
   std::uint64_t sessions_ = 0;  // snapshot transfers started
+  std::uint64_t reads_started_ = 0;
+  detail::PendingWrites pending_;  // writes proposed here and not applied yet
   std::map<std::uint64_t, detail::SnapshotSender<App>> senders_;
   detail::SnapshotReceiver receiver_;
 };
