@@ -46,7 +46,6 @@ namespace raft {
 struct Correct {
   static constexpr bool vote_without_log_check = false;  ///< grant votes to candidates whose log is behind
   static constexpr bool commit_earlier_terms = false;    ///< commit an earlier term's entry by counting (Figure 8)
-  static constexpr bool vote_before_durable = false;     ///< answer a vote before the vote is saved
   static constexpr bool read_without_quorum = false;     ///< answer read barriers without confirming leadership
 };
 }  // namespace raft
@@ -186,9 +185,6 @@ class BasicRaft {
 
   template <class L>
   Result<void> tick(L& log) {
-    if constexpr (Bugs::vote_before_durable)
-      if (unsaved_)
-        if (auto r = log.save(*std::exchange(unsaved_, std::nullopt)); !r) return r;
     ++election_elapsed_;
     if (role_ != Role::leader) {
       if (promotable() && election_elapsed_ >= timeout_) return campaign(log, config_.pre_vote, false);
@@ -364,12 +360,7 @@ class BasicRaft {
 
   template <class L>
   Result<void> save_hard_state(L& log) {
-    const HardState hs{term_, vote_, commit_};
-    if constexpr (Bugs::vote_before_durable) {
-      unsaved_ = hs;  // saved at the next tick: a crash before it forgets the vote
-      return success();
-    }
-    return log.save(hs);
+    return log.save(HardState{term_, vote_, commit_});
   }
 
   template <class L>
@@ -749,7 +740,6 @@ class BasicRaft {
   std::vector<ReadState> read_states_;
   std::vector<Message> outbox_;
   std::vector<std::uint64_t> snapshot_to_;
-  std::optional<HardState> unsaved_;  // Bugs::vote_before_durable only
 };
 
 /// Raft as it should be.
