@@ -2122,6 +2122,18 @@ namespace kvstack::inline v0::detail {
 /// A transaction's writes in `range`, in scan order; an empty optional is an erase.
 using Overlay = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
+/// The writes of `writes` (a map ordered by key) in `range`, in scan order, each value taken by
+/// `value_of(mapped)`.
+template <class Map, class ValueOf>
+Overlay overlay_in(const Map& writes, const KeyRange& range, ValueOf value_of) {
+  Overlay overlay;
+  if (!range.is_empty())
+    for (auto it = writes.lower_bound(range.lower()); it != writes.end() && range.below_upper(it->first); ++it)
+      overlay.emplace_back(it->first, value_of(it->second));
+  if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
+  return overlay;
+}
+
 /// A scan of the committed state (`Base`: same range, no limit) with an overlay merged in; the
 /// overlay wins on equal keys and its erases hide keys. Applies the range's limit.
 template <class Base>
@@ -2225,11 +2237,7 @@ class BufferedTransaction {
     return existed;
   }
   auto scan(const KeyRange& range) const {
-    Overlay overlay;
-    if (!range.is_empty())
-      for (auto it = writes_.lower_bound(range.lower()); it != writes_.end() && range.below_upper(it->first); ++it)
-        overlay.emplace_back(*it);
-    if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
+    auto overlay = overlay_in(writes_, range, [](const std::optional<std::string>& v) { return v; });
     return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay));
   }
 
@@ -6849,7 +6857,6 @@ class BasicRaft {
       last_term_ = applied_term;
     }
     applied_ = applied;
-    applied_term_ = applied_term;
     commit_ = std::max({applied_, first_ - 1, std::min(hs.value().commit, last_)});
     restoring_ = false;
     if (auto r = become_follower(log, term_, 0); !r) return r;
@@ -6954,10 +6961,9 @@ class BasicRaft {
     return r;
   }
 
-  void applied(std::uint64_t index, std::uint64_t term) {
+  void applied(std::uint64_t index, std::uint64_t) {
     restoring_ = index == 0 && applied_ != 0;  // a snapshot began replacing the App
     applied_ = index;
-    applied_term_ = term;
   }
   void snapshot_sent(std::uint64_t peer, const SnapshotMeta& meta) {
     auto it = progress_.find(peer);
@@ -6973,7 +6979,6 @@ class BasicRaft {
   Result<void> restore(L& log, const SnapshotMeta& meta) {
     restoring_ = false;
     applied_ = meta.index;
-    applied_term_ = meta.term;
     if (meta.index + 1 < first_) return success();  // older than the log's start: the App still needs a newer one
     auto base = raft::Membership::decode(meta.membership);
     const raft::Membership as_of = base ? *base : raft::Membership::decode(membership_at(meta.index)).value();
@@ -7451,7 +7456,7 @@ class BasicRaft {
   std::uint64_t term_ = 0;
   std::optional<std::uint64_t> vote_;
   std::uint64_t leader_ = 0;  // 0: unknown
-  std::uint64_t commit_ = 0, applied_ = 0, applied_term_ = 0;
+  std::uint64_t commit_ = 0, applied_ = 0;
   bool restoring_ = false;  // the App is receiving a snapshot
   std::uint64_t first_ = 1, last_ = 0, last_term_ = 0;  // the log's bounds
   std::vector<std::pair<std::uint64_t, raft::Membership>> configs_;  // by index; the first as of first_ - 1
@@ -7792,13 +7797,10 @@ class PendingReader {
     return ShardReader<App>(app_).get(key, std::forward<F>(fn));
   }
   auto scan(const KeyRange& range) const {
-    Overlay overlay;
-    if (!range.is_empty())
-      for (auto it = pending_->lower_bound(range.lower()); it != pending_->end() && range.below_upper(it->first); ++it) {
-        read_from_->saw(it->second);
-        overlay.emplace_back(it->first, it->second.value);
-      }
-    if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
+    auto overlay = overlay_in(*pending_, range, [&](const PendingWrite& w) {
+      read_from_->saw(w);
+      return w.value;
+    });
     return MergedScan(ShardReader<App>(app_).scan(range), range, std::move(overlay));
   }
 

@@ -92,6 +92,39 @@ TEST_CASE("raft: an isolated leader steps down, its read barrier fails, and the 
   CHECK(read(s, next, "k").value() == "2");
 }
 
+TEST_CASE("raft: stale reads are an opt-in; without it a follower's scan fails with the reason", "[shard][raft]") {
+  Sim strict(2, 3, {1, 2, 3});
+  auto leader = elect(strict);
+  put(strict, leader, "k", "v");
+  strict.cluster.run(10);
+  auto& follower = strict.cluster.shard(other_than(leader, 3));
+  CHECK(follower.get("k").error().code() == errc::not_leader);
+  auto scan = follower.scan(KeyRange::all());
+  int entries = 0;
+  for (auto&& kv : scan) entries += !kv.key.empty();
+  CHECK(entries == 0);
+  CHECK(scan.status().error().code() == errc::not_leader);
+  CHECK(follower.get_local("k").value() == "v");
+
+  Sim stale(2, 3, {1, 2, 3}, {}, {}, ShardOptions{.stale_reads = true});
+  leader = elect(stale);
+  put(stale, leader, "k", "v");
+  stale.cluster.run(10);
+  CHECK(stale.cluster.shard(other_than(leader, 3)).get("k").value() == "v");
+}
+
+TEST_CASE("raft: memberships round-trip, and changes that do not apply are refused", "[shard][raft]") {
+  const raft::Membership m{{1, 2, 3}, {7}};
+  CHECK(raft::Membership::decode(m.encode()) == m);
+  for (const char* bad : {"", "v1,2", "v1,,2;l", "v2,1;l", "v0;l", "vx;l", "v1;l3,"}) CHECK(!raft::Membership::decode(bad));
+  using Kind = raft::MembershipChange::Kind;
+  CHECK(m.after({Kind::add_learner, 2}).error().code() == errc::invalid_argument);
+  CHECK(m.after({Kind::promote, 3}).error().code() == errc::invalid_argument);
+  CHECK(m.after({Kind::remove, 9}).error().code() == errc::invalid_argument);
+  CHECK(raft::Membership{{1}, {}}.after({Kind::remove, 1}).error().code() == errc::invalid_argument);
+  CHECK(m.after({Kind::promote, 7}).value() == raft::Membership{{1, 2, 3, 7}, {}});
+}
+
 TEST_CASE("raft: pre-vote keeps a node that was cut off from raising the term when it returns", "[shard][raft]") {
   Sim s(4, 3, {1, 2, 3});
   const auto leader = elect(s);

@@ -26,6 +26,18 @@ namespace kvstack::inline v0::detail {
 /// A transaction's writes in `range`, in scan order; an empty optional is an erase.
 using Overlay = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
+/// The writes of `writes` (a map ordered by key) in `range`, in scan order, each value taken by
+/// `value_of(mapped)`.
+template <class Map, class ValueOf>
+Overlay overlay_in(const Map& writes, const KeyRange& range, ValueOf value_of) {
+  Overlay overlay;
+  if (!range.is_empty())
+    for (auto it = writes.lower_bound(range.lower()); it != writes.end() && range.below_upper(it->first); ++it)
+      overlay.emplace_back(it->first, value_of(it->second));
+  if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
+  return overlay;
+}
+
 /// A scan of the committed state (`Base`: same range, no limit) with an overlay merged in; the
 /// overlay wins on equal keys and its erases hide keys. Applies the range's limit.
 template <class Base>
@@ -129,11 +141,7 @@ class BufferedTransaction {
     return existed;
   }
   auto scan(const KeyRange& range) const {
-    Overlay overlay;
-    if (!range.is_empty())
-      for (auto it = writes_.lower_bound(range.lower()); it != writes_.end() && range.below_upper(it->first); ++it)
-        overlay.emplace_back(*it);
-    if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
+    auto overlay = overlay_in(writes_, range, [](const std::optional<std::string>& v) { return v; });
     return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay));
   }
 

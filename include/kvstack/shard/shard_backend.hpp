@@ -91,13 +91,10 @@ class PendingReader {
     return ShardReader<App>(app_).get(key, std::forward<F>(fn));
   }
   auto scan(const KeyRange& range) const {
-    Overlay overlay;
-    if (!range.is_empty())
-      for (auto it = pending_->lower_bound(range.lower()); it != pending_->end() && range.below_upper(it->first); ++it) {
-        read_from_->saw(it->second);
-        overlay.emplace_back(it->first, it->second.value);
-      }
-    if (range.is_reverse()) std::reverse(overlay.begin(), overlay.end());
+    auto overlay = overlay_in(*pending_, range, [&](const PendingWrite& w) {
+      read_from_->saw(w);
+      return w.value;
+    });
     return MergedScan(ShardReader<App>(app_).scan(range), range, std::move(overlay));
   }
 

@@ -122,7 +122,6 @@ class BasicRaft {
       last_term_ = applied_term;
     }
     applied_ = applied;
-    applied_term_ = applied_term;
     commit_ = std::max({applied_, first_ - 1, std::min(hs.value().commit, last_)});
     restoring_ = false;
     if (auto r = become_follower(log, term_, 0); !r) return r;
@@ -227,10 +226,9 @@ class BasicRaft {
     return r;
   }
 
-  void applied(std::uint64_t index, std::uint64_t term) {
+  void applied(std::uint64_t index, std::uint64_t) {
     restoring_ = index == 0 && applied_ != 0;  // a snapshot began replacing the App
     applied_ = index;
-    applied_term_ = term;
   }
   void snapshot_sent(std::uint64_t peer, const SnapshotMeta& meta) {
     auto it = progress_.find(peer);
@@ -246,7 +244,6 @@ class BasicRaft {
   Result<void> restore(L& log, const SnapshotMeta& meta) {
     restoring_ = false;
     applied_ = meta.index;
-    applied_term_ = meta.term;
     if (meta.index + 1 < first_) return success();  // older than the log's start: the App still needs a newer one
     auto base = raft::Membership::decode(meta.membership);
     const raft::Membership as_of = base ? *base : raft::Membership::decode(membership_at(meta.index)).value();
@@ -724,7 +721,7 @@ class BasicRaft {
   std::uint64_t term_ = 0;
   std::optional<std::uint64_t> vote_;
   std::uint64_t leader_ = 0;  // 0: unknown
-  std::uint64_t commit_ = 0, applied_ = 0, applied_term_ = 0;
+  std::uint64_t commit_ = 0, applied_ = 0;
   bool restoring_ = false;  // the App is receiving a snapshot
   std::uint64_t first_ = 1, last_ = 0, last_term_ = 0;  // the log's bounds
   std::vector<std::pair<std::uint64_t, raft::Membership>> configs_;  // by index; the first as of first_ - 1
