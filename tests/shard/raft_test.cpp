@@ -92,7 +92,7 @@ TEST_CASE("raft: an isolated leader steps down, its read barrier fails, and the 
   CHECK(read(s, next, "k").value() == "2");
 }
 
-TEST_CASE("raft: stale reads are an opt-in; without it a follower's scan fails with the reason", "[shard][raft]") {
+TEST_CASE("raft: stale reads are an opt-in, and without it a follower's scan fails with the reason", "[shard][raft]") {
   Sim strict(2, 3, {1, 2, 3});
   auto leader = elect(strict);
   put(strict, leader, "k", "v");
