@@ -40,6 +40,7 @@ build/gcc/benchmarks/layer_bench --benchmark_min_time=0.01 >/dev/null
 build/gcc/benchmarks/redis_bench --benchmark_min_time=0.01 >/dev/null
 KVSTACK_BENCH_KEYS=1000 build/gcc/benchmarks/dispatch_bench --benchmark_min_time=0.01 >/dev/null
 KVSTACK_BENCH_KEYS=1000 build/gcc/benchmarks/replication_bench --benchmark_min_time=0.01 >/dev/null
+build/gcc/benchmarks/raft_bench --benchmark_min_time=0.01 >/dev/null
 build/gcc/benchmarks/serializer_bench --benchmark_min_time=0.01 >/dev/null
 build/gcc/benchmarks/memory_bench --benchmark_min_time=0.01 --benchmark_filter='/1000$' >/dev/null
 build/gcc/benchmarks/scaling_bench --benchmark_min_time=0.01 --benchmark_filter='/1000$' >/dev/null

@@ -7826,7 +7826,7 @@ struct ShardOptions {
   /// Ticks without an answer after which a snapshot chunk is sent again.
   std::uint64_t snapshot_retry_ticks = 4;
   /// Serve reads from this replica's App without a read barrier, for a linearizable policy
-  /// (Raft): reads then work on followers too, and may be stale.
+  /// (Raft): reads then work on followers too, and may be stale. Transactions still pass one.
   bool stale_reads = false;
 };
 
@@ -7986,7 +7986,7 @@ class Shard {
       return app_.transact(std::forward<F>(fn));
     } else {
       for (;;) {
-        if (auto b = barrier(); !b) return b.error();
+        if (auto b = barrier(Barrier::always); !b) return b.error();
         auto attempt = start_transact(fn);
         if (!attempt.first) return std::move(attempt.first);
         auto done = wait(attempt.second);
@@ -8032,6 +8032,7 @@ class Shard {
   template <class F>
   auto start_transact(F&& fn) -> std::pair<std::invoke_result_t<F&, transaction&>, Ticket> requires(!direct) {
     std::unique_lock lock(sync_->mu);
+    if (auto r = forget_replaced_writes(); !r) return {r.error(), Ticket{}};
     detail::ReadFrom read_from;
     transaction tx(detail::PendingReader<App>(&app_, &pending_, &read_from));
     struct Running {  // marks this thread as running a transaction's function, even if it throws
@@ -8163,6 +8164,13 @@ class Shard {
     std::lock_guard lock(sync_->mu);
     return std::exchange(sync_->outbox, {});
   }
+  /// Sets what the shard calls when it has queued messages to send: a runner's way to be woken
+  /// at once, instead of at its next poll, when a writer or a read barrier has something to send
+  /// (ReplicaRunner sets it). `wake` runs with the shard locked, and must not call the shard.
+  void on_outbox(std::function<void()> wake) requires(!direct) {
+    std::lock_guard lock(sync_->mu);
+    sync_->wake = std::move(wake);
+  }
   /// Calls `fn(policy&, log&)` with the writers held off, then acts on what the policy asks
   /// (as after a step): for a policy's own operations, such as AsyncPrimaryBackup::promote or
   /// Raft::transfer_leadership.
@@ -8202,6 +8210,7 @@ class Shard {
     std::uint64_t recent_first = 1;
     std::map<std::uint64_t, ReadWait> reads;  // read barriers in progress, by id
     std::atomic<std::thread::id> transacting{};  // the thread running a transaction's function
+    std::function<void()> wake;                  // tells the runner that the outbox has messages
   };
   static constexpr std::size_t max_recent_terms = std::size_t{1} << 16;
   struct Unstarted {};
@@ -8219,11 +8228,13 @@ class Shard {
     return std::move(w).take();
   }
 
-  /// A read barrier, for a linearizable policy (unless reads may be stale).
-  Result<void> barrier() const {
+  enum class Barrier : bool { unless_stale_reads, always };
+  /// A read barrier, for a linearizable policy (a transaction's, even if reads may be stale).
+  Result<void> barrier(Barrier when = Barrier::unless_stale_reads) const {
     if constexpr (has_barrier) {
       // A read of the shard inside its own transaction (which passed a barrier) reads the App.
-      if (options_.stale_reads || sync_->transacting.load() == std::this_thread::get_id()) return success();
+      if ((options_.stale_reads && when == Barrier::unless_stale_reads) || sync_->transacting.load() == std::this_thread::get_id())
+        return success();
       auto self = const_cast<Shard*>(this);  // the policy's read state is guarded by mu, as any write
       auto ticket = self->start_read();
       if (!ticket) return ticket.error();
@@ -8356,6 +8367,27 @@ class Shard {
     }
     return first;
   }
+  /// With mu held: forgets the pending writes whose entries the log no longer holds (another
+  /// leader's entries replaced them), so that no transaction reads a write that never applies.
+  /// An entry of the member's current term is never replaced: that takes a leader of a later one.
+  Result<void> forget_replaced_writes() {
+    if constexpr (LogStorage<Log>) {
+      const std::uint64_t term = policy_term();
+      auto last = log_.last_index();
+      if (!last) return last.error();
+      for (auto it = pending_.begin(); it != pending_.end();) {
+        const auto& w = it->second;
+        bool held = w.term == term;
+        if (!held && w.index <= last.value()) {
+          auto t = log_.term(w.index);
+          if (!t) return t.error();
+          held = t.value() == w.term;
+        }
+        it = held ? std::next(it) : pending_.erase(it);
+      }
+    }
+    return success();
+  }
   std::uint64_t policy_term() const {
     if constexpr (requires { { policy_.term() } -> std::convertible_to<std::uint64_t>; }) return policy_.term();
     else return policy_.status().term;
@@ -8422,7 +8454,10 @@ class Shard {
     for (;;) {
       auto ready = policy_.ready(log_);
       if (!ready) return ready.error();
-      if (ready.value().empty()) return success();
+      if (ready.value().empty()) {
+        if (sync_->wake && !sync_->outbox.empty()) sync_->wake();
+        return success();
+      }
       if (!ready.value().apply.empty()) {
         auto applied = detail::apply_entries(app_, ready.value().apply);
         if (!applied) return applied.error();  // nothing sent: no message claims what did not apply
@@ -14205,9 +14240,103 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
 // ---- kvstack/net/net.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_NET_NET_HPP
 #define KVSTACK_SINGLE_KVSTACK_NET_NET_HPP
-// kvstack/net: replicas in separate processes: TcpTransport (Boost.Asio) and ReplicaRunner.
+// kvstack/net: replicas in separate processes (TcpTransport, Boost.Asio) or in one
+// (LocalNetwork), each driven by a ReplicaRunner.
 // Not in <kvstack/kvstack.hpp>: Asio is heavy to compile.
 
+// ---- kvstack/net/local_network.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_NET_LOCAL_NETWORK_HPP
+#define KVSTACK_SINGLE_KVSTACK_NET_LOCAL_NETWORK_HPP
+// kvstack::LocalNetwork — replicas in one process: a Transport per replica over in-memory
+// queues, for tests, benchmarks and programs that hold a whole group.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0 {
+
+/// Queues between the replicas of one process. `endpoint(id)` is replica id's Transport; a
+/// message to an id without an endpoint is dropped. Thread-safe; must outlive its endpoints.
+class LocalNetwork {
+  struct Inbox {
+    std::vector<Message> messages;
+    bool woken = false;
+    std::condition_variable arrived;
+  };
+
+ public:
+  /// Replica `id`'s side of the network: `send`, `receive`, and `wait` and `wake` (for
+  /// ReplicaRunner).
+  class Endpoint {
+   public:
+    void send(Message m) { network_->deliver(std::move(m)); }
+    /// Hands `fn(Message&&)` every message that arrived since the last call; returns how many.
+    template <class F>
+    std::size_t receive(F&& fn) {
+      std::vector<Message> arrived;
+      {
+        std::lock_guard lock(network_->mu_);
+        arrived.swap(inbox_->messages);
+      }
+      for (auto& m : arrived) fn(std::move(m));
+      return arrived.size();
+    }
+    /// Waits until a message has arrived, `wake()` was called or `timeout` passes; true if a
+    /// message is waiting.
+    bool wait(std::chrono::milliseconds timeout) {
+      std::unique_lock lock(network_->mu_);
+      inbox_->arrived.wait_for(lock, timeout, [&] { return !inbox_->messages.empty() || inbox_->woken; });
+      inbox_->woken = false;
+      return !inbox_->messages.empty();
+    }
+    /// Ends a `wait` now (the shard has messages to send).
+    void wake() {
+      std::lock_guard lock(network_->mu_);
+      inbox_->woken = true;
+      inbox_->arrived.notify_one();
+    }
+
+   private:
+    friend class LocalNetwork;
+    Endpoint(LocalNetwork* network, Inbox* inbox) : network_(network), inbox_(inbox) {}
+    LocalNetwork* network_;
+    Inbox* inbox_;
+  };
+
+  LocalNetwork() = default;
+  LocalNetwork(const LocalNetwork&) = delete;
+  LocalNetwork& operator=(const LocalNetwork&) = delete;
+
+  /// Replica `id`'s endpoint (the same queue each time it is asked for).
+  Endpoint endpoint(std::uint64_t id) {
+    std::lock_guard lock(mu_);
+    return Endpoint(this, &inboxes_[id]);
+  }
+
+ private:
+  void deliver(Message m) {
+    std::lock_guard lock(mu_);
+    auto it = inboxes_.find(m.to);
+    if (it == inboxes_.end()) return;
+    it->second.messages.push_back(std::move(m));
+    it->second.arrived.notify_one();
+  }
+
+  std::mutex mu_;
+  std::map<std::uint64_t, Inbox> inboxes_;
+};
+
+static_assert(check_transport<LocalNetwork::Endpoint>());
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_NET_LOCAL_NETWORK_HPP
 // ---- kvstack/net/replica_runner.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_NET_REPLICA_RUNNER_HPP
 #define KVSTACK_SINGLE_KVSTACK_NET_REPLICA_RUNNER_HPP
@@ -14217,6 +14346,7 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -14226,18 +14356,30 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
 namespace kvstack::inline v0 {
 
 /// Runs `shard` (a Shard with a policy that sends messages) over `transport` until destroyed.
-/// Both must outlive the runner. Messages a client's write queues go out within `poll` (the
-/// transport's `wait` wakes the runner early for messages that arrive).
+/// Both must outlive the runner. Messages a client's write queues go out at once if the
+/// transport has `wake()` (else within `poll`); the transport's `wait` wakes the runner early
+/// for messages that arrive.
 template <class S, class T>
 class ReplicaRunner {
   static_assert(check_transport<T>());
+  // A transport that can be woken is, whenever the shard queues messages outside the runner.
+  static constexpr bool wakeable = requires(S& s, T& t) {
+    s.on_outbox(std::function<void()>{});
+    t.wake();
+  };
 
  public:
   ReplicaRunner(S& shard, T& transport, std::chrono::milliseconds tick = std::chrono::milliseconds(10),
                 std::chrono::milliseconds poll = std::chrono::milliseconds(1))
-      : shard_(shard), transport_(transport), tick_(tick), poll_(poll), thread_([this] { run(); }) {}
+      : shard_(shard), transport_(transport), tick_(tick), poll_(poll), thread_([this] { run(); }) {
+    if constexpr (wakeable) shard_.on_outbox([&t = transport_] { t.wake(); });
+  }
   ~ReplicaRunner() {
     stop_ = true;
+    if constexpr (wakeable) {
+      shard_.on_outbox({});
+      transport_.wake();
+    }
     thread_.join();
   }
   ReplicaRunner(const ReplicaRunner&) = delete;
@@ -14421,10 +14563,19 @@ class TcpTransport {
     return got.size();
   }
 
-  /// Waits until a message has arrived or `timeout` passes; true if one is waiting.
+  /// Waits until a message has arrived, `wake()` was called or `timeout` passes; true if a
+  /// message is waiting.
   bool wait(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
-    return arrived_.wait_for(lock, timeout, [&] { return !inbox_.empty(); });
+    arrived_.wait_for(lock, timeout, [&] { return !inbox_.empty() || woken_; });
+    woken_ = false;
+    return !inbox_.empty();
+  }
+  /// Ends a `wait` now (the shard has messages to send).
+  void wake() {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+    arrived_.notify_one();
   }
 
   TcpStats stats() const {
@@ -14531,6 +14682,7 @@ class TcpTransport {
   mutable std::mutex mu_;
   std::condition_variable arrived_;
   std::vector<Message> inbox_;
+  bool woken_ = false;  // wake() was called since the last wait
   TcpStats stats_;
   std::thread thread_;
 };

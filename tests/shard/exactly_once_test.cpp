@@ -13,64 +13,13 @@
 
 #include "laws/backends.hpp"
 #include "laws/kill_child.hpp"
+#include "shard/counting_app.hpp"
 
 using namespace kvstack;
 using namespace kvstack::test;
 
 #if KVSTACK_TEST_FORKS
 namespace {
-
-/// What an App transaction looks like to the shard, with a count of how many times each entry
-/// key `de/N` was written kept in `applies/N`, in the same transaction: so the count is exact
-/// across crashes, and 2 means an entry was applied twice.
-template <class Tx>
-struct CountingTx {
-  Tx* tx;
-  Result<std::optional<std::string>> get(std::string_view k) const { return tx->get(k); }
-  template <class F>
-  Result<bool> get(std::string_view k, F&& fn) const {
-    return tx->get(k, std::forward<F>(fn));
-  }
-  auto scan(const KeyRange& r) const { return tx->scan(r); }
-  Result<bool> erase(std::string_view k) { return tx->erase(k); }
-  Result<void> put(std::string_view k, std::string_view v) {
-    if (k.starts_with("de/")) {
-      const std::string count_key = "applies/" + std::string(k.substr(3));
-      auto count = tx->get(count_key);
-      if (!count) return count.error();
-      const int n = count.value() ? std::stoi(*count.value()) : 0;
-      if (auto r = tx->put(count_key, std::to_string(n + 1)); !r) return r;
-    }
-    return tx->put(k, v);
-  }
-};
-
-template <class B>
-class CountingApp {
- public:
-  using transaction = CountingTx<typename B::transaction>;
-  explicit CountingApp(B inner) : inner_(std::move(inner)) {}
-
-  Result<std::optional<std::string>> get(std::string_view k) const { return inner_.get(k); }
-  template <class F>
-  Result<bool> get(std::string_view k, F&& fn) const {
-    return inner_.get(k, std::forward<F>(fn));
-  }
-  auto scan(const KeyRange& r) const { return inner_.scan(r); }
-  Result<void> put(std::string_view k, std::string_view v) { return inner_.put(k, v); }
-  Result<bool> erase(std::string_view k) { return inner_.erase(k); }
-  Result<void> write(const WriteBatch& b) { return inner_.write(b); }
-  template <class F>
-  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
-    return inner_.transact([&](typename B::transaction& tx) {
-      transaction counting{&tx};
-      return fn(counting);
-    });
-  }
-
- private:
-  B inner_;
-};
 
 template <class B>
 using CountedShard = Shard<BackendLog<B>, CountingApp<B>, AsyncPrimaryBackup>;
@@ -126,7 +75,7 @@ TEMPLATE_LIST_TEST_CASE("shard: each log entry applies exactly once across SIGKI
     std::uint64_t present = 0, once = 0;
     for (std::uint32_t e = 1; e <= logged; ++e) {
       present += shard.value().get(entry_key(e)).value().has_value();
-      once += shard.value().app().get("applies/" + entry_key(e).substr(2)).value() == std::optional<std::string>("1");
+      once += applies_of(shard.value().app(), entry_key(e)) == 1;
     }
     CHECK(present == logged);  // none skipped
     CHECK(once == logged);     // none applied twice

@@ -280,7 +280,8 @@ class RaftClients {
 };
 
 /// The checks every run makes after every tick: at most one leader per term (every message a
-/// leader sends names it), and every node's App at index i equal to every other node's at i.
+/// leader sends names it), every node's App at index i equal to every other node's at i, and
+/// the entry every node applied at index i the same.
 template <class Sim>
 class RaftInvariants {
  public:
@@ -298,6 +299,7 @@ class RaftInvariants {
     for (auto id : s_.cluster.ids()) {
       auto at = s_.applied(id);
       if (!at || failure_.size()) continue;
+      check_applied_entries(id, *at);
       auto data = s_.data(id);
       auto [it, fresh] = states_.emplace(*at, data);
       if (!fresh && it->second != data)
@@ -305,6 +307,26 @@ class RaftInvariants {
                    " holds other data than another node held there (applied prefixes differ)";
     }
     return failure_;
+  }
+  /// The entries node `id` applied since the last check, as its log holds them (those a
+  /// snapshot covered are not there), against what every other node applied at those indices.
+  void check_applied_entries(std::uint64_t id, std::uint64_t applied) {
+    std::uint64_t& seen = seen_applied_[id];
+    if (applied <= seen) {  // restarted from an App that had applied less (or the same)
+      seen = applied;
+      return;
+    }
+    BackendLog<SimDisk> log(s_.nodes.at(id).log, "log");
+    const std::uint64_t from = std::max(seen + 1, log.first_index().value()), to = std::min(applied, log.last_index().value());
+    seen = applied;
+    if (from > to) return;
+    const auto entries = log.entries(from, to + 1, static_cast<std::size_t>(-1)).value();
+    for (const auto& e : entries) {
+      auto [it, fresh] = applied_entries_.emplace(e.index, std::pair{e.term, e.command});
+      if (!fresh && it->second != std::pair{e.term, e.command} && failure_.empty())
+        failure_ = "node " + std::to_string(id) + " applied entry " + std::to_string(e.index) + " of term " + std::to_string(e.term) +
+                   ", another node applied one of term " + std::to_string(it->second.first) + " there (applied prefixes differ)";
+    }
   }
   /// Log matching: two logs that hold an entry with the same index and term hold the same
   /// entries up to it.
@@ -330,6 +352,8 @@ class RaftInvariants {
   Sim& s_;
   std::map<std::uint64_t, std::uint64_t> leaders_;  // term -> the node that led it
   std::map<std::uint64_t, std::map<std::string, std::string>> states_;  // applied index -> data
+  std::map<std::uint64_t, std::uint64_t> seen_applied_;  // node -> applied index at the last check
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::string>> applied_entries_;  // index -> (term, command)
   std::string failure_;
 };
 
@@ -442,9 +466,12 @@ RaftOutcome run_raft_seed(std::uint64_t seed, RaftRunOptions run = {}, sim::Disk
   const std::uint64_t bound = 40 * config.election_ticks;
   if (!c.run_until([&] { return s.leader().has_value(); }, bound))
     return fail("no leader within " + std::to_string(bound) + " ticks of healing (liveness)");
-  // A client at a node the group removed waits in vain (it would time out): its outcome is unknown.
-  for (auto id : c.ids())
-    if (!c.shard(*s.leader()).policy().membership().contains(id)) clients.crashed(id);
+  // A client at a node the group removed (also by a change that commits from now on) waits in
+  // vain (it would time out): its outcome is unknown.
+  auto forget_removed = [&](std::uint64_t leader) {
+    for (auto id : c.ids())
+      if (!c.shard(leader).policy().membership().contains(id)) clients.crashed(id);
+  };
   auto describe = [&] {
     std::string out = clients.pending();
     for (auto id : c.ids()) {
@@ -456,6 +483,7 @@ RaftOutcome run_raft_seed(std::uint64_t seed, RaftRunOptions run = {}, sim::Disk
   };
   const bool finished = c.run_until([&] {
     clients.poll();
+    if (auto leader = s.leader()) forget_removed(*leader);
     if (!invariants.check().empty() || clients.idle()) return true;
     auto leader = s.leader();
     if (leader && c.now() % 8 == 0 && c.shard(*leader).status().commit < clients.awaited()) clients.put_at(*leader);

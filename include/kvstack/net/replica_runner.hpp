@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -17,18 +18,30 @@
 namespace kvstack::inline v0 {
 
 /// Runs `shard` (a Shard with a policy that sends messages) over `transport` until destroyed.
-/// Both must outlive the runner. Messages a client's write queues go out within `poll` (the
-/// transport's `wait` wakes the runner early for messages that arrive).
+/// Both must outlive the runner. Messages a client's write queues go out at once if the
+/// transport has `wake()` (else within `poll`); the transport's `wait` wakes the runner early
+/// for messages that arrive.
 template <class S, class T>
 class ReplicaRunner {
   static_assert(check_transport<T>());
+  // A transport that can be woken is, whenever the shard queues messages outside the runner.
+  static constexpr bool wakeable = requires(S& s, T& t) {
+    s.on_outbox(std::function<void()>{});
+    t.wake();
+  };
 
  public:
   ReplicaRunner(S& shard, T& transport, std::chrono::milliseconds tick = std::chrono::milliseconds(10),
                 std::chrono::milliseconds poll = std::chrono::milliseconds(1))
-      : shard_(shard), transport_(transport), tick_(tick), poll_(poll), thread_([this] { run(); }) {}
+      : shard_(shard), transport_(transport), tick_(tick), poll_(poll), thread_([this] { run(); }) {
+    if constexpr (wakeable) shard_.on_outbox([&t = transport_] { t.wake(); });
+  }
   ~ReplicaRunner() {
     stop_ = true;
+    if constexpr (wakeable) {
+      shard_.on_outbox({});
+      transport_.wake();
+    }
     thread_.join();
   }
   ReplicaRunner(const ReplicaRunner&) = delete;

@@ -139,10 +139,19 @@ class TcpTransport {
     return got.size();
   }
 
-  /// Waits until a message has arrived or `timeout` passes; true if one is waiting.
+  /// Waits until a message has arrived, `wake()` was called or `timeout` passes; true if a
+  /// message is waiting.
   bool wait(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
-    return arrived_.wait_for(lock, timeout, [&] { return !inbox_.empty(); });
+    arrived_.wait_for(lock, timeout, [&] { return !inbox_.empty() || woken_; });
+    woken_ = false;
+    return !inbox_.empty();
+  }
+  /// Ends a `wait` now (the shard has messages to send).
+  void wake() {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+    arrived_.notify_one();
   }
 
   TcpStats stats() const {
@@ -249,6 +258,7 @@ class TcpTransport {
   mutable std::mutex mu_;
   std::condition_variable arrived_;
   std::vector<Message> inbox_;
+  bool woken_ = false;  // wake() was called since the last wait
   TcpStats stats_;
   std::thread thread_;
 };

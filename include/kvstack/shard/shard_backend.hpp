@@ -120,7 +120,7 @@ struct ShardOptions {
   /// Ticks without an answer after which a snapshot chunk is sent again.
   std::uint64_t snapshot_retry_ticks = 4;
   /// Serve reads from this replica's App without a read barrier, for a linearizable policy
-  /// (Raft): reads then work on followers too, and may be stale.
+  /// (Raft): reads then work on followers too, and may be stale. Transactions still pass one.
   bool stale_reads = false;
 };
 
@@ -280,7 +280,7 @@ class Shard {
       return app_.transact(std::forward<F>(fn));
     } else {
       for (;;) {
-        if (auto b = barrier(); !b) return b.error();
+        if (auto b = barrier(Barrier::always); !b) return b.error();
         auto attempt = start_transact(fn);
         if (!attempt.first) return std::move(attempt.first);
         auto done = wait(attempt.second);
@@ -326,6 +326,7 @@ class Shard {
   template <class F>
   auto start_transact(F&& fn) -> std::pair<std::invoke_result_t<F&, transaction&>, Ticket> requires(!direct) {
     std::unique_lock lock(sync_->mu);
+    if (auto r = forget_replaced_writes(); !r) return {r.error(), Ticket{}};
     detail::ReadFrom read_from;
     transaction tx(detail::PendingReader<App>(&app_, &pending_, &read_from));
     struct Running {  // marks this thread as running a transaction's function, even if it throws
@@ -457,6 +458,13 @@ class Shard {
     std::lock_guard lock(sync_->mu);
     return std::exchange(sync_->outbox, {});
   }
+  /// Sets what the shard calls when it has queued messages to send: a runner's way to be woken
+  /// at once, instead of at its next poll, when a writer or a read barrier has something to send
+  /// (ReplicaRunner sets it). `wake` runs with the shard locked, and must not call the shard.
+  void on_outbox(std::function<void()> wake) requires(!direct) {
+    std::lock_guard lock(sync_->mu);
+    sync_->wake = std::move(wake);
+  }
   /// Calls `fn(policy&, log&)` with the writers held off, then acts on what the policy asks
   /// (as after a step): for a policy's own operations, such as AsyncPrimaryBackup::promote or
   /// Raft::transfer_leadership.
@@ -496,6 +504,7 @@ class Shard {
     std::uint64_t recent_first = 1;
     std::map<std::uint64_t, ReadWait> reads;  // read barriers in progress, by id
     std::atomic<std::thread::id> transacting{};  // the thread running a transaction's function
+    std::function<void()> wake;                  // tells the runner that the outbox has messages
   };
   static constexpr std::size_t max_recent_terms = std::size_t{1} << 16;
   struct Unstarted {};
@@ -513,11 +522,13 @@ class Shard {
     return std::move(w).take();
   }
 
-  /// A read barrier, for a linearizable policy (unless reads may be stale).
-  Result<void> barrier() const {
+  enum class Barrier : bool { unless_stale_reads, always };
+  /// A read barrier, for a linearizable policy (a transaction's, even if reads may be stale).
+  Result<void> barrier(Barrier when = Barrier::unless_stale_reads) const {
     if constexpr (has_barrier) {
       // A read of the shard inside its own transaction (which passed a barrier) reads the App.
-      if (options_.stale_reads || sync_->transacting.load() == std::this_thread::get_id()) return success();
+      if ((options_.stale_reads && when == Barrier::unless_stale_reads) || sync_->transacting.load() == std::this_thread::get_id())
+        return success();
       auto self = const_cast<Shard*>(this);  // the policy's read state is guarded by mu, as any write
       auto ticket = self->start_read();
       if (!ticket) return ticket.error();
@@ -650,6 +661,27 @@ class Shard {
     }
     return first;
   }
+  /// With mu held: forgets the pending writes whose entries the log no longer holds (another
+  /// leader's entries replaced them), so that no transaction reads a write that never applies.
+  /// An entry of the member's current term is never replaced: that takes a leader of a later one.
+  Result<void> forget_replaced_writes() {
+    if constexpr (LogStorage<Log>) {
+      const std::uint64_t term = policy_term();
+      auto last = log_.last_index();
+      if (!last) return last.error();
+      for (auto it = pending_.begin(); it != pending_.end();) {
+        const auto& w = it->second;
+        bool held = w.term == term;
+        if (!held && w.index <= last.value()) {
+          auto t = log_.term(w.index);
+          if (!t) return t.error();
+          held = t.value() == w.term;
+        }
+        it = held ? std::next(it) : pending_.erase(it);
+      }
+    }
+    return success();
+  }
   std::uint64_t policy_term() const {
     if constexpr (requires { { policy_.term() } -> std::convertible_to<std::uint64_t>; }) return policy_.term();
     else return policy_.status().term;
@@ -716,7 +748,10 @@ class Shard {
     for (;;) {
       auto ready = policy_.ready(log_);
       if (!ready) return ready.error();
-      if (ready.value().empty()) return success();
+      if (ready.value().empty()) {
+        if (sync_->wake && !sync_->outbox.empty()) sync_->wake();
+        return success();
+      }
       if (!ready.value().apply.empty()) {
         auto applied = detail::apply_entries(app_, ready.value().apply);
         if (!applied) return applied.error();  // nothing sent: no message claims what did not apply
