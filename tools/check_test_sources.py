@@ -2,7 +2,8 @@
 """Checks that meson.build and tests/CMakeLists.txt build the test suite (kvstack_tests,
 kvstack_tests_no_engines and kvstack_alloc_failure_tests) from the same source files, so that the Meson build, which CI
 configures but does not compile the suite with, runs every test the CMake build runs. The
-runner, tests/main.cpp, is left out: CMake links it from a library of its own."""
+runner, tests/main.cpp, is left out: CMake links it from a library of its own. Also checks that no
+test name holds a semicolon: CTest splits its list of discovered tests there, and runs halves."""
 import pathlib
 import re
 import sys
@@ -39,6 +40,11 @@ for target in cmake:
         problems.append(f"{target}: {s} is in meson.build, not in tests/CMakeLists.txt")
     if not in_cmake:
         problems.append(f"{target}: no sources found")
+TEST_NAME = re.compile(r'TEST_CASE\w*\(\s*"((?:[^"\\]|\\.)*)"')
+for source in sorted((ROOT / "tests").rglob("*.cpp")):
+    for name in TEST_NAME.findall(source.read_text()):
+        if ";" in name:
+            problems.append(f"{source.relative_to(ROOT)}: the test name \"{name}\" holds a semicolon (CTest splits names there)")
 for p in problems:
     print("check_test_sources.py:", p, file=sys.stderr)
 if problems:

@@ -15,7 +15,7 @@
 using namespace kvstack;
 using namespace kvstack::test;
 
-TEST_CASE("local network: a message reaches the endpoint it names; one to an unknown id is dropped", "[net]") {
+TEST_CASE("local network: a message reaches the endpoint it names, and one to an unknown id is dropped", "[net]") {
   LocalNetwork net;
   auto a = net.endpoint(1), b = net.endpoint(2);
   a.send(Message{.from = 1, .to = 2, .term = 7});
