@@ -46,9 +46,10 @@ engines() {  # NAME PROGRAM "lmdb X, rocksdb Y" LINKED...: the program says X/Y;
   shift 3
   check "$name" "$program" "$work/lmdb-$name" | tee "$work/said"
   grep -q "($said," "$work/said" || { echo "packaging: $name: want ($said)" >&2; return 1; }
+  ldd "$program" >"$work/ldd"  # not piped into grep -q: ldd killed by SIGPIPE fails the pipeline
   for lib in lmdb rocksdb; do
     local linked=0 want=0
-    ldd "$program" | grep -q "lib$lib" && linked=1
+    grep -q "lib$lib" "$work/ldd" && linked=1
     [[ " $* " == *" $lib "* ]] && want=1
     [[ $linked == "$want" ]] || { echo "packaging: $name: lib$lib linked: $linked, want $want" >&2; return 1; }
   done

@@ -95,6 +95,35 @@ TEST_CASE("raft: an isolated leader steps down, its read barrier fails, and the 
   CHECK(read(s, next, "k").value() == "2");
 }
 
+TEST_CASE("raft: a leader elected again forgets its writes that another leader replaced", "[shard][raft]") {
+  Sim s(8, 3, {1, 2, 3});
+  const auto first = elect(s);
+  put(s, first, "k", "v");
+  s.cluster.network().isolate(first);
+  auto& shard = s.cluster.shard(first);
+  std::uint64_t lost_at = 0;  // three writes the cut-off leader proposes: none can commit
+  for (const char* key : {"a", "b", "x"}) lost_at = shard.start_put(key, "lost").value().index;
+  s.cluster.flush();
+  s.cluster.run(30);
+  const auto second = elect(s);
+  REQUIRE(second != first);
+  s.cluster.network().heal();  // `first` rejoins; the new leader's entries replace its three
+  REQUIRE(s.cluster.run_until([&] { return shard.status().applied == s.cluster.shard(second).status().commit; }, 200));
+  REQUIRE(s.cluster.shard(second).with_policy([&](auto& p, auto& log) { return p.transfer_leadership(log, first); }));
+  s.cluster.flush();
+  REQUIRE(s.cluster.run_until([&] { return shard.status().role == Role::leader; }, 200));
+  auto barrier = shard.start_read();
+  REQUIRE(barrier);
+  s.cluster.flush();
+  std::optional<Result<void>> done;
+  REQUIRE(s.cluster.run_until([&] { return (done = shard.poll(barrier.value())).has_value(); }, 200));
+  REQUIRE(*done);
+  REQUIRE(shard.status().applied < lost_at);  // what it proposed there was never applied or replaced
+  auto [seen, ticket] = shard.start_transact([](auto& tx) { return tx.get("x"); });
+  REQUIRE(seen);
+  CHECK(seen.value() == std::nullopt);  // not the replaced write
+}
+
 TEST_CASE("raft: stale reads are an opt-in, and without it a follower's scan fails with the reason", "[shard][raft]") {
   Sim strict(2, 3, {1, 2, 3});
   auto leader = elect(strict);

@@ -664,15 +664,18 @@ class Shard {
   /// With mu held: forgets the pending writes whose entries the log no longer holds (another
   /// leader's entries replaced them), so that no transaction reads a write that never applies.
   /// An entry of the member's current term is never replaced: that takes a leader of a later one.
+  /// One the log was compacted past is in the App already.
   Result<void> forget_replaced_writes() {
     if constexpr (LogStorage<Log>) {
       const std::uint64_t term = policy_term();
+      auto first = log_.first_index();
+      if (!first) return first.error();
       auto last = log_.last_index();
       if (!last) return last.error();
       for (auto it = pending_.begin(); it != pending_.end();) {
         const auto& w = it->second;
         bool held = w.term == term;
-        if (!held && w.index <= last.value()) {
+        if (!held && w.index >= first.value() && w.index <= last.value()) {
           auto t = log_.term(w.index);
           if (!t) return t.error();
           held = t.value() == w.term;
