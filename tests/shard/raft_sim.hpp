@@ -466,12 +466,6 @@ RaftOutcome run_raft_seed(std::uint64_t seed, RaftRunOptions run = {}, sim::Disk
   const std::uint64_t bound = 40 * config.election_ticks;
   if (!c.run_until([&] { return s.leader().has_value(); }, bound))
     return fail("no leader within " + std::to_string(bound) + " ticks of healing (liveness)");
-  // A client at a node the group removed (also by a change that commits from now on) waits in
-  // vain (it would time out): its outcome is unknown.
-  auto forget_removed = [&](std::uint64_t leader) {
-    for (auto id : c.ids())
-      if (!c.shard(leader).policy().membership().contains(id)) clients.crashed(id);
-  };
   auto describe = [&] {
     std::string out = clients.pending();
     for (auto id : c.ids()) {
@@ -483,9 +477,13 @@ RaftOutcome run_raft_seed(std::uint64_t seed, RaftRunOptions run = {}, sim::Disk
   };
   const bool finished = c.run_until([&] {
     clients.poll();
-    if (auto leader = s.leader()) forget_removed(*leader);
-    if (!invariants.check().empty() || clients.idle()) return true;
     auto leader = s.leader();
+    // A client at a node the group removed (also by a change that commits from now on) waits in
+    // vain (it would time out): its outcome is unknown.
+    if (leader)
+      for (auto id : c.ids())
+        if (!c.shard(*leader).policy().membership().contains(id)) clients.crashed(id);
+    if (!invariants.check().empty() || clients.idle()) return true;
     if (leader && c.now() % 8 == 0 && c.shard(*leader).status().commit < clients.awaited()) clients.put_at(*leader);
     return false;
   }, bound);
