@@ -10788,6 +10788,7 @@ inline Result<AnyBackend> open(const Config& config) {
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -11022,6 +11023,11 @@ class WatchTable {
   /// Whether no key is watched. Transactions are serialized, so none starts watching while a
   /// command runs: a command may skip recording what it touches.
   bool empty() const noexcept { return count_.load(std::memory_order_relaxed) == 0; }
+  /// Bumps every watched key.
+  void touch_all() {
+    std::lock_guard lock(mu_);
+    for (auto& [k, e] : entries_) ++e.epoch;
+  }
   /// Bumps the watched keys among `touched`.
   void touch(const std::vector<Touched>& touched) {
     if (touched.empty() || empty()) return;
@@ -11080,6 +11086,12 @@ struct Session {
     if (table)
       for (auto& w : watched) table->unwatch(w.key);
     watched.clear();
+  }
+  /// Ends a MULTI in progress and the watches (the database stays selected).
+  void reset() {
+    queued.clear();
+    in_multi = multi_failed = false;
+    unwatch();
   }
 };
 
@@ -11540,23 +11552,27 @@ class DataStore {
     DataStore s(std::move(backend), clock);
     auto d = s.backend_.get("D");
     if (!d) return d.error();
-    auto& st = *s.state_;
-    if (!d.value()) {
-      st.phys_.resize(static_cast<std::size_t>(options.databases));
-      for (std::size_t i = 0; i < st.phys_.size(); ++i) st.phys_[i] = static_cast<std::uint32_t>(i);
-      st.next_phys_ = static_cast<std::uint32_t>(options.databases);
-    } else {
-      const auto& bytes = *d.value();
-      if (bytes.size() < 8 || bytes.size() % 4 != 0)
-        return Error{errc::corruption, "redis: the database table is " + std::to_string(bytes.size()) + " bytes"};
-      st.next_phys_ = detail::get_int<std::uint32_t>(bytes);
-      for (std::size_t at = 4; at < bytes.size(); at += 4) st.phys_.push_back(detail::get_int<std::uint32_t>(bytes, at));
-      // More databases than stored: new ones get fresh ids; fewer: the extra ones stay stored.
-      while (st.phys_.size() < static_cast<std::size_t>(options.databases)) st.phys_.push_back(st.next_phys_++);
-      st.phys_.resize(static_cast<std::size_t>(options.databases));
-    }
+    if (auto r = s.load_table(d.value(), options.databases); !r) return r.error();
     return s;
   }
+
+  /// Reads the database table again, in a transaction, and ends every WATCH (as if each watched
+  /// key had changed): for a store whose backend others wrote to meanwhile, such as a replicated
+  /// shard whose leadership was elsewhere. Call it when no command runs.
+  Result<void> reload() {
+    auto& st = *state_;
+    auto r = backend_.transact([&](auto& tx) -> Result<void> {
+      auto d = tx.get("D");
+      if (!d) return d.error();
+      return load_table(d.value(), databases());
+    });
+    if (r) st.watches->touch_all();
+    return r;
+  }
+
+  /// How a backend failure answers a command ("ERR " and the error's message unless set):
+  /// for example a cluster member's redirect when its shard lost the leadership meanwhile.
+  void on_failure(std::function<Reply(const Error&)> answer) { state_->on_failure = std::move(answer); }
 
   /// A session for one client (its database, MULTI state and watched keys).
   Session session() const {
@@ -11577,7 +11593,8 @@ class DataStore {
     Reply r;
     Session* s = &session;
     auto failure = run_each(std::span(&s, 1), [&](std::size_t, context& c) { r = fn(c); });
-    return failure ? reply::error("ERR " + failure->message()) : r;
+    if (!failure) return r;
+    return state_->on_failure ? state_->on_failure(*failure) : reply::error("ERR " + failure->message());
   }
 
   /// Runs `fn(i, Ctx&)` for each of the (distinct) `sessions` in turn, each with a context of its
@@ -11681,10 +11698,33 @@ class DataStore {
   }
 
  private:
+  /// Sets the database table from the "D" record (`databases` of them; none stored: a new table).
+  Result<void> load_table(const std::optional<std::string>& d, int databases) {
+    auto& st = *state_;
+    st.phys_.clear();
+    st.next_phys_ = 0;
+    if (!d) {
+      st.phys_.resize(static_cast<std::size_t>(databases));
+      for (std::size_t i = 0; i < st.phys_.size(); ++i) st.phys_[i] = static_cast<std::uint32_t>(i);
+      st.next_phys_ = static_cast<std::uint32_t>(databases);
+      return success();
+    }
+    const auto& bytes = *d;
+    if (bytes.size() < 8 || bytes.size() % 4 != 0)
+      return Error{errc::corruption, "redis: the database table is " + std::to_string(bytes.size()) + " bytes"};
+    st.next_phys_ = detail::get_int<std::uint32_t>(bytes);
+    for (std::size_t at = 4; at < bytes.size(); at += 4) st.phys_.push_back(detail::get_int<std::uint32_t>(bytes, at));
+    // More databases than stored: new ones get fresh ids; fewer: the extra ones stay stored.
+    while (st.phys_.size() < static_cast<std::size_t>(databases)) st.phys_.push_back(st.next_phys_++);
+    st.phys_.resize(static_cast<std::size_t>(databases));
+    return success();
+  }
+
   struct State {
     std::vector<std::uint32_t> phys_;
     std::uint32_t next_phys_ = 0;
     std::shared_ptr<WatchTable> watches = std::make_shared<WatchTable>();
+    std::function<Reply(const Error&)> on_failure;
     std::mt19937_64 rng_{0x6b7673746163ull};
     std::map<std::uint64_t, std::string> cursors_;  ///< SCAN cursors: where each goes on
     std::uint64_t next_cursor_ = 1;
@@ -13874,9 +13914,7 @@ Reply execute(Store& store, Session& session, Args argv) {
   }
   if (name == "discard") {
     if (!session.in_multi) return reply::error("ERR DISCARD without MULTI");
-    session.queued.clear();
-    session.in_multi = session.multi_failed = false;
-    session.unwatch();
+    session.reset();
     return reply::ok();
   }
   if (name == "watch") return detail::watch(store, session, argv);
@@ -14551,6 +14589,24 @@ class TcpTransport {
       }
       link.queue.push_back(std::move(frame));
       pump(link);
+    });
+  }
+
+  /// Adds peer `p`, or moves it to a new address (its connection is opened again there): for a
+  /// membership change. A peer that left is simply no longer sent to.
+  void set_peer(TcpPeer p) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(p.host, ec);
+    if (ec) return;
+    boost::asio::post(io_, [this, id = p.id, at = boost::asio::ip::tcp::endpoint(address, p.port)] {
+      auto [it, added] = links_.try_emplace(id, nullptr);
+      if (added) it->second = std::make_unique<Link>(io_, at);
+      else if (it->second->endpoint != at) {
+        it->second->endpoint = at;
+        boost::system::error_code ignored;
+        it->second->socket.close(ignored);  // a write in flight fails and retries at `at`
+        it->second->connected = false;
+      }
     });
   }
 

@@ -127,6 +127,24 @@ class TcpTransport {
     });
   }
 
+  /// Adds peer `p`, or moves it to a new address (its connection is opened again there): for a
+  /// membership change. A peer that left is simply no longer sent to.
+  void set_peer(TcpPeer p) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(p.host, ec);
+    if (ec) return;
+    boost::asio::post(io_, [this, id = p.id, at = boost::asio::ip::tcp::endpoint(address, p.port)] {
+      auto [it, added] = links_.try_emplace(id, nullptr);
+      if (added) it->second = std::make_unique<Link>(io_, at);
+      else if (it->second->endpoint != at) {
+        it->second->endpoint = at;
+        boost::system::error_code ignored;
+        it->second->socket.close(ignored);  // a write in flight fails and retries at `at`
+        it->second->connected = false;
+      }
+    });
+  }
+
   /// Hands `fn(Message&&)` every message received since the last call; returns how many.
   template <class F>
   std::size_t receive(F&& fn) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -53,23 +54,27 @@ class DataStore {
     DataStore s(std::move(backend), clock);
     auto d = s.backend_.get("D");
     if (!d) return d.error();
-    auto& st = *s.state_;
-    if (!d.value()) {
-      st.phys_.resize(static_cast<std::size_t>(options.databases));
-      for (std::size_t i = 0; i < st.phys_.size(); ++i) st.phys_[i] = static_cast<std::uint32_t>(i);
-      st.next_phys_ = static_cast<std::uint32_t>(options.databases);
-    } else {
-      const auto& bytes = *d.value();
-      if (bytes.size() < 8 || bytes.size() % 4 != 0)
-        return Error{errc::corruption, "redis: the database table is " + std::to_string(bytes.size()) + " bytes"};
-      st.next_phys_ = detail::get_int<std::uint32_t>(bytes);
-      for (std::size_t at = 4; at < bytes.size(); at += 4) st.phys_.push_back(detail::get_int<std::uint32_t>(bytes, at));
-      // More databases than stored: new ones get fresh ids; fewer: the extra ones stay stored.
-      while (st.phys_.size() < static_cast<std::size_t>(options.databases)) st.phys_.push_back(st.next_phys_++);
-      st.phys_.resize(static_cast<std::size_t>(options.databases));
-    }
+    if (auto r = s.load_table(d.value(), options.databases); !r) return r.error();
     return s;
   }
+
+  /// Reads the database table again, in a transaction, and ends every WATCH (as if each watched
+  /// key had changed): for a store whose backend others wrote to meanwhile, such as a replicated
+  /// shard whose leadership was elsewhere. Call it when no command runs.
+  Result<void> reload() {
+    auto& st = *state_;
+    auto r = backend_.transact([&](auto& tx) -> Result<void> {
+      auto d = tx.get("D");
+      if (!d) return d.error();
+      return load_table(d.value(), databases());
+    });
+    if (r) st.watches->touch_all();
+    return r;
+  }
+
+  /// How a backend failure answers a command ("ERR " and the error's message unless set):
+  /// for example a cluster member's redirect when its shard lost the leadership meanwhile.
+  void on_failure(std::function<Reply(const Error&)> answer) { state_->on_failure = std::move(answer); }
 
   /// A session for one client (its database, MULTI state and watched keys).
   Session session() const {
@@ -90,7 +95,8 @@ class DataStore {
     Reply r;
     Session* s = &session;
     auto failure = run_each(std::span(&s, 1), [&](std::size_t, context& c) { r = fn(c); });
-    return failure ? reply::error("ERR " + failure->message()) : r;
+    if (!failure) return r;
+    return state_->on_failure ? state_->on_failure(*failure) : reply::error("ERR " + failure->message());
   }
 
   /// Runs `fn(i, Ctx&)` for each of the (distinct) `sessions` in turn, each with a context of its
@@ -194,10 +200,33 @@ class DataStore {
   }
 
  private:
+  /// Sets the database table from the "D" record (`databases` of them; none stored: a new table).
+  Result<void> load_table(const std::optional<std::string>& d, int databases) {
+    auto& st = *state_;
+    st.phys_.clear();
+    st.next_phys_ = 0;
+    if (!d) {
+      st.phys_.resize(static_cast<std::size_t>(databases));
+      for (std::size_t i = 0; i < st.phys_.size(); ++i) st.phys_[i] = static_cast<std::uint32_t>(i);
+      st.next_phys_ = static_cast<std::uint32_t>(databases);
+      return success();
+    }
+    const auto& bytes = *d;
+    if (bytes.size() < 8 || bytes.size() % 4 != 0)
+      return Error{errc::corruption, "redis: the database table is " + std::to_string(bytes.size()) + " bytes"};
+    st.next_phys_ = detail::get_int<std::uint32_t>(bytes);
+    for (std::size_t at = 4; at < bytes.size(); at += 4) st.phys_.push_back(detail::get_int<std::uint32_t>(bytes, at));
+    // More databases than stored: new ones get fresh ids; fewer: the extra ones stay stored.
+    while (st.phys_.size() < static_cast<std::size_t>(databases)) st.phys_.push_back(st.next_phys_++);
+    st.phys_.resize(static_cast<std::size_t>(databases));
+    return success();
+  }
+
   struct State {
     std::vector<std::uint32_t> phys_;
     std::uint32_t next_phys_ = 0;
     std::shared_ptr<WatchTable> watches = std::make_shared<WatchTable>();
+    std::function<Reply(const Error&)> on_failure;
     std::mt19937_64 rng_{0x6b7673746163ull};
     std::map<std::uint64_t, std::string> cursors_;  ///< SCAN cursors: where each goes on
     std::uint64_t next_cursor_ = 1;

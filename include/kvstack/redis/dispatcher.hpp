@@ -198,9 +198,7 @@ Reply execute(Store& store, Session& session, Args argv) {
   }
   if (name == "discard") {
     if (!session.in_multi) return reply::error("ERR DISCARD without MULTI");
-    session.queued.clear();
-    session.in_multi = session.multi_failed = false;
-    session.unwatch();
+    session.reset();
     return reply::ok();
   }
   if (name == "watch") return detail::watch(store, session, argv);

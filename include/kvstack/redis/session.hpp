@@ -55,6 +55,11 @@ class WatchTable {
   /// Whether no key is watched. Transactions are serialized, so none starts watching while a
   /// command runs: a command may skip recording what it touches.
   bool empty() const noexcept { return count_.load(std::memory_order_relaxed) == 0; }
+  /// Bumps every watched key.
+  void touch_all() {
+    std::lock_guard lock(mu_);
+    for (auto& [k, e] : entries_) ++e.epoch;
+  }
   /// Bumps the watched keys among `touched`.
   void touch(const std::vector<Touched>& touched) {
     if (touched.empty() || empty()) return;
@@ -113,6 +118,12 @@ struct Session {
     if (table)
       for (auto& w : watched) table->unwatch(w.key);
     watched.clear();
+  }
+  /// Ends a MULTI in progress and the watches (the database stays selected).
+  void reset() {
+    queued.clear();
+    in_multi = multi_failed = false;
+    unwatch();
   }
 };
 

@@ -1,0 +1,275 @@
+// kvstack::redis::Admin — the commands a server answers itself rather than its DataStore: QUIT,
+// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, SHUTDOWN, and those of its Node (a cluster's
+// RAFT.NODE); with what the server keeps per connection (Client) and counts (ServerCounters).
+#pragma once
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+#include <kvstack/redis/dispatcher.hpp>
+#include <kvstack/redis/glob.hpp>
+#include <kvstack/redis/reply.hpp>
+#include <kvstack/redis/session.hpp>
+#include <kvstack/server/options.hpp>
+
+namespace kvstack::inline v0::redis {
+
+/// What the server keeps per connection, beyond its DataStore session.
+struct Client {
+  std::uint64_t id = 0;
+  std::string name;
+  bool authenticated = false;
+  int protocol = 2;
+  Session session;
+};
+
+/// What a server counts, for INFO.
+struct ServerCounters {
+  std::atomic<std::size_t> clients{0};
+  std::atomic<std::uint64_t> next_id{1}, connections{0}, commands{0};
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+namespace detail {
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace detail
+
+/// The server's own commands over `store`, with `node`'s (see Standalone for what a Node is).
+template <class Store, class Node>
+class Admin {
+ public:
+  using Argv = std::vector<std::string>;
+
+  /// `stop` ends the server (SHUTDOWN).
+  Admin(Store& store, Node& node, const ServerOptions& options, ServerCounters& counters, std::function<void()> stop)
+      : store_(store), node_(node), options_(options), counters_(counters), stop_(std::move(stop)) {}
+
+  /// The client port, for INFO and CONFIG GET (known once the server listens).
+  void set_port(std::uint16_t port) { port_ = port; }
+
+  /// Whether the server answers `name` itself (rather than the DataStore).
+  bool owns(std::string_view name) const {
+    for (std::string_view n : {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown"})
+      if (iequals(name, n)) return true;
+    return node_.owns(name);
+  }
+
+  /// Runs one of the server's own commands; NOAUTH for any command before AUTH. Sets `closing`
+  /// when the connection is to close after the reply.
+  Reply handle(Client& c, const Argv& argv, bool& closing) {
+    ++counters_.commands;
+    auto name = detail::lower(argv[0]);
+    if (!c.authenticated && name != "auth" && name != "hello" && name != "quit")
+      return reply::error("NOAUTH Authentication required.");
+    if (name == "quit") {
+      closing = true;
+      return reply::ok();
+    }
+    if (name == "auth") return auth(c, argv);
+    if (name == "hello") return hello(c, argv);
+    if (name == "client") return client(c, argv);
+    if (name == "info") return info(argv);
+    if (name == "command") return command(argv);
+    if (name == "config") return config(argv);
+    if (name == "shutdown") return shutdown(argv, closing);
+    return node_.handle(argv);
+  }
+
+ private:
+  Reply auth(Client& c, const Argv& a) {
+    if (a.size() < 2 || a.size() > 3) return reply::wrong_arity("auth");
+    if (options_.requirepass.empty())
+      return reply::error(
+          "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
+          "configuration is correct?");
+    if ((a.size() == 3 && a[1] != "default") || a.back() != options_.requirepass)
+      return reply::error("WRONGPASS invalid username-password pair or user is disabled.");
+    c.authenticated = true;
+    return reply::ok();
+  }
+
+  Reply hello(Client& c, const Argv& a) {
+    int protocol = c.protocol;
+    if (a.size() >= 2) {
+      auto v = parse_integer(a[1]);
+      if (!v) return reply::error("ERR Protocol version is not an integer or out of range");
+      if (*v != 2 && *v != 3) return reply::error("NOPROTO unsupported protocol version");
+      protocol = static_cast<int>(*v);
+    }
+    for (std::size_t i = 2; i < a.size(); ++i) {
+      if (iequals(a[i], "AUTH") && i + 2 < a.size()) {
+        auto r = auth(c, {"auth", a[i + 1], a[i + 2]});
+        if (r.is_error()) return r;
+        i += 2;
+      } else if (iequals(a[i], "SETNAME") && i + 1 < a.size()) {
+        c.name = a[++i];
+      } else {
+        return reply::error("ERR Syntax error in HELLO option '" + a[i] + "'");
+      }
+    }
+    if (!c.authenticated)
+      return reply::error(
+          "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH "
+          "<user> <pass> option can be used to authenticate the client and select the RESP protocol version at the "
+          "same time");
+    c.protocol = protocol;
+    return reply::map({reply::bulk("server"), reply::bulk("redis"), reply::bulk("version"), reply::bulk("7.0.0"),
+                       reply::bulk("proto"), reply::integer(protocol), reply::bulk("id"),
+                       reply::integer(static_cast<std::int64_t>(c.id)), reply::bulk("mode"), reply::bulk("standalone"),
+                       reply::bulk("role"), reply::bulk("master"), reply::bulk("modules"), reply::array()});
+  }
+
+  Reply client(Client& c, const Argv& a) {
+    auto sub = a.size() >= 2 ? detail::lower(a[1]) : "";
+    if (sub == "setname" && a.size() == 3) {
+      for (char ch : a[2])
+        if (ch < '!' || ch > '~')
+          return reply::error("ERR Client names cannot contain spaces, newlines or special characters.");
+      c.name = a[2];
+      return reply::ok();
+    }
+    if (sub == "getname" && a.size() == 2) return c.name.empty() ? reply::null() : reply::bulk(c.name);
+    if (sub == "id" && a.size() == 2) return reply::integer(static_cast<std::int64_t>(c.id));
+    if (sub == "setinfo") return reply::ok();  // client libraries announce themselves; nothing kept
+    if (a.size() < 2) return reply::wrong_arity("client");
+    return reply::error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try CLIENT HELP.");
+  }
+
+  Reply info(const Argv& a) {
+    auto wants = [&](std::string_view section) {
+      if (a.size() < 2) return true;
+      for (std::size_t i = 1; i < a.size(); ++i)
+        if (iequals(a[i], section) || iequals(a[i], "all") || iequals(a[i], "everything") || iequals(a[i], "default"))
+          return true;
+      return false;
+    };
+    std::string s;
+    auto uptime =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - counters_.started).count();
+    if (wants("server"))
+      s += "# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\nos:Linux\r\narch_bits:64\r\n"
+           "multiplexing_api:epoll\r\nprocess_id:" + std::to_string(::getpid()) +
+           "\r\ntcp_port:" + std::to_string(port_) + "\r\nuptime_in_seconds:" + std::to_string(uptime) +
+           "\r\nuptime_in_days:" + std::to_string(uptime / 86400) + "\r\nkvstack_backend:" + options_.engine.backend +
+           "\r\n\r\n";
+    if (wants("clients"))
+      s += "# Clients\r\nconnected_clients:" + std::to_string(counters_.clients.load()) +
+           "\r\nmaxclients:" + std::to_string(options_.maxclients) + "\r\n\r\n";
+    if (wants("stats"))
+      s += "# Stats\r\ntotal_connections_received:" + std::to_string(counters_.connections.load()) +
+           "\r\ntotal_commands_processed:" + std::to_string(counters_.commands.load()) + "\r\n\r\n";
+    if (wants("replication")) s += "# Replication\r\n" + node_.replication_info() + "\r\n";
+    if (wants("keyspace")) s += keyspace();
+    return reply::verbatim(std::move(s));
+  }
+
+  std::string keyspace() {
+    std::string s = "# Keyspace\r\n";
+    auto session = store_.session();
+    auto r = store_.run(session, [&](typename Store::context& ctx) {
+      for (int db = 0; db < ctx.databases(); ++db) {
+        std::int64_t keys = 0, expires = 0;
+        std::string at;
+        for (bool after = false;; after = true) {
+          auto page = ctx.keys(db, at, after, 4096);
+          for (auto& m : page) keys += 1, expires += m.expiry != 0;
+          if (page.size() < 4096) break;
+          at = page.back().key;
+        }
+        if (keys)
+          s += "db" + std::to_string(db) + ":keys=" + std::to_string(keys) + ",expires=" + std::to_string(expires) +
+               ",avg_ttl=0\r\n";
+      }
+      return reply::ok();
+    });
+    if (r.is_error()) s += "kvstack_keyspace_error:" + r.text + "\r\n";  // e.g. a cluster member that does not lead
+    return s;
+  }
+
+  Reply command(const Argv& a) {
+    using C = typename Store::context;
+    auto sub = a.size() >= 2 ? detail::lower(a[1]) : "";
+    auto describe = [](const Command<C>& cmd) {
+      std::vector<Reply> flags;
+      if (cmd.flags & flag::write) flags.push_back(reply::simple("write"));
+      else if (cmd.flags & flag::read) flags.push_back(reply::simple("readonly"));
+      bool keyed = cmd.flags & (flag::read | flag::write);
+      return reply::array({reply::bulk(cmd.name), reply::integer(cmd.arity), reply::array(std::move(flags)),
+                           reply::integer(keyed ? 1 : 0), reply::integer(keyed ? 1 : 0), reply::integer(keyed ? 1 : 0)});
+    };
+    if (a.size() == 1) {
+      std::vector<Reply> all;
+      for (auto& cmd : command_table<C>()) all.push_back(describe(cmd));
+      return reply::array(std::move(all));
+    }
+    if (sub == "count") return reply::integer(static_cast<std::int64_t>(command_table<C>().size()));
+    if (sub == "info") {
+      std::vector<Reply> out;
+      for (std::size_t i = 2; i < a.size(); ++i) {
+        auto* cmd = find_command<C>(a[i]);
+        out.push_back(cmd ? describe(*cmd) : reply::null_array());
+      }
+      return reply::array(std::move(out));
+    }
+    if (sub == "docs") return reply::map();  // no documentation: redis-cli then uses its own help
+    return reply::error("ERR unknown subcommand '" + a[1] + "'. Try COMMAND HELP.");
+  }
+
+  Reply config(const Argv& a) {
+    if (a.size() < 3 || !iequals(a[1], "GET")) {
+      if (a.size() >= 2 && iequals(a[1], "SET")) return reply::error("ERR CONFIG SET is not supported by kvstack-server");
+      return reply::wrong_arity("config|get");
+    }
+    const std::pair<std::string, std::string> settings[] = {
+        {"bind", options_.bind},
+        {"port", std::to_string(port_)},
+        {"databases", std::to_string(options_.databases)},
+        {"maxclients", std::to_string(options_.maxclients)},
+        {"proto-max-bulk-len", std::to_string(options_.max_bulk)},
+        {"requirepass", options_.requirepass},
+        {"appendonly", "no"},
+        {"save", ""},
+    };
+    std::vector<Reply> out;
+    for (auto& [k, v] : settings)
+      for (std::size_t i = 2; i < a.size(); ++i)
+        if (glob_match(a[i], k, true)) {
+          out.insert(out.end(), {reply::bulk(k), reply::bulk(v)});
+          break;
+        }
+    return reply::map(std::move(out));
+  }
+
+  /// SHUTDOWN [NOSAVE|SAVE]: the server stops as on SIGTERM (commands in flight finish, the
+  /// engine closes); there is nothing to save, every write is already in the engine.
+  Reply shutdown(const Argv& a, bool& closing) {
+    for (std::size_t i = 1; i < a.size(); ++i)
+      if (!iequals(a[i], "nosave") && !iequals(a[i], "save") && !iequals(a[i], "now") && !iequals(a[i], "force"))
+        return reply::syntax();
+    closing = true;
+    stop_();
+    return reply::ok();
+  }
+
+  Store& store_;
+  Node& node_;
+  const ServerOptions& options_;
+  ServerCounters& counters_;
+  std::function<void()> stop_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace kvstack::redis

@@ -1,0 +1,300 @@
+// kvstack::redis::Server — an embeddable Redis-protocol server (Boost.Asio) over any
+// redis::DataStore: it accepts connections, reads pipelined requests, and runs the requests that
+// arrive together from every client in one backend transaction (group commit).
+//
+//   auto store = kv::redis::DataStore<kv::LmdbBackend>::open(kv::LmdbBackend::open("db").value()).value();
+//   kv::redis::Standalone node;
+//   auto server = kv::redis::Server<decltype(store)>::open(store, node, {.port = 0}).value();
+//   server->start();   // I/O threads; server->port() is the port; server->stop() ends it
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+
+#include <kvstack/core/result.hpp>
+#include <kvstack/redis/dispatcher.hpp>
+#include <kvstack/redis/resp.hpp>
+#include <kvstack/server/admin.hpp>
+#include <kvstack/server/options.hpp>
+#include <kvstack/server/standalone.hpp>
+
+// GCC 12 takes Asio's coroutine frames (aligned_alloc, then its own operator delete) for a
+// mismatch when it inlines them.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace kvstack::inline v0::redis {
+
+/// A RESP server over `Store` (a redis::DataStore) and `Node` (Standalone, or a cluster member
+/// such as RaftNode). Both must outlive it.
+///
+/// Threads: `options.threads` threads read and write sockets; each connection is served by one
+/// coroutine at a time, so its Client and Session are never touched by two threads at once. The
+/// commands of all connections run through the Store's transactions, which the engine
+/// serializes: that is what makes the Store's shared state (its database table and watch table)
+/// safe without locks of the server's own.
+template <class Store, class Node = Standalone>
+class Server {
+ public:
+  using Argv = std::vector<std::string>;
+
+  /// Listens on options.bind:options.port; errc::io_error naming the address if it cannot.
+  static Result<std::unique_ptr<Server>> open(Store& store, Node& node, ServerOptions options) {
+    std::unique_ptr<Server> s(new Server(store, node, std::move(options)));
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(s->options_.bind, ec);
+    const tcp::endpoint at(address, s->options_.port);
+    if (!ec) s->acceptor_.open(at.protocol(), ec);
+    if (!ec) s->acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) s->acceptor_.bind(at, ec);
+    if (!ec) s->acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Error{errc::io_error, "cannot listen on " + s->options_.bind + ":" + std::to_string(s->options_.port) +
+                                       ": " + ec.message()};
+    s->port_ = s->acceptor_.local_endpoint().port();
+    s->admin_.set_port(s->port_);
+    return s;
+  }
+
+  ~Server() {
+    stop();
+    join();
+  }
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// The port it listens on.
+  std::uint16_t port() const noexcept { return port_; }
+
+  /// Starts serving on `options.threads` threads of its own.
+  void start() {
+    boost::asio::co_spawn(io_, accept(), boost::asio::detached);
+    boost::asio::co_spawn(io_, maintain(), boost::asio::detached);
+    for (unsigned i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  /// Stops on SIGINT and SIGTERM too (call before start).
+  void stop_on_signals() {
+    signals_.emplace(io_, SIGINT, SIGTERM);
+    signals_->async_wait([this](const boost::system::error_code& ec, int) {
+      if (!ec) stop();
+    });
+  }
+  /// Stops serving: the commands running finish, no others start. Thread-safe.
+  void stop() { io_.stop(); }
+  /// Waits until the server has stopped (stop(), SHUTDOWN or a signal).
+  void join() {
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  using tcp = boost::asio::ip::tcp;
+  template <class T>
+  using awaitable = boost::asio::awaitable<T>;
+  static constexpr auto use_awaitable = boost::asio::use_awaitable;
+
+  /// Requests of one connection run together at most. A connection reads no more requests until
+  /// their replies are written, so a client that stops reading holds at most one batch of
+  /// replies in the server.
+  static constexpr std::size_t max_batch = 64;
+
+  Server(Store& store, Node& node, ServerOptions options)
+      : store_(store), node_(node), options_(std::move(options)), acceptor_(io_),
+        admin_(store, node, options_, counters_, [this] { stop(); }) {}
+
+  /// Accepts connections until the server stops; each is served by its own coroutine.
+  awaitable<void> accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(io_.get_executor(), boost::asio::as_tuple(use_awaitable));
+      if (ec == boost::asio::error::operation_aborted) co_return;
+      if (ec) continue;
+      socket.set_option(tcp::no_delay(true), ec);
+      if (counters_.clients.load() >= options_.maxclients) {
+        boost::asio::write(socket, boost::asio::buffer(std::string_view("-ERR max number of clients reached\r\n")), ec);
+        char sink[4096];  // what the client already sent: closing over unread bytes would reset
+        while (!ec && socket.available(ec) > 0) socket.read_some(boost::asio::buffer(sink), ec);
+        continue;
+      }
+      boost::asio::co_spawn(io_.get_executor(), serve(std::move(socket)), boost::asio::detached);
+    }
+  }
+
+  /// Every 100 ms: the Store's sweep (expired keys, deleted collections; a bounded amount) and
+  /// the Node's upkeep.
+  awaitable<void> maintain() {
+    boost::asio::steady_timer timer(io_);
+    for (;;) {
+      timer.expires_after(std::chrono::milliseconds(100));
+      auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
+      if (ec) break;
+      node_.maintain();
+      if (!node_.redirect()) (void)store_.sweep(4096);
+    }
+  }
+
+  awaitable<void> serve(tcp::socket socket) {
+    ++counters_.clients;
+    ++counters_.connections;
+    Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session()};
+    resp::RequestParser parser({.max_bulk = options_.max_bulk});
+    std::string in, out;
+    std::vector<char> buf(16 * 1024);
+    std::vector<Argv> batch;
+    bool closing = false;
+    while (!closing) {
+      // Parse the whole requests buffered (up to max_batch), run them, write the replies.
+      std::string_view rest = in;
+      std::string protocol_error;
+      while (!rest.empty() && batch.size() < max_batch) {
+        auto used = parser.feed(rest);
+        rest.remove_prefix(used);
+        if (parser.state() == resp::RequestParser::ready) {
+          batch.push_back(parser.take());
+        } else if (parser.state() == resp::RequestParser::failed) {
+          protocol_error = parser.error();
+          break;
+        } else if (used == 0) {
+          break;
+        }
+      }
+      in.erase(0, in.size() - rest.size());
+      const bool full = batch.size() == max_batch;
+      if (!batch.empty()) co_await submit(c, batch, out, closing);
+      batch.clear();
+      if (!protocol_error.empty() && !closing) {
+        resp::encode(reply::error(protocol_error), c.protocol, out);
+        closing = true;
+      }
+      if (!out.empty()) {
+        auto [ec, n] = co_await boost::asio::async_write(socket, boost::asio::buffer(out), boost::asio::as_tuple(use_awaitable));
+        if (ec) break;
+        out.clear();
+      }
+      if (closing || full) continue;
+      auto [ec, n] = co_await socket.async_read_some(boost::asio::buffer(buf), boost::asio::as_tuple(use_awaitable));
+      if (ec) break;
+      in.append(buf.data(), n);
+    }
+    --counters_.clients;
+  }
+
+  /// A connection's batch waiting for the next flush().
+  struct Waiting {
+    Client* client;
+    std::vector<Argv>* batch;
+    std::string* out;
+    bool* closing;
+    boost::asio::any_completion_handler<void()> resume;
+  };
+
+  /// Hands a connection's batch to the next flush() and waits for it to have run.
+  awaitable<void> submit(Client& c, std::vector<Argv>& batch, std::string& out, bool& closing) {
+    co_await boost::asio::async_initiate<decltype(use_awaitable), void()>(
+        [&](auto handler) {
+          std::lock_guard lock(waiting_mu_);
+          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler)});
+          if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
+        },
+        use_awaitable);
+  }
+
+  /// Runs the batches of every connection that submitted one since the last flush: the data
+  /// commands each sent before any of the server's own run in one backend transaction (one
+  /// commit for all: group commit); the rest of each batch after, in order.
+  void flush() {
+    std::vector<Waiting> ready;
+    {
+      std::lock_guard lock(waiting_mu_);
+      ready.swap(waiting_);
+      flush_posted_ = false;
+    }
+    std::vector<std::vector<Reply>> replies(ready.size());
+    std::vector<Pipeline> pipelines;
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+      auto& [c, batch, out, closing, resume] = ready[i];
+      std::size_t n = 0;
+      while (n < batch->size() && c->authenticated && !admin_.owns((*batch)[n][0])) ++n;
+      pipelines.push_back({&c->session, std::span(*batch).first(n), &replies[i]});
+    }
+    execute_data(pipelines);
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+      auto& [c, batch, out, closing, resume] = ready[i];
+      counters_.commands += replies[i].size();
+      for (auto& r : replies[i]) resp::encode(r, c->protocol, *out);
+      std::vector<Reply>().swap(replies[i]);  // encoded: no second copy of large values kept
+      run(*c, std::span(*batch).subspan(pipelines[i].commands.size()), *out, *closing);
+      boost::asio::post(io_, [h = std::move(resume)]() mutable { std::move(h)(); });
+    }
+  }
+
+  /// Runs data commands (execute_all), or answers each with the Node's redirect when this node
+  /// does not serve them now.
+  void execute_data(std::span<const Pipeline> pipelines) {
+    if (auto refused = node_.redirect()) {
+      for (const auto& p : pipelines) {
+        p.replies->insert(p.replies->end(), p.commands.size(), *refused);
+        if (!p.commands.empty()) p.session->reset();  // a MULTI or WATCH in progress ends here
+      }
+      return;
+    }
+    execute_all(store_, pipelines);
+  }
+
+  /// Runs requests read together, encoding their replies into `out`: the data commands between
+  /// two of the server's own share one backend transaction.
+  void run(Client& c, std::span<const Argv> batch, std::string& out, bool& closing) {
+    std::vector<Reply> replies;
+    for (std::size_t i = 0; i < batch.size() && !closing;) {
+      auto j = i;
+      while (j < batch.size() && c.authenticated && !admin_.owns(batch[j][0])) ++j;
+      if (j == i) {
+        replies.push_back(admin_.handle(c, batch[i], closing));
+        ++i;
+      } else {
+        const Pipeline p{&c.session, batch.subspan(i, j - i), &replies};
+        execute_data(std::span(&p, 1));
+        counters_.commands += j - i;
+        i = j;
+      }
+      for (auto& r : replies) resp::encode(r, c.protocol, out);  // in the protocol of their time
+      replies.clear();
+    }
+  }
+
+  Store& store_;
+  Node& node_;
+  ServerOptions options_;
+  boost::asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::optional<boost::asio::signal_set> signals_;
+  ServerCounters counters_;
+  Admin<Store, Node> admin_;
+  std::uint16_t port_ = 0;
+  std::mutex waiting_mu_;
+  std::vector<Waiting> waiting_;  ///< batches for the next flush()
+  bool flush_posted_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace kvstack::redis
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

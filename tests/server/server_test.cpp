@@ -1,0 +1,124 @@
+// redis::Server embedded in a program (this test) on a free port, and kvstack-server's command
+// line (parse_server_options).
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <kvstack/backend/memory.hpp>
+#include <kvstack/redis/redis.hpp>
+#include <kvstack/server/server.hpp>
+
+#include "server/resp_client.hpp"
+
+using namespace kvstack;
+namespace reply = kvstack::redis::reply;
+
+namespace {
+Result<redis::ServerOptions> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "kvstack-server");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  return redis::parse_server_options(static_cast<int>(argv.size()), argv.data());
+}
+}  // namespace
+
+TEST_CASE("an embedded server serves pipelined clients on a free port and stops on SHUTDOWN", "[server]") {
+  auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
+  redis::Standalone node;
+  redis::ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  auto server = redis::Server<decltype(store)>::open(store, node, options);
+  REQUIRE(server);
+  REQUIRE(server.value()->port() != 0);
+  server.value()->start();
+
+  auto a = test::RespClient::connect("127.0.0.1", server.value()->port());
+  auto b = test::RespClient::connect("127.0.0.1", server.value()->port());
+  REQUIRE(a);
+  REQUIRE(b);
+  // Pipelined: three commands sent before any reply is read.
+  REQUIRE(a->send({"SET", "k", "v"}));
+  REQUIRE(a->send({"INCR", "n"}));
+  REQUIRE(a->send({"INCR", "n"}));
+  CHECK(a->read() == reply::ok());
+  CHECK(a->read() == reply::integer(1));
+  CHECK(a->read() == reply::integer(2));
+  CHECK(b->command({"GET", "k"}) == reply::bulk("v"));
+  CHECK(b->command({"CLIENT", "ID"}) != a->command({"CLIENT", "ID"}));
+  auto info = b->command({"INFO", "replication"});
+  REQUIRE(info);
+  CHECK(info->text.find("role:master") != std::string::npos);
+  CHECK(b->command({"NOSUCH"})->is_error());
+
+  CHECK(a->command({"SHUTDOWN", "NOSUCHFLAG"}) == reply::syntax());
+  a->send({"SHUTDOWN"});
+  server.value()->join();  // returns once SHUTDOWN stopped it
+  const auto port = server.value()->port();
+  server.value().reset();
+  CHECK(!test::RespClient::connect("127.0.0.1", port, std::chrono::milliseconds(500)));
+  // What it acknowledged is in the store it served.
+  auto session = store.session();
+  CHECK(redis::execute(store, session, {"GET", "n"}) == reply::bulk("2"));
+}
+
+TEST_CASE("an embedded server refuses a port in use with an error naming it", "[server]") {
+  auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
+  redis::Standalone node;
+  redis::ServerOptions options;
+  options.port = 0;
+  auto first = redis::Server<decltype(store)>::open(store, node, options);
+  REQUIRE(first);
+  options.port = first.value()->port();
+  auto second = redis::Server<decltype(store)>::open(store, node, options);
+  REQUIRE(!second);
+  CHECK(second.error().code() == errc::io_error);
+  CHECK_THAT(second.error().message(), Catch::Contains(std::to_string(options.port)));
+}
+
+TEST_CASE("kvstack-server's command line: every flag, --help, and what is wrong named", "[server]") {
+  auto o = parse({"--port", "7001", "--backend", "lmdb", "--path", "/tmp/x", "--node-id", "1", "--raft-bind",
+                  "127.0.0.1:7101", "--raft-peers", "1=127.0.0.1:7101,2=127.0.0.1:7102", "--raft-clients",
+                  "1=127.0.0.1:7001,2=127.0.0.1:7002", "--threads", "3", "--raft-tick-ms", "5"});
+  REQUIRE(o);
+  CHECK(o.value().port == 7001);
+  CHECK(o.value().threads == 3);
+  CHECK(o.value().cluster.node_id == 1);
+  CHECK(o.value().cluster.raft_bind == redis::HostPort{"127.0.0.1", 7101});
+  CHECK(o.value().cluster.raft_peers.at(2) == redis::HostPort{"127.0.0.1", 7102});
+  CHECK(o.value().cluster.raft_clients.at(2) == redis::HostPort{"127.0.0.1", 7002});
+  CHECK(o.value().cluster.tick == std::chrono::milliseconds(5));
+  CHECK(!o.value().cluster.join);
+  CHECK(parse({"--help"}).value().help);
+  CHECK(parse({"--port", "1", "--help"}).value().help);
+
+  auto fails = [](std::vector<std::string> args, std::string_view names) {
+    auto r = parse(std::move(args));
+    REQUIRE(!r);
+    CHECK(r.error().code() == errc::invalid_argument);
+    CHECK_THAT(r.error().message(), Catch::Contains(std::string(names)));
+  };
+  fails({"--port", "65536"}, "--port");
+  fails({"--port", "12x"}, "--port");
+  fails({"--port"}, "--port needs a value");
+  fails({"--nosuch", "1"}, "unknown option --nosuch");
+  fails({"--raft-peers", "1=127.0.0.1"}, "--raft-peers");
+  fails({"--raft-peers", "0=127.0.0.1:1"}, "--raft-peers");
+  fails({"--raft-peers", "1=127.0.0.1:1,1=127.0.0.1:2"}, "given twice");
+  fails({"--raft-bind", "nowhere"}, "--raft-bind");
+  const std::vector<std::string> cluster{"--path", "/tmp/x", "--raft-bind", "127.0.0.1:7101", "--raft-peers",
+                                         "1=127.0.0.1:7101", "--raft-clients", "1=127.0.0.1:7001"};
+  auto with = [&](std::vector<std::string> more) {
+    auto all = cluster;
+    all.insert(all.end(), more.begin(), more.end());
+    return all;
+  };
+  fails(cluster, "--node-id is missing");
+  fails(with({"--node-id", "2"}), "does not list this node");
+  fails(with({"--node-id", "1", "--backend", "memory"}), "on disk");
+  fails({"--node-id", "1", "--path", "/tmp/x", "--raft-bind", "127.0.0.1:7101", "--raft-peers", "1=127.0.0.1:7101"},
+        "--raft-clients does not list member 1");
+  CHECK(parse(with({"--node-id", "1"})));
+}
