@@ -24,6 +24,9 @@ Op erase(std::uint64_t call, std::uint64_t ret, bool existed) {
 Op cas(std::uint64_t call, std::uint64_t ret, std::optional<std::string> expected, std::string v, bool swapped) {
   return {.kind = Kind::cas, .key = "k", .value = std::move(v), .expected = std::move(expected), .call = call, .ret = ret, .ok = swapped};
 }
+Op incr(std::uint64_t call, std::uint64_t ret, std::optional<std::string> made) {
+  return {.kind = Kind::incr, .key = "k", .call = call, .ret = ret, .read = made, .ok = made.has_value()};
+}
 Op unknown(Op op) {
   op.known = false;
   return op;
@@ -73,6 +76,17 @@ TEST_CASE("linearizable: erase and compare-and-set report what they found", "[si
   CHECK(check_linearizable({put(1, 2, "a"), cas(3, 6, "a", "b", true), cas(4, 7, "a", "c", false), get(8, 9, "b")}));
   CHECK(!check_linearizable({put(1, 2, "a"), cas(3, 6, "a", "b", true), cas(4, 7, "a", "c", true)}));  // both won
   CHECK(check_linearizable({cas(1, 2, std::nullopt, "x", true), get(3, 4, "x")}));
+}
+
+TEST_CASE("linearizable: increments count from an absent key, and one of unknown outcome may have counted", "[sim][linearizable]") {
+  CHECK(check_linearizable({incr(1, 2, "1"), incr(3, 4, "2"), get(5, 6, "2")}));
+  CHECK(!check_linearizable({incr(1, 2, "1"), incr(3, 4, "1")}));                        // counted once, not twice
+  CHECK(check_linearizable({incr(1, 4, "2"), incr(2, 3, "1")}));                         // concurrent: either order
+  CHECK(check_linearizable({incr(1, 2, "1"), unknown(incr(3, 4, "2")), incr(5, 6, "3")}));  // it did count
+  CHECK(check_linearizable({incr(1, 2, "1"), unknown(incr(3, 4, "2")), incr(5, 6, "2")}));  // it did not
+  CHECK(!check_linearizable({incr(1, 2, "1"), unknown(incr(3, 4, "2")), incr(5, 6, "4")}));
+  CHECK(check_linearizable({put(1, 2, "x"), incr(3, 4, std::nullopt), get(5, 6, "x")}));  // not a number: refused
+  CHECK(!check_linearizable({put(1, 2, "x"), incr(3, 4, "1")}));
 }
 
 TEST_CASE("linearizable: keys are checked apart, and the bad one is named", "[sim][linearizable]") {
