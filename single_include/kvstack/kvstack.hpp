@@ -9137,11 +9137,12 @@ class Disk {
 // ---- kvstack/sim/linearizability.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SIM_LINEARIZABILITY_HPP
 #define KVSTACK_SINGLE_KVSTACK_SIM_LINEARIZABILITY_HPP
-// kvstack::sim::check_linearizable — decides whether a history of get, put, erase and
-// compare-and-set operations on keys is linearizable: per key, a Wing & Gong search with Lowe's
-// cache of (operations linearized, state) pairs, as Porcupine does it.
+// kvstack::sim::check_linearizable — decides whether a history of get, put, erase,
+// compare-and-set and increment operations on keys is linearizable: per key, a Wing & Gong
+// search with Lowe's cache of (operations linearized, state) pairs, as Porcupine does it.
 
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -9158,7 +9159,7 @@ namespace kvstack::inline v0::sim {
 /// One client operation on one key, as the client saw it: when it was called and when it
 /// returned (logical times; use distinct values), and what it returned.
 struct Op {
-  enum class Kind : unsigned char { get, put, erase, cas };
+  enum class Kind : unsigned char { get, put, erase, cas, incr };
   Kind kind = Kind::get;
   std::string key;
   std::optional<std::string> value{};     ///< put: the value; cas: the new value
@@ -9168,7 +9169,7 @@ struct Op {
   /// False when the client never learned the outcome (a timeout): the operation may or may
   /// not have taken effect, at any time after its call.
   bool known = true;
-  std::optional<std::string> read{};  ///< get: what it read (empty: absent)
+  std::optional<std::string> read{};  ///< get: what it read (empty: absent); incr: the value it made
   bool ok = true;                     ///< erase: the key existed; cas: it swapped
 };
 
@@ -9289,6 +9290,13 @@ class LinearizationSearch {
         const bool swaps = state == op.expected;
         if (swaps) state = op.value;
         return !op.known || op.ok == swaps;
+      }
+      case Op::Kind::incr: {  // Redis's INCR: an absent key counts as 0; a value not a number is refused
+        std::int64_t n = 0;
+        if (state && std::from_chars(state->data(), state->data() + state->size(), n).ec != std::errc{})
+          return !op.known || !op.ok;
+        state = std::to_string(n + 1);
+        return !op.known || (op.ok && op.read == state);
       }
     }
     return false;
