@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Three kvstack-server members (Raft, LMDB, fsync on) against three etcd 3.4 members (Debian's
+# Three kvstack-server members (Raft; LMDB or RocksDB, fsync on) against three etcd 3.4 members (Debian's
 # etcd-server, fsync on), on this machine's loopback, in one run:
 #   1. writes of 256-byte values at 1, 16 and 64 concurrent clients, each through its own client
 #      path (kvstack: SET over RESP; etcd: PUT over its v3 JSON gateway), to the leader; the
@@ -8,11 +8,12 @@
 #   3. the time from kill -9 of the leader to the first write through the new one (20 kills).
 #
 #   cmake --build build/gcc --target kvstack-server cluster_load
-#   bash benchmarks/cluster_vs_etcd.sh build/gcc/examples/kvstack-server build/gcc/benchmarks/cluster_load [seconds]
+#   bash benchmarks/cluster_vs_etcd.sh build/gcc/examples/kvstack-server build/gcc/benchmarks/cluster_load [seconds [lmdb|rocksdb]]
 set -euo pipefail
 server=$(realpath "$1")
 load=$(realpath "$2")
 seconds=${3:-10}
+engine=${4:-lmdb}
 work=$(mktemp -d)
 cleanup() {
   pkill -f -- "--path $work/" 2>/dev/null || true
@@ -30,7 +31,7 @@ for i in 1 2 3; do
   peers+="${peers:+,}$i=127.0.0.1:${kv_raft[$i]}" clients+="${clients:+,}$i=127.0.0.1:${kv_client[$i]}"
 done
 for i in 1 2 3; do
-  "$server" --port "${kv_client[$i]}" --backend lmdb --path "$work/kv$i" --node-id "$i" \
+  "$server" --port "${kv_client[$i]}" --backend "$engine" --path "$work/kv$i" --node-id "$i" \
     --raft-bind "127.0.0.1:${kv_raft[$i]}" --raft-peers "$peers" --raft-clients "$clients" >/dev/null 2>"$work/kv$i.log" &
 done
 kv_leader() {
@@ -65,8 +66,8 @@ printf '%-8s %-8s %10s %8s %8s %10s %8s %8s %7s\n' clients "" "kv ops/s" "kv p50
 for c in 1 16 64; do
   kv=$("$load" resp "127.0.0.1:$(kv_leader)" "$c" "$seconds" 256)
   et=$("$load" etcd "127.0.0.1:$(etcd_leader)" "$c" "$seconds" 256)
-  read -r _ _ _ _ kvr _ kv50 _ kv99 _ kverr <<<"$kv"
-  read -r _ _ _ _ etr _ et50 _ et99 _ eterr <<<"$et"
+  read -r _ _ _ _ _ kvr _ kv50 _ kv99 _ kverr <<<"$kv"
+  read -r _ _ _ _ _ etr _ et50 _ et99 _ eterr <<<"$et"
   printf '%-8s %-8s %10s %6sus %6sus %10s %6sus %6sus %6.2fx\n' "$c" "" "$kvr" "$kv50" "$kv99" "$etr" "$et50" "$et99" \
     "$(echo "$kvr / $etr" | bc -l)"
   [[ $kverr == 0 && $eterr == 0 ]] || echo "   errors: kvstack $kverr, etcd $eterr"
@@ -75,7 +76,7 @@ pkill -f -- "--data-dir $work/" || true
 
 echo "== the cost of replication: redis-benchmark -P 16 -c 50 SET of 256 bytes, LMDB with fsync"
 single=$(port)
-"$server" --port "$single" --backend lmdb --path "$work/single" >/dev/null 2>&1 &
+"$server" --port "$single" --backend "$engine" --path "$work/single" >/dev/null 2>&1 &
 until redis-cli -p "$single" ping >/dev/null 2>&1; do sleep 0.1; done
 rps() { redis-benchmark -p "$1" -t set -d 256 -n 200000 -c 50 -P 16 -q --csv 2>/dev/null | awk -F'","' 'NR > 1 { gsub(/"/, "", $2); print $2 }'; }
 one=$(rps "$single") three=$(rps "$(kv_leader)") one2=$(rps "$single") three2=$(rps "$(kv_leader)")

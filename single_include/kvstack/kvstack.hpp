@@ -6782,6 +6782,7 @@ struct Correct {
   static constexpr bool vote_without_log_check = false;  ///< grant votes to candidates whose log is behind
   static constexpr bool commit_earlier_terms = false;    ///< commit an earlier term's entry by counting (Figure 8)
   static constexpr bool read_without_quorum = false;     ///< answer read barriers without confirming leadership
+  static constexpr bool compact_past_unsynced = false;   ///< compact the log past what the App has not synced
 };
 }  // namespace raft
 
@@ -6960,6 +6961,10 @@ class BasicRaft {
     r.reads = std::exchange(read_states_, {});
     return r;
   }
+
+  /// The App's writes up to `index` are on disk (the runner says so of an App whose commits are
+  /// not durable as they return): the log is never compacted past what is not.
+  void durable(std::uint64_t index) { durable_ = Bugs::compact_past_unsynced ? ~std::uint64_t{0} : index; }
 
   void applied(std::uint64_t index, std::uint64_t) {
     restoring_ = index == 0 && applied_ != 0;  // a snapshot began replacing the App
@@ -7435,11 +7440,11 @@ class BasicRaft {
   template <class L>
   Result<void> compact(L& log) {
     if (applied_ < first_ || restoring_) return success();
-    std::uint64_t low = applied_;
+    std::uint64_t low = std::min(applied_, durable_);
     for (const auto& [id, p] : progress_)
       if (p.state != raft::Progress::State::snapshot) low = std::min(low, p.match);
     if (last_ + 1 - first_ > config_.max_log_entries)
-      low = std::max(low, applied_ - std::min(applied_, config_.max_log_entries / 2));
+      low = std::min(durable_, std::max(low, applied_ - std::min(applied_, config_.max_log_entries / 2)));
     if (low < first_ || low + 1 - first_ < config_.compact_every) return success();
     const std::string as_of = membership_at(low);
     if (auto r = log.compact(low, as_of); !r) return r;
@@ -7457,6 +7462,7 @@ class BasicRaft {
   std::optional<std::uint64_t> vote_;
   std::uint64_t leader_ = 0;  // 0: unknown
   std::uint64_t commit_ = 0, applied_ = 0;
+  std::uint64_t durable_ = ~std::uint64_t{0};  ///< the App's applied writes on disk (see durable())
   bool restoring_ = false;  // the App is receiving a snapshot
   std::uint64_t first_ = 1, last_ = 0, last_term_ = 0;  // the log's bounds
   std::vector<std::pair<std::uint64_t, raft::Membership>> configs_;  // by index; the first as of first_ - 1
@@ -7828,6 +7834,12 @@ struct ShardOptions {
   /// Serve reads from this replica's App without a read barrier, for a linearizable policy
   /// (Raft): reads then work on followers too, and may be stale. Transactions still pass one.
   bool stale_reads = false;
+  /// Whether App's commits are durable as they return (an engine opened with sync, the
+  /// default). false (an engine opened with sync=false, for a policy that keeps a log): the
+  /// shard syncs App every `app_sync_ticks` ticks and before the log drops entries, and the log
+  /// keeps what App has not synced — a commit then costs the log's sync only.
+  bool app_commits_durable = true;
+  std::uint64_t app_sync_ticks = 1;  ///< how often App is synced then, in ticks
 };
 
 /// A write or read started without waiting (`start_put`, `start_transact`, `start_read`), to
@@ -8151,6 +8163,8 @@ class Shard {
   /// Runner: one unit of time has passed.
   Result<void> tick() requires(!direct) {
     std::unique_lock lock(sync_->mu);
+    if (++ticks_ % std::max<std::uint64_t>(options_.app_sync_ticks, 1) == 0)
+      if (auto r = sync_app(); !r) return r;
     if (auto r = policy_.tick(log_); !r) return r;
     for (auto& [peer, sender] : senders_)
       if (++sender.idle_ticks >= options_.snapshot_retry_ticks) {
@@ -8258,7 +8272,29 @@ class Shard {
     applied_ = mark.value().index;
     applied_jumped();
     if (auto r = policy_.start(log_, applied_, mark.value().term); !r) return r;
+    if (!options_.app_commits_durable) {
+      if constexpr (!requires { policy_.durable(applied_); })
+        return Error{errc::invalid_argument, "shard: this policy needs an App whose commits are durable"};
+      synced_ = ~applied_;
+      if (auto r = sync_app(); !r) return r;
+    }
     return process();
+  }
+
+  /// App's sync, whether it answers a Result (engines) or nothing (sim::Disk).
+  Result<void> sync_app_engine() {
+    if constexpr (requires { { app_.sync() } -> std::same_as<Result<void>>; }) return app_.sync();
+    else if constexpr (requires { app_.sync(); }) app_.sync();
+    return success();
+  }
+  /// For an App whose commits are not durable as they return: syncs what it applied, and tells
+  /// the policy the log may drop entries up to there.
+  Result<void> sync_app() {
+    if (options_.app_commits_durable || synced_ == applied_) return success();
+    if (auto r = sync_app_engine(); !r) return r;
+    synced_ = applied_;
+    if constexpr (requires { policy_.durable(applied_); }) policy_.durable(applied_);
+    return success();
   }
 
   /// Group commit: a writer queues its command; if no other writer is proposing, it proposes
@@ -8482,6 +8518,8 @@ class Shard {
   }
   /// The log's side of a snapshot the App now holds: the policy's, if it keeps its own rules.
   Result<void> install_in_log(const SnapshotMeta& meta) {
+    if (!options_.app_commits_durable)  // the App holds the snapshot on disk before the log drops entries
+      if (auto r = sync_app_engine(); !r) return r;
     if constexpr (requires { { policy_.restore(log_, meta) } -> std::same_as<Result<void>>; })
       return policy_.restore(log_, meta);
     else if constexpr (LogStorage<Log>)
@@ -8539,6 +8577,8 @@ class Shard {
   ShardOptions options_;
   std::unique_ptr<Sync> sync_;
   std::uint64_t applied_ = 0;
+  std::uint64_t synced_ = 0;  ///< what App had applied when last synced (app_commits_durable = false)
+  std::uint64_t ticks_ = 0;
   std::uint64_t sessions_ = 0;  // snapshot transfers started
   std::uint64_t reads_started_ = 0;
   detail::PendingWrites pending_;  // writes proposed here and not applied yet
@@ -9987,6 +10027,13 @@ class LmdbBackend {
     return success();
   }
 
+  /// Makes every commit that returned durable (for a store opened with sync=false).
+  Result<void> sync() const {
+    if (!env_) return closed();
+    if (int rc = mdb_env_sync(env_->env, 1)) return detail::lmdb::error(rc, "cannot sync", env_->path);
+    return success();
+  }
+
  private:
   explicit LmdbBackend(std::shared_ptr<Env> env) : env_(std::move(env)) {}
 
@@ -10361,6 +10408,14 @@ class RocksDbBackend {
     return success();
   }
 
+  /// Makes every write that returned durable: syncs the write-ahead log (for a store opened with
+  /// sync=false, whose writes reach the OS but not the disk as they return).
+  Result<void> sync() const {
+    if (!db_) return closed();
+    if (auto s = db_->db->SyncWAL(); !s.ok()) return detail::rocks::error(s, "cannot sync the log of", db_->path);
+    return success();
+  }
+
   /// The rocksdb::DB underneath, for what kvstack does not wrap (statistics, compaction).
   rocksdb::DB* db() const noexcept { return db_ ? db_->db.get() : nullptr; }
 
@@ -10501,6 +10556,17 @@ class BasicAnyBackend {
         [&](const auto& b) -> Result<void> {
           if constexpr (Checkpointable<std::remove_cvref_t<decltype(b)>>) return b.checkpoint(dir);
           else return Error{errc::unsupported, "this backend has no checkpoint"};
+        },
+        v_);
+  }
+
+  /// Makes every write that returned durable: the held backend's sync, if it has one (else its
+  /// writes are as durable as they will be).
+  Result<void> sync() const {
+    return std::visit(
+        [](const auto& b) -> Result<void> {
+          if constexpr (requires { { b.sync() } -> std::same_as<Result<void>>; }) return b.sync();
+          else return success();
         },
         v_);
   }

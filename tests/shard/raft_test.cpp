@@ -354,6 +354,9 @@ struct VoteWithoutLogCheck : raft::Correct {
 struct ReadWithoutQuorum : raft::Correct {
   static constexpr bool read_without_quorum = true;
 };
+struct CompactPastUnsynced : raft::Correct {
+  static constexpr bool compact_past_unsynced = true;
+};
 /// The first of the CI seeds (1000..1499) whose run finds what goes wrong with `disk` and the
 /// bugs `Bugs` injects: "seed N: failure", or empty if none does.
 template <class Bugs = raft::Correct>
@@ -374,6 +377,14 @@ TEST_CASE("raft: the checks catch votes and entries acknowledged before they are
   // The engines answer commits before they reach the disk (no fsync), so a member replies to a
   // vote or an append with what a crash then takes back.
   const auto found = first_catch({.sync_on_commit = false});
+  INFO(found);
+  CHECK(found != "");
+}
+
+TEST_CASE("raft: the checks catch a log compacted past what an App that syncs lazily has on disk", "[shard][raft][sim]") {
+  // Seeds whose App's commits wait for the shard's sync (ShardOptions::app_commits_durable =
+  // false): a crash then loses applied entries that the log no longer holds.
+  const auto found = first_catch<CompactPastUnsynced>();
   INFO(found);
   CHECK(found != "");
 }

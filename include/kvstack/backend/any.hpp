@@ -145,6 +145,17 @@ class BasicAnyBackend {
         v_);
   }
 
+  /// Makes every write that returned durable: the held backend's sync, if it has one (else its
+  /// writes are as durable as they will be).
+  Result<void> sync() const {
+    return std::visit(
+        [](const auto& b) -> Result<void> {
+          if constexpr (requires { { b.sync() } -> std::same_as<Result<void>>; }) return b.sync();
+          else return success();
+        },
+        v_);
+  }
+
   template <class F>
   auto transact(F&& fn) -> std::invoke_result_t<F&, Transaction&> {
     using R = std::invoke_result_t<F&, Transaction&>;

@@ -565,6 +565,13 @@ class LmdbBackend {
     return success();
   }
 
+  /// Makes every commit that returned durable (for a store opened with sync=false).
+  Result<void> sync() const {
+    if (!env_) return closed();
+    if (int rc = mdb_env_sync(env_->env, 1)) return detail::lmdb::error(rc, "cannot sync", env_->path);
+    return success();
+  }
+
  private:
   explicit LmdbBackend(std::shared_ptr<Env> env) : env_(std::move(env)) {}
 

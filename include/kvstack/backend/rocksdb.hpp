@@ -315,6 +315,14 @@ class RocksDbBackend {
     return success();
   }
 
+  /// Makes every write that returned durable: syncs the write-ahead log (for a store opened with
+  /// sync=false, whose writes reach the OS but not the disk as they return).
+  Result<void> sync() const {
+    if (!db_) return closed();
+    if (auto s = db_->db->SyncWAL(); !s.ok()) return detail::rocks::error(s, "cannot sync the log of", db_->path);
+    return success();
+  }
+
   /// The rocksdb::DB underneath, for what kvstack does not wrap (statistics, compaction).
   rocksdb::DB* db() const noexcept { return db_ ? db_->db.get() : nullptr; }
 

@@ -51,22 +51,29 @@ class RaftNode {
     std::error_code ec;
     std::filesystem::create_directories(options.engine.path, ec);
     if (ec) return Error{errc::io_error, "cannot create " + options.engine.path.string() + ": " + ec.message()};
-    auto engine_at = [&](const char* name) {
+    auto engine_at = [&](const char* name, bool sync) {
       Config e = options.engine;
       e.path = options.engine.path / name;
+      if (!sync) e.params["sync"] = "false";
       return kvstack::open(e);
     };
-    auto log_store = engine_at("raft-log");
+    auto log_store = engine_at("raft-log", true);
     if (!log_store) return log_store.error();
     n->log_store_ = std::make_unique<AnyBackend>(std::move(log_store).value());
-    auto data = engine_at("data");
+    // The data on RocksDB is not synced per commit: the log holds what it applied until the shard
+    // has synced it (every tick, and before the log drops entries), so a write costs the log's
+    // sync only. RocksDB recovers a consistent prefix of what it was not asked to sync; LMDB
+    // without sync may not after a power loss, so its data keeps syncing every commit.
+    const bool lazy_data = engine_is(options.engine, "rocksdb");
+    auto data = engine_at("data", !lazy_data);
     if (!data) return data.error();
     RaftConfig raft{.id = c.node_id, .seed = c.node_id};
     for (auto& [id, at] : c.raft_peers)
       if (!(c.join && id == c.node_id)) raft.voters.push_back(id);
     raft.compact_every = c.compact_every;
     auto shard = RaftShard::open(BackendLog<AnyBackend>(*n->log_store_, "raft"), std::move(data).value(), Raft(raft),
-                                 ShardOptions{.stale_reads = true});  // data commands pass barriers in their transactions
+                                 ShardOptions{.stale_reads = true,  // data commands pass barriers in their transactions
+                                              .app_commits_durable = !lazy_data});
     if (!shard) return shard.error();
     auto store = Store::open(std::move(shard).value(), {.databases = options.databases});
     if (!store) return store.error();
@@ -208,6 +215,11 @@ class RaftNode {
       if (id && raft_at && client_at) found.push_back({id, {*raft_at, *client_at}});
     }
     for (auto& [id, m] : found) set_member(id, m.raft, m.client);
+  }
+
+  static bool engine_is(const Config& c, std::string_view engine) {
+    if (!c.backend.empty()) return c.backend == engine;
+    return engine == (KVSTACK_WITH_LMDB ? "lmdb" : "rocksdb");  // the default engine with a path
   }
 
   static std::string member_key(std::uint64_t id) { return std::string(member_prefix) + std::to_string(id); }

@@ -122,6 +122,12 @@ struct ShardOptions {
   /// Serve reads from this replica's App without a read barrier, for a linearizable policy
   /// (Raft): reads then work on followers too, and may be stale. Transactions still pass one.
   bool stale_reads = false;
+  /// Whether App's commits are durable as they return (an engine opened with sync, the
+  /// default). false (an engine opened with sync=false, for a policy that keeps a log): the
+  /// shard syncs App every `app_sync_ticks` ticks and before the log drops entries, and the log
+  /// keeps what App has not synced — a commit then costs the log's sync only.
+  bool app_commits_durable = true;
+  std::uint64_t app_sync_ticks = 1;  ///< how often App is synced then, in ticks
 };
 
 /// A write or read started without waiting (`start_put`, `start_transact`, `start_read`), to
@@ -445,6 +451,8 @@ class Shard {
   /// Runner: one unit of time has passed.
   Result<void> tick() requires(!direct) {
     std::unique_lock lock(sync_->mu);
+    if (++ticks_ % std::max<std::uint64_t>(options_.app_sync_ticks, 1) == 0)
+      if (auto r = sync_app(); !r) return r;
     if (auto r = policy_.tick(log_); !r) return r;
     for (auto& [peer, sender] : senders_)
       if (++sender.idle_ticks >= options_.snapshot_retry_ticks) {
@@ -552,7 +560,29 @@ class Shard {
     applied_ = mark.value().index;
     applied_jumped();
     if (auto r = policy_.start(log_, applied_, mark.value().term); !r) return r;
+    if (!options_.app_commits_durable) {
+      if constexpr (!requires { policy_.durable(applied_); })
+        return Error{errc::invalid_argument, "shard: this policy needs an App whose commits are durable"};
+      synced_ = ~applied_;
+      if (auto r = sync_app(); !r) return r;
+    }
     return process();
+  }
+
+  /// App's sync, whether it answers a Result (engines) or nothing (sim::Disk).
+  Result<void> sync_app_engine() {
+    if constexpr (requires { { app_.sync() } -> std::same_as<Result<void>>; }) return app_.sync();
+    else if constexpr (requires { app_.sync(); }) app_.sync();
+    return success();
+  }
+  /// For an App whose commits are not durable as they return: syncs what it applied, and tells
+  /// the policy the log may drop entries up to there.
+  Result<void> sync_app() {
+    if (options_.app_commits_durable || synced_ == applied_) return success();
+    if (auto r = sync_app_engine(); !r) return r;
+    synced_ = applied_;
+    if constexpr (requires { policy_.durable(applied_); }) policy_.durable(applied_);
+    return success();
   }
 
   /// Group commit: a writer queues its command; if no other writer is proposing, it proposes
@@ -776,6 +806,8 @@ class Shard {
   }
   /// The log's side of a snapshot the App now holds: the policy's, if it keeps its own rules.
   Result<void> install_in_log(const SnapshotMeta& meta) {
+    if (!options_.app_commits_durable)  // the App holds the snapshot on disk before the log drops entries
+      if (auto r = sync_app_engine(); !r) return r;
     if constexpr (requires { { policy_.restore(log_, meta) } -> std::same_as<Result<void>>; })
       return policy_.restore(log_, meta);
     else if constexpr (LogStorage<Log>)
@@ -833,6 +865,8 @@ class Shard {
   ShardOptions options_;
   std::unique_ptr<Sync> sync_;
   std::uint64_t applied_ = 0;
+  std::uint64_t synced_ = 0;  ///< what App had applied when last synced (app_commits_durable = false)
+  std::uint64_t ticks_ = 0;
   std::uint64_t sessions_ = 0;  // snapshot transfers started
   std::uint64_t reads_started_ = 0;
   detail::PendingWrites pending_;  // writes proposed here and not applied yet

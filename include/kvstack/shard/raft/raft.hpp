@@ -47,6 +47,7 @@ struct Correct {
   static constexpr bool vote_without_log_check = false;  ///< grant votes to candidates whose log is behind
   static constexpr bool commit_earlier_terms = false;    ///< commit an earlier term's entry by counting (Figure 8)
   static constexpr bool read_without_quorum = false;     ///< answer read barriers without confirming leadership
+  static constexpr bool compact_past_unsynced = false;   ///< compact the log past what the App has not synced
 };
 }  // namespace raft
 
@@ -225,6 +226,10 @@ class BasicRaft {
     r.reads = std::exchange(read_states_, {});
     return r;
   }
+
+  /// The App's writes up to `index` are on disk (the runner says so of an App whose commits are
+  /// not durable as they return): the log is never compacted past what is not.
+  void durable(std::uint64_t index) { durable_ = Bugs::compact_past_unsynced ? ~std::uint64_t{0} : index; }
 
   void applied(std::uint64_t index, std::uint64_t) {
     restoring_ = index == 0 && applied_ != 0;  // a snapshot began replacing the App
@@ -700,11 +705,11 @@ class BasicRaft {
   template <class L>
   Result<void> compact(L& log) {
     if (applied_ < first_ || restoring_) return success();
-    std::uint64_t low = applied_;
+    std::uint64_t low = std::min(applied_, durable_);
     for (const auto& [id, p] : progress_)
       if (p.state != raft::Progress::State::snapshot) low = std::min(low, p.match);
     if (last_ + 1 - first_ > config_.max_log_entries)
-      low = std::max(low, applied_ - std::min(applied_, config_.max_log_entries / 2));
+      low = std::min(durable_, std::max(low, applied_ - std::min(applied_, config_.max_log_entries / 2)));
     if (low < first_ || low + 1 - first_ < config_.compact_every) return success();
     const std::string as_of = membership_at(low);
     if (auto r = log.compact(low, as_of); !r) return r;
@@ -722,6 +727,7 @@ class BasicRaft {
   std::optional<std::uint64_t> vote_;
   std::uint64_t leader_ = 0;  // 0: unknown
   std::uint64_t commit_ = 0, applied_ = 0;
+  std::uint64_t durable_ = ~std::uint64_t{0};  ///< the App's applied writes on disk (see durable())
   bool restoring_ = false;  // the App is receiving a snapshot
   std::uint64_t first_ = 1, last_ = 0, last_term_ = 0;  // the log's bounds
   std::vector<std::pair<std::uint64_t, raft::Membership>> configs_;  // by index; the first as of first_ - 1
