@@ -6783,6 +6783,7 @@ struct Correct {
   static constexpr bool commit_earlier_terms = false;    ///< commit an earlier term's entry by counting (Figure 8)
   static constexpr bool read_without_quorum = false;     ///< answer read barriers without confirming leadership
   static constexpr bool compact_past_unsynced = false;   ///< compact the log past what the App has not synced
+  static constexpr bool read_before_term_applied = false;  ///< a new leader's transactions read before its first entry applied
 };
 }  // namespace raft
 
@@ -6812,6 +6813,11 @@ class BasicRaft {
   }
 
   bool is_leader() const noexcept { return role_ == Role::leader; }
+  /// Whether this member leads and has applied its first entry of the term: every entry of its
+  /// log is then applied or one it proposed itself, so a transaction may read before a barrier.
+  bool leads_up_to_date() const noexcept {
+    return role_ == Role::leader && (Bugs::read_before_term_applied || applied_ >= term_start_);
+  }
   /// The leader this member follows (0: unknown).
   std::uint64_t leader() const noexcept { return leader_; }
   std::uint64_t term() const noexcept { return term_; }
@@ -7989,21 +7995,29 @@ class Shard {
     if constexpr (direct) return app_.write(batch);
     else return submit(command_of(batch));
   }
-  /// Runs `fn(transaction&) -> Result<R>`; its writes become one command. It reads (after a
-  /// read barrier, with a linearizable policy) the App with the writes proposed before it, and
-  /// writers are held off meanwhile, so what fn read is what the command applies over.
+  /// Runs `fn(transaction&) -> Result<R>`; its writes become one command. It reads the App with
+  /// the writes proposed before it, and writers are held off meanwhile, so what fn read is what
+  /// the command applies over. With a linearizable policy it reads after a read barrier, or at
+  /// once on a leader that is up to date (see try_start_transact).
   template <class F>
   auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
     if constexpr (direct) {
       return app_.transact(std::forward<F>(fn));
     } else {
       for (;;) {
-        if (auto b = barrier(Barrier::always); !b) return b.error();
-        auto attempt = start_transact(fn);
-        if (!attempt.first) return std::move(attempt.first);
-        auto done = wait(attempt.second);
-        if (done) return std::move(attempt.first);
-        if (!(attempt.second.read_from && done.error().code() == errc::not_leader)) return done.error();
+        auto attempt = try_start_transact(fn);
+        const bool confirmed = !attempt;  // a barrier passed before fn read
+        if (!attempt) {
+          if (auto b = barrier(Barrier::always); !b) return b.error();
+          attempt.emplace(start_transact(fn));
+        }
+        auto& [result, ticket] = *attempt;
+        if (!result) return std::move(result);
+        if (!confirmed && !writes(ticket))
+          if (auto b = barrier(Barrier::always); !b) return b.error();
+        auto done = wait(ticket);
+        if (done) return std::move(result);
+        if (!(ticket.read_from && done.error().code() == errc::not_leader)) return done.error();
         // What it read was replaced by another leader's entries: run it again.
       }
     }
@@ -8044,32 +8058,25 @@ class Shard {
   template <class F>
   auto start_transact(F&& fn) -> std::pair<std::invoke_result_t<F&, transaction&>, Ticket> requires(!direct) {
     std::unique_lock lock(sync_->mu);
-    if (auto r = forget_replaced_writes(); !r) return {r.error(), Ticket{}};
-    detail::ReadFrom read_from;
-    transaction tx(detail::PendingReader<App>(&app_, &pending_, &read_from));
-    struct Running {  // marks this thread as running a transaction's function, even if it throws
-      std::atomic<std::thread::id>& who;
-      explicit Running(std::atomic<std::thread::id>& w) : who(w) { who = std::this_thread::get_id(); }
-      ~Running() { who = std::thread::id{}; }
-    };
-    auto result = [&] {
-      Running running(sync_->transacting);
-      return std::invoke(fn, tx);
-    }();
-    if (!result) return {std::move(result), Ticket{}};
-    if (tx.writes().empty()) {
-      if (read_from.index <= applied_) return {std::move(result), Ticket{}};
-      return {std::move(result), Ticket{.kind = Ticket::Kind::entry, .index = read_from.index, .term = read_from.term, .read_from = true}};
-    }
-    detail::CommandWriter w;
-    for (const auto& [key, value] : tx.writes()) {
-      if (value) w.put(key, *value);
-      else w.erase(key);
-    }
-    auto ticket = propose_now(std::move(w).take());
-    if (!ticket) return {ticket.error(), Ticket{}};
-    return {std::move(result), ticket.value()};
+    return start_transact_locked(fn);
   }
+  /// As start_transact, but without a barrier, on a leader that is up to date: one whose log is
+  /// all applied but for its own proposals (the policy's `leads_up_to_date`); nullopt, without
+  /// running fn, on any other replica (then pass a barrier and call start_transact). What fn read
+  /// is the state its command applies over, and the command commits only if the leadership held.
+  /// If fn wrote nothing (`!writes(ticket)`), what it read may be returned only after a barrier
+  /// started once it returned (start_read) has passed, and its ticket is done.
+  template <class F>
+  auto try_start_transact(F&& fn) -> std::optional<std::pair<std::invoke_result_t<F&, transaction&>, Ticket>> requires(!direct) {
+    if constexpr (requires { policy_.leads_up_to_date(); }) {
+      std::unique_lock lock(sync_->mu);
+      if (policy_.leads_up_to_date()) return start_transact_locked(fn);
+    }
+    return std::nullopt;
+  }
+  /// Whether the ticket of a transaction is its own command (it wrote), not what it read from.
+  static bool writes(const Ticket& ticket) noexcept { return ticket.kind == Ticket::Kind::entry && !ticket.read_from; }
+
   /// Whether `ticket` is done: nullopt while it is not; its outcome once it is.
   std::optional<Result<void>> poll(const Ticket& ticket) requires(!direct) {
     std::lock_guard queue(sync_->queue_mu);
@@ -8256,6 +8263,36 @@ class Shard {
     } else {
       return success();
     }
+  }
+
+  /// start_transact's work, with mu held.
+  template <class F>
+  auto start_transact_locked(F& fn) -> std::pair<std::invoke_result_t<F&, transaction&>, Ticket> {
+    if (auto r = forget_replaced_writes(); !r) return {r.error(), Ticket{}};
+    detail::ReadFrom read_from;
+    transaction tx(detail::PendingReader<App>(&app_, &pending_, &read_from));
+    struct Running {  // marks this thread as running a transaction's function, even if it throws
+      std::atomic<std::thread::id>& who;
+      explicit Running(std::atomic<std::thread::id>& w) : who(w) { who = std::this_thread::get_id(); }
+      ~Running() { who = std::thread::id{}; }
+    };
+    auto result = [&] {
+      Running running(sync_->transacting);
+      return std::invoke(fn, tx);
+    }();
+    if (!result) return {std::move(result), Ticket{}};
+    if (tx.writes().empty()) {
+      if (read_from.index <= applied_) return {std::move(result), Ticket{}};
+      return {std::move(result), Ticket{.kind = Ticket::Kind::entry, .index = read_from.index, .term = read_from.term, .read_from = true}};
+    }
+    detail::CommandWriter w;
+    for (const auto& [key, value] : tx.writes()) {
+      if (value) w.put(key, *value);
+      else w.erase(key);
+    }
+    auto ticket = propose_now(std::move(w).take());
+    if (!ticket) return {ticket.error(), Ticket{}};
+    return {std::move(result), ticket.value()};
   }
 
   Result<void> start() {

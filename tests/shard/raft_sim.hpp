@@ -132,11 +132,13 @@ struct RaftRunOptions {
 };
 
 /// Clients that issue get, put, erase and cas at whichever node they believe leads, without
-/// blocking (tickets polled every tick), and record what they saw.
+/// blocking (tickets polled every tick), and record what they saw. `read_first`: erase and cas
+/// try the leader's transaction without a barrier first (try_start_transact), as
+/// Shard::transact does.
 template <class Sim>
 class RaftClients {
  public:
-  RaftClients(Sim& s, std::uint64_t n) : s_(s), clients_(n) {
+  RaftClients(Sim& s, std::uint64_t n, bool read_first = false) : s_(s), clients_(n), read_first_(read_first) {
     for (std::uint64_t i = 0; i < n; ++i) clients_[i].target = 1 + i % s.cluster.ids().size();
   }
 
@@ -190,13 +192,15 @@ class RaftClients {
   std::uint64_t completed() const { return completed_; }
 
  private:
-  enum class Stage : unsigned char { barrier, entry };
+  // barrier: before reading; confirm: after a read-only transaction read (then `after`).
+  enum class Stage : unsigned char { barrier, confirm, entry };
   struct Client {
     std::uint64_t target = 1;
     bool busy = false;
     std::uint64_t node = 0;
     Stage stage = Stage::barrier;
     ShardTicket ticket{};
+    ShardTicket after{};
     sim::Op op{};
   };
 
@@ -219,6 +223,13 @@ class RaftClients {
         if (!history_.empty() && rng.chance(0.7)) c.op.expected = history_[rng.below(history_.size())].value;
         c.op.value = "c" + std::to_string(c.op.call);
       }
+      if (c.op.kind != sim::Op::Kind::get && read_first_) {
+        if (auto attempt = shard.try_start_transact([&](auto& tx) { return run(c, tx); })) {
+          s_.cluster.flush();
+          c.busy = true;
+          return started(c, shard, std::move(*attempt), false);
+        }
+      }
       c.stage = Stage::barrier;
       t = shard.start_read();
     }
@@ -226,6 +237,42 @@ class RaftClients {
     if (!t) return redirect(c);
     c.ticket = t.value();
     c.busy = true;
+  }
+  /// Erase or cas in a transaction.
+  template <class Tx>
+  static Result<bool> run(const Client& c, Tx& tx) {
+    if (c.op.kind == sim::Op::Kind::erase) return tx.erase(c.op.key);
+    auto cur = tx.get(c.op.key);
+    if (!cur) return cur.error();
+    if (cur.value() != c.op.expected) return false;
+    if (auto w = tx.put(c.op.key, *c.op.value); !w) return w.error();
+    return true;
+  }
+  /// A transaction ran: wait for its command, or (read first, read-only) for a barrier started
+  /// now, then for what it read.
+  template <class S, class R>
+  void started(Client& c, S& shard, std::pair<R, ShardTicket> attempt, bool confirmed) {
+    auto& [result, ticket] = attempt;
+    if (!result) {
+      c.busy = false;
+      return redirect(c);
+    }
+    c.op.ok = result.value();
+    if (!confirmed && !S::writes(ticket)) {
+      auto barrier = shard.start_read();
+      s_.cluster.flush();
+      if (!barrier) {  // read-only: it had no effect
+        c.busy = false;
+        return redirect(c);
+      }
+      c.stage = Stage::confirm;
+      c.ticket = barrier.value();
+      c.after = ticket;
+      return advance(c);
+    }
+    c.stage = Stage::entry;
+    c.ticket = ticket;
+    advance(c);
   }
   static Result<ShardTicket> success_ticket() { return ShardTicket{}; }
 
@@ -242,6 +289,11 @@ class RaftClients {
       return redirect(c);
     }
     if (c.stage == Stage::entry) return finish(c);
+    if (c.stage == Stage::confirm) {
+      c.stage = Stage::entry;
+      c.ticket = c.after;
+      return advance(c);
+    }
     // The barrier passed: read, or run the transaction.
     if (c.op.kind == sim::Op::Kind::get) {
       auto v = shard.get_local(c.op.key);
@@ -252,23 +304,9 @@ class RaftClients {
       c.op.read = v.value();
       return finish(c);
     }
-    auto [result, ticket] = shard.start_transact([&](auto& tx) -> Result<bool> {
-      if (c.op.kind == sim::Op::Kind::erase) return tx.erase(c.op.key);
-      auto cur = tx.get(c.op.key);
-      if (!cur) return cur.error();
-      if (cur.value() != c.op.expected) return false;
-      if (auto w = tx.put(c.op.key, *c.op.value); !w) return w.error();
-      return true;
-    });
+    auto attempt = shard.start_transact([&](auto& tx) { return run(c, tx); });
     s_.cluster.flush();
-    if (!result) {
-      c.busy = false;
-      return redirect(c);
-    }
-    c.op.ok = result.value();
-    c.stage = Stage::entry;
-    c.ticket = ticket;
-    advance(c);
+    started(c, shard, std::move(attempt), true);
   }
   void finish(Client& c) {
     c.op.ret = ++clock_;
@@ -286,6 +324,7 @@ class RaftClients {
 
   Sim& s_;
   std::vector<Client> clients_;
+  bool read_first_ = false;
   std::vector<sim::Op> history_;
   std::uint64_t clock_ = 0;
   std::uint64_t completed_ = 0;
@@ -396,7 +435,7 @@ RaftOutcome run_raft_seed(std::uint64_t seed, RaftRunOptions run = {}, sim::Disk
   RaftSim<Bugs> s(seed, n, voters, net, config, options, disk, clocks);
   auto& c = s.cluster;
   sim::Rng& rng = c.rng();
-  RaftClients clients(s, run.clients);
+  RaftClients clients(s, run.clients, (seed * 0x9e3779b97f4a7c15ull) >> 58 & 1);  // half the seeds
   RaftInvariants invariants(s);
   RaftOutcome out;
   auto fail = [&](std::string why) {

@@ -354,6 +354,9 @@ struct VoteWithoutLogCheck : raft::Correct {
 struct ReadWithoutQuorum : raft::Correct {
   static constexpr bool read_without_quorum = true;
 };
+struct ReadBeforeTermApplied : raft::Correct {
+  static constexpr bool read_before_term_applied = true;
+};
 struct CompactPastUnsynced : raft::Correct {
   static constexpr bool compact_past_unsynced = true;
 };
@@ -385,6 +388,14 @@ TEST_CASE("raft: the checks catch a log compacted past what an App that syncs la
   // Seeds whose App's commits wait for the shard's sync (ShardOptions::app_commits_durable =
   // false): a crash then loses applied entries that the log no longer holds.
   const auto found = first_catch<CompactPastUnsynced>();
+  INFO(found);
+  CHECK(found != "");
+}
+
+TEST_CASE("raft: the checks catch a new leader's transaction that reads before its first entry applied", "[shard][raft][sim]") {
+  // An up-to-date leader's transactions read without a barrier first (half the seeds' clients
+  // do so); a leader that has not applied its predecessors' entries yet reads stale data.
+  const auto found = first_catch<ReadBeforeTermApplied>();
   INFO(found);
   CHECK(found != "");
 }

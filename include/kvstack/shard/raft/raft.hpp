@@ -48,6 +48,7 @@ struct Correct {
   static constexpr bool commit_earlier_terms = false;    ///< commit an earlier term's entry by counting (Figure 8)
   static constexpr bool read_without_quorum = false;     ///< answer read barriers without confirming leadership
   static constexpr bool compact_past_unsynced = false;   ///< compact the log past what the App has not synced
+  static constexpr bool read_before_term_applied = false;  ///< a new leader's transactions read before its first entry applied
 };
 }  // namespace raft
 
@@ -77,6 +78,11 @@ class BasicRaft {
   }
 
   bool is_leader() const noexcept { return role_ == Role::leader; }
+  /// Whether this member leads and has applied its first entry of the term: every entry of its
+  /// log is then applied or one it proposed itself, so a transaction may read before a barrier.
+  bool leads_up_to_date() const noexcept {
+    return role_ == Role::leader && (Bugs::read_before_term_applied || applied_ >= term_start_);
+  }
   /// The leader this member follows (0: unknown).
   std::uint64_t leader() const noexcept { return leader_; }
   std::uint64_t term() const noexcept { return term_; }
