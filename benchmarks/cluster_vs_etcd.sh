@@ -74,7 +74,7 @@ for c in 1 16 64; do
 done
 pkill -f -- "--data-dir $work/" || true
 
-echo "== the cost of replication: redis-benchmark -P 16 -c 50 SET of 256 bytes, LMDB with fsync"
+echo "== the cost of replication: redis-benchmark -P 16 -c 50 SET of 256 bytes, $engine with fsync"
 single=$(port)
 "$server" --port "$single" --backend "$engine" --path "$work/single" >/dev/null 2>&1 &
 until redis-cli -p "$single" ping >/dev/null 2>&1; do sleep 0.1; done
