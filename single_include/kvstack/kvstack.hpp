@@ -11667,9 +11667,9 @@ class DataStore {
     return s;
   }
 
-  /// Reads the database table again, in a transaction, and ends every WATCH (as if each watched
-  /// key had changed): for a store whose backend others wrote to meanwhile, such as a replicated
-  /// shard whose leadership was elsewhere. Call it when no command runs.
+  /// Reads the database table again, in a transaction (serialized with the commands'), and ends
+  /// every WATCH (as if each watched key had changed): for a store whose backend others wrote to
+  /// meanwhile, such as a replicated shard whose leadership was elsewhere.
   Result<void> reload() {
     auto& st = *state_;
     auto r = backend_.transact([&](auto& tx) -> Result<void> {
@@ -11809,25 +11809,26 @@ class DataStore {
   }
 
  private:
-  /// Sets the database table from the "D" record (`databases` of them; none stored: a new table).
+  /// Sets the database table from the "D" record (`databases` of them; none stored: a new table);
+  /// a malformed record leaves it as it was.
   Result<void> load_table(const std::optional<std::string>& d, int databases) {
-    auto& st = *state_;
-    st.phys_.clear();
-    st.next_phys_ = 0;
+    std::vector<std::uint32_t> phys;
+    std::uint32_t next = 0;
     if (!d) {
-      st.phys_.resize(static_cast<std::size_t>(databases));
-      for (std::size_t i = 0; i < st.phys_.size(); ++i) st.phys_[i] = static_cast<std::uint32_t>(i);
-      st.next_phys_ = static_cast<std::uint32_t>(databases);
-      return success();
+      for (int i = 0; i < databases; ++i) phys.push_back(static_cast<std::uint32_t>(i));
+      next = static_cast<std::uint32_t>(databases);
+    } else {
+      const auto& bytes = *d;
+      if (bytes.size() < 8 || bytes.size() % 4 != 0)
+        return Error{errc::corruption, "redis: the database table is " + std::to_string(bytes.size()) + " bytes"};
+      next = detail::get_int<std::uint32_t>(bytes);
+      for (std::size_t at = 4; at < bytes.size(); at += 4) phys.push_back(detail::get_int<std::uint32_t>(bytes, at));
+      // More databases than stored: new ones get fresh ids; fewer: the extra ones stay stored.
+      while (phys.size() < static_cast<std::size_t>(databases)) phys.push_back(next++);
+      phys.resize(static_cast<std::size_t>(databases));
     }
-    const auto& bytes = *d;
-    if (bytes.size() < 8 || bytes.size() % 4 != 0)
-      return Error{errc::corruption, "redis: the database table is " + std::to_string(bytes.size()) + " bytes"};
-    st.next_phys_ = detail::get_int<std::uint32_t>(bytes);
-    for (std::size_t at = 4; at < bytes.size(); at += 4) st.phys_.push_back(detail::get_int<std::uint32_t>(bytes, at));
-    // More databases than stored: new ones get fresh ids; fewer: the extra ones stay stored.
-    while (st.phys_.size() < static_cast<std::size_t>(databases)) st.phys_.push_back(st.next_phys_++);
-    st.phys_.resize(static_cast<std::size_t>(databases));
+    state_->phys_ = std::move(phys);
+    state_->next_phys_ = next;
     return success();
   }
 

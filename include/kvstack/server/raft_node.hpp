@@ -64,7 +64,7 @@ class RaftNode {
     // has synced it (every tick, and before the log drops entries), so a write costs the log's
     // sync only. RocksDB recovers a consistent prefix of what it was not asked to sync; LMDB
     // without sync may not after a power loss, so its data keeps syncing every commit.
-    const bool lazy_data = engine_is(options.engine, "rocksdb");
+    const bool lazy_data = n->lazy_data_ = engine_is(options.engine, "rocksdb");
     auto data = engine_at("data", !lazy_data);
     if (!data) return data.error();
     RaftConfig raft{.id = c.node_id, .seed = c.node_id};
@@ -103,6 +103,7 @@ class RaftNode {
   std::string describe() const {
     std::string s = "node " + std::to_string(options_.node_id) + ", raft " + options_.raft_bind.str() + ", peers ";
     for (auto& [id, at] : options_.raft_peers) s += (s.back() == ' ' ? "" : ",") + std::to_string(id) + "=" + at.str();
+    s += lazy_data_ ? ", data synced every tick (the log at every write)" : "";
     return s + (options_.join ? " (joining)" : "");
   }
 
@@ -289,6 +290,7 @@ class RaftNode {
   }
 
   ClusterOptions options_;
+  bool lazy_data_ = false;  ///< the data engine does not sync its commits (the shard syncs it)
   std::unique_ptr<AnyBackend> log_store_;
   std::optional<Store> store_;
   std::unique_ptr<TcpTransport> transport_;
