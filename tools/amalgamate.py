@@ -2,7 +2,8 @@
 """Writes single_include/kvstack/kvstack.hpp: the whole library in one header.
 
 Starts from <kvstack/kvstack.hpp>, <kvstack/backend/backend.hpp> (the engines, AnyBackend),
-<kvstack/redis/redis.hpp> and <kvstack/net/net.hpp> (TCP transport) and expands kvstack's own
+<kvstack/redis/redis.hpp>, <kvstack/net/net.hpp> (TCP transport) and <kvstack/server/server.hpp>
+(the RESP server) and expands kvstack's own
 includes in place, each header once (a guard stands in for its #pragma once); every other
 include (the standard library, Boost, LMDB, RocksDB) stays an include, and the optional engines
 stay under their KVSTACK_WITH_* conditions.
@@ -17,7 +18,8 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 INCLUDE = ROOT / "include"
 OUTPUT = ROOT / "single_include" / "kvstack" / "kvstack.hpp"
-ENTRIES = ["kvstack/kvstack.hpp", "kvstack/backend/backend.hpp", "kvstack/redis/redis.hpp", "kvstack/net/net.hpp"]
+ENTRIES = ["kvstack/kvstack.hpp", "kvstack/backend/backend.hpp", "kvstack/redis/redis.hpp", "kvstack/net/net.hpp",
+           "kvstack/server/server.hpp"]
 
 OWN_INCLUDE = re.compile(r"\s*#\s*include\s*<(kvstack/[^>]+)>")
 PRAGMA_ONCE = re.compile(r"\s*#\s*pragma\s+once\b")

@@ -14863,3 +14863,1108 @@ static_assert(check_transport<TcpTransport>());
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_NET_TCP_TRANSPORT_HPP
 #endif  // KVSTACK_SINGLE_KVSTACK_NET_NET_HPP
+// ---- kvstack/server/server.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_SERVER_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_SERVER_HPP
+// <kvstack/server/server.hpp>: the embeddable Redis-protocol server — redis::Server, its options,
+// its own commands, and the Nodes it runs as (Standalone, or a member of a Raft cluster).
+// Not part of <kvstack/kvstack.hpp>: it brings Boost.Asio.
+
+// ---- kvstack/server/admin.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_ADMIN_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_ADMIN_HPP
+// kvstack::redis::Admin — the commands a server answers itself rather than its DataStore: QUIT,
+// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, SHUTDOWN, and those of its Node (a cluster's
+// RAFT.NODE); with what the server keeps per connection (Client) and counts (ServerCounters).
+
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+// ---- kvstack/server/options.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_OPTIONS_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_OPTIONS_HPP
+// kvstack::redis::ServerOptions — what kvstack-server is told on its command line, and how the
+// command line is read (`--help` included).
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+
+
+namespace kvstack::inline v0::redis {
+
+/// A host and port, as "host:port" is written on the command line.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string str() const { return host + ":" + std::to_string(port); }
+  friend bool operator==(const HostPort&, const HostPort&) = default;
+
+  /// Reads "host:port" (the host numeric, IPv6 in brackets); nullopt if it is not that.
+  static std::optional<HostPort> parse(std::string_view s) {
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    HostPort hp{std::string(s.substr(0, colon)), 0};
+    if (hp.host.front() == '[' && hp.host.back() == ']') hp.host = hp.host.substr(1, hp.host.size() - 2);
+    auto digits = s.substr(colon + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), hp.port);
+    if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty()) return std::nullopt;
+    return hp;
+  }
+};
+
+/// A Raft cluster's side of the options: which member this is, where the members listen.
+struct ClusterOptions {
+  std::uint64_t node_id = 0;                    ///< 0: no cluster (a standalone server)
+  HostPort raft_bind;                           ///< where this member's Raft transport listens
+  std::map<std::uint64_t, HostPort> raft_peers;   ///< every member's Raft address, this one's too
+  std::map<std::uint64_t, HostPort> raft_clients; ///< every member's client (RESP) address
+  bool join = false;  ///< a new member of a running cluster: it waits to be added (RAFT.NODE ADD)
+  std::chrono::milliseconds tick{20};  ///< a Raft tick; elections time out after 10 to 20 of them
+  std::uint64_t compact_every = 4096;   ///< applied entries after which the log is compacted
+};
+
+/// kvstack-server's options. The engine's fields come from KV_BACKEND / KV_PATH / KV_PARAMS when
+/// the command line does not give them.
+struct ServerOptions {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 6379;  ///< 0: any free port (the server says which on its "ready" line)
+  int databases = 16;
+  std::string requirepass;
+  std::size_t maxclients = 10000;
+  /// Threads reading and writing sockets. Commands run one transaction at a time (the engine
+  /// serializes them); half the cores leaves the rest to clients on the same machine.
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency() / 2);
+  std::size_t max_bulk = std::size_t{512} << 20;  ///< the largest bulk string a request may hold
+  Config engine;
+  ClusterOptions cluster;
+  bool help = false;  ///< `--help` was asked for: print server_usage() and stop
+};
+
+/// What `--help` prints.
+inline constexpr std::string_view server_usage =
+    "usage: kvstack-server [options]\n"
+    "  --port N                   client port (default 6379; 0: any free port)\n"
+    "  --bind ADDR                client address (default 127.0.0.1)\n"
+    "  --backend memory|lmdb|rocksdb   the engine (default: KV_BACKEND, else lmdb with a path)\n"
+    "  --path DIR                 the engine's directory (default: KV_PATH)\n"
+    "  --params K=V,...           engine parameters (default: KV_PARAMS)\n"
+    "  --databases N              logical databases (default 16)\n"
+    "  --requirepass PASS         clients must AUTH first\n"
+    "  --maxclients N             connections at once (default 10000)\n"
+    "  --proto-max-bulk-len BYTES the largest bulk string of a request (default 512MB)\n"
+    "  --threads N                I/O threads (default: half the cores)\n"
+    "Raft cluster (all of node-id, raft-bind, raft-peers and raft-clients, on a durable engine):\n"
+    "  --node-id N                this member's id (non-zero)\n"
+    "  --raft-bind HOST:PORT      where this member's Raft transport listens\n"
+    "  --raft-peers ID=HOST:PORT,...    every member's Raft address, this one's too\n"
+    "  --raft-clients ID=HOST:PORT,...  every member's client address (for -MOVED redirects)\n"
+    "  --raft-join                a new member of a running cluster: wait for RAFT.NODE ADD\n"
+    "  --raft-tick-ms N           a Raft tick (default 20; elections after 10 to 20 ticks)\n"
+    "  --raft-compact-every N     compact the log every N applied entries (default 4096)\n"
+    "  --help                     this text\n";
+
+namespace detail {
+/// Reads "1=host:port,2=host:port".
+inline Result<std::map<std::uint64_t, HostPort>> parse_members(std::string_view flag, std::string_view text) {
+  std::map<std::uint64_t, HostPort> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto entry = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    auto eq = entry.find('=');
+    std::uint64_t id = 0;
+    auto id_text = entry.substr(0, eq);
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    auto at = eq == std::string_view::npos ? std::nullopt : HostPort::parse(entry.substr(eq + 1));
+    if (ec != std::errc{} || end != id_text.data() + id_text.size() || id == 0 || !at)
+      return Error{errc::invalid_argument, std::string(flag) + ": '" + std::string(entry) + "' is not ID=HOST:PORT (ID non-zero)"};
+    if (!out.emplace(id, *at).second)
+      return Error{errc::invalid_argument, std::string(flag) + ": member " + std::to_string(id) + " given twice"};
+  }
+  return out;
+}
+
+/// The cluster options together make sense, or why not.
+inline Result<void> check_cluster(const ServerOptions& o) {
+  const auto& c = o.cluster;
+  const bool any = c.node_id || !c.raft_peers.empty() || !c.raft_clients.empty() || !c.raft_bind.host.empty() || c.join;
+  if (!any) return success();
+  auto fail = [](std::string why) { return Error{errc::invalid_argument, "cluster mode: " + why}; };
+  if (!c.node_id) return fail("--node-id is missing");
+  if (c.raft_bind.host.empty()) return fail("--raft-bind is missing");
+  if (!c.raft_peers.contains(c.node_id)) return fail("--raft-peers does not list this node (" + std::to_string(c.node_id) + ")");
+  for (auto& [id, at] : c.raft_peers)
+    if (!c.raft_clients.contains(id)) return fail("--raft-clients does not list member " + std::to_string(id));
+  if (o.engine.backend == "memory" || (o.engine.backend.empty() && o.engine.path.empty()))
+    return fail("a member keeps its vote and log on disk: give --path (and --backend lmdb or rocksdb)");
+  return success();
+}
+}  // namespace detail
+
+/// Reads kvstack-server's command line over the defaults and KV_BACKEND / KV_PATH / KV_PARAMS;
+/// errc::invalid_argument naming the flag at fault.
+inline Result<ServerOptions> parse_server_options(int argc, const char* const* argv) {
+  ServerOptions o;
+  auto env = Config::from_env();
+  if (!env) return env.error();
+  o.engine = std::move(env).value();
+  auto bad = [](const std::string& why) { return Error{errc::invalid_argument, why}; };
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      o.help = true;
+      return o;
+    }
+    if (flag == "--raft-join") {
+      o.cluster.join = true;
+      continue;
+    }
+    if (i + 1 >= argc) return bad(flag + " needs a value");
+    const std::string_view v = argv[++i];
+    // Sets `field` to the value, a whole number in [lo, hi].
+    auto number = [&](auto& field, long long lo, long long hi) -> Result<void> {
+      long long n = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc{} || end != v.data() + v.size() || v.empty() || n < lo || n > hi)
+        return Error{errc::invalid_argument, flag + ": '" + std::string(v) + "' is not a number in [" +
+                                                 std::to_string(lo) + ", " + std::to_string(hi) + "]"};
+      field = static_cast<std::remove_reference_t<decltype(field)>>(n);
+      return success();
+    };
+    long long tick_ms = 0;
+    Result<void> r = success();
+    if (flag == "--port") r = number(o.port, 0, 65535);
+    else if (flag == "--bind") o.bind = v;
+    else if (flag == "--backend") o.engine.backend = v;
+    else if (flag == "--path") o.engine.path = std::string(v);
+    else if (flag == "--params") {
+      auto params = Config::parse_params(v);
+      if (!params) return params.error();
+      o.engine.params = std::move(params).value();
+    } else if (flag == "--databases") r = number(o.databases, 1, 1 << 20);
+    else if (flag == "--requirepass") o.requirepass = v;
+    else if (flag == "--threads") r = number(o.threads, 1, 1024);
+    else if (flag == "--maxclients") r = number(o.maxclients, 1, 1 << 24);
+    else if (flag == "--proto-max-bulk-len") r = number(o.max_bulk, 1024, 1ll << 40);
+    else if (flag == "--node-id") r = number(o.cluster.node_id, 1, std::numeric_limits<long long>::max());
+    else if (flag == "--raft-compact-every") r = number(o.cluster.compact_every, 1, 1ll << 40);
+    else if (flag == "--raft-tick-ms") {
+      r = number(tick_ms, 1, 10000);
+      o.cluster.tick = std::chrono::milliseconds(tick_ms);
+    } else if (flag == "--raft-bind") {
+      auto at = HostPort::parse(v);
+      if (!at) return bad("--raft-bind: '" + std::string(v) + "' is not HOST:PORT");
+      o.cluster.raft_bind = *at;
+    } else if (flag == "--raft-peers" || flag == "--raft-clients") {
+      auto members = detail::parse_members(flag, v);
+      if (!members) return members.error();
+      (flag == "--raft-peers" ? o.cluster.raft_peers : o.cluster.raft_clients) = std::move(members).value();
+    } else {
+      return bad("unknown option " + flag + " (--help lists them)");
+    }
+    if (!r) return r.error();
+  }
+  if (auto r = detail::check_cluster(o); !r) return r.error();
+  return o;
+}
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_OPTIONS_HPP
+
+namespace kvstack::inline v0::redis {
+
+/// What the server keeps per connection, beyond its DataStore session.
+struct Client {
+  std::uint64_t id = 0;
+  std::string name;
+  bool authenticated = false;
+  int protocol = 2;
+  Session session;
+};
+
+/// What a server counts, for INFO.
+struct ServerCounters {
+  std::atomic<std::size_t> clients{0};
+  std::atomic<std::uint64_t> next_id{1}, connections{0}, commands{0};
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+namespace detail {
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace detail
+
+/// The server's own commands over `store`, with `node`'s (see Standalone for what a Node is).
+template <class Store, class Node>
+class Admin {
+ public:
+  using Argv = std::vector<std::string>;
+
+  /// `stop` ends the server (SHUTDOWN).
+  Admin(Store& store, Node& node, const ServerOptions& options, ServerCounters& counters, std::function<void()> stop)
+      : store_(store), node_(node), options_(options), counters_(counters), stop_(std::move(stop)) {}
+
+  /// The client port, for INFO and CONFIG GET (known once the server listens).
+  void set_port(std::uint16_t port) { port_ = port; }
+
+  /// Whether the server answers `name` itself (rather than the DataStore).
+  bool owns(std::string_view name) const {
+    for (std::string_view n : {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown"})
+      if (iequals(name, n)) return true;
+    return node_.owns(name);
+  }
+
+  /// Runs one of the server's own commands; NOAUTH for any command before AUTH. Sets `closing`
+  /// when the connection is to close after the reply.
+  Reply handle(Client& c, const Argv& argv, bool& closing) {
+    ++counters_.commands;
+    auto name = detail::lower(argv[0]);
+    if (!c.authenticated && name != "auth" && name != "hello" && name != "quit")
+      return reply::error("NOAUTH Authentication required.");
+    if (name == "quit") {
+      closing = true;
+      return reply::ok();
+    }
+    if (name == "auth") return auth(c, argv);
+    if (name == "hello") return hello(c, argv);
+    if (name == "client") return client(c, argv);
+    if (name == "info") return info(argv);
+    if (name == "command") return command(argv);
+    if (name == "config") return config(argv);
+    if (name == "shutdown") return shutdown(argv, closing);
+    return node_.handle(argv);
+  }
+
+ private:
+  Reply auth(Client& c, const Argv& a) {
+    if (a.size() < 2 || a.size() > 3) return reply::wrong_arity("auth");
+    if (options_.requirepass.empty())
+      return reply::error(
+          "ERR AUTH <password> called without any password configured for the default user. Are you sure your "
+          "configuration is correct?");
+    if ((a.size() == 3 && a[1] != "default") || a.back() != options_.requirepass)
+      return reply::error("WRONGPASS invalid username-password pair or user is disabled.");
+    c.authenticated = true;
+    return reply::ok();
+  }
+
+  Reply hello(Client& c, const Argv& a) {
+    int protocol = c.protocol;
+    if (a.size() >= 2) {
+      auto v = parse_integer(a[1]);
+      if (!v) return reply::error("ERR Protocol version is not an integer or out of range");
+      if (*v != 2 && *v != 3) return reply::error("NOPROTO unsupported protocol version");
+      protocol = static_cast<int>(*v);
+    }
+    for (std::size_t i = 2; i < a.size(); ++i) {
+      if (iequals(a[i], "AUTH") && i + 2 < a.size()) {
+        auto r = auth(c, {"auth", a[i + 1], a[i + 2]});
+        if (r.is_error()) return r;
+        i += 2;
+      } else if (iequals(a[i], "SETNAME") && i + 1 < a.size()) {
+        c.name = a[++i];
+      } else {
+        return reply::error("ERR Syntax error in HELLO option '" + a[i] + "'");
+      }
+    }
+    if (!c.authenticated)
+      return reply::error(
+          "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH "
+          "<user> <pass> option can be used to authenticate the client and select the RESP protocol version at the "
+          "same time");
+    c.protocol = protocol;
+    return reply::map({reply::bulk("server"), reply::bulk("redis"), reply::bulk("version"), reply::bulk("7.0.0"),
+                       reply::bulk("proto"), reply::integer(protocol), reply::bulk("id"),
+                       reply::integer(static_cast<std::int64_t>(c.id)), reply::bulk("mode"), reply::bulk("standalone"),
+                       reply::bulk("role"), reply::bulk("master"), reply::bulk("modules"), reply::array()});
+  }
+
+  Reply client(Client& c, const Argv& a) {
+    auto sub = a.size() >= 2 ? detail::lower(a[1]) : "";
+    if (sub == "setname" && a.size() == 3) {
+      for (char ch : a[2])
+        if (ch < '!' || ch > '~')
+          return reply::error("ERR Client names cannot contain spaces, newlines or special characters.");
+      c.name = a[2];
+      return reply::ok();
+    }
+    if (sub == "getname" && a.size() == 2) return c.name.empty() ? reply::null() : reply::bulk(c.name);
+    if (sub == "id" && a.size() == 2) return reply::integer(static_cast<std::int64_t>(c.id));
+    if (sub == "setinfo") return reply::ok();  // client libraries announce themselves; nothing kept
+    if (a.size() < 2) return reply::wrong_arity("client");
+    return reply::error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try CLIENT HELP.");
+  }
+
+  Reply info(const Argv& a) {
+    auto wants = [&](std::string_view section) {
+      if (a.size() < 2) return true;
+      for (std::size_t i = 1; i < a.size(); ++i)
+        if (iequals(a[i], section) || iequals(a[i], "all") || iequals(a[i], "everything") || iequals(a[i], "default"))
+          return true;
+      return false;
+    };
+    std::string s;
+    auto uptime =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - counters_.started).count();
+    if (wants("server"))
+      s += "# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\nos:Linux\r\narch_bits:64\r\n"
+           "multiplexing_api:epoll\r\nprocess_id:" + std::to_string(::getpid()) +
+           "\r\ntcp_port:" + std::to_string(port_) + "\r\nuptime_in_seconds:" + std::to_string(uptime) +
+           "\r\nuptime_in_days:" + std::to_string(uptime / 86400) + "\r\nkvstack_backend:" + options_.engine.backend +
+           "\r\n\r\n";
+    if (wants("clients"))
+      s += "# Clients\r\nconnected_clients:" + std::to_string(counters_.clients.load()) +
+           "\r\nmaxclients:" + std::to_string(options_.maxclients) + "\r\n\r\n";
+    if (wants("stats"))
+      s += "# Stats\r\ntotal_connections_received:" + std::to_string(counters_.connections.load()) +
+           "\r\ntotal_commands_processed:" + std::to_string(counters_.commands.load()) + "\r\n\r\n";
+    if (wants("replication")) s += "# Replication\r\n" + node_.replication_info() + "\r\n";
+    if (wants("keyspace")) s += keyspace();
+    return reply::verbatim(std::move(s));
+  }
+
+  std::string keyspace() {
+    std::string s = "# Keyspace\r\n";
+    auto session = store_.session();
+    auto r = store_.run(session, [&](typename Store::context& ctx) {
+      for (int db = 0; db < ctx.databases(); ++db) {
+        std::int64_t keys = 0, expires = 0;
+        std::string at;
+        for (bool after = false;; after = true) {
+          auto page = ctx.keys(db, at, after, 4096);
+          for (auto& m : page) keys += 1, expires += m.expiry != 0;
+          if (page.size() < 4096) break;
+          at = page.back().key;
+        }
+        if (keys)
+          s += "db" + std::to_string(db) + ":keys=" + std::to_string(keys) + ",expires=" + std::to_string(expires) +
+               ",avg_ttl=0\r\n";
+      }
+      return reply::ok();
+    });
+    if (r.is_error()) s += "kvstack_keyspace_error:" + r.text + "\r\n";  // e.g. a cluster member that does not lead
+    return s;
+  }
+
+  Reply command(const Argv& a) {
+    using C = typename Store::context;
+    auto sub = a.size() >= 2 ? detail::lower(a[1]) : "";
+    auto describe = [](const Command<C>& cmd) {
+      std::vector<Reply> flags;
+      if (cmd.flags & flag::write) flags.push_back(reply::simple("write"));
+      else if (cmd.flags & flag::read) flags.push_back(reply::simple("readonly"));
+      bool keyed = cmd.flags & (flag::read | flag::write);
+      return reply::array({reply::bulk(cmd.name), reply::integer(cmd.arity), reply::array(std::move(flags)),
+                           reply::integer(keyed ? 1 : 0), reply::integer(keyed ? 1 : 0), reply::integer(keyed ? 1 : 0)});
+    };
+    if (a.size() == 1) {
+      std::vector<Reply> all;
+      for (auto& cmd : command_table<C>()) all.push_back(describe(cmd));
+      return reply::array(std::move(all));
+    }
+    if (sub == "count") return reply::integer(static_cast<std::int64_t>(command_table<C>().size()));
+    if (sub == "info") {
+      std::vector<Reply> out;
+      for (std::size_t i = 2; i < a.size(); ++i) {
+        auto* cmd = find_command<C>(a[i]);
+        out.push_back(cmd ? describe(*cmd) : reply::null_array());
+      }
+      return reply::array(std::move(out));
+    }
+    if (sub == "docs") return reply::map();  // no documentation: redis-cli then uses its own help
+    return reply::error("ERR unknown subcommand '" + a[1] + "'. Try COMMAND HELP.");
+  }
+
+  Reply config(const Argv& a) {
+    if (a.size() < 3 || !iequals(a[1], "GET")) {
+      if (a.size() >= 2 && iequals(a[1], "SET")) return reply::error("ERR CONFIG SET is not supported by kvstack-server");
+      return reply::wrong_arity("config|get");
+    }
+    const std::pair<std::string, std::string> settings[] = {
+        {"bind", options_.bind},
+        {"port", std::to_string(port_)},
+        {"databases", std::to_string(options_.databases)},
+        {"maxclients", std::to_string(options_.maxclients)},
+        {"proto-max-bulk-len", std::to_string(options_.max_bulk)},
+        {"requirepass", options_.requirepass},
+        {"appendonly", "no"},
+        {"save", ""},
+    };
+    std::vector<Reply> out;
+    for (auto& [k, v] : settings)
+      for (std::size_t i = 2; i < a.size(); ++i)
+        if (glob_match(a[i], k, true)) {
+          out.insert(out.end(), {reply::bulk(k), reply::bulk(v)});
+          break;
+        }
+    return reply::map(std::move(out));
+  }
+
+  /// SHUTDOWN [NOSAVE|SAVE]: the server stops as on SIGTERM (commands in flight finish, the
+  /// engine closes); there is nothing to save, every write is already in the engine.
+  Reply shutdown(const Argv& a, bool& closing) {
+    for (std::size_t i = 1; i < a.size(); ++i)
+      if (!iequals(a[i], "nosave") && !iequals(a[i], "save") && !iequals(a[i], "now") && !iequals(a[i], "force"))
+        return reply::syntax();
+    closing = true;
+    stop_();
+    return reply::ok();
+  }
+
+  Store& store_;
+  Node& node_;
+  const ServerOptions& options_;
+  ServerCounters& counters_;
+  std::function<void()> stop_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_ADMIN_HPP
+// ---- kvstack/server/raft_node.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_RAFT_NODE_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_RAFT_NODE_HPP
+// kvstack::redis::RaftNode — a server's Node as a member of a Raft cluster: its DataStore over a
+// Raft shard (log and data each in an engine of their own), the TCP transport and the runner;
+// redirects to the leader (-MOVED), INFO replication, RAFT.NODE membership changes, and a
+// replicated address book of the members.
+
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis {
+
+/// One member of a Raft-replicated Redis store. Every data command runs on the leader (a
+/// follower answers `-MOVED 0 host:port` with the leader's client address, or `-CLUSTERDOWN no
+/// leader`); the leader's group commit makes each batch of clients' commands one Raft entry.
+///
+/// The members' addresses are replicated with the data (records under "\0cluster/member/", which
+/// the Redis model never uses), so that every member, a future leader included, knows where a
+/// member added later listens.
+class RaftNode {
+ public:
+  using RaftShard = Shard<BackendLog<AnyBackend>, AnyBackend, Raft>;
+  using Store = DataStore<RaftShard>;
+
+  /// Opens the member's engines under `options.engine.path` ("raft-log" and "data"), its
+  /// DataStore, transport and runner.
+  static Result<std::unique_ptr<RaftNode>> open(const ServerOptions& options) {
+    std::unique_ptr<RaftNode> n(new RaftNode(options.cluster));
+    const auto& c = options.cluster;
+    std::error_code ec;
+    std::filesystem::create_directories(options.engine.path, ec);
+    if (ec) return Error{errc::io_error, "cannot create " + options.engine.path.string() + ": " + ec.message()};
+    auto engine_at = [&](const char* name, bool sync) {
+      Config e = options.engine;
+      e.path = options.engine.path / name;
+      if (!sync) e.params["sync"] = "false";
+      return kvstack::open(e);
+    };
+    auto log_store = engine_at("raft-log", true);
+    if (!log_store) return log_store.error();
+    n->log_store_ = std::make_unique<AnyBackend>(std::move(log_store).value());
+    // The data on RocksDB is not synced per commit: the log holds what it applied until the shard
+    // has synced it (every tick, and before the log drops entries), so a write costs the log's
+    // sync only. RocksDB recovers a consistent prefix of what it was not asked to sync; LMDB
+    // without sync may not after a power loss, so its data keeps syncing every commit.
+    const bool lazy_data = n->lazy_data_ = engine_is(options.engine, "rocksdb");
+    auto data = engine_at("data", !lazy_data);
+    if (!data) return data.error();
+    RaftConfig raft{.id = c.node_id, .seed = c.node_id};
+    for (auto& [id, at] : c.raft_peers)
+      if (!(c.join && id == c.node_id)) raft.voters.push_back(id);
+    raft.compact_every = c.compact_every;
+    auto shard = RaftShard::open(BackendLog<AnyBackend>(*n->log_store_, "raft"), std::move(data).value(), Raft(raft),
+                                 ShardOptions{.stale_reads = true,  // data commands pass barriers in their transactions
+                                              .app_commits_durable = !lazy_data});
+    if (!shard) return shard.error();
+    auto store = Store::open(std::move(shard).value(), {.databases = options.databases});
+    if (!store) return store.error();
+    n->store_.emplace(std::move(store).value());
+    n->store_->on_failure([raw = n.get()](const Error& e) {
+      if (e.code() == errc::not_leader) return raw->not_leader();
+      return reply::error("ERR " + e.message());
+    });
+    TcpTransportOptions t{.id = c.node_id, .listen_host = c.raft_bind.host, .listen_port = c.raft_bind.port};
+    auto transport = TcpTransport::open(t);
+    if (!transport) return transport.error();
+    n->transport_ = std::move(transport).value();
+    for (auto& [id, at] : c.raft_peers) n->set_member(id, at, c.raft_clients.at(id));
+    n->refresh_members();  // and what the replicated address book says, when it says more
+    n->runner_ = std::make_unique<Runner>(n->shard(), *n->transport_, c.tick);
+    return n;
+  }
+
+  ~RaftNode() { runner_.reset(); }  // the runner stops before what it drives
+  RaftNode(const RaftNode&) = delete;
+  RaftNode& operator=(const RaftNode&) = delete;
+
+  Store& store() { return *store_; }
+  RaftShard& shard() { return store_->backend(); }
+
+  /// For the startup line: "node 1, raft 127.0.0.1:7101, peers 1=...,2=...".
+  std::string describe() const {
+    std::string s = "node " + std::to_string(options_.node_id) + ", raft " + options_.raft_bind.str() + ", peers ";
+    for (auto& [id, at] : options_.raft_peers) s += (s.back() == ' ' ? "" : ",") + std::to_string(id) + "=" + at.str();
+    s += lazy_data_ ? ", data synced every tick (the log at every write)" : "";
+    return s + (options_.join ? " (joining)" : "");
+  }
+
+  // What a Server asks of its Node (see Standalone).
+
+  bool owns(std::string_view name) const { return iequals(name, "raft.node") || iequals(name, "raft.digest"); }
+
+  Reply handle(const std::vector<std::string>& a) {
+    if (iequals(a[0], "raft.digest")) return digest();
+    auto sub = a.size() >= 2 ? a[1] : "";
+    if (iequals(sub, "add") && a.size() == 5) return add(a[2], a[3], a[4]);
+    if (iequals(sub, "remove") && a.size() == 3) return remove(a[2]);
+    return reply::error("ERR usage: RAFT.NODE ADD id raft-host:port client-host:port | RAFT.NODE REMOVE id");
+  }
+
+  /// nullopt on the leader (once its DataStore has caught up with the terms it did not lead);
+  /// else the redirect.
+  std::optional<Reply> redirect() {
+    const auto st = shard().status();
+    if (st.role != Role::leader) return not_leader();
+    std::lock_guard lock(reload_mu_);
+    if (loaded_term_ != st.term) {
+      if (auto r = store_->reload(); !r) return reply::error("CLUSTERDOWN " + r.error().message());
+      loaded_term_ = st.term;
+    }
+    return std::nullopt;
+  }
+
+  std::string replication_info() {
+    const auto st = shard().status();
+    raft::Membership m;
+    (void)shard().with_policy([&](Raft& p, auto&) {
+      m = p.membership();
+      return success();
+    });
+    auto list = [](const std::vector<std::uint64_t>& ids) {
+      std::string s;
+      for (auto id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+      return s;
+    };
+    std::string s = std::string("role:") + (st.role == Role::leader ? "master" : "slave") + "\r\n";
+    s += "raft_role:" + std::string(st.role == Role::leader ? "leader" : st.role == Role::candidate ? "candidate" : "follower");
+    s += "\r\nraft_node_id:" + std::to_string(options_.node_id) + "\r\nraft_term:" + std::to_string(st.term);
+    s += "\r\nraft_leader_id:" + std::to_string(st.leader.value_or(0));
+    auto members = members_snapshot();
+    if (st.leader && members.contains(*st.leader)) s += "\r\nraft_leader_addr:" + members[*st.leader].client.str();
+    s += "\r\nraft_commit_index:" + std::to_string(st.commit) + "\r\nraft_applied_index:" + std::to_string(st.applied);
+    s += "\r\nraft_voters:" + list(m.voters) + "\r\nraft_learners:" + list(m.learners) + "\r\n";
+    for (const auto& p : st.peers)
+      s += "raft_peer_" + std::to_string(p.id) + ":match=" + std::to_string(p.match) + ",lag=" + std::to_string(p.lag_entries) +
+           ",snapshotting=" + (p.snapshotting ? "1" : "0") + "\r\n";
+    return s;
+  }
+
+  /// Reads the address book; the leader promotes learners that caught up.
+  void maintain() {
+    refresh_members();
+    const auto st = shard().status();
+    if (st.role != Role::leader) return;
+    for (const auto& p : st.peers)
+      if (p.lag_entries == 0 && !p.snapshotting)
+        (void)shard().with_policy([&](Raft& r, auto& log) -> Result<void> {
+          if (!r.membership().is_learner(p.id)) return success();
+          auto changed = r.change_membership(log, raft::MembershipChange{raft::MembershipChange::Kind::promote, p.id});
+          if (!changed) return changed.error();
+          return success();
+        });
+  }
+
+ private:
+  using Runner = ReplicaRunner<RaftShard, TcpTransport>;
+  struct Member {
+    HostPort raft, client;
+  };
+  static constexpr std::string_view member_prefix{"\0cluster/member/", 16};
+
+  explicit RaftNode(ClusterOptions options) : options_(std::move(options)) {}
+
+  Reply not_leader() {
+    const auto st = shard().status();
+    auto members = members_snapshot();
+    if (st.leader && *st.leader != options_.node_id && members.contains(*st.leader))
+      return reply::error("MOVED 0 " + members[*st.leader].client.str());
+    return reply::error("CLUSTERDOWN no leader");
+  }
+
+  std::map<std::uint64_t, Member> members_snapshot() {
+    std::lock_guard lock(members_mu_);
+    return members_;
+  }
+
+  void set_member(std::uint64_t id, const HostPort& raft_at, const HostPort& client_at) {
+    std::lock_guard lock(members_mu_);
+    auto& m = members_[id];
+    if (m.raft == raft_at && m.client == client_at) return;
+    m = {raft_at, client_at};
+    if (id != options_.node_id) transport_->set_peer({id, raft_at.host, raft_at.port});
+  }
+
+  /// Takes the replicated address book's records in ("raft-host:port client-host:port").
+  void refresh_members() {
+    std::vector<std::pair<std::uint64_t, Member>> found;
+    for (auto&& [k, v] : shard().scan(KeyRange::prefix(member_prefix))) {
+      std::uint64_t id = 0;
+      auto digits = std::string_view(k).substr(member_prefix.size());
+      std::from_chars(digits.data(), digits.data() + digits.size(), id);
+      auto space = v.find(' ');
+      auto raft_at = HostPort::parse(std::string_view(v).substr(0, space));
+      auto client_at = space == std::string::npos ? std::nullopt : HostPort::parse(std::string_view(v).substr(space + 1));
+      if (id && raft_at && client_at) found.push_back({id, {*raft_at, *client_at}});
+    }
+    for (auto& [id, m] : found) set_member(id, m.raft, m.client);
+  }
+
+  static bool engine_is(const Config& c, std::string_view engine) {
+    if (!c.backend.empty()) return c.backend == engine;
+    return engine == (KVSTACK_WITH_LMDB ? "lmdb" : "rocksdb");  // the default engine with a path
+  }
+
+  static std::string member_key(std::uint64_t id) { return std::string(member_prefix) + std::to_string(id); }
+
+  /// RAFT.NODE ADD: records the addresses, then adds the member as a learner; the leader
+  /// promotes it to voter once it has caught up (maintain).
+  Reply add(const std::string& id_text, const std::string& raft_text, const std::string& client_text) {
+    std::uint64_t id = 0;
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    auto raft_at = HostPort::parse(raft_text);
+    auto client_at = HostPort::parse(client_text);
+    if (ec != std::errc{} || end != id_text.data() + id_text.size() || !id) return reply::error("ERR invalid node id");
+    if (!raft_at || !client_at) return reply::error("ERR addresses are host:port");
+    if (auto refused = redirect()) return *refused;
+    if (auto r = shard().put(member_key(id), raft_at->str() + " " + client_at->str()); !r) return failure(r.error());
+    set_member(id, *raft_at, *client_at);
+    auto r = shard().with_policy([&](Raft& p, auto& log) -> Result<void> {
+      auto changed = p.change_membership(log, raft::MembershipChange{raft::MembershipChange::Kind::add_learner, id});
+      if (!changed) return changed.error();
+      return success();
+    });
+    return r ? reply::ok() : failure(r.error());
+  }
+
+  /// RAFT.NODE REMOVE: takes the member out of the group, then its address record.
+  Reply remove(const std::string& id_text) {
+    std::uint64_t id = 0;
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    if (ec != std::errc{} || end != id_text.data() + id_text.size() || !id) return reply::error("ERR invalid node id");
+    if (auto refused = redirect()) return *refused;
+    if (id == options_.node_id) return reply::error("ERR this node leads: remove it from another one once it has handed over");
+    auto r = shard().with_policy([&](Raft& p, auto& log) -> Result<void> {
+      auto changed = p.change_membership(log, raft::MembershipChange{raft::MembershipChange::Kind::remove, id});
+      if (!changed) return changed.error();
+      return success();
+    });
+    if (!r) return failure(r.error());
+    if (auto erased = shard().erase(member_key(id)); !erased) return failure(erased.error());
+    return reply::ok();
+  }
+
+  /// RAFT.DIGEST: this member's applied index, key count and a 64-bit FNV-1a hash of its data
+  /// (every key and value, in order, length-prefixed): equal on members that applied alike.
+  Reply digest() {
+    const auto applied = shard().status().applied;
+    std::uint64_t h = 0xcbf29ce484222325ull, keys = 0;
+    auto mix = [&](std::string_view s) {
+      const auto n = s.size();
+      for (int i = 0; i < 8; ++i) h = (h ^ ((n >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+      for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ull;
+    };
+    for (auto&& [k, v] : shard().scan(KeyRange::all())) {
+      mix(k);
+      mix(v);
+      ++keys;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return reply::array({reply::integer(static_cast<std::int64_t>(applied)), reply::integer(static_cast<std::int64_t>(keys)),
+                         reply::bulk(hex)});
+  }
+
+  Reply failure(const Error& e) {
+    if (e.code() == errc::not_leader) return not_leader();
+    if (e.code() == errc::busy) return reply::error("TRYAGAIN " + e.message());
+    return reply::error("ERR " + e.message());
+  }
+
+  ClusterOptions options_;
+  bool lazy_data_ = false;  ///< the data engine does not sync its commits (the shard syncs it)
+  std::unique_ptr<AnyBackend> log_store_;
+  std::optional<Store> store_;
+  std::unique_ptr<TcpTransport> transport_;
+  std::unique_ptr<Runner> runner_;
+  std::mutex reload_mu_;
+  std::uint64_t loaded_term_ = 0;  ///< the term the DataStore was last reloaded in
+  std::mutex members_mu_;
+  std::map<std::uint64_t, Member> members_;
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_RAFT_NODE_HPP
+// ---- kvstack/server/resp_server.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_RESP_SERVER_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_RESP_SERVER_HPP
+// kvstack::redis::Server — an embeddable Redis-protocol server (Boost.Asio) over any
+// redis::DataStore: it accepts connections, reads pipelined requests, and runs the requests that
+// arrive together from every client in one backend transaction (group commit).
+//
+//   auto store = kv::redis::DataStore<kv::LmdbBackend>::open(kv::LmdbBackend::open("db").value()).value();
+//   kv::redis::Standalone node;
+//   auto server = kv::redis::Server<decltype(store)>::open(store, node, {.port = 0}).value();
+//   server->start();   // I/O threads; server->port() is the port; server->stop() ends it
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+
+// ---- kvstack/server/standalone.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_STANDALONE_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_STANDALONE_HPP
+// kvstack::redis::Standalone — the Node of a server that is not part of a cluster: it serves
+// every command itself. A Node is what a Server asks about replication (see RaftNode).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis {
+
+/// A server on its own. The members below are what Server needs of any Node.
+struct Standalone {
+  /// Whether the node answers command `name` itself (a cluster's RAFT.NODE).
+  bool owns(std::string_view) const { return false; }
+  /// Runs one of the node's commands.
+  Reply handle(const std::vector<std::string>&) { return reply::error("ERR unknown command"); }
+  /// The answer to a data command when this node does not serve them now (a cluster member that
+  /// does not lead); nullopt when it does.
+  std::optional<Reply> redirect() const { return std::nullopt; }
+  /// The lines of INFO's Replication section.
+  std::string replication_info() const { return "role:master\r\nconnected_slaves:0\r\n"; }
+  /// Called every 100 ms on an I/O thread.
+  void maintain() {}
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_STANDALONE_HPP
+
+// GCC 12 takes Asio's coroutine frames (aligned_alloc, then its own operator delete) for a
+// mismatch when it inlines them.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace kvstack::inline v0::redis {
+
+/// A RESP server over `Store` (a redis::DataStore) and `Node` (Standalone, or a cluster member
+/// such as RaftNode). Both must outlive it.
+///
+/// Threads: `options.threads` threads read and write sockets; each connection is served by one
+/// coroutine at a time, so its Client and Session are never touched by two threads at once. The
+/// commands of all connections run through the Store's transactions, which the engine
+/// serializes: that is what makes the Store's shared state (its database table and watch table)
+/// safe without locks of the server's own.
+template <class Store, class Node = Standalone>
+class Server {
+ public:
+  using Argv = std::vector<std::string>;
+
+  /// Listens on options.bind:options.port; errc::io_error naming the address if it cannot.
+  static Result<std::unique_ptr<Server>> open(Store& store, Node& node, ServerOptions options) {
+    std::unique_ptr<Server> s(new Server(store, node, std::move(options)));
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(s->options_.bind, ec);
+    const tcp::endpoint at(address, s->options_.port);
+    if (!ec) s->acceptor_.open(at.protocol(), ec);
+    if (!ec) s->acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) s->acceptor_.bind(at, ec);
+    if (!ec) s->acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Error{errc::io_error, "cannot listen on " + s->options_.bind + ":" + std::to_string(s->options_.port) +
+                                       ": " + ec.message()};
+    s->port_ = s->acceptor_.local_endpoint().port();
+    s->admin_.set_port(s->port_);
+    return s;
+  }
+
+  ~Server() {
+    stop();
+    join();
+  }
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// The port it listens on.
+  std::uint16_t port() const noexcept { return port_; }
+
+  /// Starts serving on `options.threads` threads of its own.
+  void start() {
+    boost::asio::co_spawn(io_, accept(), boost::asio::detached);
+    boost::asio::co_spawn(io_, maintain(), boost::asio::detached);
+    for (unsigned i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  /// Stops on SIGINT and SIGTERM too (call before start).
+  void stop_on_signals() {
+    signals_.emplace(io_, SIGINT, SIGTERM);
+    signals_->async_wait([this](const boost::system::error_code& ec, int) {
+      if (!ec) stop();
+    });
+  }
+  /// Stops serving: the commands running finish, no others start. Thread-safe.
+  void stop() { io_.stop(); }
+  /// Waits until the server has stopped (stop(), SHUTDOWN or a signal).
+  void join() {
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  using tcp = boost::asio::ip::tcp;
+  template <class T>
+  using awaitable = boost::asio::awaitable<T>;
+  static constexpr auto use_awaitable = boost::asio::use_awaitable;
+
+  /// Requests of one connection run together at most. A connection reads no more requests until
+  /// their replies are written, so a client that stops reading holds at most one batch of
+  /// replies in the server.
+  static constexpr std::size_t max_batch = 64;
+
+  Server(Store& store, Node& node, ServerOptions options)
+      : store_(store), node_(node), options_(std::move(options)), acceptor_(io_),
+        admin_(store, node, options_, counters_, [this] { stop(); }) {}
+
+  /// Accepts connections until the server stops; each is served by its own coroutine.
+  awaitable<void> accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(io_.get_executor(), boost::asio::as_tuple(use_awaitable));
+      if (ec == boost::asio::error::operation_aborted) co_return;
+      if (ec) continue;
+      socket.set_option(tcp::no_delay(true), ec);
+      if (counters_.clients.load() >= options_.maxclients) {
+        boost::asio::write(socket, boost::asio::buffer(std::string_view("-ERR max number of clients reached\r\n")), ec);
+        char sink[4096];  // what the client already sent: closing over unread bytes would reset
+        while (!ec && socket.available(ec) > 0) socket.read_some(boost::asio::buffer(sink), ec);
+        continue;
+      }
+      boost::asio::co_spawn(io_.get_executor(), serve(std::move(socket)), boost::asio::detached);
+    }
+  }
+
+  /// Every 100 ms: the Store's sweep (expired keys, deleted collections; a bounded amount) and
+  /// the Node's upkeep.
+  awaitable<void> maintain() {
+    boost::asio::steady_timer timer(io_);
+    for (;;) {
+      timer.expires_after(std::chrono::milliseconds(100));
+      auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
+      if (ec) break;
+      node_.maintain();
+      if (!node_.redirect()) (void)store_.sweep(4096);
+    }
+  }
+
+  awaitable<void> serve(tcp::socket socket) {
+    ++counters_.clients;
+    ++counters_.connections;
+    Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session()};
+    resp::RequestParser parser({.max_bulk = options_.max_bulk});
+    std::string in, out;
+    std::vector<char> buf(16 * 1024);
+    std::vector<Argv> batch;
+    bool closing = false;
+    while (!closing) {
+      // Parse the whole requests buffered (up to max_batch), run them, write the replies.
+      std::string_view rest = in;
+      std::string protocol_error;
+      while (!rest.empty() && batch.size() < max_batch) {
+        auto used = parser.feed(rest);
+        rest.remove_prefix(used);
+        if (parser.state() == resp::RequestParser::ready) {
+          batch.push_back(parser.take());
+        } else if (parser.state() == resp::RequestParser::failed) {
+          protocol_error = parser.error();
+          break;
+        } else if (used == 0) {
+          break;
+        }
+      }
+      in.erase(0, in.size() - rest.size());
+      const bool full = batch.size() == max_batch;
+      if (!batch.empty()) co_await submit(c, batch, out, closing);
+      batch.clear();
+      if (!protocol_error.empty() && !closing) {
+        resp::encode(reply::error(protocol_error), c.protocol, out);
+        closing = true;
+      }
+      if (!out.empty()) {
+        auto [ec, n] = co_await boost::asio::async_write(socket, boost::asio::buffer(out), boost::asio::as_tuple(use_awaitable));
+        if (ec) break;
+        out.clear();
+      }
+      if (closing || full) continue;
+      auto [ec, n] = co_await socket.async_read_some(boost::asio::buffer(buf), boost::asio::as_tuple(use_awaitable));
+      if (ec) break;
+      in.append(buf.data(), n);
+    }
+    --counters_.clients;
+  }
+
+  /// A connection's batch waiting for the next flush().
+  struct Waiting {
+    Client* client;
+    std::vector<Argv>* batch;
+    std::string* out;
+    bool* closing;
+    boost::asio::any_completion_handler<void()> resume;
+  };
+
+  /// Hands a connection's batch to the next flush() and waits for it to have run.
+  awaitable<void> submit(Client& c, std::vector<Argv>& batch, std::string& out, bool& closing) {
+    co_await boost::asio::async_initiate<decltype(use_awaitable), void()>(
+        [&](auto handler) {
+          std::lock_guard lock(waiting_mu_);
+          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler)});
+          if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
+        },
+        use_awaitable);
+  }
+
+  /// Runs the batches of every connection that submitted one since the last flush: the data
+  /// commands each sent before any of the server's own run in one backend transaction (one
+  /// commit for all: group commit); the rest of each batch after, in order.
+  void flush() {
+    std::vector<Waiting> ready;
+    {
+      std::lock_guard lock(waiting_mu_);
+      ready.swap(waiting_);
+      flush_posted_ = false;
+    }
+    std::vector<std::vector<Reply>> replies(ready.size());
+    std::vector<Pipeline> pipelines;
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+      auto& [c, batch, out, closing, resume] = ready[i];
+      std::size_t n = 0;
+      while (n < batch->size() && c->authenticated && !admin_.owns((*batch)[n][0])) ++n;
+      pipelines.push_back({&c->session, std::span(*batch).first(n), &replies[i]});
+    }
+    execute_data(pipelines);
+    for (std::size_t i = 0; i < ready.size(); ++i) {
+      auto& [c, batch, out, closing, resume] = ready[i];
+      counters_.commands += replies[i].size();
+      for (auto& r : replies[i]) resp::encode(r, c->protocol, *out);
+      std::vector<Reply>().swap(replies[i]);  // encoded: no second copy of large values kept
+      run(*c, std::span(*batch).subspan(pipelines[i].commands.size()), *out, *closing);
+      boost::asio::post(io_, [h = std::move(resume)]() mutable { std::move(h)(); });
+    }
+  }
+
+  /// Runs data commands (execute_all), or answers each with the Node's redirect when this node
+  /// does not serve them now.
+  void execute_data(std::span<const Pipeline> pipelines) {
+    if (auto refused = node_.redirect()) {
+      for (const auto& p : pipelines) {
+        p.replies->insert(p.replies->end(), p.commands.size(), *refused);
+        if (!p.commands.empty()) p.session->reset();  // a MULTI or WATCH in progress ends here
+      }
+      return;
+    }
+    execute_all(store_, pipelines);
+  }
+
+  /// Runs requests read together, encoding their replies into `out`: the data commands between
+  /// two of the server's own share one backend transaction.
+  void run(Client& c, std::span<const Argv> batch, std::string& out, bool& closing) {
+    std::vector<Reply> replies;
+    for (std::size_t i = 0; i < batch.size() && !closing;) {
+      auto j = i;
+      while (j < batch.size() && c.authenticated && !admin_.owns(batch[j][0])) ++j;
+      if (j == i) {
+        replies.push_back(admin_.handle(c, batch[i], closing));
+        ++i;
+      } else {
+        const Pipeline p{&c.session, batch.subspan(i, j - i), &replies};
+        execute_data(std::span(&p, 1));
+        counters_.commands += j - i;
+        i = j;
+      }
+      for (auto& r : replies) resp::encode(r, c.protocol, out);  // in the protocol of their time
+      replies.clear();
+    }
+  }
+
+  Store& store_;
+  Node& node_;
+  ServerOptions options_;
+  boost::asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::optional<boost::asio::signal_set> signals_;
+  ServerCounters counters_;
+  Admin<Store, Node> admin_;
+  std::uint16_t port_ = 0;
+  std::mutex waiting_mu_;
+  std::vector<Waiting> waiting_;  ///< batches for the next flush()
+  bool flush_posted_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace kvstack::redis
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_RESP_SERVER_HPP
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_SERVER_HPP
