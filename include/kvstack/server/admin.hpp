@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -39,14 +38,6 @@ struct ServerCounters {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
-namespace detail {
-inline std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-}  // namespace detail
-
 /// The server's own commands over `store`, with `node`'s (see Standalone for what a Node is).
 template <class Store, class Node>
 class Admin {
@@ -71,7 +62,7 @@ class Admin {
   /// when the connection is to close after the reply.
   Reply handle(Client& c, const Argv& argv, bool& closing) {
     ++counters_.commands;
-    auto name = detail::lower(argv[0]);
+    auto name = ascii_lower(argv[0]);
     if (!c.authenticated && name != "auth" && name != "hello" && name != "quit")
       return reply::error("NOAUTH Authentication required.");
     if (name == "quit") {
@@ -133,7 +124,7 @@ class Admin {
   }
 
   Reply client(Client& c, const Argv& a) {
-    auto sub = a.size() >= 2 ? detail::lower(a[1]) : "";
+    auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
     if (sub == "setname" && a.size() == 3) {
       for (char ch : a[2])
         if (ch < '!' || ch > '~')
@@ -201,7 +192,7 @@ class Admin {
 
   Reply command(const Argv& a) {
     using C = typename Store::context;
-    auto sub = a.size() >= 2 ? detail::lower(a[1]) : "";
+    auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
     auto describe = [](const Command<C>& cmd) {
       std::vector<Reply> flags;
       if (cmd.flags & flag::write) flags.push_back(reply::simple("write"));

@@ -163,14 +163,8 @@ class RaftNode {
     refresh_members();
     const auto st = shard().status();
     if (st.role != Role::leader) return;
-    for (const auto& p : st.peers)
-      if (p.lag_entries == 0 && !p.snapshotting)
-        (void)shard().with_policy([&](Raft& r, auto& log) -> Result<void> {
-          if (!r.membership().is_learner(p.id)) return success();
-          auto changed = r.change_membership(log, raft::MembershipChange{raft::MembershipChange::Kind::promote, p.id});
-          if (!changed) return changed.error();
-          return success();
-        });
+    for (const auto& p : st.peers)  // a voter is refused ("not a learner"), and so is a change while one is pending
+      if (p.lag_entries == 0 && !p.snapshotting) (void)change_membership(raft::MembershipChange::Kind::promote, p.id);
   }
 
  private:
@@ -207,9 +201,7 @@ class RaftNode {
   void refresh_members() {
     std::vector<std::pair<std::uint64_t, Member>> found;
     for (auto&& [k, v] : shard().scan(KeyRange::prefix(member_prefix))) {
-      std::uint64_t id = 0;
-      auto digits = std::string_view(k).substr(member_prefix.size());
-      std::from_chars(digits.data(), digits.data() + digits.size(), id);
+      const auto id = parse_id(std::string_view(k).substr(member_prefix.size())).value_or(0);
       auto space = v.find(' ');
       auto raft_at = HostPort::parse(std::string_view(v).substr(0, space));
       auto client_at = space == std::string::npos ? std::nullopt : HostPort::parse(std::string_view(v).substr(space + 1));
@@ -223,41 +215,49 @@ class RaftNode {
     return engine == (KVSTACK_WITH_LMDB ? "lmdb" : "rocksdb");  // the default engine with a path
   }
 
+  /// A member id: a non-zero decimal number, nothing else.
+  static std::optional<std::uint64_t> parse_id(std::string_view s) {
+    std::uint64_t id = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+    if (ec != std::errc{} || end != s.data() + s.size() || id == 0) return std::nullopt;
+    return id;
+  }
+
+  /// Proposes one membership change at this leader.
+  Result<void> change_membership(raft::MembershipChange::Kind kind, std::uint64_t id) {
+    return shard().with_policy([&](Raft& p, auto& log) -> Result<void> {
+      auto changed = p.change_membership(log, raft::MembershipChange{kind, id});
+      if (!changed) return changed.error();
+      return success();
+    });
+  }
+
   static std::string member_key(std::uint64_t id) { return std::string(member_prefix) + std::to_string(id); }
 
   /// RAFT.NODE ADD: records the addresses, then adds the member as a learner; the leader
   /// promotes it to voter once it has caught up (maintain).
   Reply add(const std::string& id_text, const std::string& raft_text, const std::string& client_text) {
-    std::uint64_t id = 0;
-    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    const auto parsed = parse_id(id_text);
     auto raft_at = HostPort::parse(raft_text);
     auto client_at = HostPort::parse(client_text);
-    if (ec != std::errc{} || end != id_text.data() + id_text.size() || !id) return reply::error("ERR invalid node id");
+    if (!parsed) return reply::error("ERR invalid node id");
+    const auto id = *parsed;
     if (!raft_at || !client_at) return reply::error("ERR addresses are host:port");
     if (auto refused = redirect()) return *refused;
     if (auto r = shard().put(member_key(id), raft_at->str() + " " + client_at->str()); !r) return failure(r.error());
     set_member(id, *raft_at, *client_at);
-    auto r = shard().with_policy([&](Raft& p, auto& log) -> Result<void> {
-      auto changed = p.change_membership(log, raft::MembershipChange{raft::MembershipChange::Kind::add_learner, id});
-      if (!changed) return changed.error();
-      return success();
-    });
+    auto r = change_membership(raft::MembershipChange::Kind::add_learner, id);
     return r ? reply::ok() : failure(r.error());
   }
 
   /// RAFT.NODE REMOVE: takes the member out of the group, then its address record.
   Reply remove(const std::string& id_text) {
-    std::uint64_t id = 0;
-    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-    if (ec != std::errc{} || end != id_text.data() + id_text.size() || !id) return reply::error("ERR invalid node id");
+    const auto parsed = parse_id(id_text);
+    if (!parsed) return reply::error("ERR invalid node id");
+    const auto id = *parsed;
     if (auto refused = redirect()) return *refused;
     if (id == options_.node_id) return reply::error("ERR this node leads: remove it from another one once it has handed over");
-    auto r = shard().with_policy([&](Raft& p, auto& log) -> Result<void> {
-      auto changed = p.change_membership(log, raft::MembershipChange{raft::MembershipChange::Kind::remove, id});
-      if (!changed) return changed.error();
-      return success();
-    });
-    if (!r) return failure(r.error());
+    if (auto r = change_membership(raft::MembershipChange::Kind::remove, id); !r) return failure(r.error());
     if (auto erased = shard().erase(member_key(id)); !erased) return failure(erased.error());
     return reply::ok();
   }
