@@ -11,11 +11,13 @@ from conan.tools.layout import basic_layout
 class KvstackConan(ConanFile):
     name = "kvstack"
     description = "Header-only C++20 key-value storage stacks composed at compile time"
-    topics = ("key-value", "storage", "lmdb", "rocksdb", "header-only")
+    topics = ("key-value", "storage", "lmdb", "rocksdb", "sqlite", "postgresql", "redis", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"  # only for validate(); cleared in package_id()
-    options = {"with_lmdb": [True, False], "with_rocksdb": [True, False]}
-    default_options = {"with_lmdb": True, "with_rocksdb": False}
+    options = {"with_lmdb": [True, False], "with_rocksdb": [True, False], "with_sqlite": [True, False],
+               "with_postgres": [True, False], "with_redis": [True, False]}
+    default_options = {"with_lmdb": True, "with_rocksdb": False, "with_sqlite": False,
+                       "with_postgres": False, "with_redis": False}
     exports_sources = "include/*", "CHANGELOG.md"
     no_copy_source = True
 
@@ -32,6 +34,12 @@ class KvstackConan(ConanFile):
             self.requires("lmdb/[>=0.9.29 <1]", transitive_headers=True, transitive_libs=True)
         if self.options.with_rocksdb:
             self.requires("rocksdb/[>=7.8.3 <10]", transitive_headers=True, transitive_libs=True)
+        if self.options.with_sqlite:
+            self.requires("sqlite3/[>=3.37 <4]", transitive_headers=True, transitive_libs=True)
+        if self.options.with_postgres:
+            self.requires("libpq/[>=14 <17]", transitive_headers=True, transitive_libs=True)
+        if self.options.with_redis:
+            self.requires("hiredis/[>=0.14 <2]", transitive_headers=True, transitive_libs=True)
 
     def validate(self):
         check_min_cppstd(self, 20)
@@ -51,4 +59,7 @@ class KvstackConan(ConanFile):
         self.cpp_info.defines = [
             f"KVSTACK_WITH_LMDB={1 if self.options.with_lmdb else 0}",
             f"KVSTACK_WITH_ROCKSDB={1 if self.options.with_rocksdb else 0}",
+            f"KVSTACK_WITH_SQLITE={1 if self.options.with_sqlite else 0}",
+            f"KVSTACK_WITH_POSTGRES={1 if self.options.with_postgres else 0}",
+            f"KVSTACK_WITH_REDIS={1 if self.options.with_redis else 0}",
         ]

@@ -21,7 +21,7 @@ def block(text, start, end):
 cmake_text = (ROOT / "tests" / "CMakeLists.txt").read_text()
 meson_text = (ROOT / "meson.build").read_text()
 cmake = {
-    "kvstack_tests": block(cmake_text, "add_executable(kvstack_tests\n", "catch_discover_tests(kvstack_tests)"),
+    "kvstack_tests": block(cmake_text, "add_executable(kvstack_tests\n", "catch_discover_tests(kvstack_tests "),
     "kvstack_tests_no_engines": block(cmake_text, "add_executable(kvstack_tests_no_engines", ")"),
     "kvstack_alloc_failure_tests": block(cmake_text, "add_executable(kvstack_alloc_failure_tests", ")"),
 }

@@ -63,6 +63,8 @@ inline constexpr const char* version = "0.1.0";
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 // ---- kvstack/core/key_range.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_CORE_KEY_RANGE_HPP
@@ -644,6 +646,18 @@ concept Backend = detail::HasGet<B> && detail::HasViewGet<B> && detail::HasPut<B
                   detail::HasErase<B> && detail::HasScan<B> && detail::HasWrite<B> &&
                   detail::HasTransact<B> && requires { typename B::transaction; } &&
                   Transaction<typename B::transaction>;
+
+/// Whether B's scans read the whole range from one snapshot, as the laws require of every engine
+/// but RedisBackend (whose scans are atomic per batch, and which says so): `B::snapshot_scans`
+/// where B declares it, else that of the backend below a layer (`inner()`), else true. The law
+/// suite checks the weaker promise where it is false.
+template <class B>
+constexpr bool snapshot_scans_v = [] {
+  if constexpr (requires { B::snapshot_scans; }) return bool(B::snapshot_scans);
+  else if constexpr (requires(const B& b) { b.inner(); })
+    return snapshot_scans_v<std::remove_cvref_t<decltype(std::declval<const B&>().inner())>>;
+  else return true;
+}();
 
 /// A Backend whose keys may expire (kvstack::Ttl, or a layer over it): put with a time to live,
 /// expire, persist, ttl and purge_expired. Layers above forward these when the layer below has them.
@@ -7893,6 +7907,9 @@ class Shard {
   };
 
  public:
+  /// Scans read the App: a snapshot when its scans are.
+  static constexpr bool snapshot_scans = snapshot_scans_v<App>;
+
   using transaction =
       std::conditional_t<direct, typename App::transaction, detail::BufferedTransaction<detail::PendingReader<App>>>;
   using Ticket = ShardTicket;
@@ -9422,8 +9439,9 @@ inline Linearizability check_linearizable(const std::vector<Op>& history) {
 // ---- kvstack/backend/backend.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP
 #define KVSTACK_SINGLE_KVSTACK_BACKEND_BACKEND_HPP
-// kvstack/backend: the engines (MemoryBackend; LmdbBackend and RocksDbBackend when compiled in:
-// engines.hpp includes them), AnyBackend, opening by configuration, and copying between engines.
+// kvstack/backend: the engines (MemoryBackend; LmdbBackend, RocksDbBackend, SqliteBackend,
+// PostgresBackend and RedisBackend when compiled in: engines.hpp includes them), AnyBackend,
+// opening by configuration, and copying between engines.
 
 // ---- kvstack/backend/any.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_ANY_HPP
@@ -9445,11 +9463,12 @@ inline Linearizability check_linearizable(const std::vector<Op>& history) {
 // ---- kvstack/backend/engines.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_ENGINES_HPP
 #define KVSTACK_SINGLE_KVSTACK_BACKEND_ENGINES_HPP
-// Which optional engines this program compiles in: KVSTACK_WITH_LMDB and KVSTACK_WITH_ROCKSDB
-// are 1 or 0. The build may set them: kvstack's CMake targets define KVSTACK_ENGINES_EXPLICIT
-// and kvstack::lmdb / kvstack::rocksdb set their engine's macro to 1 (an engine not set is then
-// out); Meson and pkg-config set both. Otherwise an engine is in when its header can be found,
-// and the program links it (-llmdb, -lrocksdb) if it uses AnyBackend or the engine.
+// Which optional engines this program compiles in: KVSTACK_WITH_LMDB, KVSTACK_WITH_ROCKSDB,
+// KVSTACK_WITH_SQLITE, KVSTACK_WITH_POSTGRES and KVSTACK_WITH_REDIS are 1 or 0. The build may set them: kvstack's
+// CMake targets define KVSTACK_ENGINES_EXPLICIT and kvstack::<engine> sets its engine's macro to
+// 1 (an engine not set is then out); Meson and pkg-config set them all. Otherwise LMDB and
+// RocksDB are in when their headers can be found, and the program links them (-llmdb,
+// -lrocksdb) if it uses AnyBackend or the engine.
 
 #ifndef KVSTACK_WITH_LMDB
 #if defined(KVSTACK_ENGINES_EXPLICIT)
@@ -9469,6 +9488,19 @@ inline Linearizability check_linearizable(const std::vector<Op>& history) {
 #else
 #define KVSTACK_WITH_ROCKSDB 0
 #endif
+#endif
+
+// The engines on SQLite, PostgreSQL and Redis are in only when the build says so (their headers
+// are installed on many machines that do not mean to use them): KVSTACK_WITH_SQLITE,
+// KVSTACK_WITH_POSTGRES and KVSTACK_WITH_REDIS default to 0.
+#ifndef KVSTACK_WITH_SQLITE
+#define KVSTACK_WITH_SQLITE 0
+#endif
+#ifndef KVSTACK_WITH_POSTGRES
+#define KVSTACK_WITH_POSTGRES 0
+#endif
+#ifndef KVSTACK_WITH_REDIS
+#define KVSTACK_WITH_REDIS 0
 #endif
 
 #if KVSTACK_WITH_LMDB
@@ -10468,6 +10500,1816 @@ static_assert(check_backend<RocksDbBackend>() && Checkpointable<RocksDbBackend>)
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_ROCKSDB_HPP
 #endif
+#if KVSTACK_WITH_SQLITE
+// ---- kvstack/backend/sqlite.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_SQLITE_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_SQLITE_HPP
+// kvstack::SqliteBackend — a durable engine on SQLite (Debian `libsqlite3-dev`; link with
+// -lsqlite3): one WITHOUT ROWID table of BLOB keys and values, in WAL mode.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <sqlite3.h>
+
+// ---- kvstack/detail/store_dir.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
+// detail::create_store_dir — the directory a persistent engine keeps a store in: created if
+// missing, but only it, so that a mistyped path is an error and not a new store.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Creates `path` unless it is a directory already. Its parent must exist: otherwise
+/// errc::invalid_argument naming the missing directory. A file at `path` is invalid_argument too.
+inline Result<void> create_store_dir(std::string_view engine, const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return success();
+  if (std::filesystem::exists(path, ec))
+    return Error{errc::invalid_argument, std::string(engine) + ": not a directory: " + path.string()};
+  const std::filesystem::path parent = std::filesystem::absolute(path, ec).parent_path();
+  if (!std::filesystem::is_directory(parent, ec))
+    return Error{errc::invalid_argument, std::string(engine) + ": cannot create the store " + path.string() + ": the directory " +
+                                             parent.string() + " does not exist (only the store's own directory is created)"};
+  if (!std::filesystem::create_directory(path, ec) && ec)
+    return Error{errc::io_error, std::string(engine) + ": cannot create " + path.string() + ": " + ec.message()};
+  return success();
+}
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
+
+namespace kvstack::inline v0 {
+
+struct SqliteOptions {
+  /// SQLite's `synchronous` setting. full (default): a commit is on disk when it returns.
+  /// normal: a crash of the process loses nothing, a crash of the OS or a power cut may lose the
+  /// last commits (never consistency: the store is in WAL mode).
+  enum class Sync { normal, full };
+  Sync sync = Sync::full;
+  /// How long an operation waits for another process holding the database's lock before it
+  /// fails with errc::locked, in milliseconds.
+  int busy_timeout_ms = 5000;
+  /// Idle read connections kept for gets and scans (more are opened while more run at once).
+  unsigned max_idle_readers = 8;
+  /// The table holding the data, created if missing; one database may hold several stores.
+  std::string table = "kvstack";
+};
+
+namespace detail {
+// For open(Config): the sync parameter's value, and the forms it takes.
+inline bool parse_param(std::string_view text, SqliteOptions::Sync& out) {
+  using S = SqliteOptions::Sync;
+  if (text == "full" || text == "FULL" || text == "true" || text == "1" || text == "on") return out = S::full, true;
+  if (text == "normal" || text == "NORMAL" || text == "false" || text == "0" || text == "off") return out = S::normal, true;
+  return false;
+}
+inline std::string_view forms_of(const SqliteOptions::Sync&) { return "full or normal (or true/false)"; }
+}  // namespace detail
+
+namespace detail::sqlite {
+
+inline errc code_of(int rc) noexcept {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY: case SQLITE_LOCKED: return errc::locked;
+    case SQLITE_CORRUPT: case SQLITE_NOTADB: return errc::corruption;
+    case SQLITE_FULL: return errc::full;
+    case SQLITE_TOOBIG: case SQLITE_MISMATCH: case SQLITE_RANGE: return errc::invalid_argument;
+    default: return errc::io_error;
+  }
+}
+
+inline Error error(int rc, sqlite3* db, std::string_view what, const std::filesystem::path& path) {
+  const char* message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string text = "SQLite " + std::string(what) + " " + path.string() + ": " + message;
+  if (code_of(rc) == errc::locked) text += " (another connection holds its lock longer than busy_timeout_ms)";
+  return {code_of(rc), std::move(text)};
+}
+
+// Binds a byte string as a BLOB (never NULL: an empty one is a zero-length BLOB).
+// SQLITE_STATIC (the default): the bytes outlive the statement's run.
+inline int bind_blob(sqlite3_stmt* stmt, int index, std::string_view bytes, sqlite3_destructor_type keep = SQLITE_STATIC) noexcept {
+  return sqlite3_bind_blob64(stmt, index, bytes.empty() ? "" : bytes.data(), bytes.size(), keep);
+}
+inline std::string_view column(sqlite3_stmt* stmt, int index) noexcept {
+  const void* data = sqlite3_column_blob(stmt, index);  // before column_bytes, as SQLite asks
+  const auto size = static_cast<std::size_t>(sqlite3_column_bytes(stmt, index));
+  return data ? std::string_view(static_cast<const char*>(data), size) : std::string_view();
+}
+
+// The statements a connection prepares once and reuses; the scans: forward or reverse, with an
+// upper bound or without.
+enum Statement { select_value, upsert, delete_key, begin_immediate, commit_tx, rollback_tx, select_range, statement_count = select_range + 4 };
+
+inline std::string sql_of(Statement s, const std::string& t) {
+  switch (s) {
+    case select_value: return "SELECT value FROM " + t + " WHERE key = ?1";
+    case upsert: return "INSERT OR REPLACE INTO " + t + " (key, value) VALUES (?1, ?2)";
+    case delete_key: return "DELETE FROM " + t + " WHERE key = ?1";
+    case begin_immediate: return "BEGIN IMMEDIATE";
+    case commit_tx: return "COMMIT";
+    case rollback_tx: return "ROLLBACK";
+    default: {
+      const int variant = s - select_range;
+      return "SELECT key, value FROM " + t + " WHERE key >= ?1" + (variant & 2 ? " AND key < ?2" : "") + " ORDER BY key" +
+             (variant & 1 ? " DESC" : "") + " LIMIT ?3";
+    }
+  }
+}
+
+// One connection and its prepared statements. A statement in use (a scan open, a get whose
+// callback runs) is lent out; asking for it again meanwhile prepares a private copy.
+struct Conn {
+  sqlite3* db = nullptr;
+  const std::string* table = nullptr;  // quoted
+  std::array<sqlite3_stmt*, statement_count> cached{};
+  std::array<bool, statement_count> lent{};
+
+  Conn() = default;
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  ~Conn() {
+    for (sqlite3_stmt* s : cached) sqlite3_finalize(s);
+    sqlite3_close_v2(db);
+  }
+};
+
+// A statement borrowed from a connection: reset, unbound and given back (or finalized, if it was
+// a private copy) when it goes.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(Conn* conn, Statement kind, sqlite3_stmt* stmt) : conn_(conn), kind_(kind), stmt_(stmt) {}
+  Stmt(Stmt&& o) noexcept : conn_(std::exchange(o.conn_, nullptr)), kind_(o.kind_), stmt_(std::exchange(o.stmt_, nullptr)) {}
+  Stmt& operator=(Stmt&& o) noexcept {
+    if (this != &o) {
+      release();
+      conn_ = std::exchange(o.conn_, nullptr);
+      kind_ = o.kind_;
+      stmt_ = std::exchange(o.stmt_, nullptr);
+    }
+    return *this;
+  }
+  ~Stmt() { release(); }
+  sqlite3_stmt* get() const noexcept { return stmt_; }
+
+ private:
+  void release() noexcept {
+    if (!stmt_) return;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    if (conn_->cached[kind_] == stmt_) conn_->lent[kind_] = false;
+    else sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+  }
+  Conn* conn_ = nullptr;
+  Statement kind_ = select_value;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// The open database: one writer connection, behind a mutex, and a pool of reader connections.
+// Scans share it, so it closes after the last of them.
+struct Db {
+  std::filesystem::path dir, file;
+  SqliteOptions options;
+  std::string table;  // quoted
+  mutable std::mutex writer_mutex;
+  std::unique_ptr<Conn> writer;
+  mutable std::mutex pool_mutex;
+  mutable std::vector<std::unique_ptr<Conn>> idle;
+
+  Error fail(int rc, const Conn& conn, std::string_view what) const { return error(rc, conn.db, what, file); }
+
+  Result<std::unique_ptr<Conn>> connect() const {
+    auto conn = std::make_unique<Conn>();
+    conn->table = &table;
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (int rc = sqlite3_open_v2(file.c_str(), &conn->db, flags, nullptr)) return fail(rc, *conn, "cannot open");
+    sqlite3_extended_result_codes(conn->db, 1);
+    sqlite3_busy_timeout(conn->db, options.busy_timeout_ms);
+    const bool full = options.sync == SqliteOptions::Sync::full;
+    if (auto set = exec(*conn, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "cannot open"); !set)
+      return set.error();
+    return conn;
+  }
+
+  Result<void> exec(Conn& conn, const std::string& sql, std::string_view what) const {
+    if (int rc = sqlite3_exec(conn.db, sql.c_str(), nullptr, nullptr, nullptr)) return fail(rc, conn, what);
+    return success();
+  }
+
+  Result<Stmt> statement(Conn& conn, Statement kind) const {
+    sqlite3_stmt*& cached = conn.cached[kind];
+    if (!cached || conn.lent[kind]) {
+      sqlite3_stmt* stmt = nullptr;
+      if (int rc = sqlite3_prepare_v3(conn.db, sql_of(kind, table).c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr))
+        return fail(rc, conn, "cannot prepare a statement for");
+      if (cached) return Stmt(&conn, kind, stmt);
+      cached = stmt;
+    }
+    conn.lent[kind] = true;
+    return Stmt(&conn, kind, cached);
+  }
+
+  // Runs a statement that returns no rows.
+  Result<void> run(const Stmt& stmt, const Conn& conn, std::string_view what) const {
+    if (int rc = sqlite3_step(stmt.get()); rc != SQLITE_DONE) return fail(rc, conn, what);
+    return success();
+  }
+
+  // Reads `key` on `conn`: fn(view) if present.
+  template <class F>
+  Result<bool> read(Conn& conn, std::string_view key, F&& fn) const {
+    auto stmt = statement(conn, select_value);
+    if (!stmt) return stmt.error();
+    bind_blob(stmt->get(), 1, key);
+    const int rc = sqlite3_step(stmt->get());
+    if (rc == SQLITE_DONE) return false;
+    if (rc != SQLITE_ROW) return fail(rc, conn, "cannot read from");
+    std::invoke(std::forward<F>(fn), column(stmt->get(), 0));
+    return true;
+  }
+
+  // A reader connection from the pool, given back when the lease goes.
+  struct Lease {
+    const Db* db = nullptr;
+    std::unique_ptr<Conn> conn;
+    Lease() = default;
+    Lease(const Db* d, std::unique_ptr<Conn> c) : db(d), conn(std::move(c)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&& o) noexcept {
+      give_back();
+      db = o.db;
+      conn = std::move(o.conn);
+      return *this;
+    }
+    ~Lease() { give_back(); }
+    void give_back() noexcept {
+      if (!conn) return;
+      std::lock_guard lock(db->pool_mutex);
+      if (db->idle.size() < db->options.max_idle_readers) db->idle.push_back(std::move(conn));
+      conn.reset();
+    }
+  };
+  Result<Lease> reader() const {
+    {
+      std::lock_guard lock(pool_mutex);
+      if (!idle.empty()) {
+        Lease lease(this, std::move(idle.back()));
+        idle.pop_back();
+        return lease;
+      }
+    }
+    auto conn = connect();
+    if (!conn) return conn.error();
+    return Lease(this, std::move(conn).value());
+  }
+
+  // BEGIN IMMEDIATE on the writer connection; the guard rolls back unless committed.
+  struct Begun {
+    const Db* db;
+    bool committed = false;
+    ~Begun() {
+      if (committed) return;
+      if (auto stmt = db->statement(*db->writer, rollback_tx)) sqlite3_step(stmt->get());
+    }
+  };
+  Result<void> begin_writes() const {
+    auto stmt = statement(*writer, begin_immediate);
+    if (!stmt) return stmt.error();
+    return run(*stmt, *writer, "cannot begin a transaction on");
+  }
+
+  // Applies a transaction's writes or a batch's (an iterable of {key, optional value}) after
+  // begin_writes, and commits them; the caller holds the writer.
+  template <class Writes>
+  Result<void> commit_writes(Begun& begun, const Writes& writes) const {
+    Conn& w = *writer;
+    for (const auto& [key, value] : writes) {
+      auto stmt = statement(w, value ? upsert : delete_key);
+      if (!stmt) return stmt.error();
+      bind_blob(stmt->get(), 1, key);
+      if (value) bind_blob(stmt->get(), 2, *value);
+      if (auto ran = run(*stmt, w, "cannot write to"); !ran) return ran;
+    }
+    auto commit_stmt = statement(w, commit_tx);
+    if (!commit_stmt) return commit_stmt.error();
+    if (auto ran = run(*commit_stmt, w, "cannot commit to"); !ran) return ran;
+    begun.committed = true;
+    return success();
+  }
+
+};
+
+// A table name as an SQL identifier, in double quotes.
+inline std::string quote(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// What a scan returns: each row copied into blocks that live as long as the scan (unless it
+// streams), so views stay valid while it lives.
+class RowArena {
+ public:
+  std::string_view keep(std::string_view bytes) {
+    if (bytes.empty()) return {};
+    if (blocks_.empty() || used_ + bytes.size() > size_) {
+      size_ = std::max<std::size_t>(bytes.size(), std::size_t{64} << 10);
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(size_));
+      used_ = 0;
+    }
+    char* at = blocks_.back().get() + used_;
+    std::copy(bytes.begin(), bytes.end(), at);
+    used_ += bytes.size();
+    return {at, bytes.size()};
+  }
+
+ private:
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::size_t size_ = 0, used_ = 0;
+};
+
+}  // namespace detail::sqlite
+
+/// A durable Backend on SQLite: one `WITHOUT ROWID` table (key BLOB PRIMARY KEY, value BLOB) in
+/// the file `data.sqlite` of the store's directory, in WAL mode.
+///
+/// - SQLite orders BLOBs by memcmp, then length: byte order. Ranges are `key >= ? AND key < ?`
+///   (a prefix's upper bound is its successor), never LIKE, so no byte of a prefix is a wildcard.
+/// - Gets and scans run on a pool of reader connections, in parallel with each other and with
+///   the writer. A scan is one SELECT, which reads one snapshot (WAL) from its first step,
+///   taken when the scan opens. Its rows are copied as it reads them, so its views stay valid
+///   while it lives; `KeyRange::streaming()` hands out SQLite's own buffers instead (valid
+///   until the next step).
+/// - Writes go through one writer connection, one at a time. `write` and `transact` run in
+///   `BEGIN IMMEDIATE ... COMMIT`. `transact` holds the writer for its whole run, reads the
+///   committed state (which cannot change meanwhile: other processes wait for the lock)
+///   with its buffered writes over it, and commits them together: it never conflicts and never
+///   retries. `fn` must not call this backend's own write functions (use the transaction).
+/// - Another process may use the same file. One that holds the lock longer than
+///   `busy_timeout_ms` makes an operation fail with errc::locked; a file that is not an SQLite
+///   database, or a damaged one, is errc::corruption; both with SQLite's message and the path.
+class SqliteBackend {
+  using Db = detail::sqlite::Db;
+
+ public:
+  /// A scan: one SELECT on a reader connection of its own, or on the writer within a
+  /// transaction.
+  class Scan : public detail::ScanBase<Scan> {
+   public:
+    Scan(Scan&&) = default;  // only before begin()
+    Scan& operator=(Scan&&) = default;
+
+   private:
+    friend class SqliteBackend;
+    friend struct detail::ScanIterator<Scan>;
+
+    Scan(std::shared_ptr<const Db> db, Db::Lease lease, detail::sqlite::Conn* conn, const KeyRange& range)
+        : db_(std::move(db)), lease_(std::move(lease)), conn_(conn), streaming_(range.is_streaming()) {
+      if (range.is_empty()) return;
+      const int variant = (range.is_reverse() ? 1 : 0) | (range.upper() ? 2 : 0);
+      auto stmt = db_->statement(*conn_, static_cast<detail::sqlite::Statement>(detail::sqlite::select_range + variant));
+      if (!stmt) {
+        error_ = stmt.error();
+        return;
+      }
+      stmt_ = std::move(stmt).value();
+      detail::sqlite::bind_blob(stmt_.get(), 1, range.lower(), SQLITE_TRANSIENT);  // the range may go
+      if (range.upper()) detail::sqlite::bind_blob(stmt_.get(), 2, *range.upper(), SQLITE_TRANSIENT);
+      const std::size_t limit = range.max_count();
+      sqlite3_bind_int64(stmt_.get(), 3, limit > std::size_t{INT64_MAX} ? -1 : static_cast<sqlite3_int64>(limit));
+      advance();
+    }
+    explicit Scan(Error e) { error_ = std::move(e); }
+
+    KeyValue current() const { return current_; }
+    void advance() {
+      has_current_ = false;
+      if (!stmt_.get()) return;
+      const int rc = sqlite3_step(stmt_.get());
+      if (rc == SQLITE_ROW) {
+        has_current_ = true;
+        current_ = {detail::sqlite::column(stmt_.get(), 0), detail::sqlite::column(stmt_.get(), 1)};
+        if (!streaming_) current_ = {arena_.keep(current_.key), arena_.keep(current_.value)};
+        return;
+      }
+      if (rc != SQLITE_DONE) error_ = db_->fail(rc, *conn_, "cannot scan");
+      stmt_ = {};  // ends the read: the connection goes back to the pool with the lease
+      lease_.give_back();
+    }
+    bool done() const { return !has_current_; }
+
+    std::shared_ptr<const Db> db_;  // destroyed last
+    Db::Lease lease_;
+    detail::sqlite::Conn* conn_ = nullptr;
+    detail::sqlite::Stmt stmt_;  // destroyed before the lease gives the connection back
+    bool streaming_ = false;
+    detail::sqlite::RowArena arena_;
+    KeyValue current_;
+    bool has_current_ = false;
+  };
+
+  /// Reads the committed state on the writer connection, within a transaction.
+  class Reader {
+   public:
+    explicit Reader(std::shared_ptr<const Db> db) : db_(std::move(db)) {}
+    template <class F>
+    Result<bool> get(std::string_view key, F&& fn) const {
+      return db_->read(*db_->writer, key, std::forward<F>(fn));
+    }
+    Scan scan(const KeyRange& range) const { return Scan(db_, {}, db_->writer.get(), range); }
+
+   private:
+    std::shared_ptr<const Db> db_;
+  };
+  using transaction = detail::BufferedTransaction<Reader>;
+
+  /// Opens (creating if needed) the store in directory `path`: its database file is
+  /// `path/data.sqlite`. A table of that name with other columns is errc::invalid_argument.
+  static Result<SqliteBackend> open(const std::filesystem::path& path, const SqliteOptions& options = {}) {
+    if (auto dir = detail::create_store_dir("SQLite", path); !dir) return dir.error();
+    if (options.table.empty()) return Error{errc::invalid_argument, "SQLite: the table name is empty"};
+    auto db = std::make_shared<Db>();
+    db->dir = path;
+    db->file = path / "data.sqlite";
+    db->options = options;
+    db->table = detail::sqlite::quote(options.table);
+    auto writer = db->connect();
+    if (!writer) return writer.error();
+    db->writer = std::move(writer).value();
+    if (auto wal = db->exec(*db->writer, "PRAGMA journal_mode = WAL", "cannot open"); !wal) return wal.error();
+    auto created = db->exec(*db->writer,
+                            "CREATE TABLE IF NOT EXISTS " + db->table +
+                                " (key BLOB NOT NULL PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
+                            "cannot create the table in");
+    if (!created) return created.error();
+    if (auto schema = check_schema(*db); !schema) return schema.error();
+    return SqliteBackend(std::move(db));
+  }
+
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
+
+  /// Zero-copy read: `fn(std::string_view)` runs only if the key exists, with a view of SQLite's
+  /// row valid during the call. `fn` may write to this backend.
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    if (!db_) return closed();
+    auto lease = db_->reader();
+    if (!lease) return lease.error();
+    return db_->read(*lease->conn, key, std::forward<F>(fn));
+  }
+
+  Result<void> put(std::string_view key, std::string_view value) {
+    if (!db_) return closed();
+    std::lock_guard lock(db_->writer_mutex);
+    auto stmt = db_->statement(*db_->writer, detail::sqlite::upsert);
+    if (!stmt) return stmt.error();
+    detail::sqlite::bind_blob(stmt->get(), 1, key);
+    detail::sqlite::bind_blob(stmt->get(), 2, value);
+    return db_->run(*stmt, *db_->writer, "cannot write to");
+  }
+
+  Result<bool> erase(std::string_view key) {
+    if (!db_) return closed();
+    std::lock_guard lock(db_->writer_mutex);
+    auto stmt = db_->statement(*db_->writer, detail::sqlite::delete_key);
+    if (!stmt) return stmt.error();
+    detail::sqlite::bind_blob(stmt->get(), 1, key);
+    if (auto ran = db_->run(*stmt, *db_->writer, "cannot delete from"); !ran) return ran.error();
+    return sqlite3_changes(db_->writer->db) > 0;
+  }
+
+  /// Applies every operation of the batch, in order, in one transaction.
+  Result<void> write(const WriteBatch& batch) {
+    if (!db_) return closed();
+    std::vector<std::pair<std::string_view, std::optional<std::string_view>>> writes;
+    writes.reserve(batch.size());
+    for (const auto& op : batch)
+      writes.emplace_back(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+    std::lock_guard lock(db_->writer_mutex);
+    if (auto begun = db_->begin_writes(); !begun) return begun;
+    Db::Begun guard{db_.get()};
+    return db_->commit_writes(guard, writes);
+  }
+
+  /// The entries in `range`, as of now.
+  Scan scan(const KeyRange& range) const {
+    if (!db_) return Scan(closed());
+    auto lease = db_->reader();
+    if (!lease) return Scan(lease.error());
+    detail::sqlite::Conn* conn = lease->conn.get();
+    return Scan(db_, std::move(lease).value(), conn, range);
+  }
+
+  /// Runs `fn(transaction&) -> Result<R>` holding the writer (in BEGIN IMMEDIATE) and commits its
+  /// writes if it succeeds; returns fn's result unchanged (its error, or its value after the
+  /// commit), or the commit's error.
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    if (!db_) return closed();
+    std::lock_guard lock(db_->writer_mutex);
+    if (auto begun = db_->begin_writes(); !begun) return begun.error();
+    Db::Begun guard{db_.get()};
+    transaction tx{Reader(db_)};
+    auto result = std::invoke(fn, tx);
+    if (!result) return result;
+    if (auto committed = db_->commit_writes(guard, tx.writes()); !committed) return committed.error();
+    return result;
+  }
+
+  /// Writes an openable copy of the store as it is now to `dir` (which must not exist or be
+  /// empty) with `VACUUM INTO`, from one snapshot; writes may continue meanwhile.
+  Result<void> checkpoint(const std::filesystem::path& dir) const {
+    if (!db_) return closed();
+    if (auto ready = detail::prepare_checkpoint_dir(dir); !ready) return ready;
+    auto lease = db_->reader();
+    if (!lease) return lease.error();
+    sqlite3_stmt* raw = nullptr;
+    const std::string target = (dir / "data.sqlite").string();
+    int rc = sqlite3_prepare_v2(lease->conn->db, "VACUUM INTO ?1", -1, &raw, nullptr);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_text(raw, 1, target.c_str(), -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK) rc = sqlite3_step(raw);
+    if (rc != SQLITE_DONE) return detail::sqlite::error(rc, lease->conn->db, "cannot copy " + db_->file.string() + " to", dir);
+    return success();
+  }
+
+  /// The database file.
+  const std::filesystem::path& file() const noexcept { return db_->file; }
+
+ private:
+  explicit SqliteBackend(std::shared_ptr<Db> db) : db_(std::move(db)) {}
+  static Error closed() { return {errc::closed, "SqliteBackend was moved from"}; }
+
+  // The table must have exactly a BLOB primary key `key` and a BLOB `value`.
+  static Result<void> check_schema(const Db& db) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db.writer->db, "SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid", -1, &raw, nullptr);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+    if (rc) return db.fail(rc, *db.writer, "cannot read the schema of");
+    sqlite3_bind_text(raw, 1, db.options.table.c_str(), -1, SQLITE_TRANSIENT);
+    std::string found;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+      if (!found.empty()) found += ", ";
+      found += std::string(detail::sqlite::column(raw, 0)) + " " + std::string(detail::sqlite::column(raw, 1)) +
+               (sqlite3_column_int(raw, 2) ? " PRIMARY KEY" : "");
+    }
+    if (rc != SQLITE_DONE) return db.fail(rc, *db.writer, "cannot read the schema of");
+    if (found != "key BLOB PRIMARY KEY, value BLOB")
+      return Error{errc::invalid_argument, "SQLite " + db.file.string() + ": table " + db.table + " has columns (" + found +
+                                               "), not (key BLOB PRIMARY KEY, value BLOB): it belongs to something else"};
+    return success();
+  }
+
+  std::shared_ptr<Db> db_;
+};
+
+static_assert(check_backend<SqliteBackend>() && Checkpointable<SqliteBackend>);
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_SQLITE_HPP
+#endif
+#if KVSTACK_WITH_POSTGRES
+// ---- kvstack/backend/postgres.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_POSTGRES_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_POSTGRES_HPP
+// kvstack::PostgresBackend — an engine on a PostgreSQL server (Debian `libpq-dev`; compile with
+// `pkg-config --cflags libpq`, link with -lpq): one table of bytea keys and values, reached
+// through a pool of connections.
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+
+
+namespace kvstack::inline v0 {
+
+struct PostgresOptions {
+  /// The table holding the data (in the connection's current schema), created if missing; one
+  /// database may hold several stores.
+  std::string table = "kvstack";
+  /// Idle connections kept open (more are opened while more calls run at once).
+  unsigned max_idle_connections = 8;
+  /// Rows a scan fetches per round trip.
+  unsigned fetch_rows = 1000;
+  /// true (default): `synchronous_commit = on`, a commit is on the server's disk when it
+  /// returns. false: `off`: a crash of the server may lose the last commits, never half of one.
+  bool sync = true;
+  /// Serialization failures and deadlocks a `transact` or `write` retries before it gives up
+  /// with errc::busy.
+  unsigned max_retries = 1000;
+};
+
+namespace detail::pg {
+
+struct ResultClear {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using Res = std::unique_ptr<PGresult, ResultClear>;
+
+inline std::string_view sqlstate(const PGresult* r) noexcept {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  return state ? state : "";
+}
+/// A serialization failure or a deadlock: the transaction may succeed if run again.
+inline bool retryable(std::string_view state) noexcept { return state == "40001" || state == "40P01"; }
+
+inline errc code_of(std::string_view state) noexcept {
+  if (state.empty() || state.starts_with("08") || state.starts_with("57P")) return errc::io_error;  // connection, shutdown
+  if (state == "53100") return errc::full;
+  if (state.starts_with("53") || retryable(state)) return errc::busy;  // out of memory, connections
+  if (state == "55P03") return errc::locked;
+  if (state.starts_with("XX00")) return errc::corruption;
+  if (state.starts_with("22") || state == "54000") return errc::invalid_argument;
+  return errc::io_error;
+}
+
+// The binary form of a bytea[] parameter.
+template <class Range>
+std::string bytea_array(const Range& items) {
+  std::string out;
+  auto put32 = [&](std::uint32_t v) {
+    v = htonl(v);
+    out.append(reinterpret_cast<const char*>(&v), 4);
+  };
+  const auto n = static_cast<std::uint32_t>(std::ranges::distance(items));
+  put32(n ? 1 : 0);  // dimensions
+  put32(0);          // no NULLs
+  put32(17);         // bytea
+  if (n) put32(n), put32(1);
+  for (std::string_view item : items) put32(static_cast<std::uint32_t>(item.size())), out.append(item);
+  return out;
+}
+
+inline std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) out += digits[c >> 4], out += digits[c & 15];
+  return out;
+}
+
+// One connection. `pending`: a command was sent whose result nobody waits for (the COMMIT that
+// ends a finished scan); it is read before the connection's next use.
+struct Conn {
+  PGconn* pg = nullptr;
+  bool pending = false;
+  unsigned cursors = 0;  // for cursor names unique on this connection
+
+  Conn() = default;
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  ~Conn() {
+    if (pg) PQfinish(pg);
+  }
+  bool broken() const noexcept { return PQstatus(pg) != CONNECTION_OK; }
+  void settle() noexcept {
+    if (!pending) return;
+    while (PGresult* r = PQgetResult(pg)) PQclear(r);
+    pending = false;
+  }
+  // Sends `sql` and reads none of its results now.
+  void send_later(const char* sql) noexcept {
+    settle();
+    pending = PQsendQuery(pg, sql) == 1;
+  }
+};
+
+// What the statements prepared on every connection are called, and their SQL.
+inline constexpr const char* get_stmt = "kvstack_get";
+inline constexpr const char* put_stmt = "kvstack_put";
+inline constexpr const char* erase_stmt = "kvstack_erase";
+inline constexpr const char* write_stmt = "kvstack_write";
+
+// The open store: where it is, and a pool of connections. Scans share it.
+struct Db {
+  std::string conninfo;
+  std::string where;  // for messages: the connection's parameters, without a password, and the table
+  PostgresOptions options;
+  std::string table;  // quoted
+  mutable std::mutex pool_mutex;
+  mutable std::vector<std::unique_ptr<Conn>> idle;
+
+  Error fail(const PGresult* r, const Conn& conn, std::string_view what) const {
+    const std::string_view state = sqlstate(r);
+    std::string message = r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r) : PQerrorMessage(conn.pg);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    std::string text = "PostgreSQL " + std::string(what) + " " + where;
+    if (!state.empty()) text += " (SQLSTATE " + std::string(state) + ")";
+    return {code_of(state), text + ": " + message};
+  }
+
+  // A new connection: synchronous_commit set, statements prepared (unless `bare`: before the
+  // table exists).
+  Result<std::unique_ptr<Conn>> connect(bool bare = false) const {
+    auto conn = std::make_unique<Conn>();
+    conn->pg = PQconnectdb(conninfo.c_str());
+    if (!conn->pg) return Error{errc::io_error, "PostgreSQL: out of memory connecting to " + where};
+    if (conn->broken()) return fail(nullptr, *conn, "cannot connect to");
+    PQsetNoticeProcessor(conn->pg, [](void*, const char*) {}, nullptr);  // the server's notices are not errors
+    const char* sync = options.sync ? "SET synchronous_commit = on" : "SET synchronous_commit = off";
+    if (auto set = command(*conn, sync, "cannot set up a connection to"); !set) return set.error();
+    if (!bare)
+      if (auto prepared = prepare(*conn); !prepared) return prepared.error();
+    return conn;
+  }
+
+  Result<void> prepare(Conn& conn) const {
+    const Oid bytea = 17, bytea_array = 1001;
+    const Oid one[] = {bytea}, two[] = {bytea, bytea}, arrays[] = {bytea_array, bytea_array, bytea_array};
+    const std::pair<const char*, std::string> statements[] = {
+        {get_stmt, "SELECT value FROM " + table + " WHERE key = $1"},
+        {put_stmt, "INSERT INTO " + table + " (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"},
+        {erase_stmt, "DELETE FROM " + table + " WHERE key = $1"},
+        // A batch in one statement (so one round trip, atomic in itself): its erases and its puts,
+        // each key once.
+        {write_stmt, "WITH gone AS (DELETE FROM " + table + " WHERE key = ANY($3)) INSERT INTO " + table +
+                         " (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ON CONFLICT (key) DO UPDATE SET value = "
+                         "EXCLUDED.value"}};
+    const Oid* types[] = {one, two, one, arrays};
+    const int counts[] = {1, 2, 1, 3};
+    for (int i = 0; i < 4; ++i) {
+      Res r(PQprepare(conn.pg, statements[i].first, statements[i].second.c_str(), counts[i], types[i]));
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), conn, "cannot prepare statements on");
+    }
+    return success();
+  }
+
+  // Runs SQL that returns no rows.
+  Result<void> command(Conn& conn, const char* sql, std::string_view what) const {
+    conn.settle();
+    Res r(PQexec(conn.pg, sql));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), conn, what);
+    return success();
+  }
+
+  // Runs a prepared statement with binary parameters, for binary results.
+  template <std::size_t N>
+  Res run(Conn& conn, const char* stmt, const std::array<std::string_view, N>& params) const {
+    conn.settle();
+    const char* values[N];
+    int lengths[N], formats[N];
+    for (std::size_t i = 0; i < N; ++i) {
+      values[i] = params[i].empty() ? "" : params[i].data();
+      lengths[i] = static_cast<int>(params[i].size());
+      formats[i] = 1;
+    }
+    return Res(PQexecPrepared(conn.pg, stmt, static_cast<int>(N), values, lengths, formats, 1));
+  }
+
+  // Reads `key` on `conn`: fn(view) if present. `conflict` is set on a retryable failure.
+  template <class F>
+  Result<bool> read(Conn& conn, std::string_view key, F&& fn, bool* conflict = nullptr) const {
+    Res r = run<1>(conn, get_stmt, {key});
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+      if (conflict && retryable(sqlstate(r.get()))) *conflict = true;
+      return fail(r.get(), conn, "cannot read from");
+    }
+    if (PQntuples(r.get()) == 0) return false;
+    std::invoke(std::forward<F>(fn), std::string_view(PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(PQgetlength(r.get(), 0, 0))));
+    return true;
+  }
+
+  // Applies writes (an iterable of {key, optional value}, each key once) in one statement.
+  template <class Writes>
+  Res apply(Conn& conn, const Writes& writes) const {
+    std::vector<std::string_view> keys, values, erased;
+    for (const auto& [key, value] : writes) {
+      if (value) keys.push_back(key), values.push_back(*value);
+      else erased.push_back(key);
+    }
+    const std::string k = bytea_array(keys), v = bytea_array(values), e = bytea_array(erased);
+    return run<3>(conn, write_stmt, {k, v, e});
+  }
+
+  // A connection from the pool, given back when the lease goes: dropped if it broke (and with
+  // it every idle one, which a server restart broke too) or is left inside a transaction.
+  struct Lease {
+    const Db* db = nullptr;
+    std::unique_ptr<Conn> conn;
+    Lease() = default;
+    Lease(const Db* d, std::unique_ptr<Conn> c) : db(d), conn(std::move(c)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&& o) noexcept {
+      give_back();
+      db = o.db;
+      conn = std::move(o.conn);
+      return *this;
+    }
+    ~Lease() { give_back(); }
+    void give_back() noexcept {
+      if (!conn) return;
+      std::lock_guard lock(db->pool_mutex);
+      if (conn->broken()) db->idle.clear();
+      else if ((conn->pending || PQtransactionStatus(conn->pg) == PQTRANS_IDLE) && db->idle.size() < db->options.max_idle_connections)
+        db->idle.push_back(std::move(conn));
+      conn.reset();
+    }
+  };
+  Result<Lease> lease() const {
+    {
+      std::lock_guard lock(pool_mutex);
+      if (!idle.empty()) {
+        Lease l(this, std::move(idle.back()));
+        idle.pop_back();
+        return l;
+      }
+    }
+    auto conn = connect();
+    if (!conn) return conn.error();
+    return Lease(this, std::move(conn).value());
+  }
+};
+
+// Connection parameters for messages: those given, less the password.
+inline std::string describe(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (!options) {
+    std::string message = error ? error : "malformed connection string";
+    PQfreemem(error);
+    return "'" + message + "'";
+  }
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword; ++o)
+    if (o->val && *o->val && std::string_view(o->keyword) != "password")
+      out += (out.empty() ? "" : " ") + std::string(o->keyword) + "=" + o->val;
+  PQconninfoFree(options);
+  return out.empty() ? "(libpq's defaults)" : out;
+}
+
+}  // namespace detail::pg
+
+/// A Backend on a PostgreSQL server: one table (key bytea PRIMARY KEY, value bytea), opened
+/// from a libpq connection string.
+///
+/// - PostgreSQL compares bytea bytewise, so keys keep byte order. Keys and values travel in
+///   binary, never escaped. Ranges are `key >= $1 AND key < $2` (a prefix's upper bound is its
+///   successor), never LIKE.
+/// - Calls run on a pool of connections, in parallel. A scan reads through a cursor in a
+///   REPEATABLE READ transaction of its own, `fetch_rows` rows per round trip: it sees one
+///   snapshot, taken when it opens. The rows it fetched stay valid while it lives;
+///   `KeyRange::streaming()` keeps only the last batch.
+/// - `write` is one statement: atomic, one round trip. `transact` runs `fn` in a SERIALIZABLE
+///   transaction whose reads go to the server and whose writes are buffered and sent at commit;
+///   a serialization failure or deadlock (SQLSTATE 40001, 40P01) rolls back and runs `fn` again,
+///   so `fn` must have no effects outside the transaction.
+/// - Errors carry the SQLSTATE and the server's message. A lost connection (a server restart,
+///   a killed backend) is errc::io_error, nothing of an unfinished transaction applied; the pool
+///   is then emptied and the next call connects again.
+class PostgresBackend {
+  using Db = detail::pg::Db;
+
+ public:
+  /// A scan: a cursor on a connection of its own, or within a transaction.
+  class Scan : public detail::ScanBase<Scan> {
+   public:
+    Scan(Scan&&) = default;  // only before begin()
+    Scan& operator=(Scan&&) = default;
+    ~Scan() {
+      if (lease_.conn && open_) lease_.conn->send_later("ROLLBACK");  // given up before its end
+    }
+
+   private:
+    friend class PostgresBackend;
+    friend struct detail::ScanIterator<Scan>;
+
+    // `lease` empty: within the transaction open on `conn`, whose failures set *conflict when
+    // retryable.
+    Scan(std::shared_ptr<const Db> db, Db::Lease lease, detail::pg::Conn* conn, const KeyRange& range, bool* conflict = nullptr)
+        : db_(std::move(db)), lease_(std::move(lease)), conn_(conn), conflict_(conflict), streaming_(range.is_streaming()) {
+      if (range.is_empty()) {
+        lease_.give_back();
+        return;
+      }
+      cursor_ = "kvstack_c" + std::to_string(++conn_->cursors);
+      std::string sql = lease_.conn ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; " : "";
+      sql += "DECLARE " + cursor_ + " BINARY NO SCROLL CURSOR FOR SELECT key, value FROM " + db_->table +
+             " WHERE key >= decode('" + detail::pg::hex(range.lower()) + "', 'hex')";
+      if (range.upper()) sql += " AND key < decode('" + detail::pg::hex(*range.upper()) + "', 'hex')";
+      sql += range.is_reverse() ? " ORDER BY key DESC" : " ORDER BY key";
+      if (range.max_count() != KeyRange::unlimited) sql += " LIMIT " + std::to_string(range.max_count());
+      sql += "; FETCH " + std::to_string(db_->options.fetch_rows) + " FROM " + cursor_;
+      open_ = true;
+      conn_->settle();
+      if (!PQsendQuery(conn_->pg, sql.c_str())) {
+        stop(nullptr);
+        return;
+      }
+      detail::pg::Res failed, last;  // the first failure; the last result (the FETCH's)
+      while (PGresult* r = PQgetResult(conn_->pg)) {
+        const auto status = PQresultStatus(r);
+        if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !failed) failed.reset(r);
+        else last.reset(r);
+      }
+      if (failed || PQresultStatus(last.get()) != PGRES_TUPLES_OK) stop(failed ? failed.get() : last.get());
+      else take(std::move(last));
+    }
+    explicit Scan(Error e) { error_ = std::move(e); }
+
+    KeyValue current() const { return current_; }
+    bool done() const { return !has_current_; }
+    void advance() {
+      has_current_ = false;
+      if (batches_.empty()) return;
+      PGresult* batch = batches_.back().get();
+      if (++row_ < PQntuples(batch)) return show(batch);
+      if (PQntuples(batch) < static_cast<int>(db_->options.fetch_rows)) return finish();
+      detail::pg::Res next(PQexec(conn_->pg, ("FETCH " + std::to_string(db_->options.fetch_rows) + " FROM " + cursor_).c_str()));
+      if (PQresultStatus(next.get()) != PGRES_TUPLES_OK) return stop(next.get());
+      take(std::move(next));
+    }
+
+    void take(detail::pg::Res batch) {
+      if (streaming_) batches_.clear();
+      batches_.push_back(std::move(batch));
+      row_ = 0;
+      if (PQntuples(batches_.back().get()) == 0) return finish();
+      show(batches_.back().get());
+    }
+    void show(PGresult* batch) {
+      auto field = [&](int column) {
+        return std::string_view(PQgetvalue(batch, row_, column), static_cast<std::size_t>(PQgetlength(batch, row_, column)));
+      };
+      current_ = {field(0), field(1)};
+      has_current_ = true;
+    }
+    // The end: the scan's own transaction ends (its COMMIT read later) and the connection goes
+    // back to the pool; within a transaction the cursor is closed.
+    void finish() {
+      open_ = false;
+      conn_->send_later(lease_.conn ? "COMMIT" : ("CLOSE " + cursor_).c_str());
+      lease_.give_back();
+    }
+    void stop(const PGresult* failure) {
+      error_ = db_->fail(failure, *conn_, "cannot scan");
+      if (conflict_ && detail::pg::retryable(detail::pg::sqlstate(failure))) *conflict_ = true;
+      has_current_ = false;
+      if (open_ && lease_.conn) lease_.conn->send_later("ROLLBACK");
+      open_ = false;
+      lease_.give_back();
+    }
+
+    std::shared_ptr<const Db> db_;  // destroyed last
+    Db::Lease lease_;
+    detail::pg::Conn* conn_ = nullptr;
+    bool* conflict_ = nullptr;
+    bool streaming_ = false, open_ = false;
+    std::string cursor_;
+    std::vector<detail::pg::Res> batches_;  // the rows handed out (the last one alone, streaming)
+    int row_ = 0;
+    KeyValue current_;
+    bool has_current_ = false;
+  };
+
+  /// Reads within a transaction, on its connection.
+  class Reader {
+   public:
+    Reader(std::shared_ptr<const Db> db, detail::pg::Conn* conn, bool* conflict) : db_(std::move(db)), conn_(conn), conflict_(conflict) {}
+    template <class F>
+    Result<bool> get(std::string_view key, F&& fn) const {
+      return db_->read(*conn_, key, std::forward<F>(fn), conflict_);
+    }
+    Scan scan(const KeyRange& range) const { return Scan(db_, {}, conn_, range, conflict_); }
+
+   private:
+    std::shared_ptr<const Db> db_;
+    detail::pg::Conn* conn_;
+    bool* conflict_;
+  };
+  using transaction = detail::BufferedTransaction<Reader>;
+
+  /// Connects with libpq connection string `conninfo` ("host=... dbname=... user=..." or a
+  /// postgresql:// URI; empty: libpq's defaults and PG* variables) and opens the store in table
+  /// `options.table`, created if missing. A table of that name with other columns is
+  /// errc::invalid_argument.
+  static Result<PostgresBackend> open(const std::string& conninfo, const PostgresOptions& options = {}) {
+    auto db = std::make_shared<Db>();
+    db->conninfo = conninfo;
+    db->options = options;
+    db->options.fetch_rows = std::max(1u, options.fetch_rows);
+    db->where = detail::pg::describe(conninfo) + " table " + options.table;
+    if (options.table.empty()) return Error{errc::invalid_argument, "PostgreSQL: the table name is empty"};
+    auto conn = db->connect(true);
+    if (!conn) return conn.error();
+    char* quoted = PQescapeIdentifier(conn.value()->pg, options.table.c_str(), options.table.size());
+    if (!quoted) return db->fail(nullptr, *conn.value(), "cannot quote the table name for");
+    db->table = quoted;
+    PQfreemem(quoted);
+    auto exists = table_exists(*db, *conn.value());
+    if (!exists) return exists.error();
+    if (!exists.value()) {  // two processes creating it at once: one of them fails, and looks again
+      const std::string create = "CREATE TABLE IF NOT EXISTS " + db->table + " (key bytea PRIMARY KEY, value bytea NOT NULL)";
+      auto created = db->command(*conn.value(), create.c_str(), "cannot create the table at");
+      if (!created && !table_exists(*db, *conn.value()).value_or(false)) return created.error();
+    }
+    if (auto schema = check_schema(*db, *conn.value()); !schema) return schema.error();
+    if (auto prepared = db->prepare(*conn.value()); !prepared) return prepared.error();
+    db->idle.push_back(std::move(conn).value());
+    return PostgresBackend(std::move(db));
+  }
+
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
+
+  /// Zero-copy read: `fn(std::string_view)` runs only if the key exists, with a view of the
+  /// received row valid during the call. `fn` may write to this backend.
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    if (!db_) return closed();
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    return db_->read(*lease->conn, key, std::forward<F>(fn));
+  }
+
+  Result<void> put(std::string_view key, std::string_view value) {
+    if (!db_) return closed();
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    detail::pg::Res r = db_->run<2>(*lease->conn, detail::pg::put_stmt, {key, value});
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return db_->fail(r.get(), *lease->conn, "cannot write to");
+    return success();
+  }
+
+  Result<bool> erase(std::string_view key) {
+    if (!db_) return closed();
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    detail::pg::Res r = db_->run<1>(*lease->conn, detail::pg::erase_stmt, {key});
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return db_->fail(r.get(), *lease->conn, "cannot delete from");
+    return std::string_view(PQcmdTuples(r.get())) != "0";
+  }
+
+  /// Applies the batch in one statement: the last operation on each key wins, as in order.
+  Result<void> write(const WriteBatch& batch) {
+    if (!db_) return closed();
+    if (batch.empty()) return success();
+    std::map<std::string_view, std::optional<std::string_view>> last;
+    for (const auto& op : batch)
+      last.insert_or_assign(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    for (unsigned attempt = 0;; ++attempt) {
+      detail::pg::Res r = db_->apply(*lease->conn, last);
+      if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return success();
+      if (!detail::pg::retryable(detail::pg::sqlstate(r.get())) || attempt >= db_->options.max_retries)
+        return db_->fail(r.get(), *lease->conn, "cannot write to");
+      back_off(attempt);
+    }
+  }
+
+  /// The entries in `range`, as of now.
+  Scan scan(const KeyRange& range) const {
+    if (!db_) return Scan(closed());
+    auto lease = db_->lease();
+    if (!lease) return Scan(lease.error());
+    detail::pg::Conn* conn = lease->conn.get();
+    return Scan(db_, std::move(lease).value(), conn, range);
+  }
+
+  /// Runs `fn(transaction&) -> Result<R>` in a SERIALIZABLE transaction and commits its writes
+  /// if it succeeds; runs it again after a serialization failure or deadlock. Returns fn's
+  /// result unchanged (its error, or its value after the commit), or the commit's error.
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    if (!db_) return closed();
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    detail::pg::Conn& conn = *lease->conn;
+    for (unsigned attempt = 0;; ++attempt) {
+      if (auto begun = db_->command(conn, "BEGIN ISOLATION LEVEL SERIALIZABLE", "cannot begin a transaction on"); !begun)
+        return begun.error();
+      struct RollbackUnlessDone {
+        detail::pg::Conn& conn;
+        bool done = false;
+        ~RollbackUnlessDone() {
+          if (!done && !conn.broken()) conn.send_later("ROLLBACK");
+        }
+      } guard{conn};
+      bool conflict = false;
+      transaction tx{Reader(db_, &conn, &conflict)};
+      auto result = std::invoke(fn, tx);
+      Error failure{errc::io_error, ""};
+      if (!conflict) {
+        if (!result) return result;
+        detail::pg::Res applied = db_->apply(conn, tx.writes());
+        if (PQresultStatus(applied.get()) == PGRES_COMMAND_OK) {
+          guard.done = true;
+          detail::pg::Res committed(PQexec(conn.pg, "COMMIT"));
+          if (PQresultStatus(committed.get()) == PGRES_COMMAND_OK) return result;
+          failure = db_->fail(committed.get(), conn, "cannot commit to");
+          conflict = detail::pg::retryable(detail::pg::sqlstate(committed.get()));
+        } else {
+          failure = db_->fail(applied.get(), conn, "cannot write to");
+          conflict = detail::pg::retryable(detail::pg::sqlstate(applied.get()));
+        }
+        if (!conflict) return failure;
+      }
+      if (attempt >= db_->options.max_retries)
+        return Error{errc::busy, "PostgreSQL " + db_->where + ": a transaction failed to serialize " +
+                                     std::to_string(attempt + 1) + " times in a row"};
+      if (!guard.done) {
+        guard.done = true;
+        if (auto rolled_back = db_->command(conn, "ROLLBACK", "cannot roll back on"); !rolled_back) return rolled_back.error();
+      }
+      back_off(attempt);
+    }
+  }
+
+ private:
+  explicit PostgresBackend(std::shared_ptr<Db> db) : db_(std::move(db)) {}
+  static Error closed() { return {errc::closed, "PostgresBackend was moved from"}; }
+
+  // Waits a random while, longer after each conflict in a row, before trying again.
+  static void back_off(unsigned attempt) {
+    if (attempt < 2) return;
+    thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+    const unsigned ceiling = 50u << std::min(attempt, 7u);  // microseconds
+    std::this_thread::sleep_for(std::chrono::microseconds(random() % ceiling));
+  }
+
+  // The table's name as an SQL string literal, for regclass.
+  static std::string table_literal(const Db& db, detail::pg::Conn& conn) {
+    char* literal = PQescapeLiteral(conn.pg, db.table.c_str(), db.table.size());
+    std::string out = literal ? literal : "''";
+    PQfreemem(literal);
+    return out;
+  }
+
+  static Result<bool> table_exists(const Db& db, detail::pg::Conn& conn) {
+    detail::pg::Res r(PQexec(conn.pg, ("SELECT to_regclass(" + table_literal(db, conn) + ") IS NOT NULL").c_str()));
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return db.fail(r.get(), conn, "cannot look for the table at");
+    return std::string_view(PQgetvalue(r.get(), 0, 0)) == "t";
+  }
+
+  // The table must have exactly a bytea primary key `key` and a bytea `value`.
+  static Result<void> check_schema(const Db& db, detail::pg::Conn& conn) {
+    const std::string sql =
+        "SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN coalesce(i.indisprimary, false) THEN ' "
+        "PRIMARY KEY' ELSE '' END FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary AND "
+        "a.attnum = ANY(i.indkey) WHERE a.attrelid = " +
+        table_literal(db, conn) + "::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+    detail::pg::Res r(PQexec(conn.pg, sql.c_str()));
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return db.fail(r.get(), conn, "cannot read the schema of");
+    std::string found;
+    for (int i = 0; i < PQntuples(r.get()); ++i) found += (i ? ", " : "") + std::string(PQgetvalue(r.get(), i, 0));
+    if (found != "key bytea PRIMARY KEY, value bytea")
+      return Error{errc::invalid_argument, "PostgreSQL " + db.where + ": the table has columns (" + found +
+                                               "), not (key bytea PRIMARY KEY, value bytea): it belongs to something else"};
+    return success();
+  }
+
+  std::shared_ptr<Db> db_;
+};
+
+static_assert(check_backend<PostgresBackend>());
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_POSTGRES_HPP
+#endif
+#if KVSTACK_WITH_REDIS
+// ---- kvstack/backend/redis.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_BACKEND_REDIS_HPP
+#define KVSTACK_SINGLE_KVSTACK_BACKEND_REDIS_HPP
+// kvstack::RedisBackend — an engine on a Redis server (Debian `libhiredis-dev`; link with
+// -lhiredis): values in string keys and an ordered index beside them, all under one hash tag.
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
+
+
+namespace kvstack::inline v0 {
+
+struct RedisOptions {
+  /// The store's name: every key it writes starts with `{name}:`, so all of them share one hash
+  /// slot (one Redis Cluster node) and many stores share one server. No `{` or `}` in it.
+  std::string name = "kvstack";
+  /// Idle connections kept open (more are opened while more calls run at once).
+  unsigned max_idle_connections = 8;
+  /// Keys a scan reads per round trip (each batch is read atomically).
+  unsigned scan_batch = 500;
+  /// How long a connect or a command may take before it fails with errc::timeout, in
+  /// milliseconds (a server that stopped answering).
+  unsigned timeout_ms = 5000;
+  /// Conflicting transactions a `transact` retries before it gives up with errc::busy.
+  unsigned max_retries = 1000;
+};
+
+namespace detail::redis_backend {
+
+struct ReplyFree {
+  void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyFree>;
+struct ContextFree {
+  void operator()(redisContext* c) const noexcept { redisFree(c); }
+};
+
+inline std::string_view text(const redisReply* r) noexcept { return {r->str, r->len}; }
+
+// Where a store's server is: parsed from redis://[[user]:password@]host[:port][/db] or
+// unix://path[?db=N].
+struct Address {
+  std::string host = "127.0.0.1", socket, user, password;
+  int port = 6379, db = 0;
+  std::string shown;  // the URL without its password, for messages
+
+  static Result<Address> parse(std::string_view url) {
+    Address a;
+    auto bad = [&](std::string_view why) {
+      return Error{errc::invalid_argument, "Redis: malformed URL '" + std::string(url) + "': " + std::string(why) +
+                                               " (want redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N])"};
+    };
+    auto number = [](std::string_view s, int& out) {
+      if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+      out = std::atoi(std::string(s).c_str());
+      return true;
+    };
+    if (url.starts_with("unix://") || url.starts_with("unix:")) {
+      std::string_view rest = url.substr(url.starts_with("unix://") ? 7 : 5);
+      if (auto q = rest.find("?db="); q != std::string_view::npos) {
+        if (!number(rest.substr(q + 4), a.db)) return bad("the database is not a number");
+        rest = rest.substr(0, q);
+      }
+      if (rest.empty()) return bad("no socket path");
+      a.socket = rest;
+      a.shown = "unix://" + a.socket + (a.db ? "?db=" + std::to_string(a.db) : "");
+      return a;
+    }
+    if (!url.starts_with("redis://")) return bad("unknown scheme");
+    std::string_view rest = url.substr(8);
+    if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+      std::string_view credentials = rest.substr(0, at);
+      rest = rest.substr(at + 1);
+      auto colon = credentials.find(':');
+      if (colon == std::string_view::npos) a.password = credentials;
+      else a.user = credentials.substr(0, colon), a.password = credentials.substr(colon + 1);
+    }
+    if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+      if (slash + 1 < rest.size() && !number(rest.substr(slash + 1), a.db)) return bad("the database is not a number");
+      rest = rest.substr(0, slash);
+    }
+    std::string_view port;
+    if (rest.starts_with('[')) {  // [IPv6]:port
+      const auto close = rest.find(']');
+      if (close == std::string_view::npos) return bad("no ] after an IPv6 address");
+      if (rest.size() > close + 1) {
+        if (rest[close + 1] != ':') return bad("junk after the IPv6 address");
+        port = rest.substr(close + 2);
+      }
+      rest = rest.substr(1, close - 1);
+    } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+      port = rest.substr(colon + 1);
+      rest = rest.substr(0, colon);
+    }
+    if (!port.empty() && !number(port, a.port)) return bad("the port is not a number");
+    if (!rest.empty()) a.host = rest;
+    a.shown = "redis://" + a.host + ":" + std::to_string(a.port) + "/" + std::to_string(a.db);
+    return a;
+  }
+};
+
+// SIGPIPE blocked in this thread while it lives, and one raised meanwhile (a write to a server
+// that went away) discarded: hiredis writes with write(2), and a lost server must be an error,
+// not the end of the program.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() noexcept {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+  ~SigpipeBlocked() {
+    if (!was_pending_) {
+      const timespec now{};
+      while (sigtimedwait(&pipe_, nullptr, &now) == SIGPIPE) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  sigset_t pipe_, old_;
+  bool was_pending_ = false;
+};
+
+// Reads a batch of the index and the values of the keys in it, atomically.
+inline constexpr std::string_view scan_script =
+    "local keys = redis.call(ARGV[1], KEYS[1], ARGV[2], ARGV[3], 'LIMIT', 0, ARGV[4]) "
+    "if #keys == 0 then return {keys, {}} end "
+    "local names = {} "
+    "for i, k in ipairs(keys) do names[i] = ARGV[5] .. k end "
+    "return {keys, redis.call('MGET', unpack(names))}";
+
+// One connection; `broken` once the link failed (it is then dropped, not pooled).
+struct Conn {
+  std::unique_ptr<redisContext, ContextFree> ctx;
+  bool broken() const noexcept { return !ctx || ctx->err != 0; }
+};
+
+// The open store: where its server is, its keys' names, and a pool of connections.
+struct Db {
+  Address address;
+  RedisOptions options;
+  std::string value_prefix, index_key, version_key;  // `{name}:v:`, `{name}:i`, `{name}:ver`
+  mutable std::mutex pool_mutex;
+  mutable std::vector<std::unique_ptr<Conn>> idle;
+
+  std::string value_key(std::string_view key) const { return value_prefix + std::string(key); }
+
+  Error fail(const Conn& conn, const redisReply* reply, std::string_view what) const {
+    const std::string where = "Redis " + std::string(what) + " " + address.shown + " store " + options.name + ": ";
+    if (!reply || conn.broken()) {
+      const std::string_view detail = conn.ctx && conn.ctx->err ? conn.ctx->errstr : "";
+      const bool timed_out = detail.find("temporarily unavailable") != std::string_view::npos ||
+                             detail.find("timed out") != std::string_view::npos;
+      return {timed_out ? errc::timeout : errc::io_error,
+              where + (detail.empty() ? std::string("the connection was lost") : std::string(detail)) +
+                  (timed_out ? " (no answer within timeout_ms)" : "")};
+    }
+    const std::string_view message = text(reply);
+    errc code = errc::io_error;
+    if (message.starts_with("OOM")) code = errc::full;
+    else if (message.starts_with("WRONGTYPE")) code = errc::corruption;  // something else wrote under this store's keys
+    else if (message.starts_with("NOAUTH") || message.starts_with("WRONGPASS") || message.starts_with("NOPERM")) code = errc::invalid_argument;
+    else if (message.starts_with("BUSY") || message.starts_with("LOADING") || message.starts_with("TRYAGAIN")) code = errc::busy;
+    return {code, where + std::string(message)};
+  }
+
+  // Sends the commands (each a list of arguments) in one round trip and reads every reply.
+  Result<std::vector<Reply>> pipeline(Conn& conn, const std::vector<std::vector<std::string_view>>& commands, std::string_view what) const {
+    if (conn.broken()) return fail(conn, nullptr, what);
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const auto& command : commands) {
+      argv.clear();
+      lengths.clear();
+      for (std::string_view arg : command) argv.push_back(arg.data()), lengths.push_back(arg.size());
+      if (redisAppendCommandArgv(conn.ctx.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()) != REDIS_OK)
+        return fail(conn, nullptr, what);
+    }
+    std::vector<Reply> replies;
+    SigpipeBlocked quiet;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(conn.ctx.get(), &raw) != REDIS_OK) return fail(conn, nullptr, what);
+      replies.emplace_back(static_cast<redisReply*>(raw));
+    }
+    return replies;
+  }
+  Result<Reply> command(Conn& conn, const std::vector<std::string_view>& args, std::string_view what) const {
+    auto replies = pipeline(conn, {args}, what);
+    if (!replies) return replies.error();
+    Reply& r = replies->front();
+    if (r->type == REDIS_REPLY_ERROR) return fail(conn, r.get(), what);
+    return std::move(r);
+  }
+
+  Result<std::unique_ptr<Conn>> connect() const {
+    auto conn = std::make_unique<Conn>();
+    const timeval timeout{static_cast<time_t>(options.timeout_ms / 1000), static_cast<suseconds_t>(options.timeout_ms % 1000 * 1000)};
+    conn->ctx.reset(address.socket.empty() ? redisConnectWithTimeout(address.host.c_str(), address.port, timeout)
+                                           : redisConnectUnixWithTimeout(address.socket.c_str(), timeout));
+    if (conn->broken()) return fail(*conn, nullptr, "cannot connect to");
+    redisSetTimeout(conn->ctx.get(), timeout);
+    if (!address.password.empty()) {
+      std::vector<std::string_view> auth{"AUTH"};
+      if (!address.user.empty()) auth.push_back(address.user);
+      auth.push_back(address.password);
+      if (auto r = command(*conn, auth, "cannot log in to"); !r) return r.error();
+    }
+    if (address.db != 0)
+      if (auto r = command(*conn, {"SELECT", std::to_string(address.db)}, "cannot select the database of"); !r) return r.error();
+    return conn;
+  }
+
+  // A connection from the pool, given back when the lease goes: dropped if it broke (and with
+  // it every idle one, which a server restart broke too).
+  struct Lease {
+    const Db* db = nullptr;
+    std::unique_ptr<Conn> conn;
+    Lease() = default;
+    Lease(const Db* d, std::unique_ptr<Conn> c) : db(d), conn(std::move(c)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&& o) noexcept {
+      give_back();
+      db = o.db;
+      conn = std::move(o.conn);
+      return *this;
+    }
+    ~Lease() { give_back(); }
+    void give_back() noexcept {
+      if (!conn) return;
+      std::lock_guard lock(db->pool_mutex);
+      if (conn->broken()) db->idle.clear();
+      else if (db->idle.size() < db->options.max_idle_connections) db->idle.push_back(std::move(conn));
+      conn.reset();
+    }
+  };
+  Result<Lease> lease() const {
+    {
+      std::lock_guard lock(pool_mutex);
+      if (!idle.empty()) {
+        Lease l(this, std::move(idle.back()));
+        idle.pop_back();
+        return l;
+      }
+    }
+    auto conn = connect();
+    if (!conn) return conn.error();
+    return Lease(this, std::move(conn).value());
+  }
+
+  // Reads `key`: fn(view) if present.
+  template <class F>
+  Result<bool> read(Conn& conn, std::string_view key, F&& fn) const {
+    auto r = command(conn, {"GET", value_key(key)}, "cannot read from");
+    if (!r) return r.error();
+    if (r.value()->type == REDIS_REPLY_NIL) return false;
+    if (r.value()->type != REDIS_REPLY_STRING) return Error{errc::corruption, "Redis " + address.shown + ": GET gave no string"};
+    std::invoke(std::forward<F>(fn), text(r.value().get()));
+    return true;
+  }
+
+  // The commands that apply writes (an iterable of {key, optional value}, each key once) and
+  // bump the store's version, between MULTI and EXEC; the strings they point into.
+  template <class Writes>
+  void add_writes(const Writes& writes, std::vector<std::vector<std::string_view>>& commands, std::vector<std::string>& names) const {
+    names.reserve(names.size() + std::ranges::distance(writes));
+    std::vector<std::string_view> set{"MSET"}, del{"DEL"}, add{"ZADD", index_key}, remove{"ZREM", index_key};
+    for (const auto& [key, value] : writes) {
+      const std::string& name = names.emplace_back(value_key(key));
+      if (value) set.push_back(name), set.push_back(*value), add.push_back("0"), add.push_back(key);
+      else del.push_back(name), remove.push_back(key);
+    }
+    if (set.size() > 1) commands.push_back(std::move(set)), commands.push_back(std::move(add));
+    if (del.size() > 1) commands.push_back(std::move(del)), commands.push_back(std::move(remove));
+    commands.push_back({"INCR", version_key});
+  }
+};
+
+// The EXEC reply: null if a watched key changed, else an array whose errors are the failure.
+inline const redisReply* exec_error(const redisReply* exec) noexcept {
+  if (exec->type == REDIS_REPLY_ERROR) return exec;
+  if (exec->type == REDIS_REPLY_ARRAY)
+    for (std::size_t i = 0; i < exec->elements; ++i)
+      if (exec->element[i]->type == REDIS_REPLY_ERROR) return exec->element[i];
+  return nullptr;
+}
+
+}  // namespace detail::redis_backend
+
+/// A Backend on a Redis server (or a Redis Cluster node), opened from a URL.
+///
+/// - Each value is a string key `{name}:v:<key>`; a sorted set `{name}:i` holds every key with
+///   score 0, which Redis orders bytewise, so scans keep byte order (ZRANGEBYLEX, never a
+///   pattern). All of a store's keys share the hash tag `{name}`: one slot, so MULTI/EXEC and
+///   scripts work on a Redis Cluster, and many stores spread over its nodes.
+/// - get is one GET; put, erase and write are one MULTI/EXEC each, sent in one round trip.
+/// - A scan reads `scan_batch` keys and their values per round trip, each batch atomically (a
+///   script), but **not the whole range at one moment**: a scan longer than one batch may see
+///   writes made while it runs (each key at most once, in order). `snapshot_scans` is false,
+///   and the law suite checks the weaker promise for it.
+/// - `transact` is optimistic: its gets WATCH the keys they read, its scans WATCH the store's
+///   version (which every write bumps), and it commits with MULTI/EXEC; when a watched key
+///   changed it runs `fn` again, so `fn` must have no effects outside the transaction.
+/// - A lost connection is errc::io_error, a server that stops answering errc::timeout; the pool
+///   is then emptied and the next call connects again. Durability is the server's: its
+///   `appendonly`/`appendfsync` settings decide what a crash of the server loses.
+class RedisBackend {
+  using Db = detail::redis_backend::Db;
+  using Reply = detail::redis_backend::Reply;
+
+ public:
+  /// Scans see each batch atomically, not the whole range at one moment (see above).
+  static constexpr bool snapshot_scans = false;
+
+  /// A scan, batch by batch.
+  class Scan : public detail::ScanBase<Scan> {
+   public:
+    Scan(Scan&&) = default;  // only before begin()
+    Scan& operator=(Scan&&) = default;
+
+   private:
+    friend class RedisBackend;
+    friend struct detail::ScanIterator<Scan>;
+
+    // `lease` empty: within a transaction, on `conn` (which has WATCHed the version already).
+    Scan(std::shared_ptr<const Db> db, Db::Lease lease, detail::redis_backend::Conn* conn, const KeyRange& range)
+        : db_(std::move(db)), lease_(std::move(lease)), conn_(conn), reverse_(range.is_reverse()),
+          streaming_(range.is_streaming()), remaining_(range.max_count()) {
+      if (range.is_empty()) {
+        lease_.give_back();
+        return;
+      }
+      lower_ = "[" + std::string(range.lower());
+      upper_ = range.upper() ? "(" + *range.upper() : "+";
+      fetch();
+    }
+    explicit Scan(Error e) { error_ = std::move(e); }
+
+    KeyValue current() const { return current_; }
+    bool done() const { return !has_current_; }
+    void advance() {
+      has_current_ = false;
+      if (batches_.empty()) return;
+      const redisReply* batch = batches_.back().get();
+      if (++row_ < batch->element[0]->elements) return show();
+      if (batch->element[0]->elements < batch_size_ || remaining_ == 0) return finish();
+      // The next batch starts after the last key of this one.
+      const std::string after = "(" + std::string(detail::redis_backend::text(batch->element[0]->element[row_ - 1]));
+      (reverse_ ? upper_ : lower_) = after;
+      fetch();
+    }
+
+    void fetch() {
+      batch_size_ = static_cast<std::size_t>(std::min<std::size_t>(db_->options.scan_batch, remaining_));
+      const std::string count = std::to_string(batch_size_);
+      std::vector<std::string_view> args{"EVAL", detail::redis_backend::scan_script, "1", db_->index_key,
+                                         reverse_ ? "ZREVRANGEBYLEX" : "ZRANGEBYLEX", reverse_ ? upper_ : lower_,
+                                         reverse_ ? lower_ : upper_, count, db_->value_prefix};
+      auto r = db_->command(*conn_, args, "cannot scan");
+      if (!r) return stop(r.error());
+      const redisReply* reply = r.value().get();
+      if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_ARRAY ||
+          reply->element[1]->type != REDIS_REPLY_ARRAY)
+        return stop(Error{errc::corruption, "Redis " + db_->address.shown + ": a scan's script gave an unexpected reply"});
+      if (streaming_) batches_.clear();
+      batches_.push_back(std::move(r).value());
+      row_ = 0;
+      if (batches_.back()->element[0]->elements == 0) return finish();
+      show();
+    }
+    void show() {
+      const redisReply* batch = batches_.back().get();
+      const redisReply* value = batch->element[1]->element[row_];
+      if (value->type != REDIS_REPLY_STRING) {  // erased between two batches' reads: cannot be, a batch is atomic
+        return stop(Error{errc::corruption, "Redis " + db_->address.shown + " store " + db_->options.name +
+                                                ": the index names a key without a value"});
+      }
+      current_ = {detail::redis_backend::text(batch->element[0]->element[row_]), detail::redis_backend::text(value)};
+      has_current_ = true;
+      --remaining_;
+    }
+    void finish() { lease_.give_back(); }
+    void stop(Error e) {
+      error_ = std::move(e);
+      has_current_ = false;
+      batches_.clear();
+      lease_.give_back();
+    }
+
+    std::shared_ptr<const Db> db_;  // destroyed last
+    Db::Lease lease_;
+    detail::redis_backend::Conn* conn_ = nullptr;
+    bool reverse_ = false, streaming_ = false;
+    std::size_t remaining_ = 0, batch_size_ = 0;
+    std::string lower_, upper_;  // the lex bounds still to read
+    std::vector<Reply> batches_;  // the entries handed out (the last batch alone, streaming)
+    std::size_t row_ = 0;
+    KeyValue current_;
+    bool has_current_ = false;
+  };
+
+  /// Reads within a transaction, watching what it reads.
+  class Reader {
+   public:
+    Reader(std::shared_ptr<const Db> db, detail::redis_backend::Conn* conn) : db_(std::move(db)), conn_(conn) {}
+    template <class F>
+    Result<bool> get(std::string_view key, F&& fn) const {
+      if (auto watched = db_->command(*conn_, {"WATCH", db_->value_key(key)}, "cannot watch a key of"); !watched)
+        return watched.error();
+      return db_->read(*conn_, key, std::forward<F>(fn));
+    }
+    Scan scan(const KeyRange& range) const {
+      if (auto watched = db_->command(*conn_, {"WATCH", db_->version_key}, "cannot watch"); !watched) return Scan(watched.error());
+      return Scan(db_, {}, conn_, range);
+    }
+
+   private:
+    std::shared_ptr<const Db> db_;
+    detail::redis_backend::Conn* conn_;
+  };
+  using transaction = detail::BufferedTransaction<Reader>;
+
+  /// Connects to the server at `url` — redis://[[user]:password@]host[:port][/db] or
+  /// unix:///path/to/socket[?db=N] — and opens the store `options.name` there.
+  static Result<RedisBackend> open(std::string_view url, const RedisOptions& options = {}) {
+    auto address = detail::redis_backend::Address::parse(url);
+    if (!address) return address.error();
+    if (options.name.empty() || options.name.find_first_of("{}") != std::string::npos)
+      return Error{errc::invalid_argument, "Redis: a store's name must be non-empty and hold no { or }: '" + options.name + "'"};
+    auto db = std::make_shared<Db>();
+    db->address = std::move(address).value();
+    db->options = options;
+    db->options.scan_batch = std::clamp(options.scan_batch, 1u, 4000u);  // Lua's unpack takes about 8000
+    const std::string tag = "{" + options.name + "}:";
+    db->value_prefix = tag + "v:";
+    db->index_key = tag + "i";
+    db->version_key = tag + "ver";
+    auto conn = db->connect();
+    if (!conn) return conn.error();
+    auto type = db->command(*conn.value(), {"TYPE", db->index_key}, "cannot open");
+    if (!type) return type.error();
+    const std::string_view kind = detail::redis_backend::text(type.value().get());
+    if (kind != "none" && kind != "zset")
+      return Error{errc::invalid_argument, "Redis " + db->address.shown + ": " + db->index_key + " is a " + std::string(kind) +
+                                               ", not this store's index: the name belongs to something else"};
+    db->idle.push_back(std::move(conn).value());
+    return RedisBackend(std::move(db));
+  }
+
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
+
+  /// Zero-copy read: `fn(std::string_view)` runs only if the key exists, with a view of the
+  /// reply valid during the call. `fn` may write to this backend.
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    if (!db_) return closed();
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    return db_->read(*lease->conn, key, std::forward<F>(fn));
+  }
+
+  Result<void> put(std::string_view key, std::string_view value) {
+    const std::pair<std::string_view, std::optional<std::string_view>> one[] = {{key, value}};
+    auto r = apply(one, "cannot write to");
+    if (!r) return r.error();
+    return success();
+  }
+
+  Result<bool> erase(std::string_view key) {
+    const std::pair<std::string_view, std::optional<std::string_view>> one[] = {{key, std::nullopt}};
+    auto r = apply(one, "cannot delete from");
+    if (!r) return r.error();
+    return r.value()->element[0]->integer > 0;  // DEL's count
+  }
+
+  /// Applies the batch in one MULTI/EXEC: the last operation on each key wins, as in order.
+  Result<void> write(const WriteBatch& batch) {
+    if (batch.empty()) return db_ ? Result<void>(success()) : Result<void>(closed());
+    std::map<std::string_view, std::optional<std::string_view>> last;
+    for (const auto& op : batch)
+      last.insert_or_assign(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+    auto r = apply(last, "cannot write to");
+    if (!r) return r.error();
+    return success();
+  }
+
+  /// The entries in `range`, batch by batch (see the class).
+  Scan scan(const KeyRange& range) const {
+    if (!db_) return Scan(closed());
+    auto lease = db_->lease();
+    if (!lease) return Scan(lease.error());
+    detail::redis_backend::Conn* conn = lease->conn.get();
+    return Scan(db_, std::move(lease).value(), conn, range);
+  }
+
+  /// Runs `fn(transaction&) -> Result<R>` optimistically and commits its writes with
+  /// MULTI/EXEC if nothing it read changed meanwhile; else runs it again. Returns fn's result
+  /// (its error too, once what it read is known to be consistent), or the commit's error.
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    if (!db_) return closed();
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    detail::redis_backend::Conn& conn = *lease->conn;
+    struct UnwatchIfThrown {  // a connection goes back to the pool watching nothing
+      detail::redis_backend::Conn& conn;
+      bool done = false;
+      ~UnwatchIfThrown() {
+        if (done || conn.broken()) return;
+        detail::redis_backend::SigpipeBlocked quiet;
+        freeReplyObject(redisCommand(conn.ctx.get(), "UNWATCH"));
+      }
+    } guard{conn};
+    for (unsigned attempt = 0;; ++attempt) {
+      transaction tx{Reader(db_, &conn)};
+      auto result = std::invoke(fn, tx);
+      guard.done = true;  // EXEC below ends every WATCH
+      if (conn.broken()) {
+        if (!result) return result;
+        return db_->fail(conn, nullptr, "cannot commit to");
+      }
+      // MULTI, the writes (none if fn failed: then EXEC only checks that what it read held), EXEC.
+      std::vector<std::vector<std::string_view>> commands{{"MULTI"}};
+      std::vector<std::string> names;
+      if (result && !tx.writes().empty()) db_->add_writes(tx.writes(), commands, names);
+      commands.push_back({"EXEC"});
+      auto replies = db_->pipeline(conn, commands, "cannot commit to");
+      if (!replies) return replies.error();
+      const redisReply* exec = replies->back().get();
+      if (exec->type != REDIS_REPLY_NIL) {
+        if (const redisReply* failed = detail::redis_backend::exec_error(exec)) return db_->fail(conn, failed, "cannot commit to");
+        return result;
+      }
+      if (attempt >= db_->options.max_retries)
+        return Error{errc::busy, "Redis " + db_->address.shown + " store " + db_->options.name + ": a transaction conflicted " +
+                                     std::to_string(attempt + 1) + " times in a row"};
+      guard.done = false;
+      back_off(attempt);
+    }
+  }
+
+ private:
+  explicit RedisBackend(std::shared_ptr<Db> db) : db_(std::move(db)) {}
+  static Error closed() { return {errc::closed, "RedisBackend was moved from"}; }
+
+  // MULTI, the writes, EXEC in one round trip; EXEC's reply.
+  template <class Writes>
+  Result<Reply> apply(const Writes& writes, std::string_view what) {
+    if (!db_) return closed();
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    std::vector<std::vector<std::string_view>> commands{{"MULTI"}};
+    std::vector<std::string> names;
+    db_->add_writes(writes, commands, names);
+    commands.push_back({"EXEC"});
+    auto replies = db_->pipeline(*lease->conn, commands, what);
+    if (!replies) return replies.error();
+    Reply& exec = replies->back();
+    if (exec->type == REDIS_REPLY_NIL) return Error{errc::io_error, "Redis " + db_->address.shown + ": EXEC without WATCH aborted"};
+    if (const redisReply* failed = detail::redis_backend::exec_error(exec.get())) return db_->fail(*lease->conn, failed, what);
+    return std::move(exec);
+  }
+
+  // Waits a random while, longer after each conflict in a row, before trying again.
+  static void back_off(unsigned attempt) {
+    if (attempt < 2) return;
+    thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+    const unsigned ceiling = 50u << std::min(attempt, 7u);  // microseconds
+    std::this_thread::sleep_for(std::chrono::microseconds(random() % ceiling));
+  }
+
+  std::shared_ptr<Db> db_;
+};
+
+static_assert(check_backend<RedisBackend>());
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_REDIS_HPP
+#endif
 #endif  // KVSTACK_SINGLE_KVSTACK_BACKEND_ENGINES_HPP
 
 namespace kvstack::inline v0 {
@@ -10529,6 +12371,9 @@ class BasicAnyBackend {
   using TransactionScans = detail::AnyScan<detail::transaction_scan_of<Bs>...>;
 
  public:
+  /// Whether every alternative's scans read one snapshot (see snapshot_scans_v).
+  static constexpr bool snapshot_scans = (snapshot_scans_v<Bs> && ...);
+
   /// What `transact` hands to `fn`: the chosen backend's transaction.
   class Transaction {
    public:
@@ -10644,6 +12489,15 @@ using AnyBackend = BasicAnyBackend<MemoryBackend
 #if KVSTACK_WITH_ROCKSDB
                                    , RocksDbBackend
 #endif
+#if KVSTACK_WITH_SQLITE
+                                   , SqliteBackend
+#endif
+#if KVSTACK_WITH_POSTGRES
+                                   , PostgresBackend
+#endif
+#if KVSTACK_WITH_REDIS
+                                   , RedisBackend
+#endif
                                    >;
 
 static_assert(check_backend<AnyBackend>());
@@ -10683,10 +12537,10 @@ inline std::string_view trim(std::string_view s) noexcept {
 
 /// Which engine to open, where, with which engine parameters.
 struct Config {
-  /// "memory", "lmdb" or "rocksdb". Empty: the embedded persistent engine (LMDB; RocksDB when
+  /// "memory", "lmdb", "rocksdb", "sqlite", "postgres" or "redis". Empty: the embedded persistent engine (LMDB; RocksDB when
   /// only it is compiled in) when `path` is set, memory when it is not.
   std::string backend;
-  std::filesystem::path path;  ///< the store's directory (persistent engines); its parent must exist
+  std::filesystem::path path;  ///< the store's directory (its parent must exist); postgres: a connection string; redis: a URL
   std::map<std::string, std::string> params;  ///< engine parameters (see open())
 
   /// Parses "name=value,name=value" (the format of KV_PARAMS; spaces around names and values are
@@ -10760,7 +12614,12 @@ bool parse_param(std::string_view text, T& field) {
   field = static_cast<T>(n);
   return true;
 }
+inline bool parse_param(std::string_view text, std::string& field) {
+  field = text;
+  return !text.empty();
+}
 inline std::string_view forms_of(const bool&) { return bool_forms; }
+inline std::string_view forms_of(const std::string&) { return "a non-empty name"; }
 template <class T>
 std::string_view forms_of(const T&) {
   return number_forms;
@@ -10823,8 +12682,12 @@ inline Result<void> check_path(std::string_view engine, const std::filesystem::p
 /// persistent engine, an unknown parameter or a malformed value is errc::invalid_argument with
 /// a message naming it and what is accepted. Parameters (README, "Configuration", has the table):
 /// lmdb — max_map_size, sync, max_readers; rocksdb — compression, block_cache_size,
-/// bloom_bits_per_key, write_buffer_size, max_open_files, sync (see LmdbOptions and
-/// RocksDbOptions).
+/// bloom_bits_per_key, write_buffer_size, max_open_files, sync; sqlite — sync, busy_timeout_ms,
+/// max_idle_readers, table; postgres — table, max_idle_connections, fetch_rows, sync,
+/// max_retries; redis — name, max_idle_connections, scan_batch, timeout_ms, max_retries (see
+/// LmdbOptions, RocksDbOptions, SqliteOptions, PostgresOptions and RedisOptions). For postgres
+/// the path is a libpq connection string (empty: libpq's defaults), for redis a URL (empty:
+/// redis://127.0.0.1:6379/0).
 inline Result<AnyBackend> open(const Config& config) {
   std::string engine(detail::trim(config.backend));
   if (engine.empty()) engine = config.path.empty() ? "memory" : KVSTACK_WITH_LMDB ? "lmdb" : KVSTACK_WITH_ROCKSDB ? "rocksdb" : "";
@@ -10864,7 +12727,46 @@ inline Result<AnyBackend> open(const Config& config) {
     return detail::not_compiled(engine);
 #endif
   }
-  return Error{errc::invalid_argument, "unknown backend '" + engine + "' (known: memory, lmdb, rocksdb)"};
+  if (engine == "sqlite") {
+#if KVSTACK_WITH_SQLITE
+    if (auto ok = detail::check_path(engine, config.path); !ok) return ok.error();
+    SqliteOptions o;
+    auto applied = detail::apply_params(config, engine, detail::Param{"sync", &o.sync},
+                                        detail::Param{"busy_timeout_ms", &o.busy_timeout_ms},
+                                        detail::Param{"max_idle_readers", &o.max_idle_readers}, detail::Param{"table", &o.table});
+    if (!applied) return applied.error();
+    return detail::to_any(SqliteBackend::open(config.path, o));
+#else
+    return detail::not_compiled(engine);
+#endif
+  }
+  if (engine == "postgres") {
+#if KVSTACK_WITH_POSTGRES
+    PostgresOptions o;
+    auto applied = detail::apply_params(config, engine, detail::Param{"table", &o.table},
+                                        detail::Param{"max_idle_connections", &o.max_idle_connections},
+                                        detail::Param{"fetch_rows", &o.fetch_rows}, detail::Param{"sync", &o.sync},
+                                        detail::Param{"max_retries", &o.max_retries});
+    if (!applied) return applied.error();
+    return detail::to_any(PostgresBackend::open(config.path.string(), o));
+#else
+    return detail::not_compiled(engine);
+#endif
+  }
+  if (engine == "redis") {
+#if KVSTACK_WITH_REDIS
+    RedisOptions o;
+    auto applied = detail::apply_params(config, engine, detail::Param{"name", &o.name},
+                                        detail::Param{"max_idle_connections", &o.max_idle_connections},
+                                        detail::Param{"scan_batch", &o.scan_batch}, detail::Param{"timeout_ms", &o.timeout_ms},
+                                        detail::Param{"max_retries", &o.max_retries});
+    if (!applied) return applied.error();
+    return detail::to_any(RedisBackend::open(config.path.empty() ? "redis://127.0.0.1:6379/0" : config.path.string(), o));
+#else
+    return detail::not_compiled(engine);
+#endif
+  }
+  return Error{errc::invalid_argument, "unknown backend '" + engine + "' (known: memory, lmdb, rocksdb, sqlite, postgres, redis)"};
 }
 
 }  // namespace kvstack

@@ -47,7 +47,7 @@ TEST_CASE("copy_all reports a source that cannot be read", "[copy]") {
   CHECK(collect(dst, KeyRange::all()).empty());
 }
 
-TEMPLATE_LIST_TEST_CASE("copy_all between every pair of engines", "[copy]", EngineTypes) {
+TEMPLATE_LIST_TEST_CASE("copy_all between every pair of engines", "[copy]", AllEngineTypes) {
   BackendFactory<TestType> source_factory;
   auto src = source_factory.open();
   WriteBatch batch;
@@ -61,5 +61,5 @@ TEMPLATE_LIST_TEST_CASE("copy_all between every pair of engines", "[copy]", Engi
     CHECK(copy_all(src, dst, nullptr, 64 << 10).value() == expected.size());
     CHECK(collect(dst, KeyRange::all()) == expected);
   };
-  [&]<class... Dsts>(std::tuple<Dsts...>*) { (copy_to.template operator()<Dsts>(), ...); }(static_cast<EngineTypes*>(nullptr));
+  [&]<class... Dsts>(std::tuple<Dsts...>*) { (copy_to.template operator()<Dsts>(), ...); }(static_cast<AllEngineTypes*>(nullptr));
 }

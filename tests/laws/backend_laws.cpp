@@ -1,6 +1,8 @@
 // The laws every Backend obeys (docs/design.md, "What each law checks"; the Laws block of
 // kvstack::Backend in core/concepts.hpp).
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <ranges>
 #include <string>
 #include <thread>
@@ -171,6 +173,42 @@ TEMPLATE_LIST_TEST_CASE("a scan is a snapshot and writing while it is open is fi
   }
   CHECK(db.get("b").value() == "changed");
   CHECK(db.get("c").value() == std::nullopt);
+}
+
+TEMPLATE_LIST_TEST_CASE("a long scan reads one snapshot (or, where the backend says not, each key once, in order)", "[laws]",
+                        BackendTypes) {
+  BackendFactory<TestType> factory;
+  auto db = factory.open();
+  constexpr int n = 2000;
+  auto key = [](int i) { return "k" + std::to_string(10000 + i); };
+  WriteBatch before;
+  for (int i = 0; i < n; ++i) before.put(key(i), "old");
+  db.write(before).value();
+  std::vector<std::pair<std::string, std::string>> seen;
+  auto scan = db.scan(KeyRange::all());
+  for (auto&& [k, v] : scan) {
+    if (seen.empty()) {  // once the scan has begun: rewrite every key, add some, erase one
+      WriteBatch during;
+      for (int i = 0; i < n; ++i) during.put(key(i), "new");
+      for (int i = 0; i < n; i += 100) during.put(key(i) + "+", "added");
+      during.erase(key(n - 1));
+      db.write(during).value();
+    }
+    seen.emplace_back(k, v);
+  }
+  scan.status().value();
+  if constexpr (snapshot_scans_v<TestType>) {
+    REQUIRE(seen.size() == n);
+    for (int i = 0; i < n; ++i) CHECK(seen[i] == std::pair{key(i), std::string("old")});
+  } else {
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : seen) {
+      keys.push_back(k);
+      CHECK((v == "old" || v == "new" || v == "added"));
+    }
+    CHECK(std::adjacent_find(keys.begin(), keys.end(), std::greater_equal<>()) == keys.end());  // in order, once each
+    for (int i = 0; i < n - 1; ++i) CHECK(std::binary_search(keys.begin(), keys.end(), key(i)));  // none missing
+  }
 }
 
 TEMPLATE_LIST_TEST_CASE("zero-copy get may write to the backend from its callback", "[laws]", BackendTypes) {

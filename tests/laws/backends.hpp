@@ -22,6 +22,8 @@
 #include <kvstack/shard/shard.hpp>
 #include <kvstack/sim/disk.hpp>
 
+#include "backend/test_servers.hpp"
+
 // ThreadSanitizer cannot follow a fork of a process that has threads (RocksDB keeps a pool),
 // so the tests that fork a child are left out of TSan builds.
 #if defined(__SANITIZE_THREAD__)
@@ -102,6 +104,61 @@ struct BackendFactory<RocksDbBackend> {
 };
 #endif
 
+#if KVSTACK_WITH_SQLITE
+template <>
+struct BackendFactory<SqliteBackend> {
+  static constexpr bool durable = true;
+  static constexpr bool shares_open_store = true;  // SQLite lets many connections open one file
+  TempDir dir;
+  SqliteBackend open() { return SqliteBackend::open(dir / "db").value(); }
+  SqliteBackend reopen() { return open(); }
+  static Result<SqliteBackend> open_at(const std::filesystem::path& path) { return SqliteBackend::open(path); }
+  static Result<SqliteBackend> open_checkpoint(const std::filesystem::path& dir) { return open_at(dir); }
+};
+#endif
+
+#if KVSTACK_WITH_POSTGRES
+/// A table of its own on the suite's PostgreSQL server, dropped at the end.
+template <>
+struct BackendFactory<PostgresBackend> {
+  static constexpr bool durable = true;
+  std::string table = unique_name("kvstack");
+  PostgresBackend open() { return PostgresBackend::open(shared_postgres(), {.table = table}).value(); }
+  PostgresBackend reopen() { return open(); }
+  BackendFactory() = default;
+  BackendFactory(const BackendFactory&) = delete;
+  ~BackendFactory() {
+    PGconn* conn = PQconnectdb(shared_postgres().c_str());
+    PQclear(PQexec(conn, ("DROP TABLE IF EXISTS \"" + table + "\"").c_str()));
+    PQfinish(conn);
+  }
+};
+#endif
+
+#if KVSTACK_WITH_REDIS
+/// A store of its own (its own hash tag) on the suite's Redis server, deleted at the end.
+template <>
+struct BackendFactory<RedisBackend> {
+  static constexpr bool durable = true;  // the server keeps it: a reopen finds it
+  std::string name = unique_name("kvstack");
+  RedisBackend open() { return RedisBackend::open(shared_redis(), {.name = name}).value(); }
+  RedisBackend reopen() { return open(); }
+  BackendFactory() = default;
+  BackendFactory(const BackendFactory&) = delete;
+  ~BackendFactory() {
+    const std::string socket = shared_redis().substr(std::string("unix://").size());
+    redisContext* c = redisConnectUnix(socket.c_str());
+    if (c && !c->err) {
+      auto* keys = static_cast<redisReply*>(redisCommand(c, "KEYS {%s}:*", name.c_str()));
+      for (std::size_t i = 0; keys && i < keys->elements; ++i)
+        freeReplyObject(redisCommand(c, "DEL %b", keys->element[i]->str, keys->element[i]->len));
+      freeReplyObject(keys);
+    }
+    redisFree(c);
+  }
+};
+#endif
+
 /// Layers open over a fresh instance of what they wrap.
 template <class B, class C>
 struct BackendFactory<Ttl<B, C>> {
@@ -179,21 +236,46 @@ struct BackendFactory<Shard<BackendLog<B>, B, Policy>> {
   }
 };
 
-/// The durable engines compiled in (each factory has `open_at(path)`).
-using DurableTypes = std::tuple<
+template <class... Tuples>
+using Cat = decltype(std::tuple_cat(std::declval<Tuples>()...));
+
+// Each optional engine, or nothing when it is not compiled in.
 #if KVSTACK_WITH_LMDB
-    LmdbBackend
-#endif
-#if KVSTACK_WITH_LMDB && KVSTACK_WITH_ROCKSDB
-    ,
+using IfLmdb = std::tuple<LmdbBackend>;
+#else
+using IfLmdb = std::tuple<>;
 #endif
 #if KVSTACK_WITH_ROCKSDB
-    RocksDbBackend
+using IfRocksDb = std::tuple<RocksDbBackend>;
+#else
+using IfRocksDb = std::tuple<>;
 #endif
-    >;
+#if KVSTACK_WITH_SQLITE
+using IfSqlite = std::tuple<SqliteBackend>;
+#else
+using IfSqlite = std::tuple<>;
+#endif
+
+#if KVSTACK_WITH_POSTGRES
+using IfPostgres = std::tuple<PostgresBackend>;
+#else
+using IfPostgres = std::tuple<>;
+#endif
+
+#if KVSTACK_WITH_REDIS
+using IfRedis = std::tuple<RedisBackend>;
+#else
+using IfRedis = std::tuple<>;
+#endif
+
+/// The engines on servers the tests start (PostgreSQL, Redis).
+using ServerTypes = Cat<IfPostgres, IfRedis>;
+
+/// The durable engines compiled in (each factory has `open_at(path)`).
+using DurableTypes = Cat<IfLmdb, IfRocksDb, IfSqlite>;
 
 template <class... Ts>
-using Prepend = decltype(std::tuple_cat(std::declval<std::tuple<Ts...>>(), std::declval<DurableTypes>()));
+using Prepend = Cat<std::tuple<Ts...>, DurableTypes>;
 
 /// The engines (each factory has `open_checkpoint(dir)`).
 using EngineTypes = Prepend<MemoryBackend>;
@@ -222,9 +304,10 @@ using ShardTypes = std::tuple<Shard<NoLog, MemoryBackend, NoReplication>,
                               Shard<BackendLog<RocksDbBackend>, RocksDbBackend, AsyncPrimaryBackup>
 #endif
                               >;
+/// Every engine, embedded or on a server.
+using AllEngineTypes = Cat<EngineTypes, ServerTypes>;
 /// Everything that must pass the law suite.
-using BackendTypes = decltype(std::tuple_cat(std::declval<Prepend<MemoryBackend, AnyBackend>>(), std::declval<LayerTypes>(),
-                                             std::declval<ShardTypes>()));
+using BackendTypes = Cat<Prepend<MemoryBackend, AnyBackend>, ServerTypes, LayerTypes, ShardTypes>;
 /// What a Redis DataStore is tested over: each engine, and a replicated shard.
 using StoreTypes = decltype(std::tuple_cat(std::declval<EngineTypes>(),
                                            std::declval<std::tuple<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>,

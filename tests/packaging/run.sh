@@ -41,23 +41,26 @@ cmake_consumer() {  # NAME, then cmake arguments
 }
 cmake_consumer find_package -DCMAKE_PREFIX_PATH="$work/cmake-prefix"
 # Each target brings its engine and no other: what the program compiles in and what it links.
-engines() {  # NAME PROGRAM "lmdb X, rocksdb Y" LINKED...: the program says X/Y; ldd shows exactly LINKED
+engines() {  # NAME PROGRAM "lmdb X, rocksdb Y, sqlite Z" LINKED...: the program says X/Y/Z; ldd shows exactly LINKED
   local name=$1 program=$2 said=$3
   shift 3
   check "$name" "$program" "$work/lmdb-$name" | tee "$work/said"
   grep -q "($said," "$work/said" || { echo "packaging: $name: want ($said)" >&2; return 1; }
   ldd "$program" >"$work/ldd"  # not piped into grep -q: ldd killed by SIGPIPE fails the pipeline
-  for lib in lmdb rocksdb; do
+  for lib in lmdb rocksdb sqlite3 pq hiredis; do
     local linked=0 want=0
     grep -q "lib$lib" "$work/ldd" && linked=1
     [[ " $* " == *" $lib "* ]] && want=1
     [[ $linked == "$want" ]] || { echo "packaging: $name: lib$lib linked: $linked, want $want" >&2; return 1; }
   done
 }
-engines "find_package kvstack::kvstack" "$work/find_package/build/consumer" "lmdb 0, rocksdb 0"
-engines "find_package kvstack::lmdb" "$work/find_package/build/consumer_lmdb" "lmdb 1, rocksdb 0" lmdb
-engines "find_package kvstack::rocksdb" "$work/find_package/build/consumer_rocksdb" "lmdb 0, rocksdb 1" rocksdb
-engines "find_package kvstack::lmdb kvstack::rocksdb" "$work/find_package/build/consumer_both" "lmdb 1, rocksdb 1" lmdb rocksdb
+engines "find_package kvstack::kvstack" "$work/find_package/build/consumer" "lmdb 0, rocksdb 0, sqlite 0"
+engines "find_package kvstack::lmdb" "$work/find_package/build/consumer_lmdb" "lmdb 1, rocksdb 0, sqlite 0" lmdb
+engines "find_package kvstack::rocksdb" "$work/find_package/build/consumer_rocksdb" "lmdb 0, rocksdb 1, sqlite 0" rocksdb
+engines "find_package kvstack::lmdb kvstack::rocksdb" "$work/find_package/build/consumer_both" "lmdb 1, rocksdb 1, sqlite 0" lmdb rocksdb
+engines "find_package kvstack::sqlite" "$work/find_package/build/consumer_sqlite" "lmdb 0, rocksdb 0, sqlite 1" sqlite3
+engines "find_package kvstack::postgres" "$work/find_package/build/consumer_postgres" "lmdb 0, rocksdb 0, sqlite 0, postgres 1" pq
+engines "find_package kvstack::redis" "$work/find_package/build/consumer_redis" "lmdb 0, rocksdb 0, sqlite 0, postgres 0, redis 1" hiredis
 # SameMajorVersion: 0.x does not satisfy a request for 1.0.
 if cmake -S "$work/find_package" -B "$work/find_package/build-1.0" -G Ninja -DCMAKE_PREFIX_PATH="$work/cmake-prefix" \
      -DKVSTACK_WANT_VERSION=1.0 >"$work/last.log" 2>&1 || ! grep -q "considered but not accepted" "$work/last.log"; then

@@ -77,6 +77,9 @@ class BasicAnyBackend {
   using TransactionScans = detail::AnyScan<detail::transaction_scan_of<Bs>...>;
 
  public:
+  /// Whether every alternative's scans read one snapshot (see snapshot_scans_v).
+  static constexpr bool snapshot_scans = (snapshot_scans_v<Bs> && ...);
+
   /// What `transact` hands to `fn`: the chosen backend's transaction.
   class Transaction {
    public:
@@ -191,6 +194,15 @@ using AnyBackend = BasicAnyBackend<MemoryBackend
 #endif
 #if KVSTACK_WITH_ROCKSDB
                                    , RocksDbBackend
+#endif
+#if KVSTACK_WITH_SQLITE
+                                   , SqliteBackend
+#endif
+#if KVSTACK_WITH_POSTGRES
+                                   , PostgresBackend
+#endif
+#if KVSTACK_WITH_REDIS
+                                   , RedisBackend
 #endif
                                    >;
 

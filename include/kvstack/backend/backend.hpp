@@ -1,5 +1,6 @@
-// kvstack/backend: the engines (MemoryBackend; LmdbBackend and RocksDbBackend when compiled in:
-// engines.hpp includes them), AnyBackend, opening by configuration, and copying between engines.
+// kvstack/backend: the engines (MemoryBackend; LmdbBackend, RocksDbBackend, SqliteBackend,
+// PostgresBackend and RedisBackend when compiled in: engines.hpp includes them), AnyBackend,
+// opening by configuration, and copying between engines.
 #pragma once
 
 #include <kvstack/backend/any.hpp>

@@ -31,10 +31,10 @@ inline std::string_view trim(std::string_view s) noexcept {
 
 /// Which engine to open, where, with which engine parameters.
 struct Config {
-  /// "memory", "lmdb" or "rocksdb". Empty: the embedded persistent engine (LMDB; RocksDB when
+  /// "memory", "lmdb", "rocksdb", "sqlite", "postgres" or "redis". Empty: the embedded persistent engine (LMDB; RocksDB when
   /// only it is compiled in) when `path` is set, memory when it is not.
   std::string backend;
-  std::filesystem::path path;  ///< the store's directory (persistent engines); its parent must exist
+  std::filesystem::path path;  ///< the store's directory (its parent must exist); postgres: a connection string; redis: a URL
   std::map<std::string, std::string> params;  ///< engine parameters (see open())
 
   /// Parses "name=value,name=value" (the format of KV_PARAMS; spaces around names and values are
@@ -108,7 +108,12 @@ bool parse_param(std::string_view text, T& field) {
   field = static_cast<T>(n);
   return true;
 }
+inline bool parse_param(std::string_view text, std::string& field) {
+  field = text;
+  return !text.empty();
+}
 inline std::string_view forms_of(const bool&) { return bool_forms; }
+inline std::string_view forms_of(const std::string&) { return "a non-empty name"; }
 template <class T>
 std::string_view forms_of(const T&) {
   return number_forms;
@@ -171,8 +176,12 @@ inline Result<void> check_path(std::string_view engine, const std::filesystem::p
 /// persistent engine, an unknown parameter or a malformed value is errc::invalid_argument with
 /// a message naming it and what is accepted. Parameters (README, "Configuration", has the table):
 /// lmdb — max_map_size, sync, max_readers; rocksdb — compression, block_cache_size,
-/// bloom_bits_per_key, write_buffer_size, max_open_files, sync (see LmdbOptions and
-/// RocksDbOptions).
+/// bloom_bits_per_key, write_buffer_size, max_open_files, sync; sqlite — sync, busy_timeout_ms,
+/// max_idle_readers, table; postgres — table, max_idle_connections, fetch_rows, sync,
+/// max_retries; redis — name, max_idle_connections, scan_batch, timeout_ms, max_retries (see
+/// LmdbOptions, RocksDbOptions, SqliteOptions, PostgresOptions and RedisOptions). For postgres
+/// the path is a libpq connection string (empty: libpq's defaults), for redis a URL (empty:
+/// redis://127.0.0.1:6379/0).
 inline Result<AnyBackend> open(const Config& config) {
   std::string engine(detail::trim(config.backend));
   if (engine.empty()) engine = config.path.empty() ? "memory" : KVSTACK_WITH_LMDB ? "lmdb" : KVSTACK_WITH_ROCKSDB ? "rocksdb" : "";
@@ -212,7 +221,46 @@ inline Result<AnyBackend> open(const Config& config) {
     return detail::not_compiled(engine);
 #endif
   }
-  return Error{errc::invalid_argument, "unknown backend '" + engine + "' (known: memory, lmdb, rocksdb)"};
+  if (engine == "sqlite") {
+#if KVSTACK_WITH_SQLITE
+    if (auto ok = detail::check_path(engine, config.path); !ok) return ok.error();
+    SqliteOptions o;
+    auto applied = detail::apply_params(config, engine, detail::Param{"sync", &o.sync},
+                                        detail::Param{"busy_timeout_ms", &o.busy_timeout_ms},
+                                        detail::Param{"max_idle_readers", &o.max_idle_readers}, detail::Param{"table", &o.table});
+    if (!applied) return applied.error();
+    return detail::to_any(SqliteBackend::open(config.path, o));
+#else
+    return detail::not_compiled(engine);
+#endif
+  }
+  if (engine == "postgres") {
+#if KVSTACK_WITH_POSTGRES
+    PostgresOptions o;
+    auto applied = detail::apply_params(config, engine, detail::Param{"table", &o.table},
+                                        detail::Param{"max_idle_connections", &o.max_idle_connections},
+                                        detail::Param{"fetch_rows", &o.fetch_rows}, detail::Param{"sync", &o.sync},
+                                        detail::Param{"max_retries", &o.max_retries});
+    if (!applied) return applied.error();
+    return detail::to_any(PostgresBackend::open(config.path.string(), o));
+#else
+    return detail::not_compiled(engine);
+#endif
+  }
+  if (engine == "redis") {
+#if KVSTACK_WITH_REDIS
+    RedisOptions o;
+    auto applied = detail::apply_params(config, engine, detail::Param{"name", &o.name},
+                                        detail::Param{"max_idle_connections", &o.max_idle_connections},
+                                        detail::Param{"scan_batch", &o.scan_batch}, detail::Param{"timeout_ms", &o.timeout_ms},
+                                        detail::Param{"max_retries", &o.max_retries});
+    if (!applied) return applied.error();
+    return detail::to_any(RedisBackend::open(config.path.empty() ? "redis://127.0.0.1:6379/0" : config.path.string(), o));
+#else
+    return detail::not_compiled(engine);
+#endif
+  }
+  return Error{errc::invalid_argument, "unknown backend '" + engine + "' (known: memory, lmdb, rocksdb, sqlite, postgres, redis)"};
 }
 
 }  // namespace kvstack

@@ -1,8 +1,9 @@
-// Which optional engines this program compiles in: KVSTACK_WITH_LMDB and KVSTACK_WITH_ROCKSDB
-// are 1 or 0. The build may set them: kvstack's CMake targets define KVSTACK_ENGINES_EXPLICIT
-// and kvstack::lmdb / kvstack::rocksdb set their engine's macro to 1 (an engine not set is then
-// out); Meson and pkg-config set both. Otherwise an engine is in when its header can be found,
-// and the program links it (-llmdb, -lrocksdb) if it uses AnyBackend or the engine.
+// Which optional engines this program compiles in: KVSTACK_WITH_LMDB, KVSTACK_WITH_ROCKSDB,
+// KVSTACK_WITH_SQLITE, KVSTACK_WITH_POSTGRES and KVSTACK_WITH_REDIS are 1 or 0. The build may set them: kvstack's
+// CMake targets define KVSTACK_ENGINES_EXPLICIT and kvstack::<engine> sets its engine's macro to
+// 1 (an engine not set is then out); Meson and pkg-config set them all. Otherwise LMDB and
+// RocksDB are in when their headers can be found, and the program links them (-llmdb,
+// -lrocksdb) if it uses AnyBackend or the engine.
 #pragma once
 
 #ifndef KVSTACK_WITH_LMDB
@@ -25,9 +26,31 @@
 #endif
 #endif
 
+// The engines on SQLite, PostgreSQL and Redis are in only when the build says so (their headers
+// are installed on many machines that do not mean to use them): KVSTACK_WITH_SQLITE,
+// KVSTACK_WITH_POSTGRES and KVSTACK_WITH_REDIS default to 0.
+#ifndef KVSTACK_WITH_SQLITE
+#define KVSTACK_WITH_SQLITE 0
+#endif
+#ifndef KVSTACK_WITH_POSTGRES
+#define KVSTACK_WITH_POSTGRES 0
+#endif
+#ifndef KVSTACK_WITH_REDIS
+#define KVSTACK_WITH_REDIS 0
+#endif
+
 #if KVSTACK_WITH_LMDB
 #include <kvstack/backend/lmdb.hpp>
 #endif
 #if KVSTACK_WITH_ROCKSDB
 #include <kvstack/backend/rocksdb.hpp>
+#endif
+#if KVSTACK_WITH_SQLITE
+#include <kvstack/backend/sqlite.hpp>
+#endif
+#if KVSTACK_WITH_POSTGRES
+#include <kvstack/backend/postgres.hpp>
+#endif
+#if KVSTACK_WITH_REDIS
+#include <kvstack/backend/redis.hpp>
 #endif

@@ -11,6 +11,8 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
@@ -110,6 +112,18 @@ concept Backend = detail::HasGet<B> && detail::HasViewGet<B> && detail::HasPut<B
                   detail::HasErase<B> && detail::HasScan<B> && detail::HasWrite<B> &&
                   detail::HasTransact<B> && requires { typename B::transaction; } &&
                   Transaction<typename B::transaction>;
+
+/// Whether B's scans read the whole range from one snapshot, as the laws require of every engine
+/// but RedisBackend (whose scans are atomic per batch, and which says so): `B::snapshot_scans`
+/// where B declares it, else that of the backend below a layer (`inner()`), else true. The law
+/// suite checks the weaker promise where it is false.
+template <class B>
+constexpr bool snapshot_scans_v = [] {
+  if constexpr (requires { B::snapshot_scans; }) return bool(B::snapshot_scans);
+  else if constexpr (requires(const B& b) { b.inner(); })
+    return snapshot_scans_v<std::remove_cvref_t<decltype(std::declval<const B&>().inner())>>;
+  else return true;
+}();
 
 /// A Backend whose keys may expire (kvstack::Ttl, or a layer over it): put with a time to live,
 /// expire, persist, ttl and purge_expired. Layers above forward these when the layer below has them.

@@ -175,6 +175,9 @@ class Shard {
   };
 
  public:
+  /// Scans read the App: a snapshot when its scans are.
+  static constexpr bool snapshot_scans = snapshot_scans_v<App>;
+
   using transaction =
       std::conditional_t<direct, typename App::transaction, detail::BufferedTransaction<detail::PendingReader<App>>>;
   using Ticket = ShardTicket;
