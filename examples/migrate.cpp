@@ -1,8 +1,10 @@
 // migrate: copies every key of a store into another, between any two engines, with a progress
 // line. A "memory" store is a MemoryBackend checkpoint directory (read with load, written with
-// checkpoint); "lmdb" and "rocksdb" are store directories. KV_PARAMS applies to both ends.
+// checkpoint); "lmdb", "rocksdb" and "sqlite" are store directories, "postgres" a libpq connection
+// string, "redis" a URL. KV_PARAMS applies to both ends.
 //
 //   migrate lmdb ./kvstack-data rocksdb ./kvstack-rocks
+//   migrate lmdb ./kvstack-data postgres "host=db.internal dbname=app"
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -30,7 +32,7 @@ kv::Result<kv::AnyBackend> open_store(const std::string& engine, const char* pat
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    std::cerr << "usage: migrate FROM_ENGINE FROM_PATH TO_ENGINE TO_PATH   (engines: memory, lmdb, rocksdb)\n";
+    std::cerr << "usage: migrate FROM_ENGINE FROM_PATH TO_ENGINE TO_PATH   (engines: memory, lmdb, rocksdb, sqlite, postgres, redis)\n";
     return 2;
   }
   const std::string to_engine = argv[3];

@@ -797,8 +797,10 @@ inline Result<std::int64_t> deadline_after(std::int64_t now, std::chrono::millis
 // ---- kvstack/core/stats.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_CORE_STATS_HPP
 #define KVSTACK_SINGLE_KVSTACK_CORE_STATS_HPP
-// kvstack::stats — how many keys a range holds and how many bytes, counted exactly.
+// kvstack::stats and kvstack::count_keys — how many keys a range holds and how many bytes,
+// counted exactly.
 
+#include <concepts>
 #include <cstdint>
 #include <ranges>
 
@@ -828,6 +830,20 @@ Result<Stats> stats(const Source& source, const KeyRange& range) {
   }
   if (auto st = scan.status(); !st) return st.error();
   return s;
+}
+
+/// The number of keys in `range` (its limit applies), exactly: the source's own
+/// `count(range) -> Result<std::uint64_t>` where it has one (the SQL engines count on the server,
+/// RedisBackend with ZLEXCOUNT: nothing crosses the wire but the number), else one streaming scan.
+template <class Source>
+Result<std::uint64_t> count_keys(const Source& source, const KeyRange& range) {
+  if constexpr (requires { { source.count(range) } -> std::same_as<Result<std::uint64_t>>; }) {
+    return source.count(range);
+  } else {
+    auto s = stats(source, range);
+    if (!s) return s.error();
+    return s.value().keys;
+  }
 }
 
 }  // namespace kvstack
@@ -4955,11 +4971,11 @@ class RegistryBase {
     return backend_->get(storage_key(key), [](std::string_view) {});
   }
 
-  /// Number of entries in this namespace (exact: kvstack::stats over its keys).
+  /// Number of entries in this namespace (exact: kvstack::count_keys over its keys).
   Result<std::size_t> count() const {
-    auto s = stats(*backend_, KeyRange::prefix(prefix_));
-    if (!s) return s.error();
-    return static_cast<std::size_t>(s.value().keys);
+    auto n = count_keys(*backend_, KeyRange::prefix(prefix_));
+    if (!n) return n.error();
+    return static_cast<std::size_t>(n.value());
   }
 
   /// Removes every entry of this namespace (and nothing else), atomically; returns how many.
@@ -10524,6 +10540,85 @@ static_assert(check_backend<RocksDbBackend>() && Checkpointable<RocksDbBackend>)
 
 #include <sqlite3.h>
 
+// ---- kvstack/detail/connection_pool.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
+// detail::ConnectionPool — the idle connections an engine on a database library keeps for reuse
+// (SQLite's readers, PostgreSQL's and Redis's connections), and the lease that gives one back.
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Idle connections of type `Conn`, which says `broken()` (its link failed: it is dropped, and
+/// with it every idle one, since what broke one — a server restart — broke them all) and
+/// `reusable()` (it may serve the next caller as it is).
+template <class Conn>
+class ConnectionPool {
+ public:
+  /// A connection taken from the pool, given back when the lease goes (or by `give_back()`).
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(const ConnectionPool* pool, std::unique_ptr<Conn> conn) : pool_(pool), conn(std::move(conn)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&& o) noexcept {
+      give_back();
+      pool_ = o.pool_;
+      conn = std::move(o.conn);
+      return *this;
+    }
+    ~Lease() { give_back(); }
+    void give_back() noexcept {
+      if (conn) pool_->put_back(std::move(conn));
+    }
+
+   private:
+    const ConnectionPool* pool_ = nullptr;
+
+   public:
+    std::unique_ptr<Conn> conn;  ///< empty once given back
+  };
+
+  explicit ConnectionPool(std::size_t max_idle = 8) : max_idle_(max_idle) {}
+
+  /// An idle connection, or a new one from `connect() -> Result<std::unique_ptr<Conn>>`.
+  template <class Connect>
+  Result<Lease> lease(Connect&& connect) const {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        Lease l(this, std::move(idle_.back()));
+        idle_.pop_back();
+        return l;
+      }
+    }
+    auto conn = connect();
+    if (!conn) return conn.error();
+    return Lease(this, std::move(conn).value());
+  }
+
+  /// Keeps `conn` for the next caller, unless it broke, cannot be reused or the pool is full.
+  void put_back(std::unique_ptr<Conn> conn) const noexcept {
+    std::vector<std::unique_ptr<Conn>> dropped;  // closed after the lock is released
+    std::lock_guard lock(mutex_);
+    if (conn->broken()) dropped.swap(idle_);
+    else if (conn->reusable() && idle_.size() < max_idle_) idle_.push_back(std::move(conn));
+  }
+
+ private:
+  std::size_t max_idle_;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::unique_ptr<Conn>> idle_;
+};
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
 // ---- kvstack/detail/store_dir.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
 #define KVSTACK_SINGLE_KVSTACK_DETAIL_STORE_DIR_HPP
@@ -10616,8 +10711,11 @@ inline std::string_view column(sqlite3_stmt* stmt, int index) noexcept {
 }
 
 // The statements a connection prepares once and reuses; the scans: forward or reverse, with an
-// upper bound or without.
-enum Statement { select_value, upsert, delete_key, begin_immediate, commit_tx, rollback_tx, select_range, statement_count = select_range + 4 };
+// upper bound or without; the counts: with an upper bound or without.
+enum Statement {
+  select_value, upsert, delete_key, begin_immediate, commit_tx, rollback_tx,
+  select_range, count_range = select_range + 4, count_range_below, statement_count
+};
 
 inline std::string sql_of(Statement s, const std::string& t) {
   switch (s) {
@@ -10627,6 +10725,9 @@ inline std::string sql_of(Statement s, const std::string& t) {
     case begin_immediate: return "BEGIN IMMEDIATE";
     case commit_tx: return "COMMIT";
     case rollback_tx: return "ROLLBACK";
+    case count_range: case count_range_below:
+      return "SELECT count(*) FROM (SELECT 1 FROM " + t + " WHERE key >= ?1" + (s == count_range_below ? " AND key < ?2" : "") +
+             " LIMIT ?3)";
     default: {
       const int variant = s - select_range;
       return "SELECT key, value FROM " + t + " WHERE key >= ?1" + (variant & 2 ? " AND key < ?2" : "") + " ORDER BY key" +
@@ -10639,7 +10740,6 @@ inline std::string sql_of(Statement s, const std::string& t) {
 // callback runs) is lent out; asking for it again meanwhile prepares a private copy.
 struct Conn {
   sqlite3* db = nullptr;
-  const std::string* table = nullptr;  // quoted
   std::array<sqlite3_stmt*, statement_count> cached{};
   std::array<bool, statement_count> lent{};
 
@@ -10650,6 +10750,8 @@ struct Conn {
     for (sqlite3_stmt* s : cached) sqlite3_finalize(s);
     sqlite3_close_v2(db);
   }
+  bool broken() const noexcept { return false; }  // a file, not a link
+  bool reusable() const noexcept { return true; }
 };
 
 // A statement borrowed from a connection: reset, unbound and given back (or finalized, if it was
@@ -10693,14 +10795,14 @@ struct Db {
   std::string table;  // quoted
   mutable std::mutex writer_mutex;
   std::unique_ptr<Conn> writer;
-  mutable std::mutex pool_mutex;
-  mutable std::vector<std::unique_ptr<Conn>> idle;
+  ConnectionPool<Conn> readers;
+
+  explicit Db(const SqliteOptions& o) : options(o), readers(o.max_idle_readers) {}
 
   Error fail(int rc, const Conn& conn, std::string_view what) const { return error(rc, conn.db, what, file); }
 
   Result<std::unique_ptr<Conn>> connect() const {
     auto conn = std::make_unique<Conn>();
-    conn->table = &table;
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (int rc = sqlite3_open_v2(file.c_str(), &conn->db, flags, nullptr)) return fail(rc, *conn, "cannot open");
     sqlite3_extended_result_codes(conn->db, 1);
@@ -10748,40 +10850,8 @@ struct Db {
     return true;
   }
 
-  // A reader connection from the pool, given back when the lease goes.
-  struct Lease {
-    const Db* db = nullptr;
-    std::unique_ptr<Conn> conn;
-    Lease() = default;
-    Lease(const Db* d, std::unique_ptr<Conn> c) : db(d), conn(std::move(c)) {}
-    Lease(Lease&&) = default;
-    Lease& operator=(Lease&& o) noexcept {
-      give_back();
-      db = o.db;
-      conn = std::move(o.conn);
-      return *this;
-    }
-    ~Lease() { give_back(); }
-    void give_back() noexcept {
-      if (!conn) return;
-      std::lock_guard lock(db->pool_mutex);
-      if (db->idle.size() < db->options.max_idle_readers) db->idle.push_back(std::move(conn));
-      conn.reset();
-    }
-  };
-  Result<Lease> reader() const {
-    {
-      std::lock_guard lock(pool_mutex);
-      if (!idle.empty()) {
-        Lease lease(this, std::move(idle.back()));
-        idle.pop_back();
-        return lease;
-      }
-    }
-    auto conn = connect();
-    if (!conn) return conn.error();
-    return Lease(this, std::move(conn).value());
-  }
+  using Lease = ConnectionPool<Conn>::Lease;
+  Result<Lease> reader() const { return readers.lease([this] { return connect(); }); }
 
   // BEGIN IMMEDIATE on the writer connection; the guard rolls back unless committed.
   struct Begun {
@@ -10948,10 +11018,9 @@ class SqliteBackend {
   static Result<SqliteBackend> open(const std::filesystem::path& path, const SqliteOptions& options = {}) {
     if (auto dir = detail::create_store_dir("SQLite", path); !dir) return dir.error();
     if (options.table.empty()) return Error{errc::invalid_argument, "SQLite: the table name is empty"};
-    auto db = std::make_shared<Db>();
+    auto db = std::make_shared<Db>(options);
     db->dir = path;
     db->file = path / "data.sqlite";
-    db->options = options;
     db->table = detail::sqlite::quote(options.table);
     auto writer = db->connect();
     if (!writer) return writer.error();
@@ -11018,6 +11087,23 @@ class SqliteBackend {
     if (!lease) return Scan(lease.error());
     detail::sqlite::Conn* conn = lease->conn.get();
     return Scan(db_, std::move(lease).value(), conn, range);
+  }
+
+  /// The number of keys in `range` (its limit applies), counted by SQLite (see count_keys).
+  Result<std::uint64_t> count(const KeyRange& range) const {
+    if (!db_) return closed();
+    if (range.is_empty()) return 0;
+    auto lease = db_->reader();
+    if (!lease) return lease.error();
+    detail::sqlite::Conn& conn = *lease->conn;
+    auto stmt = db_->statement(conn, range.upper() ? detail::sqlite::count_range_below : detail::sqlite::count_range);
+    if (!stmt) return stmt.error();
+    detail::sqlite::bind_blob(stmt->get(), 1, range.lower());
+    if (range.upper()) detail::sqlite::bind_blob(stmt->get(), 2, *range.upper());
+    const std::size_t limit = range.max_count();
+    sqlite3_bind_int64(stmt->get(), 3, limit > std::size_t{INT64_MAX} ? -1 : static_cast<sqlite3_int64>(limit));
+    if (int rc = sqlite3_step(stmt->get()); rc != SQLITE_ROW) return db_->fail(rc, conn, "cannot count in");
+    return static_cast<std::uint64_t>(sqlite3_column_int64(stmt->get(), 0));
   }
 
   /// Runs `fn(transaction&) -> Result<R>` holding the writer (in BEGIN IMMEDIATE) and commits its
@@ -11118,6 +11204,85 @@ static_assert(check_backend<SqliteBackend>() && Checkpointable<SqliteBackend>);
 #include <arpa/inet.h>
 #include <libpq-fe.h>
 
+// ---- kvstack/detail/connection_pool.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
+// detail::ConnectionPool — the idle connections an engine on a database library keeps for reuse
+// (SQLite's readers, PostgreSQL's and Redis's connections), and the lease that gives one back.
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Idle connections of type `Conn`, which says `broken()` (its link failed: it is dropped, and
+/// with it every idle one, since what broke one — a server restart — broke them all) and
+/// `reusable()` (it may serve the next caller as it is).
+template <class Conn>
+class ConnectionPool {
+ public:
+  /// A connection taken from the pool, given back when the lease goes (or by `give_back()`).
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(const ConnectionPool* pool, std::unique_ptr<Conn> conn) : pool_(pool), conn(std::move(conn)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&& o) noexcept {
+      give_back();
+      pool_ = o.pool_;
+      conn = std::move(o.conn);
+      return *this;
+    }
+    ~Lease() { give_back(); }
+    void give_back() noexcept {
+      if (conn) pool_->put_back(std::move(conn));
+    }
+
+   private:
+    const ConnectionPool* pool_ = nullptr;
+
+   public:
+    std::unique_ptr<Conn> conn;  ///< empty once given back
+  };
+
+  explicit ConnectionPool(std::size_t max_idle = 8) : max_idle_(max_idle) {}
+
+  /// An idle connection, or a new one from `connect() -> Result<std::unique_ptr<Conn>>`.
+  template <class Connect>
+  Result<Lease> lease(Connect&& connect) const {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        Lease l(this, std::move(idle_.back()));
+        idle_.pop_back();
+        return l;
+      }
+    }
+    auto conn = connect();
+    if (!conn) return conn.error();
+    return Lease(this, std::move(conn).value());
+  }
+
+  /// Keeps `conn` for the next caller, unless it broke, cannot be reused or the pool is full.
+  void put_back(std::unique_ptr<Conn> conn) const noexcept {
+    std::vector<std::unique_ptr<Conn>> dropped;  // closed after the lock is released
+    std::lock_guard lock(mutex_);
+    if (conn->broken()) dropped.swap(idle_);
+    else if (conn->reusable() && idle_.size() < max_idle_) idle_.push_back(std::move(conn));
+  }
+
+ private:
+  std::size_t max_idle_;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::unique_ptr<Conn>> idle_;
+};
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
 
 namespace kvstack::inline v0 {
 
@@ -11200,6 +11365,8 @@ struct Conn {
     if (pg) PQfinish(pg);
   }
   bool broken() const noexcept { return PQstatus(pg) != CONNECTION_OK; }
+  // Not left inside a transaction (a COMMIT sent and not yet read is fine).
+  bool reusable() const noexcept { return pending || PQtransactionStatus(pg) == PQTRANS_IDLE; }
   void settle() noexcept {
     if (!pending) return;
     while (PGresult* r = PQgetResult(pg)) PQclear(r);
@@ -11212,7 +11379,12 @@ struct Conn {
   }
 };
 
+inline std::uint64_t big_endian(std::uint64_t v) noexcept {
+  return (std::uint64_t{htonl(static_cast<std::uint32_t>(v))} << 32) | htonl(static_cast<std::uint32_t>(v >> 32));
+}
+
 // What the statements prepared on every connection are called, and their SQL.
+inline constexpr const char* scan_stmts[] = {"kvstack_scan", "kvstack_scan_reverse", "kvstack_scan_below", "kvstack_scan_below_reverse"};
 inline constexpr const char* get_stmt = "kvstack_get";
 inline constexpr const char* put_stmt = "kvstack_put";
 inline constexpr const char* erase_stmt = "kvstack_erase";
@@ -11224,8 +11396,9 @@ struct Db {
   std::string where;  // for messages: the connection's parameters, without a password, and the table
   PostgresOptions options;
   std::string table;  // quoted
-  mutable std::mutex pool_mutex;
-  mutable std::vector<std::unique_ptr<Conn>> idle;
+  ConnectionPool<Conn> pool;
+
+  explicit Db(const PostgresOptions& o) : options(o), pool(o.max_idle_connections) {}
 
   Error fail(const PGresult* r, const Conn& conn, std::string_view what) const {
     const std::string_view state = sqlstate(r);
@@ -11267,6 +11440,14 @@ struct Db {
     const int counts[] = {1, 2, 1, 3};
     for (int i = 0; i < 4; ++i) {
       Res r(PQprepare(conn.pg, statements[i].first, statements[i].second.c_str(), counts[i], types[i]));
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), conn, "cannot prepare statements on");
+    }
+    // The scans read in one SELECT: $1 the lower bound, $2 the limit, $3 the upper bound.
+    const Oid range[] = {bytea, 20, bytea};  // 20: int8
+    for (int variant = 0; variant < 4; ++variant) {
+      const std::string sql = "SELECT key, value FROM " + table + " WHERE key >= $1" + (variant & 2 ? " AND key < $3" : "") +
+                              " ORDER BY key" + (variant & 1 ? " DESC" : "") + " LIMIT $2";
+      Res r(PQprepare(conn.pg, scan_stmts[variant], sql.c_str(), variant & 2 ? 3 : 2, range));
       if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), conn, "cannot prepare statements on");
     }
     return success();
@@ -11319,43 +11500,8 @@ struct Db {
     return run<3>(conn, write_stmt, {k, v, e});
   }
 
-  // A connection from the pool, given back when the lease goes: dropped if it broke (and with
-  // it every idle one, which a server restart broke too) or is left inside a transaction.
-  struct Lease {
-    const Db* db = nullptr;
-    std::unique_ptr<Conn> conn;
-    Lease() = default;
-    Lease(const Db* d, std::unique_ptr<Conn> c) : db(d), conn(std::move(c)) {}
-    Lease(Lease&&) = default;
-    Lease& operator=(Lease&& o) noexcept {
-      give_back();
-      db = o.db;
-      conn = std::move(o.conn);
-      return *this;
-    }
-    ~Lease() { give_back(); }
-    void give_back() noexcept {
-      if (!conn) return;
-      std::lock_guard lock(db->pool_mutex);
-      if (conn->broken()) db->idle.clear();
-      else if ((conn->pending || PQtransactionStatus(conn->pg) == PQTRANS_IDLE) && db->idle.size() < db->options.max_idle_connections)
-        db->idle.push_back(std::move(conn));
-      conn.reset();
-    }
-  };
-  Result<Lease> lease() const {
-    {
-      std::lock_guard lock(pool_mutex);
-      if (!idle.empty()) {
-        Lease l(this, std::move(idle.back()));
-        idle.pop_back();
-        return l;
-      }
-    }
-    auto conn = connect();
-    if (!conn) return conn.error();
-    return Lease(this, std::move(conn).value());
-  }
+  using Lease = ConnectionPool<Conn>::Lease;
+  Result<Lease> lease() const { return pool.lease([this] { return connect(); }); }
 };
 
 // Connection parameters for messages: those given, less the password.
@@ -11383,9 +11529,9 @@ inline std::string describe(const std::string& conninfo) {
 /// - PostgreSQL compares bytea bytewise, so keys keep byte order. Keys and values travel in
 ///   binary, never escaped. Ranges are `key >= $1 AND key < $2` (a prefix's upper bound is its
 ///   successor), never LIKE.
-/// - Calls run on a pool of connections, in parallel. A scan reads through a cursor in a
-///   REPEATABLE READ transaction of its own, `fetch_rows` rows per round trip: it sees one
-///   snapshot, taken when it opens. The rows it fetched stay valid while it lives;
+/// - Calls run on a pool of connections, in parallel. A scan of up to `fetch_rows` entries is one
+///   SELECT; a longer one reads through a cursor in a REPEATABLE READ transaction of its own,
+///   `fetch_rows` rows per round trip. Either way it sees one snapshot, taken when it opens. The rows it fetched stay valid while it lives;
 ///   `KeyRange::streaming()` keeps only the last batch.
 /// - `write` is one statement: atomic, one round trip. `transact` runs `fn` in a SERIALIZABLE
 ///   transaction whose reads go to the server and whose writes are buffered and sent at commit;
@@ -11419,6 +11565,33 @@ class PostgresBackend {
         lease_.give_back();
         return;
       }
+      if (!read_at_once(range)) through_cursor(range);
+    }
+
+    // A range that fits in one fetch is one SELECT (which reads one snapshot): one round trip.
+    // False if it holds more: the rows read are dropped and a cursor reads it instead.
+    bool read_at_once(const KeyRange& range) {
+      const std::size_t fetch = db_->options.fetch_rows;
+      const std::uint64_t want = std::min<std::uint64_t>(range.max_count(), fetch + 1);
+      const std::uint64_t limit = detail::pg::big_endian(want);
+      const std::string_view lower = range.lower(), upper = range.upper() ? std::string_view(*range.upper()) : "";
+      const char* values[] = {lower.empty() ? "" : lower.data(), reinterpret_cast<const char*>(&limit), upper.empty() ? "" : upper.data()};
+      const int lengths[] = {static_cast<int>(lower.size()), 8, static_cast<int>(upper.size())}, formats[] = {1, 1, 1};
+      conn_->settle();
+      detail::pg::Res r(PQexecPrepared(conn_->pg, detail::pg::scan_stmts[(range.is_reverse() ? 1 : 0) | (range.upper() ? 2 : 0)],
+                                       range.upper() ? 3 : 2, values, lengths, formats, 1));
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+        stop(r.get());
+        return true;
+      }
+      if (static_cast<std::uint64_t>(PQntuples(r.get())) == fetch + 1) return false;
+      complete_ = true;
+      take(std::move(r));
+      return true;
+    }
+
+    // BEGIN (unless within a transaction), DECLARE and the first FETCH in one round trip.
+    void through_cursor(const KeyRange& range) {
       cursor_ = "kvstack_c" + std::to_string(++conn_->cursors);
       std::string sql = lease_.conn ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; " : "";
       sql += "DECLARE " + cursor_ + " BINARY NO SCROLL CURSOR FOR SELECT key, value FROM " + db_->table +
@@ -11429,18 +11602,15 @@ class PostgresBackend {
       sql += "; FETCH " + std::to_string(db_->options.fetch_rows) + " FROM " + cursor_;
       open_ = true;
       conn_->settle();
-      if (!PQsendQuery(conn_->pg, sql.c_str())) {
-        stop(nullptr);
-        return;
-      }
+      if (!PQsendQuery(conn_->pg, sql.c_str())) return stop(nullptr);
       detail::pg::Res failed, last;  // the first failure; the last result (the FETCH's)
       while (PGresult* r = PQgetResult(conn_->pg)) {
         const auto status = PQresultStatus(r);
         if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !failed) failed.reset(r);
         else last.reset(r);
       }
-      if (failed || PQresultStatus(last.get()) != PGRES_TUPLES_OK) stop(failed ? failed.get() : last.get());
-      else take(std::move(last));
+      if (failed || PQresultStatus(last.get()) != PGRES_TUPLES_OK) return stop(failed ? failed.get() : last.get());
+      take(std::move(last));
     }
     explicit Scan(Error e) { error_ = std::move(e); }
 
@@ -11451,7 +11621,7 @@ class PostgresBackend {
       if (batches_.empty()) return;
       PGresult* batch = batches_.back().get();
       if (++row_ < PQntuples(batch)) return show(batch);
-      if (PQntuples(batch) < static_cast<int>(db_->options.fetch_rows)) return finish();
+      if (complete_ || PQntuples(batch) < static_cast<int>(db_->options.fetch_rows)) return finish();
       detail::pg::Res next(PQexec(conn_->pg, ("FETCH " + std::to_string(db_->options.fetch_rows) + " FROM " + cursor_).c_str()));
       if (PQresultStatus(next.get()) != PGRES_TUPLES_OK) return stop(next.get());
       take(std::move(next));
@@ -11474,8 +11644,8 @@ class PostgresBackend {
     // The end: the scan's own transaction ends (its COMMIT read later) and the connection goes
     // back to the pool; within a transaction the cursor is closed.
     void finish() {
+      if (open_) conn_->send_later(lease_.conn ? "COMMIT" : ("CLOSE " + cursor_).c_str());
       open_ = false;
-      conn_->send_later(lease_.conn ? "COMMIT" : ("CLOSE " + cursor_).c_str());
       lease_.give_back();
     }
     void stop(const PGresult* failure) {
@@ -11491,7 +11661,9 @@ class PostgresBackend {
     Db::Lease lease_;
     detail::pg::Conn* conn_ = nullptr;
     bool* conflict_ = nullptr;
-    bool streaming_ = false, open_ = false;
+    bool streaming_ = false;
+    bool open_ = false;      // a cursor (and, on a connection of its own, a transaction) is open
+    bool complete_ = false;  // the rows read are all of them
     std::string cursor_;
     std::vector<detail::pg::Res> batches_;  // the rows handed out (the last one alone, streaming)
     int row_ = 0;
@@ -11521,9 +11693,8 @@ class PostgresBackend {
   /// `options.table`, created if missing. A table of that name with other columns is
   /// errc::invalid_argument.
   static Result<PostgresBackend> open(const std::string& conninfo, const PostgresOptions& options = {}) {
-    auto db = std::make_shared<Db>();
+    auto db = std::make_shared<Db>(options);
     db->conninfo = conninfo;
-    db->options = options;
     db->options.fetch_rows = std::max(1u, options.fetch_rows);
     db->where = detail::pg::describe(conninfo) + " table " + options.table;
     if (options.table.empty()) return Error{errc::invalid_argument, "PostgreSQL: the table name is empty"};
@@ -11542,7 +11713,7 @@ class PostgresBackend {
     }
     if (auto schema = check_schema(*db, *conn.value()); !schema) return schema.error();
     if (auto prepared = db->prepare(*conn.value()); !prepared) return prepared.error();
-    db->idle.push_back(std::move(conn).value());
+    db->pool.put_back(std::move(conn).value());
     return PostgresBackend(std::move(db));
   }
 
@@ -11601,6 +11772,26 @@ class PostgresBackend {
     if (!lease) return Scan(lease.error());
     detail::pg::Conn* conn = lease->conn.get();
     return Scan(db_, std::move(lease).value(), conn, range);
+  }
+
+  /// The number of keys in `range` (its limit applies), counted by the server (see count_keys).
+  Result<std::uint64_t> count(const KeyRange& range) const {
+    if (!db_) return closed();
+    if (range.is_empty()) return 0;
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    detail::pg::Conn& conn = *lease->conn;
+    std::string sql = "SELECT count(*) FROM (SELECT 1 FROM " + db_->table + " WHERE key >= $1";
+    if (range.upper()) sql += " AND key < $2";
+    if (range.max_count() != KeyRange::unlimited) sql += " LIMIT " + std::to_string(range.max_count());
+    sql += ") AS range";
+    const std::string_view lower = range.lower(), upper = range.upper() ? std::string_view(*range.upper()) : std::string_view();
+    const char* values[] = {lower.empty() ? "" : lower.data(), upper.empty() ? "" : upper.data()};
+    const int lengths[] = {static_cast<int>(lower.size()), static_cast<int>(upper.size())}, formats[] = {1, 1};
+    conn.settle();
+    detail::pg::Res r(PQexecParams(conn.pg, sql.c_str(), range.upper() ? 2 : 1, nullptr, values, lengths, formats, 0));
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return db_->fail(r.get(), conn, "cannot count in");
+    return std::stoull(PQgetvalue(r.get(), 0, 0));
   }
 
   /// Runs `fn(transaction&) -> Result<R>` in a SERIALIZABLE transaction and commits its writes
@@ -11733,6 +11924,85 @@ static_assert(check_backend<PostgresBackend>());
 #include <sys/time.h>
 #include <time.h>
 
+// ---- kvstack/detail/connection_pool.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
+// detail::ConnectionPool — the idle connections an engine on a database library keeps for reuse
+// (SQLite's readers, PostgreSQL's and Redis's connections), and the lease that gives one back.
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Idle connections of type `Conn`, which says `broken()` (its link failed: it is dropped, and
+/// with it every idle one, since what broke one — a server restart — broke them all) and
+/// `reusable()` (it may serve the next caller as it is).
+template <class Conn>
+class ConnectionPool {
+ public:
+  /// A connection taken from the pool, given back when the lease goes (or by `give_back()`).
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(const ConnectionPool* pool, std::unique_ptr<Conn> conn) : pool_(pool), conn(std::move(conn)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&& o) noexcept {
+      give_back();
+      pool_ = o.pool_;
+      conn = std::move(o.conn);
+      return *this;
+    }
+    ~Lease() { give_back(); }
+    void give_back() noexcept {
+      if (conn) pool_->put_back(std::move(conn));
+    }
+
+   private:
+    const ConnectionPool* pool_ = nullptr;
+
+   public:
+    std::unique_ptr<Conn> conn;  ///< empty once given back
+  };
+
+  explicit ConnectionPool(std::size_t max_idle = 8) : max_idle_(max_idle) {}
+
+  /// An idle connection, or a new one from `connect() -> Result<std::unique_ptr<Conn>>`.
+  template <class Connect>
+  Result<Lease> lease(Connect&& connect) const {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        Lease l(this, std::move(idle_.back()));
+        idle_.pop_back();
+        return l;
+      }
+    }
+    auto conn = connect();
+    if (!conn) return conn.error();
+    return Lease(this, std::move(conn).value());
+  }
+
+  /// Keeps `conn` for the next caller, unless it broke, cannot be reused or the pool is full.
+  void put_back(std::unique_ptr<Conn> conn) const noexcept {
+    std::vector<std::unique_ptr<Conn>> dropped;  // closed after the lock is released
+    std::lock_guard lock(mutex_);
+    if (conn->broken()) dropped.swap(idle_);
+    else if (conn->reusable() && idle_.size() < max_idle_) idle_.push_back(std::move(conn));
+  }
+
+ private:
+  std::size_t max_idle_;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::unique_ptr<Conn>> idle_;
+};
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
 
 namespace kvstack::inline v0 {
 
@@ -11866,6 +12136,7 @@ inline constexpr std::string_view scan_script =
 struct Conn {
   std::unique_ptr<redisContext, ContextFree> ctx;
   bool broken() const noexcept { return !ctx || ctx->err != 0; }
+  bool reusable() const noexcept { return true; }
 };
 
 // The open store: where its server is, its keys' names, and a pool of connections.
@@ -11873,8 +12144,9 @@ struct Db {
   Address address;
   RedisOptions options;
   std::string value_prefix, index_key, version_key;  // `{name}:v:`, `{name}:i`, `{name}:ver`
-  mutable std::mutex pool_mutex;
-  mutable std::vector<std::unique_ptr<Conn>> idle;
+  ConnectionPool<Conn> pool;
+
+  explicit Db(const RedisOptions& o) : options(o), pool(o.max_idle_connections) {}
 
   std::string value_key(std::string_view key) const { return value_prefix + std::string(key); }
 
@@ -11944,42 +12216,8 @@ struct Db {
     return conn;
   }
 
-  // A connection from the pool, given back when the lease goes: dropped if it broke (and with
-  // it every idle one, which a server restart broke too).
-  struct Lease {
-    const Db* db = nullptr;
-    std::unique_ptr<Conn> conn;
-    Lease() = default;
-    Lease(const Db* d, std::unique_ptr<Conn> c) : db(d), conn(std::move(c)) {}
-    Lease(Lease&&) = default;
-    Lease& operator=(Lease&& o) noexcept {
-      give_back();
-      db = o.db;
-      conn = std::move(o.conn);
-      return *this;
-    }
-    ~Lease() { give_back(); }
-    void give_back() noexcept {
-      if (!conn) return;
-      std::lock_guard lock(db->pool_mutex);
-      if (conn->broken()) db->idle.clear();
-      else if (db->idle.size() < db->options.max_idle_connections) db->idle.push_back(std::move(conn));
-      conn.reset();
-    }
-  };
-  Result<Lease> lease() const {
-    {
-      std::lock_guard lock(pool_mutex);
-      if (!idle.empty()) {
-        Lease l(this, std::move(idle.back()));
-        idle.pop_back();
-        return l;
-      }
-    }
-    auto conn = connect();
-    if (!conn) return conn.error();
-    return Lease(this, std::move(conn).value());
-  }
+  using Lease = ConnectionPool<Conn>::Lease;
+  Result<Lease> lease() const { return pool.lease([this] { return connect(); }); }
 
   // Reads `key`: fn(view) if present.
   template <class F>
@@ -12160,9 +12398,8 @@ class RedisBackend {
     if (!address) return address.error();
     if (options.name.empty() || options.name.find_first_of("{}") != std::string::npos)
       return Error{errc::invalid_argument, "Redis: a store's name must be non-empty and hold no { or }: '" + options.name + "'"};
-    auto db = std::make_shared<Db>();
+    auto db = std::make_shared<Db>(options);
     db->address = std::move(address).value();
-    db->options = options;
     db->options.scan_batch = std::clamp(options.scan_batch, 1u, 4000u);  // Lua's unpack takes about 8000
     const std::string tag = "{" + options.name + "}:";
     db->value_prefix = tag + "v:";
@@ -12176,7 +12413,7 @@ class RedisBackend {
     if (kind != "none" && kind != "zset")
       return Error{errc::invalid_argument, "Redis " + db->address.shown + ": " + db->index_key + " is a " + std::string(kind) +
                                                ", not this store's index: the name belongs to something else"};
-    db->idle.push_back(std::move(conn).value());
+    db->pool.put_back(std::move(conn).value());
     return RedisBackend(std::move(db));
   }
 
@@ -12224,6 +12461,18 @@ class RedisBackend {
     if (!lease) return Scan(lease.error());
     detail::redis_backend::Conn* conn = lease->conn.get();
     return Scan(db_, std::move(lease).value(), conn, range);
+  }
+
+  /// The number of keys in `range` (its limit applies): ZLEXCOUNT of the index (see count_keys).
+  Result<std::uint64_t> count(const KeyRange& range) const {
+    if (!db_) return closed();
+    if (range.is_empty()) return 0;
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    const std::string lower = "[" + std::string(range.lower()), upper = range.upper() ? "(" + *range.upper() : "+";
+    auto r = db_->command(*lease->conn, {"ZLEXCOUNT", db_->index_key, lower, upper}, "cannot count in");
+    if (!r) return r.error();
+    return std::min<std::uint64_t>(static_cast<std::uint64_t>(r.value()->integer), range.max_count());
   }
 
   /// Runs `fn(transaction&) -> Result<R>` optimistically and commits its writes with
@@ -12431,6 +12680,10 @@ class BasicAnyBackend {
   }
   Scans scan(const KeyRange& range) const {
     return visit_indexed<Scans>(v_, [&](const auto& b) { return b.scan(range); });
+  }
+  /// The number of keys in `range` (see count_keys): counted by the held engine where it can.
+  Result<std::uint64_t> count(const KeyRange& range) const {
+    return std::visit([&](const auto& b) { return count_keys(b, range); }, v_);
   }
   /// The held backend's checkpoint, or errc::unsupported if it has none.
   Result<void> checkpoint(const std::filesystem::path& dir) const {

@@ -1,5 +1,6 @@
-// Built with KVSTACK_WITH_LMDB=0 and KVSTACK_WITH_ROCKSDB=0: the library needs no engine, and
-// asking for one that is not compiled in is an invalid argument that says so.
+// Built with every KVSTACK_WITH_<ENGINE> at 0 (SQLite, PostgreSQL and Redis are 0 unless the build
+// sets them): the library needs no engine, and asking for one that is not compiled in is an
+// invalid argument that says so.
 #include <catch2/catch.hpp>
 
 #include <kvstack/kvstack.hpp>
@@ -10,7 +11,7 @@ using namespace kvstack;
 static_assert(std::is_same_v<AnyBackend, BasicAnyBackend<MemoryBackend>>);
 
 TEST_CASE("an engine not compiled in is errc::invalid_argument", "[config]") {
-  for (const char* engine : {"lmdb", "rocksdb"}) {
+  for (const char* engine : {"lmdb", "rocksdb", "sqlite", "postgres", "redis"}) {
     auto db = open(Config{.backend = engine, .path = "/tmp/kvstack-never-created", .params = {}});
     REQUIRE_FALSE(db);
     CHECK(db.error() == errc::invalid_argument);

@@ -48,7 +48,7 @@ struct Fixture {
 };
 }  // namespace
 
-TEST_CASE("PostgreSQL: prefixes with _, % and \\xff are bytes, not wildcards", "[postgres]") {
+TEST_CASE("PostgreSQL: prefixes with _, % and 0xff are bytes, not wildcards", "[postgres]") {
   Fixture f;
   const Strings keys = {"a", "a%", "a%b", "a_", "a_b", "ab", "axb", "a\\", "a\\_", bytes({'a', 0xff}), bytes({'a', 0xff, '%'}),
                         bytes({0xff}), bytes({0xff, 0xff}), "b"};

@@ -32,7 +32,7 @@ struct RawConnection {
 };
 }  // namespace
 
-TEST_CASE("SQLite: prefixes with _, % and \\xff are bytes, not wildcards", "[sqlite]") {
+TEST_CASE("SQLite: prefixes with _, % and 0xff are bytes, not wildcards", "[sqlite]") {
   TempDir dir;
   auto db = SqliteBackend::open(dir / "db").value();
   const Strings keys = {"a", "a%", "a%b", "a_", "a_b", "ab", "axb", "a\\", "a\\_", bytes({'a', 0xff}), bytes({'a', 0xff, '%'}),

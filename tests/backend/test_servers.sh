@@ -6,10 +6,11 @@
 #   bash tests/backend/test_servers.sh redis DIR      redis-server; prints its unix:// URL
 #   bash tests/backend/test_servers.sh kill DIR       stops what runs in DIR at once, as a crash would; keeps DIR
 #   bash tests/backend/test_servers.sh stop DIR       stops what runs in DIR and removes DIR
+#   bash tests/backend/test_servers.sh shared DIR KIND...   a fresh DIR with each KIND in DIR/KIND
 # Used by CTest's `servers` fixture and by the tests that restart a server of their own.
 set -euo pipefail
-what=${1:?usage: test_servers.sh postgres|redis|kill|stop DIR}
-dir=${2:?usage: test_servers.sh postgres|redis|kill|stop DIR}
+what=${1:?usage: test_servers.sh postgres|redis|kill|stop|shared DIR}
+dir=${2:?usage: test_servers.sh postgres|redis|kill|stop|shared DIR}
 
 as_postgres=()
 [[ $(id -u) -eq 0 ]] && as_postgres=(runuser -u postgres --)
@@ -55,6 +56,10 @@ case $what in
     fi
     if [[ -f $dir/redis.pid ]]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
     rm -rf "$dir"
+    ;;
+  shared)
+    bash "$0" stop "$dir"
+    for kind in "${@:3}"; do bash "$0" "$kind" "$dir/$kind"; done
     ;;
   *)
     echo "test_servers.sh: unknown command $what" >&2

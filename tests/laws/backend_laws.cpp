@@ -13,6 +13,8 @@
 #include <range/v3/view/filter.hpp>
 #include <range/v3/view/transform.hpp>
 
+#include <kvstack/core/stats.hpp>
+
 #include "laws/backends.hpp"
 #include "laws/helpers.hpp"
 
@@ -130,6 +132,18 @@ TEMPLATE_LIST_TEST_CASE("prefix scans", "[laws]", BackendTypes) {
              Equals(Strings{bytes({'a', 0xff, 0xff, 'x'}), bytes({'a', 0xff, 0xff})}));
   CHECK(keys_of(db, KeyRange::prefix("c")).empty());
   CHECK(keys_of(db, KeyRange::prefix("")).size() == keys.size());  // the empty prefix is everything
+}
+
+TEMPLATE_LIST_TEST_CASE("count_keys counts what a scan of the range sees", "[laws]", BackendTypes) {
+  BackendFactory<TestType> factory;
+  auto db = factory.open();
+  put_all(db, {"", "a", "a_", "a%", "ab", "b", bytes({'a', 0xff}), bytes({0xff})});
+  for (const KeyRange& range : {KeyRange::all(), KeyRange::prefix("a"), KeyRange::prefix("a_"), KeyRange::between("a", "b"),
+                                KeyRange::between("b", "a"), KeyRange::from("b"), KeyRange::prefix("a").limit(2),
+                                KeyRange::all().reverse().limit(3), KeyRange::prefix(bytes({0xff})), KeyRange::prefix("c")}) {
+    INFO("lower '" << range.lower() << "' limit " << range.max_count());
+    CHECK(count_keys(db, range).value() == keys_of(db, range).size());
+  }
 }
 
 TEMPLATE_LIST_TEST_CASE("scans compose with std::ranges and range-v3 views", "[laws]", BackendTypes) {

@@ -84,6 +84,7 @@ struct BackendFactory<AnyBackend> {
 template <>
 struct BackendFactory<LmdbBackend> {
   static constexpr bool durable = true;
+  static constexpr const char* name = "lmdb";
   TempDir dir;
   LmdbBackend open() { return LmdbBackend::open(dir / "db").value(); }
   LmdbBackend reopen() { return open(); }
@@ -96,6 +97,7 @@ struct BackendFactory<LmdbBackend> {
 template <>
 struct BackendFactory<RocksDbBackend> {
   static constexpr bool durable = true;
+  static constexpr const char* name = "rocksdb";
   TempDir dir;
   RocksDbBackend open() { return RocksDbBackend::open(dir / "db").value(); }
   RocksDbBackend reopen() { return open(); }
@@ -108,6 +110,7 @@ struct BackendFactory<RocksDbBackend> {
 template <>
 struct BackendFactory<SqliteBackend> {
   static constexpr bool durable = true;
+  static constexpr const char* name = "sqlite";
   static constexpr bool shares_open_store = true;  // SQLite lets many connections open one file
   TempDir dir;
   SqliteBackend open() { return SqliteBackend::open(dir / "db").value(); }
@@ -309,8 +312,10 @@ using AllEngineTypes = Cat<EngineTypes, ServerTypes>;
 /// Everything that must pass the law suite.
 using BackendTypes = Cat<Prepend<MemoryBackend, AnyBackend>, ServerTypes, LayerTypes, ShardTypes>;
 /// What a Redis DataStore is tested over: each engine, and a replicated shard.
-using StoreTypes = decltype(std::tuple_cat(std::declval<EngineTypes>(),
-                                           std::declval<std::tuple<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>,
-                                                                   Shard<BackendLog<MemoryBackend>, MemoryBackend, Raft>>>()));
+/// (The engines added for seed 002, SQLite, PostgreSQL and Redis, are left out: the laws cover them
+/// as Backends, and the Redis tests over each would add minutes to every CI run.)
+using StoreTypes = Cat<std::tuple<MemoryBackend>, IfLmdb, IfRocksDb,
+                       std::tuple<Shard<BackendLog<MemoryBackend>, MemoryBackend, AsyncPrimaryBackup>,
+                                  Shard<BackendLog<MemoryBackend>, MemoryBackend, Raft>>>;
 
 }  // namespace kvstack::test

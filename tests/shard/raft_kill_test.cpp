@@ -74,6 +74,9 @@ const RegisterChild raft_kill_child("raft-kill", [](int report, const std::vecto
 #if KVSTACK_WITH_ROCKSDB
   if (args[0] == "rocksdb") return write_until_killed<RocksDbBackend>(report, args[1]);
 #endif
+#if KVSTACK_WITH_SQLITE
+  if (args[0] == "sqlite") return write_until_killed<SqliteBackend>(report, args[1]);
+#endif
   return 2;
 });
 
@@ -99,7 +102,7 @@ std::map<std::string, std::string> contents(const App& app) {
 
 TEMPLATE_LIST_TEST_CASE("raft: acknowledged writes survive SIGKILL of a process holding a 3-member group", "[raft][kill]",
                         DurableTypes) {
-  const std::string engine = std::is_same_v<TestType, LmdbBackend> ? "lmdb" : "rocksdb";
+  const std::string engine = BackendFactory<TestType>::name;
   constexpr int rounds = 8;
   for (int round = 0; round < rounds; ++round) {
     INFO("round " << round);

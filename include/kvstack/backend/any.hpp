@@ -17,6 +17,7 @@
 #include <kvstack/backend/memory.hpp>
 #include <kvstack/core/checkpoint.hpp>
 #include <kvstack/core/concepts.hpp>
+#include <kvstack/core/stats.hpp>
 
 namespace kvstack::inline v0 {
 
@@ -137,6 +138,10 @@ class BasicAnyBackend {
   }
   Scans scan(const KeyRange& range) const {
     return visit_indexed<Scans>(v_, [&](const auto& b) { return b.scan(range); });
+  }
+  /// The number of keys in `range` (see count_keys): counted by the held engine where it can.
+  Result<std::uint64_t> count(const KeyRange& range) const {
+    return std::visit([&](const auto& b) { return count_keys(b, range); }, v_);
   }
   /// The held backend's checkpoint, or errc::unsupported if it has none.
   Result<void> checkpoint(const std::filesystem::path& dir) const {

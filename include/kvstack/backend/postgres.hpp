@@ -30,6 +30,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
+#include <kvstack/detail/connection_pool.hpp>
 #include <kvstack/detail/scan_base.hpp>
 
 namespace kvstack::inline v0 {
@@ -113,6 +114,8 @@ struct Conn {
     if (pg) PQfinish(pg);
   }
   bool broken() const noexcept { return PQstatus(pg) != CONNECTION_OK; }
+  // Not left inside a transaction (a COMMIT sent and not yet read is fine).
+  bool reusable() const noexcept { return pending || PQtransactionStatus(pg) == PQTRANS_IDLE; }
   void settle() noexcept {
     if (!pending) return;
     while (PGresult* r = PQgetResult(pg)) PQclear(r);
@@ -125,7 +128,12 @@ struct Conn {
   }
 };
 
+inline std::uint64_t big_endian(std::uint64_t v) noexcept {
+  return (std::uint64_t{htonl(static_cast<std::uint32_t>(v))} << 32) | htonl(static_cast<std::uint32_t>(v >> 32));
+}
+
 // What the statements prepared on every connection are called, and their SQL.
+inline constexpr const char* scan_stmts[] = {"kvstack_scan", "kvstack_scan_reverse", "kvstack_scan_below", "kvstack_scan_below_reverse"};
 inline constexpr const char* get_stmt = "kvstack_get";
 inline constexpr const char* put_stmt = "kvstack_put";
 inline constexpr const char* erase_stmt = "kvstack_erase";
@@ -137,8 +145,9 @@ struct Db {
   std::string where;  // for messages: the connection's parameters, without a password, and the table
   PostgresOptions options;
   std::string table;  // quoted
-  mutable std::mutex pool_mutex;
-  mutable std::vector<std::unique_ptr<Conn>> idle;
+  ConnectionPool<Conn> pool;
+
+  explicit Db(const PostgresOptions& o) : options(o), pool(o.max_idle_connections) {}
 
   Error fail(const PGresult* r, const Conn& conn, std::string_view what) const {
     const std::string_view state = sqlstate(r);
@@ -180,6 +189,14 @@ struct Db {
     const int counts[] = {1, 2, 1, 3};
     for (int i = 0; i < 4; ++i) {
       Res r(PQprepare(conn.pg, statements[i].first, statements[i].second.c_str(), counts[i], types[i]));
+      if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), conn, "cannot prepare statements on");
+    }
+    // The scans read in one SELECT: $1 the lower bound, $2 the limit, $3 the upper bound.
+    const Oid range[] = {bytea, 20, bytea};  // 20: int8
+    for (int variant = 0; variant < 4; ++variant) {
+      const std::string sql = "SELECT key, value FROM " + table + " WHERE key >= $1" + (variant & 2 ? " AND key < $3" : "") +
+                              " ORDER BY key" + (variant & 1 ? " DESC" : "") + " LIMIT $2";
+      Res r(PQprepare(conn.pg, scan_stmts[variant], sql.c_str(), variant & 2 ? 3 : 2, range));
       if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), conn, "cannot prepare statements on");
     }
     return success();
@@ -232,43 +249,8 @@ struct Db {
     return run<3>(conn, write_stmt, {k, v, e});
   }
 
-  // A connection from the pool, given back when the lease goes: dropped if it broke (and with
-  // it every idle one, which a server restart broke too) or is left inside a transaction.
-  struct Lease {
-    const Db* db = nullptr;
-    std::unique_ptr<Conn> conn;
-    Lease() = default;
-    Lease(const Db* d, std::unique_ptr<Conn> c) : db(d), conn(std::move(c)) {}
-    Lease(Lease&&) = default;
-    Lease& operator=(Lease&& o) noexcept {
-      give_back();
-      db = o.db;
-      conn = std::move(o.conn);
-      return *this;
-    }
-    ~Lease() { give_back(); }
-    void give_back() noexcept {
-      if (!conn) return;
-      std::lock_guard lock(db->pool_mutex);
-      if (conn->broken()) db->idle.clear();
-      else if ((conn->pending || PQtransactionStatus(conn->pg) == PQTRANS_IDLE) && db->idle.size() < db->options.max_idle_connections)
-        db->idle.push_back(std::move(conn));
-      conn.reset();
-    }
-  };
-  Result<Lease> lease() const {
-    {
-      std::lock_guard lock(pool_mutex);
-      if (!idle.empty()) {
-        Lease l(this, std::move(idle.back()));
-        idle.pop_back();
-        return l;
-      }
-    }
-    auto conn = connect();
-    if (!conn) return conn.error();
-    return Lease(this, std::move(conn).value());
-  }
+  using Lease = ConnectionPool<Conn>::Lease;
+  Result<Lease> lease() const { return pool.lease([this] { return connect(); }); }
 };
 
 // Connection parameters for messages: those given, less the password.
@@ -296,9 +278,9 @@ inline std::string describe(const std::string& conninfo) {
 /// - PostgreSQL compares bytea bytewise, so keys keep byte order. Keys and values travel in
 ///   binary, never escaped. Ranges are `key >= $1 AND key < $2` (a prefix's upper bound is its
 ///   successor), never LIKE.
-/// - Calls run on a pool of connections, in parallel. A scan reads through a cursor in a
-///   REPEATABLE READ transaction of its own, `fetch_rows` rows per round trip: it sees one
-///   snapshot, taken when it opens. The rows it fetched stay valid while it lives;
+/// - Calls run on a pool of connections, in parallel. A scan of up to `fetch_rows` entries is one
+///   SELECT; a longer one reads through a cursor in a REPEATABLE READ transaction of its own,
+///   `fetch_rows` rows per round trip. Either way it sees one snapshot, taken when it opens. The rows it fetched stay valid while it lives;
 ///   `KeyRange::streaming()` keeps only the last batch.
 /// - `write` is one statement: atomic, one round trip. `transact` runs `fn` in a SERIALIZABLE
 ///   transaction whose reads go to the server and whose writes are buffered and sent at commit;
@@ -332,6 +314,33 @@ class PostgresBackend {
         lease_.give_back();
         return;
       }
+      if (!read_at_once(range)) through_cursor(range);
+    }
+
+    // A range that fits in one fetch is one SELECT (which reads one snapshot): one round trip.
+    // False if it holds more: the rows read are dropped and a cursor reads it instead.
+    bool read_at_once(const KeyRange& range) {
+      const std::size_t fetch = db_->options.fetch_rows;
+      const std::uint64_t want = std::min<std::uint64_t>(range.max_count(), fetch + 1);
+      const std::uint64_t limit = detail::pg::big_endian(want);
+      const std::string_view lower = range.lower(), upper = range.upper() ? std::string_view(*range.upper()) : "";
+      const char* values[] = {lower.empty() ? "" : lower.data(), reinterpret_cast<const char*>(&limit), upper.empty() ? "" : upper.data()};
+      const int lengths[] = {static_cast<int>(lower.size()), 8, static_cast<int>(upper.size())}, formats[] = {1, 1, 1};
+      conn_->settle();
+      detail::pg::Res r(PQexecPrepared(conn_->pg, detail::pg::scan_stmts[(range.is_reverse() ? 1 : 0) | (range.upper() ? 2 : 0)],
+                                       range.upper() ? 3 : 2, values, lengths, formats, 1));
+      if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+        stop(r.get());
+        return true;
+      }
+      if (static_cast<std::uint64_t>(PQntuples(r.get())) == fetch + 1) return false;
+      complete_ = true;
+      take(std::move(r));
+      return true;
+    }
+
+    // BEGIN (unless within a transaction), DECLARE and the first FETCH in one round trip.
+    void through_cursor(const KeyRange& range) {
       cursor_ = "kvstack_c" + std::to_string(++conn_->cursors);
       std::string sql = lease_.conn ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; " : "";
       sql += "DECLARE " + cursor_ + " BINARY NO SCROLL CURSOR FOR SELECT key, value FROM " + db_->table +
@@ -342,18 +351,15 @@ class PostgresBackend {
       sql += "; FETCH " + std::to_string(db_->options.fetch_rows) + " FROM " + cursor_;
       open_ = true;
       conn_->settle();
-      if (!PQsendQuery(conn_->pg, sql.c_str())) {
-        stop(nullptr);
-        return;
-      }
+      if (!PQsendQuery(conn_->pg, sql.c_str())) return stop(nullptr);
       detail::pg::Res failed, last;  // the first failure; the last result (the FETCH's)
       while (PGresult* r = PQgetResult(conn_->pg)) {
         const auto status = PQresultStatus(r);
         if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && !failed) failed.reset(r);
         else last.reset(r);
       }
-      if (failed || PQresultStatus(last.get()) != PGRES_TUPLES_OK) stop(failed ? failed.get() : last.get());
-      else take(std::move(last));
+      if (failed || PQresultStatus(last.get()) != PGRES_TUPLES_OK) return stop(failed ? failed.get() : last.get());
+      take(std::move(last));
     }
     explicit Scan(Error e) { error_ = std::move(e); }
 
@@ -364,7 +370,7 @@ class PostgresBackend {
       if (batches_.empty()) return;
       PGresult* batch = batches_.back().get();
       if (++row_ < PQntuples(batch)) return show(batch);
-      if (PQntuples(batch) < static_cast<int>(db_->options.fetch_rows)) return finish();
+      if (complete_ || PQntuples(batch) < static_cast<int>(db_->options.fetch_rows)) return finish();
       detail::pg::Res next(PQexec(conn_->pg, ("FETCH " + std::to_string(db_->options.fetch_rows) + " FROM " + cursor_).c_str()));
       if (PQresultStatus(next.get()) != PGRES_TUPLES_OK) return stop(next.get());
       take(std::move(next));
@@ -387,8 +393,8 @@ class PostgresBackend {
     // The end: the scan's own transaction ends (its COMMIT read later) and the connection goes
     // back to the pool; within a transaction the cursor is closed.
     void finish() {
+      if (open_) conn_->send_later(lease_.conn ? "COMMIT" : ("CLOSE " + cursor_).c_str());
       open_ = false;
-      conn_->send_later(lease_.conn ? "COMMIT" : ("CLOSE " + cursor_).c_str());
       lease_.give_back();
     }
     void stop(const PGresult* failure) {
@@ -404,7 +410,9 @@ class PostgresBackend {
     Db::Lease lease_;
     detail::pg::Conn* conn_ = nullptr;
     bool* conflict_ = nullptr;
-    bool streaming_ = false, open_ = false;
+    bool streaming_ = false;
+    bool open_ = false;      // a cursor (and, on a connection of its own, a transaction) is open
+    bool complete_ = false;  // the rows read are all of them
     std::string cursor_;
     std::vector<detail::pg::Res> batches_;  // the rows handed out (the last one alone, streaming)
     int row_ = 0;
@@ -434,9 +442,8 @@ class PostgresBackend {
   /// `options.table`, created if missing. A table of that name with other columns is
   /// errc::invalid_argument.
   static Result<PostgresBackend> open(const std::string& conninfo, const PostgresOptions& options = {}) {
-    auto db = std::make_shared<Db>();
+    auto db = std::make_shared<Db>(options);
     db->conninfo = conninfo;
-    db->options = options;
     db->options.fetch_rows = std::max(1u, options.fetch_rows);
     db->where = detail::pg::describe(conninfo) + " table " + options.table;
     if (options.table.empty()) return Error{errc::invalid_argument, "PostgreSQL: the table name is empty"};
@@ -455,7 +462,7 @@ class PostgresBackend {
     }
     if (auto schema = check_schema(*db, *conn.value()); !schema) return schema.error();
     if (auto prepared = db->prepare(*conn.value()); !prepared) return prepared.error();
-    db->idle.push_back(std::move(conn).value());
+    db->pool.put_back(std::move(conn).value());
     return PostgresBackend(std::move(db));
   }
 
@@ -514,6 +521,26 @@ class PostgresBackend {
     if (!lease) return Scan(lease.error());
     detail::pg::Conn* conn = lease->conn.get();
     return Scan(db_, std::move(lease).value(), conn, range);
+  }
+
+  /// The number of keys in `range` (its limit applies), counted by the server (see count_keys).
+  Result<std::uint64_t> count(const KeyRange& range) const {
+    if (!db_) return closed();
+    if (range.is_empty()) return 0;
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    detail::pg::Conn& conn = *lease->conn;
+    std::string sql = "SELECT count(*) FROM (SELECT 1 FROM " + db_->table + " WHERE key >= $1";
+    if (range.upper()) sql += " AND key < $2";
+    if (range.max_count() != KeyRange::unlimited) sql += " LIMIT " + std::to_string(range.max_count());
+    sql += ") AS range";
+    const std::string_view lower = range.lower(), upper = range.upper() ? std::string_view(*range.upper()) : std::string_view();
+    const char* values[] = {lower.empty() ? "" : lower.data(), upper.empty() ? "" : upper.data()};
+    const int lengths[] = {static_cast<int>(lower.size()), static_cast<int>(upper.size())}, formats[] = {1, 1};
+    conn.settle();
+    detail::pg::Res r(PQexecParams(conn.pg, sql.c_str(), range.upper() ? 2 : 1, nullptr, values, lengths, formats, 0));
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return db_->fail(r.get(), conn, "cannot count in");
+    return std::stoull(PQgetvalue(r.get(), 0, 0));
   }
 
   /// Runs `fn(transaction&) -> Result<R>` in a SERIALIZABLE transaction and commits its writes

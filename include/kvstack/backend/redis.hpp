@@ -30,6 +30,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
+#include <kvstack/detail/connection_pool.hpp>
 #include <kvstack/detail/scan_base.hpp>
 
 namespace kvstack::inline v0 {
@@ -164,6 +165,7 @@ inline constexpr std::string_view scan_script =
 struct Conn {
   std::unique_ptr<redisContext, ContextFree> ctx;
   bool broken() const noexcept { return !ctx || ctx->err != 0; }
+  bool reusable() const noexcept { return true; }
 };
 
 // The open store: where its server is, its keys' names, and a pool of connections.
@@ -171,8 +173,9 @@ struct Db {
   Address address;
   RedisOptions options;
   std::string value_prefix, index_key, version_key;  // `{name}:v:`, `{name}:i`, `{name}:ver`
-  mutable std::mutex pool_mutex;
-  mutable std::vector<std::unique_ptr<Conn>> idle;
+  ConnectionPool<Conn> pool;
+
+  explicit Db(const RedisOptions& o) : options(o), pool(o.max_idle_connections) {}
 
   std::string value_key(std::string_view key) const { return value_prefix + std::string(key); }
 
@@ -242,42 +245,8 @@ struct Db {
     return conn;
   }
 
-  // A connection from the pool, given back when the lease goes: dropped if it broke (and with
-  // it every idle one, which a server restart broke too).
-  struct Lease {
-    const Db* db = nullptr;
-    std::unique_ptr<Conn> conn;
-    Lease() = default;
-    Lease(const Db* d, std::unique_ptr<Conn> c) : db(d), conn(std::move(c)) {}
-    Lease(Lease&&) = default;
-    Lease& operator=(Lease&& o) noexcept {
-      give_back();
-      db = o.db;
-      conn = std::move(o.conn);
-      return *this;
-    }
-    ~Lease() { give_back(); }
-    void give_back() noexcept {
-      if (!conn) return;
-      std::lock_guard lock(db->pool_mutex);
-      if (conn->broken()) db->idle.clear();
-      else if (db->idle.size() < db->options.max_idle_connections) db->idle.push_back(std::move(conn));
-      conn.reset();
-    }
-  };
-  Result<Lease> lease() const {
-    {
-      std::lock_guard lock(pool_mutex);
-      if (!idle.empty()) {
-        Lease l(this, std::move(idle.back()));
-        idle.pop_back();
-        return l;
-      }
-    }
-    auto conn = connect();
-    if (!conn) return conn.error();
-    return Lease(this, std::move(conn).value());
-  }
+  using Lease = ConnectionPool<Conn>::Lease;
+  Result<Lease> lease() const { return pool.lease([this] { return connect(); }); }
 
   // Reads `key`: fn(view) if present.
   template <class F>
@@ -458,9 +427,8 @@ class RedisBackend {
     if (!address) return address.error();
     if (options.name.empty() || options.name.find_first_of("{}") != std::string::npos)
       return Error{errc::invalid_argument, "Redis: a store's name must be non-empty and hold no { or }: '" + options.name + "'"};
-    auto db = std::make_shared<Db>();
+    auto db = std::make_shared<Db>(options);
     db->address = std::move(address).value();
-    db->options = options;
     db->options.scan_batch = std::clamp(options.scan_batch, 1u, 4000u);  // Lua's unpack takes about 8000
     const std::string tag = "{" + options.name + "}:";
     db->value_prefix = tag + "v:";
@@ -474,7 +442,7 @@ class RedisBackend {
     if (kind != "none" && kind != "zset")
       return Error{errc::invalid_argument, "Redis " + db->address.shown + ": " + db->index_key + " is a " + std::string(kind) +
                                                ", not this store's index: the name belongs to something else"};
-    db->idle.push_back(std::move(conn).value());
+    db->pool.put_back(std::move(conn).value());
     return RedisBackend(std::move(db));
   }
 
@@ -522,6 +490,18 @@ class RedisBackend {
     if (!lease) return Scan(lease.error());
     detail::redis_backend::Conn* conn = lease->conn.get();
     return Scan(db_, std::move(lease).value(), conn, range);
+  }
+
+  /// The number of keys in `range` (its limit applies): ZLEXCOUNT of the index (see count_keys).
+  Result<std::uint64_t> count(const KeyRange& range) const {
+    if (!db_) return closed();
+    if (range.is_empty()) return 0;
+    auto lease = db_->lease();
+    if (!lease) return lease.error();
+    const std::string lower = "[" + std::string(range.lower()), upper = range.upper() ? "(" + *range.upper() : "+";
+    auto r = db_->command(*lease->conn, {"ZLEXCOUNT", db_->index_key, lower, upper}, "cannot count in");
+    if (!r) return r.error();
+    return std::min<std::uint64_t>(static_cast<std::uint64_t>(r.value()->integer), range.max_count());
   }
 
   /// Runs `fn(transaction&) -> Result<R>` optimistically and commits its writes with

@@ -25,6 +25,7 @@
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
+#include <kvstack/detail/connection_pool.hpp>
 #include <kvstack/detail/scan_base.hpp>
 #include <kvstack/detail/store_dir.hpp>
 
@@ -87,8 +88,11 @@ inline std::string_view column(sqlite3_stmt* stmt, int index) noexcept {
 }
 
 // The statements a connection prepares once and reuses; the scans: forward or reverse, with an
-// upper bound or without.
-enum Statement { select_value, upsert, delete_key, begin_immediate, commit_tx, rollback_tx, select_range, statement_count = select_range + 4 };
+// upper bound or without; the counts: with an upper bound or without.
+enum Statement {
+  select_value, upsert, delete_key, begin_immediate, commit_tx, rollback_tx,
+  select_range, count_range = select_range + 4, count_range_below, statement_count
+};
 
 inline std::string sql_of(Statement s, const std::string& t) {
   switch (s) {
@@ -98,6 +102,9 @@ inline std::string sql_of(Statement s, const std::string& t) {
     case begin_immediate: return "BEGIN IMMEDIATE";
     case commit_tx: return "COMMIT";
     case rollback_tx: return "ROLLBACK";
+    case count_range: case count_range_below:
+      return "SELECT count(*) FROM (SELECT 1 FROM " + t + " WHERE key >= ?1" + (s == count_range_below ? " AND key < ?2" : "") +
+             " LIMIT ?3)";
     default: {
       const int variant = s - select_range;
       return "SELECT key, value FROM " + t + " WHERE key >= ?1" + (variant & 2 ? " AND key < ?2" : "") + " ORDER BY key" +
@@ -110,7 +117,6 @@ inline std::string sql_of(Statement s, const std::string& t) {
 // callback runs) is lent out; asking for it again meanwhile prepares a private copy.
 struct Conn {
   sqlite3* db = nullptr;
-  const std::string* table = nullptr;  // quoted
   std::array<sqlite3_stmt*, statement_count> cached{};
   std::array<bool, statement_count> lent{};
 
@@ -121,6 +127,8 @@ struct Conn {
     for (sqlite3_stmt* s : cached) sqlite3_finalize(s);
     sqlite3_close_v2(db);
   }
+  bool broken() const noexcept { return false; }  // a file, not a link
+  bool reusable() const noexcept { return true; }
 };
 
 // A statement borrowed from a connection: reset, unbound and given back (or finalized, if it was
@@ -164,14 +172,14 @@ struct Db {
   std::string table;  // quoted
   mutable std::mutex writer_mutex;
   std::unique_ptr<Conn> writer;
-  mutable std::mutex pool_mutex;
-  mutable std::vector<std::unique_ptr<Conn>> idle;
+  ConnectionPool<Conn> readers;
+
+  explicit Db(const SqliteOptions& o) : options(o), readers(o.max_idle_readers) {}
 
   Error fail(int rc, const Conn& conn, std::string_view what) const { return error(rc, conn.db, what, file); }
 
   Result<std::unique_ptr<Conn>> connect() const {
     auto conn = std::make_unique<Conn>();
-    conn->table = &table;
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (int rc = sqlite3_open_v2(file.c_str(), &conn->db, flags, nullptr)) return fail(rc, *conn, "cannot open");
     sqlite3_extended_result_codes(conn->db, 1);
@@ -219,40 +227,8 @@ struct Db {
     return true;
   }
 
-  // A reader connection from the pool, given back when the lease goes.
-  struct Lease {
-    const Db* db = nullptr;
-    std::unique_ptr<Conn> conn;
-    Lease() = default;
-    Lease(const Db* d, std::unique_ptr<Conn> c) : db(d), conn(std::move(c)) {}
-    Lease(Lease&&) = default;
-    Lease& operator=(Lease&& o) noexcept {
-      give_back();
-      db = o.db;
-      conn = std::move(o.conn);
-      return *this;
-    }
-    ~Lease() { give_back(); }
-    void give_back() noexcept {
-      if (!conn) return;
-      std::lock_guard lock(db->pool_mutex);
-      if (db->idle.size() < db->options.max_idle_readers) db->idle.push_back(std::move(conn));
-      conn.reset();
-    }
-  };
-  Result<Lease> reader() const {
-    {
-      std::lock_guard lock(pool_mutex);
-      if (!idle.empty()) {
-        Lease lease(this, std::move(idle.back()));
-        idle.pop_back();
-        return lease;
-      }
-    }
-    auto conn = connect();
-    if (!conn) return conn.error();
-    return Lease(this, std::move(conn).value());
-  }
+  using Lease = ConnectionPool<Conn>::Lease;
+  Result<Lease> reader() const { return readers.lease([this] { return connect(); }); }
 
   // BEGIN IMMEDIATE on the writer connection; the guard rolls back unless committed.
   struct Begun {
@@ -419,10 +395,9 @@ class SqliteBackend {
   static Result<SqliteBackend> open(const std::filesystem::path& path, const SqliteOptions& options = {}) {
     if (auto dir = detail::create_store_dir("SQLite", path); !dir) return dir.error();
     if (options.table.empty()) return Error{errc::invalid_argument, "SQLite: the table name is empty"};
-    auto db = std::make_shared<Db>();
+    auto db = std::make_shared<Db>(options);
     db->dir = path;
     db->file = path / "data.sqlite";
-    db->options = options;
     db->table = detail::sqlite::quote(options.table);
     auto writer = db->connect();
     if (!writer) return writer.error();
@@ -489,6 +464,23 @@ class SqliteBackend {
     if (!lease) return Scan(lease.error());
     detail::sqlite::Conn* conn = lease->conn.get();
     return Scan(db_, std::move(lease).value(), conn, range);
+  }
+
+  /// The number of keys in `range` (its limit applies), counted by SQLite (see count_keys).
+  Result<std::uint64_t> count(const KeyRange& range) const {
+    if (!db_) return closed();
+    if (range.is_empty()) return 0;
+    auto lease = db_->reader();
+    if (!lease) return lease.error();
+    detail::sqlite::Conn& conn = *lease->conn;
+    auto stmt = db_->statement(conn, range.upper() ? detail::sqlite::count_range_below : detail::sqlite::count_range);
+    if (!stmt) return stmt.error();
+    detail::sqlite::bind_blob(stmt->get(), 1, range.lower());
+    if (range.upper()) detail::sqlite::bind_blob(stmt->get(), 2, *range.upper());
+    const std::size_t limit = range.max_count();
+    sqlite3_bind_int64(stmt->get(), 3, limit > std::size_t{INT64_MAX} ? -1 : static_cast<sqlite3_int64>(limit));
+    if (int rc = sqlite3_step(stmt->get()); rc != SQLITE_ROW) return db_->fail(rc, conn, "cannot count in");
+    return static_cast<std::uint64_t>(sqlite3_column_int64(stmt->get(), 0));
   }
 
   /// Runs `fn(transaction&) -> Result<R>` holding the writer (in BEGIN IMMEDIATE) and commits its

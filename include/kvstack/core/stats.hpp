@@ -1,6 +1,8 @@
-// kvstack::stats — how many keys a range holds and how many bytes, counted exactly.
+// kvstack::stats and kvstack::count_keys — how many keys a range holds and how many bytes,
+// counted exactly.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <ranges>
 
@@ -32,6 +34,20 @@ Result<Stats> stats(const Source& source, const KeyRange& range) {
   }
   if (auto st = scan.status(); !st) return st.error();
   return s;
+}
+
+/// The number of keys in `range` (its limit applies), exactly: the source's own
+/// `count(range) -> Result<std::uint64_t>` where it has one (the SQL engines count on the server,
+/// RedisBackend with ZLEXCOUNT: nothing crosses the wire but the number), else one streaming scan.
+template <class Source>
+Result<std::uint64_t> count_keys(const Source& source, const KeyRange& range) {
+  if constexpr (requires { { source.count(range) } -> std::same_as<Result<std::uint64_t>>; }) {
+    return source.count(range);
+  } else {
+    auto s = stats(source, range);
+    if (!s) return s.error();
+    return s.value().keys;
+  }
 }
 
 }  // namespace kvstack

@@ -55,11 +55,11 @@ class RegistryBase {
     return backend_->get(storage_key(key), [](std::string_view) {});
   }
 
-  /// Number of entries in this namespace (exact: kvstack::stats over its keys).
+  /// Number of entries in this namespace (exact: kvstack::count_keys over its keys).
   Result<std::size_t> count() const {
-    auto s = stats(*backend_, KeyRange::prefix(prefix_));
-    if (!s) return s.error();
-    return static_cast<std::size_t>(s.value().keys);
+    auto n = count_keys(*backend_, KeyRange::prefix(prefix_));
+    if (!n) return n.error();
+    return static_cast<std::size_t>(n.value());
   }
 
   /// Removes every entry of this namespace (and nothing else), atomically; returns how many.
