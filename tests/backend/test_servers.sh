@@ -51,10 +51,12 @@ case $what in
     fi
     ;;
   stop)
-    if [[ -f $dir/data/postmaster.pid ]]; then
-      "${as_postgres[@]}" "$(pg_bin pg_ctl)" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-    if [[ -f $dir/redis.pid ]]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; fi
+    for at in "$dir" "$dir"/*/; do  # DIR itself, or each KIND of a shared DIR
+      if [[ -f $at/data/postmaster.pid ]]; then
+        "${as_postgres[@]}" "$(pg_bin pg_ctl)" -D "$at/data" -m immediate -w stop >/dev/null 2>&1 || true
+      fi
+      if [[ -f $at/redis.pid ]]; then kill "$(cat "$at/redis.pid")" 2>/dev/null || true; fi
+    done
     rm -rf "$dir"
     ;;
   shared)
