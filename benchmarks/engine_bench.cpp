@@ -29,49 +29,13 @@
 #include <kvstack/registry/namespaced_registry.hpp>
 
 #include "raw_rocksdb_options.hpp"
+#include "seed_nodes.hpp"
 
 namespace {
 namespace kv = kvstack;
 namespace fs = std::filesystem;
 
-struct NodeInfo {
-  std::string ip;
-  std::uint16_t port = 0;
-  std::uint8_t status = 0;
-  std::map<std::string, std::string> metadata;
-};
-
-// 100,000 nodes in 1,000 groups of 100: the key (group, index) makes each group a prefix.
-using NodeKey = std::pair<std::uint32_t, std::uint32_t>;
-constexpr std::uint32_t groups = 1000, per_group = 100, node_count = groups * per_group;
-
-NodeKey key_of(std::uint32_t i) { return {i / per_group, i % per_group}; }
-NodeInfo node_of(std::uint32_t i) { return {"10.0.0." + std::to_string(i % 250), 8080, 1, {{"zone", "a"}}}; }
-
-const std::string& ns() {
-  static const std::string prefix = kv::encode_namespace("node");
-  return prefix;
-}
-std::string storage_key(const NodeKey& k) {
-  std::string out = ns();
-  kv::encode_key(k, out);
-  return out;
-}
-std::string group_prefix(std::uint32_t group) {
-  std::string out = ns();
-  kv::encode_key(group, out);
-  return out;
-}
-std::string encoded(const NodeInfo& n) {
-  std::string out;
-  kv::BinarySerializer::encode(n, out);
-  return out;
-}
-
-std::uint32_t next_index(std::uint64_t& x) {
-  x = x * 6364136223846793005ull + 1442695040888963407ull;
-  return static_cast<std::uint32_t>((x >> 33) % node_count);
-}
+using namespace seed_nodes;
 
 fs::path fresh_dir(const std::string& name) {
   fs::path p = fs::temp_directory_path() / ("kvstack-bench-" + std::to_string(::getpid())) / name;
@@ -154,8 +118,6 @@ RawRocks& raw_rocks() {
   static RawRocks s(Writes ? "raw-rocks-w" : "raw-rocks");
   return s;
 }
-
-NodeInfo decode(std::string_view bytes) { return kv::BinarySerializer::decode<NodeInfo>(bytes).value(); }
 
 // ---- registry get ----
 

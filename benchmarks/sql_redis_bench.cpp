@@ -35,43 +35,14 @@
 #include <kvstack/registry/namespaced_registry.hpp>
 
 #include "backend/test_servers.hpp"
+#include "seed_nodes.hpp"
 
 namespace {
 namespace kv = kvstack;
 namespace fs = std::filesystem;
 
-struct NodeInfo {
-  std::string ip;
-  std::uint16_t port = 0;
-  std::uint8_t status = 0;
-  std::map<std::string, std::string> metadata;
-};
+using namespace seed_nodes;
 
-// 100,000 nodes in 1,000 groups of 100: the key (group, index) makes each group a prefix.
-using NodeKey = std::pair<std::uint32_t, std::uint32_t>;
-constexpr std::uint32_t groups = 1000, per_group = 100, node_count = groups * per_group;
-NodeKey key_of(std::uint32_t i) { return {i / per_group, i % per_group}; }
-NodeInfo node_of(std::uint32_t i) { return {"10.0.0." + std::to_string(i % 250), 8080, 1, {{"zone", "a"}}}; }
-std::string storage_key(const NodeKey& k) {
-  std::string out = kv::encode_namespace("node");
-  kv::encode_key(k, out);
-  return out;
-}
-std::string group_prefix(std::uint32_t group) {
-  std::string out = kv::encode_namespace("node");
-  kv::encode_key(group, out);
-  return out;
-}
-std::string encoded(const NodeInfo& n) {
-  std::string out;
-  kv::BinarySerializer::encode(n, out);
-  return out;
-}
-NodeInfo decode(std::string_view bytes) { return kv::BinarySerializer::decode<NodeInfo>(bytes).value(); }
-std::uint32_t next_index(std::uint64_t& x) {
-  x = x * 6364136223846793005ull + 1442695040888963407ull;
-  return static_cast<std::uint32_t>((x >> 33) % node_count);
-}
 std::vector<std::pair<NodeKey, NodeInfo>> all_nodes() {
   std::vector<std::pair<NodeKey, NodeInfo>> all;
   for (std::uint32_t i = 0; i < node_count; ++i) all.emplace_back(key_of(i), node_of(i));
@@ -477,7 +448,7 @@ void Count100K_Kvstack(benchmark::State& state, S& (*store)()) {
 }
 void Count100K_RawSqlite(benchmark::State& state) {
   auto& s = raw_sqlite();
-  const std::string lo = kv::encode_namespace("node"), hi = *kv::KeyRange::prefix_successor(lo);
+  const std::string lo = ns(), hi = *kv::KeyRange::prefix_successor(lo);
   for (auto _ : state) {
     sqlite3_bind_blob(s.count, 1, lo.data(), static_cast<int>(lo.size()), SQLITE_STATIC);
     sqlite3_bind_blob(s.count, 2, hi.data(), static_cast<int>(hi.size()), SQLITE_STATIC);
@@ -488,7 +459,7 @@ void Count100K_RawSqlite(benchmark::State& state) {
 }
 void Count100K_RawPostgres(benchmark::State& state) {
   auto& s = raw_postgres();
-  const std::string lo = kv::encode_namespace("node"), hi = *kv::KeyRange::prefix_successor(lo);
+  const std::string lo = ns(), hi = *kv::KeyRange::prefix_successor(lo);
   for (auto _ : state) {
     PGresult* r = s.run("count", {lo, hi});
     if (PQntuples(r) != 1) state.SkipWithError("no count");
@@ -497,7 +468,7 @@ void Count100K_RawPostgres(benchmark::State& state) {
 }
 void Count100K_RawRedis(benchmark::State& state) {
   auto& s = raw_redis();
-  const std::string lo = kv::encode_namespace("node"), hi = *kv::KeyRange::prefix_successor(lo);
+  const std::string lo = ns(), hi = *kv::KeyRange::prefix_successor(lo);
   for (auto _ : state) {
     redisReply* r = s.command({"ZLEXCOUNT", "{raw}:i", "[" + lo, "(" + hi});
     if (r->integer != node_count) state.SkipWithError("wrong count");

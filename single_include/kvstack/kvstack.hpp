@@ -10790,7 +10790,7 @@ class Stmt {
 // The open database: one writer connection, behind a mutex, and a pool of reader connections.
 // Scans share it, so it closes after the last of them.
 struct Db {
-  std::filesystem::path dir, file;
+  std::filesystem::path file;
   SqliteOptions options;
   std::string table;  // quoted
   mutable std::mutex writer_mutex;
@@ -11019,7 +11019,6 @@ class SqliteBackend {
     if (auto dir = detail::create_store_dir("SQLite", path); !dir) return dir.error();
     if (options.table.empty()) return Error{errc::invalid_argument, "SQLite: the table name is empty"};
     auto db = std::make_shared<Db>(options);
-    db->dir = path;
     db->file = path / "data.sqlite";
     db->table = detail::sqlite::quote(options.table);
     auto writer = db->connect();
@@ -11184,19 +11183,15 @@ static_assert(check_backend<SqliteBackend>() && Checkpointable<SqliteBackend>);
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -11204,6 +11199,31 @@ static_assert(check_backend<SqliteBackend>() && Checkpointable<SqliteBackend>);
 #include <arpa/inet.h>
 #include <libpq-fe.h>
 
+// ---- kvstack/detail/back_off.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_BACK_OFF_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_BACK_OFF_HPP
+// detail::back_off — the pause between two tries of a transaction that conflicted (the engines on
+// database servers retry serialization failures and aborted EXECs themselves).
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
+
+namespace kvstack::inline v0::detail {
+
+/// Waits a random while, longer after each conflict in a row (none after the first two), so
+/// that conflicting writers spread out instead of colliding again.
+inline void back_off(unsigned attempt) {
+  if (attempt < 2) return;
+  thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+  const unsigned ceiling = 50u << std::min(attempt, 7u);  // microseconds
+  std::this_thread::sleep_for(std::chrono::microseconds(random() % ceiling));
+}
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_BACK_OFF_HPP
 // ---- kvstack/detail/connection_pool.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
 #define KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
@@ -11283,6 +11303,29 @@ class ConnectionPool {
 
 }  // namespace kvstack::detail
 #endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
+// ---- kvstack/detail/last_writes.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_LAST_WRITES_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_LAST_WRITES_HPP
+// detail::last_writes — what a WriteBatch leaves behind: the last operation on each key, for
+// engines that apply a batch as set operations (one SQL statement, one MULTI/EXEC).
+
+#include <map>
+#include <optional>
+#include <string_view>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Each key of `batch` once, in key order, with its last value (empty: erased). Views into `batch`.
+inline std::map<std::string_view, std::optional<std::string_view>> last_writes(const WriteBatch& batch) {
+  std::map<std::string_view, std::optional<std::string_view>> last;
+  for (const auto& op : batch)
+    last.insert_or_assign(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+  return last;
+}
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_LAST_WRITES_HPP
 
 namespace kvstack::inline v0 {
 
@@ -11751,9 +11794,7 @@ class PostgresBackend {
   Result<void> write(const WriteBatch& batch) {
     if (!db_) return closed();
     if (batch.empty()) return success();
-    std::map<std::string_view, std::optional<std::string_view>> last;
-    for (const auto& op : batch)
-      last.insert_or_assign(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+    const auto last = detail::last_writes(batch);
     auto lease = db_->lease();
     if (!lease) return lease.error();
     for (unsigned attempt = 0;; ++attempt) {
@@ -11761,7 +11802,7 @@ class PostgresBackend {
       if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return success();
       if (!detail::pg::retryable(detail::pg::sqlstate(r.get())) || attempt >= db_->options.max_retries)
         return db_->fail(r.get(), *lease->conn, "cannot write to");
-      back_off(attempt);
+      detail::back_off(attempt);
     }
   }
 
@@ -11839,7 +11880,7 @@ class PostgresBackend {
         guard.done = true;
         if (auto rolled_back = db_->command(conn, "ROLLBACK", "cannot roll back on"); !rolled_back) return rolled_back.error();
       }
-      back_off(attempt);
+      detail::back_off(attempt);
     }
   }
 
@@ -11847,13 +11888,6 @@ class PostgresBackend {
   explicit PostgresBackend(std::shared_ptr<Db> db) : db_(std::move(db)) {}
   static Error closed() { return {errc::closed, "PostgresBackend was moved from"}; }
 
-  // Waits a random while, longer after each conflict in a row, before trying again.
-  static void back_off(unsigned attempt) {
-    if (attempt < 2) return;
-    thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
-    const unsigned ceiling = 50u << std::min(attempt, 7u);  // microseconds
-    std::this_thread::sleep_for(std::chrono::microseconds(random() % ceiling));
-  }
 
   // The table's name as an SQL string literal, for regclass.
   static std::string table_literal(const Db& db, detail::pg::Conn& conn) {
@@ -11902,18 +11936,14 @@ static_assert(check_backend<PostgresBackend>());
 // -lhiredis): values in string keys and an ordered index beside them, all under one hash tag.
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdlib>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -11924,6 +11954,31 @@ static_assert(check_backend<PostgresBackend>());
 #include <sys/time.h>
 #include <time.h>
 
+// ---- kvstack/detail/back_off.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_BACK_OFF_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_BACK_OFF_HPP
+// detail::back_off — the pause between two tries of a transaction that conflicted (the engines on
+// database servers retry serialization failures and aborted EXECs themselves).
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
+
+namespace kvstack::inline v0::detail {
+
+/// Waits a random while, longer after each conflict in a row (none after the first two), so
+/// that conflicting writers spread out instead of colliding again.
+inline void back_off(unsigned attempt) {
+  if (attempt < 2) return;
+  thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
+  const unsigned ceiling = 50u << std::min(attempt, 7u);  // microseconds
+  std::this_thread::sleep_for(std::chrono::microseconds(random() % ceiling));
+}
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_BACK_OFF_HPP
 // ---- kvstack/detail/connection_pool.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
 #define KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
@@ -12003,6 +12058,29 @@ class ConnectionPool {
 
 }  // namespace kvstack::detail
 #endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
+// ---- kvstack/detail/last_writes.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_LAST_WRITES_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_LAST_WRITES_HPP
+// detail::last_writes — what a WriteBatch leaves behind: the last operation on each key, for
+// engines that apply a batch as set operations (one SQL statement, one MULTI/EXEC).
+
+#include <map>
+#include <optional>
+#include <string_view>
+
+
+namespace kvstack::inline v0::detail {
+
+/// Each key of `batch` once, in key order, with its last value (empty: erased). Views into `batch`.
+inline std::map<std::string_view, std::optional<std::string_view>> last_writes(const WriteBatch& batch) {
+  std::map<std::string_view, std::optional<std::string_view>> last;
+  for (const auto& op : batch)
+    last.insert_or_assign(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+  return last;
+}
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_LAST_WRITES_HPP
 
 namespace kvstack::inline v0 {
 
@@ -12445,10 +12523,9 @@ class RedisBackend {
 
   /// Applies the batch in one MULTI/EXEC: the last operation on each key wins, as in order.
   Result<void> write(const WriteBatch& batch) {
-    if (batch.empty()) return db_ ? Result<void>(success()) : Result<void>(closed());
-    std::map<std::string_view, std::optional<std::string_view>> last;
-    for (const auto& op : batch)
-      last.insert_or_assign(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+    if (!db_) return closed();
+    if (batch.empty()) return success();
+    const auto last = detail::last_writes(batch);
     auto r = apply(last, "cannot write to");
     if (!r) return r.error();
     return success();
@@ -12517,7 +12594,7 @@ class RedisBackend {
         return Error{errc::busy, "Redis " + db_->address.shown + " store " + db_->options.name + ": a transaction conflicted " +
                                      std::to_string(attempt + 1) + " times in a row"};
       guard.done = false;
-      back_off(attempt);
+      detail::back_off(attempt);
     }
   }
 
@@ -12543,13 +12620,6 @@ class RedisBackend {
     return std::move(exec);
   }
 
-  // Waits a random while, longer after each conflict in a row, before trying again.
-  static void back_off(unsigned attempt) {
-    if (attempt < 2) return;
-    thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
-    const unsigned ceiling = 50u << std::min(attempt, 7u);  // microseconds
-    std::this_thread::sleep_for(std::chrono::microseconds(random() % ceiling));
-  }
 
   std::shared_ptr<Db> db_;
 };

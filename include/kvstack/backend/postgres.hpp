@@ -5,19 +5,15 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -29,8 +25,10 @@
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
+#include <kvstack/detail/back_off.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
 #include <kvstack/detail/connection_pool.hpp>
+#include <kvstack/detail/last_writes.hpp>
 #include <kvstack/detail/scan_base.hpp>
 
 namespace kvstack::inline v0 {
@@ -500,9 +498,7 @@ class PostgresBackend {
   Result<void> write(const WriteBatch& batch) {
     if (!db_) return closed();
     if (batch.empty()) return success();
-    std::map<std::string_view, std::optional<std::string_view>> last;
-    for (const auto& op : batch)
-      last.insert_or_assign(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+    const auto last = detail::last_writes(batch);
     auto lease = db_->lease();
     if (!lease) return lease.error();
     for (unsigned attempt = 0;; ++attempt) {
@@ -510,7 +506,7 @@ class PostgresBackend {
       if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) return success();
       if (!detail::pg::retryable(detail::pg::sqlstate(r.get())) || attempt >= db_->options.max_retries)
         return db_->fail(r.get(), *lease->conn, "cannot write to");
-      back_off(attempt);
+      detail::back_off(attempt);
     }
   }
 
@@ -588,7 +584,7 @@ class PostgresBackend {
         guard.done = true;
         if (auto rolled_back = db_->command(conn, "ROLLBACK", "cannot roll back on"); !rolled_back) return rolled_back.error();
       }
-      back_off(attempt);
+      detail::back_off(attempt);
     }
   }
 
@@ -596,13 +592,6 @@ class PostgresBackend {
   explicit PostgresBackend(std::shared_ptr<Db> db) : db_(std::move(db)) {}
   static Error closed() { return {errc::closed, "PostgresBackend was moved from"}; }
 
-  // Waits a random while, longer after each conflict in a row, before trying again.
-  static void back_off(unsigned attempt) {
-    if (attempt < 2) return;
-    thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
-    const unsigned ceiling = 50u << std::min(attempt, 7u);  // microseconds
-    std::this_thread::sleep_for(std::chrono::microseconds(random() % ceiling));
-  }
 
   // The table's name as an SQL string literal, for regclass.
   static std::string table_literal(const Db& db, detail::pg::Conn& conn) {

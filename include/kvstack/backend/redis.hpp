@@ -3,18 +3,14 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <cstdlib>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -29,8 +25,10 @@
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
+#include <kvstack/detail/back_off.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
 #include <kvstack/detail/connection_pool.hpp>
+#include <kvstack/detail/last_writes.hpp>
 #include <kvstack/detail/scan_base.hpp>
 
 namespace kvstack::inline v0 {
@@ -474,10 +472,9 @@ class RedisBackend {
 
   /// Applies the batch in one MULTI/EXEC: the last operation on each key wins, as in order.
   Result<void> write(const WriteBatch& batch) {
-    if (batch.empty()) return db_ ? Result<void>(success()) : Result<void>(closed());
-    std::map<std::string_view, std::optional<std::string_view>> last;
-    for (const auto& op : batch)
-      last.insert_or_assign(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+    if (!db_) return closed();
+    if (batch.empty()) return success();
+    const auto last = detail::last_writes(batch);
     auto r = apply(last, "cannot write to");
     if (!r) return r.error();
     return success();
@@ -546,7 +543,7 @@ class RedisBackend {
         return Error{errc::busy, "Redis " + db_->address.shown + " store " + db_->options.name + ": a transaction conflicted " +
                                      std::to_string(attempt + 1) + " times in a row"};
       guard.done = false;
-      back_off(attempt);
+      detail::back_off(attempt);
     }
   }
 
@@ -572,13 +569,6 @@ class RedisBackend {
     return std::move(exec);
   }
 
-  // Waits a random while, longer after each conflict in a row, before trying again.
-  static void back_off(unsigned attempt) {
-    if (attempt < 2) return;
-    thread_local std::minstd_rand random(static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())));
-    const unsigned ceiling = 50u << std::min(attempt, 7u);  // microseconds
-    std::this_thread::sleep_for(std::chrono::microseconds(random() % ceiling));
-  }
 
   std::shared_ptr<Db> db_;
 };

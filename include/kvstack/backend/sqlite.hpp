@@ -167,7 +167,7 @@ class Stmt {
 // The open database: one writer connection, behind a mutex, and a pool of reader connections.
 // Scans share it, so it closes after the last of them.
 struct Db {
-  std::filesystem::path dir, file;
+  std::filesystem::path file;
   SqliteOptions options;
   std::string table;  // quoted
   mutable std::mutex writer_mutex;
@@ -396,7 +396,6 @@ class SqliteBackend {
     if (auto dir = detail::create_store_dir("SQLite", path); !dir) return dir.error();
     if (options.table.empty()) return Error{errc::invalid_argument, "SQLite: the table name is empty"};
     auto db = std::make_shared<Db>(options);
-    db->dir = path;
     db->file = path / "data.sqlite";
     db->table = detail::sqlite::quote(options.table);
     auto writer = db->connect();
