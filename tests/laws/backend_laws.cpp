@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -296,6 +297,31 @@ TEMPLATE_LIST_TEST_CASE("transact reads its own writes and commits all at once",
   });
   CHECK(result.value() == 42);
   CHECK_THAT(collect(db, KeyRange::all()), Equals(Entries{{"a", "v:a"}, {"b", "B"}, {"bb", "BB"}}));
+}
+
+TEMPLATE_LIST_TEST_CASE("transact: get_many reads what get reads; an erase after a read or a scan reports what was there", "[laws]",
+                        BackendTypes) {
+  BackendFactory<TestType> factory;
+  auto db = factory.open();
+  put_all(db, {"a", "b", "c", "d"});
+  db.transact([&](auto& tx) -> Result<void> {
+      tx.put("b", "B").value();
+      CHECK(tx.erase("c").value());
+      const std::vector<std::string_view> keys{"a", "b", "c", "x", "a"};
+      Strings got(keys.size(), "-");
+      detail::get_many(tx, std::span<const std::string_view>(keys), [&](std::size_t i, std::string_view v) { got[i] = v; }).value();
+      CHECK_THAT(got, Equals(Strings{"v:a", "B", "-", "-", "v:a"}));
+      CHECK(tx.erase("a").value());
+      CHECK_FALSE(tx.erase("a").value());
+      CHECK_FALSE(tx.erase("x").value());
+      CHECK_THAT(collect(tx, KeyRange::all()), Equals(Entries{{"b", "B"}, {"d", "v:d"}}));
+      CHECK(tx.erase("d").value());
+      CHECK_FALSE(tx.erase("d").value());
+      tx.put("x", "X").value();
+      CHECK(tx.erase("x").value());  // read as absent, then written
+      return success();
+    }).value();
+  CHECK_THAT(collect(db, KeyRange::all()), Equals(Entries{{"b", "B"}}));
 }
 
 TEMPLATE_LIST_TEST_CASE("transact rolls back on error and returns it unchanged", "[laws]", BackendTypes) {

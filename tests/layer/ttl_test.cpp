@@ -1,4 +1,5 @@
 // Ttl<B, Clock>: expiry at the deadline, refresh, persist, purge through the time index, reopen.
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -177,6 +178,31 @@ TEMPLATE_LIST_TEST_CASE("Ttl: expiries survive close and reopen", "[ttl]", Durab
   clock.advance(20s);
   CHECK_THAT(keys_of(db, KeyRange::all()), Equals(Strings{"forever"}));
   CHECK(db.purge_expired().value() == 1);
+}
+
+TEMPLATE_LIST_TEST_CASE("Ttl: purge_expired on every engine removes each due key, reports its last value, drops stale entries",
+                        "[ttl]", AllEngineTypes) {
+  BackendFactory<TestType> factory;
+  ManualClock clock(ManualClock::time_point(std::chrono::hours(24 * 365 * 56)));
+  Ttl<TestType, ManualClock> db(factory.open(), clock);
+  std::vector<std::string> expired;
+  db.on_expire([&](std::string_view k, std::string_view v) { expired.push_back(std::string(k) + "=" + std::string(v)); });
+  db.transact([&](auto& tx) -> Result<void> {
+      for (int i = 0; i < 1100; ++i) tx.put("due/" + std::to_string(1000 + i), "v" + std::to_string(i), 1s).value();
+      tx.put("later", "l", 1h).value();
+      return success();
+    }).value();
+  db.put("due/1005", "kept").value();  // rewritten without expiry: its index entry is stale
+  CHECK(db.erase("due/1006").value());  // erased: stale too
+  clock.advance(1s);
+  CHECK(db.purge_expired(1).value() == 1);
+  CHECK(db.purge_expired().value() == 1097);  // more than one chunk of 1,024
+  REQUIRE(expired.size() == 1098);
+  CHECK(expired.front() == "due/1000=v0");
+  CHECK(expired.back() == "due/2099=v1099");
+  CHECK(std::ranges::find(expired, "due/1005=v5") == expired.end());
+  CHECK_THAT(keys_of(db, KeyRange::all()), Equals(Strings{"due/1005", "later"}));
+  CHECK(count_keys(db.inner(), KeyRange::all()).value() == 3);  // and the index entry of "later"
 }
 
 TEST_CASE("Ttl: purge starts past what it removed, yet finds every entry written since", "[ttl]") {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -133,6 +134,7 @@ inline std::uint64_t big_endian(std::uint64_t v) noexcept {
 // What the statements prepared on every connection are called, and their SQL.
 inline constexpr const char* scan_stmts[] = {"kvstack_scan", "kvstack_scan_reverse", "kvstack_scan_below", "kvstack_scan_below_reverse"};
 inline constexpr const char* get_stmt = "kvstack_get";
+inline constexpr const char* get_many_stmt = "kvstack_get_many";
 inline constexpr const char* put_stmt = "kvstack_put";
 inline constexpr const char* erase_stmt = "kvstack_erase";
 inline constexpr const char* write_stmt = "kvstack_write";
@@ -176,6 +178,7 @@ struct Db {
     const Oid one[] = {bytea}, two[] = {bytea, bytea}, arrays[] = {bytea_array, bytea_array, bytea_array};
     const std::pair<const char*, std::string> statements[] = {
         {get_stmt, "SELECT value FROM " + table + " WHERE key = $1"},
+        {get_many_stmt, "SELECT key, value FROM " + table + " WHERE key = ANY($1)"},
         {put_stmt, "INSERT INTO " + table + " (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"},
         {erase_stmt, "DELETE FROM " + table + " WHERE key = $1"},
         // A batch in one statement (so one round trip, atomic in itself): its erases and its puts,
@@ -183,9 +186,9 @@ struct Db {
         {write_stmt, "WITH gone AS (DELETE FROM " + table + " WHERE key = ANY($3)) INSERT INTO " + table +
                          " (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ON CONFLICT (key) DO UPDATE SET value = "
                          "EXCLUDED.value"}};
-    const Oid* types[] = {one, two, one, arrays};
-    const int counts[] = {1, 2, 1, 3};
-    for (int i = 0; i < 4; ++i) {
+    const Oid* types[] = {one, arrays, two, one, arrays};
+    const int counts[] = {1, 1, 2, 1, 3};
+    for (int i = 0; i < 5; ++i) {
       Res r(PQprepare(conn.pg, statements[i].first, statements[i].second.c_str(), counts[i], types[i]));
       if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), conn, "cannot prepare statements on");
     }
@@ -233,6 +236,26 @@ struct Db {
     if (PQntuples(r.get()) == 0) return false;
     std::invoke(std::forward<F>(fn), std::string_view(PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(PQgetlength(r.get(), 0, 0))));
     return true;
+  }
+
+  // Reads `keys` in one statement: fn(i, view) for each keys[i] present.
+  template <class F>
+  Result<void> read_many(Conn& conn, std::span<const std::string_view> keys, F&& fn, bool* conflict) const {
+    Res r = run<1>(conn, get_many_stmt, {bytea_array(keys)});
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+      if (conflict && retryable(sqlstate(r.get()))) *conflict = true;
+      return fail(r.get(), conn, "cannot read from");
+    }
+    std::vector<std::size_t> by_key(keys.size());  // positions in keys, ordered by key
+    for (std::size_t i = 0; i < keys.size(); ++i) by_key[i] = i;
+    std::ranges::sort(by_key, {}, [&](std::size_t i) { return keys[i]; });
+    for (int row = 0; row < PQntuples(r.get()); ++row) {
+      const std::string_view key(PQgetvalue(r.get(), row, 0), static_cast<std::size_t>(PQgetlength(r.get(), row, 0)));
+      const std::string_view value(PQgetvalue(r.get(), row, 1), static_cast<std::size_t>(PQgetlength(r.get(), row, 1)));
+      auto same = std::ranges::equal_range(by_key, key, {}, [&](std::size_t i) { return keys[i]; });
+      for (std::size_t i : same) std::invoke(fn, i, value);
+    }
+    return success();
   }
 
   // Applies writes (an iterable of {key, optional value}, each key once) in one statement.
@@ -426,6 +449,11 @@ class PostgresBackend {
     Result<bool> get(std::string_view key, F&& fn) const {
       return db_->read(*conn_, key, std::forward<F>(fn), conflict_);
     }
+    template <class F>
+    Result<void> get_many(std::span<const std::string_view> keys, F&& fn) const {
+      return db_->read_many(*conn_, keys, std::forward<F>(fn), conflict_);
+    }
+    static constexpr bool remember_reads = true;
     Scan scan(const KeyRange& range) const { return Scan(db_, {}, conn_, range, conflict_); }
 
    private:

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -407,6 +408,32 @@ class RedisBackend {
         return watched.error();
       return db_->read(*conn_, key, std::forward<F>(fn));
     }
+    /// WATCH and MGET in one round trip.
+    template <class F>
+    Result<void> get_many(std::span<const std::string_view> keys, F&& fn) const {
+      if (keys.empty()) return success();
+      std::vector<std::string> names;
+      names.reserve(keys.size());
+      std::vector<std::string_view> watch{"WATCH"}, mget{"MGET"};
+      for (std::string_view key : keys) {
+        const std::string& name = names.emplace_back(db_->value_key(key));
+        watch.push_back(name), mget.push_back(name);
+      }
+      auto replies = db_->pipeline(*conn_, {watch, mget}, "cannot read from");
+      if (!replies) return replies.error();
+      for (const auto& reply : replies.value())
+        if (reply->type == REDIS_REPLY_ERROR) return db_->fail(*conn_, reply.get(), "cannot read from");
+      const redisReply* values = replies.value()[1].get();
+      if (values->type != REDIS_REPLY_ARRAY || values->elements != keys.size())
+        return Error{errc::corruption, "Redis " + db_->address.shown + ": MGET gave no array of " + std::to_string(keys.size())};
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const redisReply* value = values->element[i];
+        if (value->type == REDIS_REPLY_STRING) std::invoke(fn, i, detail::redis_backend::text(value));
+        else if (value->type != REDIS_REPLY_NIL) return Error{errc::corruption, "Redis " + db_->address.shown + ": MGET gave no string"};
+      }
+      return success();
+    }
+    static constexpr bool remember_reads = true;
     Scan scan(const KeyRange& range) const {
       if (auto watched = db_->command(*conn_, {"WATCH", db_->version_key}, "cannot watch"); !watched) return Scan(watched.error());
       return Scan(db_, {}, conn_, range);

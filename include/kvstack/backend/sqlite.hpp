@@ -383,6 +383,7 @@ class SqliteBackend {
     Result<bool> get(std::string_view key, F&& fn) const {
       return db_->read(*db_->writer, key, std::forward<F>(fn));
     }
+    static constexpr bool remember_reads = true;  // a read is a statement
     Scan scan(const KeyRange& range) const { return Scan(db_, {}, db_->writer.get(), range); }
 
    private:

@@ -1,7 +1,8 @@
 // detail::BufferedTransaction — the transaction every engine hands to `transact(fn)`: writes are
 // buffered in an ordered write set, reads look there first and then at the committed state, and
 // scans merge the two. The engine holds its writer lock for the whole transaction, so the
-// committed state does not change under it, and applies the write set at commit.
+// committed state does not change under it, and applies the write set at commit. Over a server
+// (or SQLite) it remembers which keys it saw, so an erase after a read costs no second read.
 #pragma once
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,14 +40,34 @@ Overlay overlay_in(const Map& writes, const KeyRange& range, ValueOf value_of) {
   return overlay;
 }
 
+/// The keys a transaction saw in the committed state, and whether each was there: `erase` of a
+/// key read or scanned before needs no second read. Holds up to `capacity` keys.
+class ReadMemo {
+ public:
+  static constexpr std::size_t capacity = 1 << 14;
+  void note(std::string_view key, bool exists) {
+    if (auto it = keys_.find(key); it != keys_.end()) it->second = exists;
+    else if (keys_.size() < capacity) keys_.emplace(key, exists);
+  }
+  std::optional<bool> find(std::string_view key) const {
+    auto it = keys_.find(key);
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, bool, std::less<>> keys_;
+};
+
 /// A scan of the committed state (`Base`: same range, no limit) with an overlay merged in; the
-/// overlay wins on equal keys and its erases hide keys. Applies the range's limit.
+/// overlay wins on equal keys and its erases hide keys. Applies the range's limit. Notes the
+/// committed keys it passes in `memo`, if given.
 template <class Base>
 class MergedScan {
  public:
-  MergedScan(Base base, const KeyRange& range, Overlay overlay)
+  MergedScan(Base base, const KeyRange& range, Overlay overlay, ReadMemo* memo = nullptr)
       : base_(std::move(base)), overlay_(std::move(overlay)), reverse_(range.is_reverse()),
-        remaining_(range.max_count()) {}
+        remaining_(range.max_count()), memo_(memo) {}
   MergedScan(MergedScan&&) = default;  // only before begin()
   MergedScan& operator=(MergedScan&&) = default;
 
@@ -99,6 +121,7 @@ class MergedScan {
     }
     has_current_ = true;
     --remaining_;
+    if (memo_ && from_base_) memo_->note(current_.key, true);
   }
 
   Base base_;
@@ -108,14 +131,19 @@ class MergedScan {
   bool reverse_;
   std::size_t remaining_;
   KeyValue current_;
+  ReadMemo* memo_;
   bool from_base_ = false;
   bool has_current_ = false;
 };
 
 /// A Transaction over `Reader`, which reads the committed state: `get(key, fn) -> Result<bool>`
-/// and `scan(KeyRange) -> ScanRange`.
+/// and `scan(KeyRange) -> ScanRange`, optionally `get_many(keys, fn)` (see detail::get_many). A
+/// Reader whose reads cost a statement or a round trip says `static constexpr bool
+/// remember_reads = true`, and the transaction then keeps a ReadMemo.
 template <class Reader>
 class BufferedTransaction {
+  static constexpr bool remember = requires { requires Reader::remember_reads; };
+
  public:
   using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
 
@@ -129,20 +157,45 @@ class BufferedTransaction {
       std::invoke(std::forward<F>(fn), std::string_view(*it->second));
       return true;
     }
-    return reader_.get(key, std::forward<F>(fn));
+    auto found = reader_.get(key, std::forward<F>(fn));
+    if (remember && found) memo_.note(key, found.value());
+    return found;
+  }
+  /// Reads `keys` together: `fn(i, value)` for each `keys[i]` present. One round trip on the
+  /// server engines.
+  template <class F>
+  Result<void> get_many(std::span<const std::string_view> keys, F&& fn) const {
+    std::vector<std::string_view> unwritten;
+    std::vector<std::size_t> position;  // in keys, of each unwritten key
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (auto it = writes_.find(keys[i]); it == writes_.end()) unwritten.push_back(keys[i]), position.push_back(i);
+      else if (it->second) std::invoke(fn, i, std::string_view(*it->second));
+    }
+    if (unwritten.empty()) return success();
+    std::vector<bool> found(unwritten.size());
+    auto read = detail::get_many(reader_, std::span<const std::string_view>(unwritten), [&](std::size_t j, std::string_view value) {
+      found[j] = true;
+      std::invoke(fn, position[j], value);
+    });
+    if (remember && read)
+      for (std::size_t j = 0; j < unwritten.size(); ++j) memo_.note(unwritten[j], found[j]);
+    return read;
   }
   Result<void> put(std::string_view key, std::string_view value) {
     writes_.insert_or_assign(std::string(key), std::optional<std::string>(value));
     return success();
   }
   Result<bool> erase(std::string_view key) {
-    auto existed = get(key, [](std::string_view) {});
+    Result<bool> existed = false;
+    if (auto it = writes_.find(key); it != writes_.end()) existed = it->second.has_value();
+    else if (auto seen = remember ? memo_.find(key) : std::nullopt) existed = *seen;
+    else existed = get(key, [](std::string_view) {});
     if (existed && existed.value()) writes_.insert_or_assign(std::string(key), std::nullopt);
     return existed;
   }
   auto scan(const KeyRange& range) const {
     auto overlay = overlay_in(writes_, range, [](const std::optional<std::string>& v) { return v; });
-    return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay));
+    return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay), remember ? &memo_ : nullptr);
   }
 
   /// The buffered writes, by key; what the engine applies at commit.
@@ -151,6 +204,7 @@ class BufferedTransaction {
  private:
   Reader reader_;
   Writes writes_;
+  mutable ReadMemo memo_;
 };
 
 }  // namespace kvstack::detail

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -365,19 +366,28 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
           if (auto st = scan.status(); !st) return st.error();
         }
         more = due.size() == chunk;
-        for (const auto& entry : due) {
+        // The due keys' records, read together (one round trip on a server engine).
+        std::vector<std::string> data_keys;
+        for (const auto& entry : due) data_keys.push_back(data_prefix + entry.substr(9));
+        const std::vector<std::string_view> views(data_keys.begin(), data_keys.end());
+        std::vector<std::optional<Owned>> records(due.size());
+        std::optional<Error> corrupt;
+        auto read = detail::get_many(tx, std::span<const std::string_view>(views), [&](std::size_t i, std::string_view stored) {
+          auto record = detail::TtlRecord::decode(stored);
+          if (!record) corrupt = record.error();
+          else records[i] = Owned{record.value().deadline, std::string(record.value().value)};
+        });
+        if (!read) return read.error();
+        if (corrupt) return *corrupt;
+        for (std::size_t i = 0; i < due.size(); ++i) {
           if (purged + removed.size() == max) break;
-          std::string_view key = std::string_view(entry).substr(9);
-          detail::Prefixed dk(data_prefix, key);
-          auto record = read(tx, dk);
-          if (!record) return record.error();
           // An entry whose key was rewritten, refreshed or erased since is stale: dropped alone.
-          if (record.value() && record.value()->expired(now)) {
-            removed.emplace_back(key, record.value()->value);
-            if (auto erased = tx.erase(dk); !erased) return erased.error();
+          if (records[i] && records[i]->expired(now)) {
+            removed.emplace_back(views[i].substr(1), std::move(records[i]->value));
+            if (auto erased = tx.erase(views[i]); !erased) return erased.error();
           }
-          if (auto erased = tx.erase(entry); !erased) return erased.error();
-          next_from = entry;
+          if (auto erased = tx.erase(due[i]); !erased) return erased.error();
+          next_from = due[i];
         }
         return success();
       });
