@@ -500,9 +500,13 @@ void Expire1000_Kvstack(benchmark::State& state, B (*open)()) {
   }
 }
 kv::SqliteBackend open_sqlite_ttl() {
+  fs::remove_all(scratch() / "kv-sqlite-ttl");  // a fresh store each run, as the hand-written side has
   return kv::SqliteBackend::open(scratch() / "kv-sqlite-ttl", {.sync = kv::SqliteOptions::Sync::normal}).value();
 }
-kv::PostgresBackend open_postgres_ttl() { return kv::PostgresBackend::open(postgres(), {.table = "kv_ttl"}).value(); }
+kv::PostgresBackend open_postgres_ttl() {
+  raw_postgres().exec("DROP TABLE IF EXISTS kv_ttl");  // a fresh table each run, as the hand-written side has
+  return kv::PostgresBackend::open(postgres(), {.table = "kv_ttl"}).value();
+}
 
 // By hand: a table with an indexed expiry column, and one DELETE.
 void Expire1000_RawSqlite(benchmark::State& state) {

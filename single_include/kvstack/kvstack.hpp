@@ -59,8 +59,8 @@ inline constexpr const char* version = "0.1.0";
 #include <chrono>
 #include <concepts>
 #include <cstddef>
-#include <optional>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -794,6 +794,35 @@ inline Result<std::int64_t> deadline_after(std::int64_t now, std::chrono::millis
 
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_CORE_CLOCK_HPP
+// ---- kvstack/core/get_many.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_CORE_GET_MANY_HPP
+#define KVSTACK_SINGLE_KVSTACK_CORE_GET_MANY_HPP
+// kvstack::get_many — reads many keys at once: one round trip where the source can (the
+// transactions of the server engines), else a get per key.
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+
+namespace kvstack::inline v0 {
+
+/// Reads `keys` through `source` (a backend or a transaction): `fn(i, value)` for each `keys[i]`
+/// present, with a view valid during the call. One call to `source.get_many(keys, fn)` where the
+/// source has it (PostgreSQL: one SELECT; Redis: WATCH and MGET), else `source.get` per key.
+template <class Source, class F>
+Result<void> get_many(const Source& source, std::span<const std::string_view> keys, F&& fn) {
+  if constexpr (requires { source.get_many(keys, fn); }) {
+    return source.get_many(keys, fn);
+  } else {
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (auto found = source.get(keys[i], [&](std::string_view value) { fn(i, value); }); !found) return found.error();
+    return success();
+  }
+}
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_CORE_GET_MANY_HPP
 // ---- kvstack/core/stats.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_CORE_STATS_HPP
 #define KVSTACK_SINGLE_KVSTACK_CORE_STATS_HPP
@@ -2085,7 +2114,8 @@ Result<std::size_t> copy_all(const Src& src, Dst& dst, Progress&& progress = nul
 // detail::BufferedTransaction — the transaction every engine hands to `transact(fn)`: writes are
 // buffered in an ordered write set, reads look there first and then at the committed state, and
 // scans merge the two. The engine holds its writer lock for the whole transaction, so the
-// committed state does not change under it, and applies the write set at commit.
+// committed state does not change under it, and applies the write set at commit. Over a server
+// (or SQLite) it remembers which keys it saw, so an erase after a read costs no second read.
 
 #include <algorithm>
 #include <cstddef>
@@ -2094,6 +2124,7 @@ Result<std::size_t> copy_all(const Src& src, Dst& dst, Progress&& progress = nul
 #include <map>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -2164,14 +2195,34 @@ Overlay overlay_in(const Map& writes, const KeyRange& range, ValueOf value_of) {
   return overlay;
 }
 
+/// The keys a transaction saw in the committed state, and whether each was there: `erase` of a
+/// key read or scanned before needs no second read. Holds up to `capacity` keys.
+class ReadMemo {
+ public:
+  static constexpr std::size_t capacity = 1 << 14;
+  void note(std::string_view key, bool exists) {
+    if (auto it = keys_.find(key); it != keys_.end()) it->second = exists;
+    else if (keys_.size() < capacity) keys_.emplace(key, exists);
+  }
+  std::optional<bool> find(std::string_view key) const {
+    auto it = keys_.find(key);
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, bool, std::less<>> keys_;
+};
+
 /// A scan of the committed state (`Base`: same range, no limit) with an overlay merged in; the
-/// overlay wins on equal keys and its erases hide keys. Applies the range's limit.
+/// overlay wins on equal keys and its erases hide keys. Applies the range's limit. Notes the
+/// committed keys it passes in `memo`, if given.
 template <class Base>
 class MergedScan {
  public:
-  MergedScan(Base base, const KeyRange& range, Overlay overlay)
+  MergedScan(Base base, const KeyRange& range, Overlay overlay, ReadMemo* memo = nullptr)
       : base_(std::move(base)), overlay_(std::move(overlay)), reverse_(range.is_reverse()),
-        remaining_(range.max_count()) {}
+        remaining_(range.max_count()), memo_(memo) {}
   MergedScan(MergedScan&&) = default;  // only before begin()
   MergedScan& operator=(MergedScan&&) = default;
 
@@ -2225,6 +2276,7 @@ class MergedScan {
     }
     has_current_ = true;
     --remaining_;
+    if (memo_ && from_base_) memo_->note(current_.key, true);
   }
 
   Base base_;
@@ -2234,14 +2286,19 @@ class MergedScan {
   bool reverse_;
   std::size_t remaining_;
   KeyValue current_;
+  ReadMemo* memo_;
   bool from_base_ = false;
   bool has_current_ = false;
 };
 
 /// A Transaction over `Reader`, which reads the committed state: `get(key, fn) -> Result<bool>`
-/// and `scan(KeyRange) -> ScanRange`.
+/// and `scan(KeyRange) -> ScanRange`, optionally `get_many(keys, fn)` (see detail::get_many). A
+/// Reader whose reads cost a statement or a round trip says `static constexpr bool
+/// remember_reads = true`, and the transaction then keeps a ReadMemo.
 template <class Reader>
 class BufferedTransaction {
+  static constexpr bool remember = requires { requires Reader::remember_reads; };
+
  public:
   using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
 
@@ -2255,20 +2312,45 @@ class BufferedTransaction {
       std::invoke(std::forward<F>(fn), std::string_view(*it->second));
       return true;
     }
-    return reader_.get(key, std::forward<F>(fn));
+    auto found = reader_.get(key, std::forward<F>(fn));
+    if (remember && found) memo_.note(key, found.value());
+    return found;
+  }
+  /// Reads `keys` together: `fn(i, value)` for each `keys[i]` present. One round trip on the
+  /// server engines.
+  template <class F>
+  Result<void> get_many(std::span<const std::string_view> keys, F&& fn) const {
+    std::vector<std::string_view> unwritten;
+    std::vector<std::size_t> position;  // in keys, of each unwritten key
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (auto it = writes_.find(keys[i]); it == writes_.end()) unwritten.push_back(keys[i]), position.push_back(i);
+      else if (it->second) std::invoke(fn, i, std::string_view(*it->second));
+    }
+    if (unwritten.empty()) return success();
+    std::vector<bool> found(unwritten.size());
+    auto read = kvstack::get_many(reader_, std::span<const std::string_view>(unwritten), [&](std::size_t j, std::string_view value) {
+      found[j] = true;
+      std::invoke(fn, position[j], value);
+    });
+    if (remember && read)
+      for (std::size_t j = 0; j < unwritten.size(); ++j) memo_.note(unwritten[j], found[j]);
+    return read;
   }
   Result<void> put(std::string_view key, std::string_view value) {
     writes_.insert_or_assign(std::string(key), std::optional<std::string>(value));
     return success();
   }
   Result<bool> erase(std::string_view key) {
-    auto existed = get(key, [](std::string_view) {});
+    Result<bool> existed = false;
+    if (auto it = writes_.find(key); it != writes_.end()) existed = it->second.has_value();
+    else if (auto seen = remember ? memo_.find(key) : std::nullopt) existed = *seen;
+    else existed = get(key, [](std::string_view) {});
     if (existed && existed.value()) writes_.insert_or_assign(std::string(key), std::nullopt);
     return existed;
   }
   auto scan(const KeyRange& range) const {
     auto overlay = overlay_in(writes_, range, [](const std::optional<std::string>& v) { return v; });
-    return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay));
+    return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay), remember ? &memo_ : nullptr);
   }
 
   /// The buffered writes, by key; what the engine applies at commit.
@@ -2277,6 +2359,7 @@ class BufferedTransaction {
  private:
   Reader reader_;
   Writes writes_;
+  mutable ReadMemo memo_;
 };
 
 }  // namespace kvstack::detail
@@ -4102,6 +4185,7 @@ class Metered : public PassThrough<Metered<B, Clock>> {
 #include <mutex>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -4445,19 +4529,28 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
           if (auto st = scan.status(); !st) return st.error();
         }
         more = due.size() == chunk;
-        for (const auto& entry : due) {
+        // The due keys' records, read together (one round trip on a server engine).
+        std::vector<std::string> data_keys;
+        for (const auto& entry : due) data_keys.push_back(data_prefix + entry.substr(9));
+        const std::vector<std::string_view> views(data_keys.begin(), data_keys.end());
+        std::vector<std::optional<Owned>> records(due.size());
+        std::optional<Error> corrupt;
+        auto read = get_many(tx, std::span<const std::string_view>(views), [&](std::size_t i, std::string_view stored) {
+          auto record = detail::TtlRecord::decode(stored);
+          if (!record) corrupt = record.error();
+          else records[i] = Owned{record.value().deadline, std::string(record.value().value)};
+        });
+        if (!read) return read.error();
+        if (corrupt) return *corrupt;
+        for (std::size_t i = 0; i < due.size(); ++i) {
           if (purged + removed.size() == max) break;
-          std::string_view key = std::string_view(entry).substr(9);
-          detail::Prefixed dk(data_prefix, key);
-          auto record = read(tx, dk);
-          if (!record) return record.error();
           // An entry whose key was rewritten, refreshed or erased since is stale: dropped alone.
-          if (record.value() && record.value()->expired(now)) {
-            removed.emplace_back(key, record.value()->value);
-            if (auto erased = tx.erase(dk); !erased) return erased.error();
+          if (records[i] && records[i]->expired(now)) {
+            removed.emplace_back(views[i].substr(1), std::move(records[i]->value));
+            if (auto erased = tx.erase(views[i]); !erased) return erased.error();
           }
-          if (auto erased = tx.erase(entry); !erased) return erased.error();
-          next_from = entry;
+          if (auto erased = tx.erase(due[i]); !erased) return erased.error();
+          next_from = due[i];
         }
         return success();
       });
@@ -10711,10 +10804,10 @@ inline std::string_view column(sqlite3_stmt* stmt, int index) noexcept {
 }
 
 // The statements a connection prepares once and reuses; the scans: forward or reverse, with an
-// upper bound or without; the counts: with an upper bound or without.
+// upper bound or without; the counts: with an upper bound or without, with a limit or without.
 enum Statement {
   select_value, upsert, delete_key, begin_immediate, commit_tx, rollback_tx,
-  select_range, count_range = select_range + 4, count_range_below, statement_count
+  select_range, count_range = select_range + 4, statement_count = count_range + 4
 };
 
 inline std::string sql_of(Statement s, const std::string& t) {
@@ -10725,15 +10818,16 @@ inline std::string sql_of(Statement s, const std::string& t) {
     case begin_immediate: return "BEGIN IMMEDIATE";
     case commit_tx: return "COMMIT";
     case rollback_tx: return "ROLLBACK";
-    case count_range: case count_range_below:
-      return "SELECT count(*) FROM (SELECT 1 FROM " + t + " WHERE key >= ?1" + (s == count_range_below ? " AND key < ?2" : "") +
-             " LIMIT ?3)";
-    default: {
-      const int variant = s - select_range;
-      return "SELECT key, value FROM " + t + " WHERE key >= ?1" + (variant & 2 ? " AND key < ?2" : "") + " ORDER BY key" +
-             (variant & 1 ? " DESC" : "") + " LIMIT ?3";
-    }
+    default: break;
   }
+  if (s >= count_range) {  // + 1: an upper bound; + 2: a limit
+    const int variant = s - count_range;
+    const std::string where = " FROM " + t + " WHERE key >= ?1" + (variant & 1 ? " AND key < ?2" : "");
+    return variant & 2 ? "SELECT count(*) FROM (SELECT 1" + where + " LIMIT ?3)" : "SELECT count(*)" + where;
+  }
+  const int variant = s - select_range;  // + 1: reverse; + 2: an upper bound
+  return "SELECT key, value FROM " + t + " WHERE key >= ?1" + (variant & 2 ? " AND key < ?2" : "") + " ORDER BY key" +
+         (variant & 1 ? " DESC" : "") + " LIMIT ?3";
 }
 
 // One connection and its prepared statements. A statement in use (a scan open, a get whose
@@ -11006,6 +11100,7 @@ class SqliteBackend {
     Result<bool> get(std::string_view key, F&& fn) const {
       return db_->read(*db_->writer, key, std::forward<F>(fn));
     }
+    static constexpr bool remember_reads = true;  // a read is a statement
     Scan scan(const KeyRange& range) const { return Scan(db_, {}, db_->writer.get(), range); }
 
    private:
@@ -11095,12 +11190,14 @@ class SqliteBackend {
     auto lease = db_->reader();
     if (!lease) return lease.error();
     detail::sqlite::Conn& conn = *lease->conn;
-    auto stmt = db_->statement(conn, range.upper() ? detail::sqlite::count_range_below : detail::sqlite::count_range);
+    const std::size_t limit = range.max_count();
+    const bool limited = limit != KeyRange::unlimited;
+    auto stmt = db_->statement(conn, static_cast<detail::sqlite::Statement>(detail::sqlite::count_range + (range.upper() ? 1 : 0) +
+                                                                            (limited ? 2 : 0)));
     if (!stmt) return stmt.error();
     detail::sqlite::bind_blob(stmt->get(), 1, range.lower());
     if (range.upper()) detail::sqlite::bind_blob(stmt->get(), 2, *range.upper());
-    const std::size_t limit = range.max_count();
-    sqlite3_bind_int64(stmt->get(), 3, limit > std::size_t{INT64_MAX} ? -1 : static_cast<sqlite3_int64>(limit));
+    if (limited) sqlite3_bind_int64(stmt->get(), 3, limit > std::size_t{INT64_MAX} ? -1 : static_cast<sqlite3_int64>(limit));
     if (int rc = sqlite3_step(stmt->get()); rc != SQLITE_ROW) return db_->fail(rc, conn, "cannot count in");
     return static_cast<std::uint64_t>(sqlite3_column_int64(stmt->get(), 0));
   }
@@ -11190,6 +11287,7 @@ static_assert(check_backend<SqliteBackend>() && Checkpointable<SqliteBackend>);
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -11429,6 +11527,7 @@ inline std::uint64_t big_endian(std::uint64_t v) noexcept {
 // What the statements prepared on every connection are called, and their SQL.
 inline constexpr const char* scan_stmts[] = {"kvstack_scan", "kvstack_scan_reverse", "kvstack_scan_below", "kvstack_scan_below_reverse"};
 inline constexpr const char* get_stmt = "kvstack_get";
+inline constexpr const char* get_many_stmt = "kvstack_get_many";
 inline constexpr const char* put_stmt = "kvstack_put";
 inline constexpr const char* erase_stmt = "kvstack_erase";
 inline constexpr const char* write_stmt = "kvstack_write";
@@ -11472,6 +11571,7 @@ struct Db {
     const Oid one[] = {bytea}, two[] = {bytea, bytea}, arrays[] = {bytea_array, bytea_array, bytea_array};
     const std::pair<const char*, std::string> statements[] = {
         {get_stmt, "SELECT value FROM " + table + " WHERE key = $1"},
+        {get_many_stmt, "SELECT key, value FROM " + table + " WHERE key = ANY($1)"},
         {put_stmt, "INSERT INTO " + table + " (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"},
         {erase_stmt, "DELETE FROM " + table + " WHERE key = $1"},
         // A batch in one statement (so one round trip, atomic in itself): its erases and its puts,
@@ -11479,9 +11579,9 @@ struct Db {
         {write_stmt, "WITH gone AS (DELETE FROM " + table + " WHERE key = ANY($3)) INSERT INTO " + table +
                          " (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) ON CONFLICT (key) DO UPDATE SET value = "
                          "EXCLUDED.value"}};
-    const Oid* types[] = {one, two, one, arrays};
-    const int counts[] = {1, 2, 1, 3};
-    for (int i = 0; i < 4; ++i) {
+    const Oid* types[] = {one, arrays, two, one, arrays};
+    const int counts[] = {1, 1, 2, 1, 3};
+    for (int i = 0; i < 5; ++i) {
       Res r(PQprepare(conn.pg, statements[i].first, statements[i].second.c_str(), counts[i], types[i]));
       if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(r.get(), conn, "cannot prepare statements on");
     }
@@ -11529,6 +11629,26 @@ struct Db {
     if (PQntuples(r.get()) == 0) return false;
     std::invoke(std::forward<F>(fn), std::string_view(PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(PQgetlength(r.get(), 0, 0))));
     return true;
+  }
+
+  // Reads `keys` in one statement: fn(i, view) for each keys[i] present.
+  template <class F>
+  Result<void> read_many(Conn& conn, std::span<const std::string_view> keys, F&& fn, bool* conflict) const {
+    Res r = run<1>(conn, get_many_stmt, {bytea_array(keys)});
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+      if (conflict && retryable(sqlstate(r.get()))) *conflict = true;
+      return fail(r.get(), conn, "cannot read from");
+    }
+    std::vector<std::size_t> by_key(keys.size());  // positions in keys, ordered by key
+    for (std::size_t i = 0; i < keys.size(); ++i) by_key[i] = i;
+    std::ranges::sort(by_key, {}, [&](std::size_t i) { return keys[i]; });
+    for (int row = 0; row < PQntuples(r.get()); ++row) {
+      const std::string_view key(PQgetvalue(r.get(), row, 0), static_cast<std::size_t>(PQgetlength(r.get(), row, 0)));
+      const std::string_view value(PQgetvalue(r.get(), row, 1), static_cast<std::size_t>(PQgetlength(r.get(), row, 1)));
+      auto same = std::ranges::equal_range(by_key, key, {}, [&](std::size_t i) { return keys[i]; });
+      for (std::size_t i : same) std::invoke(fn, i, value);
+    }
+    return success();
   }
 
   // Applies writes (an iterable of {key, optional value}, each key once) in one statement.
@@ -11722,6 +11842,11 @@ class PostgresBackend {
     Result<bool> get(std::string_view key, F&& fn) const {
       return db_->read(*conn_, key, std::forward<F>(fn), conflict_);
     }
+    template <class F>
+    Result<void> get_many(std::span<const std::string_view> keys, F&& fn) const {
+      return db_->read_many(*conn_, keys, std::forward<F>(fn), conflict_);
+    }
+    static constexpr bool remember_reads = true;
     Scan scan(const KeyRange& range) const { return Scan(db_, {}, conn_, range, conflict_); }
 
    private:
@@ -11942,6 +12067,8 @@ static_assert(check_backend<PostgresBackend>());
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -12058,29 +12185,6 @@ class ConnectionPool {
 
 }  // namespace kvstack::detail
 #endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_CONNECTION_POOL_HPP
-// ---- kvstack/detail/last_writes.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_LAST_WRITES_HPP
-#define KVSTACK_SINGLE_KVSTACK_DETAIL_LAST_WRITES_HPP
-// detail::last_writes — what a WriteBatch leaves behind: the last operation on each key, for
-// engines that apply a batch as set operations (one SQL statement, one MULTI/EXEC).
-
-#include <map>
-#include <optional>
-#include <string_view>
-
-
-namespace kvstack::inline v0::detail {
-
-/// Each key of `batch` once, in key order, with its last value (empty: erased). Views into `batch`.
-inline std::map<std::string_view, std::optional<std::string_view>> last_writes(const WriteBatch& batch) {
-  std::map<std::string_view, std::optional<std::string_view>> last;
-  for (const auto& op : batch)
-    last.insert_or_assign(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
-  return last;
-}
-
-}  // namespace kvstack::detail
-#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_LAST_WRITES_HPP
 
 namespace kvstack::inline v0 {
 
@@ -12308,19 +12412,28 @@ struct Db {
     return true;
   }
 
-  // The commands that apply writes (an iterable of {key, optional value}, each key once) and
-  // bump the store's version, between MULTI and EXEC; the strings they point into.
+  // The commands that apply `writes` (an iterable of {key, optional value}; empty: erase) in
+  // order and bump the store's version, for between MULTI and EXEC: puts in a row are one MSET
+  // and one ZADD, erases in a row one DEL and one ZREM. They point into `names`.
   template <class Writes>
-  void add_writes(const Writes& writes, std::vector<std::vector<std::string_view>>& commands, std::vector<std::string>& names) const {
-    names.reserve(names.size() + std::ranges::distance(writes));
-    std::vector<std::string_view> set{"MSET"}, del{"DEL"}, add{"ZADD", index_key}, remove{"ZREM", index_key};
+  void add_writes(const Writes& writes, std::vector<std::vector<std::string_view>>& commands, std::string& names) const {
+    std::size_t size = 0;
+    for (const auto& [key, value] : writes) size += value_prefix.size() + key.size();
+    names.reserve(size);  // so that views into it stay valid
+    std::size_t run = commands.size();  // the current run's first command
     for (const auto& [key, value] : writes) {
-      const std::string& name = names.emplace_back(value_key(key));
-      if (value) set.push_back(name), set.push_back(*value), add.push_back("0"), add.push_back(key);
-      else del.push_back(name), remove.push_back(key);
+      const bool put = value.has_value();
+      if (run == commands.size() || (commands[run].front() == "MSET") != put) {
+        run = commands.size();
+        commands.push_back({put ? "MSET" : "DEL"});
+        commands.push_back({put ? "ZADD" : "ZREM", index_key});
+      }
+      const std::size_t at = names.size();
+      names.append(value_prefix).append(key);
+      commands[run].emplace_back(names.data() + at, names.size() - at);
+      if (put) commands[run].push_back(*value), commands[run + 1].push_back("0");
+      commands[run + 1].push_back(key);
     }
-    if (set.size() > 1) commands.push_back(std::move(set)), commands.push_back(std::move(add));
-    if (del.size() > 1) commands.push_back(std::move(del)), commands.push_back(std::move(remove));
     commands.push_back({"INCR", version_key});
   }
 };
@@ -12458,6 +12571,32 @@ class RedisBackend {
         return watched.error();
       return db_->read(*conn_, key, std::forward<F>(fn));
     }
+    /// WATCH and MGET in one round trip.
+    template <class F>
+    Result<void> get_many(std::span<const std::string_view> keys, F&& fn) const {
+      if (keys.empty()) return success();
+      std::vector<std::string> names;
+      names.reserve(keys.size());
+      std::vector<std::string_view> watch{"WATCH"}, mget{"MGET"};
+      for (std::string_view key : keys) {
+        const std::string& name = names.emplace_back(db_->value_key(key));
+        watch.push_back(name), mget.push_back(name);
+      }
+      auto replies = db_->pipeline(*conn_, {watch, mget}, "cannot read from");
+      if (!replies) return replies.error();
+      for (const auto& reply : replies.value())
+        if (reply->type == REDIS_REPLY_ERROR) return db_->fail(*conn_, reply.get(), "cannot read from");
+      const redisReply* values = replies.value()[1].get();
+      if (values->type != REDIS_REPLY_ARRAY || values->elements != keys.size())
+        return Error{errc::corruption, "Redis " + db_->address.shown + ": MGET gave no array of " + std::to_string(keys.size())};
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        const redisReply* value = values->element[i];
+        if (value->type == REDIS_REPLY_STRING) std::invoke(fn, i, detail::redis_backend::text(value));
+        else if (value->type != REDIS_REPLY_NIL) return Error{errc::corruption, "Redis " + db_->address.shown + ": MGET gave no string"};
+      }
+      return success();
+    }
+    static constexpr bool remember_reads = true;
     Scan scan(const KeyRange& range) const {
       if (auto watched = db_->command(*conn_, {"WATCH", db_->version_key}, "cannot watch"); !watched) return Scan(watched.error());
       return Scan(db_, {}, conn_, range);
@@ -12521,12 +12660,15 @@ class RedisBackend {
     return r.value()->element[0]->integer > 0;  // DEL's count
   }
 
-  /// Applies the batch in one MULTI/EXEC: the last operation on each key wins, as in order.
+  /// Applies the batch in one MULTI/EXEC, in order.
   Result<void> write(const WriteBatch& batch) {
     if (!db_) return closed();
     if (batch.empty()) return success();
-    const auto last = detail::last_writes(batch);
-    auto r = apply(last, "cannot write to");
+    auto writes = batch | std::views::transform([](const WriteBatch::Operation& op) {
+                    return std::pair(std::string_view(op.key), op.kind == WriteBatch::Kind::put ? std::optional(std::string_view(op.value))
+                                                                                                 : std::nullopt);
+                  });
+    auto r = apply(writes, "cannot write to");
     if (!r) return r.error();
     return success();
   }
@@ -12580,7 +12722,7 @@ class RedisBackend {
       }
       // MULTI, the writes (none if fn failed: then EXEC only checks that what it read held), EXEC.
       std::vector<std::vector<std::string_view>> commands{{"MULTI"}};
-      std::vector<std::string> names;
+      std::string names;
       if (result && !tx.writes().empty()) db_->add_writes(tx.writes(), commands, names);
       commands.push_back({"EXEC"});
       auto replies = db_->pipeline(conn, commands, "cannot commit to");
@@ -12609,7 +12751,7 @@ class RedisBackend {
     auto lease = db_->lease();
     if (!lease) return lease.error();
     std::vector<std::vector<std::string_view>> commands{{"MULTI"}};
-    std::vector<std::string> names;
+    std::string names;
     db_->add_writes(writes, commands, names);
     commands.push_back({"EXEC"});
     auto replies = db_->pipeline(*lease->conn, commands, what);

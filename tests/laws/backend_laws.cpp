@@ -14,6 +14,7 @@
 #include <range/v3/view/filter.hpp>
 #include <range/v3/view/transform.hpp>
 
+#include <kvstack/core/get_many.hpp>
 #include <kvstack/core/stats.hpp>
 
 #include "laws/backends.hpp"
@@ -299,7 +300,7 @@ TEMPLATE_LIST_TEST_CASE("transact reads its own writes and commits all at once",
   CHECK_THAT(collect(db, KeyRange::all()), Equals(Entries{{"a", "v:a"}, {"b", "B"}, {"bb", "BB"}}));
 }
 
-TEMPLATE_LIST_TEST_CASE("transact: get_many reads what get reads; an erase after a read or a scan reports what was there", "[laws]",
+TEMPLATE_LIST_TEST_CASE("transact: get_many reads what get reads, and an erase after a read or a scan reports what was there", "[laws]",
                         BackendTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
@@ -309,7 +310,7 @@ TEMPLATE_LIST_TEST_CASE("transact: get_many reads what get reads; an erase after
       CHECK(tx.erase("c").value());
       const std::vector<std::string_view> keys{"a", "b", "c", "x", "a"};
       Strings got(keys.size(), "-");
-      detail::get_many(tx, std::span<const std::string_view>(keys), [&](std::size_t i, std::string_view v) { got[i] = v; }).value();
+      get_many(tx, std::span<const std::string_view>(keys), [&](std::size_t i, std::string_view v) { got[i] = v; }).value();
       CHECK_THAT(got, Equals(Strings{"v:a", "B", "-", "-", "v:a"}));
       CHECK(tx.erase("a").value());
       CHECK_FALSE(tx.erase("a").value());

@@ -311,6 +311,10 @@ using ShardTypes = std::tuple<Shard<NoLog, MemoryBackend, NoReplication>,
 using AllEngineTypes = Cat<EngineTypes, ServerTypes>;
 /// Everything that must pass the law suite.
 using BackendTypes = Cat<Prepend<MemoryBackend, AnyBackend>, ServerTypes, LayerTypes, ShardTypes>;
+/// What the registry tests run over: every engine, AnyBackend, a layer and a replicated shard.
+/// (A registry uses only the Backend API, which the law suite checks on every other stack.)
+using RegistryTypes = Cat<Prepend<MemoryBackend, AnyBackend>, ServerTypes,
+                          std::tuple<Ttl<MemoryBackend, ManualClock>, Shard<BackendLog<MemoryBackend>, MemoryBackend, Raft>>>;
 /// What a Redis DataStore is tested over: each engine, and a replicated shard.
 /// (The engines added for seed 002, SQLite, PostgreSQL and Redis, are left out: the laws cover them
 /// as Backends, and the Redis tests over each would add minutes to every CI run.)

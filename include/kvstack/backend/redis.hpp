@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,7 +30,6 @@
 #include <kvstack/detail/back_off.hpp>
 #include <kvstack/detail/buffered_transaction.hpp>
 #include <kvstack/detail/connection_pool.hpp>
-#include <kvstack/detail/last_writes.hpp>
 #include <kvstack/detail/scan_base.hpp>
 
 namespace kvstack::inline v0 {
@@ -258,19 +258,28 @@ struct Db {
     return true;
   }
 
-  // The commands that apply writes (an iterable of {key, optional value}, each key once) and
-  // bump the store's version, between MULTI and EXEC; the strings they point into.
+  // The commands that apply `writes` (an iterable of {key, optional value}; empty: erase) in
+  // order and bump the store's version, for between MULTI and EXEC: puts in a row are one MSET
+  // and one ZADD, erases in a row one DEL and one ZREM. They point into `names`.
   template <class Writes>
-  void add_writes(const Writes& writes, std::vector<std::vector<std::string_view>>& commands, std::vector<std::string>& names) const {
-    names.reserve(names.size() + std::ranges::distance(writes));
-    std::vector<std::string_view> set{"MSET"}, del{"DEL"}, add{"ZADD", index_key}, remove{"ZREM", index_key};
+  void add_writes(const Writes& writes, std::vector<std::vector<std::string_view>>& commands, std::string& names) const {
+    std::size_t size = 0;
+    for (const auto& [key, value] : writes) size += value_prefix.size() + key.size();
+    names.reserve(size);  // so that views into it stay valid
+    std::size_t run = commands.size();  // the current run's first command
     for (const auto& [key, value] : writes) {
-      const std::string& name = names.emplace_back(value_key(key));
-      if (value) set.push_back(name), set.push_back(*value), add.push_back("0"), add.push_back(key);
-      else del.push_back(name), remove.push_back(key);
+      const bool put = value.has_value();
+      if (run == commands.size() || (commands[run].front() == "MSET") != put) {
+        run = commands.size();
+        commands.push_back({put ? "MSET" : "DEL"});
+        commands.push_back({put ? "ZADD" : "ZREM", index_key});
+      }
+      const std::size_t at = names.size();
+      names.append(value_prefix).append(key);
+      commands[run].emplace_back(names.data() + at, names.size() - at);
+      if (put) commands[run].push_back(*value), commands[run + 1].push_back("0");
+      commands[run + 1].push_back(key);
     }
-    if (set.size() > 1) commands.push_back(std::move(set)), commands.push_back(std::move(add));
-    if (del.size() > 1) commands.push_back(std::move(del)), commands.push_back(std::move(remove));
     commands.push_back({"INCR", version_key});
   }
 };
@@ -497,12 +506,15 @@ class RedisBackend {
     return r.value()->element[0]->integer > 0;  // DEL's count
   }
 
-  /// Applies the batch in one MULTI/EXEC: the last operation on each key wins, as in order.
+  /// Applies the batch in one MULTI/EXEC, in order.
   Result<void> write(const WriteBatch& batch) {
     if (!db_) return closed();
     if (batch.empty()) return success();
-    const auto last = detail::last_writes(batch);
-    auto r = apply(last, "cannot write to");
+    auto writes = batch | std::views::transform([](const WriteBatch::Operation& op) {
+                    return std::pair(std::string_view(op.key), op.kind == WriteBatch::Kind::put ? std::optional(std::string_view(op.value))
+                                                                                                 : std::nullopt);
+                  });
+    auto r = apply(writes, "cannot write to");
     if (!r) return r.error();
     return success();
   }
@@ -556,7 +568,7 @@ class RedisBackend {
       }
       // MULTI, the writes (none if fn failed: then EXEC only checks that what it read held), EXEC.
       std::vector<std::vector<std::string_view>> commands{{"MULTI"}};
-      std::vector<std::string> names;
+      std::string names;
       if (result && !tx.writes().empty()) db_->add_writes(tx.writes(), commands, names);
       commands.push_back({"EXEC"});
       auto replies = db_->pipeline(conn, commands, "cannot commit to");
@@ -585,7 +597,7 @@ class RedisBackend {
     auto lease = db_->lease();
     if (!lease) return lease.error();
     std::vector<std::vector<std::string_view>> commands{{"MULTI"}};
-    std::vector<std::string> names;
+    std::string names;
     db_->add_writes(writes, commands, names);
     commands.push_back({"EXEC"});
     auto replies = db_->pipeline(*lease->conn, commands, what);

@@ -88,10 +88,10 @@ inline std::string_view column(sqlite3_stmt* stmt, int index) noexcept {
 }
 
 // The statements a connection prepares once and reuses; the scans: forward or reverse, with an
-// upper bound or without; the counts: with an upper bound or without.
+// upper bound or without; the counts: with an upper bound or without, with a limit or without.
 enum Statement {
   select_value, upsert, delete_key, begin_immediate, commit_tx, rollback_tx,
-  select_range, count_range = select_range + 4, count_range_below, statement_count
+  select_range, count_range = select_range + 4, statement_count = count_range + 4
 };
 
 inline std::string sql_of(Statement s, const std::string& t) {
@@ -102,15 +102,16 @@ inline std::string sql_of(Statement s, const std::string& t) {
     case begin_immediate: return "BEGIN IMMEDIATE";
     case commit_tx: return "COMMIT";
     case rollback_tx: return "ROLLBACK";
-    case count_range: case count_range_below:
-      return "SELECT count(*) FROM (SELECT 1 FROM " + t + " WHERE key >= ?1" + (s == count_range_below ? " AND key < ?2" : "") +
-             " LIMIT ?3)";
-    default: {
-      const int variant = s - select_range;
-      return "SELECT key, value FROM " + t + " WHERE key >= ?1" + (variant & 2 ? " AND key < ?2" : "") + " ORDER BY key" +
-             (variant & 1 ? " DESC" : "") + " LIMIT ?3";
-    }
+    default: break;
   }
+  if (s >= count_range) {  // + 1: an upper bound; + 2: a limit
+    const int variant = s - count_range;
+    const std::string where = " FROM " + t + " WHERE key >= ?1" + (variant & 1 ? " AND key < ?2" : "");
+    return variant & 2 ? "SELECT count(*) FROM (SELECT 1" + where + " LIMIT ?3)" : "SELECT count(*)" + where;
+  }
+  const int variant = s - select_range;  // + 1: reverse; + 2: an upper bound
+  return "SELECT key, value FROM " + t + " WHERE key >= ?1" + (variant & 2 ? " AND key < ?2" : "") + " ORDER BY key" +
+         (variant & 1 ? " DESC" : "") + " LIMIT ?3";
 }
 
 // One connection and its prepared statements. A statement in use (a scan open, a get whose
@@ -473,12 +474,14 @@ class SqliteBackend {
     auto lease = db_->reader();
     if (!lease) return lease.error();
     detail::sqlite::Conn& conn = *lease->conn;
-    auto stmt = db_->statement(conn, range.upper() ? detail::sqlite::count_range_below : detail::sqlite::count_range);
+    const std::size_t limit = range.max_count();
+    const bool limited = limit != KeyRange::unlimited;
+    auto stmt = db_->statement(conn, static_cast<detail::sqlite::Statement>(detail::sqlite::count_range + (range.upper() ? 1 : 0) +
+                                                                            (limited ? 2 : 0)));
     if (!stmt) return stmt.error();
     detail::sqlite::bind_blob(stmt->get(), 1, range.lower());
     if (range.upper()) detail::sqlite::bind_blob(stmt->get(), 2, *range.upper());
-    const std::size_t limit = range.max_count();
-    sqlite3_bind_int64(stmt->get(), 3, limit > std::size_t{INT64_MAX} ? -1 : static_cast<sqlite3_int64>(limit));
+    if (limited) sqlite3_bind_int64(stmt->get(), 3, limit > std::size_t{INT64_MAX} ? -1 : static_cast<sqlite3_int64>(limit));
     if (int rc = sqlite3_step(stmt->get()); rc != SQLITE_ROW) return db_->fail(rc, conn, "cannot count in");
     return static_cast<std::uint64_t>(sqlite3_column_int64(stmt->get(), 0));
   }

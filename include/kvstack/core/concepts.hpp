@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <iterator>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -40,19 +39,6 @@ Result<std::optional<std::string>> copy_get(const Source& source, std::string_vi
   auto found = source.get(key, [&](std::string_view v) { out.emplace(v); });
   if (!found) return found.error();
   return out;
-}
-
-/// Reads `keys` through `source`: `fn(i, value)` for each `keys[i]` present. One call to
-/// `source.get_many` where it has one (a round trip on the server engines), else a get per key.
-template <class Source, class F>
-Result<void> get_many(const Source& source, std::span<const std::string_view> keys, F&& fn) {
-  if constexpr (requires { source.get_many(keys, fn); }) {
-    return source.get_many(keys, fn);
-  } else {
-    for (std::size_t i = 0; i < keys.size(); ++i)
-      if (auto found = source.get(keys[i], [&](std::string_view value) { fn(i, value); }); !found) return found.error();
-    return success();
-  }
 }
 }  // namespace detail
 

@@ -6,6 +6,7 @@
 #include <kvstack/core/clock.hpp>
 #include <kvstack/core/concepts.hpp>
 #include <kvstack/core/errc.hpp>
+#include <kvstack/core/get_many.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/stats.hpp>

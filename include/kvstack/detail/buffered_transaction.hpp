@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <kvstack/core/concepts.hpp>
+#include <kvstack/core/get_many.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/detail/scan_base.hpp>
@@ -173,7 +174,7 @@ class BufferedTransaction {
     }
     if (unwritten.empty()) return success();
     std::vector<bool> found(unwritten.size());
-    auto read = detail::get_many(reader_, std::span<const std::string_view>(unwritten), [&](std::size_t j, std::string_view value) {
+    auto read = kvstack::get_many(reader_, std::span<const std::string_view>(unwritten), [&](std::size_t j, std::string_view value) {
       found[j] = true;
       std::invoke(fn, position[j], value);
     });

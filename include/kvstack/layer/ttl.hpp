@@ -24,6 +24,7 @@
 #include <kvstack/codec/key.hpp>
 #include <kvstack/core/clock.hpp>
 #include <kvstack/core/concepts.hpp>
+#include <kvstack/core/get_many.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
 #include <kvstack/core/write_batch.hpp>
@@ -372,7 +373,7 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
         const std::vector<std::string_view> views(data_keys.begin(), data_keys.end());
         std::vector<std::optional<Owned>> records(due.size());
         std::optional<Error> corrupt;
-        auto read = detail::get_many(tx, std::span<const std::string_view>(views), [&](std::size_t i, std::string_view stored) {
+        auto read = get_many(tx, std::span<const std::string_view>(views), [&](std::size_t i, std::string_view stored) {
           auto record = detail::TtlRecord::decode(stored);
           if (!record) corrupt = record.error();
           else records[i] = Owned{record.value().deadline, std::string(record.value().value)};
