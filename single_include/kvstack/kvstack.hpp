@@ -2350,7 +2350,9 @@ class BufferedTransaction {
   }
   auto scan(const KeyRange& range) const {
     auto overlay = overlay_in(writes_, range, [](const std::optional<std::string>& v) { return v; });
-    return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay), remember ? &memo_ : nullptr);
+    // Each write in the range hides or replaces at most one committed entry.
+    const std::size_t limit = range.max_count(), base_limit = limit > KeyRange::unlimited - overlay.size() ? KeyRange::unlimited : limit + overlay.size();
+    return MergedScan(reader_.scan(range.limit(base_limit)), range, std::move(overlay), remember ? &memo_ : nullptr);
   }
 
   /// The buffered writes, by key; what the engine applies at commit.
@@ -4500,7 +4502,7 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
     return time_left(inner_, key, now_ms());
   }
 
-  /// Removes up to `max` expired keys, earliest deadline first, in transactions of up to 1,024
+  /// Removes up to `max` expired keys, earliest deadline first, in transactions of up to 1,000
   /// index entries; returns how many it removed. Reads only index entries that are due, and
   /// starts past those an earlier call removed (engines that keep deletions as tombstones until
   /// compaction, as RocksDB does, would otherwise walk them again): from the lowest deadline
@@ -4508,7 +4510,7 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
   /// to the same store with a clock more than a second behind may leave entries behind that
   /// point; their keys stay invisible, and the first purge after a reopen removes them.
   Result<std::size_t> purge_expired(std::size_t max = std::numeric_limits<std::size_t>::max()) {
-    constexpr std::size_t chunk = 1024;
+    constexpr std::size_t chunk = 1000;  // a scan of up to PostgresOptions::fetch_rows is one SELECT
     constexpr std::int64_t grace_ms = 1000;
     std::lock_guard one_at_a_time(purge_.mu);
     const std::int64_t indexed = purge_.pending.exchange(std::numeric_limits<std::int64_t>::max());

@@ -298,6 +298,16 @@ TEMPLATE_LIST_TEST_CASE("transact reads its own writes and commits all at once",
   });
   CHECK(result.value() == 42);
   CHECK_THAT(collect(db, KeyRange::all()), Equals(Entries{{"a", "v:a"}, {"b", "B"}, {"bb", "BB"}}));
+  // A limited scan reads past the entries the transaction erased.
+  put_all(db, {"c", "d"});
+  db.transact([&](auto& tx) -> Result<void> {
+      CHECK(tx.erase("a").value());
+      CHECK(tx.erase("b").value());
+      CHECK_THAT(collect(tx, KeyRange::all().limit(1)), Equals(Entries{{"bb", "BB"}}));
+      CHECK(tx.erase("d").value());
+      CHECK_THAT(collect(tx, KeyRange::all().reverse().limit(1)), Equals(Entries{{"c", "v:c"}}));
+      return success();
+    }).value();
 }
 
 TEMPLATE_LIST_TEST_CASE("transact: get_many reads what get reads, and an erase after a read or a scan reports what was there", "[laws]",

@@ -121,7 +121,7 @@ TEST_CASE("Ttl: purge_expired walks only what is due, earliest first", "[ttl]") 
 
   CHECK(db.purge_expired(2).value() == 2);
   CHECK_THAT(expired, Equals(std::vector<std::pair<std::string, std::string>>{{"due/10000", "v0"}, {"due/10001", "v1"}}));
-  CHECK(db.purge_expired().value() == 1498);  // more than one chunk of 1,024
+  CHECK(db.purge_expired().value() == 1498);  // more than one chunk of 1,000
   CHECK(expired.size() == 1500);
   CHECK(expired.back() == std::pair<std::string, std::string>{"due/11499", "v1499"});
   CHECK(db.purge_expired().value() == 0);
@@ -196,7 +196,7 @@ TEMPLATE_LIST_TEST_CASE("Ttl: purge_expired on every engine removes each due key
   CHECK(db.erase("due/1006").value());  // erased: stale too
   clock.advance(1s);
   CHECK(db.purge_expired(1).value() == 1);
-  CHECK(db.purge_expired().value() == 1097);  // more than one chunk of 1,024
+  CHECK(db.purge_expired().value() == 1097);  // more than one chunk of 1,000
   REQUIRE(expired.size() == 1098);
   CHECK(expired.front() == "due/1000=v0");
   CHECK(expired.back() == "due/2099=v1099");

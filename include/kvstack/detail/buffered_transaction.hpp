@@ -196,7 +196,9 @@ class BufferedTransaction {
   }
   auto scan(const KeyRange& range) const {
     auto overlay = overlay_in(writes_, range, [](const std::optional<std::string>& v) { return v; });
-    return MergedScan(reader_.scan(range.limit(KeyRange::unlimited)), range, std::move(overlay), remember ? &memo_ : nullptr);
+    // Each write in the range hides or replaces at most one committed entry.
+    const std::size_t limit = range.max_count(), base_limit = limit > KeyRange::unlimited - overlay.size() ? KeyRange::unlimited : limit + overlay.size();
+    return MergedScan(reader_.scan(range.limit(base_limit)), range, std::move(overlay), remember ? &memo_ : nullptr);
   }
 
   /// The buffered writes, by key; what the engine applies at commit.
