@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -122,6 +123,29 @@ TEST_CASE("raft: a leader elected again forgets its writes that another leader r
   auto [seen, ticket] = shard.start_transact([](auto& tx) { return tx.get("x"); });
   REQUIRE(seen);
   CHECK(seen.value() == std::nullopt);  // not the replaced write
+}
+
+TEST_CASE("raft: a transaction's limited scan reads past keys that proposed, unapplied writes erase", "[shard][raft]") {
+  Sim s(9, 3, {1, 2, 3});
+  const auto leader = elect(s);
+  for (const char* key : {"a", "b", "c", "d"}) put(s, leader, key, "v");
+  auto& shard = s.cluster.shard(leader);
+  WriteBatch erase_ab;
+  erase_ab.erase("a").erase("b");
+  REQUIRE(shard.start_write(erase_ab));  // proposed, not applied: the cluster does not run
+  REQUIRE(shard.status().applied < shard.log().last_index().value());
+  auto [first, ticket] = shard.start_transact([](auto& tx) -> Result<std::vector<std::string>> {
+    if (auto erased = tx.erase("d"); !erased) return erased.error();
+    std::vector<std::string> keys;
+    for (const KeyRange& range : {KeyRange::all().limit(1), KeyRange::all().reverse().limit(1)}) {
+      auto scan = tx.scan(range);
+      for (auto&& [k, v] : scan) keys.emplace_back(k);
+      if (auto done = scan.status(); !done) return done.error();
+    }
+    return keys;
+  });
+  REQUIRE(first);
+  CHECK(first.value() == std::vector<std::string>{"c", "c"});
 }
 
 TEST_CASE("raft: stale reads are an opt-in (not for transactions), and without it a follower's scan fails with the reason", "[shard][raft]") {

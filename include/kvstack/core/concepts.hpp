@@ -7,8 +7,8 @@
 #include <chrono>
 #include <concepts>
 #include <cstddef>
-#include <iterator>
 #include <optional>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <type_traits>

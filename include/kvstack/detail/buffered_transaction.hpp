@@ -60,9 +60,16 @@ class ReadMemo {
   std::map<std::string, bool, std::less<>> keys_;
 };
 
-/// A scan of the committed state (`Base`: same range, no limit) with an overlay merged in; the
-/// overlay wins on equal keys and its erases hide keys. Applies the range's limit. Notes the
-/// committed keys it passes in `memo`, if given.
+/// The range a MergedScan's base must cover: `range` with room in its limit for what `overlay`
+/// hides or replaces (at most one committed entry per write).
+inline KeyRange base_range(const KeyRange& range, const Overlay& overlay) {
+  const std::size_t limit = range.max_count();
+  return range.limit(limit > KeyRange::unlimited - overlay.size() ? KeyRange::unlimited : limit + overlay.size());
+}
+
+/// A scan of the committed state (`Base`, over `base_range(range, overlay)`) with an overlay
+/// merged in; the overlay wins on equal keys and its erases hide keys. Applies the range's limit.
+/// Notes the committed keys it passes in `memo`, if given.
 template <class Base>
 class MergedScan {
  public:
@@ -196,9 +203,8 @@ class BufferedTransaction {
   }
   auto scan(const KeyRange& range) const {
     auto overlay = overlay_in(writes_, range, [](const std::optional<std::string>& v) { return v; });
-    // Each write in the range hides or replaces at most one committed entry.
-    const std::size_t limit = range.max_count(), base_limit = limit > KeyRange::unlimited - overlay.size() ? KeyRange::unlimited : limit + overlay.size();
-    return MergedScan(reader_.scan(range.limit(base_limit)), range, std::move(overlay), remember ? &memo_ : nullptr);
+    auto base = reader_.scan(base_range(range, overlay));  // before overlay moves
+    return MergedScan(std::move(base), range, std::move(overlay), remember ? &memo_ : nullptr);
   }
 
   /// The buffered writes, by key; what the engine applies at commit.

@@ -95,7 +95,8 @@ class PendingReader {
       read_from_->saw(w);
       return w.value;
     });
-    return MergedScan(ShardReader<App>(app_).scan(range), range, std::move(overlay));
+    auto base = ShardReader<App>(app_).scan(base_range(range, overlay));  // before overlay moves
+    return MergedScan(std::move(base), range, std::move(overlay));
   }
 
  private:
