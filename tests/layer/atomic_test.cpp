@@ -1,4 +1,4 @@
-// compare_and_swap, increment and stats on every backend and layer.
+// compare_and_swap, increment and stats on every engine, a layer and a shard.
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -17,7 +17,7 @@
 using namespace kvstack;
 using namespace kvstack::test;
 
-TEMPLATE_LIST_TEST_CASE("compare_and_swap: create if absent, swap if equal, delete if equal", "[atomic]", BackendTypes) {
+TEMPLATE_LIST_TEST_CASE("compare_and_swap: create if absent, swap if equal, delete if equal", "[atomic]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   CHECK(compare_and_swap(db, "k", std::nullopt, "v1").value());  // create
@@ -34,7 +34,7 @@ TEMPLATE_LIST_TEST_CASE("compare_and_swap: create if absent, swap if equal, dele
   CHECK(compare_and_swap(db, "e", "", "x").value());
 }
 
-TEMPLATE_LIST_TEST_CASE("increment: decimal integers, absent is 0, no wraparound", "[atomic]", BackendTypes) {
+TEMPLATE_LIST_TEST_CASE("increment: decimal integers, absent is 0, no wraparound", "[atomic]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   CHECK(increment(db, "n").value() == 1);
@@ -56,7 +56,7 @@ TEMPLATE_LIST_TEST_CASE("increment: decimal integers, absent is 0, no wraparound
   }
 }
 
-TEMPLATE_LIST_TEST_CASE("CAS and increment under 8 threads lose no update", "[atomic]", BackendTypes) {
+TEMPLATE_LIST_TEST_CASE("CAS and increment under 8 threads lose no update", "[atomic]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   constexpr int threads = 8, per = 40;
@@ -79,7 +79,7 @@ TEMPLATE_LIST_TEST_CASE("CAS and increment under 8 threads lose no update", "[at
   CHECK(db.get("cas").value() == std::to_string(threads * per));
 }
 
-TEMPLATE_LIST_TEST_CASE("stats: exact key count and bytes per range", "[stats]", BackendTypes) {
+TEMPLATE_LIST_TEST_CASE("stats: exact key count and bytes per range", "[stats]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   CHECK(stats(db, KeyRange::all()).value() == Stats{});

@@ -38,7 +38,7 @@ boost::uuids::uuid uuid_of(std::uint8_t seed) {
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("registry CRUD with uuid keys", "[registry]", RegistryTypes) {
+TEMPLATE_LIST_TEST_CASE("registry CRUD with uuid keys", "[registry]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   NamespacedRegistry<TestType, NodeInfo, boost::uuids::uuid> nodes{db, "node"};
@@ -54,7 +54,7 @@ TEMPLATE_LIST_TEST_CASE("registry CRUD with uuid keys", "[registry]", RegistryTy
   CHECK(nodes.count().value() == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("put_all stores a batch of entries at once", "[registry]", RegistryTypes) {
+TEMPLATE_LIST_TEST_CASE("put_all stores a batch of entries at once", "[registry]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   NamespacedRegistry<TestType, NodeInfo, boost::uuids::uuid> nodes{db, "node"};
@@ -67,7 +67,7 @@ TEMPLATE_LIST_TEST_CASE("put_all stores a batch of entries at once", "[registry]
   CHECK(nodes.count().value() == 50);
 }
 
-TEMPLATE_LIST_TEST_CASE("namespaces never see each other's keys", "[registry]", RegistryTypes) {
+TEMPLATE_LIST_TEST_CASE("namespaces never see each other's keys", "[registry]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   const std::vector<std::string> names = {"node", "node:", "nod", "", std::string("a\0b", 3), "a", "user", "user2"};
@@ -92,7 +92,7 @@ TEMPLATE_LIST_TEST_CASE("namespaces never see each other's keys", "[registry]", 
   for (std::size_t i = 1; i < names.size(); ++i) CHECK(registries[i].count().value() == 3);
 }
 
-TEMPLATE_LIST_TEST_CASE("list iterates in key order and decodes both sides", "[registry]", RegistryTypes) {
+TEMPLATE_LIST_TEST_CASE("list iterates in key order and decodes both sides", "[registry]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   NamespacedRegistry<TestType, std::string, std::int64_t> signed_keys{db, "numbers"};
@@ -116,7 +116,7 @@ TEMPLATE_LIST_TEST_CASE("list iterates in key order and decodes both sides", "[r
   CHECK(order == std::vector<int>{1, 2, 3});
 }
 
-TEMPLATE_LIST_TEST_CASE("list(options) selects a range, a direction and a page", "[registry]", RegistryTypes) {
+TEMPLATE_LIST_TEST_CASE("list(options) selects a range, a direction and a page", "[registry]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   using Numbers = NamespacedRegistry<TestType, std::string, std::int64_t>;
@@ -151,7 +151,7 @@ TEMPLATE_LIST_TEST_CASE("list(options) selects a range, a direction and a page",
   CHECK(paged == Keys{-5, -1, 0, 3, 7, 9});
 }
 
-TEMPLATE_LIST_TEST_CASE("insert stores only when absent, and get_many reads several keys at once", "[registry]", RegistryTypes) {
+TEMPLATE_LIST_TEST_CASE("insert stores only when absent, and get_many reads several keys at once", "[registry]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   NamespacedRegistry<TestType, std::string> names{db, "names"};
@@ -180,7 +180,7 @@ TEMPLATE_LIST_TEST_CASE("insert stores only when absent, and get_many reads seve
   CHECK_THAT(bad.error().message(), Catch::Contains("key 'bad'"));
 }
 
-TEMPLATE_LIST_TEST_CASE("update is an atomic read-modify-write", "[registry]", RegistryTypes) {
+TEMPLATE_LIST_TEST_CASE("update is an atomic read-modify-write", "[registry]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   NamespacedRegistry<TestType, NodeInfo, boost::uuids::uuid> nodes{db, "node"};
@@ -199,7 +199,7 @@ TEMPLATE_LIST_TEST_CASE("update is an atomic read-modify-write", "[registry]", R
   CHECK(nodes.get(id).value()->labels == std::vector<std::string>{"edited"});
 }
 
-TEMPLATE_LIST_TEST_CASE("corrupt stored bytes are reported, not returned", "[registry]", RegistryTypes) {
+TEMPLATE_LIST_TEST_CASE("corrupt stored bytes are reported, not returned", "[registry]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   NamespacedRegistry<TestType, NodeInfo, std::string> nodes{db, "node"};
@@ -227,7 +227,7 @@ TEMPLATE_LIST_TEST_CASE("corrupt stored bytes are reported, not returned", "[reg
   CHECK(numbers_list.status().error() == errc::corruption);
 }
 
-TEMPLATE_LIST_TEST_CASE("registries are cheap handles over one backend", "[registry]", RegistryTypes) {
+TEMPLATE_LIST_TEST_CASE("registries are cheap handles over one backend", "[registry]", ConsumerTypes) {
   BackendFactory<TestType> factory;
   auto db = factory.open();
   NamespacedRegistry<TestType, std::string> a{db, "shared"};
