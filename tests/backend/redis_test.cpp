@@ -1,9 +1,10 @@
 // RedisBackend beyond the laws, against real redis-servers: its URLs, every key under the store's
 // hash tag, prefixes holding glob characters, a transaction whose read changed under it, a
 // server restarted in use, a server that stops answering (SIGSTOP), a name that belongs to
-// something else.
+// something else, a value key of another type.
 #include <algorithm>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 
 #include <kvstack/backend/config.hpp>
 #include <kvstack/backend/redis.hpp>
+#include <kvstack/core/get_many.hpp>
 
 #include "backend/test_servers.hpp"
 #include "laws/backends.hpp"
@@ -41,6 +43,9 @@ struct RawClient {
   }
   void set(const std::string& key, const std::string& value) {
     freeReplyObject(redisCommand(c, "SET %b %b", key.data(), key.size(), value.data(), value.size()));
+  }
+  void hset(const std::string& key, const std::string& field, const std::string& value) {
+    freeReplyObject(redisCommand(c, "HSET %b %b %b", key.data(), key.size(), field.data(), field.size(), value.data(), value.size()));
   }
 };
 }  // namespace
@@ -132,6 +137,25 @@ TEST_CASE("Redis: a server that stops answering is errc::timeout, and the store 
   REQUIRE_FALSE(stalled);
   CHECK(stalled.error() == errc::timeout);
   CHECK(db.get("k").value() == "v");
+}
+
+TEST_CASE("Redis: a value key that holds another type is corruption, through get and get_many alike", "[redis-backend][faults]") {
+  BackendFactory<RedisBackend> factory;
+  auto db = factory.open();
+  db.put("fine", "v").value();
+  RawClient(shared_redis()).hset("{" + factory.name + "}:v:odd", "field", "x");  // another program's hash
+  CHECK(db.get("odd").error() == errc::corruption);
+  auto r = db.transact([&](auto& tx) -> Result<std::string> {
+    std::string seen;
+    const std::vector<std::string_view> keys{"fine", "odd"};
+    if (auto read = get_many(tx, std::span<const std::string_view>(keys), [&](std::size_t, std::string_view v) { seen += v; }); !read)
+      return read.error();
+    return seen;
+  });
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == errc::corruption);
+  CHECK_THAT(r.error().message(), Contains("WRONGTYPE"));
+  CHECK(db.get("fine").value() == "v");  // nothing else harmed
 }
 
 TEST_CASE("Redis: a name whose index key holds something else is refused", "[redis-backend][faults]") {

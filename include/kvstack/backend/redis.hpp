@@ -267,10 +267,12 @@ struct Db {
     for (const auto& [key, value] : writes) size += value_prefix.size() + key.size();
     names.reserve(size);  // so that views into it stay valid
     std::size_t run = commands.size();  // the current run's first command
+    bool putting = false;                // what the current run does
     for (const auto& [key, value] : writes) {
       const bool put = value.has_value();
-      if (run == commands.size() || (commands[run].front() == "MSET") != put) {
+      if (run == commands.size() || putting != put) {
         run = commands.size();
+        putting = put;
         commands.push_back({put ? "MSET" : "DEL"});
         commands.push_back({put ? "ZADD" : "ZREM", index_key});
       }
@@ -417,28 +419,27 @@ class RedisBackend {
         return watched.error();
       return db_->read(*conn_, key, std::forward<F>(fn));
     }
-    /// WATCH and MGET in one round trip.
+    /// WATCH and a GET per key, pipelined in one round trip (GET, unlike MGET, refuses a key
+    /// that holds another type, as `get` does).
     template <class F>
     Result<void> get_many(std::span<const std::string_view> keys, F&& fn) const {
       if (keys.empty()) return success();
       std::vector<std::string> names;
       names.reserve(keys.size());
-      std::vector<std::string_view> watch{"WATCH"}, mget{"MGET"};
+      std::vector<std::vector<std::string_view>> commands{{"WATCH"}};
       for (std::string_view key : keys) {
         const std::string& name = names.emplace_back(db_->value_key(key));
-        watch.push_back(name), mget.push_back(name);
+        commands.front().push_back(name);
+        commands.push_back({"GET", name});
       }
-      auto replies = db_->pipeline(*conn_, {watch, mget}, "cannot read from");
+      auto replies = db_->pipeline(*conn_, commands, "cannot read from");
       if (!replies) return replies.error();
       for (const auto& reply : replies.value())
         if (reply->type == REDIS_REPLY_ERROR) return db_->fail(*conn_, reply.get(), "cannot read from");
-      const redisReply* values = replies.value()[1].get();
-      if (values->type != REDIS_REPLY_ARRAY || values->elements != keys.size())
-        return Error{errc::corruption, "Redis " + db_->address.shown + ": MGET gave no array of " + std::to_string(keys.size())};
       for (std::size_t i = 0; i < keys.size(); ++i) {
-        const redisReply* value = values->element[i];
+        const redisReply* value = replies.value()[i + 1].get();
         if (value->type == REDIS_REPLY_STRING) std::invoke(fn, i, detail::redis_backend::text(value));
-        else if (value->type != REDIS_REPLY_NIL) return Error{errc::corruption, "Redis " + db_->address.shown + ": MGET gave no string"};
+        else if (value->type != REDIS_REPLY_NIL) return Error{errc::corruption, "Redis " + db_->address.shown + ": GET gave no string"};
       }
       return success();
     }

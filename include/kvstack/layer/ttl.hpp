@@ -374,9 +374,9 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
         std::vector<std::optional<Owned>> records(due.size());
         std::optional<Error> corrupt;
         auto read = get_many(tx, std::span<const std::string_view>(views), [&](std::size_t i, std::string_view stored) {
-          auto record = detail::TtlRecord::decode(stored);
+          auto record = owned(stored);
           if (!record) corrupt = record.error();
-          else records[i] = Owned{record.value().deadline, std::string(record.value().value)};
+          else records[i] = std::move(record).value();
         });
         if (!read) return read.error();
         if (corrupt) return *corrupt;
@@ -423,14 +423,19 @@ class Ttl : public PassThrough<Ttl<B, Clock>> {
     std::string value;
     bool expired(std::int64_t now) const { return deadline && *deadline <= now; }
   };
+  static Result<Owned> owned(std::string_view stored) {
+    auto record = detail::TtlRecord::decode(stored);
+    if (!record) return record.error();
+    return Owned{record.value().deadline, std::string(record.value().value)};
+  }
   template <class Tx>
   static Result<std::optional<Owned>> read(const Tx& tx, std::string_view dk) {
     std::optional<Owned> out;
     std::optional<Error> error;
     auto found = tx.get(dk, [&](std::string_view stored) {
-      auto record = detail::TtlRecord::decode(stored);
+      auto record = owned(stored);
       if (!record) error = record.error();
-      else out = Owned{record.value().deadline, std::string(record.value().value)};
+      else out = std::move(record).value();
     });
     if (!found) return found.error();
     if (error) return *error;
