@@ -8719,6 +8719,10 @@ class Shard {
     auto& sender = it->second;
     if (m.reject || m.session != sender.chunk.session) return success();  // another transfer's
     if (m.offset == 0) return start_snapshot(m.from);             // the peer lost the transfer: start over
+    // The peer is past this chunk: it holds chunks of this transfer's number and mark from before
+    // this replica restarted (numbers start at 1 again). They need not be cut where ours are, so
+    // start over under a new number.
+    if (m.offset > sender.chunk.offset + 1) return start_snapshot(m.from);
     if (m.offset != sender.chunk.offset + 1) return success();   // a late answer: the chunk is resent on a tick
     if (sender.chunk.done) {
       SnapshotMeta meta = sender.chunk.snapshot;

@@ -18,6 +18,8 @@ namespace {
 constexpr std::uint64_t regression_seeds[] = {
     1,
     7300724,  // a late snapshot answer restarted the transfer: with tiny chunks it never finished
+    9400172,  // a restarted primary's transfer had the number and mark of one its backup was in
+              // the middle of: the backup asked for chunk 3, the primary waited for it to ask for 1
 };
 
 void check_seed(std::uint64_t seed) {
