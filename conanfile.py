@@ -15,9 +15,9 @@ class KvstackConan(ConanFile):
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"  # only for validate(); cleared in package_id()
     options = {"with_lmdb": [True, False], "with_rocksdb": [True, False], "with_sqlite": [True, False],
-               "with_postgres": [True, False], "with_redis": [True, False]}
+               "with_postgres": [True, False], "with_redis": [True, False], "with_mst": [True, False]}
     default_options = {"with_lmdb": True, "with_rocksdb": False, "with_sqlite": False,
-                       "with_postgres": False, "with_redis": False}
+                       "with_postgres": False, "with_redis": False, "with_mst": False}
     exports_sources = "include/*", "CHANGELOG.md"
     no_copy_source = True
 
@@ -40,6 +40,8 @@ class KvstackConan(ConanFile):
             self.requires("libpq/[>=14 <17]", transitive_headers=True, transitive_libs=True)
         if self.options.with_redis:
             self.requires("hiredis/[>=0.14 <2]", transitive_headers=True, transitive_libs=True)
+        if self.options.with_mst:  # Mst replication hashes with libcrypto
+            self.requires("openssl/[>=3 <4]", transitive_headers=True, transitive_libs=True)
 
     def validate(self):
         check_min_cppstd(self, 20)
@@ -62,4 +64,5 @@ class KvstackConan(ConanFile):
             f"KVSTACK_WITH_SQLITE={1 if self.options.with_sqlite else 0}",
             f"KVSTACK_WITH_POSTGRES={1 if self.options.with_postgres else 0}",
             f"KVSTACK_WITH_REDIS={1 if self.options.with_redis else 0}",
+            f"KVSTACK_WITH_MST={1 if self.options.with_mst else 0}",
         ]
