@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs many seeds of a replication policy's randomized simulation, outside CI.
 #   tools/soak.sh POLICY SEEDS [FIRST_SEED]     e.g. tools/soak.sh raft 10000 1000000
-# POLICY: primary (AsyncPrimaryBackup) or raft (Raft). Seeds FIRST_SEED (default 1), FIRST_SEED+1, ...
+# POLICY: primary (AsyncPrimaryBackup), raft (Raft) or mst (Mst). Seeds FIRST_SEED (default 1), FIRST_SEED+1, ...
 # Builds what it needs in build/soak; prints each failing seed with its replay command and ends
 # with the line "N passed, M failed".
 set -euo pipefail

@@ -5729,7 +5729,10 @@ enum class Consistency : unsigned char {
 };
 
 /// The role a replica plays in its shard.
-enum class Role : unsigned char { standalone, primary, backup, leader, follower, candidate };
+enum class Role : unsigned char {
+  standalone, primary, backup, leader, follower, candidate,
+  replica,  ///< an Mst replica: one of equals, each accepting writes
+};
 
 /// What replicas say to each other. One flat struct for every policy (as etcd's raftpb.Message),
 /// so that a Transport carries any policy's messages.
@@ -5747,7 +5750,15 @@ enum class MessageType : unsigned char {
   heartbeat,           ///< the leader is alive; commit: how far the receiver may commit; session: its round
   heartbeat_response,  ///< session: the round answered
   timeout_now,         ///< leader transfer: campaign at once
+  // Anti-entropy (Mst). data holds digests, framed nodes or framed records; done marks an answer.
+  mst_root,         ///< data: the sender's root digest
+  mst_get_nodes,    ///< data: the digests of the nodes wanted
+  mst_nodes,        ///< data: nodes, each length-prefixed
+  mst_get_records,  ///< data: keys, each length-prefixed
+  mst_records,      ///< data: a key and its record, each length-prefixed, per record
 };
+/// The highest MessageType (for decoders).
+inline constexpr MessageType last_message_type = MessageType::mst_records;
 
 struct Message {
   MessageType type = MessageType::append;
@@ -6578,7 +6589,7 @@ inline Result<Message> decode_message(std::string_view in) {
   if (in.size() < 2) return bad("truncated header");
   Message m;
   const auto type = static_cast<unsigned char>(in[0]), flags = static_cast<unsigned char>(in[1]);
-  if (type > static_cast<unsigned char>(MessageType::timeout_now)) return bad("unknown type");
+  if (type > static_cast<unsigned char>(last_message_type)) return bad("unknown type");
   if (flags > 3) return bad("unknown flags");
   m.type = static_cast<MessageType>(type);
   m.reject = flags & 1;

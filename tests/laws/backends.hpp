@@ -22,6 +22,10 @@
 #include <kvstack/shard/shard.hpp>
 #include <kvstack/sim/disk.hpp>
 
+#if KVSTACK_WITH_MST
+#include <kvstack/shard/mst/mst.hpp>
+#endif
+
 #include "backend/test_servers.hpp"
 
 // ThreadSanitizer cannot follow a fork of a process that has threads (RocksDB keeps a pool),
@@ -239,6 +243,18 @@ struct BackendFactory<Shard<BackendLog<B>, B, Policy>> {
   }
 };
 
+#if KVSTACK_WITH_MST
+/// One Mst replica: every write stamped, recorded and entered in the Merkle Search Tree.
+template <class B>
+struct BackendFactory<Shard<NoLog, B, Mst<>>> {
+  using S = Shard<NoLog, B, Mst<>>;
+  static constexpr bool durable = BackendFactory<B>::durable;
+  BackendFactory<B> below;
+  S open() { return {NoLog{}, below.open(), Mst<>({.id = 1, .members = {1}})}; }
+  S reopen() { return {NoLog{}, below.reopen(), Mst<>({.id = 1, .members = {1}})}; }
+};
+#endif
+
 template <class... Tuples>
 using Cat = decltype(std::tuple_cat(std::declval<Tuples>()...));
 
@@ -301,6 +317,10 @@ using ShardTypes = std::tuple<Shard<NoLog, MemoryBackend, NoReplication>,
 #if KVSTACK_WITH_LMDB
                               ,
                               Shard<NoLog, LmdbBackend, NoReplication>, Shard<BackendLog<LmdbBackend>, LmdbBackend, Raft>
+#endif
+#if KVSTACK_WITH_MST && KVSTACK_WITH_LMDB
+                              ,
+                              Shard<NoLog, LmdbBackend, Mst<>>
 #endif
 #if KVSTACK_WITH_ROCKSDB
                               ,

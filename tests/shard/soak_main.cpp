@@ -9,14 +9,25 @@
 
 #include "shard/primary_backup_sim.hpp"
 #include "shard/raft_sim.hpp"
+#if KVSTACK_WITH_MST
+#include "shard/mst_sim.hpp"
+#endif
 
 int main(int argc, char** argv) {
   const std::string policy = argc > 1 ? argv[1] : "";
-  if (argc < 3 || (policy != "primary" && policy != "raft")) {
-    std::fprintf(stderr, "usage: kvstack_soak POLICY SEEDS [FIRST_SEED]\n(policies: primary = AsyncPrimaryBackup, raft = Raft)\n");
+  if (argc < 3 || (policy != "primary" && policy != "raft" && policy != "mst")) {
+    std::fprintf(stderr, "usage: kvstack_soak POLICY SEEDS [FIRST_SEED]\n(policies: primary = AsyncPrimaryBackup, raft = Raft, mst = Mst)\n");
     return 2;
   }
-  const char* test = policy == "raft" ? "raft: random faults, 500 seeds" : "primary-backup: random faults, 200 seeds";
+#if !KVSTACK_WITH_MST
+  if (policy == "mst") {
+    std::fprintf(stderr, "kvstack_soak: built without Mst (OpenSSL's libcrypto was not found)\n");
+    return 2;
+  }
+#endif
+  const char* test = policy == "raft"  ? "raft: random faults, 500 seeds"
+                     : policy == "mst" ? "mst: random faults, 200 seeds"
+                                       : "primary-backup: random faults, 200 seeds";
   const std::uint64_t seeds = std::strtoull(argv[2], nullptr, 10);
   const std::uint64_t first = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1;
   std::uint64_t passed = 0, failed = 0, ticks = 0;
@@ -27,6 +38,12 @@ int main(int argc, char** argv) {
       auto out = kvstack::test::run_raft_seed(seed);
       ticks += out.ticks;
       failure = out.failure;
+#if KVSTACK_WITH_MST
+    } else if (policy == "mst") {
+      auto out = kvstack::test::run_mst_seed(seed);
+      ticks += out.ticks;
+      failure = out.failure;
+#endif
     } else {
       auto out = kvstack::test::run_primary_backup_seed(seed);
       ticks += out.ticks;

@@ -39,7 +39,7 @@ inline Result<Message> decode_message(std::string_view in) {
   if (in.size() < 2) return bad("truncated header");
   Message m;
   const auto type = static_cast<unsigned char>(in[0]), flags = static_cast<unsigned char>(in[1]);
-  if (type > static_cast<unsigned char>(MessageType::timeout_now)) return bad("unknown type");
+  if (type > static_cast<unsigned char>(last_message_type)) return bad("unknown type");
   if (flags > 3) return bad("unknown flags");
   m.type = static_cast<MessageType>(type);
   m.reject = flags & 1;

@@ -25,7 +25,10 @@ enum class Consistency : unsigned char {
 };
 
 /// The role a replica plays in its shard.
-enum class Role : unsigned char { standalone, primary, backup, leader, follower, candidate };
+enum class Role : unsigned char {
+  standalone, primary, backup, leader, follower, candidate,
+  replica,  ///< an Mst replica: one of equals, each accepting writes
+};
 
 /// What replicas say to each other. One flat struct for every policy (as etcd's raftpb.Message),
 /// so that a Transport carries any policy's messages.
@@ -43,7 +46,15 @@ enum class MessageType : unsigned char {
   heartbeat,           ///< the leader is alive; commit: how far the receiver may commit; session: its round
   heartbeat_response,  ///< session: the round answered
   timeout_now,         ///< leader transfer: campaign at once
+  // Anti-entropy (Mst). data holds digests, framed nodes or framed records; done marks an answer.
+  mst_root,         ///< data: the sender's root digest
+  mst_get_nodes,    ///< data: the digests of the nodes wanted
+  mst_nodes,        ///< data: nodes, each length-prefixed
+  mst_get_records,  ///< data: keys, each length-prefixed
+  mst_records,      ///< data: a key and its record, each length-prefixed, per record
 };
+/// The highest MessageType (for decoders).
+inline constexpr MessageType last_message_type = MessageType::mst_records;
 
 struct Message {
   MessageType type = MessageType::append;

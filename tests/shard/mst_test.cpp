@@ -1,0 +1,298 @@
+// Shard<NoLog, App, Mst<>>: stamps, last-writer-wins records and tombstones, merges that are
+// commutative, associative and idempotent, and convergence in the simulator under every fault.
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <kvstack/backend/memory.hpp>
+#include <kvstack/shard/mst/mst.hpp>
+
+#include "shard/mst_sim.hpp"
+
+using namespace kvstack;
+using namespace kvstack::test;
+
+namespace {
+
+using Replica = Shard<NoLog, MemoryBackend, Mst<>>;
+
+/// A replica of members {1, 2, 3} whose physical time is `*now`.
+Replica replica(std::uint64_t id, const std::uint64_t* now, std::uint64_t horizon = 1'000'000) {
+  return Replica::open(NoLog{}, MemoryBackend{}, Mst<>({.id = id, .members = {1, 2, 3}, .tombstone_horizon = horizon}),
+                       [now] { return *now; })
+      .value();
+}
+
+std::string framed(std::string_view bytes) {
+  std::string out;
+  detail::put_varint(bytes.size(), out);
+  out.append(bytes);
+  return out;
+}
+
+/// Hands `into` records as a peer would (records no one asked for are merged all the same).
+void give(Replica& into, std::uint64_t from, const std::vector<std::pair<std::string, MstRecord>>& records) {
+  Message m{.type = MessageType::mst_records, .from = from, .to = into.status().id, .done = true};
+  for (const auto& [k, r] : records) m.data += framed(k) + framed(r.encode());
+  REQUIRE(into.step(m));
+}
+
+/// `into` pulls everything `from` holds, over messages passed between the two until both are
+/// quiet. Returns the number of messages.
+std::size_t pull(Replica& from, Replica& into) {
+  Message start{.type = MessageType::mst_root, .from = from.status().id, .to = into.status().id, .done = true};
+  start.data = std::string(from.root().value().view());
+  REQUIRE(into.step(start));
+  std::size_t messages = 1;
+  for (bool quiet = false; !quiet;) {
+    quiet = true;
+    for (Replica* r : {&into, &from}) {
+      Replica* other = r == &into ? &from : &into;
+      for (auto& m : r->take_messages()) {
+        quiet = false;
+        ++messages;
+        REQUIRE(m.to == other->status().id);
+        REQUIRE(other->step(m));
+      }
+    }
+  }
+  return messages;
+}
+
+std::map<std::string, std::string> data(const Replica& r) {
+  std::map<std::string, std::string> out;
+  for (auto&& [k, v] : r.scan(KeyRange::all())) out.emplace(std::string(k), std::string(v));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("mst: hybrid clock stamps never go back, and pass every stamp observed", "[mst]") {
+  HybridClock clock(7);
+  const Stamp a = clock.now(100);
+  CHECK(a == Stamp{100, 0, 7});
+  CHECK(clock.now(100) == Stamp{100, 1, 7});  // the same millisecond
+  CHECK(clock.now(50) == Stamp{100, 2, 7});   // the clock went back: the stamps do not
+  CHECK(clock.now(120) == Stamp{120, 0, 7});
+  clock.observe({500, 3, 9}, 130);  // a peer's clock runs ahead
+  CHECK(clock.now(140) == Stamp{500, 5, 7});
+  clock.observe({400, 0, 9}, 900);  // physical time passed both
+  CHECK(clock.now(900) == Stamp{900, 1, 7});
+  CHECK(Stamp{1, 0, 2} < Stamp{1, 1, 1});
+  CHECK(Stamp{1, 1, 1} < Stamp{1, 1, 2});  // two writers never tie
+  std::string bytes;
+  Stamp{1ull << 40, 3, 12}.encode(bytes);
+  Stamp back;
+  std::string_view in = bytes;
+  CHECK((back.take(in) && back == Stamp{1ull << 40, 3, 12} && in.empty()));
+}
+
+TEST_CASE("mst: a replica reads its own writes, keeps deletes as stamped tombstones, and reports damage", "[mst]") {
+  std::uint64_t now = 1000;
+  Replica r = replica(1, &now);
+  REQUIRE(r.put("a", "1"));
+  REQUIRE(r.put("b", "2"));
+  REQUIRE(r.put("c", "3"));
+  CHECK(r.get("a").value() == "1");
+  CHECK(r.record("a").value()->stamp == Stamp{1000, 0, 1});
+  CHECK(r.erase("b").value());
+  CHECK(!r.erase("b").value());  // already a tombstone: nothing written
+  CHECK(!r.erase("zz").value());
+  CHECK(!r.get("b").value());
+  const auto tomb = r.record("b").value();
+  REQUIRE(tomb);
+  CHECK(!tomb->value);
+  CHECK(tomb->stamp == Stamp{1000, 3, 1});
+  CHECK(!r.record("zz").value());
+  // Tombstones are skipped by scans and take no part in their limits.
+  CHECK(data(r) == std::map<std::string, std::string>{{"a", "1"}, {"c", "3"}});
+  std::vector<std::string> first;
+  for (auto&& [k, v] : r.scan(KeyRange::from("b").limit(1))) first.emplace_back(k);
+  CHECK(first == std::vector<std::string>{"c"});
+  // A transaction's writes are stamped in one App transaction.
+  now = 2000;
+  REQUIRE(r.transact([](auto& tx) -> Result<void> {
+    auto a = tx.get("a");
+    if (!a) return a.error();
+    if (auto w = tx.put("b", *a.value() + "!"); !w) return w;
+    return tx.put("d", "4");
+  }));
+  CHECK(r.get("b").value() == "1!");
+  CHECK(r.record("b").value()->stamp.wall == 2000);
+  // A record someone damaged on disk is corruption, not a value.
+  REQUIRE(r.app().put("dc", std::string("\xff\xff", 2)));
+  auto damaged = r.get("c");
+  REQUIRE(!damaged);
+  CHECK(damaged.error().code() == errc::corruption);
+  auto scanned = r.scan(KeyRange::all());
+  for (auto&& kv : scanned) (void)kv;
+  CHECK(scanned.status().error().code() == errc::corruption);
+}
+
+TEST_CASE("mst: a later stamp wins wherever it was written, and a pull carries only what differs", "[mst]") {
+  std::uint64_t now = 1000;
+  Replica a = replica(1, &now), b = replica(2, &now);
+  for (int i = 0; i < 300; ++i) REQUIRE(a.put("k" + std::to_string(i), "a"));
+  pull(a, b);
+  CHECK(b.root().value() == a.root().value());
+  CHECK(data(b) == data(a));
+  now = 1001;
+  REQUIRE(b.put("k5", "b"));  // later: wins on both
+  now = 999;
+  REQUIRE(a.put("k5", "a2"));  // a's clock is behind its last stamp: still later than a's 1000
+  CHECK(a.record("k5").value()->stamp == Stamp{1000, 300, 1});
+  REQUIRE(a.erase("k6"));
+  const std::size_t messages = pull(b, a) + pull(a, b);
+  CHECK(a.get("k5").value() == "b");
+  CHECK(!b.get("k6").value());
+  CHECK(a.root().value() == b.root().value());
+  CHECK(messages < 40);  // two keys among 300: a few levels of the tree, not the whole state
+}
+
+TEST_CASE("mst: merging is commutative, associative and idempotent, 200 random cases", "[mst]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 2019);
+  std::uint64_t now = 1'000'000;
+  for (int c = 0; c < 200; ++c) {
+    // Overlapping keys and stamps; as in a real history, one stamp is one write (of one key).
+    std::map<Stamp, std::pair<std::string, MstRecord>> writes;
+    std::vector<std::pair<std::string, MstRecord>> sets[3];
+    for (auto& s : sets)
+      for (auto n = rng() % 40; n > 0; --n) {
+        const Stamp stamp{1 + rng() % 50, rng() % 3, 1 + rng() % 3};
+        auto made = std::pair{"k" + std::to_string(rng() % 30),
+                              MstRecord{stamp, rng() % 4 ? std::optional<std::string>("v" + std::to_string(rng() % 9)) : std::nullopt}};
+        s.push_back(writes.try_emplace(stamp, std::move(made)).first->second);
+      }
+    auto made = [&](std::uint64_t id, int set) {
+      Replica r = replica(id, &now);
+      give(r, id == 1 ? 2 : 1, sets[set]);
+      return r;
+    };
+    INFO("case " << c);
+    Replica xy = made(1, 0), y = made(2, 1), yx = made(1, 1), x = made(2, 0);
+    pull(y, xy);
+    pull(x, yx);
+    CHECK(xy.root().value() == yx.root().value());  // commutative
+    CHECK(data(xy) == data(yx));
+    Replica z = made(3, 2);
+    pull(z, xy);  // (x ⊔ y) ⊔ z
+    Replica x2 = made(1, 0), y2 = made(2, 1), z2 = made(3, 2);
+    pull(z2, y2);  // x ⊔ (y ⊔ z)
+    pull(y2, x2);
+    CHECK(xy.root().value() == x2.root().value());  // associative
+    const Digest before = x2.root().value();
+    Replica x3 = made(2, 0);
+    pull(x3, x2);  // x ⊔ (x ⊔ y ⊔ z) = x ⊔ y ⊔ z
+    pull(x2, x3);  // and the other way
+    pull(x2, x3);  // again: idempotent
+    CHECK(x2.root().value() == before);
+    CHECK(x3.root().value() == before);
+  }
+}
+
+TEST_CASE("mst: tombstones are collected after the horizon, and a replica away longer never brings a deleted key back",
+          "[mst]") {
+  std::uint64_t now = 1000;
+  const std::uint64_t horizon = 10'000;
+  Replica a = replica(1, &now, horizon), b = replica(2, &now, horizon), c = replica(3, &now, horizon);
+  for (int i = 0; i < 20; ++i) REQUIRE(a.put("k" + std::to_string(i), "old"));
+  pull(a, b);
+  pull(a, c);
+  // c goes away. a deletes k1; a and b keep in touch past the horizon, then collect the tombstone.
+  now = 2000;
+  REQUIRE(a.erase("k1"));
+  REQUIRE(a.put("k2", "new"));
+  for (int step = 0; step <= 10; ++step) {
+    pull(a, b);
+    pull(b, a);
+    CHECK(b.record("k1").value());  // a tombstone, until collected
+    now += 1000;
+  }
+  REQUIRE(now > 2000 + horizon);
+  for (int t = 0; t < 64; ++t) {  // a tick every purge_ticks collects
+    REQUIRE(a.tick());
+    REQUIRE(b.tick());
+    REQUIRE(c.tick());
+    for (Replica* r : {&a, &b, &c}) (void)r->take_messages();  // c is away: nothing arrives
+  }
+  CHECK(!a.record("k1").value());
+  CHECK(!b.record("k1").value());
+  CHECK(a.policy().counters().purged == 1);
+  // c, which finished no pull within the horizon, dropped its old records at its tick ...
+  CHECK(c.policy().counters().dropped_at_rejoin == 20);
+  CHECK(data(c).empty());
+  // ... so when it is back, k1 does not come back, and c pulls what is live.
+  pull(a, c);
+  pull(c, a);
+  pull(c, b);
+  CHECK(!a.get("k1").value());
+  CHECK(!b.get("k1").value());
+  CHECK(data(c) == data(a));
+  CHECK(c.get("k2").value() == "new");
+  CHECK(a.root().value() == c.root().value());
+  CHECK(b.root().value() == c.root().value());
+}
+
+TEST_CASE("mst: a peer's malformed or unasked-for messages are dropped and counted", "[mst]") {
+  std::uint64_t now = 1000;
+  Replica a = replica(1, &now), b = replica(2, &now);
+  REQUIRE(a.put("k", "v"));
+  const Digest before = b.root().value();
+  for (auto type : {MessageType::mst_root, MessageType::mst_get_nodes, MessageType::mst_nodes, MessageType::mst_get_records,
+                    MessageType::mst_records}) {
+    Message m{.type = type, .from = 1, .to = 2, .done = true};
+    m.data = std::string("\x05garbage", 8);
+    REQUIRE(b.step(m));
+  }
+  Message stranger{.type = MessageType::mst_records, .from = 9, .to = 2};  // not a member
+  stranger.data = framed("k") + framed(MstRecord{{5000, 0, 9}, "evil"}.encode());
+  REQUIRE(b.step(stranger));
+  CHECK(b.root().value() == before);
+  CHECK(b.policy().counters().rejected >= 3);
+  for (auto& m : b.take_messages()) CHECK(m.to == 1);
+  pull(a, b);
+  CHECK(b.get("k").value() == "v");
+}
+
+namespace {
+/// Seeds that once failed; each runs in every test run.
+constexpr std::uint64_t regression_seeds[] = {
+    30,  // pulls restarted at each root the peer sent: with rounds faster than a pull, none finished
+};
+
+void check_seed(std::uint64_t seed) {
+  auto out = run_mst_seed(seed);
+  INFO("replay: KVSTACK_SIM_SEED=" << seed << " kvstack_tests \"mst: random faults, 200 seeds\"");
+  CHECK(out.failure == "");
+}
+}  // namespace
+
+TEST_CASE("mst: random faults, 200 seeds", "[mst][sim]") {
+  if (const char* one = std::getenv("KVSTACK_SIM_SEED")) {
+    check_seed(std::strtoull(one, nullptr, 10));
+    return;
+  }
+  for (std::uint64_t seed : regression_seeds) check_seed(seed);
+  for (std::uint64_t seed = 1000; seed < 1200; ++seed) check_seed(seed);
+}
+
+TEST_CASE("mst: the checks catch a disk that loses acknowledged writes at a crash", "[mst][sim]") {
+  // A known bug to find: the App does not sync on commit, so a crash loses writes the replica
+  // had acknowledged before any peer pulled them, and the last-writer-wins check sees it.
+  int caught = 0;
+  for (std::uint64_t seed = 1000; seed < 1100; ++seed) caught += !run_mst_seed(seed, {.sync_on_commit = false}).failure.empty();
+  CHECK(caught > 5);
+}
+
+TEST_CASE("mst: a seed replays bit for bit", "[mst][sim]") {
+  auto a = run_mst_seed(42), b = run_mst_seed(42), c = run_mst_seed(43);
+  CHECK(a.failure == "");
+  CHECK(a.trace_hash == b.trace_hash);
+  CHECK(a.ticks == b.ticks);
+  CHECK(a.trace_hash != c.trace_hash);
+}
