@@ -5391,7 +5391,9 @@ class NamespacedRegistry : public detail::RegistryBase<B, Key> {
 #ifndef KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
 #define KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
 // kvstack/shard: replicated shards. Shard<Log, App, Policy>; the LogStorage, ReplicationPolicy
-// and Transport concepts; BackendLog and NoLog; NoReplication, AsyncPrimaryBackup and Raft.
+// and Transport concepts; BackendLog and NoLog; NoReplication, AsyncPrimaryBackup and Raft; and
+// Mst when the build says so (KVSTACK_WITH_MST=1, as the kvstack::mst target sets: it needs
+// OpenSSL's libcrypto), else from <kvstack/shard/mst/mst.hpp>.
 
 // ---- kvstack/shard/apply.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SHARD_APPLY_HPP
@@ -8824,6 +8826,1443 @@ consteval bool check_transport() {
 
 }  // namespace kvstack
 #endif  // KVSTACK_SINGLE_KVSTACK_SHARD_TRANSPORT_HPP
+
+#if defined(KVSTACK_WITH_MST) && KVSTACK_WITH_MST
+// ---- kvstack/shard/mst/mst.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_MST_MST_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_MST_MST_HPP
+// kvstack/shard/mst: replication over Merkle Search Trees — Shard<NoLog, App, Mst<>>. Needs
+// OpenSSL's libcrypto (Debian `libssl-dev`; the kvstack::mst target links it), so
+// <kvstack/shard/shard.hpp> includes it only when KVSTACK_WITH_MST is 1.
+
+// ---- kvstack/shard/mst/digest.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_MST_DIGEST_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_MST_DIGEST_HPP
+// kvstack::Digest — the SHA-256 digests a Merkle Search Tree is built from (OpenSSL's libcrypto,
+// Debian `libssl-dev`; link with -lcrypto, or use the kvstack::mst target).
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <openssl/sha.h>
+
+namespace kvstack::inline v0 {
+
+/// A SHA-256 digest. All zeros stands for "nothing" (the root of an empty tree).
+struct Digest {
+  static constexpr std::size_t size = 32;
+  std::array<unsigned char, size> bytes{};
+
+  /// The digest of `data`.
+  static Digest of(std::string_view data) noexcept {
+    Digest d;
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.bytes.data());
+    return d;
+  }
+  /// The digest held in `raw`, which must be `size` bytes.
+  static Digest from(std::string_view raw) noexcept {
+    Digest d;
+    for (std::size_t i = 0; i < size && i < raw.size(); ++i) d.bytes[i] = static_cast<unsigned char>(raw[i]);
+    return d;
+  }
+  /// The raw bytes, as a string view (for keys and messages).
+  std::string_view view() const noexcept { return {reinterpret_cast<const char*>(bytes.data()), size}; }
+  /// Lowercase hex, for messages and logs.
+  std::string hex() const {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s;
+    for (unsigned char b : bytes) s.append({digits[b >> 4], digits[b & 15]});
+    return s;
+  }
+  /// True unless all zeros.
+  explicit operator bool() const noexcept { return *this != Digest{}; }
+  friend auto operator<=>(const Digest&, const Digest&) = default;
+};
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_MST_DIGEST_HPP
+// ---- kvstack/shard/mst/hybrid_clock.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_MST_HYBRID_CLOCK_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_MST_HYBRID_CLOCK_HPP
+// kvstack::Stamp and HybridClock — hybrid logical clocks (Kulkarni et al., 2014): stamps that
+// follow physical time where it moves forward, never go back, and always exceed every stamp a
+// replica has seen, so that last-writer-wins respects causality whatever the clocks do.
+
+#include <algorithm>
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+
+namespace kvstack::inline v0 {
+
+/// When a write happened and who wrote it: ordered by `wall` (milliseconds of the writer's
+/// clock, or of a later stamp it had seen), then `logical` (writes within one millisecond, or
+/// after a stamp from the future), then `node` (the writer's id), so two writes never tie.
+struct Stamp {
+  std::uint64_t wall = 0;
+  std::uint64_t logical = 0;
+  std::uint64_t node = 0;
+  friend auto operator<=>(const Stamp&, const Stamp&) = default;
+
+  void encode(std::string& out) const {
+    detail::put_varint(wall, out);
+    detail::put_varint(logical, out);
+    detail::put_varint(node, out);
+  }
+  /// Reads a stamp from the front of `in`; false if it is cut short.
+  bool take(std::string_view& in) {
+    return detail::take_varint(in, wall) && detail::take_varint(in, logical) && detail::take_varint(in, node);
+  }
+  std::string to_string() const {
+    return std::to_string(wall) + "." + std::to_string(logical) + "@" + std::to_string(node);
+  }
+};
+
+/// A hybrid logical clock for replica `node`. `now(physical)` stamps a local write;
+/// `observe(stamp, physical)` takes in a stamp received from a peer. Time is given, never read:
+/// the clock is deterministic.
+class HybridClock {
+ public:
+  explicit HybridClock(std::uint64_t node, Stamp last = {}) : node_(node), last_(last) {}
+
+  /// A stamp above every stamp issued or observed so far.
+  Stamp now(std::uint64_t physical) {
+    if (physical > last_.wall) last_ = {physical, 0, node_};
+    else last_ = {last_.wall, last_.logical + 1, node_};
+    return last_;
+  }
+  /// Takes in a peer's stamp, so that the next local stamp exceeds it.
+  void observe(const Stamp& seen, std::uint64_t physical) {
+    const std::uint64_t wall = std::max({last_.wall, seen.wall, physical});
+    std::uint64_t logical = 0;
+    if (wall == last_.wall && wall == seen.wall) logical = std::max(last_.logical, seen.logical) + 1;
+    else if (wall == last_.wall) logical = last_.logical + 1;
+    else if (wall == seen.wall) logical = seen.logical + 1;
+    last_ = {wall, logical, node_};
+  }
+  /// The last stamp issued or observed (to persist, so that a restart goes on above it).
+  const Stamp& last() const noexcept { return last_; }
+
+ private:
+  std::uint64_t node_;
+  Stamp last_;
+};
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_MST_HYBRID_CLOCK_HPP
+// ---- kvstack/shard/mst/node.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_MST_NODE_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_MST_NODE_HPP
+// kvstack::MstNode — one node of a Merkle Search Tree and its byte encoding: the keys of one
+// layer in order, each with its value's digest, and the subtrees between them by digest.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace kvstack::inline v0 {
+
+/// A node: `entries` (at least one, keys ascending, all of layer `layer`) and the subtrees
+/// around them, each the tree of the keys in its interval (a zero digest: none). `left` holds
+/// the keys below the first entry; an entry's `right`, those between it and the next.
+struct MstNode {
+  struct Entry {
+    std::string key;
+    Digest value;  ///< the digest of the key's value
+    Digest right;  ///< the subtree after this entry
+    friend bool operator==(const Entry&, const Entry&) = default;
+  };
+  std::uint32_t layer = 0;
+  Digest left;
+  std::vector<Entry> entries;
+  friend bool operator==(const MstNode&, const MstNode&) = default;
+
+  /// The subtree before entry `i` (`i == entries.size()`: after the last).
+  Digest& slot(std::size_t i) { return i == 0 ? left : entries[i - 1].right; }
+  const Digest& slot(std::size_t i) const { return i == 0 ? left : entries[i - 1].right; }
+  /// The index of the first entry whose key is not below `key`.
+  std::size_t lower_bound(std::string_view key) const {
+    return static_cast<std::size_t>(
+        std::ranges::lower_bound(entries, key, {}, [](const Entry& e) -> std::string_view { return e.key; }) -
+        entries.begin());
+  }
+
+  /// The bytes the node's digest is taken over: the layer, then the left subtree, then each
+  /// entry's key (as the length it shares with the previous key and the rest), value digest and
+  /// right subtree. A subtree is a flag byte and, when present, its digest.
+  std::string encode() const {
+    std::string out;
+    out.reserve(8 + entries.size() * 80);
+    detail::put_varint(layer, out);
+    put_subtree(left, out);
+    detail::put_varint(entries.size(), out);
+    std::string_view previous;
+    for (const auto& e : entries) {
+      const auto shared = static_cast<std::size_t>(
+          std::ranges::mismatch(previous, e.key).in1 - previous.begin());
+      detail::put_varint(shared, out);
+      detail::put_varint(e.key.size() - shared, out);
+      out.append(e.key, shared);
+      out.append(e.value.view());
+      put_subtree(e.right, out);
+      previous = e.key;
+    }
+    return out;
+  }
+
+  /// Reads what `encode` wrote; anything else (cut short, keys out of order, no entries,
+  /// trailing bytes) is errc::corruption.
+  static Result<MstNode> decode(std::string_view in) {
+    auto bad = [](const char* what) { return Error{errc::corruption, std::string("MstNode: ") + what}; };
+    MstNode n;
+    std::uint64_t layer = 0, count = 0;
+    if (!detail::take_varint(in, layer) || layer > 256) return bad("bad layer");
+    n.layer = static_cast<std::uint32_t>(layer);
+    if (!take_subtree(in, n.left)) return bad("bad left subtree");
+    if (!detail::take_varint(in, count) || count == 0 || count > in.size()) return bad("bad entry count");
+    n.entries.resize(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      auto& e = n.entries[i];
+      std::uint64_t shared = 0;
+      std::string_view rest;
+      if (!detail::take_varint(in, shared) || shared > (i == 0 ? 0 : n.entries[i - 1].key.size()))
+        return bad("bad shared key length");
+      if (!detail::take_bytes(in, rest)) return bad("key cut short");
+      e.key.reserve(shared + rest.size());
+      if (i > 0) e.key.assign(n.entries[i - 1].key, 0, shared);
+      e.key.append(rest);
+      if (i > 0 && e.key <= n.entries[i - 1].key) return bad("keys out of order");
+      if (in.size() < Digest::size) return bad("value digest cut short");
+      e.value = Digest::from(in.substr(0, Digest::size));
+      in.remove_prefix(Digest::size);
+      if (!take_subtree(in, e.right)) return bad("bad right subtree");
+    }
+    if (!in.empty()) return bad("trailing bytes");
+    return n;
+  }
+
+ private:
+  static void put_subtree(const Digest& d, std::string& out) {
+    out.push_back(d ? '\1' : '\0');
+    if (d) out.append(d.view());
+  }
+  static bool take_subtree(std::string_view& in, Digest& d) {
+    if (in.empty() || static_cast<unsigned char>(in[0]) > 1) return false;
+    const bool present = in[0] == '\1';
+    in.remove_prefix(1);
+    if (!present) return true;
+    if (in.size() < Digest::size) return false;
+    d = Digest::from(in.substr(0, Digest::size));
+    in.remove_prefix(Digest::size);
+    return static_cast<bool>(d);  // a present subtree is never the zero digest
+  }
+};
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_MST_NODE_HPP
+// ---- kvstack/shard/mst/reader.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_MST_READER_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_MST_READER_HPP
+// detail::MstReader — the user's data in an Mst replica's App: records under 'd' read as
+// values, tombstones as absent keys (for gets, scans and transactions).
+
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <utility>
+
+// ---- kvstack/shard/mst/record.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_MST_RECORD_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_MST_RECORD_HPP
+// kvstack::MstRecord — what an Mst replica stores for a key: a last-writer-wins register (the
+// value, or a tombstone for a delete) and the stamp of the write that set it.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+
+namespace kvstack::inline v0 {
+
+/// A stamped value or tombstone. Encoded as the stamp, a kind byte (0 value, 1 tombstone) and
+/// the value's bytes last, so that a reader views the value inside the stored record.
+struct MstRecord {
+  Stamp stamp;
+  std::optional<std::string> value;  ///< nullopt: a tombstone
+  friend bool operator==(const MstRecord&, const MstRecord&) = default;
+
+  /// This record, viewed (its value stays here).
+  struct View;
+  View view() const;
+
+  std::string encode() const {
+    std::string out;
+    stamp.encode(out);
+    out.push_back(value ? '\0' : '\1');
+    if (value) out.append(*value);
+    return out;
+  }
+
+  /// A decoded record that views its value in the stored bytes.
+  struct View {
+    Stamp stamp;
+    bool tombstone = false;
+    std::string_view value;
+    MstRecord owned() const { return {stamp, tombstone ? std::nullopt : std::optional<std::string>(value)}; }
+  };
+  /// Reads `bytes` (as `encode` wrote them); errc::corruption otherwise.
+  static Result<View> decode(std::string_view bytes) {
+    View v;
+    if (!v.stamp.take(bytes) || bytes.empty() || static_cast<unsigned char>(bytes[0]) > 1)
+      return Error{errc::corruption, "MstRecord: a stored record is damaged"};
+    v.tombstone = bytes[0] == '\1';
+    bytes.remove_prefix(1);
+    if (v.tombstone && !bytes.empty()) return Error{errc::corruption, "MstRecord: a tombstone holds bytes"};
+    v.value = bytes;
+    return v;
+  }
+};
+
+inline MstRecord::View MstRecord::view() const { return {stamp, !value, value ? std::string_view(*value) : std::string_view()}; }
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_MST_RECORD_HPP
+
+namespace kvstack::inline v0::detail {
+
+/// Where an Mst replica keeps things in its App.
+struct MstLayout {
+  static constexpr char data = 'd';                     ///< 'd' ++ key: the key's MstRecord
+  static constexpr std::string_view tree = "t";         ///< the MerkleSearchTree of the records
+  static constexpr char tombstones = 'x';               ///< 'x' ++ 8-byte big-endian wall ++ key: a tombstone, by age
+  static constexpr char pending = 'q';                  ///< 'q' ++ key: written since the tree last took it in
+  static constexpr std::string_view clock_key = "sclock";    ///< the last stamp issued or seen
+  static constexpr std::string_view synced_key = "ssynced";  ///< when this replica last finished a pull
+
+  static std::string data_key(std::string_view key) {
+    std::string k(1, data);
+    k += key;
+    return k;
+  }
+  static std::string pending_key(std::string_view key) {
+    std::string k(1, pending);
+    k += key;
+    return k;
+  }
+  static std::string tombstone_key(std::uint64_t wall, std::string_view key) {
+    std::string k(1, tombstones);
+    for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((wall >> (8 * i)) & 0xff));
+    k += key;
+    return k;
+  }
+};
+
+/// The record of `key` through `reader` (an App or a transaction of it), if any.
+template <class Reader>
+Result<std::optional<MstRecord>> read_record(const Reader& reader, std::string_view key) {
+  std::optional<MstRecord> out;
+  Result<void> ok = success();
+  auto got = reader.get(MstLayout::data_key(key), [&](std::string_view bytes) {
+    auto v = MstRecord::decode(bytes);
+    if (!v) ok = v.error();
+    else out = v.value().owned();
+  });
+  if (!got) return got.error();
+  if (!ok) return ok.error();
+  return out;
+}
+
+/// Yields the live entries of a scan of records (keys behind the one-byte data prefix), values
+/// viewed inside the records; a damaged record ends the scan with errc::corruption.
+template <class Base>
+class LiveScan : public ScanBase<LiveScan<Base>> {
+ public:
+  LiveScan(Base base, std::size_t limit) : base_(std::move(base)), limit_(limit) {}
+  LiveScan(LiveScan&&) = default;  // only before begin()
+
+  ScanIterator<LiveScan> begin() {
+    if (!it_) {
+      it_.emplace(std::ranges::begin(base_));
+      settle();
+    }
+    return {this};
+  }
+  Result<void> status() const {
+    if (this->error_) return *this->error_;
+    return base_.status();
+  }
+
+ private:
+  friend struct ScanIterator<LiveScan>;
+  KeyValue current() const { return current_; }
+  void advance() {
+    ++*it_;
+    settle();
+  }
+  bool done() { return done_; }
+  /// Moves to the next live record, or ends.
+  void settle() {
+    for (; *it_ != std::ranges::end(base_); ++*it_) {
+      if (yielded_ == limit_) break;
+      KeyValue kv = **it_;
+      auto r = MstRecord::decode(kv.value);
+      if (!r) {
+        this->error_ = r.error();
+        break;
+      }
+      if (r.value().tombstone) continue;
+      kv.key.remove_prefix(1);
+      current_ = {kv.key, r.value().value};
+      ++yielded_;
+      return;
+    }
+    done_ = true;
+  }
+
+  Base base_;
+  std::size_t limit_, yielded_ = 0;
+  bool done_ = false;
+  KeyValue current_{};
+  std::optional<std::ranges::iterator_t<Base>> it_;
+};
+
+/// Reads the user's data out of an App's records: what a transaction reads below its writes.
+template <class App>
+class MstReader {
+ public:
+  explicit MstReader(const App* app) : app_(app) {}
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    Result<bool> out = false;
+    auto found = app_->get(MstLayout::data_key(key), [&](std::string_view bytes) {
+      auto r = MstRecord::decode(bytes);
+      if (!r) out = r.error();
+      else if (!r.value().tombstone) {
+        std::invoke(fn, r.value().value);
+        out = true;
+      }
+    });
+    if (!found) return found.error();
+    return out;
+  }
+  auto scan(const KeyRange& range) const {
+    static constexpr char prefix = MstLayout::data;
+    // Tombstones take no part in the limit: the engine's scan has none, the live scan counts.
+    return LiveScan(app_->scan(range.within({&prefix, 1}).limit(std::numeric_limits<std::size_t>::max())),
+                    range.max_count());
+  }
+
+ private:
+  const App* app_;
+};
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_MST_READER_HPP
+// ---- kvstack/shard/mst/replica.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_MST_REPLICA_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_MST_REPLICA_HPP
+// kvstack::Mst — replication without a log or a leader: every replica accepts writes, each value
+// is a last-writer-wins register stamped by a hybrid logical clock, and replicas converge by
+// anti-entropy over Merkle Search Trees, exchanging only the subtrees whose digests differ. A
+// deterministic core: time comes in as an argument, messages as values.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/shard/mst/tree.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_MST_TREE_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_MST_TREE_HPP
+// kvstack::MerkleSearchTree — a Merkle Search Tree (Auvolat & Taïani, SRDS 2019) kept in any
+// Backend or transaction: a search tree whose shape depends only on its keys (a key's layer is
+// the number of leading zero bits of its hash, over log2(Fanout)), so the root digest is a pure
+// function of the contents, and two replicas find where they differ by comparing digests.
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0 {
+
+/// What a replica lacks of another's tree, found by `MerkleSearchTree::diff` one remote node at
+/// a time: subtrees to fetch next, and keys whose value differs or is absent here.
+struct MstDiff {
+  std::vector<Digest> fetch;
+  std::vector<std::string> keys;
+};
+
+/// A Merkle Search Tree mapping keys to value digests, stored in `S` (a Backend or a
+/// transaction: anything with get, put and erase) under `prefix`: each node under prefix + 'n' +
+/// its digest, the root's digest under prefix + 'r'. A write rewrites only the nodes on one path
+/// (O(log n) of them); on a Backend with `transact`, it does so in one transaction.
+///
+/// Every node holds at least one key; a node of layer L holds the keys of layer L in its range
+/// and, between them, the trees of the keys in each interval. So the same set of keys always
+/// makes the same nodes, and no node appears twice (its keys are its own), which lets a replica
+/// tell "I have this subtree" from the node's digest alone.
+template <class S, std::size_t Fanout = 4>
+class MerkleSearchTree {
+  static_assert(Fanout >= 2 && std::has_single_bit(Fanout), "MerkleSearchTree: Fanout must be a power of two");
+
+ public:
+  static constexpr unsigned bits_per_layer = static_cast<unsigned>(std::countr_zero(Fanout));
+
+  /// The tree kept in `store` under `prefix` (which no other data in `store` may start with).
+  MerkleSearchTree(S& store, std::string prefix) : store_(&store), prefix_(std::move(prefix)) {}
+
+  /// A key's layer: the leading zero bits of its SHA-256, over log2(Fanout). Fanout 4 puts one
+  /// key in 4 on layer 1 or above, one in 16 on layer 2 or above, and so on.
+  static std::uint32_t layer_of(std::string_view key) noexcept {
+    const Digest d = Digest::of(key);
+    unsigned zeros = 0;
+    for (unsigned char b : d.bytes) {
+      zeros += static_cast<unsigned>(std::countl_zero(b));
+      if (b != 0) break;
+    }
+    return zeros / bits_per_layer;
+  }
+
+  /// The root's digest: a pure function of the keys and value digests (zero when empty).
+  Result<Digest> root() const {
+    auto r = store_->get(root_key());
+    if (!r) return r.error();
+    if (!r.value()) return Digest{};
+    if (r.value()->size() != Digest::size) return Error{errc::corruption, "MerkleSearchTree: the root record is not a digest"};
+    return Digest::from(*r.value());
+  }
+
+  /// The node with digest `d`, if this tree holds it.
+  Result<std::optional<MstNode>> node(const Digest& d) const {
+    auto raw = store_->get(node_key(d));
+    if (!raw) return raw.error();
+    if (!raw.value()) return std::optional<MstNode>{};
+    auto n = MstNode::decode(*raw.value());
+    if (!n) return n.error();
+    return std::optional<MstNode>(std::move(n).value());
+  }
+  /// Whether this tree holds the node with digest `d` (and so every key and value under it).
+  Result<bool> has(const Digest& d) const {
+    return store_->get(node_key(d), [](std::string_view) {});
+  }
+
+  /// The value digest held for `key`, if any.
+  Result<std::optional<Digest>> get(std::string_view key) const {
+    auto at = root();
+    if (!at) return at.error();
+    for (Digest d = at.value(); d;) {
+      auto n = load(d);
+      if (!n) return n.error();
+      const auto& node = n.value();
+      const std::size_t i = node.lower_bound(key);
+      if (i < node.entries.size() && node.entries[i].key == key) return std::optional<Digest>(node.entries[i].value);
+      d = node.slot(i);
+    }
+    return std::optional<Digest>{};
+  }
+
+  /// Sets `key`'s value digest.
+  Result<void> put(std::string_view key, const Digest& value) {
+    return atomically([&](auto& tree) -> Result<void> {
+      auto at = tree.root();
+      if (!at) return at.error();
+      auto top = tree.insert(at.value(), key, layer_of(key), value);
+      if (!top) return top.error();
+      return tree.set_root(top.value());
+    });
+  }
+
+  /// Removes `key`; false if it was absent.
+  Result<bool> erase(std::string_view key) {
+    return atomically([&](auto& tree) -> Result<bool> {
+      auto at = tree.root();
+      if (!at) return at.error();
+      auto out = tree.remove(at.value(), key, layer_of(key));
+      if (!out) return out.error();
+      if (!out.value().second) return false;
+      if (auto r = tree.set_root(out.value().first); !r) return r.error();
+      return true;
+    });
+  }
+
+  /// Compares `remote`, a node of another replica's tree, with this tree: adds to `out` its
+  /// subtrees this tree does not hold (to fetch and compare next) and its keys whose value
+  /// digest differs here or that are absent here. Starting from the other's root and following
+  /// `fetch`, only subtrees whose digests differ are ever visited.
+  Result<void> diff(const MstNode& remote, MstDiff& out) const {
+    for (std::size_t i = 0; i <= remote.entries.size(); ++i) {
+      const Digest& sub = remote.slot(i);
+      if (!sub) continue;
+      auto held = has(sub);
+      if (!held) return held.error();
+      if (!held.value()) out.fetch.push_back(sub);
+    }
+    for (const auto& e : remote.entries) {
+      auto mine = get(e.key);
+      if (!mine) return mine.error();
+      if (mine.value() != e.value) out.keys.push_back(e.key);
+    }
+    return success();
+  }
+
+ private:
+  template <class, std::size_t>
+  friend class MerkleSearchTree;
+
+  std::string root_key() const { return prefix_ + 'r'; }
+  std::string node_key(const Digest& d) const {
+    std::string k = prefix_ + 'n';
+    k.append(d.view());
+    return k;
+  }
+
+  /// Runs `fn(tree)` over a transaction of S when S has one (so a write is all or nothing),
+  /// else over S itself (a transaction already).
+  template <class F>
+  auto atomically(F&& fn) {
+    if constexpr (detail::HasTransact<S>) {
+      using R = decltype(fn(*this));
+      R out = Error{errc::io_error, "MerkleSearchTree: the transaction did not run"};
+      auto r = store_->transact([&](auto& tx) -> Result<void> {
+        MerkleSearchTree<std::remove_reference_t<decltype(tx)>, Fanout> tree(tx, prefix_);
+        out = fn(tree);
+        if (!out) return out.error();
+        return success();
+      });
+      if (!r) return R(r.error());
+      return out;
+    } else {
+      return fn(*this);
+    }
+  }
+
+  Result<MstNode> load(const Digest& d) const {
+    auto n = node(d);
+    if (!n) return n.error();
+    if (!n.value()) return Error{errc::corruption, "MerkleSearchTree: node " + d.hex() + " is missing"};
+    return std::move(*n.value());
+  }
+  /// Writes `n` and returns its digest.
+  Result<Digest> store(const MstNode& n) {
+    std::string bytes = n.encode();
+    const Digest d = Digest::of(bytes);
+    if (auto r = store_->put(node_key(d), bytes); !r) return r.error();
+    return d;
+  }
+  /// Removes node `d` (it is being replaced; no other place holds it).
+  Result<void> drop(const Digest& d) {
+    auto r = store_->erase(node_key(d));
+    if (!r) return r.error();
+    return success();
+  }
+  Result<void> set_root(const Digest& d) {
+    if (!d) {
+      auto r = store_->erase(root_key());
+      if (!r) return r.error();
+      return success();
+    }
+    return store_->put(root_key(), d.view());
+  }
+
+  /// The tree `t` with `key` (of layer `layer`) set to `value`.
+  Result<Digest> insert(const Digest& t, std::string_view key, std::uint32_t layer, const Digest& value) {
+    if (!t) return store(MstNode{layer, {}, {{std::string(key), value, {}}}});
+    auto loaded = load(t);
+    if (!loaded) return loaded.error();
+    MstNode n = std::move(loaded).value();
+    if (layer > n.layer) {  // key goes above this node: it splits the tree in two
+      auto halves = split(t, key);
+      if (!halves) return halves.error();
+      return store(MstNode{layer, halves.value().first, {{std::string(key), value, halves.value().second}}});
+    }
+    if (auto r = drop(t); !r) return r.error();
+    const std::size_t i = n.lower_bound(key);
+    if (layer == n.layer) {
+      if (i < n.entries.size() && n.entries[i].key == key) {
+        n.entries[i].value = value;
+      } else {  // the subtree around the key's place splits at it
+        auto halves = split(n.slot(i), key);
+        if (!halves) return halves.error();
+        n.slot(i) = halves.value().first;
+        n.entries.insert(n.entries.begin() + static_cast<std::ptrdiff_t>(i),
+                         MstNode::Entry{std::string(key), value, halves.value().second});
+      }
+      return store(n);
+    }
+    auto sub = insert(n.slot(i), key, layer, value);
+    if (!sub) return sub.error();
+    n.slot(i) = sub.value();
+    return store(n);
+  }
+
+  /// The tree `t` (which does not hold `key`) cut into the trees of the keys below and above it.
+  Result<std::pair<Digest, Digest>> split(const Digest& t, std::string_view key) {
+    if (!t) return std::pair<Digest, Digest>{};
+    auto loaded = load(t);
+    if (!loaded) return loaded.error();
+    MstNode n = std::move(loaded).value();
+    if (auto r = drop(t); !r) return r.error();
+    const std::size_t i = n.lower_bound(key);
+    auto halves = split(n.slot(i), key);
+    if (!halves) return halves.error();
+    MstNode right{n.layer, halves.value().second, {}};
+    right.entries.assign(std::make_move_iterator(n.entries.begin() + static_cast<std::ptrdiff_t>(i)),
+                         std::make_move_iterator(n.entries.end()));
+    n.entries.resize(i);
+    n.slot(i) = halves.value().first;
+    // A side with no entries is just its subtree: a node always holds a key.
+    Digest low = halves.value().first, high = halves.value().second;
+    if (!n.entries.empty()) {
+      auto d = store(n);
+      if (!d) return d.error();
+      low = d.value();
+    }
+    if (!right.entries.empty()) {
+      auto d = store(right);
+      if (!d) return d.error();
+      high = d.value();
+    }
+    return std::pair{low, high};
+  }
+
+  /// The tree `t` without `key` (of layer `layer`), and whether it held it.
+  Result<std::pair<Digest, bool>> remove(const Digest& t, std::string_view key, std::uint32_t layer) {
+    if (!t) return std::pair{t, false};
+    auto loaded = load(t);
+    if (!loaded) return loaded.error();
+    MstNode n = std::move(loaded).value();
+    if (layer > n.layer) return std::pair{t, false};
+    const std::size_t i = n.lower_bound(key);
+    if (layer == n.layer) {
+      if (i == n.entries.size() || n.entries[i].key != key) return std::pair{t, false};
+      if (auto r = drop(t); !r) return r.error();
+      auto joined = merge(n.slot(i), n.entries[i].right);  // the subtrees on either side join
+      if (!joined) return joined.error();
+      n.entries.erase(n.entries.begin() + static_cast<std::ptrdiff_t>(i));
+      n.slot(i) = joined.value();
+      if (n.entries.empty()) return std::pair{n.left, true};
+      auto d = store(n);
+      if (!d) return d.error();
+      return std::pair{d.value(), true};
+    }
+    auto sub = remove(n.slot(i), key, layer);
+    if (!sub) return sub.error();
+    if (!sub.value().second) return std::pair{t, false};
+    if (auto r = drop(t); !r) return r.error();
+    n.slot(i) = sub.value().first;
+    auto d = store(n);
+    if (!d) return d.error();
+    return std::pair{d.value(), true};
+  }
+
+  /// One tree of the keys of `a` and of `b`, where every key of `a` is below every key of `b`.
+  Result<Digest> merge(const Digest& a, const Digest& b) {
+    if (!a) return b;
+    if (!b) return a;
+    auto la = load(a);
+    if (!la) return la.error();
+    auto lb = load(b);
+    if (!lb) return lb.error();
+    MstNode& x = la.value();
+    MstNode& y = lb.value();
+    if (x.layer >= y.layer)
+      if (auto r = drop(a); !r) return r.error();
+    if (y.layer >= x.layer)
+      if (auto r = drop(b); !r) return r.error();
+    if (x.layer > y.layer) {  // b joins a's last subtree
+      auto joined = merge(x.entries.back().right, b);
+      if (!joined) return joined.error();
+      x.entries.back().right = joined.value();
+      return store(x);
+    }
+    if (x.layer < y.layer) {  // a joins b's first subtree
+      auto joined = merge(a, y.left);
+      if (!joined) return joined.error();
+      y.left = joined.value();
+      return store(y);
+    }
+    auto joined = merge(x.entries.back().right, y.left);  // one node: a's entries, then b's
+    if (!joined) return joined.error();
+    x.entries.back().right = joined.value();
+    x.entries.insert(x.entries.end(), std::make_move_iterator(y.entries.begin()), std::make_move_iterator(y.entries.end()));
+    return store(x);
+  }
+
+  S* store_;
+  std::string prefix_;
+};
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_MST_TREE_HPP
+
+namespace kvstack::inline v0 {
+
+/// The members of an Mst shard and its tuning. Time is in the units of the clock the runner
+/// gives (milliseconds for a real one, ticks in the simulator).
+struct MstConfig {
+  std::uint64_t id = 0;                  ///< this replica (non-zero, unique)
+  std::vector<std::uint64_t> members{};  ///< every replica's id, this one included
+  std::uint64_t sync_ticks = 4;          ///< start an anti-entropy round with the next peer this often
+  /// Tombstones older than this are collected. A replica that finished no pull for this long
+  /// drops its records older than half of it before it syncs again (they may be values whose
+  /// deletes were collected meanwhile), and pulls them back from its peers. It must exceed the
+  /// time a write takes to reach every replica, plus twice the clocks' skew.
+  std::uint64_t tombstone_horizon = 24ull * 3600 * 1000;
+  std::uint64_t purge_ticks = 64;                       ///< look for tombstones to collect this often
+  /// A pull that has had no answer for this long is given up (the peer's next round restarts it).
+  std::uint64_t pull_timeout_ticks = 32;
+  std::size_t max_message_bytes = std::size_t{1} << 20;  ///< what one message carries, at least one item
+  /// Writes note their keys, and the tree takes them in later, many at once: at each tick and
+  /// message, when `root()` is asked for, and once this many writes are waiting.
+  std::size_t tree_batch = 1024;
+};
+
+/// The Mst policy: the core of `Shard<NoLog, App, Mst<Fanout>>` (shard/mst/shard.hpp), which
+/// calls it with the App (or a transaction of it) and the time. Consistency is eventual: a
+/// write returns once applied here; once writes stop and the network heals, every replica
+/// holds the same records (the last writer's, by stamp) and the same root digest.
+///
+/// A round: replica A sends its root digest to B (mst_root). B answers with its own (so A pulls
+/// too) and, unless it holds A's root, asks for A's nodes from the root down (mst_get_nodes),
+/// following only subtrees it does not hold, and asks for the records whose digests differ
+/// (mst_get_records). Records merge by stamp: commutative, associative and idempotent.
+///
+/// A write stores its record and a pending mark for its key in one App transaction; the tree
+/// takes in the pending keys later, many in one transaction (`update_tree`), before anything
+/// reads it. The mark makes this crash-safe: a restart finds what the tree has yet to take in.
+template <std::size_t Fanout = 4>
+class Mst {
+ public:
+  static constexpr bool needs_log = false;
+  static constexpr Consistency consistency = Consistency::eventual;
+  using Layout = detail::MstLayout;
+  template <class S>
+  using Tree = MerkleSearchTree<S, Fanout>;
+
+  explicit Mst(MstConfig config) : config_(std::move(config)), clock_(config_.id) {
+    for (auto id : config_.members)
+      if (id != config_.id) peers_.push_back(id);
+  }
+
+  const MstConfig& config() const noexcept { return config_; }
+  /// The last stamp issued or observed.
+  const Stamp& last_stamp() const noexcept { return clock_.last(); }
+
+  /// Loads the clock and the last sync from `app`; drops old records if this replica has been
+  /// out of touch for longer than the tombstone horizon.
+  template <class App>
+  Result<void> start(App& app, std::uint64_t now) {
+    auto clock = app.get(Layout::clock_key);
+    if (!clock) return clock.error();
+    if (clock.value()) {
+      Stamp s;
+      std::string_view in = *clock.value();
+      if (!s.take(in)) return Error{errc::corruption, "Mst: the stored clock is damaged"};
+      clock_ = HybridClock(config_.id, s);
+    }
+    auto synced = app.get(Layout::synced_key);
+    if (!synced) return synced.error();
+    if (synced.value()) {
+      std::string_view in = *synced.value();
+      if (!detail::take_varint(in, synced_)) return Error{errc::corruption, "Mst: the stored sync time is damaged"};
+    } else {
+      synced_ = now;  // a new replica: it has nothing old
+    }
+    pending_ = 0;
+    {
+      static constexpr char prefix = Layout::pending;
+      auto marks = app.scan(KeyRange::prefix({&prefix, 1}));
+      for (auto&& kv : marks) pending_ += !kv.key.empty();
+      if (auto st = marks.status(); !st) return st;
+    }
+    if (auto r = rejoin_if_away(app, now); !r) return r;
+    return update_tree(app);
+  }
+
+  /// Writes `value` (nullopt: a delete) for `key` in `tx`, a transaction of the App, stamped
+  /// now; `old` is the key's record, if any. Returns the record written.
+  template <class Tx>
+  Result<MstRecord> write(Tx& tx, std::string_view key, std::optional<std::string_view> value,
+                          const std::optional<MstRecord::View>& old, std::uint64_t now) {
+    MstRecord r{clock_.now(now), value ? std::optional<std::string>(*value) : std::nullopt};
+    if (auto w = store(tx, key, r, old); !w) return w.error();
+    if (auto w = save_clock(tx); !w) return w.error();
+    return r;
+  }
+
+  /// Whether enough writes wait for the tree that a writer should call update_tree.
+  bool tree_due() const noexcept { return pending_ >= std::max<std::size_t>(config_.tree_batch, 1); }
+
+  /// Takes the keys written since the last call into the tree, in transactions of up to
+  /// tree_batch keys.
+  template <class App>
+  Result<void> update_tree(App& app) {
+    while (pending_ > 0) {
+      std::vector<std::string> keys;
+      {
+        static constexpr char prefix = Layout::pending;
+        auto marks = app.scan(KeyRange::prefix({&prefix, 1}).limit(std::max<std::size_t>(config_.tree_batch, 1)));
+        for (auto&& [k, v] : marks) keys.emplace_back(k.substr(1));
+        if (auto st = marks.status(); !st) return st;
+      }
+      if (keys.empty()) break;
+      auto r = app.transact([&](auto& tx) -> Result<void> {
+        Tree<std::remove_reference_t<decltype(tx)>> tree(tx, std::string(Layout::tree));
+        for (const auto& key : keys) {
+          auto record = tx.get(Layout::data_key(key));
+          if (!record) return record.error();
+          if (record.value()) {
+            if (auto w = tree.put(key, Digest::of(*record.value())); !w) return w;
+          } else if (auto w = tree.erase(key); !w) {
+            return w.error();
+          }
+          if (auto w = tx.erase(Layout::pending_key(key)); !w) return w.error();
+        }
+        return success();
+      });
+      if (!r) return r;
+      pending_ -= std::min(pending_, keys.size());
+    }
+    pending_ = 0;
+    return success();
+  }
+
+  /// The root digest of the tree, up to date.
+  template <class App>
+  Result<Digest> root(App& app) {
+    if (auto r = update_tree(app); !r) return r.error();
+    return Tree<const App>(app, std::string(Layout::tree)).root();
+  }
+
+  /// A message from a peer.
+  template <class App>
+  Result<void> step(App& app, const Message& m, std::uint64_t now) {
+    if (m.to != config_.id || std::find(peers_.begin(), peers_.end(), m.from) == peers_.end()) return success();
+    if (auto r = update_tree(app); !r) return r;
+    switch (m.type) {
+      case MessageType::mst_root: return on_root(app, m, now);
+      case MessageType::mst_get_nodes: return on_get_nodes(app, m);
+      case MessageType::mst_nodes: return on_nodes(app, m, now);
+      case MessageType::mst_get_records: return on_get_records(app, m);
+      case MessageType::mst_records: return on_records(app, m, now);
+      default: return success();
+    }
+  }
+
+  /// One unit of time: starts a round with the next peer every sync_ticks, collects tombstones
+  /// past the horizon every purge_ticks.
+  template <class App>
+  Result<void> tick(App& app, std::uint64_t now) {
+    ++ticks_;
+    if (ticks_ % std::max<std::uint64_t>(config_.purge_ticks, 1) == 0) {
+      if (auto r = rejoin_if_away(app, now); !r) return r;
+      if (auto r = purge(app, now); !r) return r;
+    }
+    if (auto r = update_tree(app); !r) return r;
+    if (peers_.empty() || ticks_ % std::max<std::uint64_t>(config_.sync_ticks, 1) != 0) return success();
+    const std::uint64_t peer = peers_[next_peer_++ % peers_.size()];
+    auto root = Tree<const App>(app, std::string(Layout::tree)).root();
+    if (!root) return root.error();
+    send(peer, MessageType::mst_root, std::string(root.value().view()), false);
+    return success();
+  }
+
+  /// The messages to send since the last call.
+  std::vector<Message> take_messages() { return std::exchange(outbox_, {}); }
+
+  ShardStatus status() const {
+    ShardStatus s{.id = config_.id, .role = Role::replica, .term = 0, .commit = synced_, .applied = synced_};
+    for (auto id : peers_) s.peers.push_back({.id = id});
+    return s;
+  }
+
+  /// Records merged from peers and items peers sent that were not asked for or did not decode.
+  struct Counters {
+    std::uint64_t merged = 0, ignored = 0, rejected = 0, purged = 0, dropped_at_rejoin = 0;
+  };
+  const Counters& counters() const noexcept { return counters_; }
+
+ private:
+  // ---- storage ----
+
+  /// Stores record `r` for `key` over `old`: the record, its pending mark for the tree and its
+  /// tombstone index.
+  template <class Tx>
+  Result<void> store(Tx& tx, std::string_view key, const MstRecord& r, const std::optional<MstRecord::View>& old) {
+    if (auto w = tx.put(Layout::data_key(key), r.encode()); !w) return w;
+    if (auto w = mark_pending(tx, key); !w) return w;
+    if (old && old->tombstone)
+      if (auto w = tx.erase(Layout::tombstone_key(old->stamp.wall, key)); !w) return w.error();
+    if (!r.value)
+      if (auto w = tx.put(Layout::tombstone_key(r.stamp.wall, key), ""); !w) return w;
+    return success();
+  }
+  /// Removes `key` entirely (a collected tombstone, or a record dropped at a rejoin).
+  template <class Tx>
+  Result<void> remove(Tx& tx, std::string_view key, const MstRecord::View& old) {
+    if (auto w = tx.erase(Layout::data_key(key)); !w) return w.error();
+    if (auto w = mark_pending(tx, key); !w) return w;
+    if (old.tombstone)
+      if (auto w = tx.erase(Layout::tombstone_key(old.stamp.wall, key)); !w) return w.error();
+    return success();
+  }
+  template <class Tx>
+  Result<void> mark_pending(Tx& tx, std::string_view key) {
+    ++pending_;  // an upper bound (a key may be marked twice): what matters is that it is not 0
+    return tx.put(Layout::pending_key(key), "");
+  }
+  template <class Tx>
+  Result<void> save_clock(Tx& tx) {
+    std::string s;
+    clock_.last().encode(s);
+    return tx.put(Layout::clock_key, s);
+  }
+  template <class App>
+  Result<void> mark_synced(App& app, std::uint64_t now) {
+    synced_ = std::max(synced_, now);
+    std::string v;
+    detail::put_varint(synced_, v);
+    return app.put(Layout::synced_key, v);
+  }
+
+  /// A replica that finished no pull within the horizon may hold values whose deletes were
+  /// collected: it drops every record older than half the horizon, to pull back what is live.
+  template <class App>
+  Result<void> rejoin_if_away(App& app, std::uint64_t now) {
+    if (peers_.empty() || now < synced_ || now - synced_ <= config_.tombstone_horizon) return success();
+    const std::uint64_t keep_from = now - std::min(now, config_.tombstone_horizon / 2);
+    std::vector<std::pair<std::string, MstRecord>> old;
+    {
+      static constexpr char prefix = Layout::data;
+      auto all = app.scan(KeyRange::prefix({&prefix, 1}));
+      for (auto&& [k, v] : all) {
+        auto r = MstRecord::decode(v);
+        if (!r) return r.error();
+        if (r.value().stamp.wall < keep_from) old.emplace_back(std::string(k.substr(1)), r.value().owned());
+      }
+      if (auto st = all.status(); !st) return st;
+    }
+    auto dropped = app.transact([&](auto& tx) -> Result<void> {
+      for (const auto& [k, r] : old)
+        if (auto w = remove(tx, k, r.view()); !w) return w;
+      return success();
+    });
+    if (!dropped) return dropped;
+    counters_.dropped_at_rejoin += old.size();
+    return mark_synced(app, now);
+  }
+
+  /// Collects the tombstones older than the horizon.
+  template <class App>
+  Result<void> purge(App& app, std::uint64_t now) {
+    if (now <= config_.tombstone_horizon) return success();
+    const std::uint64_t before = now - config_.tombstone_horizon;
+    std::vector<std::pair<std::uint64_t, std::string>> due;
+    {
+      auto index = app.scan(KeyRange::between(Layout::tombstone_key(0, ""), Layout::tombstone_key(before, "")));
+      for (auto&& [k, v] : index) {
+        std::uint64_t wall = 0;
+        for (int i = 1; i <= 8; ++i) wall = (wall << 8) | static_cast<unsigned char>(k[static_cast<std::size_t>(i)]);
+        due.emplace_back(wall, std::string(k.substr(9)));
+      }
+      if (auto st = index.status(); !st) return st;
+    }
+    if (due.empty()) return success();
+    auto r = app.transact([&](auto& tx) -> Result<void> {
+      for (const auto& [wall, key] : due) {
+        auto cur = detail::read_record(tx, key);
+        if (!cur) return cur.error();
+        if (!cur.value() || cur.value()->value || cur.value()->stamp.wall != wall) {  // overwritten since: a stale entry
+          if (auto w = tx.erase(Layout::tombstone_key(wall, key)); !w) return w.error();
+          continue;
+        }
+        if (auto w = remove(tx, key, cur.value()->view()); !w) return w;
+      }
+      return success();
+    });
+    if (r) counters_.purged += due.size();
+    return r;
+  }
+
+  // ---- protocol ----
+
+  void send(std::uint64_t to, MessageType type, std::string data, bool answer) {
+    Message m{.type = type, .from = config_.id, .to = to, .done = answer};
+    m.data = std::move(data);
+    outbox_.push_back(std::move(m));
+  }
+  /// Sends `items` (each already framed) to `to` in messages of at most max_message_bytes.
+  void send_framed(std::uint64_t to, MessageType type, const std::vector<std::string>& items) {
+    std::string data;
+    for (const auto& item : items) {
+      if (!data.empty() && data.size() + item.size() > config_.max_message_bytes) send(to, type, std::exchange(data, {}), true);
+      data += item;
+    }
+    if (!data.empty()) send(to, type, std::move(data), true);
+  }
+  static std::string framed(std::string_view bytes) {
+    std::string out;
+    detail::put_varint(bytes.size(), out);
+    out.append(bytes);
+    return out;
+  }
+
+  struct Pull {  // what this replica asked a peer for and awaits
+    std::set<Digest> nodes;
+    std::set<std::string, std::less<>> records;
+    std::uint64_t answered_at = 0;  // the tick it started or last had an answer
+    bool active() const noexcept { return !nodes.empty() || !records.empty(); }
+  };
+
+  template <class App>
+  Result<void> on_root(App& app, const Message& m, std::uint64_t now) {
+    if (m.data.size() != Digest::size) return reject();
+    const Digest theirs = Digest::from(m.data);
+    Tree<const App> tree(app, std::string(Layout::tree));
+    auto mine = tree.root();
+    if (!mine) return mine.error();
+    if (!m.done) send(m.from, MessageType::mst_root, std::string(mine.value().view()), true);  // so it pulls too
+    Pull& pull = pulls_[m.from];
+    if (pull.active() && ticks_ - pull.answered_at < config_.pull_timeout_ticks) return success();  // one pull at a time
+    pull = {};
+    pull.answered_at = ticks_;
+    if (theirs == mine.value() || !theirs) return mark_synced(app, now);
+    auto held = tree.has(theirs);
+    if (!held) return held.error();
+    if (held.value()) return mark_synced(app, now);  // it holds nothing this replica lacks
+    pull.nodes.insert(theirs);
+    send(m.from, MessageType::mst_get_nodes, std::string(theirs.view()), true);
+    return success();
+  }
+
+  template <class App>
+  Result<void> on_get_nodes(App& app, const Message& m) {
+    if (m.data.size() % Digest::size != 0) return reject();
+    Tree<const App> tree(app, std::string(Layout::tree));
+    std::vector<std::string> nodes;
+    for (std::size_t at = 0; at < m.data.size(); at += Digest::size) {
+      auto n = tree.node(Digest::from(std::string_view(m.data).substr(at, Digest::size)));
+      if (!n) return n.error();
+      if (n.value()) nodes.push_back(framed(n.value()->encode()));  // gone meanwhile: the next round sees
+    }
+    send_framed(m.from, MessageType::mst_nodes, nodes);
+    return success();
+  }
+
+  template <class App>
+  Result<void> on_nodes(App& app, const Message& m, std::uint64_t now) {
+    auto it = pulls_.find(m.from);
+    if (it == pulls_.end()) return success();
+    Pull& pull = it->second;
+    pull.answered_at = ticks_;
+    Tree<const App> tree(app, std::string(Layout::tree));
+    MstDiff diff;
+    std::string_view in = m.data;
+    while (!in.empty()) {
+      std::string_view bytes;
+      if (!detail::take_bytes(in, bytes)) return reject();
+      const Digest d = Digest::of(bytes);
+      if (!pull.nodes.erase(d)) {  // not asked for (a duplicate, or a lie)
+        ++counters_.ignored;
+        continue;
+      }
+      auto n = MstNode::decode(bytes);
+      if (!n) {
+        ++counters_.rejected;
+        continue;
+      }
+      if (auto r = tree.diff(n.value(), diff); !r) return r;
+    }
+    std::vector<std::string> fetch, keys;
+    for (const auto& d : diff.fetch)
+      if (pull.nodes.insert(d).second) fetch.push_back(std::string(d.view()));
+    for (auto& k : diff.keys)
+      if (pull.records.insert(k).second) keys.push_back(framed(k));
+    send_framed(m.from, MessageType::mst_get_nodes, fetch);
+    send_framed(m.from, MessageType::mst_get_records, keys);
+    if (pull.nodes.empty() && pull.records.empty()) return mark_synced(app, now);
+    return success();
+  }
+
+  template <class App>
+  Result<void> on_get_records(App& app, const Message& m) {
+    std::vector<std::string> records;
+    std::string_view in = m.data;
+    while (!in.empty()) {
+      std::string_view key;
+      if (!detail::take_bytes(in, key)) return reject();
+      auto raw = app.get(Layout::data_key(key));
+      if (!raw) return raw.error();
+      if (raw.value()) records.push_back(framed(key) + framed(*raw.value()));
+    }
+    send_framed(m.from, MessageType::mst_records, records);
+    return success();
+  }
+
+  /// Merges records a peer sent: each replaces this replica's record of its key if its stamp is
+  /// later (a tombstone already past the horizon removes the key instead of being stored).
+  template <class App>
+  Result<void> on_records(App& app, const Message& m, std::uint64_t now) {
+    std::vector<std::pair<std::string_view, MstRecord>> in_records;
+    std::string_view in = m.data;
+    while (!in.empty()) {
+      std::string_view key, bytes;
+      if (!detail::take_bytes(in, key) || !detail::take_bytes(in, bytes)) return reject();
+      auto r = MstRecord::decode(bytes);
+      if (!r) {
+        ++counters_.rejected;
+        continue;
+      }
+      in_records.emplace_back(key, r.value().owned());
+    }
+    auto it = pulls_.find(m.from);
+    std::uint64_t merged = 0;
+    auto wrote = app.transact([&](auto& tx) -> Result<void> {
+      merged = 0;
+      for (const auto& [key, r] : in_records) {
+        auto cur = detail::read_record(tx, key);
+        if (!cur) return cur.error();
+        if (cur.value() && !(cur.value()->stamp < r.stamp)) continue;
+        if (!r.value && r.stamp.wall + config_.tombstone_horizon <= now) {  // a delete past the horizon: nothing is left
+          if (cur.value())
+            if (auto w = remove(tx, key, cur.value()->view()); !w) return w;
+          continue;
+        }
+        std::optional<MstRecord::View> old;
+        if (cur.value()) old = cur.value()->view();
+        if (auto w = store(tx, key, r, old); !w) return w;
+        clock_.observe(r.stamp, now);
+        ++merged;
+      }
+      return merged ? save_clock(tx) : success();
+    });
+    if (!wrote) return wrote;
+    counters_.merged += merged;
+    if (it == pulls_.end()) return success();
+    it->second.answered_at = ticks_;
+    for (const auto& [key, r] : in_records)
+      if (auto k = it->second.records.find(key); k != it->second.records.end()) it->second.records.erase(k);
+    if (it->second.nodes.empty() && it->second.records.empty()) return mark_synced(app, now);
+    return success();
+  }
+
+  Result<void> reject() {
+    ++counters_.rejected;  // a malformed message from a peer: dropped, the next round retries
+    return success();
+  }
+
+  MstConfig config_;
+  HybridClock clock_;
+  std::vector<std::uint64_t> peers_;
+  std::size_t next_peer_ = 0;
+  std::uint64_t ticks_ = 0;
+  std::uint64_t synced_ = 0;  // when this replica last finished a pull (or found itself in sync)
+  std::size_t pending_ = 0;   // writes the tree has yet to take in (at least one if any)
+  std::map<std::uint64_t, Pull> pulls_;
+  std::vector<Message> outbox_;
+  Counters counters_;
+};
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_MST_REPLICA_HPP
+// ---- kvstack/shard/mst/shard.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SHARD_MST_SHARD_HPP
+#define KVSTACK_SINGLE_KVSTACK_SHARD_MST_SHARD_HPP
+// kvstack::Shard<NoLog, App, Mst<Fanout>> — a Backend replicated by Mst: writes apply here at
+// once, stamped, with the Merkle Search Tree updated in the same App transaction; anti-entropy
+// with the peers runs on the runner's ticks and messages.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0 {
+
+/// A replica of an Mst shard over `App` (any Backend, which it shares with nothing: it keeps its
+/// records, tree and clock there). A Backend: reads see this replica's data (eventually
+/// consistent: a write elsewhere shows up after a round of anti-entropy); a write (put, erase,
+/// write, a transaction's writes) is one App transaction, stamped by this replica's hybrid
+/// clock, and returns when it has applied here. Its runner calls `step(message)` for each
+/// message received, `tick()` on its clock, and sends what `take_messages()` returns.
+///
+/// `physical_time` gives the stamps' physical part: milliseconds since the Unix epoch by
+/// default; the simulator gives each node its own drifting clock.
+///
+/// Thread-safe: reads run in parallel and never wait; writes, transactions and the runner's
+/// calls are serialized, so what a transaction read is what its writes apply over.
+template <Backend App, std::size_t Fanout>
+class Shard<NoLog, App, Mst<Fanout>> {
+ public:
+  using Policy = Mst<Fanout>;
+  using transaction = detail::BufferedTransaction<detail::MstReader<App>>;
+  using PhysicalTime = std::function<std::uint64_t()>;
+  static constexpr bool snapshot_scans = snapshot_scans_v<App>;
+
+  /// Milliseconds since the Unix epoch.
+  static std::uint64_t system_time() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  }
+
+  /// Opens the replica over `app`; throws std::system_error if its stored state is damaged (use
+  /// `open` to get the error as a value).
+  Shard(NoLog log, App app, Policy policy, PhysicalTime physical_time = system_time)
+      : Shard(open(log, std::move(app), std::move(policy), std::move(physical_time)).value()) {}
+
+  static Result<Shard> open(NoLog, App app, Policy policy, PhysicalTime physical_time = system_time) {
+    Shard s(Unstarted{}, std::move(app), std::move(policy), std::move(physical_time));
+    if (auto r = s.policy_.start(s.app_, s.time_()); !r) return r.error();
+    return s;
+  }
+
+  App& app() noexcept { return app_; }
+  const App& app() const noexcept { return app_; }
+  const Policy& policy() const noexcept { return policy_; }
+  ShardStatus status() const {
+    std::lock_guard lock(*mu_);
+    return policy_.status();
+  }
+
+  Result<std::optional<std::string>> get(std::string_view key) const { return detail::copy_get(*this, key); }
+  /// Zero-copy read: `fn(std::string_view)` runs if the key exists; `fn` may write to the shard.
+  template <class F>
+  Result<bool> get(std::string_view key, F&& fn) const {
+    return reader().get(key, std::forward<F>(fn));
+  }
+  /// The live entries in `range`, over a snapshot of App when its scans are.
+  auto scan(const KeyRange& range) const { return reader().scan(range); }
+  /// The key's record as stored: its value or tombstone and the stamp of the write that set it.
+  Result<std::optional<MstRecord>> record(std::string_view key) const { return detail::read_record(app_, key); }
+  /// The root digest of this replica's tree: equal on two replicas exactly when they hold the
+  /// same records.
+  Result<Digest> root() {
+    std::lock_guard lock(*mu_);
+    return policy_.root(app_);
+  }
+
+  Result<void> put(std::string_view key, std::string_view value) {
+    const std::pair<std::string_view, std::optional<std::string_view>> one{key, value};
+    return apply(std::span(&one, 1));
+  }
+  /// Writes a tombstone if the key is live; false (and nothing written) otherwise.
+  Result<bool> erase(std::string_view key) {
+    return transact([&](transaction& tx) { return tx.erase(key); });
+  }
+  /// Applies the batch in one App transaction: all of it or none.
+  Result<void> write(const WriteBatch& batch) {
+    std::vector<std::pair<std::string_view, std::optional<std::string_view>>> writes;
+    writes.reserve(batch.size());
+    for (const auto& op : batch)
+      writes.emplace_back(op.key, op.kind == WriteBatch::Kind::put ? std::optional<std::string_view>(op.value) : std::nullopt);
+    return apply(writes);
+  }
+  /// Runs `fn(transaction&) -> Result<R>` with other writers held off; its writes then apply in
+  /// one App transaction, each stamped.
+  template <class F>
+  auto transact(F&& fn) -> std::invoke_result_t<F&, transaction&> {
+    std::lock_guard lock(*mu_);
+    transaction tx(reader());
+    auto result = std::invoke(fn, tx);
+    if (!result || tx.writes().empty()) return result;
+    std::vector<std::pair<std::string_view, std::optional<std::string_view>>> writes;
+    writes.reserve(tx.writes().size());
+    for (const auto& [k, v] : tx.writes()) writes.emplace_back(k, v ? std::optional<std::string_view>(*v) : std::nullopt);
+    if (auto r = apply_locked(writes); !r) return r.error();
+    return result;
+  }
+
+  /// Runner: a message from a peer.
+  Result<void> step(const Message& m) {
+    std::lock_guard lock(*mu_);
+    return policy_.step(app_, m, time_());
+  }
+  /// Runner: one unit of time has passed.
+  Result<void> tick() {
+    std::lock_guard lock(*mu_);
+    return policy_.tick(app_, time_());
+  }
+  /// Runner: the messages to send since the last call.
+  std::vector<Message> take_messages() {
+    std::lock_guard lock(*mu_);
+    return policy_.take_messages();
+  }
+
+ private:
+  using Layout = detail::MstLayout;
+  struct Unstarted {};
+  Shard(Unstarted, App app, Policy policy, PhysicalTime time)
+      : app_(std::move(app)), policy_(std::move(policy)), time_(std::move(time)), mu_(std::make_unique<std::mutex>()) {}
+
+  detail::MstReader<App> reader() const { return detail::MstReader<App>(&app_); }
+
+  Result<void> apply(std::span<const std::pair<std::string_view, std::optional<std::string_view>>> writes) {
+    std::lock_guard lock(*mu_);
+    return apply_locked(writes);
+  }
+  /// With mu_ held: stamps and stores `writes` in one App transaction; then, once enough writes
+  /// wait for the tree, takes them in (if that fails, the write stands, and the next tick
+  /// reports the error).
+  Result<void> apply_locked(std::span<const std::pair<std::string_view, std::optional<std::string_view>>> writes) {
+    const std::uint64_t now = time_();
+    auto wrote = app_.transact([&](auto& tx) -> Result<void> {
+      for (const auto& [key, value] : writes) {
+        auto old = detail::read_record(tx, key);
+        if (!old) return old.error();
+        std::optional<MstRecord::View> old_view;
+        if (old.value()) old_view = old.value()->view();
+        if (auto w = policy_.write(tx, key, value, old_view, now); !w) return w.error();
+      }
+      return success();
+    });
+    if (wrote && policy_.tree_due()) (void)policy_.update_tree(app_);
+    return wrote;
+  }
+
+  App app_;
+  Policy policy_;
+  PhysicalTime time_;
+  std::unique_ptr<std::mutex> mu_;
+};
+
+}  // namespace kvstack
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_MST_SHARD_HPP
+#endif  // KVSTACK_SINGLE_KVSTACK_SHARD_MST_MST_HPP
+#endif
 #endif  // KVSTACK_SINGLE_KVSTACK_SHARD_SHARD_HPP
 // ---- kvstack/sim/sim.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SIM_SIM_HPP

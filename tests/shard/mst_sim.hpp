@@ -47,10 +47,9 @@ struct MstSim {
     for (auto&& [k, v] : reader.scan(KeyRange::all())) out.emplace(std::string(k), std::string(v));
     return out;
   }
-  Digest root(std::uint64_t id) {
-    return MerkleSearchTree<MstDisk>(disks.at(id), std::string(detail::MstLayout::tree)).root().value();
-  }
-  /// Whether every replica holds the same root.
+  /// The root digest of node `id`, which must be up.
+  Digest root(std::uint64_t id) { return cluster.shard(id).root().value(); }
+  /// Whether every replica (all up) holds the same root.
   bool converged() {
     const Digest first = root(config.members.front());
     for (auto id : config.members)

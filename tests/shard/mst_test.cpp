@@ -12,6 +12,7 @@
 #include <kvstack/backend/memory.hpp>
 #include <kvstack/shard/mst/mst.hpp>
 
+#include "shard/mst_pair.hpp"
 #include "shard/mst_sim.hpp"
 
 using namespace kvstack;
@@ -40,28 +41,6 @@ void give(Replica& into, std::uint64_t from, const std::vector<std::pair<std::st
   Message m{.type = MessageType::mst_records, .from = from, .to = into.status().id, .done = true};
   for (const auto& [k, r] : records) m.data += framed(k) + framed(r.encode());
   REQUIRE(into.step(m));
-}
-
-/// `into` pulls everything `from` holds, over messages passed between the two until both are
-/// quiet. Returns the number of messages.
-std::size_t pull(Replica& from, Replica& into) {
-  Message start{.type = MessageType::mst_root, .from = from.status().id, .to = into.status().id, .done = true};
-  start.data = std::string(from.root().value().view());
-  REQUIRE(into.step(start));
-  std::size_t messages = 1;
-  for (bool quiet = false; !quiet;) {
-    quiet = true;
-    for (Replica* r : {&into, &from}) {
-      Replica* other = r == &into ? &from : &into;
-      for (auto& m : r->take_messages()) {
-        quiet = false;
-        ++messages;
-        REQUIRE(m.to == other->status().id);
-        REQUIRE(other->step(m));
-      }
-    }
-  }
-  return messages;
 }
 
 std::map<std::string, std::string> data(const Replica& r) {
@@ -134,6 +113,28 @@ TEST_CASE("mst: a replica reads its own writes, keeps deletes as stamped tombsto
   CHECK(scanned.status().error().code() == errc::corruption);
 }
 
+TEST_CASE("mst: the tree takes writes in later, many at once, and a restart takes in what it had not", "[mst]") {
+  MstDisk disk(MemoryBackend{}, {});
+  const MstConfig config{.id = 1, .members = {1, 2}, .tree_batch = 100};
+  auto tree_has = [&](const std::string& key) {
+    return MerkleSearchTree<MstDisk>(disk, std::string(detail::MstLayout::tree)).get(key).value().has_value();
+  };
+  {
+    auto r = Shard<NoLog, MstDisk, Mst<>>::open(NoLog{}, disk, Mst<>(config)).value();
+    for (int i = 0; i < 150; ++i) REQUIRE(r.put("k" + std::to_string(i), "v"));
+    CHECK(tree_has("k0"));    // the 100th write took the first 100 in
+    CHECK(!tree_has("k149"));  // the rest wait, marked
+  }
+  auto r = Shard<NoLog, MstDisk, Mst<>>::open(NoLog{}, disk, Mst<>(config)).value();
+  CHECK(tree_has("k149"));  // opening took them in
+  const Digest root = r.root().value();
+  REQUIRE(r.erase("k3"));
+  CHECK(tree_has("k3"));            // the tombstone not yet in the tree ...
+  CHECK(r.root().value() != root);  // ... until the root is asked for
+  CHECK(MerkleSearchTree<MstDisk>(disk, std::string(detail::MstLayout::tree)).get("k3").value() ==
+        Digest::of(r.record("k3").value()->encode()));
+}
+
 TEST_CASE("mst: a later stamp wins wherever it was written, and a pull carries only what differs", "[mst]") {
   std::uint64_t now = 1000;
   Replica a = replica(1, &now), b = replica(2, &now);
@@ -147,7 +148,7 @@ TEST_CASE("mst: a later stamp wins wherever it was written, and a pull carries o
   REQUIRE(a.put("k5", "a2"));  // a's clock is behind its last stamp: still later than a's 1000
   CHECK(a.record("k5").value()->stamp == Stamp{1000, 300, 1});
   REQUIRE(a.erase("k6"));
-  const std::size_t messages = pull(b, a) + pull(a, b);
+  const std::size_t messages = pull(b, a).messages + pull(a, b).messages;
   CHECK(a.get("k5").value() == "b");
   CHECK(!b.get("k6").value());
   CHECK(a.root().value() == b.root().value());

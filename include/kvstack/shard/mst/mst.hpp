@@ -1,6 +1,6 @@
 // kvstack/shard/mst: replication over Merkle Search Trees — Shard<NoLog, App, Mst<>>. Needs
 // OpenSSL's libcrypto (Debian `libssl-dev`; the kvstack::mst target links it), so
-// <kvstack/shard/shard.hpp> leaves it out.
+// <kvstack/shard/shard.hpp> includes it only when KVSTACK_WITH_MST is 1.
 #pragma once
 
 #include <kvstack/shard/mst/digest.hpp>

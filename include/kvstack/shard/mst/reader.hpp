@@ -24,11 +24,17 @@ struct MstLayout {
   static constexpr char data = 'd';                     ///< 'd' ++ key: the key's MstRecord
   static constexpr std::string_view tree = "t";         ///< the MerkleSearchTree of the records
   static constexpr char tombstones = 'x';               ///< 'x' ++ 8-byte big-endian wall ++ key: a tombstone, by age
+  static constexpr char pending = 'q';                  ///< 'q' ++ key: written since the tree last took it in
   static constexpr std::string_view clock_key = "sclock";    ///< the last stamp issued or seen
   static constexpr std::string_view synced_key = "ssynced";  ///< when this replica last finished a pull
 
   static std::string data_key(std::string_view key) {
     std::string k(1, data);
+    k += key;
+    return k;
+  }
+  static std::string pending_key(std::string_view key) {
+    std::string k(1, pending);
     k += key;
     return k;
   }

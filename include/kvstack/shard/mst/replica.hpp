@@ -42,6 +42,9 @@ struct MstConfig {
   /// A pull that has had no answer for this long is given up (the peer's next round restarts it).
   std::uint64_t pull_timeout_ticks = 32;
   std::size_t max_message_bytes = std::size_t{1} << 20;  ///< what one message carries, at least one item
+  /// Writes note their keys, and the tree takes them in later, many at once: at each tick and
+  /// message, when `root()` is asked for, and once this many writes are waiting.
+  std::size_t tree_batch = 1024;
 };
 
 /// The Mst policy: the core of `Shard<NoLog, App, Mst<Fanout>>` (shard/mst/shard.hpp), which
@@ -53,6 +56,10 @@ struct MstConfig {
 /// too) and, unless it holds A's root, asks for A's nodes from the root down (mst_get_nodes),
 /// following only subtrees it does not hold, and asks for the records whose digests differ
 /// (mst_get_records). Records merge by stamp: commutative, associative and idempotent.
+///
+/// A write stores its record and a pending mark for its key in one App transaction; the tree
+/// takes in the pending keys later, many in one transaction (`update_tree`), before anything
+/// reads it. The mark makes this crash-safe: a restart finds what the tree has yet to take in.
 template <std::size_t Fanout = 4>
 class Mst {
  public:
@@ -91,7 +98,15 @@ class Mst {
     } else {
       synced_ = now;  // a new replica: it has nothing old
     }
-    return rejoin_if_away(app, now);
+    pending_ = 0;
+    {
+      static constexpr char prefix = Layout::pending;
+      auto marks = app.scan(KeyRange::prefix({&prefix, 1}));
+      for (auto&& kv : marks) pending_ += !kv.key.empty();
+      if (auto st = marks.status(); !st) return st;
+    }
+    if (auto r = rejoin_if_away(app, now); !r) return r;
+    return update_tree(app);
   }
 
   /// Writes `value` (nullopt: a delete) for `key` in `tx`, a transaction of the App, stamped
@@ -105,10 +120,55 @@ class Mst {
     return r;
   }
 
+  /// Whether enough writes wait for the tree that a writer should call update_tree.
+  bool tree_due() const noexcept { return pending_ >= std::max<std::size_t>(config_.tree_batch, 1); }
+
+  /// Takes the keys written since the last call into the tree, in transactions of up to
+  /// tree_batch keys.
+  template <class App>
+  Result<void> update_tree(App& app) {
+    while (pending_ > 0) {
+      std::vector<std::string> keys;
+      {
+        static constexpr char prefix = Layout::pending;
+        auto marks = app.scan(KeyRange::prefix({&prefix, 1}).limit(std::max<std::size_t>(config_.tree_batch, 1)));
+        for (auto&& [k, v] : marks) keys.emplace_back(k.substr(1));
+        if (auto st = marks.status(); !st) return st;
+      }
+      if (keys.empty()) break;
+      auto r = app.transact([&](auto& tx) -> Result<void> {
+        Tree<std::remove_reference_t<decltype(tx)>> tree(tx, std::string(Layout::tree));
+        for (const auto& key : keys) {
+          auto record = tx.get(Layout::data_key(key));
+          if (!record) return record.error();
+          if (record.value()) {
+            if (auto w = tree.put(key, Digest::of(*record.value())); !w) return w;
+          } else if (auto w = tree.erase(key); !w) {
+            return w.error();
+          }
+          if (auto w = tx.erase(Layout::pending_key(key)); !w) return w.error();
+        }
+        return success();
+      });
+      if (!r) return r;
+      pending_ -= std::min(pending_, keys.size());
+    }
+    pending_ = 0;
+    return success();
+  }
+
+  /// The root digest of the tree, up to date.
+  template <class App>
+  Result<Digest> root(App& app) {
+    if (auto r = update_tree(app); !r) return r.error();
+    return Tree<const App>(app, std::string(Layout::tree)).root();
+  }
+
   /// A message from a peer.
   template <class App>
   Result<void> step(App& app, const Message& m, std::uint64_t now) {
     if (m.to != config_.id || std::find(peers_.begin(), peers_.end(), m.from) == peers_.end()) return success();
+    if (auto r = update_tree(app); !r) return r;
     switch (m.type) {
       case MessageType::mst_root: return on_root(app, m, now);
       case MessageType::mst_get_nodes: return on_get_nodes(app, m);
@@ -128,6 +188,7 @@ class Mst {
       if (auto r = rejoin_if_away(app, now); !r) return r;
       if (auto r = purge(app, now); !r) return r;
     }
+    if (auto r = update_tree(app); !r) return r;
     if (peers_.empty() || ticks_ % std::max<std::uint64_t>(config_.sync_ticks, 1) != 0) return success();
     const std::uint64_t peer = peers_[next_peer_++ % peers_.size()];
     auto root = Tree<const App>(app, std::string(Layout::tree)).root();
@@ -154,12 +215,12 @@ class Mst {
  private:
   // ---- storage ----
 
-  /// Stores record `r` for `key` over `old`: the record, its tree entry and its tombstone index.
+  /// Stores record `r` for `key` over `old`: the record, its pending mark for the tree and its
+  /// tombstone index.
   template <class Tx>
   Result<void> store(Tx& tx, std::string_view key, const MstRecord& r, const std::optional<MstRecord::View>& old) {
-    const std::string bytes = r.encode();
-    if (auto w = tx.put(Layout::data_key(key), bytes); !w) return w;
-    if (auto w = Tree<Tx>(tx, std::string(Layout::tree)).put(key, Digest::of(bytes)); !w) return w;
+    if (auto w = tx.put(Layout::data_key(key), r.encode()); !w) return w;
+    if (auto w = mark_pending(tx, key); !w) return w;
     if (old && old->tombstone)
       if (auto w = tx.erase(Layout::tombstone_key(old->stamp.wall, key)); !w) return w.error();
     if (!r.value)
@@ -170,10 +231,15 @@ class Mst {
   template <class Tx>
   Result<void> remove(Tx& tx, std::string_view key, const MstRecord::View& old) {
     if (auto w = tx.erase(Layout::data_key(key)); !w) return w.error();
-    if (auto w = Tree<Tx>(tx, std::string(Layout::tree)).erase(key); !w) return w.error();
+    if (auto w = mark_pending(tx, key); !w) return w;
     if (old.tombstone)
       if (auto w = tx.erase(Layout::tombstone_key(old.stamp.wall, key)); !w) return w.error();
     return success();
+  }
+  template <class Tx>
+  Result<void> mark_pending(Tx& tx, std::string_view key) {
+    ++pending_;  // an upper bound (a key may be marked twice): what matters is that it is not 0
+    return tx.put(Layout::pending_key(key), "");
   }
   template <class Tx>
   Result<void> save_clock(Tx& tx) {
@@ -421,6 +487,7 @@ class Mst {
   std::size_t next_peer_ = 0;
   std::uint64_t ticks_ = 0;
   std::uint64_t synced_ = 0;  // when this replica last finished a pull (or found itself in sync)
+  std::size_t pending_ = 0;   // writes the tree has yet to take in (at least one if any)
   std::map<std::uint64_t, Pull> pulls_;
   std::vector<Message> outbox_;
   Counters counters_;

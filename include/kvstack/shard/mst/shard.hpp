@@ -85,7 +85,10 @@ class Shard<NoLog, App, Mst<Fanout>> {
   Result<std::optional<MstRecord>> record(std::string_view key) const { return detail::read_record(app_, key); }
   /// The root digest of this replica's tree: equal on two replicas exactly when they hold the
   /// same records.
-  Result<Digest> root() const { return MerkleSearchTree<const App, Fanout>(app_, std::string(Layout::tree)).root(); }
+  Result<Digest> root() {
+    std::lock_guard lock(*mu_);
+    return policy_.root(app_);
+  }
 
   Result<void> put(std::string_view key, std::string_view value) {
     const std::pair<std::string_view, std::optional<std::string_view>> one{key, value};
@@ -146,10 +149,12 @@ class Shard<NoLog, App, Mst<Fanout>> {
     std::lock_guard lock(*mu_);
     return apply_locked(writes);
   }
-  /// With mu_ held: stamps and stores `writes` in one App transaction.
+  /// With mu_ held: stamps and stores `writes` in one App transaction; then, once enough writes
+  /// wait for the tree, takes them in (if that fails, the write stands, and the next tick
+  /// reports the error).
   Result<void> apply_locked(std::span<const std::pair<std::string_view, std::optional<std::string_view>>> writes) {
     const std::uint64_t now = time_();
-    return app_.transact([&](auto& tx) -> Result<void> {
+    auto wrote = app_.transact([&](auto& tx) -> Result<void> {
       for (const auto& [key, value] : writes) {
         auto old = detail::read_record(tx, key);
         if (!old) return old.error();
@@ -159,6 +164,8 @@ class Shard<NoLog, App, Mst<Fanout>> {
       }
       return success();
     });
+    if (wrote && policy_.tree_due()) (void)policy_.update_tree(app_);
+    return wrote;
   }
 
   App app_;
