@@ -45,6 +45,7 @@ build/gcc/benchmarks/serializer_bench --benchmark_min_time=0.01 >/dev/null
 build/gcc/benchmarks/memory_bench --benchmark_min_time=0.01 --benchmark_filter='/1000$' >/dev/null
 build/gcc/benchmarks/scaling_bench --benchmark_min_time=0.01 --benchmark_filter='/1000$' >/dev/null
 build/gcc/benchmarks/sql_redis_bench --benchmark_min_time=0.01 --benchmark_filter='Get|Scan100' >/dev/null
+KVSTACK_BENCH_KEYS=1000 build/gcc/benchmarks/mst_bench --benchmark_min_time=0.01 --benchmark_filter='Put/(Memory|LmdbNoSync)' >/dev/null
 if [[ $mode == quick ]]; then
   step "quick: done (the full run adds packaging, Meson, and Clang with ASan+UBSan and with TSan)"
   exit 0

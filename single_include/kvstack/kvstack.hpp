@@ -9693,13 +9693,7 @@ class Mst {
     } else {
       synced_ = now;  // a new replica: it has nothing old
     }
-    pending_ = 0;
-    {
-      static constexpr char prefix = Layout::pending;
-      auto marks = app.scan(KeyRange::prefix({&prefix, 1}));
-      for (auto&& kv : marks) pending_ += !kv.key.empty();
-      if (auto st = marks.status(); !st) return st;
-    }
+    pending_ = 1;  // whatever was marked before a restart
     if (auto r = rejoin_if_away(app, now); !r) return r;
     return update_tree(app);
   }
@@ -9722,15 +9716,16 @@ class Mst {
   /// tree_batch keys.
   template <class App>
   Result<void> update_tree(App& app) {
-    while (pending_ > 0) {
+    const std::size_t batch = std::max<std::size_t>(config_.tree_batch, 1);
+    for (std::size_t taken = batch; pending_ > 0 && taken == batch;) {
       std::vector<std::string> keys;
       {
         static constexpr char prefix = Layout::pending;
-        auto marks = app.scan(KeyRange::prefix({&prefix, 1}).limit(std::max<std::size_t>(config_.tree_batch, 1)));
+        auto marks = app.scan(KeyRange::prefix({&prefix, 1}).limit(batch));
         for (auto&& [k, v] : marks) keys.emplace_back(k.substr(1));
         if (auto st = marks.status(); !st) return st;
       }
-      if (keys.empty()) break;
+      taken = keys.size();
       auto r = app.transact([&](auto& tx) -> Result<void> {
         Tree<std::remove_reference_t<decltype(tx)>> tree(tx, std::string(Layout::tree));
         for (const auto& key : keys) {
@@ -9746,7 +9741,6 @@ class Mst {
         return success();
       });
       if (!r) return r;
-      pending_ -= std::min(pending_, keys.size());
     }
     pending_ = 0;
     return success();
@@ -9833,7 +9827,7 @@ class Mst {
   }
   template <class Tx>
   Result<void> mark_pending(Tx& tx, std::string_view key) {
-    ++pending_;  // an upper bound (a key may be marked twice): what matters is that it is not 0
+    ++pending_;  // may count a key twice: what matters is whether it is 0
     return tx.put(Layout::pending_key(key), "");
   }
   template <class Tx>
@@ -10082,7 +10076,7 @@ class Mst {
   std::size_t next_peer_ = 0;
   std::uint64_t ticks_ = 0;
   std::uint64_t synced_ = 0;  // when this replica last finished a pull (or found itself in sync)
-  std::size_t pending_ = 0;   // writes the tree has yet to take in (at least one if any)
+  std::size_t pending_ = 0;   // marks written since the tree last took them in (0: none)
   std::map<std::uint64_t, Pull> pulls_;
   std::vector<Message> outbox_;
   Counters counters_;
