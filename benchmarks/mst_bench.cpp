@@ -5,9 +5,10 @@
 //    (100,000 by default), 100-byte values, one thread. Engines: memory, LMDB durable (fsync per
 //    commit, as kvstack opens it) and LMDB without fsync (the code measured, not the disk).
 // 2. Reconciling d differing keys among n costs bytes O(d log n): Sync/<n>/<d> changes d random
-//    keys on one replica, then the other pulls them (root, the nodes whose digests differ, the
-//    records). Counters: bytes and messages of the pull, round trips, and full_state_bytes (every
-//    key and record: what shipping the whole state would send) and their ratio.
+//    keys on one replica, then runs a round between the two (roots, the nodes whose digests
+//    differ, the records; both ways). Counters: bytes and messages of the round, round trips,
+//    and full_state_bytes (every key and record: what shipping the whole state would send) and
+//    full_over_round, their ratio.
 //
 //   cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKVSTACK_BUILD_BENCHMARKS=ON
 //   cmake --build build/bench --target mst_bench
@@ -108,18 +109,18 @@ void Sync(benchmark::State& state) {
   auto& pair = pairs[n];
   if (!pair) pair = std::make_unique<Pair>(n);
   std::uint64_t x = 88172645463325252ull + static_cast<std::uint64_t>(d);
-  kv::test::PullCost total;
+  kv::test::RoundCost total;
   for (auto _ : state) {
     state.PauseTiming();
     ++pair->now;
     for (std::int64_t i = 0; i < d; ++i) pair->a.put(key_of(claims::next_index(x, n)), "changed" + std::to_string(pair->now)).value();
     state.ResumeTiming();
-    auto cost = kv::test::pull(pair->a, pair->b);
+    auto cost = kv::test::sync_round(pair->a, pair->b);
     total.bytes += cost.bytes;
     total.messages += cost.messages;
     total.round_trips += cost.round_trips;
   }
-  if (pair->a.root().value() != pair->b.root().value()) state.SkipWithError("the replicas differ after the pull");
+  if (pair->a.root().value() != pair->b.root().value()) state.SkipWithError("the replicas differ after the round");
   std::size_t full = 0;
   for (auto&& [k, v] : pair->a.app().scan(kv::KeyRange::prefix("d"))) full += k.size() + v.size();
   const double runs = static_cast<double>(state.iterations());
@@ -127,7 +128,7 @@ void Sync(benchmark::State& state) {
   state.counters["messages"] = static_cast<double>(total.messages) / runs;
   state.counters["round_trips"] = static_cast<double>(total.round_trips) / runs;
   state.counters["full_state_bytes"] = static_cast<double>(full);
-  state.counters["full_over_pull"] = static_cast<double>(full) * runs / static_cast<double>(total.bytes);
+  state.counters["full_over_round"] = static_cast<double>(full) * runs / static_cast<double>(total.bytes);
 }
 BENCHMARK(Sync)->ArgsProduct({{100'000, 1'000'000}, {1, 10, 100, 1000}})->Iterations(5)->Unit(benchmark::kMillisecond);
 

@@ -109,7 +109,7 @@ inline MstOutcome run_mst_seed(std::uint64_t seed, sim::DiskOptions disk = {}) {
   const std::uint64_t n = pick.between(3, 7);
   sim::NetworkOptions net{.min_delay = 1, .max_delay = pick.between(1, 6), .loss = 0.3 * static_cast<double>(pick.below(4)) / 3,
                           .duplicate = 0.1 * static_cast<double>(pick.below(3))};
-  MstConfig config{.sync_ticks = pick.between(2, 8), .tombstone_horizon = 1'000'000, .purge_ticks = 16,
+  MstConfig config{.sync_ticks = pick.between(2, 8), .tombstone_horizon = pick.between(20, 400), .purge_ticks = 16,
                    .max_message_bytes = pick.between(64, 4096)};
   sim::ClockOptions clocks{.max_drift_ppm = 250'000 * pick.below(3)};
   MstSim s(seed, n, net, config, clocks, disk);
@@ -195,8 +195,14 @@ inline MstOutcome run_mst_seed(std::uint64_t seed, sim::DiskOptions disk = {}) {
   if (!converged) return fail("the replicas did not converge within 2000 ticks of healing");
   const auto expected = last_writer_wins(history);
   for (std::uint64_t id = 1; id <= n; ++id)
-    if (s.data(id) != expected)
-      return fail("replica " + std::to_string(id) + " does not hold the last writer's values");
+    if (auto held = s.data(id); held != expected) {
+      std::string why = "replica " + std::to_string(id) + " does not hold the last writer's values:";
+      for (const auto& [k, v] : expected)
+        if (auto it = held.find(k); it == held.end() || it->second != v) why += " " + k + " should be " + v + ";";
+      for (const auto& [k, v] : held)
+        if (!expected.contains(k)) why += " " + k + " should be absent;";
+      return fail(why);
+    }
   return out;
 }
 

@@ -47,14 +47,15 @@ enum class MessageType : unsigned char {
   heartbeat_response,  ///< session: the round answered
   timeout_now,         ///< leader transfer: campaign at once
   // Anti-entropy (Mst). data holds digests, framed nodes or framed records; done marks an answer.
-  mst_root,         ///< data: the sender's root digest
+  mst_root,         ///< data: the sender's root digest; index: the sender's time when it took it
   mst_get_nodes,    ///< data: the digests of the nodes wanted
   mst_nodes,        ///< data: nodes, each length-prefixed
   mst_get_records,  ///< data: keys, each length-prefixed
   mst_records,      ///< data: a key and its record, each length-prefixed, per record
+  mst_pulled,       ///< the sender holds all the receiver held at the receiver's time `index`
 };
 /// The highest MessageType (for decoders).
-inline constexpr MessageType last_message_type = MessageType::mst_records;
+inline constexpr MessageType last_message_type = MessageType::mst_pulled;
 
 struct Message {
   MessageType type = MessageType::append;

@@ -21,26 +21,21 @@ namespace kvstack::inline v0::detail {
 
 /// Where an Mst replica keeps things in its App.
 struct MstLayout {
-  static constexpr char data = 'd';                     ///< 'd' ++ key: the key's MstRecord
-  static constexpr std::string_view tree = "t";         ///< the MerkleSearchTree of the records
-  static constexpr char tombstones = 'x';               ///< 'x' ++ 8-byte big-endian wall ++ key: a tombstone, by age
-  static constexpr char pending = 'q';                  ///< 'q' ++ key: written since the tree last took it in
-  static constexpr std::string_view clock_key = "sclock";    ///< the last stamp issued or seen
-  static constexpr std::string_view synced_key = "ssynced";  ///< when this replica last finished a pull
+  static constexpr char data = 'd';              ///< 'd' ++ key: the key's MstRecord
+  static constexpr std::string_view tree = "t";  ///< the MerkleSearchTree of the records
+  static constexpr char tombstones = 'x';    ///< 'x' ++ 8-byte big-endian time it came ++ key: a tombstone's stamp
+  static constexpr char collected = 'g';     ///< 'g' ++ key: when and which tombstone of it was collected
+  static constexpr char collected_at = 'y';  ///< 'y' ++ 8-byte big-endian time ++ key: to forget that then
+  static constexpr char pending = 'q';       ///< 'q' ++ key: written since the tree last took it in
+  static constexpr std::string_view clock_key = "sclock";  ///< the last stamp issued or seen
 
-  static std::string data_key(std::string_view key) {
-    std::string k(1, data);
-    k += key;
-    return k;
-  }
-  static std::string pending_key(std::string_view key) {
-    std::string k(1, pending);
-    k += key;
-    return k;
-  }
-  static std::string tombstone_key(std::uint64_t wall, std::string_view key) {
-    std::string k(1, tombstones);
-    for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((wall >> (8 * i)) & 0xff));
+  static std::string data_key(std::string_view key) { return std::string(1, data).append(key); }
+  static std::string pending_key(std::string_view key) { return std::string(1, pending).append(key); }
+  static std::string collected_key(std::string_view key) { return std::string(1, collected).append(key); }
+  /// `kind` ++ `at` (8 bytes, big-endian, so entries sort by time) ++ key: an index by time.
+  static std::string time_key(char kind, std::uint64_t at, std::string_view key) {
+    std::string k(1, kind);
+    for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((at >> (8 * i)) & 0xff));
     k += key;
     return k;
   }

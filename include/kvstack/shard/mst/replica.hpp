@@ -33,10 +33,9 @@ struct MstConfig {
   std::uint64_t id = 0;                  ///< this replica (non-zero, unique)
   std::vector<std::uint64_t> members{};  ///< every replica's id, this one included
   std::uint64_t sync_ticks = 4;          ///< start an anti-entropy round with the next peer this often
-  /// Tombstones older than this are collected. A replica that finished no pull for this long
-  /// drops its records older than half of it before it syncs again (they may be values whose
-  /// deletes were collected meanwhile), and pulls them back from its peers. It must exceed the
-  /// time a write takes to reach every replica, plus twice the clocks' skew.
+  /// A tombstone is collected once it has been here this long and every peer is known to hold
+  /// it (a peer that finished a pull from this replica since). A peer that is away holds
+  /// collection back: take a replica gone for good out of `members`.
   std::uint64_t tombstone_horizon = 24ull * 3600 * 1000;
   std::uint64_t purge_ticks = 64;                       ///< look for tombstones to collect this often
   /// A pull that has had no answer for this long is given up (the peer's next round restarts it).
@@ -52,10 +51,12 @@ struct MstConfig {
 /// write returns once applied here; once writes stop and the network heals, every replica
 /// holds the same records (the last writer's, by stamp) and the same root digest.
 ///
-/// A round: replica A sends its root digest to B (mst_root). B answers with its own (so A pulls
-/// too) and, unless it holds A's root, asks for A's nodes from the root down (mst_get_nodes),
-/// following only subtrees it does not hold, and asks for the records whose digests differ
-/// (mst_get_records). Records merge by stamp: commutative, associative and idempotent.
+/// A round: replica A sends its root digest to B (mst_root, with A's time). Unless B holds A's
+/// root, B asks for A's nodes from the root down (mst_get_nodes), following only subtrees it does
+/// not hold, and for the records whose digests differ (mst_get_records). Once it has them, B
+/// tells A (mst_pulled, with A's time: A may collect the tombstones it had by then) and sends
+/// its own root, for A to pull in turn. Records merge by stamp: commutative, associative and
+/// idempotent.
 ///
 /// A write stores its record and a pending mark for its key in one App transaction; the tree
 /// takes in the pending keys later, many in one transaction (`update_tree`), before anything
@@ -78,10 +79,9 @@ class Mst {
   /// The last stamp issued or observed.
   const Stamp& last_stamp() const noexcept { return clock_.last(); }
 
-  /// Loads the clock and the last sync from `app`; drops old records if this replica has been
-  /// out of touch for longer than the tombstone horizon.
+  /// Loads the clock from `app` and takes in what the tree had yet to.
   template <class App>
-  Result<void> start(App& app, std::uint64_t now) {
+  Result<void> start(App& app, std::uint64_t) {
     auto clock = app.get(Layout::clock_key);
     if (!clock) return clock.error();
     if (clock.value()) {
@@ -90,26 +90,16 @@ class Mst {
       if (!s.take(in)) return Error{errc::corruption, "Mst: the stored clock is damaged"};
       clock_ = HybridClock(config_.id, s);
     }
-    auto synced = app.get(Layout::synced_key);
-    if (!synced) return synced.error();
-    if (synced.value()) {
-      std::string_view in = *synced.value();
-      if (!detail::take_varint(in, synced_)) return Error{errc::corruption, "Mst: the stored sync time is damaged"};
-    } else {
-      synced_ = now;  // a new replica: it has nothing old
-    }
     pending_ = 1;  // whatever was marked before a restart
-    if (auto r = rejoin_if_away(app, now); !r) return r;
     return update_tree(app);
   }
 
   /// Writes `value` (nullopt: a delete) for `key` in `tx`, a transaction of the App, stamped
-  /// now; `old` is the key's record, if any. Returns the record written.
+  /// now. Returns the record written.
   template <class Tx>
-  Result<MstRecord> write(Tx& tx, std::string_view key, std::optional<std::string_view> value,
-                          const std::optional<MstRecord::View>& old, std::uint64_t now) {
+  Result<MstRecord> write(Tx& tx, std::string_view key, std::optional<std::string_view> value, std::uint64_t now) {
     MstRecord r{clock_.now(now), value ? std::optional<std::string>(*value) : std::nullopt};
-    if (auto w = store(tx, key, r, old); !w) return w.error();
+    if (auto w = store(tx, key, r, now); !w) return w.error();
     if (auto w = save_clock(tx); !w) return w.error();
     return r;
   }
@@ -169,66 +159,77 @@ class Mst {
       case MessageType::mst_nodes: return on_nodes(app, m, now);
       case MessageType::mst_get_records: return on_get_records(app, m);
       case MessageType::mst_records: return on_records(app, m, now);
+      case MessageType::mst_pulled:
+        peer_has_[m.from] = std::max(peer_has_[m.from], m.index);
+        return success();
       default: return success();
     }
   }
 
   /// One unit of time: starts a round with the next peer every sync_ticks, collects tombstones
-  /// past the horizon every purge_ticks.
+  /// every purge_ticks.
   template <class App>
   Result<void> tick(App& app, std::uint64_t now) {
     ++ticks_;
-    if (ticks_ % std::max<std::uint64_t>(config_.purge_ticks, 1) == 0) {
-      if (auto r = rejoin_if_away(app, now); !r) return r;
+    if (ticks_ % std::max<std::uint64_t>(config_.purge_ticks, 1) == 0)
       if (auto r = purge(app, now); !r) return r;
-    }
     if (auto r = update_tree(app); !r) return r;
     if (peers_.empty() || ticks_ % std::max<std::uint64_t>(config_.sync_ticks, 1) != 0) return success();
-    const std::uint64_t peer = peers_[next_peer_++ % peers_.size()];
-    auto root = Tree<const App>(app, std::string(Layout::tree)).root();
-    if (!root) return root.error();
-    send(peer, MessageType::mst_root, std::string(root.value().view()), false);
+    return start_round(app, peers_[next_peer_++ % peers_.size()], now);
+  }
+
+  /// Starts a round with `peer` now: sends it this replica's root digest (and the time it was
+  /// taken), so that each pulls what the other has.
+  template <class App>
+  Result<void> start_round(App& app, std::uint64_t peer, std::uint64_t now) {
+    auto mine = root(app);
+    if (!mine) return mine.error();
+    send(peer, MessageType::mst_root, std::string(mine.value().view()), false, now);
     return success();
   }
 
   /// The messages to send since the last call.
   std::vector<Message> take_messages() { return std::exchange(outbox_, {}); }
 
+  /// Its id, role (Role::replica) and peers; no log, so no index.
   ShardStatus status() const {
-    ShardStatus s{.id = config_.id, .role = Role::replica, .term = 0, .commit = synced_, .applied = synced_};
+    ShardStatus s{.id = config_.id, .role = Role::replica};
     for (auto id : peers_) s.peers.push_back({.id = id});
     return s;
   }
+  /// When this replica last finished a pull or found itself in sync with a peer (in the runner's
+  /// time; 0: never since it started).
+  std::uint64_t last_synced() const noexcept { return synced_; }
 
   /// Records merged from peers and items peers sent that were not asked for or did not decode.
   struct Counters {
-    std::uint64_t merged = 0, ignored = 0, rejected = 0, purged = 0, dropped_at_rejoin = 0;
+    std::uint64_t merged = 0, ignored = 0, rejected = 0, purged = 0;
   };
   const Counters& counters() const noexcept { return counters_; }
 
  private:
   // ---- storage ----
 
-  /// Stores record `r` for `key` over `old`: the record, its pending mark for the tree and its
-  /// tombstone index.
+  /// Stores record `r` for `key`, stored here at `now`: the record, its pending mark for the
+  /// tree and, for a tombstone, an entry in the index of tombstones by when they came (the
+  /// entry of one overwritten since is dropped when the index is next read).
   template <class Tx>
-  Result<void> store(Tx& tx, std::string_view key, const MstRecord& r, const std::optional<MstRecord::View>& old) {
+  Result<void> store(Tx& tx, std::string_view key, const MstRecord& r, std::uint64_t now) {
     if (auto w = tx.put(Layout::data_key(key), r.encode()); !w) return w;
     if (auto w = mark_pending(tx, key); !w) return w;
-    if (old && old->tombstone)
-      if (auto w = tx.erase(Layout::tombstone_key(old->stamp.wall, key)); !w) return w.error();
-    if (!r.value)
-      if (auto w = tx.put(Layout::tombstone_key(r.stamp.wall, key), ""); !w) return w;
-    return success();
+    if (r.value) return success();
+    std::string stamp;
+    r.stamp.encode(stamp);
+    return tx.put(Layout::time_key(Layout::tombstones, now, key), stamp);
   }
-  /// Removes `key` entirely (a collected tombstone, or a record dropped at a rejoin).
+  /// Keeps a collected tombstone's stamp aside as of `now`: 'g' ++ key holds the time (8 bytes)
+  /// and the stamp; a 'y' entry at that time, holding the time, comes due a horizon later.
   template <class Tx>
-  Result<void> remove(Tx& tx, std::string_view key, const MstRecord::View& old) {
-    if (auto w = tx.erase(Layout::data_key(key)); !w) return w.error();
-    if (auto w = mark_pending(tx, key); !w) return w;
-    if (old.tombstone)
-      if (auto w = tx.erase(Layout::tombstone_key(old.stamp.wall, key)); !w) return w.error();
-    return success();
+  Result<void> set_aside(Tx& tx, std::string_view key, std::string_view stamp, std::uint64_t now) {
+    const std::string entry = Layout::time_key(Layout::collected_at, now, key);
+    const std::string_view at = std::string_view(entry).substr(1, 8);
+    if (auto w = tx.put(Layout::collected_key(key), std::string(at).append(stamp)); !w) return w;
+    return tx.put(entry, at);
   }
   template <class Tx>
   Result<void> mark_pending(Tx& tx, std::string_view key) {
@@ -241,77 +242,78 @@ class Mst {
     clock_.last().encode(s);
     return tx.put(Layout::clock_key, s);
   }
+  /// The pull from `peer` is done: this replica holds everything the peer held when it took the
+  /// root pulled. Tells the peer (which may then collect the tombstones it had by then), and
+  /// offers it this replica's root if the round was the peer's to start.
   template <class App>
-  Result<void> mark_synced(App& app, std::uint64_t now) {
+  Result<void> finish_pull(App& app, std::uint64_t peer, std::uint64_t now) {
+    Pull& pull = pulls_[peer];
     synced_ = std::max(synced_, now);
-    std::string v;
-    detail::put_varint(synced_, v);
-    return app.put(Layout::synced_key, v);
+    Message m{.type = MessageType::mst_pulled, .from = config_.id, .to = peer, .index = pull.their_time, .done = true};
+    outbox_.push_back(std::move(m));
+    if (!std::exchange(pull.offer_root, false)) return success();
+    auto mine = root(app);
+    if (!mine) return mine.error();
+    send(peer, MessageType::mst_root, std::string(mine.value().view()), true, now);
+    return success();
   }
-
-  /// A replica that finished no pull within the horizon may hold values whose deletes were
-  /// collected: it drops every record older than half the horizon, to pull back what is live.
-  template <class App>
-  Result<void> rejoin_if_away(App& app, std::uint64_t now) {
-    if (peers_.empty() || now < synced_ || now - synced_ <= config_.tombstone_horizon) return success();
-    const std::uint64_t keep_from = now - std::min(now, config_.tombstone_horizon / 2);
-    std::vector<std::pair<std::string, MstRecord>> old;
-    {
-      static constexpr char prefix = Layout::data;
-      auto all = app.scan(KeyRange::prefix({&prefix, 1}));
-      for (auto&& [k, v] : all) {
-        auto r = MstRecord::decode(v);
-        if (!r) return r.error();
-        if (r.value().stamp.wall < keep_from) old.emplace_back(std::string(k.substr(1)), r.value().owned());
-      }
-      if (auto st = all.status(); !st) return st;
-    }
-    auto dropped = app.transact([&](auto& tx) -> Result<void> {
-      for (const auto& [k, r] : old)
-        if (auto w = remove(tx, k, r.view()); !w) return w;
-      return success();
-    });
-    if (!dropped) return dropped;
-    counters_.dropped_at_rejoin += old.size();
-    return mark_synced(app, now);
-  }
-
-  /// Collects the tombstones older than the horizon.
+  /// Collects the tombstones that came more than the horizon ago and before every peer last
+  /// finished a pull from this replica (so every peer holds them, or a later record). A collected
+  /// tombstone leaves the data and the tree, but its stamp stays aside until a horizon has
+  /// passed in which no copy of it came (see on_records): copies still arriving from peers that
+  /// have yet to collect it, and what it deleted, are refused meanwhile.
   template <class App>
   Result<void> purge(App& app, std::uint64_t now) {
-    if (now <= config_.tombstone_horizon) return success();
-    const std::uint64_t before = now - config_.tombstone_horizon;
-    std::vector<std::pair<std::uint64_t, std::string>> due;
-    {
-      auto index = app.scan(KeyRange::between(Layout::tombstone_key(0, ""), Layout::tombstone_key(before, "")));
-      for (auto&& [k, v] : index) {
-        std::uint64_t wall = 0;
-        for (int i = 1; i <= 8; ++i) wall = (wall << 8) | static_cast<unsigned char>(k[static_cast<std::size_t>(i)]);
-        due.emplace_back(wall, std::string(k.substr(9)));
-      }
-      if (auto st = index.status(); !st) return st;
+    const std::uint64_t horizon_ago = now - std::min(now, config_.tombstone_horizon);
+    std::uint64_t before = horizon_ago;
+    for (auto peer : peers_) {
+      auto it = peer_has_.find(peer);
+      before = std::min(before, it == peer_has_.end() ? 0 : it->second);
     }
-    if (due.empty()) return success();
+    std::vector<std::pair<std::string, std::string>> due, forgotten;  // index entry, the stamp
+    auto read_index = [&](char kind, std::uint64_t until, auto& out) -> Result<void> {
+      auto index = app.scan(KeyRange::between(Layout::time_key(kind, 0, ""), Layout::time_key(kind, until, "")));
+      for (auto&& [k, v] : index) out.emplace_back(std::string(k), std::string(v));
+      return index.status();
+    };
+    if (auto r = read_index(Layout::tombstones, before, due); !r) return r;
+    if (auto r = read_index(Layout::collected_at, horizon_ago, forgotten); !r) return r;
+    if (due.empty() && forgotten.empty()) return success();
+    std::uint64_t purged = 0;
     auto r = app.transact([&](auto& tx) -> Result<void> {
-      for (const auto& [wall, key] : due) {
+      purged = 0;
+      for (const auto& [entry, stamp] : due) {
+        const std::string_view key = std::string_view(entry).substr(9);
         auto cur = detail::read_record(tx, key);
         if (!cur) return cur.error();
-        if (!cur.value() || cur.value()->value || cur.value()->stamp.wall != wall) {  // overwritten since: a stale entry
-          if (auto w = tx.erase(Layout::tombstone_key(wall, key)); !w) return w.error();
-          continue;
+        std::string current;
+        if (cur.value() && !cur.value()->value) cur.value()->stamp.encode(current);
+        if (current == stamp) {  // still that tombstone (not overwritten since)
+          if (auto w = tx.erase(Layout::data_key(key)); !w) return w.error();
+          if (auto w = mark_pending(tx, key); !w) return w;
+          if (auto w = set_aside(tx, key, stamp, now); !w) return w;
+          ++purged;
         }
-        if (auto w = remove(tx, key, cur.value()->view()); !w) return w;
+        if (auto w = tx.erase(entry); !w) return w.error();
+      }
+      for (const auto& [entry, at] : forgotten) {
+        const std::string key = Layout::collected_key(std::string_view(entry).substr(9));
+        auto cur = tx.get(key);
+        if (!cur) return cur.error();
+        if (cur.value() && cur.value()->starts_with(at))  // no copy came since
+          if (auto w = tx.erase(key); !w) return w.error();
+        if (auto w = tx.erase(entry); !w) return w.error();
       }
       return success();
     });
-    if (r) counters_.purged += due.size();
+    if (r) counters_.purged += purged;
     return r;
   }
 
   // ---- protocol ----
 
-  void send(std::uint64_t to, MessageType type, std::string data, bool answer) {
-    Message m{.type = type, .from = config_.id, .to = to, .done = answer};
+  void send(std::uint64_t to, MessageType type, std::string data, bool answer, std::uint64_t index = 0) {
+    Message m{.type = type, .from = config_.id, .to = to, .index = index, .done = answer};
     m.data = std::move(data);
     outbox_.push_back(std::move(m));
   }
@@ -324,6 +326,11 @@ class Mst {
     }
     if (!data.empty()) send(to, type, std::move(data), true);
   }
+  /// Tells `to` that some of what it asked for is gone (an answer of `type` with `reject`).
+  void send_gone(std::uint64_t to, MessageType type) {
+    Message m{.type = type, .from = config_.id, .to = to, .reject = true, .done = true};
+    outbox_.push_back(std::move(m));
+  }
   static std::string framed(std::string_view bytes) {
     std::string out;
     detail::put_varint(bytes.size(), out);
@@ -335,6 +342,8 @@ class Mst {
     std::set<Digest> nodes;
     std::set<std::string, std::less<>> records;
     std::uint64_t answered_at = 0;  // the tick it started or last had an answer
+    std::uint64_t their_time = 0;   // the peer's time when it took the root being pulled
+    bool offer_root = false;        // when done, send the peer this replica's root (its turn to pull)
     bool active() const noexcept { return !nodes.empty() || !records.empty(); }
   };
 
@@ -345,15 +354,16 @@ class Mst {
     Tree<const App> tree(app, std::string(Layout::tree));
     auto mine = tree.root();
     if (!mine) return mine.error();
-    if (!m.done) send(m.from, MessageType::mst_root, std::string(mine.value().view()), true);  // so it pulls too
     Pull& pull = pulls_[m.from];
     if (pull.active() && ticks_ - pull.answered_at < config_.pull_timeout_ticks) return success();  // one pull at a time
     pull = {};
     pull.answered_at = ticks_;
-    if (theirs == mine.value() || !theirs) return mark_synced(app, now);
+    pull.their_time = m.index;
+    pull.offer_root = !m.done;
+    if (theirs == mine.value() || !theirs) return finish_pull(app, m.from, now);
     auto held = tree.has(theirs);
     if (!held) return held.error();
-    if (held.value()) return mark_synced(app, now);  // it holds nothing this replica lacks
+    if (held.value()) return finish_pull(app, m.from, now);  // it holds nothing this replica lacks
     pull.nodes.insert(theirs);
     send(m.from, MessageType::mst_get_nodes, std::string(theirs.view()), true);
     return success();
@@ -364,12 +374,15 @@ class Mst {
     if (m.data.size() % Digest::size != 0) return reject();
     Tree<const App> tree(app, std::string(Layout::tree));
     std::vector<std::string> nodes;
+    bool gone = false;
     for (std::size_t at = 0; at < m.data.size(); at += Digest::size) {
       auto n = tree.node(Digest::from(std::string_view(m.data).substr(at, Digest::size)));
       if (!n) return n.error();
-      if (n.value()) nodes.push_back(framed(n.value()->encode()));  // gone meanwhile: the next round sees
+      if (n.value()) nodes.push_back(framed(n.value()->encode()));
+      else gone = true;
     }
     send_framed(m.from, MessageType::mst_nodes, nodes);
+    if (gone) send_gone(m.from, MessageType::mst_nodes);
     return success();
   }
 
@@ -377,6 +390,7 @@ class Mst {
   Result<void> on_nodes(App& app, const Message& m, std::uint64_t now) {
     auto it = pulls_.find(m.from);
     if (it == pulls_.end()) return success();
+    if (m.reject) return drop_pull(m.from);
     Pull& pull = it->second;
     pull.answered_at = ticks_;
     Tree<const App> tree(app, std::string(Layout::tree));
@@ -404,13 +418,14 @@ class Mst {
       if (pull.records.insert(k).second) keys.push_back(framed(k));
     send_framed(m.from, MessageType::mst_get_nodes, fetch);
     send_framed(m.from, MessageType::mst_get_records, keys);
-    if (pull.nodes.empty() && pull.records.empty()) return mark_synced(app, now);
+    if (!pull.active()) return finish_pull(app, m.from, now);
     return success();
   }
 
   template <class App>
   Result<void> on_get_records(App& app, const Message& m) {
     std::vector<std::string> records;
+    bool gone = false;
     std::string_view in = m.data;
     while (!in.empty()) {
       std::string_view key;
@@ -418,15 +433,18 @@ class Mst {
       auto raw = app.get(Layout::data_key(key));
       if (!raw) return raw.error();
       if (raw.value()) records.push_back(framed(key) + framed(*raw.value()));
+      else gone = true;
     }
     send_framed(m.from, MessageType::mst_records, records);
+    if (gone) send_gone(m.from, MessageType::mst_records);
     return success();
   }
 
   /// Merges records a peer sent: each replaces this replica's record of its key if its stamp is
-  /// later (a tombstone already past the horizon removes the key instead of being stored).
+  /// later (and than a delete of it collected here).
   template <class App>
   Result<void> on_records(App& app, const Message& m, std::uint64_t now) {
+    if (m.reject) return drop_pull(m.from);
     std::vector<std::pair<std::string_view, MstRecord>> in_records;
     std::string_view in = m.data;
     while (!in.empty()) {
@@ -447,14 +465,19 @@ class Mst {
         auto cur = detail::read_record(tx, key);
         if (!cur) return cur.error();
         if (cur.value() && !(cur.value()->stamp < r.stamp)) continue;
-        if (!r.value && r.stamp.wall + config_.tombstone_horizon <= now) {  // a delete past the horizon: nothing is left
-          if (cur.value())
-            if (auto w = remove(tx, key, cur.value()->view()); !w) return w;
-          continue;
+        if (!cur.value()) {  // a delete collected here outranks its own copies and what it deleted
+          auto collected = tx.get(Layout::collected_key(key));
+          if (!collected) return collected.error();
+          Stamp gone;
+          std::string_view in = collected.value() ? std::string_view(*collected.value()) : std::string_view();
+          if (in.size() > 8 && (in.remove_prefix(8), gone.take(in)) && !(gone < r.stamp)) {
+            std::string stamp;
+            gone.encode(stamp);
+            if (auto w = set_aside(tx, key, stamp, now); !w) return w;  // a peer still has it: wait longer
+            continue;
+          }
         }
-        std::optional<MstRecord::View> old;
-        if (cur.value()) old = cur.value()->view();
-        if (auto w = store(tx, key, r, old); !w) return w;
+        if (auto w = store(tx, key, r, now); !w) return w;
         clock_.observe(r.stamp, now);
         ++merged;
       }
@@ -466,10 +489,16 @@ class Mst {
     it->second.answered_at = ticks_;
     for (const auto& [key, r] : in_records)
       if (auto k = it->second.records.find(key); k != it->second.records.end()) it->second.records.erase(k);
-    if (it->second.nodes.empty() && it->second.records.empty()) return mark_synced(app, now);
+    if (!it->second.active()) return finish_pull(app, m.from, now);
     return success();
   }
 
+  /// The peer no longer holds something a pull asked for (its data changed): the pull ends, and
+  /// the next round starts afresh.
+  Result<void> drop_pull(std::uint64_t peer) {
+    pulls_.erase(peer);
+    return success();
+  }
   Result<void> reject() {
     ++counters_.rejected;  // a malformed message from a peer: dropped, the next round retries
     return success();
@@ -481,6 +510,7 @@ class Mst {
   std::size_t next_peer_ = 0;
   std::uint64_t ticks_ = 0;
   std::uint64_t synced_ = 0;  // when this replica last finished a pull (or found itself in sync)
+  std::map<std::uint64_t, std::uint64_t> peer_has_;  // peer: this replica's time it holds everything of
   std::size_t pending_ = 0;   // marks written since the tree last took them in (0: none)
   std::map<std::uint64_t, Pull> pulls_;
   std::vector<Message> outbox_;

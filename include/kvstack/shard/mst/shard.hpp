@@ -121,6 +121,12 @@ class Shard<NoLog, App, Mst<Fanout>> {
     return result;
   }
 
+  /// Starts a round of anti-entropy with `peer` now (as `tick` does every sync_ticks).
+  Result<void> start_round(std::uint64_t peer) {
+    std::lock_guard lock(*mu_);
+    return policy_.start_round(app_, peer, time_());
+  }
+
   /// Runner: a message from a peer.
   Result<void> step(const Message& m) {
     std::lock_guard lock(*mu_);
@@ -156,11 +162,7 @@ class Shard<NoLog, App, Mst<Fanout>> {
     const std::uint64_t now = time_();
     auto wrote = app_.transact([&](auto& tx) -> Result<void> {
       for (const auto& [key, value] : writes) {
-        auto old = detail::read_record(tx, key);
-        if (!old) return old.error();
-        std::optional<MstRecord::View> old_view;
-        if (old.value()) old_view = old.value()->view();
-        if (auto w = policy_.write(tx, key, value, old_view, now); !w) return w.error();
+        if (auto w = policy_.write(tx, key, value, now); !w) return w.error();
       }
       return success();
     });
