@@ -78,6 +78,9 @@ class Child {
     if (reports_ >= 0) ::close(reports_);
   }
 
+  /// The child's process id (to signal it: SIGSTOP, SIGCONT).
+  pid_t pid() const noexcept { return pid_; }
+
   /// The next report, waiting up to `timeout`; nullopt if the child exited or fell silent.
   std::optional<std::uint32_t> next_report(std::chrono::milliseconds timeout) {
     pollfd p{};
