@@ -5880,6 +5880,15 @@ struct LogProbe {
   Result<void> install_snapshot(const SnapshotMeta&);
 };
 
+/// Makes `app`'s commits so far durable, whether its sync() answers a Result (the engines) or
+/// nothing (sim::Disk); an App without sync() (in memory) has nothing to make durable.
+template <class App>
+Result<void> sync_app(App& app) {
+  if constexpr (requires { { app.sync() } -> std::same_as<Result<void>>; }) return app.sync();
+  else if constexpr (requires { app.sync(); }) app.sync();
+  return success();
+}
+
 template <class P>
 concept PolicyTraits = requires {
   { P::needs_log } -> std::convertible_to<bool>;
@@ -8472,17 +8481,11 @@ class Shard {
     return process();
   }
 
-  /// App's sync, whether it answers a Result (engines) or nothing (sim::Disk).
-  Result<void> sync_app_engine() {
-    if constexpr (requires { { app_.sync() } -> std::same_as<Result<void>>; }) return app_.sync();
-    else if constexpr (requires { app_.sync(); }) app_.sync();
-    return success();
-  }
   /// For an App whose commits are not durable as they return: syncs what it applied, and tells
   /// the policy the log may drop entries up to there.
   Result<void> sync_app() {
     if (options_.app_commits_durable || synced_ == applied_) return success();
-    if (auto r = sync_app_engine(); !r) return r;
+    if (auto r = detail::sync_app(app_); !r) return r;
     synced_ = applied_;
     if constexpr (requires { policy_.durable(applied_); }) policy_.durable(applied_);
     return success();
@@ -8710,7 +8713,7 @@ class Shard {
   /// The log's side of a snapshot the App now holds: the policy's, if it keeps its own rules.
   Result<void> install_in_log(const SnapshotMeta& meta) {
     if (!options_.app_commits_durable)  // the App holds the snapshot on disk before the log drops entries
-      if (auto r = sync_app_engine(); !r) return r;
+      if (auto r = detail::sync_app(app_); !r) return r;
     if constexpr (requires { { policy_.restore(log_, meta) } -> std::same_as<Result<void>>; })
       return policy_.restore(log_, meta);
     else if constexpr (LogStorage<Log>)
@@ -8902,38 +8905,46 @@ namespace kvstack::inline v0 {
 
 /// When a write happened and who wrote it: ordered by `wall` (milliseconds of the writer's
 /// clock, or of a later stamp it had seen), then `logical` (writes within one millisecond, or
-/// after a stamp from the future), then `node` (the writer's id), so two writes never tie.
+/// after a stamp from the future), then `node` (the writer's id), then `incarnation` (which start
+/// of the writer: a crash that loses the clock's last state cannot make it issue a stamp twice),
+/// so two writes never tie.
 struct Stamp {
   std::uint64_t wall = 0;
   std::uint64_t logical = 0;
   std::uint64_t node = 0;
+  std::uint64_t incarnation = 0;
   friend auto operator<=>(const Stamp&, const Stamp&) = default;
 
   void encode(std::string& out) const {
     detail::put_varint(wall, out);
     detail::put_varint(logical, out);
     detail::put_varint(node, out);
+    detail::put_varint(incarnation, out);
   }
   /// Reads a stamp from the front of `in`; false if it is cut short.
   bool take(std::string_view& in) {
-    return detail::take_varint(in, wall) && detail::take_varint(in, logical) && detail::take_varint(in, node);
+    return detail::take_varint(in, wall) && detail::take_varint(in, logical) && detail::take_varint(in, node) &&
+           detail::take_varint(in, incarnation);
   }
   std::string to_string() const {
-    return std::to_string(wall) + "." + std::to_string(logical) + "@" + std::to_string(node);
+    return std::to_string(wall) + "." + std::to_string(logical) + "@" + std::to_string(node) + "/" +
+           std::to_string(incarnation);
   }
 };
 
-/// A hybrid logical clock for replica `node`. `now(physical)` stamps a local write;
-/// `observe(stamp, physical)` takes in a stamp received from a peer. Time is given, never read:
-/// the clock is deterministic.
+/// A hybrid logical clock for replica `node` in its `incarnation`. `now(physical)` stamps a
+/// local write; `observe(stamp, physical)` takes in a stamp received from a peer. Time is given,
+/// never read: the clock is deterministic.
 class HybridClock {
  public:
-  explicit HybridClock(std::uint64_t node, Stamp last = {}) : node_(node), last_(last) {}
+  /// Goes on from `last` (a stamp this node issued or observed before).
+  explicit HybridClock(std::uint64_t node, std::uint64_t incarnation = 0, Stamp last = {})
+      : node_(node), incarnation_(incarnation), last_{last.wall, last.logical, node, incarnation} {}
 
   /// A stamp above every stamp issued or observed so far.
   Stamp now(std::uint64_t physical) {
-    if (physical > last_.wall) last_ = {physical, 0, node_};
-    else last_ = {last_.wall, last_.logical + 1, node_};
+    if (physical > last_.wall) last_ = {physical, 0, node_, incarnation_};
+    else last_ = {last_.wall, last_.logical + 1, node_, incarnation_};
     return last_;
   }
   /// Takes in a peer's stamp, so that the next local stamp exceeds it.
@@ -8943,13 +8954,13 @@ class HybridClock {
     if (wall == last_.wall && wall == seen.wall) logical = std::max(last_.logical, seen.logical) + 1;
     else if (wall == last_.wall) logical = last_.logical + 1;
     else if (wall == seen.wall) logical = seen.logical + 1;
-    last_ = {wall, logical, node_};
+    last_ = {wall, logical, node_, incarnation_};
   }
   /// The last stamp issued or observed (to persist, so that a restart goes on above it).
   const Stamp& last() const noexcept { return last_; }
 
  private:
-  std::uint64_t node_;
+  std::uint64_t node_, incarnation_;
   Stamp last_;
 };
 
@@ -9635,6 +9646,12 @@ struct MstConfig {
   /// Writes note their keys, and the tree takes them in later, many at once: at each tick and
   /// message, when `root()` is asked for, and once this many writes are waiting.
   std::size_t tree_batch = 1024;
+  /// Whether the App's commits are durable as they return (the engines' default). If not (LMDB
+  /// with sync = false, say), a crash may lose this replica's last writes; Mst then syncs the App
+  /// every `app_sync_ticks` ticks and before telling a peer a pull is done, so that a peer
+  /// collects a tombstone only once every replica holds it on disk.
+  bool app_commits_durable = true;
+  std::uint64_t app_sync_ticks = 16;  ///< how often the App is synced then, in ticks
 };
 
 /// The Mst policy: the core of `Shard<NoLog, App, Mst<Fanout>>` (shard/mst/shard.hpp), which
@@ -9670,17 +9687,19 @@ class Mst {
   /// The last stamp issued or observed.
   const Stamp& last_stamp() const noexcept { return clock_.last(); }
 
-  /// Loads the clock from `app` and takes in what the tree had yet to.
+  /// Loads the clock from `app`, starts the next incarnation (stored, and synced if the App's
+  /// commits are not durable, before any write of it), and takes in what the tree had yet to.
   template <class App>
   Result<void> start(App& app, std::uint64_t) {
     auto clock = app.get(Layout::clock_key);
     if (!clock) return clock.error();
-    if (clock.value()) {
-      Stamp s;
-      std::string_view in = *clock.value();
-      if (!s.take(in)) return Error{errc::corruption, "Mst: the stored clock is damaged"};
-      clock_ = HybridClock(config_.id, s);
-    }
+    Stamp last;
+    std::string_view in = clock.value() ? std::string_view(*clock.value()) : std::string_view();
+    if (clock.value() && !last.take(in)) return Error{errc::corruption, "Mst: the stored clock is damaged"};
+    clock_ = HybridClock(config_.id, last.incarnation + 1, last);
+    if (auto w = save_clock(app); !w) return w;
+    if (!config_.app_commits_durable)
+      if (auto r = detail::sync_app(app); !r) return r;
     pending_ = 1;  // whatever was marked before a restart
     return update_tree(app);
   }
@@ -9765,6 +9784,8 @@ class Mst {
     if (ticks_ % std::max<std::uint64_t>(config_.purge_ticks, 1) == 0)
       if (auto r = purge(app, now); !r) return r;
     if (auto r = update_tree(app); !r) return r;
+    if (!config_.app_commits_durable && ticks_ % std::max<std::uint64_t>(config_.app_sync_ticks, 1) == 0)
+      if (auto r = detail::sync_app(app); !r) return r;
     if (peers_.empty() || ticks_ % std::max<std::uint64_t>(config_.sync_ticks, 1) != 0) return success();
     return start_round(app, peers_[next_peer_++ % peers_.size()], now);
   }
@@ -9833,11 +9854,13 @@ class Mst {
     clock_.last().encode(s);
     return tx.put(Layout::clock_key, s);
   }
-  /// The pull from `peer` is done: this replica holds everything the peer held when it took the
-  /// root pulled. Tells the peer (which may then collect the tombstones it had by then), and
-  /// offers it this replica's root if the round was the peer's to start.
+  /// The pull from `peer` is done: this replica holds, on disk, everything the peer held when it
+  /// took the root pulled. Tells the peer (which may then collect the tombstones it had by then),
+  /// and offers it this replica's root if the round was the peer's to start.
   template <class App>
   Result<void> finish_pull(App& app, std::uint64_t peer, std::uint64_t now) {
+    if (!config_.app_commits_durable)  // what the peer is told this replica holds is on disk
+      if (auto r = detail::sync_app(app); !r) return r;
     Pull& pull = pulls_[peer];
     synced_ = std::max(synced_, now);
     Message m{.type = MessageType::mst_pulled, .from = config_.id, .to = peer, .index = pull.their_time, .done = true};
@@ -10675,6 +10698,7 @@ class Cluster {
 // are lost, or the last of them torn, at a simulated crash.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -10714,6 +10738,7 @@ class Disk {
     DiskOptions options;
     std::mutex writer;
     std::vector<std::vector<Undo>> unsynced;  // one list per commit, oldest first
+    std::uint64_t commits = 0;                // every commit so far, lost ones included
   };
   class Reader {
    public:
@@ -10767,6 +10792,17 @@ class Disk {
     return result;
   }
 
+  /// How many commits were made so far (lost ones included), and how many of those were made
+  /// before the last unsynced one: a commit numbered above `durable_commits()` may be lost.
+  std::uint64_t commits() const {
+    std::lock_guard lock(s_->writer);
+    return s_->commits;
+  }
+  std::uint64_t durable_commits() const {
+    std::lock_guard lock(s_->writer);
+    return s_->commits - s_->unsynced.size();
+  }
+
   /// Makes every commit so far durable.
   void sync() {
     std::lock_guard lock(s_->writer);
@@ -10808,6 +10844,7 @@ class Disk {
       }
     }
     if (auto r = s_->backend.write(batch); !r) return r;
+    ++s_->commits;
     if (!s_->options.sync_on_commit) s_->unsynced.push_back(std::move(undos));
     return success();
   }

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "shard/primary_backup_sim.hpp"
+#include "sim/seed_count.hpp"
 
 using namespace kvstack;
 using namespace kvstack::test;
@@ -24,12 +25,12 @@ constexpr std::uint64_t regression_seeds[] = {
 
 void check_seed(std::uint64_t seed) {
   auto out = run_primary_backup_seed(seed);
-  INFO("replay: KVSTACK_SIM_SEED=" << seed << " kvstack_tests \"primary-backup: random faults, 200 seeds\"");
+  INFO("replay: KVSTACK_SIM_SEED=" << seed << " kvstack_tests \"primary-backup: random faults, 200 seeds (40 under a sanitizer)\"");
   CHECK(out.failure == "");
 }
 }  // namespace
 
-TEST_CASE("primary-backup: random faults, 200 seeds", "[shard][sim]") {
+TEST_CASE("primary-backup: random faults, 200 seeds (40 under a sanitizer)", "[shard][sim]") {
   if (const char* one = std::getenv("KVSTACK_SIM_SEED")) {
     check_seed(std::strtoull(one, nullptr, 10));
     return;
@@ -39,7 +40,7 @@ TEST_CASE("primary-backup: random faults, 200 seeds", "[shard][sim]") {
     CHECK(run_primary_backup_seed(seed, {}, false).failure == "");
     check_seed(seed);
   }
-  for (std::uint64_t seed = 1000; seed < 1200; ++seed) check_seed(seed);
+  for (std::uint64_t seed = 1000; seed < 1000 + sim_seeds(200); ++seed) check_seed(seed);
 }
 
 TEST_CASE("primary-backup: the checks catch a disk that loses acknowledged writes at a crash", "[shard][sim]") {

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "shard/raft_sim.hpp"
+#include "sim/seed_count.hpp"
 
 using namespace kvstack;
 using namespace kvstack::test;
@@ -351,15 +352,15 @@ TEST_CASE("raft: Figure 8, step by step: an earlier term's entry commits only un
   CHECK(found.find("acknowledged write was lost") != std::string::npos);
 }
 
-TEST_CASE("raft: random faults, 500 seeds", "[shard][raft][sim]") {
+TEST_CASE("raft: random faults, 500 seeds (100 under a sanitizer)", "[shard][raft][sim]") {
   auto check_seed = [](std::uint64_t seed) {
     auto out = run_raft_seed(seed);
-    INFO("replay: KVSTACK_SIM_SEED=" << seed << " kvstack_tests \"raft: random faults, 500 seeds\"");
+    INFO("replay: KVSTACK_SIM_SEED=" << seed << " kvstack_tests \"raft: random faults, 500 seeds (100 under a sanitizer)\"");
     CHECK(out.failure == "");
   };
   if (const char* one = std::getenv("KVSTACK_SIM_SEED")) return check_seed(std::strtoull(one, nullptr, 10));
   for (std::uint64_t seed : regression_seeds) check_seed(seed);
-  for (std::uint64_t seed = 1000; seed < 1500; ++seed) check_seed(seed);
+  for (std::uint64_t seed = 1000; seed < 1000 + sim_seeds(500); ++seed) check_seed(seed);
 }
 
 TEST_CASE("raft: a seed replays bit for bit", "[shard][raft][sim]") {

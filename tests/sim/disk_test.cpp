@@ -34,6 +34,25 @@ TEST_CASE("disk: copies share one store, and syncing disks lose nothing", "[sim]
   CHECK(a.get("k").value() == "v");
 }
 
+TEST_CASE("disk: counts its commits, and those a crash cannot lose", "[sim][disk]") {
+  Disk<MemoryBackend> d{MemoryBackend{}, {.sync_on_commit = false}};
+  d.put("a", "1").value();
+  d.put("b", "2").value();
+  CHECK(d.commits() == 2);
+  CHECK(d.durable_commits() == 0);
+  d.sync();
+  d.put("c", "3").value();
+  CHECK(d.commits() == 3);
+  CHECK(d.durable_commits() == 2);
+  Rng rng(1);
+  d.crash(rng);
+  CHECK(d.commits() == 3);  // numbers are not reused: a lost commit keeps its own
+  CHECK(d.durable_commits() == 3);
+  Disk<MemoryBackend> synced{MemoryBackend{}};
+  synced.put("a", "1").value();
+  CHECK(synced.durable_commits() == 1);
+}
+
 TEST_CASE("disk: a crash keeps a prefix of the unsynced commits", "[sim][disk]") {
   for (std::uint64_t seed = 0; seed < 50; ++seed) {
     Disk<MemoryBackend> d{MemoryBackend{}, {.sync_on_commit = false}};

@@ -174,6 +174,15 @@ struct LogProbe {
   Result<void> install_snapshot(const SnapshotMeta&);
 };
 
+/// Makes `app`'s commits so far durable, whether its sync() answers a Result (the engines) or
+/// nothing (sim::Disk); an App without sync() (in memory) has nothing to make durable.
+template <class App>
+Result<void> sync_app(App& app) {
+  if constexpr (requires { { app.sync() } -> std::same_as<Result<void>>; }) return app.sync();
+  else if constexpr (requires { app.sync(); }) app.sync();
+  return success();
+}
+
 template <class P>
 concept PolicyTraits = requires {
   { P::needs_log } -> std::convertible_to<bool>;

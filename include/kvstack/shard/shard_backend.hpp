@@ -604,17 +604,11 @@ class Shard {
     return process();
   }
 
-  /// App's sync, whether it answers a Result (engines) or nothing (sim::Disk).
-  Result<void> sync_app_engine() {
-    if constexpr (requires { { app_.sync() } -> std::same_as<Result<void>>; }) return app_.sync();
-    else if constexpr (requires { app_.sync(); }) app_.sync();
-    return success();
-  }
   /// For an App whose commits are not durable as they return: syncs what it applied, and tells
   /// the policy the log may drop entries up to there.
   Result<void> sync_app() {
     if (options_.app_commits_durable || synced_ == applied_) return success();
-    if (auto r = sync_app_engine(); !r) return r;
+    if (auto r = detail::sync_app(app_); !r) return r;
     synced_ = applied_;
     if constexpr (requires { policy_.durable(applied_); }) policy_.durable(applied_);
     return success();
@@ -842,7 +836,7 @@ class Shard {
   /// The log's side of a snapshot the App now holds: the policy's, if it keeps its own rules.
   Result<void> install_in_log(const SnapshotMeta& meta) {
     if (!options_.app_commits_durable)  // the App holds the snapshot on disk before the log drops entries
-      if (auto r = sync_app_engine(); !r) return r;
+      if (auto r = detail::sync_app(app_); !r) return r;
     if constexpr (requires { { policy_.restore(log_, meta) } -> std::same_as<Result<void>>; })
       return policy_.restore(log_, meta);
     else if constexpr (LogStorage<Log>)

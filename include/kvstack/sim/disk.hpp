@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,6 +50,7 @@ class Disk {
     DiskOptions options;
     std::mutex writer;
     std::vector<std::vector<Undo>> unsynced;  // one list per commit, oldest first
+    std::uint64_t commits = 0;                // every commit so far, lost ones included
   };
   class Reader {
    public:
@@ -102,6 +104,17 @@ class Disk {
     return result;
   }
 
+  /// How many commits were made so far (lost ones included), and how many of those were made
+  /// before the last unsynced one: a commit numbered above `durable_commits()` may be lost.
+  std::uint64_t commits() const {
+    std::lock_guard lock(s_->writer);
+    return s_->commits;
+  }
+  std::uint64_t durable_commits() const {
+    std::lock_guard lock(s_->writer);
+    return s_->commits - s_->unsynced.size();
+  }
+
   /// Makes every commit so far durable.
   void sync() {
     std::lock_guard lock(s_->writer);
@@ -143,6 +156,7 @@ class Disk {
       }
     }
     if (auto r = s_->backend.write(batch); !r) return r;
+    ++s_->commits;
     if (!s_->options.sync_on_commit) s_->unsynced.push_back(std::move(undos));
     return success();
   }

@@ -44,6 +44,12 @@ struct MstConfig {
   /// Writes note their keys, and the tree takes them in later, many at once: at each tick and
   /// message, when `root()` is asked for, and once this many writes are waiting.
   std::size_t tree_batch = 1024;
+  /// Whether the App's commits are durable as they return (the engines' default). If not (LMDB
+  /// with sync = false, say), a crash may lose this replica's last writes; Mst then syncs the App
+  /// every `app_sync_ticks` ticks and before telling a peer a pull is done, so that a peer
+  /// collects a tombstone only once every replica holds it on disk.
+  bool app_commits_durable = true;
+  std::uint64_t app_sync_ticks = 16;  ///< how often the App is synced then, in ticks
 };
 
 /// The Mst policy: the core of `Shard<NoLog, App, Mst<Fanout>>` (shard/mst/shard.hpp), which
@@ -79,17 +85,19 @@ class Mst {
   /// The last stamp issued or observed.
   const Stamp& last_stamp() const noexcept { return clock_.last(); }
 
-  /// Loads the clock from `app` and takes in what the tree had yet to.
+  /// Loads the clock from `app`, starts the next incarnation (stored, and synced if the App's
+  /// commits are not durable, before any write of it), and takes in what the tree had yet to.
   template <class App>
   Result<void> start(App& app, std::uint64_t) {
     auto clock = app.get(Layout::clock_key);
     if (!clock) return clock.error();
-    if (clock.value()) {
-      Stamp s;
-      std::string_view in = *clock.value();
-      if (!s.take(in)) return Error{errc::corruption, "Mst: the stored clock is damaged"};
-      clock_ = HybridClock(config_.id, s);
-    }
+    Stamp last;
+    std::string_view in = clock.value() ? std::string_view(*clock.value()) : std::string_view();
+    if (clock.value() && !last.take(in)) return Error{errc::corruption, "Mst: the stored clock is damaged"};
+    clock_ = HybridClock(config_.id, last.incarnation + 1, last);
+    if (auto w = save_clock(app); !w) return w;
+    if (!config_.app_commits_durable)
+      if (auto r = detail::sync_app(app); !r) return r;
     pending_ = 1;  // whatever was marked before a restart
     return update_tree(app);
   }
@@ -174,6 +182,8 @@ class Mst {
     if (ticks_ % std::max<std::uint64_t>(config_.purge_ticks, 1) == 0)
       if (auto r = purge(app, now); !r) return r;
     if (auto r = update_tree(app); !r) return r;
+    if (!config_.app_commits_durable && ticks_ % std::max<std::uint64_t>(config_.app_sync_ticks, 1) == 0)
+      if (auto r = detail::sync_app(app); !r) return r;
     if (peers_.empty() || ticks_ % std::max<std::uint64_t>(config_.sync_ticks, 1) != 0) return success();
     return start_round(app, peers_[next_peer_++ % peers_.size()], now);
   }
@@ -242,11 +252,13 @@ class Mst {
     clock_.last().encode(s);
     return tx.put(Layout::clock_key, s);
   }
-  /// The pull from `peer` is done: this replica holds everything the peer held when it took the
-  /// root pulled. Tells the peer (which may then collect the tombstones it had by then), and
-  /// offers it this replica's root if the round was the peer's to start.
+  /// The pull from `peer` is done: this replica holds, on disk, everything the peer held when it
+  /// took the root pulled. Tells the peer (which may then collect the tombstones it had by then),
+  /// and offers it this replica's root if the round was the peer's to start.
   template <class App>
   Result<void> finish_pull(App& app, std::uint64_t peer, std::uint64_t now) {
+    if (!config_.app_commits_durable)  // what the peer is told this replica holds is on disk
+      if (auto r = detail::sync_app(app); !r) return r;
     Pull& pull = pulls_[peer];
     synced_ = std::max(synced_, now);
     Message m{.type = MessageType::mst_pulled, .from = config_.id, .to = peer, .index = pull.their_time, .done = true};
