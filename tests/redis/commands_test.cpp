@@ -2,6 +2,8 @@
 // errors as Redis gives them, expiry with a ManualClock, databases, MULTI/EXEC/WATCH.
 #include <atomic>
 #include <chrono>
+#include <initializer_list>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -360,6 +362,71 @@ TEMPLATE_LIST_TEST_CASE("redis HSCAN, SSCAN, ZSCAN and SCAN walk everything once
   // walk restarts from the cursor given, so splice: the continuation is what follows `first`.
   seen.insert(seen.end(), rest.begin(), rest.end());
   for (int i = 1; i < 25; i += 2) CHECK(std::count(seen.begin(), seen.end(), "key" + std::to_string(i)) >= 1);
+}
+
+namespace {
+/// How often each bulk string came up in `replies` (arrays are counted element by element).
+std::map<std::string, int> tally(const std::vector<redis::Reply>& replies) {
+  std::map<std::string, int> seen;
+  for (const auto& r : replies) {
+    if (r.kind == redis::Reply::Kind::bulk) ++seen[r.text];
+    for (const auto& e : r.elements) ++seen[e.text];
+  }
+  return seen;
+}
+/// Pearson's chi-square of `seen` against `n` equally likely outcomes.
+double chi_square(const std::map<std::string, int>& seen, std::size_t n) {
+  double total = 0, chi = 0;
+  for (const auto& [k, c] : seen) total += c;
+  const double expected = total / static_cast<double>(n);
+  for (const auto& [k, c] : seen) chi += (c - expected) * (c - expected) / expected;
+  return chi + expected * static_cast<double>(n - seen.size());  // outcomes never seen
+}
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("redis random picks: counts checked as Redis does, huge ones refused, picks uniform", "[redis]",
+                        StoreTypes) {
+  RedisFixture<TestType> r;
+  // Members that share a prefix: seeking a random sub-key would nearly always find the first.
+  for (const char* m : {"m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"}) {
+    REQUIRE(r({"SADD", "s", m}) == ":1");
+    REQUIRE(r({"HSET", "h", m, "v"}) == ":1");
+    REQUIRE(r({"ZADD", "z", "1", m}) == ":1");
+  }
+  const std::string range = "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+  const std::string half = "-ERR value is out of range";
+  const std::string too_many = "-ERR value is out of range, a reply holds at most 1048576 random picks";
+  // The reproducers of a crash (bad_alloc) and of a server that spun for minutes.
+  CHECK(r({"HRANDFIELD", "h", "-9223372036854770000", "WITHVALUES"}) == half);
+  CHECK(r({"HRANDFIELD", "h", "-9223372036854775808", "WITHVALUES"}) == range);
+  CHECK(r({"HRANDFIELD", "h", "-9223372036854775808"}) == range);
+  CHECK(r({"HRANDFIELD", "h", "-9223372036854770000"}) == too_many);
+  CHECK(r({"ZRANDMEMBER", "z", "-9223372036854770000", "WITHSCORES"}) == half);
+  CHECK(r({"ZRANDMEMBER", "z", "-9223372036854770000"}) == too_many);
+  CHECK(r({"SRANDMEMBER", "s", "-9223372036854775808"}) == range);
+  CHECK(r({"SRANDMEMBER", "s", "-1048577"}) == too_many);
+  CHECK(r({"SRANDMEMBER", "s", "1", "2"}) == syntax);
+  CHECK(r({"HRANDFIELD", "h", "x", "FOO"}) == not_int);  // Redis reads the count first
+  CHECK(r({"HRANDFIELD", "h", "1", "FOO"}) == syntax);
+  CHECK(r({"HRANDFIELD", "h", "9223372036854775807"}).size() > 10);  // distinct: the whole hash
+  CHECK(redis::execute(*r.store, r.session, {"SRANDMEMBER", "s", "-1048576"}).elements.size() == 1048576);
+
+  // Each of 10 members about equally often: chi-square with 9 degrees of freedom, far below 40
+  // (p < 0.00001 for a fair pick); seeking a random sub-key scores in the thousands.
+  auto picks = [&](std::initializer_list<std::string_view> argv, int times) {
+    std::vector<redis::Reply> out;
+    for (int i = 0; i < times; ++i) out.push_back(redis::execute(*r.store, r.session, argv));
+    return tally(out);
+  };
+  CHECK(chi_square(picks({"SRANDMEMBER", "s"}, 2000), 10) < 40);
+  CHECK(chi_square(picks({"HRANDFIELD", "h"}, 2000), 10) < 40);
+  CHECK(chi_square(picks({"ZRANDMEMBER", "z", "-2000"}, 1), 10) < 40);
+  CHECK(chi_square(picks({"SRANDMEMBER", "s", "-2000"}, 1), 10) < 40);
+  CHECK(r({"SET", "foo", "1"}) == "+OK");
+  CHECK(r({"SET", "bar", "1"}) == "+OK");
+  auto keys = picks({"RANDOMKEY"}, 1000);  // among s, h, z, foo and bar
+  CHECK(keys.size() == 5);
+  CHECK(chi_square(keys, 5) < 30);
 }
 
 TEMPLATE_LIST_TEST_CASE("redis sets", "[redis]", StoreTypes) {

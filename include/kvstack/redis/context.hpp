@@ -55,14 +55,23 @@ class Ctx {
     return it->second;
   }
 
-  /// An element of `m` picked at random (by seeking a random sub-key, so not exactly uniform),
-  /// among the sub-keys starting with `prefix`.
+  /// Up to this many elements, a random pick is uniform (it walks to a random position); past
+  /// it, a pick seeks a random sub-key, which favours elements after wide gaps.
+  static constexpr std::int64_t uniform_pick_limit = 4096;
+
+  /// An element of `m` picked at random among the sub-keys starting with `prefix` (`m.size` of
+  /// them): uniformly, up to uniform_pick_limit elements.
   std::optional<std::pair<std::string, std::string>> random_elem(const Meta& m, std::string_view prefix = {}) {
-    std::string at(prefix);
-    put_random(at);
     auto upper = prefix.empty() ? std::nullopt : KeyRange::prefix_successor(prefix);
     std::optional<std::string_view> hi;
     if (upper) hi = *upper;
+    if (m.size > 0 && m.size <= uniform_pick_limit) {
+      const auto at = std::uniform_int_distribution<std::size_t>(0, static_cast<std::size_t>(m.size) - 1)(rng());
+      auto hit = elems(m, prefix, hi, false, at + 1);
+      if (hit.size() == at + 1) return std::move(hit.back());
+    }
+    std::string at(prefix);
+    put_random(at);
     auto hit = elems(m, at, hi, false, 1);
     if (hit.empty()) hit = elems(m, prefix, hi, false, 1);
     if (hit.empty()) return std::nullopt;

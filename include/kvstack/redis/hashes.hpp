@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
+#include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <kvstack/redis/command.hpp>
@@ -38,21 +41,55 @@ Reply hash_set_command(C& c, Args a, bool count_new) {
   return count_new ? reply::integer(added) : reply::ok();
 }
 
+/// The most picks a negative count (repeats allowed, so not bounded by the data) may ask for:
+/// a larger count is refused before anything is allocated. (Redis streams such a reply; kvstack
+/// builds each reply whole.)
+inline constexpr std::int64_t max_random_picks = std::int64_t{1} << 20;
+
+/// Parses the count of HRANDFIELD / SRANDMEMBER / ZRANDMEMBER (`a[2]`, if given) and checks the
+/// option after it (`paired`: WITHVALUES or WITHSCORES; empty: none allowed), in Redis 7.0's
+/// order and with its errors: a count within ±LONG_MAX, and half that when paired; then, unlike
+/// Redis, at most max_random_picks picks with repeats.
+inline std::optional<Reply> random_count(Args a, std::string_view paired, std::optional<std::int64_t>& count) {
+  if (paired.empty() && a.size() > 3) return reply::syntax();
+  if (a.size() < 3) return std::nullopt;
+  auto n = parse_integer(a[2]);
+  if (!n) return reply::not_integer();
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  if (*n < -max) return reply::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+  if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], paired))) return reply::syntax();
+  if (a.size() == 4 && (*n < -max / 2 || *n > max / 2)) return reply::error("ERR value is out of range");
+  if (*n < -max_random_picks)
+    return reply::error("ERR value is out of range, a reply holds at most " + std::to_string(max_random_picks) + " random picks");
+  count = *n;
+  return std::nullopt;
+}
+
 /// Random picks for HRANDFIELD / SRANDMEMBER / ZRANDMEMBER with a count: distinct elements when
-/// count >= 0, `-count` picks with repeats otherwise.
+/// count >= 0, `-count` picks with repeats otherwise; uniform, but for a few picks with repeats
+/// from a large collection (see Ctx::random_elem).
 template <class C>
 std::vector<std::pair<std::string, std::string>> random_picks(C& c, const Meta& m, std::int64_t count,
                                                               std::string_view prefix = {}) {
   std::vector<std::pair<std::string, std::string>> out;
-  if (count < 0) {
-    for (std::int64_t i = 0; i < -count; ++i)
+  const bool repeats = count < 0;
+  const auto wanted = static_cast<std::size_t>(repeats ? -count : count);
+  if (repeats && m.size > C::uniform_pick_limit && wanted < static_cast<std::size_t>(m.size)) {
+    for (std::size_t i = 0; i < wanted; ++i)
       if (auto e = c.random_elem(m, prefix)) out.push_back(std::move(*e));
     return out;
   }
   auto all = prefix.empty() ? c.elems(m) : c.elems(m, prefix, std::string(1, static_cast<char>(prefix[0] + 1)));
-  if (static_cast<std::size_t>(count) < all.size()) {
+  if (repeats) {
+    if (all.empty()) return out;
+    std::uniform_int_distribution<std::size_t> pick(0, all.size() - 1);
+    out.reserve(wanted);
+    for (std::size_t i = 0; i < wanted; ++i) out.push_back(all[pick(c.rng())]);
+    return out;
+  }
+  if (wanted < all.size()) {
     std::shuffle(all.begin(), all.end(), c.rng());
-    all.resize(static_cast<std::size_t>(count));
+    all.resize(wanted);
   }
   return all;
 }
@@ -167,12 +204,8 @@ Reply hstrlen(C& c, Args a) {
 
 template <class C>
 Reply hrandfield(C& c, Args a) {
-  if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], "WITHVALUES"))) return reply::syntax();
   std::optional<std::int64_t> count;
-  if (a.size() >= 3) {
-    count = parse_integer(a[2]);
-    if (!count) return reply::not_integer();
-  }
+  if (auto e = detail::random_count(a, "WITHVALUES", count)) return *e;
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
   if (!count) {

@@ -3,8 +3,10 @@
 // FLUSHDB FLUSHALL SWAPDB SELECT, and PING ECHO.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -221,7 +223,15 @@ Reply move(C& c, Args a) {
 
 template <class C>
 Reply randomkey(C& c, Args) {
-  std::string at;  // the first live key from a random point on, as random_elem
+  // Uniform over up to uniform_pick_limit keys; past that, as random_elem, the first live key
+  // from a random point on.
+  constexpr auto limit = static_cast<std::size_t>(C::uniform_pick_limit);
+  auto few = c.keys(c.session().db, "", false, limit + 1);
+  if (few.size() <= limit) {
+    if (few.empty()) return reply::null();
+    return reply::bulk(few[std::uniform_int_distribution<std::size_t>(0, few.size() - 1)(c.rng())].key);
+  }
+  std::string at;
   c.put_random(at);
   auto page = c.keys(c.session().db, at, false, 1);
   if (page.empty()) page = c.keys(c.session().db, "", false, 1);

@@ -147,12 +147,8 @@ Reply spop(C& c, Args a) {
 
 template <class C>
 Reply srandmember(C& c, Args a) {
-  if (a.size() > 3) return reply::syntax();
   std::optional<std::int64_t> count;
-  if (a.size() == 3) {
-    count = parse_integer(a[2]);
-    if (!count) return reply::not_integer();
-  }
+  if (auto e = detail::random_count(a, "", count)) return *e;
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
   if (!count) {

@@ -410,12 +410,8 @@ Reply zremrangebylex(C& c, Args a) { return detail::in_range(c, a, detail::By::l
 
 template <class C>
 Reply zrandmember(C& c, Args a) {
-  if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], "WITHSCORES"))) return reply::syntax();
   std::optional<std::int64_t> count;
-  if (a.size() >= 3) {
-    count = parse_integer(a[2]);
-    if (!count) return reply::not_integer();
-  }
+  if (auto e = detail::random_count(a, "WITHSCORES", count)) return *e;
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::zset)) return reply::wrongtype();
   if (!count) {
