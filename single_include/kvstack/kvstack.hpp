@@ -15142,14 +15142,23 @@ class Ctx {
     return it->second;
   }
 
-  /// An element of `m` picked at random (by seeking a random sub-key, so not exactly uniform),
-  /// among the sub-keys starting with `prefix`.
+  /// Up to this many elements, a random pick is uniform (it walks to a random position); past
+  /// it, a pick seeks a random sub-key, which favours elements after wide gaps.
+  static constexpr std::int64_t uniform_pick_limit = 4096;
+
+  /// An element of `m` picked at random among the sub-keys starting with `prefix` (`m.size` of
+  /// them): uniformly, up to uniform_pick_limit elements.
   std::optional<std::pair<std::string, std::string>> random_elem(const Meta& m, std::string_view prefix = {}) {
-    std::string at(prefix);
-    put_random(at);
     auto upper = prefix.empty() ? std::nullopt : KeyRange::prefix_successor(prefix);
     std::optional<std::string_view> hi;
     if (upper) hi = *upper;
+    if (m.size > 0 && m.size <= uniform_pick_limit) {
+      const auto at = std::uniform_int_distribution<std::size_t>(0, static_cast<std::size_t>(m.size) - 1)(rng());
+      auto hit = elems(m, prefix, hi, false, at + 1);
+      if (hit.size() == at + 1) return std::move(hit.back());
+    }
+    std::string at(prefix);
+    put_random(at);
     auto hit = elems(m, at, hi, false, 1);
     if (hit.empty()) hit = elems(m, prefix, hi, false, 1);
     if (hit.empty()) return std::nullopt;
@@ -16010,8 +16019,11 @@ Reply scan_elements(C& c, Args a, const std::optional<Meta>& m, Type t, std::str
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
+#include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 
@@ -16042,21 +16054,55 @@ Reply hash_set_command(C& c, Args a, bool count_new) {
   return count_new ? reply::integer(added) : reply::ok();
 }
 
+/// The most picks a negative count (repeats allowed, so not bounded by the data) may ask for:
+/// a larger count is refused before anything is allocated. (Redis streams such a reply; kvstack
+/// builds each reply whole.)
+inline constexpr std::int64_t max_random_picks = std::int64_t{1} << 20;
+
+/// Parses the count of HRANDFIELD / SRANDMEMBER / ZRANDMEMBER (`a[2]`, if given) and checks the
+/// option after it (`paired`: WITHVALUES or WITHSCORES; empty: none allowed), in Redis 7.0's
+/// order and with its errors: a count within ±LONG_MAX, and half that when paired; then, unlike
+/// Redis, at most max_random_picks picks with repeats.
+inline std::optional<Reply> random_count(Args a, std::string_view paired, std::optional<std::int64_t>& count) {
+  if (paired.empty() && a.size() > 3) return reply::syntax();
+  if (a.size() < 3) return std::nullopt;
+  auto n = parse_integer(a[2]);
+  if (!n) return reply::not_integer();
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  if (*n < -max) return reply::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+  if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], paired))) return reply::syntax();
+  if (a.size() == 4 && (*n < -max / 2 || *n > max / 2)) return reply::error("ERR value is out of range");
+  if (*n < -max_random_picks)
+    return reply::error("ERR value is out of range, a reply holds at most " + std::to_string(max_random_picks) + " random picks");
+  count = *n;
+  return std::nullopt;
+}
+
 /// Random picks for HRANDFIELD / SRANDMEMBER / ZRANDMEMBER with a count: distinct elements when
-/// count >= 0, `-count` picks with repeats otherwise.
+/// count >= 0, `-count` picks with repeats otherwise; uniform, but for a few picks with repeats
+/// from a large collection (see Ctx::random_elem).
 template <class C>
 std::vector<std::pair<std::string, std::string>> random_picks(C& c, const Meta& m, std::int64_t count,
                                                               std::string_view prefix = {}) {
   std::vector<std::pair<std::string, std::string>> out;
-  if (count < 0) {
-    for (std::int64_t i = 0; i < -count; ++i)
+  const bool repeats = count < 0;
+  const auto wanted = static_cast<std::size_t>(repeats ? -count : count);
+  if (repeats && m.size > C::uniform_pick_limit && wanted < static_cast<std::size_t>(m.size)) {
+    for (std::size_t i = 0; i < wanted; ++i)
       if (auto e = c.random_elem(m, prefix)) out.push_back(std::move(*e));
     return out;
   }
   auto all = prefix.empty() ? c.elems(m) : c.elems(m, prefix, std::string(1, static_cast<char>(prefix[0] + 1)));
-  if (static_cast<std::size_t>(count) < all.size()) {
+  if (repeats) {
+    if (all.empty()) return out;
+    std::uniform_int_distribution<std::size_t> pick(0, all.size() - 1);
+    out.reserve(wanted);
+    for (std::size_t i = 0; i < wanted; ++i) out.push_back(all[pick(c.rng())]);
+    return out;
+  }
+  if (wanted < all.size()) {
     std::shuffle(all.begin(), all.end(), c.rng());
-    all.resize(static_cast<std::size_t>(count));
+    all.resize(wanted);
   }
   return all;
 }
@@ -16171,12 +16217,8 @@ Reply hstrlen(C& c, Args a) {
 
 template <class C>
 Reply hrandfield(C& c, Args a) {
-  if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], "WITHVALUES"))) return reply::syntax();
   std::optional<std::int64_t> count;
-  if (a.size() >= 3) {
-    count = parse_integer(a[2]);
-    if (!count) return reply::not_integer();
-  }
+  if (auto e = detail::random_count(a, "WITHVALUES", count)) return *e;
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
   if (!count) {
@@ -16210,8 +16252,10 @@ Reply hscan(C& c, Args a) {
 // EXPIRETIME PEXPIRETIME TTL PTTL PERSIST KEYS SCAN RENAME RENAMENX COPY MOVE RANDOMKEY DBSIZE
 // FLUSHDB FLUSHALL SWAPDB SELECT, and PING ECHO.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -16427,7 +16471,15 @@ Reply move(C& c, Args a) {
 
 template <class C>
 Reply randomkey(C& c, Args) {
-  std::string at;  // the first live key from a random point on, as random_elem
+  // Uniform over up to uniform_pick_limit keys; past that, as random_elem, the first live key
+  // from a random point on.
+  constexpr auto limit = static_cast<std::size_t>(C::uniform_pick_limit);
+  auto few = c.keys(c.session().db, "", false, limit + 1);
+  if (few.size() <= limit) {
+    if (few.empty()) return reply::null();
+    return reply::bulk(few[std::uniform_int_distribution<std::size_t>(0, few.size() - 1)(c.rng())].key);
+  }
+  std::string at;
   c.put_random(at);
   auto page = c.keys(c.session().db, at, false, 1);
   if (page.empty()) page = c.keys(c.session().db, "", false, 1);
@@ -16928,12 +16980,8 @@ Reply spop(C& c, Args a) {
 
 template <class C>
 Reply srandmember(C& c, Args a) {
-  if (a.size() > 3) return reply::syntax();
   std::optional<std::int64_t> count;
-  if (a.size() == 3) {
-    count = parse_integer(a[2]);
-    if (!count) return reply::not_integer();
-  }
+  if (auto e = detail::random_count(a, "", count)) return *e;
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
   if (!count) {
@@ -17709,12 +17757,8 @@ Reply zremrangebylex(C& c, Args a) { return detail::in_range(c, a, detail::By::l
 
 template <class C>
 Reply zrandmember(C& c, Args a) {
-  if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], "WITHSCORES"))) return reply::syntax();
   std::optional<std::int64_t> count;
-  if (a.size() >= 3) {
-    count = parse_integer(a[2]);
-    if (!count) return reply::not_integer();
-  }
+  if (auto e = detail::random_count(a, "WITHSCORES", count)) return *e;
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::zset)) return reply::wrongtype();
   if (!count) {
