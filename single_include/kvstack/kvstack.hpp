@@ -15382,6 +15382,7 @@ class Ctx {
 // with Redis's rules and error texts.
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -15479,23 +15480,29 @@ inline std::optional<std::int64_t> parse_integer(std::string_view s) {
   return v;
 }
 
-/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN.
-inline std::optional<double> parse_double(std::string_view s) {
+/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN, and
+/// nothing that overflows to infinity or underflows to zero (1e400, 1e-400), unless `bound` (a
+/// score range's min or max, which Redis reads as strtod does).
+inline std::optional<double> parse_double(std::string_view s, bool bound = false) {
   if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
   std::string z(s);
   char* end = nullptr;
+  errno = 0;
   double d = std::strtod(z.c_str(), &end);
   if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
+  if (!bound && errno == ERANGE && (std::isinf(d) || d == 0)) return std::nullopt;
   return d;
 }
 
-/// A long double, for INCRBYFLOAT, which computes in long double as Redis does.
+/// A long double, for INCRBYFLOAT, which computes in long double as Redis does (read as
+/// parse_double reads a double).
 inline std::optional<long double> parse_long_double(std::string_view s) {
   if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
   std::string z(s);
   char* end = nullptr;
+  errno = 0;
   long double d = std::strtold(z.c_str(), &end);
-  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
+  if (end != z.c_str() + z.size() || std::isnan(d) || (errno == ERANGE && (std::isinf(d) || d == 0))) return std::nullopt;
   return d;
 }
 
@@ -16061,8 +16068,7 @@ inline constexpr std::int64_t max_random_picks = std::int64_t{1} << 20;
 
 /// Parses the count of HRANDFIELD / SRANDMEMBER / ZRANDMEMBER (`a[2]`, if given) and checks the
 /// option after it (`paired`: WITHVALUES or WITHSCORES; empty: none allowed), in Redis 7.0's
-/// order and with its errors: a count within ±LONG_MAX, and half that when paired; then, unlike
-/// Redis, at most max_random_picks picks with repeats.
+/// order and with its errors: a count within ±LONG_MAX, and half that when paired.
 inline std::optional<Reply> random_count(Args a, std::string_view paired, std::optional<std::int64_t>& count) {
   if (paired.empty() && a.size() > 3) return reply::syntax();
   if (a.size() < 3) return std::nullopt;
@@ -16072,10 +16078,14 @@ inline std::optional<Reply> random_count(Args a, std::string_view paired, std::o
   if (*n < -max) return reply::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
   if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], paired))) return reply::syntax();
   if (a.size() == 4 && (*n < -max / 2 || *n > max / 2)) return reply::error("ERR value is out of range");
-  if (*n < -max_random_picks)
-    return reply::error("ERR value is out of range, a reply holds at most " + std::to_string(max_random_picks) + " random picks");
   count = *n;
   return std::nullopt;
+}
+/// Unlike Redis, an error for more than max_random_picks picks with repeats from a collection
+/// that exists (from none, the reply is empty).
+inline std::optional<Reply> too_many_picks(std::int64_t count) {
+  if (count >= -max_random_picks) return std::nullopt;
+  return reply::error("ERR value is out of range, a reply holds at most " + std::to_string(max_random_picks) + " random picks");
 }
 
 /// Random picks for HRANDFIELD / SRANDMEMBER / ZRANDMEMBER with a count: distinct elements when
@@ -16191,6 +16201,7 @@ template <class C>
 Reply hincrbyfloat(C& c, Args a) {
   auto delta = parse_long_double(a[3]);
   if (!delta) return reply::not_float();
+  if (std::isinf(*delta)) return reply::error("ERR value is NaN or Infinity");
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
   if (!m) m = c.create(a[1], Type::hash);
@@ -16225,6 +16236,7 @@ Reply hrandfield(C& c, Args a) {
     auto e = m ? c.random_elem(*m) : std::nullopt;
     return e ? reply::bulk(e->first) : reply::null();
   }
+  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
   std::vector<Reply> out;
   if (m)
     for (auto& [f, v] : detail::random_picks(c, *m, *count)) {
@@ -16276,9 +16288,7 @@ std::optional<int> db_index(C& c, std::string_view arg, Reply& err, std::string_
 
 template <class C>
 Reply expire_command(C& c, Args a, std::int64_t unit, bool absolute) {
-  std::int64_t deadline = 0;
-  if (auto e = detail::deadline(a[2], unit, absolute, false, c.now(), a[0], deadline)) return *e;
-  bool nx = false, xx = false, gt = false, lt = false;
+  bool nx = false, xx = false, gt = false, lt = false;  // as Redis: the options first, then the time
   for (std::size_t i = 3; i < a.size(); ++i) {
     if (iequals(a[i], "NX")) nx = true;
     else if (iequals(a[i], "XX")) xx = true;
@@ -16288,6 +16298,8 @@ Reply expire_command(C& c, Args a, std::int64_t unit, bool absolute) {
   }
   if (nx && (xx || gt || lt)) return reply::error("ERR NX and XX, GT or LT options at the same time are not compatible");
   if (gt && lt) return reply::error("ERR GT and LT options at the same time are not compatible");
+  std::int64_t deadline = 0;
+  if (auto e = detail::deadline(a[2], unit, absolute, false, c.now(), a[0], deadline)) return *e;
   auto m = c.find(a[1]);
   if (!m) return reply::integer(0);
   // No expiry counts as an infinite one.
@@ -16624,6 +16636,7 @@ Reply push_command(C& c, Args a, bool left, bool only_existing) {
 
 template <class C>
 Reply pop_command(C& c, Args a, bool left) {
+  if (a.size() > 3) return reply::wrong_arity(a[0]);  // as Redis (SPOP, ZPOPMIN: a syntax error)
   std::optional<std::int64_t> count;
   if (auto e = pop_count(a, count)) return *e;
   auto m = c.find(a[1]);
@@ -16697,11 +16710,11 @@ Reply lrange(C& c, Args a) {
 
 template <class C>
 Reply lindex(C& c, Args a) {
-  auto i = parse_integer(a[2]);
-  if (!i) return reply::not_integer();
-  auto m = c.find(a[1]);
+  auto m = c.find(a[1]);  // as Redis: the key first, then the index
   if (detail::wrong_type(m, Type::list)) return reply::wrongtype();
   if (!m) return reply::null();
+  auto i = parse_integer(a[2]);
+  if (!i) return reply::not_integer();
   std::int64_t idx = *i < 0 ? *i + m->size : *i;
   if (idx < 0 || idx >= m->size) return reply::null();
   return reply::optional_bulk(c.elem(*m, detail::position(m->head + idx)));
@@ -16709,11 +16722,11 @@ Reply lindex(C& c, Args a) {
 
 template <class C>
 Reply lset(C& c, Args a) {
-  auto i = parse_integer(a[2]);
-  if (!i) return reply::not_integer();
-  auto m = c.find(a[1]);
+  auto m = c.find(a[1]);  // as Redis: the key first, then the index
   if (detail::wrong_type(m, Type::list)) return reply::wrongtype();
   if (!m) return reply::no_such_key();
+  auto i = parse_integer(a[2]);
+  if (!i) return reply::not_integer();
   std::int64_t idx = *i < 0 ? *i + m->size : *i;
   if (idx < 0 || idx >= m->size) return reply::out_of_range();
   c.put_elem(*m, detail::position(m->head + idx), a[3]);
@@ -16784,17 +16797,15 @@ Reply lpos(C& c, Args a) {
     auto v = parse_integer(a[i + 1]);
     if (iequals(a[i], "RANK")) {
       if (!v) return reply::not_integer();
-      if (*v == 0 || *v == INT64_MIN)
+      if (*v == 0)
         return reply::error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
                             "negative to start from the end of the list");
-      rank = *v;
-    } else if (iequals(a[i], "COUNT")) {
-      if (!v) return reply::not_integer();
-      if (*v < 0) return reply::error("ERR COUNT can't be negative");
+      rank = std::max(*v, -INT64_MAX);  // LONG_MIN: Redis takes it, and finds nothing
+    } else if (iequals(a[i], "COUNT")) {  // not a number is "negative" too, in Redis's words
+      if (!v || *v < 0) return reply::error("ERR COUNT can't be negative");
       count = *v;
     } else if (iequals(a[i], "MAXLEN")) {
-      if (!v) return reply::not_integer();
-      if (*v < 0) return reply::error("ERR MAXLEN can't be negative");
+      if (!v || *v < 0) return reply::error("ERR MAXLEN can't be negative");
       maxlen = *v;
     } else {
       return reply::syntax();
@@ -16988,6 +16999,7 @@ Reply srandmember(C& c, Args a) {
     auto e = m ? c.random_elem(*m) : std::nullopt;
     return e ? reply::bulk(e->first) : reply::null();
   }
+  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
   std::vector<Reply> out;
   if (m)
     for (auto& [member, v] : detail::random_picks(c, *m, *count)) out.push_back(reply::bulk(member));
@@ -16997,8 +17009,9 @@ Reply srandmember(C& c, Args a) {
 template <class C>
 Reply smove(C& c, Args a) {
   auto src = c.find(a[1]), dst = c.find(a[2]);
+  if (!src) return reply::integer(0);  // as Redis, whatever the destination holds
   if (detail::wrong_type(src, Type::set) || detail::wrong_type(dst, Type::set)) return reply::wrongtype();
-  if (!src || !c.elem(*src, a[3])) return reply::integer(0);
+  if (!c.elem(*src, a[3])) return reply::integer(0);
   if (a[1] == a[2]) return reply::integer(1);
   c.erase_elem(*src, a[3]);
   --src->size;
@@ -17024,16 +17037,14 @@ Reply sdiffstore(C& c, Args a) { return detail::store_command(c, a, detail::SetO
 template <class C>
 Reply sintercard(C& c, Args a) {
   auto n = parse_integer(a[1]);
-  if (!n) return reply::not_integer();
-  if (*n <= 0) return reply::error("ERR numkeys should be greater than 0");
+  if (!n || *n <= 0) return reply::error("ERR numkeys should be greater than 0");  // Redis's words for both
   if (*n > static_cast<std::int64_t>(a.size()) - 2) return reply::error("ERR Number of keys can't be greater than number of args");
   std::int64_t limit = 0;
   auto rest = static_cast<std::size_t>(2 + *n);
   if (rest < a.size()) {
     if (rest + 2 != a.size() || !iequals(a[rest], "LIMIT")) return reply::syntax();
     auto l = parse_integer(a[rest + 1]);
-    if (!l) return reply::not_integer();
-    if (*l < 0) return reply::error("ERR LIMIT can't be negative");
+    if (!l || *l < 0) return reply::error("ERR LIMIT can't be negative");
     limit = *l;
   }
   Reply err;
@@ -17413,7 +17424,7 @@ inline std::optional<Bounds> score_bounds(std::string_view min, std::string_view
   auto parse = [](std::string_view s, bool& open) -> std::optional<double> {
     open = !s.empty() && s[0] == '(';
     if (open) s.remove_prefix(1);
-    return parse_double(s);
+    return parse_double(s, true);
   };
   bool min_open = false, max_open = false;
   auto lo = parse(min, min_open), hi = parse(max, max_open);
@@ -17765,6 +17776,7 @@ Reply zrandmember(C& c, Args a) {
     auto e = m ? c.random_elem(*m, "m") : std::nullopt;
     return e ? reply::bulk(std::string_view(e->first).substr(1)) : reply::null();
   }
+  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
   std::vector<Reply> out;
   if (m)
     for (auto& [sub, v] : detail::random_picks(c, *m, *count, "m")) {

@@ -405,6 +405,8 @@ TEMPLATE_LIST_TEST_CASE("redis random picks: counts checked as Redis does, huge 
   CHECK(r({"ZRANDMEMBER", "z", "-9223372036854770000"}) == too_many);
   CHECK(r({"SRANDMEMBER", "s", "-9223372036854775808"}) == range);
   CHECK(r({"SRANDMEMBER", "s", "-1048577"}) == too_many);
+  CHECK(r({"SRANDMEMBER", "nope", "-9223372036854770000"}) == "[]");  // no set: nothing to pick
+  CHECK(r({"HRANDFIELD", "s", "-9223372036854770000"}) == wrongtype);
   CHECK(r({"SRANDMEMBER", "s", "1", "2"}) == syntax);
   CHECK(r({"HRANDFIELD", "h", "x", "FOO"}) == not_int);  // Redis reads the count first
   CHECK(r({"HRANDFIELD", "h", "1", "FOO"}) == syntax);
@@ -427,6 +429,33 @@ TEMPLATE_LIST_TEST_CASE("redis random picks: counts checked as Redis does, huge 
   auto keys = picks({"RANDOMKEY"}, 1000);  // among s, h, z, foo and bar
   CHECK(keys.size() == 5);
   CHECK(chi_square(keys, 5) < 30);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis errors come in Redis's order (differences the command fuzzer found)", "[redis]", StoreTypes) {
+  RedisFixture<TestType> r;
+  REQUIRE(r({"SET", "str", "v"}) == "+OK");
+  CHECK(r({"LINDEX", "nope", "x"}) == "(nil)");  // the key first, then the index
+  CHECK(r({"LINDEX", "str", "x"}) == wrongtype);
+  CHECK(r({"LSET", "nope", "x", "v"}) == "-ERR no such key");
+  CHECK(r({"LSET", "str", "1.5", "v"}) == wrongtype);
+  CHECK(r({"RPOP", "l", "1", "2"}) == "-ERR wrong number of arguments for 'rpop' command");
+  CHECK(r({"SPOP", "s", "1", "2"}) == syntax);
+  CHECK(r({"SMOVE", "nope", "str", "m"}) == ":0");  // no source: 0, whatever the destination holds
+  CHECK(r({"SINTERCARD", "x", "a"}) == "-ERR numkeys should be greater than 0");
+  CHECK(r({"EXPIRE", "str", "x", "FOO"}) == "-ERR Unsupported option FOO");  // the options first
+  CHECK(r({"EXPIRE", "str", "9223372036854775807", "1"}) == "-ERR Unsupported option 1");
+  CHECK(r({"LPOS", "l", "a", "COUNT", "x"}) == "-ERR COUNT can't be negative");
+  CHECK(r({"LPOS", "l", "a", "MAXLEN", "x"}) == "-ERR MAXLEN can't be negative");
+  CHECK(r({"RPUSH", "l", "a"}) == ":1");
+  CHECK(r({"LPOS", "l", "a", "RANK", "-9223372036854775808"}) == "(nil)");
+  // Scores that overflow or underflow a double are not valid floats; an infinite one is.
+  CHECK(r({"ZADD", "z", "1e400", "m"}) == "-ERR value is not a valid float");
+  CHECK(r({"ZADD", "str", "1e-400", "m"}) == "-ERR value is not a valid float");  // before the type
+  CHECK(r({"ZINCRBY", "z", "-1e400", "m"}) == "-ERR value is not a valid float");
+  CHECK(r({"ZADD", "z", "inf", "m"}) == ":1");
+  CHECK(r({"ZCOUNT", "z", "1e400", "+inf"}) == ":1");  // a range's bounds are read as strtod reads them
+  CHECK(r({"HINCRBYFLOAT", "str", "f", "inf"}) == "-ERR value is NaN or Infinity");
+  CHECK(r({"HINCRBYFLOAT", "h", "f", "1e5000"}) == "-ERR value is not a valid float");  // past a long double
 }
 
 TEMPLATE_LIST_TEST_CASE("redis sets", "[redis]", StoreTypes) {

@@ -48,8 +48,7 @@ inline constexpr std::int64_t max_random_picks = std::int64_t{1} << 20;
 
 /// Parses the count of HRANDFIELD / SRANDMEMBER / ZRANDMEMBER (`a[2]`, if given) and checks the
 /// option after it (`paired`: WITHVALUES or WITHSCORES; empty: none allowed), in Redis 7.0's
-/// order and with its errors: a count within ±LONG_MAX, and half that when paired; then, unlike
-/// Redis, at most max_random_picks picks with repeats.
+/// order and with its errors: a count within ±LONG_MAX, and half that when paired.
 inline std::optional<Reply> random_count(Args a, std::string_view paired, std::optional<std::int64_t>& count) {
   if (paired.empty() && a.size() > 3) return reply::syntax();
   if (a.size() < 3) return std::nullopt;
@@ -59,10 +58,14 @@ inline std::optional<Reply> random_count(Args a, std::string_view paired, std::o
   if (*n < -max) return reply::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
   if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], paired))) return reply::syntax();
   if (a.size() == 4 && (*n < -max / 2 || *n > max / 2)) return reply::error("ERR value is out of range");
-  if (*n < -max_random_picks)
-    return reply::error("ERR value is out of range, a reply holds at most " + std::to_string(max_random_picks) + " random picks");
   count = *n;
   return std::nullopt;
+}
+/// Unlike Redis, an error for more than max_random_picks picks with repeats from a collection
+/// that exists (from none, the reply is empty).
+inline std::optional<Reply> too_many_picks(std::int64_t count) {
+  if (count >= -max_random_picks) return std::nullopt;
+  return reply::error("ERR value is out of range, a reply holds at most " + std::to_string(max_random_picks) + " random picks");
 }
 
 /// Random picks for HRANDFIELD / SRANDMEMBER / ZRANDMEMBER with a count: distinct elements when
@@ -178,6 +181,7 @@ template <class C>
 Reply hincrbyfloat(C& c, Args a) {
   auto delta = parse_long_double(a[3]);
   if (!delta) return reply::not_float();
+  if (std::isinf(*delta)) return reply::error("ERR value is NaN or Infinity");
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
   if (!m) m = c.create(a[1], Type::hash);
@@ -212,6 +216,7 @@ Reply hrandfield(C& c, Args a) {
     auto e = m ? c.random_elem(*m) : std::nullopt;
     return e ? reply::bulk(e->first) : reply::null();
   }
+  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
   std::vector<Reply> out;
   if (m)
     for (auto& [f, v] : detail::random_picks(c, *m, *count)) {

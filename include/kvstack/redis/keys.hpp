@@ -28,9 +28,7 @@ std::optional<int> db_index(C& c, std::string_view arg, Reply& err, std::string_
 
 template <class C>
 Reply expire_command(C& c, Args a, std::int64_t unit, bool absolute) {
-  std::int64_t deadline = 0;
-  if (auto e = detail::deadline(a[2], unit, absolute, false, c.now(), a[0], deadline)) return *e;
-  bool nx = false, xx = false, gt = false, lt = false;
+  bool nx = false, xx = false, gt = false, lt = false;  // as Redis: the options first, then the time
   for (std::size_t i = 3; i < a.size(); ++i) {
     if (iequals(a[i], "NX")) nx = true;
     else if (iequals(a[i], "XX")) xx = true;
@@ -40,6 +38,8 @@ Reply expire_command(C& c, Args a, std::int64_t unit, bool absolute) {
   }
   if (nx && (xx || gt || lt)) return reply::error("ERR NX and XX, GT or LT options at the same time are not compatible");
   if (gt && lt) return reply::error("ERR GT and LT options at the same time are not compatible");
+  std::int64_t deadline = 0;
+  if (auto e = detail::deadline(a[2], unit, absolute, false, c.now(), a[0], deadline)) return *e;
   auto m = c.find(a[1]);
   if (!m) return reply::integer(0);
   // No expiry counts as an infinite one.

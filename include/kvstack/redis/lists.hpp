@@ -72,6 +72,7 @@ Reply push_command(C& c, Args a, bool left, bool only_existing) {
 
 template <class C>
 Reply pop_command(C& c, Args a, bool left) {
+  if (a.size() > 3) return reply::wrong_arity(a[0]);  // as Redis (SPOP, ZPOPMIN: a syntax error)
   std::optional<std::int64_t> count;
   if (auto e = pop_count(a, count)) return *e;
   auto m = c.find(a[1]);
@@ -145,11 +146,11 @@ Reply lrange(C& c, Args a) {
 
 template <class C>
 Reply lindex(C& c, Args a) {
-  auto i = parse_integer(a[2]);
-  if (!i) return reply::not_integer();
-  auto m = c.find(a[1]);
+  auto m = c.find(a[1]);  // as Redis: the key first, then the index
   if (detail::wrong_type(m, Type::list)) return reply::wrongtype();
   if (!m) return reply::null();
+  auto i = parse_integer(a[2]);
+  if (!i) return reply::not_integer();
   std::int64_t idx = *i < 0 ? *i + m->size : *i;
   if (idx < 0 || idx >= m->size) return reply::null();
   return reply::optional_bulk(c.elem(*m, detail::position(m->head + idx)));
@@ -157,11 +158,11 @@ Reply lindex(C& c, Args a) {
 
 template <class C>
 Reply lset(C& c, Args a) {
-  auto i = parse_integer(a[2]);
-  if (!i) return reply::not_integer();
-  auto m = c.find(a[1]);
+  auto m = c.find(a[1]);  // as Redis: the key first, then the index
   if (detail::wrong_type(m, Type::list)) return reply::wrongtype();
   if (!m) return reply::no_such_key();
+  auto i = parse_integer(a[2]);
+  if (!i) return reply::not_integer();
   std::int64_t idx = *i < 0 ? *i + m->size : *i;
   if (idx < 0 || idx >= m->size) return reply::out_of_range();
   c.put_elem(*m, detail::position(m->head + idx), a[3]);
@@ -232,17 +233,15 @@ Reply lpos(C& c, Args a) {
     auto v = parse_integer(a[i + 1]);
     if (iequals(a[i], "RANK")) {
       if (!v) return reply::not_integer();
-      if (*v == 0 || *v == INT64_MIN)
+      if (*v == 0)
         return reply::error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
                             "negative to start from the end of the list");
-      rank = *v;
-    } else if (iequals(a[i], "COUNT")) {
-      if (!v) return reply::not_integer();
-      if (*v < 0) return reply::error("ERR COUNT can't be negative");
+      rank = std::max(*v, -INT64_MAX);  // LONG_MIN: Redis takes it, and finds nothing
+    } else if (iequals(a[i], "COUNT")) {  // not a number is "negative" too, in Redis's words
+      if (!v || *v < 0) return reply::error("ERR COUNT can't be negative");
       count = *v;
     } else if (iequals(a[i], "MAXLEN")) {
-      if (!v) return reply::not_integer();
-      if (*v < 0) return reply::error("ERR MAXLEN can't be negative");
+      if (!v || *v < 0) return reply::error("ERR MAXLEN can't be negative");
       maxlen = *v;
     } else {
       return reply::syntax();

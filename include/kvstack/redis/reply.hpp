@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -104,23 +105,29 @@ inline std::optional<std::int64_t> parse_integer(std::string_view s) {
   return v;
 }
 
-/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN.
-inline std::optional<double> parse_double(std::string_view s) {
+/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN, and
+/// nothing that overflows to infinity or underflows to zero (1e400, 1e-400), unless `bound` (a
+/// score range's min or max, which Redis reads as strtod does).
+inline std::optional<double> parse_double(std::string_view s, bool bound = false) {
   if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
   std::string z(s);
   char* end = nullptr;
+  errno = 0;
   double d = std::strtod(z.c_str(), &end);
   if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
+  if (!bound && errno == ERANGE && (std::isinf(d) || d == 0)) return std::nullopt;
   return d;
 }
 
-/// A long double, for INCRBYFLOAT, which computes in long double as Redis does.
+/// A long double, for INCRBYFLOAT, which computes in long double as Redis does (read as
+/// parse_double reads a double).
 inline std::optional<long double> parse_long_double(std::string_view s) {
   if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
   std::string z(s);
   char* end = nullptr;
+  errno = 0;
   long double d = std::strtold(z.c_str(), &end);
-  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
+  if (end != z.c_str() + z.size() || std::isnan(d) || (errno == ERANGE && (std::isinf(d) || d == 0))) return std::nullopt;
   return d;
 }
 

@@ -155,6 +155,7 @@ Reply srandmember(C& c, Args a) {
     auto e = m ? c.random_elem(*m) : std::nullopt;
     return e ? reply::bulk(e->first) : reply::null();
   }
+  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
   std::vector<Reply> out;
   if (m)
     for (auto& [member, v] : detail::random_picks(c, *m, *count)) out.push_back(reply::bulk(member));
@@ -164,8 +165,9 @@ Reply srandmember(C& c, Args a) {
 template <class C>
 Reply smove(C& c, Args a) {
   auto src = c.find(a[1]), dst = c.find(a[2]);
+  if (!src) return reply::integer(0);  // as Redis, whatever the destination holds
   if (detail::wrong_type(src, Type::set) || detail::wrong_type(dst, Type::set)) return reply::wrongtype();
-  if (!src || !c.elem(*src, a[3])) return reply::integer(0);
+  if (!c.elem(*src, a[3])) return reply::integer(0);
   if (a[1] == a[2]) return reply::integer(1);
   c.erase_elem(*src, a[3]);
   --src->size;
@@ -191,16 +193,14 @@ Reply sdiffstore(C& c, Args a) { return detail::store_command(c, a, detail::SetO
 template <class C>
 Reply sintercard(C& c, Args a) {
   auto n = parse_integer(a[1]);
-  if (!n) return reply::not_integer();
-  if (*n <= 0) return reply::error("ERR numkeys should be greater than 0");
+  if (!n || *n <= 0) return reply::error("ERR numkeys should be greater than 0");  // Redis's words for both
   if (*n > static_cast<std::int64_t>(a.size()) - 2) return reply::error("ERR Number of keys can't be greater than number of args");
   std::int64_t limit = 0;
   auto rest = static_cast<std::size_t>(2 + *n);
   if (rest < a.size()) {
     if (rest + 2 != a.size() || !iequals(a[rest], "LIMIT")) return reply::syntax();
     auto l = parse_integer(a[rest + 1]);
-    if (!l) return reply::not_integer();
-    if (*l < 0) return reply::error("ERR LIMIT can't be negative");
+    if (!l || *l < 0) return reply::error("ERR LIMIT can't be negative");
     limit = *l;
   }
   Reply err;

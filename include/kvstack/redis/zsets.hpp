@@ -66,7 +66,7 @@ inline std::optional<Bounds> score_bounds(std::string_view min, std::string_view
   auto parse = [](std::string_view s, bool& open) -> std::optional<double> {
     open = !s.empty() && s[0] == '(';
     if (open) s.remove_prefix(1);
-    return parse_double(s);
+    return parse_double(s, true);
   };
   bool min_open = false, max_open = false;
   auto lo = parse(min, min_open), hi = parse(max, max_open);
@@ -418,6 +418,7 @@ Reply zrandmember(C& c, Args a) {
     auto e = m ? c.random_elem(*m, "m") : std::nullopt;
     return e ? reply::bulk(std::string_view(e->first).substr(1)) : reply::null();
   }
+  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
   std::vector<Reply> out;
   if (m)
     for (auto& [sub, v] : detail::random_picks(c, *m, *count, "m")) {
