@@ -18825,8 +18825,9 @@ static_assert(check_transport<TcpTransport>());
 #ifndef KVSTACK_SINGLE_KVSTACK_SERVER_ADMIN_HPP
 #define KVSTACK_SINGLE_KVSTACK_SERVER_ADMIN_HPP
 // kvstack::redis::Admin — the commands a server answers itself rather than its DataStore: QUIT,
-// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, SHUTDOWN, and those of its Node (a cluster's
-// RAFT.NODE); with what the server keeps per connection (Client) and counts (ServerCounters).
+// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SHUTDOWN, and those of its Node (a
+// cluster's RAFT.NODE); with what the server keeps per connection (Client) and counts
+// (ServerCounters).
 
 #include <atomic>
 #include <chrono>
@@ -18839,6 +18840,88 @@ static_assert(check_transport<TcpTransport>());
 
 #include <unistd.h>
 
+// ---- kvstack/server/encoding_settings.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_ENCODING_SETTINGS_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_ENCODING_SETTINGS_HPP
+// kvstack::redis::EncodingSettings — Redis's encoding thresholds (hash-max-listpack-entries and
+// the like), which CONFIG SET accepts and CONFIG GET reports, and which change nothing: kvstack
+// keeps every collection one way (an entry per element).
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis {
+
+/// The thresholds, by Redis 7.0's names (the ziplist names are aliases), with Redis's defaults.
+/// Thread-safe.
+class EncodingSettings {
+ public:
+  /// Each setting's name and value (and each alias, with the value of what it names).
+  std::vector<std::pair<std::string, std::string>> all() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& s : settings_) {
+      out.emplace_back(s.name, std::to_string(s.value));
+      if (!s.alias.empty()) out.emplace_back(s.alias, std::to_string(s.value));
+    }
+    return out;
+  }
+  /// Whether `name` (or an alias) is one of them.
+  bool has(std::string_view name) const { return index_of(name).has_value(); }
+  /// Sets each (name, value) pair of `pairs` (an even number of arguments), all or none; an error
+  /// reply as Redis gives it if one is not a setting here or its value not an integer.
+  std::optional<Reply> set(Args pairs) {
+    std::vector<std::pair<std::size_t, std::int64_t>> changes;
+    for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) {
+      auto at = index_of(pairs[i]);
+      if (!at) return reply::error("ERR Unknown option or number of arguments for CONFIG SET - '" + pairs[i] + "'");
+      auto v = parse_integer(pairs[i + 1]);
+      if (!v)
+        return reply::error("ERR Invalid argument '" + pairs[i + 1] + "' for CONFIG SET '" + pairs[i] +
+                            "' - argument couldn't be parsed into an integer");
+      changes.emplace_back(*at, *v);
+    }
+    std::lock_guard lock(mu_);
+    for (auto [at, v] : changes) settings_[at].value = v;
+    return std::nullopt;
+  }
+
+ private:
+  struct Setting {
+    std::string_view name, alias;
+    std::int64_t value;
+  };
+  std::optional<std::size_t> index_of(std::string_view name) const {
+    for (std::size_t i = 0; i < std::size(settings_); ++i)
+      if (iequals(name, settings_[i].name) || (!settings_[i].alias.empty() && iequals(name, settings_[i].alias))) return i;
+    return std::nullopt;
+  }
+
+  mutable std::mutex mu_;
+  Setting settings_[10] = {
+      {"hash-max-listpack-entries", "hash-max-ziplist-entries", 512},
+      {"hash-max-listpack-value", "hash-max-ziplist-value", 64},
+      {"set-max-intset-entries", "", 512},
+      {"zset-max-listpack-entries", "zset-max-ziplist-entries", 128},
+      {"zset-max-listpack-value", "zset-max-ziplist-value", 64},
+      {"list-max-listpack-size", "list-max-ziplist-size", -2},
+      {"list-compress-depth", "", 0},
+      {"stream-node-max-entries", "", 100},
+      {"stream-node-max-bytes", "", 4096},
+      {"busy-reply-threshold", "lua-time-limit", 5000},
+  };
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_ENCODING_SETTINGS_HPP
 // ---- kvstack/server/options.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SERVER_OPTIONS_HPP
 #define KVSTACK_SINGLE_KVSTACK_SERVER_OPTIONS_HPP
@@ -19073,7 +19156,7 @@ class Admin {
 
   /// Whether the server answers `name` itself (rather than the DataStore).
   bool owns(std::string_view name) const {
-    for (std::string_view n : {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown"})
+    for (std::string_view n : {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function"})
       if (iequals(name, n)) return true;
     return node_.owns(name);
   }
@@ -19096,6 +19179,7 @@ class Admin {
     if (name == "command") return command(argv);
     if (name == "config") return config(argv);
     if (name == "shutdown") return shutdown(argv, closing);
+    if (name == "function") return function(argv);
     return node_.handle(argv);
   }
 
@@ -19176,6 +19260,7 @@ class Admin {
            "\r\ntcp_port:" + std::to_string(port_) + "\r\nuptime_in_seconds:" + std::to_string(uptime) +
            "\r\nuptime_in_days:" + std::to_string(uptime / 86400) + "\r\nkvstack_backend:" + options_.engine.backend +
            "\r\n\r\n";
+    if (wants("memory")) s += "# Memory\r\nmem_allocator:libc\r\n\r\n";
     if (wants("clients"))
       s += "# Clients\r\nconnected_clients:" + std::to_string(counters_.clients.load()) +
            "\r\nmaxclients:" + std::to_string(options_.maxclients) + "\r\n\r\n";
@@ -19239,12 +19324,21 @@ class Admin {
     return reply::error("ERR unknown subcommand '" + a[1] + "'. Try COMMAND HELP.");
   }
 
+  /// CONFIG GET pattern...; CONFIG SET name value ... of the encoding thresholds (which change
+  /// nothing); CONFIG RESETSTAT.
   Reply config(const Argv& a) {
-    if (a.size() < 3 || !iequals(a[1], "GET")) {
-      if (a.size() >= 2 && iequals(a[1], "SET")) return reply::error("ERR CONFIG SET is not supported by kvstack-server");
-      return reply::wrong_arity("config|get");
+    const auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
+    if (sub == "set") {
+      if (a.size() < 4 || a.size() % 2 != 0) return reply::wrong_arity("config|set");
+      // save "" (no snapshots: kvstack writes every change to its engine) is what holds already.
+      if (a.size() == 4 && iequals(a[2], "save") && a[3].empty()) return reply::ok();
+      if (auto e = encodings_.set(Args(a).subspan(2))) return *e;
+      return reply::ok();
     }
-    const std::pair<std::string, std::string> settings[] = {
+    if (sub == "resetstat" && a.size() == 2) return reply::ok();
+    if (sub != "get") return reply::error("ERR unknown subcommand '" + (a.size() >= 2 ? a[1] : "") + "'. Try CONFIG HELP.");
+    if (a.size() < 3) return reply::wrong_arity("config|get");
+    std::vector<std::pair<std::string, std::string>> settings = {
         {"bind", options_.bind},
         {"port", std::to_string(port_)},
         {"databases", std::to_string(options_.databases)},
@@ -19254,14 +19348,26 @@ class Admin {
         {"appendonly", "no"},
         {"save", ""},
     };
+    for (auto& setting : encodings_.all()) settings.push_back(std::move(setting));
     std::vector<Reply> out;
     for (auto& [k, v] : settings)
       for (std::size_t i = 2; i < a.size(); ++i)
-        if (glob_match(a[i], k, true)) {
+        if (a[i].find_first_of("[*?") == std::string::npos ? iequals(a[i], k) : glob_match(a[i], k, true)) {
           out.insert(out.end(), {reply::bulk(k), reply::bulk(v)});
           break;
         }
     return reply::map(std::move(out));
+  }
+
+  /// FUNCTION: there are no functions here (kvstack-server runs no scripts), so FLUSH has
+  /// nothing to do and LIST nothing to list.
+  Reply function(const Argv& a) {
+    const auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
+    if (sub == "flush" && (a.size() == 2 || (a.size() == 3 && (iequals(a[2], "ASYNC") || iequals(a[2], "SYNC")))))
+      return reply::ok();
+    if (sub == "list") return reply::array({});
+    return reply::error("ERR kvstack-server has no functions: FUNCTION " + (a.size() >= 2 ? a[1] : std::string()) +
+                        " is not supported");
   }
 
   /// SHUTDOWN [NOSAVE|SAVE]: the server stops as on SIGTERM (commands in flight finish, the
@@ -19281,6 +19387,7 @@ class Admin {
   ServerCounters& counters_;
   std::function<void()> stop_;
   std::uint16_t port_ = 0;
+  EncodingSettings encodings_;
 };
 
 }  // namespace kvstack::redis

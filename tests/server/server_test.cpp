@@ -64,6 +64,40 @@ TEST_CASE("an embedded server serves pipelined clients on a free port and stops 
   CHECK(redis::execute(store, session, {"GET", "n"}) == reply::bulk("2"));
 }
 
+TEST_CASE("an embedded server answers what Redis's test harness asks: encoding settings, FUNCTION FLUSH", "[server]") {
+  auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
+  redis::Standalone node;
+  redis::ServerOptions options;
+  options.port = 0;
+  auto server = redis::Server<decltype(store)>::open(store, node, options).value();
+  server->start();
+  auto c = test::RespClient::connect("127.0.0.1", server->port());
+  REQUIRE(c);
+  using reply::array, reply::bulk;
+  CHECK(c->command({"CONFIG", "GET", "hash-max-ziplist-value"}) == array({bulk("hash-max-ziplist-value"), bulk("64")}));
+  CHECK(c->command({"CONFIG", "SET", "hash-max-ziplist-value", "16", "zset-max-listpack-entries", "0"}) == reply::ok());
+  CHECK(c->command({"CONFIG", "GET", "hash-max-listpack-value"}) == array({bulk("hash-max-listpack-value"), bulk("16")}));
+  CHECK(c->command({"CONFIG", "GET", "zset-max-*-entries"}) ==
+        array({bulk("zset-max-listpack-entries"), bulk("0"), bulk("zset-max-ziplist-entries"), bulk("0")}));
+  // All or nothing, with Redis's errors.
+  CHECK(c->command({"CONFIG", "SET", "list-compress-depth", "2", "nosuch", "1"}) ==
+        reply::error("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"));
+  CHECK(c->command({"CONFIG", "SET", "list-compress-depth", "x"}) ==
+        reply::error("ERR Invalid argument 'x' for CONFIG SET 'list-compress-depth' - argument couldn't be parsed into an integer"));
+  CHECK(c->command({"CONFIG", "GET", "list-compress-depth"}) == array({bulk("list-compress-depth"), bulk("0")}));
+  CHECK(c->command({"CONFIG", "SET", "save", ""}) == reply::ok());  // no snapshots: as it is
+  CHECK(c->command({"CONFIG", "SET", "save", "60 1"})->is_error());
+  CHECK(c->command({"CONFIG", "SET", "port", "1"}) == reply::error("ERR Unknown option or number of arguments for CONFIG SET - 'port'"));
+  CHECK(c->command({"CONFIG", "SET", "list-compress-depth"}) == reply::wrong_arity("config|set"));
+  CHECK(c->command({"FUNCTION", "FLUSH"}) == reply::ok());
+  CHECK(c->command({"FUNCTION", "LIST"}) == array({}));
+  CHECK(c->command({"FUNCTION", "LOAD", "x"})->is_error());
+  auto info = c->command({"INFO", "memory"});
+  REQUIRE(info);
+  CHECK(info->text.find("mem_allocator:libc") != std::string::npos);
+  server->stop();
+}
+
 TEST_CASE("an embedded server refuses a port in use with an error naming it", "[server]") {
   auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
   redis::Standalone node;

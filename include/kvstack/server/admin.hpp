@@ -1,6 +1,7 @@
 // kvstack::redis::Admin — the commands a server answers itself rather than its DataStore: QUIT,
-// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, SHUTDOWN, and those of its Node (a cluster's
-// RAFT.NODE); with what the server keeps per connection (Client) and counts (ServerCounters).
+// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SHUTDOWN, and those of its Node (a
+// cluster's RAFT.NODE); with what the server keeps per connection (Client) and counts
+// (ServerCounters).
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include <kvstack/redis/glob.hpp>
 #include <kvstack/redis/reply.hpp>
 #include <kvstack/redis/session.hpp>
+#include <kvstack/server/encoding_settings.hpp>
 #include <kvstack/server/options.hpp>
 
 namespace kvstack::inline v0::redis {
@@ -53,7 +55,7 @@ class Admin {
 
   /// Whether the server answers `name` itself (rather than the DataStore).
   bool owns(std::string_view name) const {
-    for (std::string_view n : {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown"})
+    for (std::string_view n : {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function"})
       if (iequals(name, n)) return true;
     return node_.owns(name);
   }
@@ -76,6 +78,7 @@ class Admin {
     if (name == "command") return command(argv);
     if (name == "config") return config(argv);
     if (name == "shutdown") return shutdown(argv, closing);
+    if (name == "function") return function(argv);
     return node_.handle(argv);
   }
 
@@ -156,6 +159,7 @@ class Admin {
            "\r\ntcp_port:" + std::to_string(port_) + "\r\nuptime_in_seconds:" + std::to_string(uptime) +
            "\r\nuptime_in_days:" + std::to_string(uptime / 86400) + "\r\nkvstack_backend:" + options_.engine.backend +
            "\r\n\r\n";
+    if (wants("memory")) s += "# Memory\r\nmem_allocator:libc\r\n\r\n";
     if (wants("clients"))
       s += "# Clients\r\nconnected_clients:" + std::to_string(counters_.clients.load()) +
            "\r\nmaxclients:" + std::to_string(options_.maxclients) + "\r\n\r\n";
@@ -219,12 +223,21 @@ class Admin {
     return reply::error("ERR unknown subcommand '" + a[1] + "'. Try COMMAND HELP.");
   }
 
+  /// CONFIG GET pattern...; CONFIG SET name value ... of the encoding thresholds (which change
+  /// nothing); CONFIG RESETSTAT.
   Reply config(const Argv& a) {
-    if (a.size() < 3 || !iequals(a[1], "GET")) {
-      if (a.size() >= 2 && iequals(a[1], "SET")) return reply::error("ERR CONFIG SET is not supported by kvstack-server");
-      return reply::wrong_arity("config|get");
+    const auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
+    if (sub == "set") {
+      if (a.size() < 4 || a.size() % 2 != 0) return reply::wrong_arity("config|set");
+      // save "" (no snapshots: kvstack writes every change to its engine) is what holds already.
+      if (a.size() == 4 && iequals(a[2], "save") && a[3].empty()) return reply::ok();
+      if (auto e = encodings_.set(Args(a).subspan(2))) return *e;
+      return reply::ok();
     }
-    const std::pair<std::string, std::string> settings[] = {
+    if (sub == "resetstat" && a.size() == 2) return reply::ok();
+    if (sub != "get") return reply::error("ERR unknown subcommand '" + (a.size() >= 2 ? a[1] : "") + "'. Try CONFIG HELP.");
+    if (a.size() < 3) return reply::wrong_arity("config|get");
+    std::vector<std::pair<std::string, std::string>> settings = {
         {"bind", options_.bind},
         {"port", std::to_string(port_)},
         {"databases", std::to_string(options_.databases)},
@@ -234,14 +247,26 @@ class Admin {
         {"appendonly", "no"},
         {"save", ""},
     };
+    for (auto& setting : encodings_.all()) settings.push_back(std::move(setting));
     std::vector<Reply> out;
     for (auto& [k, v] : settings)
       for (std::size_t i = 2; i < a.size(); ++i)
-        if (glob_match(a[i], k, true)) {
+        if (a[i].find_first_of("[*?") == std::string::npos ? iequals(a[i], k) : glob_match(a[i], k, true)) {
           out.insert(out.end(), {reply::bulk(k), reply::bulk(v)});
           break;
         }
     return reply::map(std::move(out));
+  }
+
+  /// FUNCTION: there are no functions here (kvstack-server runs no scripts), so FLUSH has
+  /// nothing to do and LIST nothing to list.
+  Reply function(const Argv& a) {
+    const auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
+    if (sub == "flush" && (a.size() == 2 || (a.size() == 3 && (iequals(a[2], "ASYNC") || iequals(a[2], "SYNC")))))
+      return reply::ok();
+    if (sub == "list") return reply::array({});
+    return reply::error("ERR kvstack-server has no functions: FUNCTION " + (a.size() >= 2 ? a[1] : std::string()) +
+                        " is not supported");
   }
 
   /// SHUTDOWN [NOSAVE|SAVE]: the server stops as on SIGTERM (commands in flight finish, the
@@ -261,6 +286,7 @@ class Admin {
   ServerCounters& counters_;
   std::function<void()> stop_;
   std::uint16_t port_ = 0;
+  EncodingSettings encodings_;
 };
 
 }  // namespace kvstack::redis
