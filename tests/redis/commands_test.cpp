@@ -458,6 +458,41 @@ TEMPLATE_LIST_TEST_CASE("redis errors come in Redis's order (differences the com
   CHECK(r({"HINCRBYFLOAT", "h", "f", "1e5000"}) == "-ERR value is not a valid float");  // past a long double
 }
 
+TEMPLATE_LIST_TEST_CASE("redis OBJECT, MEMORY USAGE and TIME", "[redis]", StoreTypes) {
+  RedisFixture<TestType> r;
+  REQUIRE(r({"SET", "n", "12345"}) == "+OK");
+  REQUIRE(r({"SET", "short", "abc"}) == "+OK");
+  REQUIRE(r({"SET", "long", std::string(45, 'x')}) == "+OK");
+  REQUIRE(r({"RPUSH", "l", "a", "b"}) == ":2");
+  REQUIRE(r({"SADD", "s", "1"}) == ":1");
+  REQUIRE(r({"HSET", "h", "f", "v"}) == ":1");
+  REQUIRE(r({"ZADD", "z", "1", "m"}) == ":1");
+  CHECK(r({"OBJECT", "ENCODING", "n"}) == "\"int\"");
+  CHECK(r({"OBJECT", "ENCODING", "short"}) == "\"embstr\"");
+  CHECK(r({"OBJECT", "ENCODING", "long"}) == "\"raw\"");
+  CHECK(r({"OBJECT", "ENCODING", "l"}) == "\"quicklist\"");
+  CHECK(r({"OBJECT", "ENCODING", "s"}) == "\"hashtable\"");
+  CHECK(r({"OBJECT", "ENCODING", "h"}) == "\"hashtable\"");
+  CHECK(r({"OBJECT", "ENCODING", "z"}) == "\"skiplist\"");
+  CHECK(r({"OBJECT", "ENCODING", "nope"}) == "(nil)");
+  CHECK(r({"OBJECT", "REFCOUNT", "l"}) == ":1");
+  CHECK(r({"OBJECT", "IDLETIME", "l"}) == "-ERR kvstack does not track reads: OBJECT IDLETIME is not supported");
+  CHECK(r({"OBJECT", "NOSUCH", "l"}) == "-ERR unknown subcommand or wrong number of arguments for 'NOSUCH'. Try OBJECT HELP.");
+  CHECK(r({"OBJECT", "ENCODING"}) == "-ERR unknown subcommand or wrong number of arguments for 'ENCODING'. Try OBJECT HELP.");
+  // MEMORY USAGE grows with what the key holds; sampling estimates the rest at the sample's average.
+  for (int i = 0; i < 100; ++i) REQUIRE(r({"RPUSH", "big", std::string(100, 'v')}) == ":" + std::to_string(i + 1));
+  auto usage = [&](std::initializer_list<std::string_view> argv) { return redis::execute(*r.store, r.session, argv).integer; };
+  CHECK(usage({"MEMORY", "USAGE", "short"}) < usage({"MEMORY", "USAGE", "long"}));
+  CHECK(usage({"MEMORY", "USAGE", "big"}) > 100 * 100);
+  CHECK(usage({"MEMORY", "USAGE", "big", "SAMPLES", "0"}) == usage({"MEMORY", "USAGE", "big", "SAMPLES", "5"}));
+  CHECK(r({"MEMORY", "USAGE", "nope"}) == "(nil)");
+  CHECK(r({"MEMORY", "USAGE", "big", "SAMPLES", "-1"}) == syntax);
+  CHECK(r({"MEMORY", "USAGE", "big", "SAMPLES", "x"}) == not_int);
+  // TIME: the store's clock (the fixture's ManualClock), in seconds and microseconds.
+  r.clock.advance(std::chrono::milliseconds(1234));
+  CHECK(r({"TIME"}) == "[\"1700000001\", \"234000\"]");
+}
+
 TEMPLATE_LIST_TEST_CASE("redis sets", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"SADD", "s", "a", "b", "c", "a"}) == ":3");

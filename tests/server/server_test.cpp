@@ -54,6 +54,12 @@ TEST_CASE("an embedded server serves pipelined clients on a free port and stops 
   CHECK(b->command({"NOSUCH"})->is_error());
 
   CHECK(a->command({"SHUTDOWN", "NOSUCHFLAG"}) == reply::syntax());
+  // Inside MULTI, SHUTDOWN is refused and the transaction aborts; the server goes on.
+  CHECK(a->command({"MULTI"}) == reply::ok());
+  CHECK(a->command({"SET", "k", "w"}) == reply::simple("QUEUED"));
+  CHECK(a->command({"SHUTDOWN"}) == reply::error("ERR Command not allowed inside a transaction"));
+  CHECK(a->command({"EXEC"})->text.starts_with("EXECABORT"));
+  CHECK(b->command({"GET", "k"}) == reply::bulk("v"));
   a->send({"SHUTDOWN"});
   server.value()->join();  // returns once SHUTDOWN stopped it
   const auto port = server.value()->port();

@@ -13,6 +13,7 @@
 
 #include <kvstack/redis/datastore.hpp>
 #include <kvstack/redis/hashes.hpp>
+#include <kvstack/redis/introspection.hpp>
 #include <kvstack/redis/keys.hpp>
 #include <kvstack/redis/lists.hpp>
 #include <kvstack/redis/sets.hpp>
@@ -86,6 +87,8 @@ const std::vector<Command<C>>& command_table() {
         {"randomkey", 1, R, randomkey<C>}, {"dbsize", 1, R, dbsize<C>}, {"flushdb", -1, W, flushdb<C>},
         {"flushall", -1, W, flushall<C>}, {"swapdb", 3, W, swapdb<C>}, {"select", 2, N, select<C>},
         {"ping", -1, N, ping<C>}, {"echo", 2, N, echo<C>},
+        // introspection
+        {"object", -2, R, object<C>}, {"memory", -2, R, memory<C>}, {"time", 1, N, time<C>},
         // transactions
         {"multi", 1, T, nullptr}, {"exec", 1, T, nullptr}, {"discard", 1, T, nullptr}, {"watch", -2, T, nullptr},
         {"unwatch", 1, T, nullptr}};

@@ -9,6 +9,7 @@
 #include <kvstack/redis/dispatcher.hpp>
 #include <kvstack/redis/glob.hpp>
 #include <kvstack/redis/hashes.hpp>
+#include <kvstack/redis/introspection.hpp>
 #include <kvstack/redis/keys.hpp>
 #include <kvstack/redis/layout.hpp>
 #include <kvstack/redis/lists.hpp>

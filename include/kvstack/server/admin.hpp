@@ -77,7 +77,13 @@ class Admin {
     if (name == "info") return info(argv);
     if (name == "command") return command(argv);
     if (name == "config") return config(argv);
-    if (name == "shutdown") return shutdown(argv, closing);
+    if (name == "shutdown") {
+      if (c.session.in_multi) {  // as Redis: refused, and the EXEC that follows aborts
+        c.session.multi_failed = true;
+        return reply::error("ERR Command not allowed inside a transaction");
+      }
+      return shutdown(argv, closing);
+    }
     if (name == "function") return function(argv);
     return node_.handle(argv);
   }
