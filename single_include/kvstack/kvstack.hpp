@@ -15495,9 +15495,9 @@ inline std::optional<double> parse_double(std::string_view s, bool bound = false
 }
 
 /// A long double, for INCRBYFLOAT, which computes in long double as Redis does (read as
-/// parse_double reads a double).
+/// parse_double reads a double, up to Redis's 5,119 characters: a sum written in full may be long).
 inline std::optional<long double> parse_long_double(std::string_view s) {
-  if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  if (s.empty() || s.size() >= 5 * 1024 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
   std::string z(s);
   char* end = nullptr;
   errno = 0;
@@ -17154,7 +17154,8 @@ Reply sscan(C& c, Args a) {
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_STRINGS_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_STRINGS_HPP
 // Redis string commands over a DataStore context: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX
-// MGET MSET MSETNX APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SETRANGE.
+// MGET MSET MSETNX APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SETRANGE SETBIT
+// GETBIT.
 
 #include <cmath>
 #include <cstdint>
@@ -17437,6 +17438,51 @@ Reply setrange(C& c, Args a) {
   value.replace(off, v.size(), v);
   detail::set_string(c, a[1], value, 0, true);
   return reply::integer(static_cast<std::int64_t>(value.size()));
+}
+
+namespace detail {
+/// A bit offset as Redis reads one: 0 up to the bits of the largest string (proto-max-bulk-len).
+inline std::optional<std::uint64_t> bit_offset(std::string_view arg) {
+  auto v = parse_integer(arg);
+  if (!v || *v < 0 || static_cast<std::uint64_t>(*v) >> 3 >= max_string_size) return std::nullopt;
+  return static_cast<std::uint64_t>(*v);
+}
+inline Reply bad_bit_offset() { return reply::error("ERR bit offset is not an integer or out of range"); }
+/// Bit `offset` of `s` (bit 0 is the high bit of the first byte); 0 past its end.
+inline int bit_at(std::string_view s, std::uint64_t offset) {
+  const auto byte = offset >> 3;
+  return byte < s.size() ? (static_cast<unsigned char>(s[byte]) >> (7 - (offset & 7))) & 1 : 0;
+}
+}  // namespace detail
+
+/// SETBIT key offset 0|1: sets one bit (the string grows with zero bytes) and returns the old one.
+template <class C>
+Reply setbit(C& c, Args a) {
+  auto offset = detail::bit_offset(a[2]);
+  if (!offset) return detail::bad_bit_offset();
+  if (a[3] != "0" && a[3] != "1") return reply::error("ERR bit is not an integer or out of range");
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  std::string value = m ? m->value : std::string();
+  const int old = detail::bit_at(value, *offset);
+  const auto byte = static_cast<std::size_t>(*offset >> 3);
+  if (value.size() <= byte) value.resize(byte + 1, '\0');
+  const auto mask = static_cast<unsigned char>(1u << (7 - (*offset & 7)));
+  value[byte] = static_cast<char>(a[3] == "1" ? value[byte] | mask : value[byte] & ~mask);
+  detail::set_string(c, a[1], value, 0, true);
+  return reply::integer(old);
+}
+
+/// GETBIT key offset: the bit (0 past the end, or for no key).
+template <class C>
+Reply getbit(C& c, Args a) {
+  auto offset = detail::bit_offset(a[2]);
+  if (!offset) return detail::bad_bit_offset();
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  return reply::integer(m ? detail::bit_at(m->value, *offset) : 0);
 }
 
 }  // namespace kvstack::redis::cmd
@@ -17912,7 +17958,8 @@ const std::vector<Command<C>>& command_table() {
         {"getex", -2, W, getex<C>}, {"mget", -2, R, mget<C>}, {"mset", -3, W, mset<C>}, {"msetnx", -3, W, msetnx<C>},
         {"append", 3, W, append<C>}, {"strlen", 2, R, strlen<C>}, {"incr", 2, W, incr<C>}, {"decr", 2, W, decr<C>},
         {"incrby", 3, W, incrby<C>}, {"decrby", 3, W, decrby<C>}, {"incrbyfloat", 3, W, incrbyfloat<C>},
-        {"getrange", 4, R, getrange<C>}, {"setrange", 4, W, setrange<C>},
+        {"getrange", 4, R, getrange<C>}, {"setrange", 4, W, setrange<C>}, {"setbit", 4, W, setbit<C>},
+        {"getbit", 3, R, getbit<C>},
         // lists
         {"lpush", -3, W, lpush<C>}, {"rpush", -3, W, rpush<C>}, {"lpushx", -3, W, lpushx<C>},
         {"rpushx", -3, W, rpushx<C>}, {"lpop", -2, W, lpop<C>}, {"rpop", -2, W, rpop<C>}, {"llen", 2, R, llen<C>},

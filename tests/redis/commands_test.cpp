@@ -456,6 +456,10 @@ TEMPLATE_LIST_TEST_CASE("redis errors come in Redis's order (differences the com
   CHECK(r({"ZCOUNT", "z", "1e400", "+inf"}) == ":1");  // a range's bounds are read as strtod reads them
   CHECK(r({"HINCRBYFLOAT", "str", "f", "inf"}) == "-ERR value is NaN or Infinity");
   CHECK(r({"HINCRBYFLOAT", "h", "f", "1e5000"}) == "-ERR value is not a valid float");  // past a long double
+  // A sum written in full (400 digits) is read back as a float.
+  REQUIRE(r({"INCRBYFLOAT", "big", "1e400"}) != "-ERR value is not a valid float");
+  CHECK(r({"INCRBYFLOAT", "big", "-inf"}) == "-ERR increment would produce NaN or Infinity");
+  CHECK(r({"INCRBYFLOAT", "big", "1"}).size() > 400);
 }
 
 TEMPLATE_LIST_TEST_CASE("redis OBJECT, MEMORY USAGE and TIME", "[redis]", StoreTypes) {
@@ -491,6 +495,38 @@ TEMPLATE_LIST_TEST_CASE("redis OBJECT, MEMORY USAGE and TIME", "[redis]", StoreT
   // TIME: the store's clock (the fixture's ManualClock), in seconds and microseconds.
   r.clock.advance(std::chrono::milliseconds(1234));
   CHECK(r({"TIME"}) == "[\"1700000001\", \"234000\"]");
+}
+
+TEMPLATE_LIST_TEST_CASE("redis SETBIT and GETBIT", "[redis]", StoreTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"SETBIT", "b", "1", "1"}) == ":0");  // bit 0 is the high bit of the first byte
+  CHECK(r({"GET", "b"}) == "\"@\"");
+  CHECK(r({"SETBIT", "b", "1", "1"}) == ":1");
+  CHECK(r({"SETBIT", "b", "23", "1"}) == ":0");  // grows with zero bytes
+  CHECK(r({"STRLEN", "b"}) == ":3");
+  CHECK(r({"GETBIT", "b", "23"}) == ":1");
+  CHECK(r({"GETBIT", "b", "22"}) == ":0");
+  CHECK(r({"GETBIT", "b", "1000"}) == ":0");
+  CHECK(r({"SETBIT", "b", "1", "0"}) == ":1");
+  CHECK(r({"GETBIT", "nope", "0"}) == ":0");
+  REQUIRE(r({"SET", "n", "1"}) == "+OK");  // "1" is 0x31: bits 2, 3 and 7
+  CHECK(r({"GETBIT", "n", "2"}) == ":1");
+  CHECK(r({"GETBIT", "n", "7"}) == ":1");
+  CHECK(r({"GETBIT", "n", "1"}) == ":0");
+  REQUIRE(r({"EXPIRE", "n", "100"}) == ":1");
+  CHECK(r({"SETBIT", "n", "6", "1"}) == ":0");
+  CHECK(r({"GET", "n"}) == "\"3\"");
+  CHECK(r({"TTL", "n"}) == ":100");  // the TTL stays
+  const std::string bad_offset = "-ERR bit offset is not an integer or out of range";
+  CHECK(r({"SETBIT", "b", "-1", "1"}) == bad_offset);
+  CHECK(r({"SETBIT", "b", "4294967296", "1"}) == bad_offset);  // past 512 MB
+  CHECK(r({"GETBIT", "b", "x"}) == bad_offset);
+  CHECK(r({"SETBIT", "b", "1", "2"}) == "-ERR bit is not an integer or out of range");
+  CHECK(r({"SETBIT", "b", "1", "01"}) == "-ERR bit is not an integer or out of range");
+  REQUIRE(r({"RPUSH", "l", "a"}) == ":1");
+  CHECK(r({"SETBIT", "l", "1", "1"}) == wrongtype);
+  CHECK(r({"SETBIT", "l", "x", "1"}) == bad_offset);  // the offset before the type
+  CHECK(r({"GETBIT", "l", "1"}) == wrongtype);
 }
 
 TEMPLATE_LIST_TEST_CASE("redis sets", "[redis]", StoreTypes) {

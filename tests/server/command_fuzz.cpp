@@ -4,13 +4,15 @@
 // Redis's answer is deterministic, it must be the same (elements of sets and hashes compared in
 // any order; random picks by their shape).
 //   kvstack_command_fuzz KVSTACK_PORT REDIS_PORT COMMANDS [SEED]
-// Prints each differing exchange (the first few per command) and ends with
+// Prints each differing exchange (the first few per command; with KVSTACK_FUZZ_TRACE set, every
+// exchange) and ends with
 // "N commands: E equal, S shape only, K documented differences, D differing"; exits 1 on a
 // difference, 2 if kvstack-server stopped answering.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <random>
@@ -66,6 +68,8 @@ struct Generator {
         [&] { return std::pair{Argv{"GETRANGE", key(), integer(), integer()}, C::exact}; },
         [&] { return std::pair{Argv{"SETRANGE", key(), one_of<std::string>({"0", "3", "-1", "536870912", "x"}), value()}, C::exact}; },
         [&] { return std::pair{Argv{"STRLEN", key()}, C::exact}; },
+        [&] { return std::pair{Argv{"SETBIT", key(), one_of<std::string>({"0", "7", "100", "-1", "4294967296", "x"}), integer()}, C::exact}; },
+        [&] { return std::pair{Argv{"GETBIT", key(), one_of<std::string>({"0", "7", "100", "-1", "4294967296", "x"})}, C::exact}; },
         [&] { return std::pair{Argv{"MSET", key(), value(), key(), value()}, C::exact}; },
         [&] { return std::pair{Argv{"MGET", key(), key(), key()}, C::exact}; },
         [&] { return std::pair{Argv{"LPUSH", key(), value(), value()}, C::exact}; },
@@ -211,12 +215,14 @@ int main(int argc, char** argv) {
   }
   for (auto* c : {&*kv, &*redis}) c->command({"FLUSHALL"});
   Generator gen{std::mt19937_64(seed)};
+  const bool trace = std::getenv("KVSTACK_FUZZ_TRACE") != nullptr;  // every exchange, to find where states part
   long equal = 0, shape = 0, documented = 0, differing = 0;
   std::map<std::string, int> shown;  // differences printed, by command
   for (long i = 0; i < commands; ++i) {
     const auto [request, how] = gen.command();
     auto want = redis->command(request);
     auto got = kv->command(request);
+    if (trace && want && got) std::printf("%s -> %s | %s\n", show(request).c_str(), show(*want).c_str(), show(*got).c_str());
     if (!want) {
       std::printf("FAIL: redis-server did not answer: %s\n", show(request).c_str());
       return 2;

@@ -48,7 +48,8 @@ const std::vector<Command<C>>& command_table() {
         {"getex", -2, W, getex<C>}, {"mget", -2, R, mget<C>}, {"mset", -3, W, mset<C>}, {"msetnx", -3, W, msetnx<C>},
         {"append", 3, W, append<C>}, {"strlen", 2, R, strlen<C>}, {"incr", 2, W, incr<C>}, {"decr", 2, W, decr<C>},
         {"incrby", 3, W, incrby<C>}, {"decrby", 3, W, decrby<C>}, {"incrbyfloat", 3, W, incrbyfloat<C>},
-        {"getrange", 4, R, getrange<C>}, {"setrange", 4, W, setrange<C>},
+        {"getrange", 4, R, getrange<C>}, {"setrange", 4, W, setrange<C>}, {"setbit", 4, W, setbit<C>},
+        {"getbit", 3, R, getbit<C>},
         // lists
         {"lpush", -3, W, lpush<C>}, {"rpush", -3, W, rpush<C>}, {"lpushx", -3, W, lpushx<C>},
         {"rpushx", -3, W, rpushx<C>}, {"lpop", -2, W, lpop<C>}, {"rpop", -2, W, rpop<C>}, {"llen", 2, R, llen<C>},

@@ -120,9 +120,9 @@ inline std::optional<double> parse_double(std::string_view s, bool bound = false
 }
 
 /// A long double, for INCRBYFLOAT, which computes in long double as Redis does (read as
-/// parse_double reads a double).
+/// parse_double reads a double, up to Redis's 5,119 characters: a sum written in full may be long).
 inline std::optional<long double> parse_long_double(std::string_view s) {
-  if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  if (s.empty() || s.size() >= 5 * 1024 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
   std::string z(s);
   char* end = nullptr;
   errno = 0;
