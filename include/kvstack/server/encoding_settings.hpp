@@ -31,8 +31,6 @@ class EncodingSettings {
     }
     return out;
   }
-  /// Whether `name` (or an alias) is one of them.
-  bool has(std::string_view name) const { return index_of(name).has_value(); }
   /// Sets each (name, value) pair of `pairs` (an even number of arguments), all or none; an error
   /// reply as Redis gives it if one is not a setting here or its value not an integer.
   std::optional<Reply> set(Args pairs) {
