@@ -14772,6 +14772,20 @@ inline Result<AnyBackend> open(const Config& config) {
 // storage layout, datastore.hpp for the store, dispatcher.hpp for `execute`, the per-type
 // headers for each command, and resp.hpp for the wire protocol.
 
+// ---- kvstack/redis/blocking.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_BLOCKING_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_BLOCKING_HPP
+// Redis's pops from the first non-empty of several keys — LMPOP, ZMPOP — and the blocking
+// commands BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP. Run here, a blocking
+// command pops, or answers null when every key is empty (as Redis does inside MULTI); a server
+// that can wait (redis::Server) takes that null as "block", and asks `blocking_wait` what for.
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
 // ---- kvstack/redis/command.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_COMMAND_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_COMMAND_HPP
@@ -15057,6 +15071,43 @@ class WatchTable {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
   std::atomic<std::size_t> count_{0};
+};
+
+/// Keys a blocked client waits on, watched in a WatchTable: `changed()` once a write touched one
+/// of them since it began waiting (or a whole database, as FLUSHDB or SWAPDB).
+class KeyWaits {
+ public:
+  KeyWaits() = default;
+  explicit KeyWaits(std::shared_ptr<WatchTable> table) : table_(std::move(table)) {}
+  KeyWaits(KeyWaits&& o) noexcept : table_(std::move(o.table_)), keys_(std::exchange(o.keys_, {})) {}
+  KeyWaits& operator=(KeyWaits&& o) noexcept {
+    if (this != &o) {
+      clear();
+      table_ = std::move(o.table_);
+      keys_ = std::exchange(o.keys_, {});
+    }
+    return *this;
+  }
+  ~KeyWaits() { clear(); }
+
+  /// Starts watching `key` (a watch_key).
+  void add(std::string key) {
+    auto epoch = table_->watch(key);
+    keys_.emplace_back(std::move(key), epoch);
+  }
+  bool changed() const {
+    for (auto& [k, epoch] : keys_)
+      if (table_->epoch(k) != epoch) return true;
+    return false;
+  }
+  void clear() {
+    for (auto& [k, epoch] : keys_) table_->unwatch(k);
+    keys_.clear();
+  }
+
+ private:
+  std::shared_ptr<WatchTable> table_;
+  std::vector<std::pair<std::string, std::uint64_t>> keys_;
 };
 
 /// One client's state: its database, a MULTI in progress, its WATCHed keys.
@@ -15435,12 +15486,12 @@ inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0
 inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
 inline Reply optional_bulk(const std::optional<std::string>& s) { return s ? bulk(*s) : null(); }
 
-/// A double as Redis replies it: the shortest text that reads back the same, "inf", "-inf".
+/// A double as Redis 7.0 replies it: printf's "%.17g" (which reads back the same), "inf", "-inf".
 inline std::string format_double(double d) {
   if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
   char buf[32];
-  auto end = std::to_chars(buf, buf + sizeof buf, d).ptr;
-  return std::string(buf, end);
+  int n = std::snprintf(buf, sizeof buf, "%.17g", d);
+  return std::string(buf, static_cast<std::size_t>(n));
 }
 inline Reply number(double d) { return {Reply::Kind::number, 0, format_double(d), {}}; }
 
@@ -15484,7 +15535,7 @@ inline std::optional<std::int64_t> parse_integer(std::string_view s) {
 /// nothing that overflows to infinity or underflows to zero (1e400, 1e-400), unless `bound` (a
 /// score range's min or max, which Redis reads as strtod does).
 inline std::optional<double> parse_double(std::string_view s, bool bound = false) {
-  if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
   std::string z(s);
   char* end = nullptr;
   errno = 0;
@@ -16002,651 +16053,6 @@ Reply scan_elements(C& c, Args a, const std::optional<Meta>& m, Type t, std::str
 
 }  // namespace kvstack::redis::detail
 #endif  // KVSTACK_SINGLE_KVSTACK_REDIS_COMMAND_HPP
-// ---- kvstack/redis/dispatcher.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_DISPATCHER_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_DISPATCHER_HPP
-// kvstack::redis::execute — runs one command line (argv) for a session: looks the command up in
-// the table (name, arity, flags), answers unknown commands and wrong arity as Redis does, queues
-// between MULTI and EXEC, and runs each command — or a whole EXEC — in one backend transaction.
-
-#include <algorithm>
-#include <array>
-#include <span>
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
-
-// ---- kvstack/redis/hashes.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_HASHES_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_HASHES_HPP
-// Redis hash commands: HSET HSETNX HGET HMGET HMSET HDEL HEXISTS HLEN HKEYS HVALS HGETALL HINCRBY
-// HINCRBYFLOAT HSTRLEN HRANDFIELD HSCAN. One backend entry per field.
-
-#include <algorithm>
-#include <cmath>
-#include <cstdint>
-#include <limits>
-#include <optional>
-#include <random>
-#include <string>
-#include <string_view>
-#include <vector>
-
-
-namespace kvstack::inline v0::redis::cmd {
-
-namespace detail {
-using namespace kvstack::redis::detail;
-
-/// Sets field `f`; true when it is new.
-template <class C>
-bool hash_set(C& c, Meta& m, std::string_view f, std::string_view v) {
-  bool fresh = !c.elem(m, f);
-  c.put_elem(m, f, v);
-  if (fresh) ++m.size;
-  return fresh;
-}
-
-template <class C>
-Reply hash_set_command(C& c, Args a, bool count_new) {
-  if (a.size() % 2 != 0) return reply::wrong_arity(a[0]);
-  auto m = c.find(a[1]);
-  if (wrong_type(m, Type::hash)) return reply::wrongtype();
-  if (!m) m = c.create(a[1], Type::hash);
-  std::int64_t added = 0;
-  auto before = m->size;
-  for (std::size_t i = 2; i < a.size(); i += 2) added += hash_set(c, *m, a[i], a[i + 1]);
-  if (m->size != before || before == 0) c.save(*m);
-  return count_new ? reply::integer(added) : reply::ok();
-}
-
-/// The most picks a negative count (repeats allowed, so not bounded by the data) may ask for:
-/// a larger count is refused before anything is allocated. (Redis streams such a reply; kvstack
-/// builds each reply whole.)
-inline constexpr std::int64_t max_random_picks = std::int64_t{1} << 20;
-
-/// Parses the count of HRANDFIELD / SRANDMEMBER / ZRANDMEMBER (`a[2]`, if given) and checks the
-/// option after it (`paired`: WITHVALUES or WITHSCORES; empty: none allowed), in Redis 7.0's
-/// order and with its errors: a count within ±LONG_MAX, and half that when paired.
-inline std::optional<Reply> random_count(Args a, std::string_view paired, std::optional<std::int64_t>& count) {
-  if (paired.empty() && a.size() > 3) return reply::syntax();
-  if (a.size() < 3) return std::nullopt;
-  auto n = parse_integer(a[2]);
-  if (!n) return reply::not_integer();
-  constexpr auto max = std::numeric_limits<std::int64_t>::max();
-  if (*n < -max) return reply::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
-  if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], paired))) return reply::syntax();
-  if (a.size() == 4 && (*n < -max / 2 || *n > max / 2)) return reply::error("ERR value is out of range");
-  count = *n;
-  return std::nullopt;
-}
-/// Unlike Redis, an error for more than max_random_picks picks with repeats from a collection
-/// that exists (from none, the reply is empty).
-inline std::optional<Reply> too_many_picks(std::int64_t count) {
-  if (count >= -max_random_picks) return std::nullopt;
-  return reply::error("ERR value is out of range, a reply holds at most " + std::to_string(max_random_picks) + " random picks");
-}
-
-/// Random picks for HRANDFIELD / SRANDMEMBER / ZRANDMEMBER with a count: distinct elements when
-/// count >= 0, `-count` picks with repeats otherwise; uniform, but for a few picks with repeats
-/// from a large collection (see Ctx::random_elem).
-template <class C>
-std::vector<std::pair<std::string, std::string>> random_picks(C& c, const Meta& m, std::int64_t count,
-                                                              std::string_view prefix = {}) {
-  std::vector<std::pair<std::string, std::string>> out;
-  const bool repeats = count < 0;
-  const auto wanted = static_cast<std::size_t>(repeats ? -count : count);
-  if (repeats && m.size > C::uniform_pick_limit && wanted < static_cast<std::size_t>(m.size)) {
-    for (std::size_t i = 0; i < wanted; ++i)
-      if (auto e = c.random_elem(m, prefix)) out.push_back(std::move(*e));
-    return out;
-  }
-  auto all = prefix.empty() ? c.elems(m) : c.elems(m, prefix, std::string(1, static_cast<char>(prefix[0] + 1)));
-  if (repeats) {
-    if (all.empty()) return out;
-    std::uniform_int_distribution<std::size_t> pick(0, all.size() - 1);
-    out.reserve(wanted);
-    for (std::size_t i = 0; i < wanted; ++i) out.push_back(all[pick(c.rng())]);
-    return out;
-  }
-  if (wanted < all.size()) {
-    std::shuffle(all.begin(), all.end(), c.rng());
-    all.resize(wanted);
-  }
-  return all;
-}
-}  // namespace detail
-
-template <class C>
-Reply hset(C& c, Args a) { return detail::hash_set_command(c, a, true); }
-template <class C>
-Reply hmset(C& c, Args a) { return detail::hash_set_command(c, a, false); }
-
-template <class C>
-Reply hsetnx(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  if (!m) m = c.create(a[1], Type::hash);
-  else if (c.elem(*m, a[2])) return reply::integer(0);
-  detail::hash_set(c, *m, a[2], a[3]);
-  c.save(*m);
-  return reply::integer(1);
-}
-
-template <class C>
-Reply hget(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  return m ? reply::optional_bulk(c.elem(*m, a[2])) : reply::null();
-}
-
-template <class C>
-Reply hmget(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  std::vector<Reply> out;
-  for (std::size_t i = 2; i < a.size(); ++i) out.push_back(m ? reply::optional_bulk(c.elem(*m, a[i])) : reply::null());
-  return reply::array(std::move(out));
-}
-
-template <class C>
-Reply hdel(C& c, Args a) { return detail::remove_elements(c, a, Type::hash); }
-template <class C>
-Reply hexists(C& c, Args a) { return detail::has_element(c, a, Type::hash); }
-template <class C>
-Reply hlen(C& c, Args a) { return detail::size_of(c, a, Type::hash); }
-
-namespace detail {
-template <class C>
-Reply hash_all(C& c, Args a, bool keys, bool values) {
-  auto m = c.find(a[1]);
-  if (wrong_type(m, Type::hash)) return reply::wrongtype();
-  std::vector<Reply> out;
-  if (m)
-    for (auto& [f, v] : c.elems(*m)) {
-      if (keys) out.push_back(reply::bulk(f));
-      if (values) out.push_back(reply::bulk(v));
-    }
-  return keys && values ? reply::map(std::move(out)) : reply::array(std::move(out));
-}
-}  // namespace detail
-
-template <class C>
-Reply hkeys(C& c, Args a) { return detail::hash_all(c, a, true, false); }
-template <class C>
-Reply hvals(C& c, Args a) { return detail::hash_all(c, a, false, true); }
-template <class C>
-Reply hgetall(C& c, Args a) { return detail::hash_all(c, a, true, true); }
-
-template <class C>
-Reply hincrby(C& c, Args a) {
-  auto delta = parse_integer(a[3]);
-  if (!delta) return reply::not_integer();
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  if (!m) m = c.create(a[1], Type::hash);
-  std::int64_t v = 0;
-  if (auto old = c.elem(*m, a[2])) {
-    auto parsed = parse_integer(*old);
-    if (!parsed) return reply::error("ERR hash value is not an integer");
-    v = *parsed;
-  }
-  if (__builtin_add_overflow(v, *delta, &v)) return reply::overflow();
-  if (detail::hash_set(c, *m, a[2], std::to_string(v)) || m->size == 1) c.save(*m);
-  return reply::integer(v);
-}
-
-template <class C>
-Reply hincrbyfloat(C& c, Args a) {
-  auto delta = parse_long_double(a[3]);
-  if (!delta) return reply::not_float();
-  if (std::isinf(*delta)) return reply::error("ERR value is NaN or Infinity");
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  if (!m) m = c.create(a[1], Type::hash);
-  long double v = 0;
-  if (auto old = c.elem(*m, a[2])) {
-    auto parsed = parse_long_double(*old);
-    if (!parsed) return reply::error("ERR hash value is not a float");
-    v = *parsed;
-  }
-  v += *delta;
-  if (std::isnan(v) || std::isinf(v)) return reply::error("ERR increment would produce NaN or Infinity");
-  auto text = format_long_double(v);
-  if (detail::hash_set(c, *m, a[2], text) || m->size == 1) c.save(*m);
-  return reply::bulk(text);
-}
-
-template <class C>
-Reply hstrlen(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  auto v = m ? c.elem(*m, a[2]) : std::nullopt;
-  return reply::integer(v ? static_cast<std::int64_t>(v->size()) : 0);
-}
-
-template <class C>
-Reply hrandfield(C& c, Args a) {
-  std::optional<std::int64_t> count;
-  if (auto e = detail::random_count(a, "WITHVALUES", count)) return *e;
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
-  if (!count) {
-    auto e = m ? c.random_elem(*m) : std::nullopt;
-    return e ? reply::bulk(e->first) : reply::null();
-  }
-  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
-  std::vector<Reply> out;
-  if (m)
-    for (auto& [f, v] : detail::random_picks(c, *m, *count)) {
-      out.push_back(reply::bulk(f));
-      if (a.size() == 4) out.push_back(reply::bulk(v));
-    }
-  return a.size() == 4 ? reply::pairs(std::move(out)) : reply::array(std::move(out));
-}
-
-template <class C>
-Reply hscan(C& c, Args a) {
-  return detail::scan_elements(c, a, c.find(a[1]), Type::hash, "",
-                               [](std::string_view f, std::string_view v, const detail::ScanOptions& o, auto& out) {
-                                 out.push_back(reply::bulk(f));
-                                 if (!o.novalues) out.push_back(reply::bulk(v));
-                               });
-}
-
-}  // namespace kvstack::redis::cmd
-#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_HASHES_HPP
-// ---- kvstack/redis/introspection.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_INTROSPECTION_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_INTROSPECTION_HPP
-// Redis's introspection commands: OBJECT (ENCODING, REFCOUNT), MEMORY USAGE, TIME.
-
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-
-
-namespace kvstack::inline v0::redis::cmd {
-
-namespace detail {
-/// The encoding Redis would report for `m`: for a string its shape (int, embstr up to 44 bytes,
-/// raw); for a collection the general encoding, since kvstack has no compact ones (each element
-/// is an entry of its own, however few there are).
-inline std::string_view encoding_of(const Meta& m) {
-  switch (m.type) {
-    case Type::string: return parse_integer(m.value) ? "int" : m.value.size() <= 44 ? "embstr" : "raw";
-    case Type::list: return "quicklist";
-    case Type::zset: return "skiplist";
-    default: return "hashtable";  // sets and hashes
-  }
-}
-inline Reply unknown_subcommand(std::string_view sub, std::string_view command) {
-  return reply::error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) + "'. Try " +
-                      std::string(command) + " HELP.");
-}
-}  // namespace detail
-
-/// OBJECT ENCODING key (see detail::encoding_of) and OBJECT REFCOUNT key (1: nothing is shared);
-/// IDLETIME and FREQ are errors, since kvstack does not track reads.
-template <class C>
-Reply object(C& c, Args a) {
-  const auto sub = ascii_lower(a[1]);
-  if (sub == "help" && a.size() == 2)
-    return reply::array({reply::simple("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),
-                         reply::simple("ENCODING <key>"), reply::simple("    Return the kind of internal representation the Redis object stored at <key> is using."),
-                         reply::simple("REFCOUNT <key>"), reply::simple("    Return the reference count of the object stored at <key>.")});
-  if (a.size() != 3 || (sub != "encoding" && sub != "refcount" && sub != "idletime" && sub != "freq"))
-    return detail::unknown_subcommand(a[1], "OBJECT");
-  auto m = c.find(a[2]);
-  if (!m) return reply::null();
-  if (sub == "encoding") return reply::bulk(detail::encoding_of(*m));
-  if (sub == "refcount") return reply::integer(1);
-  return reply::error("ERR kvstack does not track reads: OBJECT " + a[1] + " is not supported");
-}
-
-/// MEMORY USAGE key [SAMPLES n]: about how many bytes the engine holds for the key (its record,
-/// and its elements: `n` of them sampled, 5 by default, 0 for all, and the rest counted at their
-/// average); nil for no key.
-template <class C>
-Reply memory(C& c, Args a) {
-  if (!iequals(a[1], "USAGE") || (a.size() != 3 && a.size() != 5)) return detail::unknown_subcommand(a[1], "MEMORY");
-  std::int64_t samples = 5;
-  if (a.size() == 5) {
-    if (!iequals(a[3], "SAMPLES")) return reply::syntax();
-    auto n = parse_integer(a[4]);
-    if (!n) return reply::not_integer();
-    if (*n < 0) return reply::syntax();
-    samples = *n;
-  }
-  auto m = c.find(a[2]);
-  if (!m) return reply::null();
-  constexpr std::int64_t entry_overhead = 16;  // an engine's own bytes per entry, roughly
-  std::int64_t bytes = static_cast<std::int64_t>(m->key.size() + m->value.size()) + 32 + entry_overhead;
-  if (m->is_collection() && m->size > 0) {
-    const std::int64_t entries = m->type == Type::zset ? 2 * m->size : m->size;  // a zset's score index too
-    auto sample = c.elems(*m, {}, std::nullopt, false, samples == 0 ? KeyRange::unlimited : static_cast<std::size_t>(samples));
-    std::int64_t sampled = 0;
-    for (const auto& [sub, value] : sample) sampled += static_cast<std::int64_t>(sub.size() + value.size()) + 8 + entry_overhead;
-    if (!sample.empty()) bytes += sampled * entries / static_cast<std::int64_t>(sample.size());
-  }
-  return reply::integer(bytes);
-}
-
-/// TIME: the store's clock, as seconds and microseconds (to the millisecond).
-template <class C>
-Reply time(C& c, Args) {
-  const std::int64_t ms = c.now();
-  return reply::array({reply::bulk(std::to_string(ms / 1000)), reply::bulk(std::to_string(ms % 1000 * 1000))});
-}
-
-}  // namespace kvstack::redis::cmd
-#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_INTROSPECTION_HPP
-// ---- kvstack/redis/keys.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_KEYS_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_KEYS_HPP
-// Redis key and database commands: DEL UNLINK EXISTS TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT
-// EXPIRETIME PEXPIRETIME TTL PTTL PERSIST KEYS SCAN RENAME RENAMENX COPY MOVE RANDOMKEY DBSIZE
-// FLUSHDB FLUSHALL SWAPDB SELECT, and PING ECHO.
-
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <random>
-#include <string>
-#include <vector>
-
-
-namespace kvstack::inline v0::redis::cmd {
-
-namespace detail {
-using namespace kvstack::redis::detail;
-
-/// A database index argument: nullopt with `err` set when not one.
-template <class C>
-std::optional<int> db_index(C& c, std::string_view arg, Reply& err, std::string_view not_integer = "ERR value is not an integer or out of range") {
-  auto n = parse_integer(arg);
-  if (!n || *n < INT32_MIN || *n > INT32_MAX) return err = reply::error(std::string(not_integer)), std::nullopt;
-  if (*n < 0 || *n >= c.databases()) return err = reply::error("ERR DB index is out of range"), std::nullopt;
-  return static_cast<int>(*n);
-}
-
-template <class C>
-Reply expire_command(C& c, Args a, std::int64_t unit, bool absolute) {
-  bool nx = false, xx = false, gt = false, lt = false;  // as Redis: the options first, then the time
-  for (std::size_t i = 3; i < a.size(); ++i) {
-    if (iequals(a[i], "NX")) nx = true;
-    else if (iequals(a[i], "XX")) xx = true;
-    else if (iequals(a[i], "GT")) gt = true;
-    else if (iequals(a[i], "LT")) lt = true;
-    else return reply::error("ERR Unsupported option " + a[i]);
-  }
-  if (nx && (xx || gt || lt)) return reply::error("ERR NX and XX, GT or LT options at the same time are not compatible");
-  if (gt && lt) return reply::error("ERR GT and LT options at the same time are not compatible");
-  std::int64_t deadline = 0;
-  if (auto e = detail::deadline(a[2], unit, absolute, false, c.now(), a[0], deadline)) return *e;
-  auto m = c.find(a[1]);
-  if (!m) return reply::integer(0);
-  // No expiry counts as an infinite one.
-  if ((nx && m->expiry) || (xx && !m->expiry) || (gt && (!m->expiry || deadline <= m->expiry)) ||
-      (lt && m->expiry && deadline >= m->expiry))
-    return reply::integer(0);
-  m->expiry = deadline;
-  if (deadline <= c.now()) c.drop(*m);
-  else c.save(*m);
-  return reply::integer(1);
-}
-
-template <class C>
-Reply ttl_command(C& c, Args a, bool ms, bool absolute) {
-  auto m = c.find(a[1]);
-  if (!m) return reply::integer(-2);
-  if (!m->expiry) return reply::integer(-1);
-  std::int64_t t = absolute ? m->expiry : m->expiry - c.now();
-  return reply::integer(ms ? t : absolute ? t / 1000 : (t + 500) / 1000);
-}
-
-/// The literal start of a glob pattern, to narrow a KEYS scan.
-inline std::string literal_prefix(std::string_view pattern) {
-  auto end = pattern.find_first_of("*?[\\");
-  return std::string(pattern.substr(0, end));
-}
-
-template <class C>
-void copy_elements(C& c, const Meta& from, Meta& to) {
-  for (auto& [sub, v] : c.elems(from)) c.put_elem(to, sub, v);
-  to.size = from.size;
-  to.head = from.head;
-}
-}  // namespace detail
-
-template <class C>
-Reply del(C& c, Args a) {
-  std::int64_t n = 0;
-  for (std::size_t i = 1; i < a.size(); ++i)
-    if (auto m = c.find(a[i])) {
-      c.drop(*m);
-      ++n;
-    }
-  return reply::integer(n);
-}
-template <class C>
-Reply unlink(C& c, Args a) { return del(c, a); }
-
-template <class C>
-Reply exists(C& c, Args a) {
-  std::int64_t n = 0;
-  for (std::size_t i = 1; i < a.size(); ++i) n += c.find(a[i]) ? 1 : 0;
-  return reply::integer(n);
-}
-
-template <class C>
-Reply type(C& c, Args a) {
-  auto m = c.find(a[1]);
-  return reply::simple(std::string(m ? type_name(m->type) : "none"));
-}
-
-template <class C>
-Reply expire(C& c, Args a) { return detail::expire_command(c, a, 1000, false); }
-template <class C>
-Reply pexpire(C& c, Args a) { return detail::expire_command(c, a, 1, false); }
-template <class C>
-Reply expireat(C& c, Args a) { return detail::expire_command(c, a, 1000, true); }
-template <class C>
-Reply pexpireat(C& c, Args a) { return detail::expire_command(c, a, 1, true); }
-template <class C>
-Reply ttl(C& c, Args a) { return detail::ttl_command(c, a, false, false); }
-template <class C>
-Reply pttl(C& c, Args a) { return detail::ttl_command(c, a, true, false); }
-template <class C>
-Reply expiretime(C& c, Args a) { return detail::ttl_command(c, a, false, true); }
-template <class C>
-Reply pexpiretime(C& c, Args a) { return detail::ttl_command(c, a, true, true); }
-
-template <class C>
-Reply persist(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (!m || !m->expiry) return reply::integer(0);
-  m->expiry = 0;
-  c.save(*m);
-  return reply::integer(1);
-}
-
-template <class C>
-Reply keys(C& c, Args a) {
-  auto prefix = detail::literal_prefix(a[1]);
-  std::vector<Reply> out;
-  std::string at = prefix;
-  bool after = false;
-  while (true) {
-    auto page = c.keys(c.session().db, at, after, 1024);
-    for (auto& m : page) {
-      if (m.key.compare(0, prefix.size(), prefix) != 0) return reply::array(std::move(out));
-      if (glob_match(a[1], m.key)) out.push_back(reply::bulk(m.key));
-    }
-    if (page.size() < 1024 || c.failed()) break;
-    at = page.back().key;
-    after = true;
-  }
-  return reply::array(std::move(out));
-}
-
-template <class C>
-Reply scan(C& c, Args a) {
-  detail::ScanOptions o;
-  if (auto e = detail::parse_scan(a, 1, o, true)) return *e;
-  auto at = c.cursor(o.cursor);
-  if (!at) return reply::error("ERR invalid cursor");
-  auto page = c.keys(c.session().db, *at, false, static_cast<std::size_t>(o.count) + 1);
-  std::uint64_t next = 0;
-  if (page.size() > static_cast<std::size_t>(o.count)) {
-    next = c.save_cursor(page.back().key);
-    page.pop_back();
-  }
-  std::vector<Reply> out;
-  for (auto& m : page)
-    if ((!o.match || glob_match(*o.match, m.key)) && (!o.type || iequals(*o.type, type_name(m.type))))
-      out.push_back(reply::bulk(m.key));
-  return reply::array({reply::bulk(std::to_string(next)), reply::array(std::move(out))});
-}
-
-template <class C>
-Reply rename(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (!m) return reply::no_such_key();
-  if (a[1] != a[2]) c.move_key(*m, c.session().db, a[2]);
-  return reply::ok();
-}
-
-template <class C>
-Reply renamenx(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (!m) return reply::no_such_key();
-  if (a[1] == a[2] || c.find(a[2])) return reply::integer(0);
-  c.move_key(*m, c.session().db, a[2]);
-  return reply::integer(1);
-}
-
-template <class C>
-Reply copy(C& c, Args a) {
-  int db = c.session().db;
-  bool replace = false;
-  for (std::size_t i = 3; i < a.size(); ++i) {
-    if (iequals(a[i], "REPLACE")) {
-      replace = true;
-    } else if (iequals(a[i], "DB") && i + 1 < a.size()) {
-      Reply err;
-      auto d = detail::db_index(c, a[++i], err);
-      if (!d) return err;
-      db = *d;
-    } else {
-      return reply::syntax();
-    }
-  }
-  if (a[1] == a[2] && db == c.session().db) return reply::error("ERR source and destination objects are the same");
-  auto m = c.find(a[1]);
-  if (!m || (!replace && c.find_in(db, a[2]))) return reply::integer(0);
-  Meta to = c.create_in(db, a[2], m->type);
-  to.expiry = m->expiry;
-  if (m->is_collection()) detail::copy_elements(c, *m, to);
-  else to.value = m->value;
-  c.save(to);
-  return reply::integer(1);
-}
-
-template <class C>
-Reply move(C& c, Args a) {
-  Reply err;
-  auto db = detail::db_index(c, a[2], err);
-  if (!db) return err;
-  if (*db == c.session().db) return reply::error("ERR source and destination objects are the same");
-  auto m = c.find(a[1]);
-  if (!m || c.find_in(*db, a[1])) return reply::integer(0);
-  c.move_key(*m, *db, a[1]);
-  return reply::integer(1);
-}
-
-template <class C>
-Reply randomkey(C& c, Args) {
-  // Uniform over up to uniform_pick_limit keys; past that, as random_elem, the first live key
-  // from a random point on.
-  constexpr auto limit = static_cast<std::size_t>(C::uniform_pick_limit);
-  auto few = c.keys(c.session().db, "", false, limit + 1);
-  if (few.size() <= limit) {
-    if (few.empty()) return reply::null();
-    return reply::bulk(few[std::uniform_int_distribution<std::size_t>(0, few.size() - 1)(c.rng())].key);
-  }
-  std::string at;
-  c.put_random(at);
-  auto page = c.keys(c.session().db, at, false, 1);
-  if (page.empty()) page = c.keys(c.session().db, "", false, 1);
-  return page.empty() ? reply::null() : reply::bulk(page.front().key);
-}
-
-template <class C>
-Reply dbsize(C& c, Args) {
-  std::int64_t n = 0;
-  std::string at;
-  bool after = false;
-  while (true) {
-    auto page = c.keys(c.session().db, at, after, 4096);
-    n += static_cast<std::int64_t>(page.size());
-    if (page.size() < 4096 || c.failed()) return reply::integer(n);
-    at = page.back().key;
-    after = true;
-  }
-}
-
-namespace detail {
-inline bool flush_mode_ok(Args a) { return a.size() == 1 || (a.size() == 2 && (iequals(a[1], "ASYNC") || iequals(a[1], "SYNC"))); }
-}  // namespace detail
-
-template <class C>
-Reply flushdb(C& c, Args a) {
-  if (!detail::flush_mode_ok(a)) return reply::syntax();
-  c.flush(c.session().db);
-  return reply::ok();
-}
-
-template <class C>
-Reply flushall(C& c, Args a) {
-  if (!detail::flush_mode_ok(a)) return reply::syntax();
-  for (int db = 0; db < c.databases(); ++db) c.flush(db);
-  return reply::ok();
-}
-
-template <class C>
-Reply swapdb(C& c, Args a) {
-  Reply err;
-  auto x = detail::db_index(c, a[1], err, "ERR invalid first DB index");
-  if (!x) return err;
-  auto y = detail::db_index(c, a[2], err, "ERR invalid second DB index");
-  if (!y) return err;
-  if (*x != *y) c.swap(*x, *y);
-  return reply::ok();
-}
-
-template <class C>
-Reply select(C& c, Args a) {
-  Reply err;
-  auto db = detail::db_index(c, a[1], err, "ERR invalid DB index");
-  if (!db) return err;
-  c.session().db = *db;
-  return reply::ok();
-}
-
-template <class C>
-Reply ping(C&, Args a) {
-  if (a.size() > 2) return reply::wrong_arity(a[0]);
-  return a.size() == 2 ? reply::bulk(a[1]) : reply::simple("PONG");
-}
-
-template <class C>
-Reply echo(C&, Args a) { return reply::bulk(a[1]); }
-
-}  // namespace kvstack::redis::cmd
-#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_KEYS_HPP
 // ---- kvstack/redis/lists.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_LISTS_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_LISTS_HPP
@@ -16927,566 +16333,6 @@ Reply rpoplpush(C& c, Args a) { return detail::move(c, a[1], a[2], false, true);
 
 }  // namespace kvstack::redis::cmd
 #endif  // KVSTACK_SINGLE_KVSTACK_REDIS_LISTS_HPP
-// ---- kvstack/redis/sets.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
-// Redis set commands: SADD SREM SISMEMBER SMISMEMBER SMEMBERS SCARD SPOP SRANDMEMBER SMOVE SUNION
-// SINTER SDIFF SUNIONSTORE SINTERSTORE SDIFFSTORE SINTERCARD SSCAN. One backend entry per member.
-
-#include <algorithm>
-#include <cstdint>
-#include <optional>
-#include <set>
-#include <string>
-#include <vector>
-
-
-namespace kvstack::inline v0::redis::cmd {
-
-namespace detail {
-template <class C>
-bool set_add(C& c, Meta& m, std::string_view member) {
-  if (c.elem(m, member)) return false;
-  c.put_elem(m, member, "");
-  ++m.size;
-  return true;
-}
-
-enum class SetOp { unite, intersect, diff };
-
-/// The members of SUNION/SINTER/SDIFF over `keys`; nullopt with `err` on a wrong type.
-template <class C>
-std::optional<std::set<std::string>> combine(C& c, std::span<const std::string> keys, SetOp op, Reply& err) {
-  std::vector<std::optional<Meta>> metas;
-  for (auto& k : keys) {
-    metas.push_back(c.find(k));
-    if (wrong_type(metas.back(), Type::set)) return err = reply::wrongtype(), std::nullopt;
-  }
-  std::set<std::string> out;
-  auto members = [&](const std::optional<Meta>& m) {
-    std::set<std::string> s;
-    if (m)
-      for (auto& [k, v] : c.elems(*m)) s.insert(k);
-    return s;
-  };
-  if (op == SetOp::intersect) {
-    // Walk the smallest set, probing the others: O(smallest * keys * log n).
-    for (auto& m : metas)
-      if (!m) return out;
-    auto smallest = std::min_element(metas.begin(), metas.end(), [](auto& x, auto& y) { return x->size < y->size; });
-    for (auto& member : members(*smallest)) {
-      bool all = true;
-      for (auto& m : metas)
-        if (&m != &*smallest && !c.elem(*m, member)) {
-          all = false;
-          break;
-        }
-      if (all) out.insert(member);
-    }
-    return out;
-  }
-  out = members(metas[0]);
-  for (std::size_t i = 1; i < metas.size(); ++i) {
-    if (!metas[i]) continue;
-    if (op == SetOp::unite) {
-      out.merge(members(metas[i]));
-    } else {
-      for (auto it = out.begin(); it != out.end();) it = c.elem(*metas[i], *it) ? out.erase(it) : std::next(it);
-    }
-  }
-  return out;
-}
-
-template <class C>
-Reply combine_command(C& c, Args a, SetOp op) {
-  Reply err;
-  auto s = combine(c, a.subspan(1), op, err);
-  if (!s) return err;
-  std::vector<Reply> out;
-  for (auto& m : *s) out.push_back(reply::bulk(m));
-  return reply::set(std::move(out));
-}
-
-template <class C>
-Reply store_command(C& c, Args a, SetOp op) {
-  Reply err;
-  auto s = combine(c, a.subspan(2), op, err);
-  if (!s) return err;
-  Meta m = c.create(a[1], Type::set);
-  for (auto& member : *s) set_add(c, m, member);
-  if (m.size == 0) {
-    if (auto old = c.find(a[1])) c.drop(*old);
-  } else {
-    c.save(m);
-  }
-  return reply::integer(m.size);
-}
-}  // namespace detail
-
-template <class C>
-Reply sadd(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  if (!m) m = c.create(a[1], Type::set);
-  std::int64_t added = 0;
-  for (std::size_t i = 2; i < a.size(); ++i) added += detail::set_add(c, *m, a[i]);
-  if (added) c.save(*m);
-  return reply::integer(added);
-}
-
-template <class C>
-Reply srem(C& c, Args a) { return detail::remove_elements(c, a, Type::set); }
-template <class C>
-Reply sismember(C& c, Args a) { return detail::has_element(c, a, Type::set); }
-
-template <class C>
-Reply smismember(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  std::vector<Reply> out;
-  for (std::size_t i = 2; i < a.size(); ++i) out.push_back(reply::integer(m && c.elem(*m, a[i]) ? 1 : 0));
-  return reply::array(std::move(out));
-}
-
-template <class C>
-Reply smembers(C& c, Args a) { return detail::combine_command(c, a.subspan(0, 2), detail::SetOp::unite); }
-
-template <class C>
-Reply scard(C& c, Args a) { return detail::size_of(c, a, Type::set); }
-
-template <class C>
-Reply spop(C& c, Args a) {
-  std::optional<std::int64_t> count;
-  if (auto e = detail::pop_count(a, count)) return *e;
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  if (!m) return count ? reply::set() : reply::null();
-  std::vector<std::pair<std::string, std::string>> picked;
-  if (!count) picked.push_back(*c.random_elem(*m));
-  else picked = detail::random_picks(c, *m, *count);
-  std::vector<Reply> out;
-  for (auto& [member, v] : picked) {
-    c.erase_elem(*m, member);
-    out.push_back(reply::bulk(member));
-  }
-  m->size -= static_cast<std::int64_t>(picked.size());
-  c.save_or_drop(*m);
-  if (!count) return out.front();
-  return reply::set(std::move(out));
-}
-
-template <class C>
-Reply srandmember(C& c, Args a) {
-  std::optional<std::int64_t> count;
-  if (auto e = detail::random_count(a, "", count)) return *e;
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  if (!count) {
-    auto e = m ? c.random_elem(*m) : std::nullopt;
-    return e ? reply::bulk(e->first) : reply::null();
-  }
-  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
-  std::vector<Reply> out;
-  if (m)
-    for (auto& [member, v] : detail::random_picks(c, *m, *count)) out.push_back(reply::bulk(member));
-  return reply::array(std::move(out));
-}
-
-template <class C>
-Reply smove(C& c, Args a) {
-  auto src = c.find(a[1]), dst = c.find(a[2]);
-  if (!src) return reply::integer(0);  // as Redis, whatever the destination holds
-  if (detail::wrong_type(src, Type::set) || detail::wrong_type(dst, Type::set)) return reply::wrongtype();
-  if (!c.elem(*src, a[3])) return reply::integer(0);
-  if (a[1] == a[2]) return reply::integer(1);
-  c.erase_elem(*src, a[3]);
-  --src->size;
-  c.save_or_drop(*src);
-  if (!dst) dst = c.create(a[2], Type::set);
-  if (detail::set_add(c, *dst, a[3])) c.save(*dst);
-  return reply::integer(1);
-}
-
-template <class C>
-Reply sunion(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::unite); }
-template <class C>
-Reply sinter(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::intersect); }
-template <class C>
-Reply sdiff(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::diff); }
-template <class C>
-Reply sunionstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::unite); }
-template <class C>
-Reply sinterstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::intersect); }
-template <class C>
-Reply sdiffstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::diff); }
-
-template <class C>
-Reply sintercard(C& c, Args a) {
-  auto n = parse_integer(a[1]);
-  if (!n || *n <= 0) return reply::error("ERR numkeys should be greater than 0");  // Redis's words for both
-  if (*n > static_cast<std::int64_t>(a.size()) - 2) return reply::error("ERR Number of keys can't be greater than number of args");
-  std::int64_t limit = 0;
-  auto rest = static_cast<std::size_t>(2 + *n);
-  if (rest < a.size()) {
-    if (rest + 2 != a.size() || !iequals(a[rest], "LIMIT")) return reply::syntax();
-    auto l = parse_integer(a[rest + 1]);
-    if (!l || *l < 0) return reply::error("ERR LIMIT can't be negative");
-    limit = *l;
-  }
-  Reply err;
-  auto s = detail::combine(c, a.subspan(2, static_cast<std::size_t>(*n)), detail::SetOp::intersect, err);
-  if (!s) return err;
-  auto size = static_cast<std::int64_t>(s->size());
-  return reply::integer(limit ? std::min(size, limit) : size);
-}
-
-template <class C>
-Reply sscan(C& c, Args a) {
-  return detail::scan_elements(c, a, c.find(a[1]), Type::set, "",
-                               [](std::string_view m, std::string_view, const detail::ScanOptions&, auto& out) {
-                                 out.push_back(reply::bulk(m));
-                               });
-}
-
-}  // namespace kvstack::redis::cmd
-#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
-// ---- kvstack/redis/strings.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_STRINGS_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_STRINGS_HPP
-// Redis string commands over a DataStore context: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX
-// MGET MSET MSETNX APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SETRANGE SETBIT
-// GETBIT.
-
-#include <cmath>
-#include <cstdint>
-#include <optional>
-#include <string>
-
-
-namespace kvstack::inline v0::redis::cmd {
-
-namespace detail {
-using namespace kvstack::redis::detail;
-
-/// Stores `value` at `key` as a string, replacing any type; `expiry` 0: none; keep: keep the old.
-template <class C>
-void set_string(C& c, std::string_view key, std::string_view value, std::int64_t expiry, bool keep = false) {
-  auto old = keep ? c.find(key) : std::nullopt;
-  Meta m = c.create(key, Type::string);
-  m.value = value;
-  m.expiry = keep && old ? old->expiry : expiry;
-  if (m.expiry != 0 && c.now() >= m.expiry) c.drop(m);  // EXAT/PXAT in the past: gone at once
-  else c.save(m);
-}
-
-/// The string at `key`: nullopt with `err` set when another type is there.
-template <class C>
-std::optional<Meta> string_at(C& c, std::string_view key, std::optional<Reply>& err) {
-  auto m = c.find(key);
-  if (wrong_type(m, Type::string)) err = reply::wrongtype();
-  return m;
-}
-
-template <class C>
-Reply add_integer(C& c, std::string_view key, std::int64_t delta) {
-  std::optional<Reply> err;
-  auto m = string_at(c, key, err);
-  if (err) return *err;
-  std::int64_t v = 0;
-  if (m) {
-    auto parsed = parse_integer(m->value);
-    if (!parsed) return reply::not_integer();
-    v = *parsed;
-  }
-  if (__builtin_add_overflow(v, delta, &v)) return reply::overflow();
-  set_string(c, key, std::to_string(v), 0, true);
-  return reply::integer(v);
-}
-}  // namespace detail
-
-template <class C>
-Reply get(C& c, Args a) {
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  return m ? reply::bulk(m->value) : reply::null();
-}
-
-template <class C>
-Reply set(C& c, Args a) {
-  bool nx = false, xx = false, get = false, keep = false, has_expiry = false;
-  std::int64_t expiry = 0;
-  for (std::size_t i = 3; i < a.size(); ++i) {
-    auto& o = a[i];
-    if (iequals(o, "NX") && !xx) nx = true;
-    else if (iequals(o, "XX") && !nx) xx = true;
-    else if (iequals(o, "GET")) get = true;
-    else if (iequals(o, "KEEPTTL") && !has_expiry) keep = true;
-    else if ((iequals(o, "EX") || iequals(o, "PX") || iequals(o, "EXAT") || iequals(o, "PXAT")) && !keep &&
-             !has_expiry && i + 1 < a.size()) {
-      bool seconds = iequals(o, "EX") || iequals(o, "EXAT");
-      bool absolute = iequals(o, "EXAT") || iequals(o, "PXAT");
-      if (auto e = detail::deadline(a[++i], seconds ? 1000 : 1, absolute, true, c.now(), "set", expiry)) return *e;
-      has_expiry = true;
-    } else {
-      return reply::syntax();
-    }
-  }
-  auto m = c.find(a[1]);
-  if (get && detail::wrong_type(m, Type::string)) return reply::wrongtype();
-  Reply old = get && m ? reply::bulk(m->value) : reply::null();
-  if ((nx && m) || (xx && !m)) return old;
-  detail::set_string(c, a[1], a[2], expiry, keep);
-  return get ? old : reply::ok();
-}
-
-template <class C>
-Reply setnx(C& c, Args a) {
-  if (c.find(a[1])) return reply::integer(0);
-  detail::set_string(c, a[1], a[2], 0);
-  return reply::integer(1);
-}
-
-namespace detail {
-template <class C>
-Reply set_with_ttl(C& c, Args a, std::int64_t unit) {
-  std::int64_t expiry = 0;
-  if (auto e = deadline(a[2], unit, false, true, c.now(), a[0], expiry)) return *e;
-  set_string(c, a[1], a[3], expiry);
-  return reply::ok();
-}
-}  // namespace detail
-
-template <class C>
-Reply setex(C& c, Args a) { return detail::set_with_ttl(c, a, 1000); }
-template <class C>
-Reply psetex(C& c, Args a) { return detail::set_with_ttl(c, a, 1); }
-
-template <class C>
-Reply getset(C& c, Args a) {
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  detail::set_string(c, a[1], a[2], 0);
-  return m ? reply::bulk(m->value) : reply::null();
-}
-
-template <class C>
-Reply getdel(C& c, Args a) {
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  if (!m) return reply::null();
-  c.drop(*m);
-  return reply::bulk(m->value);
-}
-
-template <class C>
-Reply getex(C& c, Args a) {
-  std::optional<std::int64_t> expiry;  // 0: PERSIST
-  for (std::size_t i = 2; i < a.size(); ++i) {
-    auto& o = a[i];
-    if (iequals(o, "PERSIST") && !expiry) {
-      expiry = 0;
-    } else if ((iequals(o, "EX") || iequals(o, "PX") || iequals(o, "EXAT") || iequals(o, "PXAT")) && !expiry &&
-               i + 1 < a.size()) {
-      bool seconds = iequals(o, "EX") || iequals(o, "EXAT");
-      bool absolute = iequals(o, "EXAT") || iequals(o, "PXAT");
-      std::int64_t d = 0;
-      if (auto e = detail::deadline(a[++i], seconds ? 1000 : 1, absolute, true, c.now(), "getex", d)) return *e;
-      expiry = d;
-    } else {
-      return reply::syntax();
-    }
-  }
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  if (!m) return reply::null();
-  Reply r = reply::bulk(m->value);
-  if (expiry && *expiry != m->expiry) {
-    m->expiry = *expiry;
-    if (m->expiry != 0 && c.now() >= m->expiry) c.drop(*m);
-    else c.save(*m);
-  }
-  return r;
-}
-
-template <class C>
-Reply mget(C& c, Args a) {
-  std::vector<Reply> out;
-  for (std::size_t i = 1; i < a.size(); ++i) {
-    auto m = c.find(a[i]);
-    out.push_back(m && m->type == Type::string ? reply::bulk(m->value) : reply::null());
-  }
-  return reply::array(std::move(out));
-}
-
-template <class C>
-Reply mset(C& c, Args a) {
-  if (a.size() % 2 == 0) return reply::wrong_arity(a[0]);
-  for (std::size_t i = 1; i < a.size(); i += 2) detail::set_string(c, a[i], a[i + 1], 0);
-  return reply::ok();
-}
-
-template <class C>
-Reply msetnx(C& c, Args a) {
-  if (a.size() % 2 == 0) return reply::wrong_arity(a[0]);
-  for (std::size_t i = 1; i < a.size(); i += 2)
-    if (c.find(a[i])) return reply::integer(0);
-  for (std::size_t i = 1; i < a.size(); i += 2) detail::set_string(c, a[i], a[i + 1], 0);
-  return reply::integer(1);
-}
-
-template <class C>
-Reply append(C& c, Args a) {
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  if (!m) {
-    detail::set_string(c, a[1], a[2], 0);
-    return reply::integer(static_cast<std::int64_t>(a[2].size()));
-  }
-  if (m->value.size() + a[2].size() > max_string_size) return reply::too_big();
-  m->value += a[2];
-  c.save(*m);
-  return reply::integer(static_cast<std::int64_t>(m->value.size()));
-}
-
-template <class C>
-Reply strlen(C& c, Args a) {
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  return reply::integer(m ? static_cast<std::int64_t>(m->value.size()) : 0);
-}
-
-template <class C>
-Reply incr(C& c, Args a) { return detail::add_integer(c, a[1], 1); }
-template <class C>
-Reply decr(C& c, Args a) { return detail::add_integer(c, a[1], -1); }
-
-template <class C>
-Reply incrby(C& c, Args a) {
-  auto d = parse_integer(a[2]);
-  if (!d) return reply::not_integer();
-  return detail::add_integer(c, a[1], *d);
-}
-
-template <class C>
-Reply decrby(C& c, Args a) {
-  auto d = parse_integer(a[2]);
-  if (!d) return reply::not_integer();
-  if (*d == INT64_MIN) return reply::error("ERR decrement would overflow");
-  return detail::add_integer(c, a[1], -*d);
-}
-
-template <class C>
-Reply incrbyfloat(C& c, Args a) {
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  auto delta = parse_long_double(a[2]);
-  if (!delta) return reply::not_float();
-  long double v = 0;
-  if (m) {
-    auto parsed = parse_long_double(m->value);
-    if (!parsed) return reply::not_float();
-    v = *parsed;
-  }
-  v += *delta;
-  if (std::isnan(v) || std::isinf(v)) return reply::error("ERR increment would produce NaN or Infinity");
-  auto text = format_long_double(v);
-  detail::set_string(c, a[1], text, 0, true);
-  return reply::bulk(text);
-}
-
-template <class C>
-Reply getrange(C& c, Args a) {
-  auto start = parse_integer(a[2]), end = parse_integer(a[3]);
-  if (!start || !end) return reply::not_integer();
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  if (!m) return reply::bulk("");
-  auto len = static_cast<std::int64_t>(m->value.size());
-  std::int64_t s = *start, e = *end;
-  if (s < 0 && e < 0 && s > e) return reply::bulk("");
-  if (s < 0) s += len;
-  if (e < 0) e += len;
-  if (s < 0) s = 0;
-  if (e < 0) e = 0;
-  if (e >= len) e = len - 1;
-  if (s > e || len == 0) return reply::bulk("");
-  return reply::bulk(std::string_view(m->value).substr(static_cast<std::size_t>(s), static_cast<std::size_t>(e - s + 1)));
-}
-
-template <class C>
-Reply setrange(C& c, Args a) {
-  auto offset = parse_integer(a[2]);
-  if (!offset) return reply::not_integer();
-  if (*offset < 0) return reply::error("ERR offset is out of range");
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  auto& v = a[3];
-  if (v.empty()) return reply::integer(m ? static_cast<std::int64_t>(m->value.size()) : 0);
-  if (static_cast<std::uint64_t>(*offset) + v.size() > max_string_size) return reply::too_big();
-  std::string value = m ? m->value : std::string();
-  auto off = static_cast<std::size_t>(*offset);
-  if (value.size() < off + v.size()) value.resize(off + v.size(), '\0');
-  value.replace(off, v.size(), v);
-  detail::set_string(c, a[1], value, 0, true);
-  return reply::integer(static_cast<std::int64_t>(value.size()));
-}
-
-namespace detail {
-/// A bit offset as Redis reads one: 0 up to the bits of the largest string (proto-max-bulk-len).
-inline std::optional<std::uint64_t> bit_offset(std::string_view arg) {
-  auto v = parse_integer(arg);
-  if (!v || *v < 0 || static_cast<std::uint64_t>(*v) >> 3 >= max_string_size) return std::nullopt;
-  return static_cast<std::uint64_t>(*v);
-}
-inline Reply bad_bit_offset() { return reply::error("ERR bit offset is not an integer or out of range"); }
-/// Bit `offset` of `s` (bit 0 is the high bit of the first byte); 0 past its end.
-inline int bit_at(std::string_view s, std::uint64_t offset) {
-  const auto byte = offset >> 3;
-  return byte < s.size() ? (static_cast<unsigned char>(s[byte]) >> (7 - (offset & 7))) & 1 : 0;
-}
-}  // namespace detail
-
-/// SETBIT key offset 0|1: sets one bit (the string grows with zero bytes) and returns the old one.
-template <class C>
-Reply setbit(C& c, Args a) {
-  auto offset = detail::bit_offset(a[2]);
-  if (!offset) return detail::bad_bit_offset();
-  if (a[3] != "0" && a[3] != "1") return reply::error("ERR bit is not an integer or out of range");
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  std::string value = m ? m->value : std::string();
-  const int old = detail::bit_at(value, *offset);
-  const auto byte = static_cast<std::size_t>(*offset >> 3);
-  if (value.size() <= byte) value.resize(byte + 1, '\0');
-  const auto mask = static_cast<unsigned char>(1u << (7 - (*offset & 7)));
-  value[byte] = static_cast<char>(a[3] == "1" ? value[byte] | mask : value[byte] & ~mask);
-  detail::set_string(c, a[1], value, 0, true);
-  return reply::integer(old);
-}
-
-/// GETBIT key offset: the bit (0 past the end, or for no key).
-template <class C>
-Reply getbit(C& c, Args a) {
-  auto offset = detail::bit_offset(a[2]);
-  if (!offset) return detail::bad_bit_offset();
-  std::optional<Reply> err;
-  auto m = detail::string_at(c, a[1], err);
-  if (err) return *err;
-  return reply::integer(m ? detail::bit_at(m->value, *offset) : 0);
-}
-
-}  // namespace kvstack::redis::cmd
-#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_STRINGS_HPP
 // ---- kvstack/redis/zsets.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_ZSETS_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_ZSETS_HPP
@@ -17503,6 +16349,246 @@ Reply getbit(C& c, Args a) {
 #include <string>
 #include <vector>
 
+// ---- kvstack/redis/hashes.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_HASHES_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_HASHES_HPP
+// Redis hash commands: HSET HSETNX HGET HMGET HMSET HDEL HEXISTS HLEN HKEYS HVALS HGETALL HINCRBY
+// HINCRBYFLOAT HSTRLEN HRANDFIELD HSCAN. One backend entry per field.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis::cmd {
+
+namespace detail {
+using namespace kvstack::redis::detail;
+
+/// Sets field `f`; true when it is new.
+template <class C>
+bool hash_set(C& c, Meta& m, std::string_view f, std::string_view v) {
+  bool fresh = !c.elem(m, f);
+  c.put_elem(m, f, v);
+  if (fresh) ++m.size;
+  return fresh;
+}
+
+template <class C>
+Reply hash_set_command(C& c, Args a, bool count_new) {
+  if (a.size() % 2 != 0) return reply::wrong_arity(a[0]);
+  auto m = c.find(a[1]);
+  if (wrong_type(m, Type::hash)) return reply::wrongtype();
+  if (!m) m = c.create(a[1], Type::hash);
+  std::int64_t added = 0;
+  auto before = m->size;
+  for (std::size_t i = 2; i < a.size(); i += 2) added += hash_set(c, *m, a[i], a[i + 1]);
+  if (m->size != before || before == 0) c.save(*m);
+  return count_new ? reply::integer(added) : reply::ok();
+}
+
+/// The most picks a negative count (repeats allowed, so not bounded by the data) may ask for:
+/// a larger count is refused before anything is allocated. (Redis streams such a reply; kvstack
+/// builds each reply whole.)
+inline constexpr std::int64_t max_random_picks = std::int64_t{1} << 20;
+
+/// Parses the count of HRANDFIELD / SRANDMEMBER / ZRANDMEMBER (`a[2]`, if given) and checks the
+/// option after it (`paired`: WITHVALUES or WITHSCORES; empty: none allowed), in Redis 7.0's
+/// order and with its errors: a count within ±LONG_MAX, and half that when paired.
+inline std::optional<Reply> random_count(Args a, std::string_view paired, std::optional<std::int64_t>& count) {
+  if (paired.empty() && a.size() > 3) return reply::syntax();
+  if (a.size() < 3) return std::nullopt;
+  auto n = parse_integer(a[2]);
+  if (!n) return reply::not_integer();
+  constexpr auto max = std::numeric_limits<std::int64_t>::max();
+  if (*n < -max) return reply::error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+  if (a.size() > 4 || (a.size() == 4 && !iequals(a[3], paired))) return reply::syntax();
+  if (a.size() == 4 && (*n < -max / 2 || *n > max / 2)) return reply::error("ERR value is out of range");
+  count = *n;
+  return std::nullopt;
+}
+/// Unlike Redis, an error for more than max_random_picks picks with repeats from a collection
+/// that exists (from none, the reply is empty).
+inline std::optional<Reply> too_many_picks(std::int64_t count) {
+  if (count >= -max_random_picks) return std::nullopt;
+  return reply::error("ERR value is out of range, a reply holds at most " + std::to_string(max_random_picks) + " random picks");
+}
+
+/// Random picks for HRANDFIELD / SRANDMEMBER / ZRANDMEMBER with a count: distinct elements when
+/// count >= 0, `-count` picks with repeats otherwise; uniform, but for a few picks with repeats
+/// from a large collection (see Ctx::random_elem).
+template <class C>
+std::vector<std::pair<std::string, std::string>> random_picks(C& c, const Meta& m, std::int64_t count,
+                                                              std::string_view prefix = {}) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const bool repeats = count < 0;
+  const auto wanted = static_cast<std::size_t>(repeats ? -count : count);
+  if (repeats && m.size > C::uniform_pick_limit && wanted < static_cast<std::size_t>(m.size)) {
+    for (std::size_t i = 0; i < wanted; ++i)
+      if (auto e = c.random_elem(m, prefix)) out.push_back(std::move(*e));
+    return out;
+  }
+  auto all = prefix.empty() ? c.elems(m) : c.elems(m, prefix, std::string(1, static_cast<char>(prefix[0] + 1)));
+  if (repeats) {
+    if (all.empty()) return out;
+    std::uniform_int_distribution<std::size_t> pick(0, all.size() - 1);
+    out.reserve(wanted);
+    for (std::size_t i = 0; i < wanted; ++i) out.push_back(all[pick(c.rng())]);
+    return out;
+  }
+  if (wanted < all.size()) {
+    std::shuffle(all.begin(), all.end(), c.rng());
+    all.resize(wanted);
+  }
+  return all;
+}
+}  // namespace detail
+
+template <class C>
+Reply hset(C& c, Args a) { return detail::hash_set_command(c, a, true); }
+template <class C>
+Reply hmset(C& c, Args a) { return detail::hash_set_command(c, a, false); }
+
+template <class C>
+Reply hsetnx(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
+  if (!m) m = c.create(a[1], Type::hash);
+  else if (c.elem(*m, a[2])) return reply::integer(0);
+  detail::hash_set(c, *m, a[2], a[3]);
+  c.save(*m);
+  return reply::integer(1);
+}
+
+template <class C>
+Reply hget(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
+  return m ? reply::optional_bulk(c.elem(*m, a[2])) : reply::null();
+}
+
+template <class C>
+Reply hmget(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
+  std::vector<Reply> out;
+  for (std::size_t i = 2; i < a.size(); ++i) out.push_back(m ? reply::optional_bulk(c.elem(*m, a[i])) : reply::null());
+  return reply::array(std::move(out));
+}
+
+template <class C>
+Reply hdel(C& c, Args a) { return detail::remove_elements(c, a, Type::hash); }
+template <class C>
+Reply hexists(C& c, Args a) { return detail::has_element(c, a, Type::hash); }
+template <class C>
+Reply hlen(C& c, Args a) { return detail::size_of(c, a, Type::hash); }
+
+namespace detail {
+template <class C>
+Reply hash_all(C& c, Args a, bool keys, bool values) {
+  auto m = c.find(a[1]);
+  if (wrong_type(m, Type::hash)) return reply::wrongtype();
+  std::vector<Reply> out;
+  if (m)
+    for (auto& [f, v] : c.elems(*m)) {
+      if (keys) out.push_back(reply::bulk(f));
+      if (values) out.push_back(reply::bulk(v));
+    }
+  return keys && values ? reply::map(std::move(out)) : reply::array(std::move(out));
+}
+}  // namespace detail
+
+template <class C>
+Reply hkeys(C& c, Args a) { return detail::hash_all(c, a, true, false); }
+template <class C>
+Reply hvals(C& c, Args a) { return detail::hash_all(c, a, false, true); }
+template <class C>
+Reply hgetall(C& c, Args a) { return detail::hash_all(c, a, true, true); }
+
+template <class C>
+Reply hincrby(C& c, Args a) {
+  auto delta = parse_integer(a[3]);
+  if (!delta) return reply::not_integer();
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
+  if (!m) m = c.create(a[1], Type::hash);
+  std::int64_t v = 0;
+  if (auto old = c.elem(*m, a[2])) {
+    auto parsed = parse_integer(*old);
+    if (!parsed) return reply::error("ERR hash value is not an integer");
+    v = *parsed;
+  }
+  if (__builtin_add_overflow(v, *delta, &v)) return reply::overflow();
+  if (detail::hash_set(c, *m, a[2], std::to_string(v)) || m->size == 1) c.save(*m);
+  return reply::integer(v);
+}
+
+template <class C>
+Reply hincrbyfloat(C& c, Args a) {
+  auto delta = parse_long_double(a[3]);
+  if (!delta) return reply::not_float();
+  if (std::isinf(*delta)) return reply::error("ERR value is NaN or Infinity");
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
+  if (!m) m = c.create(a[1], Type::hash);
+  long double v = 0;
+  if (auto old = c.elem(*m, a[2])) {
+    auto parsed = parse_long_double(*old);
+    if (!parsed) return reply::error("ERR hash value is not a float");
+    v = *parsed;
+  }
+  v += *delta;
+  if (std::isnan(v) || std::isinf(v)) return reply::error("ERR increment would produce NaN or Infinity");
+  auto text = format_long_double(v);
+  if (detail::hash_set(c, *m, a[2], text) || m->size == 1) c.save(*m);
+  return reply::bulk(text);
+}
+
+template <class C>
+Reply hstrlen(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
+  auto v = m ? c.elem(*m, a[2]) : std::nullopt;
+  return reply::integer(v ? static_cast<std::int64_t>(v->size()) : 0);
+}
+
+template <class C>
+Reply hrandfield(C& c, Args a) {
+  std::optional<std::int64_t> count;
+  if (auto e = detail::random_count(a, "WITHVALUES", count)) return *e;
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::hash)) return reply::wrongtype();
+  if (!count) {
+    auto e = m ? c.random_elem(*m) : std::nullopt;
+    return e ? reply::bulk(e->first) : reply::null();
+  }
+  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
+  std::vector<Reply> out;
+  if (m)
+    for (auto& [f, v] : detail::random_picks(c, *m, *count)) {
+      out.push_back(reply::bulk(f));
+      if (a.size() == 4) out.push_back(reply::bulk(v));
+    }
+  return a.size() == 4 ? reply::pairs(std::move(out)) : reply::array(std::move(out));
+}
+
+template <class C>
+Reply hscan(C& c, Args a) {
+  return detail::scan_elements(c, a, c.find(a[1]), Type::hash, "",
+                               [](std::string_view f, std::string_view v, const detail::ScanOptions& o, auto& out) {
+                                 out.push_back(reply::bulk(f));
+                                 if (!o.novalues) out.push_back(reply::bulk(v));
+                               });
+}
+
+}  // namespace kvstack::redis::cmd
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_HASHES_HPP
 
 namespace kvstack::inline v0::redis::cmd {
 
@@ -17932,6 +17018,1524 @@ Reply zscan(C& c, Args a) {
 
 namespace kvstack::inline v0::redis {
 
+/// What a blocking command waits on: its keys, and for how long (milliseconds; 0: for ever).
+struct BlockingWait {
+  std::vector<std::string> keys;
+  std::int64_t timeout_ms = 0;
+};
+
+namespace cmd {
+namespace detail {
+/// A blocking command's timeout (seconds, fractions allowed) in milliseconds, or Redis's error.
+inline std::optional<Reply> parse_timeout(std::string_view s, std::int64_t& ms) {
+  auto v = parse_long_double(s);
+  if (!v || std::isinf(*v)) return reply::error("ERR timeout is not a float or out of range");
+  long double t = std::ceil(*v * 1000);
+  if (t < 0) return reply::error("ERR timeout is negative");
+  constexpr long double most = 1e15L;  // about 31,000 years: "for ever" in practice
+  ms = static_cast<std::int64_t>(t < most ? t : most);
+  return std::nullopt;
+}
+
+/// LMPOP/ZMPOP's arguments after `numkeys` at a[at]: the keys, which end, COUNT.
+struct MpopArgs {
+  std::size_t first_key = 0, keys = 0;
+  bool from_end = false;  ///< RIGHT, MAX
+  std::int64_t count = 1;
+};
+
+/// Parses `numkeys key... (LEFT|RIGHT or MIN|MAX) [COUNT n]` from a[at], with Redis's errors.
+inline std::optional<Reply> parse_mpop(Args a, std::size_t at, std::string_view front, std::string_view back,
+                                       MpopArgs& out) {
+  auto n = parse_integer(a[at]);
+  if (!n || *n <= 0) return reply::error("ERR numkeys should be greater than 0");
+  if (static_cast<std::uint64_t>(*n) >= a.size() - at - 1) return reply::syntax();
+  out.first_key = at + 1;
+  out.keys = static_cast<std::size_t>(*n);
+  const auto where = out.first_key + out.keys;
+  if (iequals(a[where], back)) out.from_end = true;
+  else if (!iequals(a[where], front)) return reply::syntax();
+  bool counted = false;
+  for (std::size_t i = where + 1; i < a.size(); ++i) {
+    if (!counted && iequals(a[i], "COUNT") && i + 1 < a.size()) {
+      auto c = parse_integer(a[++i]);
+      if (!c || *c <= 0) return reply::error("ERR count should be greater than 0");
+      out.count = *c;
+      counted = true;
+    } else {
+      return reply::syntax();
+    }
+  }
+  return std::nullopt;
+}
+
+/// Pops up to `count` from the first non-empty list of `keys`: [key, [values]], or null.
+template <class C>
+Reply list_mpop(C& c, Args keys, bool left, std::int64_t count) {
+  for (const auto& key : keys) {
+    auto m = c.find(key);
+    if (wrong_type(m, Type::list)) return reply::wrongtype();
+    if (!m) continue;
+    std::vector<Reply> values;
+    for (std::int64_t i = 0; i < count && m->size > 0; ++i) values.push_back(reply::bulk(pop(c, *m, left)));
+    c.save_or_drop(*m);
+    return reply::array({reply::bulk(key), reply::array(std::move(values))});
+  }
+  return reply::null_array();
+}
+
+/// Pops up to `count` from the first non-empty sorted set of `keys`: [key, [[member, score]...]],
+/// or with `flat`, one member as [key, member, score] (BZPOPMIN); null when all are empty.
+template <class C>
+Reply zset_mpop(C& c, Args keys, bool max, std::int64_t count, bool flat) {
+  for (const auto& key : keys) {
+    auto m = c.find(key);
+    if (wrong_type(m, Type::zset)) return reply::wrongtype();
+    if (!m) continue;
+    auto es = entries(c, *m, all_scores(), max, 0, count);
+    remove_entries(c, m, es);
+    if (flat) return reply::array({reply::bulk(key), reply::bulk(es[0].member), reply::number(es[0].score)});
+    std::vector<Reply> popped;
+    for (auto& e : es) popped.push_back(reply::array({reply::bulk(e.member), reply::number(e.score)}));
+    return reply::array({reply::bulk(key), reply::array(std::move(popped))});
+  }
+  return reply::null_array();
+}
+
+/// Runs LMPOP/ZMPOP-shaped arguments from a[at] (after a timeout for the blocking forms).
+template <class C>
+Reply mpop(C& c, Args a, std::size_t at, bool list) {
+  MpopArgs p;
+  if (auto e = list ? parse_mpop(a, at, "LEFT", "RIGHT", p) : parse_mpop(a, at, "MIN", "MAX", p)) return *e;
+  auto keys = a.subspan(p.first_key, p.keys);
+  return list ? list_mpop(c, keys, !p.from_end, p.count) : zset_mpop(c, keys, p.from_end, p.count, false);
+}
+
+/// BLPOP, BRPOP, BZPOPMIN, BZPOPMAX: keys, then the timeout.
+template <class C>
+Reply pop_first(C& c, Args a, bool list, bool from_end) {
+  std::int64_t ms = 0;
+  if (auto e = parse_timeout(a.back(), ms)) return *e;
+  auto keys = a.subspan(1, a.size() - 2);
+  if (!list) return zset_mpop(c, keys, from_end, 1, true);
+  auto r = list_mpop(c, keys, !from_end, 1);
+  if (r.kind == Reply::Kind::array) r.elements[1] = std::move(r.elements[1].elements[0]);  // [key, value]
+  return r;
+}
+}  // namespace detail
+
+template <class C>
+Reply lmpop(C& c, Args a) { return detail::mpop(c, a, 1, true); }
+template <class C>
+Reply zmpop(C& c, Args a) { return detail::mpop(c, a, 1, false); }
+
+template <class C>
+Reply blpop(C& c, Args a) { return detail::pop_first(c, a, true, false); }
+template <class C>
+Reply brpop(C& c, Args a) { return detail::pop_first(c, a, true, true); }
+template <class C>
+Reply bzpopmin(C& c, Args a) { return detail::pop_first(c, a, false, false); }
+template <class C>
+Reply bzpopmax(C& c, Args a) { return detail::pop_first(c, a, false, true); }
+
+template <class C>
+Reply blmpop(C& c, Args a) {
+  std::int64_t ms = 0;
+  detail::MpopArgs p;  // as Redis: the other arguments' errors first, then the timeout's
+  if (auto e = detail::parse_mpop(a, 2, "LEFT", "RIGHT", p)) return *e;
+  if (auto e = detail::parse_timeout(a[1], ms)) return *e;
+  return detail::mpop(c, a, 2, true);
+}
+template <class C>
+Reply bzmpop(C& c, Args a) {
+  std::int64_t ms = 0;
+  detail::MpopArgs p;
+  if (auto e = detail::parse_mpop(a, 2, "MIN", "MAX", p)) return *e;
+  if (auto e = detail::parse_timeout(a[1], ms)) return *e;
+  return detail::mpop(c, a, 2, false);
+}
+
+template <class C>
+Reply blmove(C& c, Args a) {
+  auto from = detail::side(a[3]), to = detail::side(a[4]);
+  if (!from || !to) return reply::syntax();
+  std::int64_t ms = 0;
+  if (auto e = detail::parse_timeout(a[5], ms)) return *e;
+  return detail::move(c, a[1], a[2], *from, *to);
+}
+template <class C>
+Reply brpoplpush(C& c, Args a) {
+  std::int64_t ms = 0;
+  if (auto e = detail::parse_timeout(a[3], ms)) return *e;
+  return detail::move(c, a[1], a[2], false, true);
+}
+}  // namespace cmd
+
+/// Whether `name` (lower case) is a blocking command: one a server may hold until a key fills.
+inline bool is_blocking(std::string_view name) {
+  for (std::string_view n : {"blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop"})
+    if (iequals(name, n)) return true;
+  return false;
+}
+
+/// The type of the keys the blocking command `name` pops from.
+inline Type blocking_type(std::string_view name) { return ascii_lower(name).starts_with("bz") ? Type::zset : Type::list; }
+
+/// The blocking command `a` narrowed to `key`, one of its keys: what runs when a write may have
+/// made `key` ready — Redis serves a blocked client from the key written, whatever its other keys
+/// hold before it.
+inline std::vector<std::string> blocking_on(Args a, const std::string& key) {
+  auto name = ascii_lower(a[0]);
+  if (name == "blmove" || name == "brpoplpush") return {a.begin(), a.end()};
+  if (name == "blmpop" || name == "bzmpop") {
+    std::vector<std::string> out{a[0], a[1], "1", key};
+    out.insert(out.end(), a.begin() + 3 + parse_integer(a[2]).value_or(0), a.end());
+    return out;
+  }
+  return {a[0], key, a.back()};
+}
+
+/// What the blocking command `a` (which ran, and answered null: nothing to pop) waits on.
+inline BlockingWait blocking_wait(Args a) {
+  BlockingWait w;
+  auto name = ascii_lower(a[0]);
+  std::string_view timeout = a.back();
+  if (name == "blmove" || name == "brpoplpush") {
+    w.keys.push_back(a[1]);
+  } else if (name == "blmpop" || name == "bzmpop") {
+    timeout = a[1];
+    auto n = parse_integer(a[2]).value_or(0);
+    for (std::int64_t i = 0; i < n; ++i) w.keys.push_back(a[3 + static_cast<std::size_t>(i)]);
+  } else {
+    w.keys.assign(a.begin() + 1, a.end() - 1);
+  }
+  (void)cmd::detail::parse_timeout(timeout, w.timeout_ms);
+  return w;
+}
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_BLOCKING_HPP
+// ---- kvstack/redis/dispatcher.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_DISPATCHER_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_DISPATCHER_HPP
+// kvstack::redis::execute — runs one command line (argv) for a session: looks the command up in
+// the table (name, arity, flags), answers unknown commands and wrong arity as Redis does, queues
+// between MULTI and EXEC, and runs each command — or a whole EXEC — in one backend transaction.
+
+#include <algorithm>
+#include <array>
+#include <span>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- kvstack/redis/introspection.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_INTROSPECTION_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_INTROSPECTION_HPP
+// Redis's introspection commands: OBJECT (ENCODING, REFCOUNT), MEMORY USAGE, TIME.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+
+namespace kvstack::inline v0::redis::cmd {
+
+namespace detail {
+/// The encoding Redis would report for `m`: for a string its shape (int, embstr up to 44 bytes,
+/// raw); for a collection the general encoding, since kvstack has no compact ones (each element
+/// is an entry of its own, however few there are).
+inline std::string_view encoding_of(const Meta& m) {
+  switch (m.type) {
+    case Type::string: return parse_integer(m.value) ? "int" : m.value.size() <= 44 ? "embstr" : "raw";
+    case Type::list: return "quicklist";
+    case Type::zset: return "skiplist";
+    default: return "hashtable";  // sets and hashes
+  }
+}
+inline Reply unknown_subcommand(std::string_view sub, std::string_view command) {
+  return reply::error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) + "'. Try " +
+                      std::string(command) + " HELP.");
+}
+}  // namespace detail
+
+/// OBJECT ENCODING key (see detail::encoding_of) and OBJECT REFCOUNT key (1: nothing is shared);
+/// IDLETIME and FREQ are errors, since kvstack does not track reads.
+template <class C>
+Reply object(C& c, Args a) {
+  const auto sub = ascii_lower(a[1]);
+  if (sub == "help" && a.size() == 2)
+    return reply::array({reply::simple("OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"),
+                         reply::simple("ENCODING <key>"), reply::simple("    Return the kind of internal representation the Redis object stored at <key> is using."),
+                         reply::simple("REFCOUNT <key>"), reply::simple("    Return the reference count of the object stored at <key>.")});
+  if (a.size() != 3 || (sub != "encoding" && sub != "refcount" && sub != "idletime" && sub != "freq"))
+    return detail::unknown_subcommand(a[1], "OBJECT");
+  auto m = c.find(a[2]);
+  if (!m) return reply::null();
+  if (sub == "encoding") return reply::bulk(detail::encoding_of(*m));
+  if (sub == "refcount") return reply::integer(1);
+  return reply::error("ERR kvstack does not track reads: OBJECT " + a[1] + " is not supported");
+}
+
+/// MEMORY USAGE key [SAMPLES n]: about how many bytes the engine holds for the key (its record,
+/// and its elements: `n` of them sampled, 5 by default, 0 for all, and the rest counted at their
+/// average); nil for no key.
+template <class C>
+Reply memory(C& c, Args a) {
+  if (!iequals(a[1], "USAGE") || (a.size() != 3 && a.size() != 5)) return detail::unknown_subcommand(a[1], "MEMORY");
+  std::int64_t samples = 5;
+  if (a.size() == 5) {
+    if (!iequals(a[3], "SAMPLES")) return reply::syntax();
+    auto n = parse_integer(a[4]);
+    if (!n) return reply::not_integer();
+    if (*n < 0) return reply::syntax();
+    samples = *n;
+  }
+  auto m = c.find(a[2]);
+  if (!m) return reply::null();
+  constexpr std::int64_t entry_overhead = 16;  // an engine's own bytes per entry, roughly
+  std::int64_t bytes = static_cast<std::int64_t>(m->key.size() + m->value.size()) + 32 + entry_overhead;
+  if (m->is_collection() && m->size > 0) {
+    const std::int64_t entries = m->type == Type::zset ? 2 * m->size : m->size;  // a zset's score index too
+    auto sample = c.elems(*m, {}, std::nullopt, false, samples == 0 ? KeyRange::unlimited : static_cast<std::size_t>(samples));
+    std::int64_t sampled = 0;
+    for (const auto& [sub, value] : sample) sampled += static_cast<std::int64_t>(sub.size() + value.size()) + 8 + entry_overhead;
+    if (!sample.empty()) bytes += sampled * entries / static_cast<std::int64_t>(sample.size());
+  }
+  return reply::integer(bytes);
+}
+
+/// TIME: the store's clock, as seconds and microseconds (to the millisecond).
+template <class C>
+Reply time(C& c, Args) {
+  const std::int64_t ms = c.now();
+  return reply::array({reply::bulk(std::to_string(ms / 1000)), reply::bulk(std::to_string(ms % 1000 * 1000))});
+}
+
+}  // namespace kvstack::redis::cmd
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_INTROSPECTION_HPP
+// ---- kvstack/redis/keys.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_KEYS_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_KEYS_HPP
+// Redis key and database commands: DEL UNLINK EXISTS TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT
+// EXPIRETIME PEXPIRETIME TTL PTTL PERSIST KEYS SCAN RENAME RENAMENX COPY MOVE RANDOMKEY DBSIZE
+// FLUSHDB FLUSHALL SWAPDB SELECT, and PING ECHO.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis::cmd {
+
+namespace detail {
+using namespace kvstack::redis::detail;
+
+/// A database index argument: nullopt with `err` set when not one.
+template <class C>
+std::optional<int> db_index(C& c, std::string_view arg, Reply& err, std::string_view not_integer = "ERR value is not an integer or out of range") {
+  auto n = parse_integer(arg);
+  if (!n || *n < INT32_MIN || *n > INT32_MAX) return err = reply::error(std::string(not_integer)), std::nullopt;
+  if (*n < 0 || *n >= c.databases()) return err = reply::error("ERR DB index is out of range"), std::nullopt;
+  return static_cast<int>(*n);
+}
+
+template <class C>
+Reply expire_command(C& c, Args a, std::int64_t unit, bool absolute) {
+  bool nx = false, xx = false, gt = false, lt = false;  // as Redis: the options first, then the time
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    if (iequals(a[i], "NX")) nx = true;
+    else if (iequals(a[i], "XX")) xx = true;
+    else if (iequals(a[i], "GT")) gt = true;
+    else if (iequals(a[i], "LT")) lt = true;
+    else return reply::error("ERR Unsupported option " + a[i]);
+  }
+  if (nx && (xx || gt || lt)) return reply::error("ERR NX and XX, GT or LT options at the same time are not compatible");
+  if (gt && lt) return reply::error("ERR GT and LT options at the same time are not compatible");
+  std::int64_t deadline = 0;
+  if (auto e = detail::deadline(a[2], unit, absolute, false, c.now(), a[0], deadline)) return *e;
+  auto m = c.find(a[1]);
+  if (!m) return reply::integer(0);
+  // No expiry counts as an infinite one.
+  if ((nx && m->expiry) || (xx && !m->expiry) || (gt && (!m->expiry || deadline <= m->expiry)) ||
+      (lt && m->expiry && deadline >= m->expiry))
+    return reply::integer(0);
+  m->expiry = deadline;
+  if (deadline <= c.now()) c.drop(*m);
+  else c.save(*m);
+  return reply::integer(1);
+}
+
+template <class C>
+Reply ttl_command(C& c, Args a, bool ms, bool absolute) {
+  auto m = c.find(a[1]);
+  if (!m) return reply::integer(-2);
+  if (!m->expiry) return reply::integer(-1);
+  std::int64_t t = absolute ? m->expiry : m->expiry - c.now();
+  return reply::integer(ms ? t : absolute ? t / 1000 : (t + 500) / 1000);
+}
+
+/// The literal start of a glob pattern, to narrow a KEYS scan.
+inline std::string literal_prefix(std::string_view pattern) {
+  auto end = pattern.find_first_of("*?[\\");
+  return std::string(pattern.substr(0, end));
+}
+
+template <class C>
+void copy_elements(C& c, const Meta& from, Meta& to) {
+  for (auto& [sub, v] : c.elems(from)) c.put_elem(to, sub, v);
+  to.size = from.size;
+  to.head = from.head;
+}
+}  // namespace detail
+
+template <class C>
+Reply del(C& c, Args a) {
+  std::int64_t n = 0;
+  for (std::size_t i = 1; i < a.size(); ++i)
+    if (auto m = c.find(a[i])) {
+      c.drop(*m);
+      ++n;
+    }
+  return reply::integer(n);
+}
+template <class C>
+Reply unlink(C& c, Args a) { return del(c, a); }
+
+template <class C>
+Reply exists(C& c, Args a) {
+  std::int64_t n = 0;
+  for (std::size_t i = 1; i < a.size(); ++i) n += c.find(a[i]) ? 1 : 0;
+  return reply::integer(n);
+}
+
+template <class C>
+Reply type(C& c, Args a) {
+  auto m = c.find(a[1]);
+  return reply::simple(std::string(m ? type_name(m->type) : "none"));
+}
+
+template <class C>
+Reply expire(C& c, Args a) { return detail::expire_command(c, a, 1000, false); }
+template <class C>
+Reply pexpire(C& c, Args a) { return detail::expire_command(c, a, 1, false); }
+template <class C>
+Reply expireat(C& c, Args a) { return detail::expire_command(c, a, 1000, true); }
+template <class C>
+Reply pexpireat(C& c, Args a) { return detail::expire_command(c, a, 1, true); }
+template <class C>
+Reply ttl(C& c, Args a) { return detail::ttl_command(c, a, false, false); }
+template <class C>
+Reply pttl(C& c, Args a) { return detail::ttl_command(c, a, true, false); }
+template <class C>
+Reply expiretime(C& c, Args a) { return detail::ttl_command(c, a, false, true); }
+template <class C>
+Reply pexpiretime(C& c, Args a) { return detail::ttl_command(c, a, true, true); }
+
+template <class C>
+Reply persist(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (!m || !m->expiry) return reply::integer(0);
+  m->expiry = 0;
+  c.save(*m);
+  return reply::integer(1);
+}
+
+template <class C>
+Reply keys(C& c, Args a) {
+  auto prefix = detail::literal_prefix(a[1]);
+  std::vector<Reply> out;
+  std::string at = prefix;
+  bool after = false;
+  while (true) {
+    auto page = c.keys(c.session().db, at, after, 1024);
+    for (auto& m : page) {
+      if (m.key.compare(0, prefix.size(), prefix) != 0) return reply::array(std::move(out));
+      if (glob_match(a[1], m.key)) out.push_back(reply::bulk(m.key));
+    }
+    if (page.size() < 1024 || c.failed()) break;
+    at = page.back().key;
+    after = true;
+  }
+  return reply::array(std::move(out));
+}
+
+template <class C>
+Reply scan(C& c, Args a) {
+  detail::ScanOptions o;
+  if (auto e = detail::parse_scan(a, 1, o, true)) return *e;
+  auto at = c.cursor(o.cursor);
+  if (!at) return reply::error("ERR invalid cursor");
+  auto page = c.keys(c.session().db, *at, false, static_cast<std::size_t>(o.count) + 1);
+  std::uint64_t next = 0;
+  if (page.size() > static_cast<std::size_t>(o.count)) {
+    next = c.save_cursor(page.back().key);
+    page.pop_back();
+  }
+  std::vector<Reply> out;
+  for (auto& m : page)
+    if ((!o.match || glob_match(*o.match, m.key)) && (!o.type || iequals(*o.type, type_name(m.type))))
+      out.push_back(reply::bulk(m.key));
+  return reply::array({reply::bulk(std::to_string(next)), reply::array(std::move(out))});
+}
+
+template <class C>
+Reply rename(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (!m) return reply::no_such_key();
+  if (a[1] != a[2]) c.move_key(*m, c.session().db, a[2]);
+  return reply::ok();
+}
+
+template <class C>
+Reply renamenx(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (!m) return reply::no_such_key();
+  if (a[1] == a[2] || c.find(a[2])) return reply::integer(0);
+  c.move_key(*m, c.session().db, a[2]);
+  return reply::integer(1);
+}
+
+template <class C>
+Reply copy(C& c, Args a) {
+  int db = c.session().db;
+  bool replace = false;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    if (iequals(a[i], "REPLACE")) {
+      replace = true;
+    } else if (iequals(a[i], "DB") && i + 1 < a.size()) {
+      Reply err;
+      auto d = detail::db_index(c, a[++i], err);
+      if (!d) return err;
+      db = *d;
+    } else {
+      return reply::syntax();
+    }
+  }
+  if (a[1] == a[2] && db == c.session().db) return reply::error("ERR source and destination objects are the same");
+  auto m = c.find(a[1]);
+  if (!m || (!replace && c.find_in(db, a[2]))) return reply::integer(0);
+  Meta to = c.create_in(db, a[2], m->type);
+  to.expiry = m->expiry;
+  if (m->is_collection()) detail::copy_elements(c, *m, to);
+  else to.value = m->value;
+  c.save(to);
+  return reply::integer(1);
+}
+
+template <class C>
+Reply move(C& c, Args a) {
+  Reply err;
+  auto db = detail::db_index(c, a[2], err);
+  if (!db) return err;
+  if (*db == c.session().db) return reply::error("ERR source and destination objects are the same");
+  auto m = c.find(a[1]);
+  if (!m || c.find_in(*db, a[1])) return reply::integer(0);
+  c.move_key(*m, *db, a[1]);
+  return reply::integer(1);
+}
+
+template <class C>
+Reply randomkey(C& c, Args) {
+  // Uniform over up to uniform_pick_limit keys; past that, as random_elem, the first live key
+  // from a random point on.
+  constexpr auto limit = static_cast<std::size_t>(C::uniform_pick_limit);
+  auto few = c.keys(c.session().db, "", false, limit + 1);
+  if (few.size() <= limit) {
+    if (few.empty()) return reply::null();
+    return reply::bulk(few[std::uniform_int_distribution<std::size_t>(0, few.size() - 1)(c.rng())].key);
+  }
+  std::string at;
+  c.put_random(at);
+  auto page = c.keys(c.session().db, at, false, 1);
+  if (page.empty()) page = c.keys(c.session().db, "", false, 1);
+  return page.empty() ? reply::null() : reply::bulk(page.front().key);
+}
+
+template <class C>
+Reply dbsize(C& c, Args) {
+  std::int64_t n = 0;
+  std::string at;
+  bool after = false;
+  while (true) {
+    auto page = c.keys(c.session().db, at, after, 4096);
+    n += static_cast<std::int64_t>(page.size());
+    if (page.size() < 4096 || c.failed()) return reply::integer(n);
+    at = page.back().key;
+    after = true;
+  }
+}
+
+namespace detail {
+inline bool flush_mode_ok(Args a) { return a.size() == 1 || (a.size() == 2 && (iequals(a[1], "ASYNC") || iequals(a[1], "SYNC"))); }
+}  // namespace detail
+
+template <class C>
+Reply flushdb(C& c, Args a) {
+  if (!detail::flush_mode_ok(a)) return reply::syntax();
+  c.flush(c.session().db);
+  return reply::ok();
+}
+
+template <class C>
+Reply flushall(C& c, Args a) {
+  if (!detail::flush_mode_ok(a)) return reply::syntax();
+  for (int db = 0; db < c.databases(); ++db) c.flush(db);
+  return reply::ok();
+}
+
+template <class C>
+Reply swapdb(C& c, Args a) {
+  Reply err;
+  auto x = detail::db_index(c, a[1], err, "ERR invalid first DB index");
+  if (!x) return err;
+  auto y = detail::db_index(c, a[2], err, "ERR invalid second DB index");
+  if (!y) return err;
+  if (*x != *y) c.swap(*x, *y);
+  return reply::ok();
+}
+
+template <class C>
+Reply select(C& c, Args a) {
+  Reply err;
+  auto db = detail::db_index(c, a[1], err, "ERR invalid DB index");
+  if (!db) return err;
+  c.session().db = *db;
+  return reply::ok();
+}
+
+template <class C>
+Reply ping(C&, Args a) {
+  if (a.size() > 2) return reply::wrong_arity(a[0]);
+  return a.size() == 2 ? reply::bulk(a[1]) : reply::simple("PONG");
+}
+
+template <class C>
+Reply echo(C&, Args a) { return reply::bulk(a[1]); }
+
+}  // namespace kvstack::redis::cmd
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_KEYS_HPP
+// ---- kvstack/redis/sets.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
+// Redis set commands: SADD SREM SISMEMBER SMISMEMBER SMEMBERS SCARD SPOP SRANDMEMBER SMOVE SUNION
+// SINTER SDIFF SUNIONSTORE SINTERSTORE SDIFFSTORE SINTERCARD SSCAN. One backend entry per member.
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis::cmd {
+
+namespace detail {
+template <class C>
+bool set_add(C& c, Meta& m, std::string_view member) {
+  if (c.elem(m, member)) return false;
+  c.put_elem(m, member, "");
+  ++m.size;
+  return true;
+}
+
+enum class SetOp { unite, intersect, diff };
+
+/// The members of SUNION/SINTER/SDIFF over `keys`; nullopt with `err` on a wrong type.
+template <class C>
+std::optional<std::set<std::string>> combine(C& c, std::span<const std::string> keys, SetOp op, Reply& err) {
+  std::vector<std::optional<Meta>> metas;
+  for (auto& k : keys) {
+    metas.push_back(c.find(k));
+    if (wrong_type(metas.back(), Type::set)) return err = reply::wrongtype(), std::nullopt;
+  }
+  std::set<std::string> out;
+  auto members = [&](const std::optional<Meta>& m) {
+    std::set<std::string> s;
+    if (m)
+      for (auto& [k, v] : c.elems(*m)) s.insert(k);
+    return s;
+  };
+  if (op == SetOp::intersect) {
+    // Walk the smallest set, probing the others: O(smallest * keys * log n).
+    for (auto& m : metas)
+      if (!m) return out;
+    auto smallest = std::min_element(metas.begin(), metas.end(), [](auto& x, auto& y) { return x->size < y->size; });
+    for (auto& member : members(*smallest)) {
+      bool all = true;
+      for (auto& m : metas)
+        if (&m != &*smallest && !c.elem(*m, member)) {
+          all = false;
+          break;
+        }
+      if (all) out.insert(member);
+    }
+    return out;
+  }
+  out = members(metas[0]);
+  for (std::size_t i = 1; i < metas.size(); ++i) {
+    if (!metas[i]) continue;
+    if (op == SetOp::unite) {
+      out.merge(members(metas[i]));
+    } else {
+      for (auto it = out.begin(); it != out.end();) it = c.elem(*metas[i], *it) ? out.erase(it) : std::next(it);
+    }
+  }
+  return out;
+}
+
+template <class C>
+Reply combine_command(C& c, Args a, SetOp op) {
+  Reply err;
+  auto s = combine(c, a.subspan(1), op, err);
+  if (!s) return err;
+  std::vector<Reply> out;
+  for (auto& m : *s) out.push_back(reply::bulk(m));
+  return reply::set(std::move(out));
+}
+
+template <class C>
+Reply store_command(C& c, Args a, SetOp op) {
+  Reply err;
+  auto s = combine(c, a.subspan(2), op, err);
+  if (!s) return err;
+  Meta m = c.create(a[1], Type::set);
+  for (auto& member : *s) set_add(c, m, member);
+  if (m.size == 0) {
+    if (auto old = c.find(a[1])) c.drop(*old);
+  } else {
+    c.save(m);
+  }
+  return reply::integer(m.size);
+}
+}  // namespace detail
+
+template <class C>
+Reply sadd(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
+  if (!m) m = c.create(a[1], Type::set);
+  std::int64_t added = 0;
+  for (std::size_t i = 2; i < a.size(); ++i) added += detail::set_add(c, *m, a[i]);
+  if (added) c.save(*m);
+  return reply::integer(added);
+}
+
+template <class C>
+Reply srem(C& c, Args a) { return detail::remove_elements(c, a, Type::set); }
+template <class C>
+Reply sismember(C& c, Args a) { return detail::has_element(c, a, Type::set); }
+
+template <class C>
+Reply smismember(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
+  std::vector<Reply> out;
+  for (std::size_t i = 2; i < a.size(); ++i) out.push_back(reply::integer(m && c.elem(*m, a[i]) ? 1 : 0));
+  return reply::array(std::move(out));
+}
+
+template <class C>
+Reply smembers(C& c, Args a) { return detail::combine_command(c, a.subspan(0, 2), detail::SetOp::unite); }
+
+template <class C>
+Reply scard(C& c, Args a) { return detail::size_of(c, a, Type::set); }
+
+template <class C>
+Reply spop(C& c, Args a) {
+  std::optional<std::int64_t> count;
+  if (auto e = detail::pop_count(a, count)) return *e;
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
+  if (!m) return count ? reply::set() : reply::null();
+  std::vector<std::pair<std::string, std::string>> picked;
+  if (!count) picked.push_back(*c.random_elem(*m));
+  else picked = detail::random_picks(c, *m, *count);
+  std::vector<Reply> out;
+  for (auto& [member, v] : picked) {
+    c.erase_elem(*m, member);
+    out.push_back(reply::bulk(member));
+  }
+  m->size -= static_cast<std::int64_t>(picked.size());
+  c.save_or_drop(*m);
+  if (!count) return out.front();
+  return reply::set(std::move(out));
+}
+
+template <class C>
+Reply srandmember(C& c, Args a) {
+  std::optional<std::int64_t> count;
+  if (auto e = detail::random_count(a, "", count)) return *e;
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
+  if (!count) {
+    auto e = m ? c.random_elem(*m) : std::nullopt;
+    return e ? reply::bulk(e->first) : reply::null();
+  }
+  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
+  std::vector<Reply> out;
+  if (m)
+    for (auto& [member, v] : detail::random_picks(c, *m, *count)) out.push_back(reply::bulk(member));
+  return reply::array(std::move(out));
+}
+
+template <class C>
+Reply smove(C& c, Args a) {
+  auto src = c.find(a[1]), dst = c.find(a[2]);
+  if (!src) return reply::integer(0);  // as Redis, whatever the destination holds
+  if (detail::wrong_type(src, Type::set) || detail::wrong_type(dst, Type::set)) return reply::wrongtype();
+  if (!c.elem(*src, a[3])) return reply::integer(0);
+  if (a[1] == a[2]) return reply::integer(1);
+  c.erase_elem(*src, a[3]);
+  --src->size;
+  c.save_or_drop(*src);
+  if (!dst) dst = c.create(a[2], Type::set);
+  if (detail::set_add(c, *dst, a[3])) c.save(*dst);
+  return reply::integer(1);
+}
+
+template <class C>
+Reply sunion(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::unite); }
+template <class C>
+Reply sinter(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::intersect); }
+template <class C>
+Reply sdiff(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::diff); }
+template <class C>
+Reply sunionstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::unite); }
+template <class C>
+Reply sinterstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::intersect); }
+template <class C>
+Reply sdiffstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::diff); }
+
+template <class C>
+Reply sintercard(C& c, Args a) {
+  auto n = parse_integer(a[1]);
+  if (!n || *n <= 0) return reply::error("ERR numkeys should be greater than 0");  // Redis's words for both
+  if (*n > static_cast<std::int64_t>(a.size()) - 2) return reply::error("ERR Number of keys can't be greater than number of args");
+  std::int64_t limit = 0;
+  auto rest = static_cast<std::size_t>(2 + *n);
+  if (rest < a.size()) {
+    if (rest + 2 != a.size() || !iequals(a[rest], "LIMIT")) return reply::syntax();
+    auto l = parse_integer(a[rest + 1]);
+    if (!l || *l < 0) return reply::error("ERR LIMIT can't be negative");
+    limit = *l;
+  }
+  Reply err;
+  auto s = detail::combine(c, a.subspan(2, static_cast<std::size_t>(*n)), detail::SetOp::intersect, err);
+  if (!s) return err;
+  auto size = static_cast<std::int64_t>(s->size());
+  return reply::integer(limit ? std::min(size, limit) : size);
+}
+
+template <class C>
+Reply sscan(C& c, Args a) {
+  return detail::scan_elements(c, a, c.find(a[1]), Type::set, "",
+                               [](std::string_view m, std::string_view, const detail::ScanOptions&, auto& out) {
+                                 out.push_back(reply::bulk(m));
+                               });
+}
+
+}  // namespace kvstack::redis::cmd
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
+// ---- kvstack/redis/sort.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_SORT_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_SORT_HPP
+// Redis's SORT and SORT_RO: the elements of a list, set or sorted set, sorted as numbers or
+// (ALPHA) as bytes, by themselves or by other keys (BY pattern, `*` standing for the element,
+// `key->field` for a hash field), LIMITed, with other keys' values fetched (GET), and STOREd as
+// a list.
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis::cmd {
+
+namespace detail {
+/// What `pattern` names for `element`: the element itself for "#"; otherwise the string at the
+/// pattern with its first '*' replaced by `element` — or, for "key->field", that hash field.
+/// Nothing when the pattern has no '*', or the key is missing or of another type.
+template <class C>
+std::optional<std::string> sort_lookup(C& c, std::string_view pattern, const std::string& element) {
+  if (pattern == "#") return element;
+  auto star = pattern.find('*');
+  if (star == std::string_view::npos) return std::nullopt;
+  auto arrow = pattern.find("->", star + 1);
+  bool field = arrow != std::string_view::npos && arrow + 2 < pattern.size();
+  std::string key(pattern.substr(0, star));
+  key += element;
+  key += pattern.substr(star + 1, (field ? arrow : pattern.size()) - star - 1);
+  auto m = c.find(key);
+  if (!m) return std::nullopt;
+  if (field) return m->type == Type::hash ? c.elem(*m, pattern.substr(arrow + 2)) : std::nullopt;
+  return m->type == Type::string ? std::optional<std::string>(m->value) : std::nullopt;
+}
+
+/// The elements of the list, set or sorted set `m`, in its own order.
+template <class C>
+std::vector<std::string> sort_elements(C& c, const Meta& m) {
+  std::vector<std::string> out;
+  if (m.type == Type::list) return slice(c, m, 0, m.size - 1);
+  if (m.type == Type::set)
+    for (auto& [member, v] : c.elems(m)) out.push_back(std::move(member));
+  else
+    for (auto& e : entries(c, m, all_scores(), false, 0, -1)) out.push_back(std::move(e.member));
+  return out;
+}
+
+template <class C>
+Reply sort(C& c, Args a, bool read_only) {
+  bool desc = false, alpha = false, dont_sort = false;
+  std::int64_t offset = 0, count = -1;
+  std::optional<std::string> by, store;
+  std::vector<std::string> gets;
+  for (std::size_t i = 2; i < a.size(); ++i) {
+    const std::size_t more = a.size() - i - 1;
+    if (iequals(a[i], "ASC")) desc = false;
+    else if (iequals(a[i], "DESC")) desc = true;
+    else if (iequals(a[i], "ALPHA")) alpha = true;
+    else if (iequals(a[i], "LIMIT") && more >= 2) {
+      auto o = parse_integer(a[i + 1]), n = parse_integer(a[i + 2]);
+      if (!o || !n) return reply::not_integer();
+      offset = *o, count = *n;
+      i += 2;
+    } else if (!read_only && iequals(a[i], "STORE") && more >= 1) {
+      store = a[++i];
+    } else if (iequals(a[i], "BY") && more >= 1) {
+      by = a[++i];
+      dont_sort = by->find('*') == std::string::npos;
+    } else if (iequals(a[i], "GET") && more >= 1) {
+      gets.push_back(a[++i]);
+    } else {
+      return reply::syntax();
+    }
+  }
+  auto m = c.find(a[1]);
+  if (m && m->type != Type::list && m->type != Type::set && m->type != Type::zset) return reply::wrongtype();
+  auto elements = m ? sort_elements(c, *m) : std::vector<std::string>{};
+  if (dont_sort && m && m->type == Type::set && store) dont_sort = false, alpha = true, by.reset();  // as Redis
+  if (dont_sort && desc) std::ranges::reverse(elements);
+  if (!dont_sort) {
+    struct Keyed {
+      std::string element;
+      double score = 0;
+      std::optional<std::string> text;  // ALPHA BY: the other key's value (none sorts first)
+    };
+    std::vector<Keyed> keyed;
+    bool not_a_number = false;
+    for (auto& e : elements) {
+      Keyed k{std::move(e), 0, std::nullopt};
+      auto weight = by ? sort_lookup(c, *by, k.element) : std::optional<std::string>(k.element);
+      if (alpha && by) {
+        k.text = std::move(weight);
+      } else if (!alpha && weight) {  // strtod's reading, as Redis: "" is 0
+        errno = 0;
+        char* end = nullptr;
+        k.score = std::strtod(weight->c_str(), &end);
+        not_a_number = not_a_number || *end != '\0' || errno == ERANGE || std::isnan(k.score);
+      }
+      keyed.push_back(std::move(k));
+    }
+    if (not_a_number) return reply::error("ERR One or more scores can't be converted into double");
+    std::ranges::stable_sort(keyed, [&](const Keyed& x, const Keyed& y) {
+      int cmp = 0;
+      if (!alpha) cmp = x.score < y.score ? -1 : x.score > y.score ? 1 : x.element.compare(y.element);
+      else if (by) cmp = x.text == y.text ? 0 : !x.text ? -1 : !y.text ? 1 : x.text->compare(*y.text);
+      else cmp = x.element.compare(y.element);
+      return desc ? cmp > 0 : cmp < 0;
+    });
+    elements.clear();
+    for (auto& k : keyed) elements.push_back(std::move(k.element));
+  }
+  const auto n = static_cast<std::int64_t>(elements.size());
+  const std::int64_t start = std::clamp<std::int64_t>(offset, 0, n);
+  const std::int64_t stop = count < 0 ? n : std::min(n, start + count);
+  std::vector<std::optional<std::string>> out;
+  for (auto i = start; i < stop; ++i) {
+    const auto& e = elements[static_cast<std::size_t>(i)];
+    if (gets.empty()) out.emplace_back(e);
+    for (auto& g : gets) out.push_back(sort_lookup(c, g, e));
+  }
+  if (!store) {
+    std::vector<Reply> replies;
+    for (auto& v : out) replies.push_back(reply::optional_bulk(v));
+    return reply::array(std::move(replies));
+  }
+  Meta list = c.create(*store, Type::list);
+  for (auto& v : out) push(c, list, false, v.value_or(""));
+  if (list.size == 0) {
+    if (auto old = c.find(*store)) c.drop(*old);
+  } else {
+    c.save(list);
+  }
+  return reply::integer(list.size);
+}
+}  // namespace detail
+
+template <class C>
+Reply sort(C& c, Args a) { return detail::sort(c, a, false); }
+template <class C>
+Reply sort_ro(C& c, Args a) { return detail::sort(c, a, true); }
+
+}  // namespace kvstack::redis::cmd
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_SORT_HPP
+// ---- kvstack/redis/strings.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_STRINGS_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_STRINGS_HPP
+// Redis string commands over a DataStore context: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX
+// MGET MSET MSETNX APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SETRANGE SETBIT
+// GETBIT.
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+
+namespace kvstack::inline v0::redis::cmd {
+
+namespace detail {
+using namespace kvstack::redis::detail;
+
+/// Stores `value` at `key` as a string, replacing any type; `expiry` 0: none; keep: keep the old.
+template <class C>
+void set_string(C& c, std::string_view key, std::string_view value, std::int64_t expiry, bool keep = false) {
+  auto old = keep ? c.find(key) : std::nullopt;
+  Meta m = c.create(key, Type::string);
+  m.value = value;
+  m.expiry = keep && old ? old->expiry : expiry;
+  if (m.expiry != 0 && c.now() >= m.expiry) c.drop(m);  // EXAT/PXAT in the past: gone at once
+  else c.save(m);
+}
+
+/// The string at `key`: nullopt with `err` set when another type is there.
+template <class C>
+std::optional<Meta> string_at(C& c, std::string_view key, std::optional<Reply>& err) {
+  auto m = c.find(key);
+  if (wrong_type(m, Type::string)) err = reply::wrongtype();
+  return m;
+}
+
+template <class C>
+Reply add_integer(C& c, std::string_view key, std::int64_t delta) {
+  std::optional<Reply> err;
+  auto m = string_at(c, key, err);
+  if (err) return *err;
+  std::int64_t v = 0;
+  if (m) {
+    auto parsed = parse_integer(m->value);
+    if (!parsed) return reply::not_integer();
+    v = *parsed;
+  }
+  if (__builtin_add_overflow(v, delta, &v)) return reply::overflow();
+  set_string(c, key, std::to_string(v), 0, true);
+  return reply::integer(v);
+}
+}  // namespace detail
+
+template <class C>
+Reply get(C& c, Args a) {
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  return m ? reply::bulk(m->value) : reply::null();
+}
+
+template <class C>
+Reply set(C& c, Args a) {
+  bool nx = false, xx = false, get = false, keep = false, has_expiry = false;
+  std::int64_t expiry = 0;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    auto& o = a[i];
+    if (iequals(o, "NX") && !xx) nx = true;
+    else if (iequals(o, "XX") && !nx) xx = true;
+    else if (iequals(o, "GET")) get = true;
+    else if (iequals(o, "KEEPTTL") && !has_expiry) keep = true;
+    else if ((iequals(o, "EX") || iequals(o, "PX") || iequals(o, "EXAT") || iequals(o, "PXAT")) && !keep &&
+             !has_expiry && i + 1 < a.size()) {
+      bool seconds = iequals(o, "EX") || iequals(o, "EXAT");
+      bool absolute = iequals(o, "EXAT") || iequals(o, "PXAT");
+      if (auto e = detail::deadline(a[++i], seconds ? 1000 : 1, absolute, true, c.now(), "set", expiry)) return *e;
+      has_expiry = true;
+    } else {
+      return reply::syntax();
+    }
+  }
+  auto m = c.find(a[1]);
+  if (get && detail::wrong_type(m, Type::string)) return reply::wrongtype();
+  Reply old = get && m ? reply::bulk(m->value) : reply::null();
+  if ((nx && m) || (xx && !m)) return old;
+  detail::set_string(c, a[1], a[2], expiry, keep);
+  return get ? old : reply::ok();
+}
+
+template <class C>
+Reply setnx(C& c, Args a) {
+  if (c.find(a[1])) return reply::integer(0);
+  detail::set_string(c, a[1], a[2], 0);
+  return reply::integer(1);
+}
+
+namespace detail {
+template <class C>
+Reply set_with_ttl(C& c, Args a, std::int64_t unit) {
+  std::int64_t expiry = 0;
+  if (auto e = deadline(a[2], unit, false, true, c.now(), a[0], expiry)) return *e;
+  set_string(c, a[1], a[3], expiry);
+  return reply::ok();
+}
+}  // namespace detail
+
+template <class C>
+Reply setex(C& c, Args a) { return detail::set_with_ttl(c, a, 1000); }
+template <class C>
+Reply psetex(C& c, Args a) { return detail::set_with_ttl(c, a, 1); }
+
+template <class C>
+Reply getset(C& c, Args a) {
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  detail::set_string(c, a[1], a[2], 0);
+  return m ? reply::bulk(m->value) : reply::null();
+}
+
+template <class C>
+Reply getdel(C& c, Args a) {
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  if (!m) return reply::null();
+  c.drop(*m);
+  return reply::bulk(m->value);
+}
+
+template <class C>
+Reply getex(C& c, Args a) {
+  std::optional<std::int64_t> expiry;  // 0: PERSIST
+  for (std::size_t i = 2; i < a.size(); ++i) {
+    auto& o = a[i];
+    if (iequals(o, "PERSIST") && !expiry) {
+      expiry = 0;
+    } else if ((iequals(o, "EX") || iequals(o, "PX") || iequals(o, "EXAT") || iequals(o, "PXAT")) && !expiry &&
+               i + 1 < a.size()) {
+      bool seconds = iequals(o, "EX") || iequals(o, "EXAT");
+      bool absolute = iequals(o, "EXAT") || iequals(o, "PXAT");
+      std::int64_t d = 0;
+      if (auto e = detail::deadline(a[++i], seconds ? 1000 : 1, absolute, true, c.now(), "getex", d)) return *e;
+      expiry = d;
+    } else {
+      return reply::syntax();
+    }
+  }
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  if (!m) return reply::null();
+  Reply r = reply::bulk(m->value);
+  if (expiry && *expiry != m->expiry) {
+    m->expiry = *expiry;
+    if (m->expiry != 0 && c.now() >= m->expiry) c.drop(*m);
+    else c.save(*m);
+  }
+  return r;
+}
+
+template <class C>
+Reply mget(C& c, Args a) {
+  std::vector<Reply> out;
+  for (std::size_t i = 1; i < a.size(); ++i) {
+    auto m = c.find(a[i]);
+    out.push_back(m && m->type == Type::string ? reply::bulk(m->value) : reply::null());
+  }
+  return reply::array(std::move(out));
+}
+
+template <class C>
+Reply mset(C& c, Args a) {
+  if (a.size() % 2 == 0) return reply::wrong_arity(a[0]);
+  for (std::size_t i = 1; i < a.size(); i += 2) detail::set_string(c, a[i], a[i + 1], 0);
+  return reply::ok();
+}
+
+template <class C>
+Reply msetnx(C& c, Args a) {
+  if (a.size() % 2 == 0) return reply::wrong_arity(a[0]);
+  for (std::size_t i = 1; i < a.size(); i += 2)
+    if (c.find(a[i])) return reply::integer(0);
+  for (std::size_t i = 1; i < a.size(); i += 2) detail::set_string(c, a[i], a[i + 1], 0);
+  return reply::integer(1);
+}
+
+template <class C>
+Reply append(C& c, Args a) {
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  if (!m) {
+    detail::set_string(c, a[1], a[2], 0);
+    return reply::integer(static_cast<std::int64_t>(a[2].size()));
+  }
+  if (m->value.size() + a[2].size() > max_string_size) return reply::too_big();
+  m->value += a[2];
+  c.save(*m);
+  return reply::integer(static_cast<std::int64_t>(m->value.size()));
+}
+
+template <class C>
+Reply strlen(C& c, Args a) {
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  return reply::integer(m ? static_cast<std::int64_t>(m->value.size()) : 0);
+}
+
+template <class C>
+Reply incr(C& c, Args a) { return detail::add_integer(c, a[1], 1); }
+template <class C>
+Reply decr(C& c, Args a) { return detail::add_integer(c, a[1], -1); }
+
+template <class C>
+Reply incrby(C& c, Args a) {
+  auto d = parse_integer(a[2]);
+  if (!d) return reply::not_integer();
+  return detail::add_integer(c, a[1], *d);
+}
+
+template <class C>
+Reply decrby(C& c, Args a) {
+  auto d = parse_integer(a[2]);
+  if (!d) return reply::not_integer();
+  if (*d == INT64_MIN) return reply::error("ERR decrement would overflow");
+  return detail::add_integer(c, a[1], -*d);
+}
+
+template <class C>
+Reply incrbyfloat(C& c, Args a) {
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  auto delta = parse_long_double(a[2]);
+  if (!delta) return reply::not_float();
+  long double v = 0;
+  if (m) {
+    auto parsed = parse_long_double(m->value);
+    if (!parsed) return reply::not_float();
+    v = *parsed;
+  }
+  v += *delta;
+  if (std::isnan(v) || std::isinf(v)) return reply::error("ERR increment would produce NaN or Infinity");
+  auto text = format_long_double(v);
+  detail::set_string(c, a[1], text, 0, true);
+  return reply::bulk(text);
+}
+
+template <class C>
+Reply getrange(C& c, Args a) {
+  auto start = parse_integer(a[2]), end = parse_integer(a[3]);
+  if (!start || !end) return reply::not_integer();
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  if (!m) return reply::bulk("");
+  auto len = static_cast<std::int64_t>(m->value.size());
+  std::int64_t s = *start, e = *end;
+  if (s < 0 && e < 0 && s > e) return reply::bulk("");
+  if (s < 0) s += len;
+  if (e < 0) e += len;
+  if (s < 0) s = 0;
+  if (e < 0) e = 0;
+  if (e >= len) e = len - 1;
+  if (s > e || len == 0) return reply::bulk("");
+  return reply::bulk(std::string_view(m->value).substr(static_cast<std::size_t>(s), static_cast<std::size_t>(e - s + 1)));
+}
+
+template <class C>
+Reply setrange(C& c, Args a) {
+  auto offset = parse_integer(a[2]);
+  if (!offset) return reply::not_integer();
+  if (*offset < 0) return reply::error("ERR offset is out of range");
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  auto& v = a[3];
+  if (v.empty()) return reply::integer(m ? static_cast<std::int64_t>(m->value.size()) : 0);
+  if (static_cast<std::uint64_t>(*offset) + v.size() > max_string_size) return reply::too_big();
+  std::string value = m ? m->value : std::string();
+  auto off = static_cast<std::size_t>(*offset);
+  if (value.size() < off + v.size()) value.resize(off + v.size(), '\0');
+  value.replace(off, v.size(), v);
+  detail::set_string(c, a[1], value, 0, true);
+  return reply::integer(static_cast<std::int64_t>(value.size()));
+}
+
+namespace detail {
+/// A bit offset as Redis reads one: 0 up to the bits of the largest string (proto-max-bulk-len).
+inline std::optional<std::uint64_t> bit_offset(std::string_view arg) {
+  auto v = parse_integer(arg);
+  if (!v || *v < 0 || static_cast<std::uint64_t>(*v) >> 3 >= max_string_size) return std::nullopt;
+  return static_cast<std::uint64_t>(*v);
+}
+inline Reply bad_bit_offset() { return reply::error("ERR bit offset is not an integer or out of range"); }
+/// Bit `offset` of `s` (bit 0 is the high bit of the first byte); 0 past its end.
+inline int bit_at(std::string_view s, std::uint64_t offset) {
+  const auto byte = offset >> 3;
+  return byte < s.size() ? (static_cast<unsigned char>(s[byte]) >> (7 - (offset & 7))) & 1 : 0;
+}
+}  // namespace detail
+
+/// SETBIT key offset 0|1: sets one bit (the string grows with zero bytes) and returns the old one.
+template <class C>
+Reply setbit(C& c, Args a) {
+  auto offset = detail::bit_offset(a[2]);
+  if (!offset) return detail::bad_bit_offset();
+  if (a[3] != "0" && a[3] != "1") return reply::error("ERR bit is not an integer or out of range");
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  std::string value = m ? m->value : std::string();
+  const int old = detail::bit_at(value, *offset);
+  const auto byte = static_cast<std::size_t>(*offset >> 3);
+  if (value.size() <= byte) value.resize(byte + 1, '\0');
+  const auto mask = static_cast<unsigned char>(1u << (7 - (*offset & 7)));
+  value[byte] = static_cast<char>(a[3] == "1" ? value[byte] | mask : value[byte] & ~mask);
+  detail::set_string(c, a[1], value, 0, true);
+  return reply::integer(old);
+}
+
+/// GETBIT key offset: the bit (0 past the end, or for no key).
+template <class C>
+Reply getbit(C& c, Args a) {
+  auto offset = detail::bit_offset(a[2]);
+  if (!offset) return detail::bad_bit_offset();
+  std::optional<Reply> err;
+  auto m = detail::string_at(c, a[1], err);
+  if (err) return *err;
+  return reply::integer(m ? detail::bit_at(m->value, *offset) : 0);
+}
+
+}  // namespace kvstack::redis::cmd
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_STRINGS_HPP
+// ---- kvstack/redis/zset_ops.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_ZSET_OPS_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_ZSET_OPS_HPP
+// Redis's sorted-set algebra: ZUNION ZINTER ZDIFF and their STORE forms, ZINTERCARD, and
+// ZRANGESTORE. The inputs may be sets too (each member scores 1), as in Redis; results are in
+// score order, then member order.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis::cmd {
+
+namespace detail {
+enum class ZsetOp { unite, intersect, diff };
+enum class Aggregate { sum, min, max };
+
+/// Folds `v` into `into` as AGGREGATE says (a sum of +inf and -inf is 0, as in Redis).
+inline void aggregate(double& into, double v, Aggregate how) {
+  if (how == Aggregate::sum) into = std::isnan(into + v) ? 0.0 : into + v;
+  else if (how == Aggregate::min) into = std::min(into, v);
+  else into = std::max(into, v);
+}
+
+/// A member -> score map of the zset or set `m` (null: empty).
+template <class C>
+std::map<std::string, double> scores_of(C& c, const std::optional<Meta>& m) {
+  std::map<std::string, double> out;
+  if (!m) return out;
+  if (m->type == Type::set) {
+    for (auto& [member, v] : c.elems(*m)) out.emplace(member, 1.0);
+  } else {
+    for (auto& e : entries(c, *m, all_scores(), false, 0, -1)) out.emplace(std::move(e.member), e.score);
+  }
+  return out;
+}
+
+/// The result of ZUNION/ZINTER/ZDIFF/ZINTERCARD: the entries, or with `card_only` the count.
+struct ZsetOpResult {
+  std::vector<Entry> entries;
+  std::int64_t cardinality = 0;
+};
+
+/// Parses `numkeys key... [WEIGHTS w...] [AGGREGATE how] [WITHSCORES] [LIMIT n]` from a[at] (the
+/// options each command takes) and computes the result, with Redis's errors in Redis's order.
+template <class C>
+std::optional<Reply> zset_op(C& c, Args a, std::size_t at, ZsetOp op, bool store, bool card_only, bool& withscores,
+                             ZsetOpResult& out) {
+  auto n = parse_integer(a[at]);
+  if (!n) return reply::not_integer();
+  if (*n < 1)
+    return reply::error("ERR at least 1 input key is needed for '" + ascii_lower(a[0]) + "' command");
+  if (static_cast<std::uint64_t>(*n) > a.size() - at - 1) return reply::syntax();
+  const auto keys = a.subspan(at + 1, static_cast<std::size_t>(*n));
+  std::vector<std::optional<Meta>> metas;
+  for (auto& k : keys) {
+    auto m = c.find(k);
+    if (m && m->type != Type::zset && m->type != Type::set) return reply::wrongtype();
+    metas.push_back(std::move(m));
+  }
+  std::vector<double> weights(keys.size(), 1.0);
+  auto how = Aggregate::sum;
+  std::int64_t limit = 0;
+  const bool algebra = op != ZsetOp::diff && !card_only;
+  for (std::size_t i = at + 1 + keys.size(); i < a.size(); ++i) {
+    const std::size_t left = a.size() - i;
+    if (algebra && left > keys.size() && iequals(a[i], "WEIGHTS")) {
+      for (auto& w : weights) {
+        auto v = parse_double(a[++i]);
+        if (!v) return reply::error("ERR weight value is not a float");
+        w = *v;
+      }
+    } else if (algebra && left >= 2 && iequals(a[i], "AGGREGATE")) {
+      ++i;
+      if (iequals(a[i], "SUM")) how = Aggregate::sum;
+      else if (iequals(a[i], "MIN")) how = Aggregate::min;
+      else if (iequals(a[i], "MAX")) how = Aggregate::max;
+      else return reply::syntax();
+    } else if (!store && !card_only && iequals(a[i], "WITHSCORES")) {
+      withscores = true;
+    } else if (card_only && left >= 2 && iequals(a[i], "LIMIT")) {
+      auto l = parse_integer(a[++i]);
+      if (!l || *l < 0) return reply::error("ERR LIMIT can't be negative");
+      limit = *l;
+    } else {
+      return reply::syntax();
+    }
+  }
+  auto weighted = [&](double score, std::size_t i) {
+    double s = score * weights[i];
+    return std::isnan(s) ? 0.0 : s;  // 0 * inf, as Redis
+  };
+  std::map<std::string, double> result;
+  if (op == ZsetOp::unite) {
+    for (std::size_t i = 0; i < metas.size(); ++i)
+      for (auto& [member, score] : scores_of(c, metas[i])) {
+        auto [it, fresh] = result.emplace(member, weighted(score, i));
+        if (!fresh) aggregate(it->second, weighted(score, i), how);
+      }
+  } else if (op == ZsetOp::diff) {
+    result = scores_of(c, metas[0]);
+    for (std::size_t i = 1; i < metas.size() && !result.empty(); ++i)
+      for (auto& [member, score] : scores_of(c, metas[i])) result.erase(member);
+  } else {
+    std::vector<std::map<std::string, double>> inputs;
+    for (auto& m : metas) inputs.push_back(scores_of(c, m));
+    std::size_t smallest = 0;  // walk the smallest input, look each member up in the others
+    for (std::size_t i = 1; i < inputs.size(); ++i)
+      if (inputs[i].size() < inputs[smallest].size()) smallest = i;
+    for (auto& [member, score] : inputs[smallest]) {
+      double total = weighted(score, smallest);
+      bool everywhere = true;
+      for (std::size_t i = 0; i < inputs.size() && everywhere; ++i) {
+        if (i == smallest) continue;
+        auto it = inputs[i].find(member);
+        everywhere = it != inputs[i].end();
+        if (everywhere) aggregate(total, weighted(it->second, i), how);
+      }
+      if (!everywhere) continue;
+      if (card_only && ++out.cardinality == limit) break;
+      if (!card_only) result.emplace(member, total);
+    }
+  }
+  for (auto& [member, score] : result) out.entries.push_back({member, score});
+  std::ranges::sort(out.entries, [](const Entry& x, const Entry& y) {
+    return x.score != y.score ? x.score < y.score : x.member < y.member;
+  });
+  return std::nullopt;
+}
+
+/// Replaces `dst` with a sorted set of `es` (or deletes it, when `es` is empty): its size.
+template <class C>
+Reply store_entries(C& c, std::string_view dst, const std::vector<Entry>& es) {
+  Meta m = c.create(dst, Type::zset);
+  for (auto& e : es) zset_put(c, m, e.member, e.score, std::nullopt);
+  if (m.size == 0) {
+    if (auto old = c.find(dst)) c.drop(*old);
+  } else {
+    c.save(m);
+  }
+  return reply::integer(m.size);
+}
+
+template <class C>
+Reply zset_op_command(C& c, Args a, ZsetOp op, bool store) {
+  bool withscores = false;
+  ZsetOpResult r;
+  if (auto e = zset_op(c, a, store ? 2 : 1, op, store, false, withscores, r)) return *e;
+  return store ? store_entries(c, a[1], r.entries) : entries_reply(r.entries, withscores);
+}
+}  // namespace detail
+
+template <class C>
+Reply zunion(C& c, Args a) { return detail::zset_op_command(c, a, detail::ZsetOp::unite, false); }
+template <class C>
+Reply zinter(C& c, Args a) { return detail::zset_op_command(c, a, detail::ZsetOp::intersect, false); }
+template <class C>
+Reply zdiff(C& c, Args a) { return detail::zset_op_command(c, a, detail::ZsetOp::diff, false); }
+template <class C>
+Reply zunionstore(C& c, Args a) { return detail::zset_op_command(c, a, detail::ZsetOp::unite, true); }
+template <class C>
+Reply zinterstore(C& c, Args a) { return detail::zset_op_command(c, a, detail::ZsetOp::intersect, true); }
+template <class C>
+Reply zdiffstore(C& c, Args a) { return detail::zset_op_command(c, a, detail::ZsetOp::diff, true); }
+
+template <class C>
+Reply zintercard(C& c, Args a) {
+  bool withscores = false;
+  detail::ZsetOpResult r;
+  if (auto e = detail::zset_op(c, a, 1, detail::ZsetOp::intersect, false, true, withscores, r)) return *e;
+  return reply::integer(r.cardinality);
+}
+
+/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]: what ZRANGE selects,
+/// stored as `dst` (deleted when nothing is selected).
+template <class C>
+Reply zrangestore(C& c, Args a) {
+  std::vector<std::string> range{"zrange"};
+  bool bylex = false;
+  for (std::size_t i = 2; i < a.size(); ++i) {
+    if (iequals(a[i], "WITHSCORES")) return reply::syntax();
+    bylex = bylex || iequals(a[i], "BYLEX");
+    range.push_back(a[i]);
+  }
+  if (!bylex) range.push_back("WITHSCORES");  // BYLEX takes none: its scores are read below
+  Reply r = zrange(c, Args(range));
+  if (r.is_error()) return r;
+  std::vector<detail::Entry> es;
+  if (bylex) {
+    auto m = c.find(a[2]);
+    for (auto& member : r.elements) es.push_back({member.text, detail::score_of(c, *m, member.text).value_or(0)});
+  } else {
+    for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2)
+      es.push_back({r.elements[i].text, parse_double(r.elements[i + 1].text, true).value_or(0)});  // exact: %.17g
+  }
+  return detail::store_entries(c, a[1], es);
+}
+
+}  // namespace kvstack::redis::cmd
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_ZSET_OPS_HPP
+
+namespace kvstack::inline v0::redis {
+
 /// What a command does, for front ends (e.g. a read-only replica refuses `write`).
 namespace flag {
 inline constexpr unsigned read = 1, write = 2, transaction = 4, connection = 8;
@@ -17965,7 +18569,9 @@ const std::vector<Command<C>>& command_table() {
         {"rpushx", -3, W, rpushx<C>}, {"lpop", -2, W, lpop<C>}, {"rpop", -2, W, rpop<C>}, {"llen", 2, R, llen<C>},
         {"lrange", 4, R, lrange<C>}, {"lindex", 3, R, lindex<C>}, {"lset", 4, W, lset<C>}, {"lrem", 4, W, lrem<C>},
         {"ltrim", 4, W, ltrim<C>}, {"linsert", 5, W, linsert<C>}, {"lpos", -3, R, lpos<C>}, {"lmove", 5, W, lmove<C>},
-        {"rpoplpush", 3, W, rpoplpush<C>},
+        {"rpoplpush", 3, W, rpoplpush<C>}, {"lmpop", -4, W, lmpop<C>}, {"blpop", -3, W, blpop<C>},
+        {"brpop", -3, W, brpop<C>}, {"blmove", 6, W, blmove<C>}, {"brpoplpush", 4, W, brpoplpush<C>},
+        {"blmpop", -5, W, blmpop<C>},
         // hashes
         {"hset", -4, W, hset<C>}, {"hsetnx", 4, W, hsetnx<C>}, {"hget", 3, R, hget<C>}, {"hmget", -3, R, hmget<C>},
         {"hmset", -4, W, hmset<C>}, {"hdel", -3, W, hdel<C>}, {"hexists", 3, R, hexists<C>}, {"hlen", 2, R, hlen<C>},
@@ -17988,13 +18594,18 @@ const std::vector<Command<C>>& command_table() {
         {"zrevrangebylex", -4, R, zrevrangebylex<C>}, {"zpopmin", -2, W, zpopmin<C>}, {"zpopmax", -2, W, zpopmax<C>},
         {"zremrangebyrank", 4, W, zremrangebyrank<C>}, {"zremrangebyscore", 4, W, zremrangebyscore<C>},
         {"zremrangebylex", 4, W, zremrangebylex<C>}, {"zrandmember", -2, R, zrandmember<C>}, {"zscan", -3, R, zscan<C>},
+        {"zmpop", -4, W, zmpop<C>}, {"bzpopmin", -3, W, bzpopmin<C>}, {"bzpopmax", -3, W, bzpopmax<C>},
+        {"bzmpop", -5, W, bzmpop<C>}, {"zunion", -3, R, zunion<C>}, {"zinter", -3, R, zinter<C>},
+        {"zdiff", -3, R, zdiff<C>}, {"zunionstore", -4, W, zunionstore<C>}, {"zinterstore", -4, W, zinterstore<C>},
+        {"zdiffstore", -4, W, zdiffstore<C>}, {"zintercard", -3, R, zintercard<C>},
+        {"zrangestore", -5, W, zrangestore<C>},
         // keys and databases
         {"del", -2, W, del<C>}, {"unlink", -2, W, unlink<C>}, {"exists", -2, R, exists<C>}, {"type", 2, R, type<C>},
         {"expire", -3, W, expire<C>}, {"pexpire", -3, W, pexpire<C>}, {"expireat", -3, W, expireat<C>},
         {"pexpireat", -3, W, pexpireat<C>}, {"expiretime", 2, R, expiretime<C>},
         {"pexpiretime", 2, R, pexpiretime<C>}, {"ttl", 2, R, ttl<C>}, {"pttl", 2, R, pttl<C>},
         {"persist", 2, W, persist<C>}, {"keys", 2, R, keys<C>}, {"scan", -2, R, scan<C>}, {"rename", 3, W, rename<C>},
-        {"renamenx", 3, W, renamenx<C>}, {"copy", -3, W, copy<C>}, {"move", 3, W, move<C>},
+        {"renamenx", 3, W, renamenx<C>}, {"copy", -3, W, copy<C>}, {"move", 3, W, move<C>}, {"sort", -2, W, sort<C>}, {"sort_ro", -2, R, sort_ro<C>},
         {"randomkey", 1, R, randomkey<C>}, {"dbsize", 1, R, dbsize<C>}, {"flushdb", -1, W, flushdb<C>},
         {"flushall", -1, W, flushall<C>}, {"swapdb", 3, W, swapdb<C>}, {"select", 2, N, select<C>},
         {"ping", -1, N, ping<C>}, {"echo", 2, N, echo<C>},
@@ -18121,6 +18732,39 @@ Reply execute(Store& store, Session& session, Args argv) {
     return reply::ok();
   }
   return store.run(session, [&](C& c) { return command->run(c, argv); });
+}
+
+/// Runs the blocking command `argv` (see is_blocking) for `session`, outside MULTI: its reply; or
+/// nullopt when it found nothing to pop, and then `waits` watches its keys, from the same
+/// transaction on, so that a write to one of them that could serve it shows as `waits.changed()`.
+/// A `retry` (once that shows) pops from the first of its keys that holds the type it pops, as
+/// Redis serves a blocked client: a key it waits on that became a string keeps it waiting.
+template <class Store>
+std::optional<Reply> try_blocking(Store& store, Session& session, Args argv, KeyWaits& waits, bool retry = false) {
+  using C = typename Store::context;
+  Reply refused;
+  const auto* command = detail::resolve<C>(session, argv, refused);
+  if (!command) return refused;
+  waits = KeyWaits(session.table);
+  bool empty = false;
+  Reply r = store.run(session, [&](C& c) {
+    auto wait = blocking_wait(argv);
+    Reply r;
+    if (!retry) r = command->run(c, argv);
+    for (std::size_t i = 0; retry && i < wait.keys.size(); ++i)
+      if (auto m = c.find(wait.keys[i]); m && m->type == blocking_type(argv[0])) {
+        auto narrowed = blocking_on(argv, wait.keys[i]);
+        r = command->run(c, narrowed);
+        break;
+      }
+    empty = r.kind == Reply::Kind::null || r.kind == Reply::Kind::null_array;
+    if (empty)
+      for (auto& key : wait.keys) waits.add(watch_key(c.phys(session.db), key));
+    return r;
+  });
+  if (empty && !r.is_error()) return std::nullopt;
+  waits.clear();
+  return r;
 }
 
 /// One session's command lines and where their replies go, for `execute_all`.
@@ -19269,7 +19913,7 @@ struct Client {
 
 /// What a server counts, for INFO.
 struct ServerCounters {
-  std::atomic<std::size_t> clients{0};
+  std::atomic<std::size_t> clients{0}, blocked{0};
   std::atomic<std::uint64_t> next_id{1}, connections{0}, commands{0};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
@@ -19402,7 +20046,8 @@ class Admin {
     if (wants("memory")) s += "# Memory\r\nmem_allocator:libc\r\n\r\n";
     if (wants("clients"))
       s += "# Clients\r\nconnected_clients:" + std::to_string(counters_.clients.load()) +
-           "\r\nmaxclients:" + std::to_string(options_.maxclients) + "\r\n\r\n";
+           "\r\nmaxclients:" + std::to_string(options_.maxclients) +
+           "\r\nblocked_clients:" + std::to_string(counters_.blocked.load()) + "\r\n\r\n";
     if (wants("stats"))
       s += "# Stats\r\ntotal_connections_received:" + std::to_string(counters_.connections.load()) +
            "\r\ntotal_commands_processed:" + std::to_string(counters_.commands.load()) + "\r\n\r\n";
@@ -19840,10 +20485,12 @@ class RaftNode {
 //   server->start();   // I/O threads; server->port() is the port; server->stop() ends it
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19853,6 +20500,8 @@ class RaftNode {
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
@@ -19943,6 +20592,7 @@ class Server {
   void start() {
     boost::asio::co_spawn(io_, accept(), boost::asio::detached);
     boost::asio::co_spawn(io_, maintain(), boost::asio::detached);
+    boost::asio::co_spawn(io_, expire_blocked(), boost::asio::detached);
     for (unsigned i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
   }
   /// Stops on SIGINT and SIGTERM too (call before start).
@@ -20032,7 +20682,7 @@ class Server {
       }
       in.erase(0, in.size() - rest.size());
       const bool full = batch.size() == max_batch;
-      if (!batch.empty()) co_await submit(c, batch, out, closing);
+      if (!batch.empty()) co_await submit(c, batch, out, closing, socket.native_handle());
       batch.clear();
       if (!protocol_error.empty() && !closing) {
         resp::encode(reply::error(protocol_error), c.protocol, out);
@@ -20051,31 +20701,44 @@ class Server {
     --counters_.clients;
   }
 
-  /// A connection's batch waiting for the next flush().
-  struct Waiting {
+  /// A connection's batch, from submit() until all its replies are encoded (the connection waits).
+  struct Job {
     Client* client;
     std::vector<Argv>* batch;
     std::string* out;
     bool* closing;
     boost::asio::any_completion_handler<void()> resume;
+    int fd;                ///< the connection's socket, to tell when a blocked client has gone
+    std::size_t next = 0;  ///< the first request not yet run
+    // While blocked on batch[next]:
+    KeyWaits waits;
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    std::optional<Reply> verdict;  ///< its answer without a retry: timed out, CLIENT UNBLOCK
   };
 
   /// Hands a connection's batch to the next flush() and waits for it to have run.
-  awaitable<void> submit(Client& c, std::vector<Argv>& batch, std::string& out, bool& closing) {
+  awaitable<void> submit(Client& c, std::vector<Argv>& batch, std::string& out, bool& closing, int fd) {
     co_await boost::asio::async_initiate<decltype(use_awaitable), void()>(
         [&](auto handler) {
           std::lock_guard lock(waiting_mu_);
-          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler)});
+          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd});
           if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
         },
         use_awaitable);
   }
 
+  /// Whether the server answers `argv` outside the Store's group commit: its own commands, and
+  /// blocking ones (which may wait).
+  bool apart(const Client& c, const Argv& argv) const {
+    return !c.authenticated || admin_.owns(argv[0]) || is_blocking(argv[0]);
+  }
+
   /// Runs the batches of every connection that submitted one since the last flush: the data
-  /// commands each sent before any of the server's own run in one backend transaction (one
-  /// commit for all: group commit); the rest of each batch after, in order.
+  /// commands each sent before any of the server's own (or a blocking one) run in one backend
+  /// transaction (one commit for all: group commit); the rest of each batch after, in order.
+  /// Then the blocked clients whose keys were written are served.
   void flush() {
-    std::vector<Waiting> ready;
+    std::vector<Job> ready;
     {
       std::lock_guard lock(waiting_mu_);
       ready.swap(waiting_);
@@ -20084,20 +20747,22 @@ class Server {
     std::vector<std::vector<Reply>> replies(ready.size());
     std::vector<Pipeline> pipelines;
     for (std::size_t i = 0; i < ready.size(); ++i) {
-      auto& [c, batch, out, closing, resume] = ready[i];
+      auto& job = ready[i];
       std::size_t n = 0;
-      while (n < batch->size() && c->authenticated && !admin_.owns((*batch)[n][0])) ++n;
-      pipelines.push_back({&c->session, std::span(*batch).first(n), &replies[i]});
+      while (n < job.batch->size() && !apart(*job.client, (*job.batch)[n])) ++n;
+      pipelines.push_back({&job.client->session, std::span(*job.batch).first(n), &replies[i]});
     }
     execute_data(pipelines);
+    std::lock_guard lock(blocked_mu_);
     for (std::size_t i = 0; i < ready.size(); ++i) {
-      auto& [c, batch, out, closing, resume] = ready[i];
+      auto& job = ready[i];
       counters_.commands += replies[i].size();
-      for (auto& r : replies[i]) resp::encode(r, c->protocol, *out);
+      for (auto& r : replies[i]) resp::encode(r, job.client->protocol, *job.out);
       std::vector<Reply>().swap(replies[i]);  // encoded: no second copy of large values kept
-      run(*c, std::span(*batch).subspan(pipelines[i].commands.size()), *out, *closing);
-      boost::asio::post(io_, [h = std::move(resume)]() mutable { std::move(h)(); });
+      job.next = pipelines[i].commands.size();
+      proceed(std::move(job));
     }
+    serve_blocked();
   }
 
   /// Runs data commands (execute_all), or answers each with the Node's redirect when this node
@@ -20113,24 +20778,132 @@ class Server {
     execute_all(store_, pipelines);
   }
 
-  /// Runs requests read together, encoding their replies into `out`: the data commands between
-  /// two of the server's own share one backend transaction.
-  void run(Client& c, std::span<const Argv> batch, std::string& out, bool& closing) {
+  /// Runs the rest of a job's batch, encoding the replies in the protocol of their time: the data
+  /// commands between two of the server's own share one backend transaction. Then the connection
+  /// goes on — unless a blocking command found nothing to pop: the job then waits in `blocked_`.
+  /// Holds blocked_mu_.
+  void proceed(Job job) {
+    auto& c = *job.client;
+    std::span<const Argv> batch = *job.batch;
     std::vector<Reply> replies;
-    for (std::size_t i = 0; i < batch.size() && !closing;) {
-      auto j = i;
-      while (j < batch.size() && c.authenticated && !admin_.owns(batch[j][0])) ++j;
-      if (j == i) {
-        replies.push_back(admin_.handle(c, batch[i], closing));
-        ++i;
-      } else {
-        const Pipeline p{&c.session, batch.subspan(i, j - i), &replies};
+    while (job.next < batch.size() && !*job.closing) {
+      const auto& argv = batch[job.next];
+      if (!apart(c, argv)) {
+        auto j = job.next;
+        while (j < batch.size() && !apart(c, batch[j])) ++j;
+        const Pipeline p{&c.session, batch.subspan(job.next, j - job.next), &replies};
         execute_data(std::span(&p, 1));
-        counters_.commands += j - i;
-        i = j;
+        counters_.commands += j - job.next;
+        job.next = j;
+      } else if (!c.authenticated || admin_.owns(argv[0])) {
+        replies.push_back(iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")
+                              ? unblock(argv)
+                              : admin_.handle(c, argv, *job.closing));
+        ++job.next;
+      } else if (c.session.in_multi) {  // queued, as any command inside MULTI
+        const Pipeline p{&c.session, batch.subspan(job.next, 1), &replies};
+        execute_data(std::span(&p, 1));
+        ++counters_.commands;
+        ++job.next;
+      } else if (auto refused = node_.redirect()) {
+        replies.push_back(*refused);
+        ++job.next;
+      } else {
+        ++counters_.commands;
+        if (auto r = try_blocking(store_, c.session, argv, job.waits)) {
+          replies.push_back(std::move(*r));
+          ++job.next;
+        } else {
+          auto timeout = blocking_wait(argv).timeout_ms;
+          if (timeout > 0) job.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+          blocked_.push_back(std::move(job));
+          ++counters_.blocked;
+          return;
+        }
       }
-      for (auto& r : replies) resp::encode(r, c.protocol, out);  // in the protocol of their time
+      for (auto& r : replies) resp::encode(r, c.protocol, *job.out);
       replies.clear();
+    }
+    boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
+  }
+
+  /// Serves the blocked clients, in the order they blocked, whose keys were written since they
+  /// blocked (their command runs again, and may block again) or that have a verdict; again until
+  /// none is served, as serving one writes keys another may wait on (BLMOVE). Drops those whose
+  /// connection closed. Holds blocked_mu_.
+  void serve_blocked() {
+    for (bool served = true; served;) {
+      served = false;
+      for (auto it = blocked_.begin(); it != blocked_.end();) {
+        if (!it->verdict && !it->waits.changed()) {
+          ++it;
+          continue;
+        }
+        Job job = std::move(*it);
+        it = blocked_.erase(it);
+        --counters_.blocked;
+        if (!connected(job.fd)) {
+          *job.closing = true;
+          boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
+          continue;
+        }
+        std::optional<Reply> r = std::move(job.verdict);
+        if (!r) r = try_blocking(store_, job.client->session, (*job.batch)[job.next], job.waits, true);
+        if (!r) {  // still nothing to pop: it keeps its place
+          it = std::next(blocked_.insert(it, std::move(job)));
+          ++counters_.blocked;
+          continue;
+        }
+        job.waits.clear();
+        job.deadline = std::chrono::steady_clock::time_point::max();
+        resp::encode(*r, job.client->protocol, *job.out);
+        ++job.next;
+        served = true;
+        proceed(std::move(job));
+      }
+    }
+  }
+
+  /// Whether the client at `fd` is still connected: a closed connection reads as end of file
+  /// (unless it sent more requests first, which are then taken for a connection still open).
+  static bool connected(int fd) {
+    char byte;
+    auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+  }
+
+  /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it is answered as on a
+  /// timeout, or with an UNBLOCKED error), 0 if not. Holds blocked_mu_.
+  Reply unblock(const Argv& a) {
+    if (a.size() < 3 || a.size() > 4) return reply::wrong_arity("client|unblock");
+    auto id = parse_integer(a[2]);
+    if (!id) return reply::not_integer();
+    bool error = a.size() == 4 && iequals(a[3], "ERROR");
+    if (a.size() == 4 && !error && !iequals(a[3], "TIMEOUT"))
+      return reply::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    for (auto& job : blocked_)
+      if (static_cast<std::int64_t>(job.client->id) == *id && !job.verdict) {
+        job.verdict = error ? reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK") : reply::null_array();
+        return reply::integer(1);
+      }
+    return reply::integer(0);
+  }
+
+  /// Every 10 ms while clients are blocked: answers those whose timeout passed; every 100 ms,
+  /// drops those whose connection closed.
+  awaitable<void> expire_blocked() {
+    boost::asio::steady_timer timer(io_);
+    for (unsigned tick = 0;; ++tick) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
+      if (ec) break;
+      if (counters_.blocked.load() == 0) continue;
+      std::lock_guard lock(blocked_mu_);
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& job : blocked_)
+        if (!job.verdict && (job.deadline <= now || (tick % 10 == 0 && !connected(job.fd))))
+          job.verdict = reply::null_array();  // a closed connection is dropped before it is answered
+      serve_blocked();
     }
   }
 
@@ -20144,8 +20917,10 @@ class Server {
   Admin<Store, Node> admin_;
   std::uint16_t port_ = 0;
   std::mutex waiting_mu_;
-  std::vector<Waiting> waiting_;  ///< batches for the next flush()
+  std::vector<Job> waiting_;  ///< batches for the next flush()
   bool flush_posted_ = false;
+  std::mutex blocked_mu_;  ///< taken after the commands of a flush, for the rest
+  std::list<Job> blocked_;  ///< clients blocked (BLPOP...), in the order they blocked
   std::vector<std::thread> threads_;
 };
 

@@ -615,12 +615,12 @@ TEMPLATE_LIST_TEST_CASE("redis sorted sets", "[redis]", StoreTypes) {
   CHECK(r({"ZADD", "z", "1", "a", "2"}) == syntax);
   CHECK(r({"ZADD", "z", "1"}) == "-ERR wrong number of arguments for 'zadd' command");
   CHECK(r({"ZADD", "z", "nan", "a"}) == "-ERR value is not a valid float");
-  CHECK(r({"ZINCRBY", "z", "0.1", "a"}) == "(double) 1.6");
+  CHECK(r({"ZINCRBY", "z", "0.1", "a"}) == "(double) 1.6000000000000001");
   CHECK(r({"ZINCRBY", "z", "x", "a"}) == "-ERR value is not a valid float");
   CHECK(r({"ZADD", "inf", "+inf", "p", "-inf", "n"}) == ":2");
   CHECK(r({"ZINCRBY", "inf", "-inf", "p"}) == "-ERR resulting score is not a number (NaN)");
   CHECK(r({"ZRANGE", "inf", "0", "-1", "WITHSCORES"}) == "[\"n\", (double) -inf, \"p\", (double) inf]");
-  CHECK(r({"ZMSCORE", "z", "a", "nope", "b"}) == "[(double) 1.6, (nil), (double) 2]");
+  CHECK(r({"ZMSCORE", "z", "a", "nope", "b"}) == "[(double) 1.6000000000000001, (nil), (double) 2]");
   CHECK(r({"ZCARD", "z"}) == ":5");
   // z: a 1.6, b 2, c 3, d 4, e 7
   CHECK(r({"ZRANGE", "z", "0", "-1"}) == "[\"a\", \"b\", \"c\", \"d\", \"e\"]");
@@ -630,7 +630,7 @@ TEMPLATE_LIST_TEST_CASE("redis sorted sets", "[redis]", StoreTypes) {
   CHECK(r({"ZRANGE", "z", "2", "(4", "BYSCORE"}) == "[\"b\", \"c\"]");
   CHECK(r({"ZRANGE", "z", "(2", "+inf", "BYSCORE", "LIMIT", "1", "2"}) == "[\"d\", \"e\"]");
   CHECK(r({"ZRANGE", "z", "+inf", "(2", "BYSCORE", "REV", "LIMIT", "0", "2"}) == "[\"e\", \"d\"]");
-  CHECK(r({"ZRANGEBYSCORE", "z", "-inf", "2", "WITHSCORES"}) == "[\"a\", (double) 1.6, \"b\", (double) 2]");
+  CHECK(r({"ZRANGEBYSCORE", "z", "-inf", "2", "WITHSCORES"}) == "[\"a\", (double) 1.6000000000000001, \"b\", (double) 2]");
   CHECK(r({"ZREVRANGEBYSCORE", "z", "3", "2"}) == "[\"c\", \"b\"]");
   CHECK(r({"ZRANGEBYSCORE", "z", "x", "2"}) == "-ERR min or max is not a float");
   CHECK(r({"ZRANGE", "z", "0", "1", "LIMIT", "0", "1"}) ==
@@ -1118,4 +1118,104 @@ TEMPLATE_LIST_TEST_CASE("redis: other clients never see half of an EXEC", "[redi
   writer.join();
   CHECK(torn == 0);
   CHECK(r({"MGET", "x", "y"}) == "[\"300\", \"300\"]");
+}
+
+TEMPLATE_LIST_TEST_CASE("redis multi-key pops, and blocking pops where nothing can block", "[redis]", StoreTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"RPUSH", "l2", "a", "b", "c"}) == ":3");
+  CHECK(r({"LMPOP", "2", "l1", "l2", "RIGHT", "COUNT", "2"}) == "[\"l2\", [\"c\", \"b\"]]");
+  CHECK(r({"LMPOP", "1", "l1", "LEFT"}) == "(nil array)");
+  CHECK(r({"LMPOP", "0", "l1", "LEFT"}) == "-ERR numkeys should be greater than 0");
+  CHECK(r({"LMPOP", "x", "l1", "LEFT"}) == "-ERR numkeys should be greater than 0");
+  CHECK(r({"LMPOP", "3", "l1", "LEFT"}) == syntax);
+  CHECK(r({"LMPOP", "1", "l1", "UP"}) == syntax);
+  CHECK(r({"LMPOP", "1", "l2", "LEFT", "COUNT", "0"}) == "-ERR count should be greater than 0");
+  CHECK(r({"LMPOP", "1", "l2", "LEFT", "COUNT", "1", "COUNT", "1"}) == syntax);
+  CHECK(r({"ZADD", "z", "1", "a", "2", "b", "3", "c"}) == ":3");
+  CHECK(r({"ZMPOP", "2", "none", "z", "MAX", "COUNT", "2"}) == "[\"z\", [[\"c\", (double) 3], [\"b\", (double) 2]]]");
+  CHECK(r({"SET", "s", "x"}) == "+OK");
+  CHECK(r({"ZMPOP", "2", "s", "z", "MIN"}) == wrongtype);
+  // Run directly (as inside MULTI), a blocking pop pops, or answers null: it never waits.
+  CHECK(r({"BLPOP", "none", "l2", "0"}) == "[\"l2\", \"a\"]");
+  CHECK(r({"BLPOP", "none", "0"}) == "(nil array)");
+  CHECK(r({"BRPOPLPUSH", "none", "d", "0"}) == "(nil)");
+  CHECK(r({"BZPOPMAX", "z", "0"}) == "[\"z\", \"a\", (double) 1]");
+  CHECK(r({"BZMPOP", "1", "1", "z", "MIN"}) == "(nil array)");
+  CHECK(r({"BLMPOP", "-1", "1", "z", "MIN"}) == syntax);  // the other arguments' errors come first
+  CHECK(r({"BLMPOP", "-1", "1", "z", "LEFT"}) == "-ERR timeout is negative");
+  CHECK(r({"BLPOP", "s", "0"}) == wrongtype);
+}
+
+TEMPLATE_LIST_TEST_CASE("redis sorted-set algebra: ZUNION ZINTER ZDIFF, STORE, ZINTERCARD, ZRANGESTORE", "[redis]",
+                        StoreTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"ZADD", "a", "1", "x", "2", "y", "3", "z"}) == ":3");
+  CHECK(r({"ZADD", "b", "10", "y", "20", "z", "30", "w"}) == ":3");
+  CHECK(r({"SADD", "s", "z", "v"}) == ":2");  // a set: each member scores 1
+  CHECK(r({"ZUNION", "2", "a", "b", "WITHSCORES"}) ==
+        "[\"x\", (double) 1, \"y\", (double) 12, \"z\", (double) 23, \"w\", (double) 30]");
+  CHECK(r({"ZINTER", "3", "a", "b", "s", "AGGREGATE", "MAX"}) == "[\"z\"]");
+  CHECK(r({"ZINTER", "2", "a", "b", "WEIGHTS", "2", "0.5", "WITHSCORES"}) ==
+        "[\"y\", (double) 9, \"z\", (double) 16]");
+  CHECK(r({"ZDIFF", "3", "a", "b", "nope"}) == "[\"x\"]");
+  CHECK(r({"ZUNION", "2", "a", "s", "AGGREGATE", "MIN", "WITHSCORES"}) ==
+        "[\"v\", (double) 1, \"x\", (double) 1, \"z\", (double) 1, \"y\", (double) 2]");
+  CHECK(r({"ZINTERCARD", "2", "a", "b"}) == ":2");
+  CHECK(r({"ZINTERCARD", "2", "a", "b", "LIMIT", "1"}) == ":1");
+  CHECK(r({"ZINTERCARD", "1", "a", "LIMIT", "-1"}) == "-ERR LIMIT can't be negative");
+  CHECK(r({"ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "-1"}) == ":4");
+  CHECK(r({"ZRANGE", "d", "0", "-1", "WITHSCORES"}) ==
+        "[\"w\", (double) -30, \"z\", (double) -17, \"y\", (double) -8, \"x\", (double) 1]");
+  CHECK(r({"ZINTERSTORE", "d", "2", "a", "nope"}) == ":0");
+  CHECK(r({"EXISTS", "d"}) == ":0");
+  CHECK(r({"ZDIFFSTORE", "d", "1", "a", "WITHSCORES"}) == syntax);
+  CHECK(r({"ZUNION", "0", "a"}) == "-ERR at least 1 input key is needed for 'zunion' command");
+  CHECK(r({"ZUNION", "3", "a", "b"}) == syntax);
+  CHECK(r({"ZUNION", "1", "a", "WEIGHTS", "x"}) == "-ERR weight value is not a float");
+  CHECK(r({"SET", "str", "v"}) == "+OK");
+  CHECK(r({"ZUNION", "2", "a", "str", "BAD"}) == wrongtype);  // the keys first, as Redis
+  CHECK(r({"ZADD", "inf", "+inf", "m"}) == ":1");
+  CHECK(r({"ZADD", "ninf", "-inf", "m"}) == ":1");
+  CHECK(r({"ZUNION", "2", "inf", "ninf", "WITHSCORES"}) == "[\"m\", (double) 0]");  // inf - inf: 0, as Redis
+  CHECK(r({"ZRANGESTORE", "d", "a", "1", "-1"}) == ":2");
+  CHECK(r({"ZRANGE", "d", "0", "-1", "WITHSCORES"}) == "[\"y\", (double) 2, \"z\", (double) 3]");
+  CHECK(r({"ZRANGESTORE", "d", "b", "(10", "+inf", "BYSCORE", "LIMIT", "0", "1"}) == ":1");
+  CHECK(r({"ZRANGE", "d", "0", "-1", "WITHSCORES"}) == "[\"z\", (double) 20]");
+  CHECK(r({"ZRANGESTORE", "d", "a", "[y", "+", "BYLEX"}) == ":2");
+  CHECK(r({"ZRANGE", "d", "0", "-1", "WITHSCORES"}) == "[\"y\", (double) 2, \"z\", (double) 3]");
+  CHECK(r({"ZRANGESTORE", "d", "a", "0", "-1", "WITHSCORES"}) == syntax);
+  CHECK(r({"ZRANGESTORE", "d", "str", "0", "-1"}) == wrongtype);
+  CHECK(r({"ZRANGESTORE", "d", "nope", "0", "-1"}) == ":0");
+  CHECK(r({"EXISTS", "d"}) == ":0");
+}
+
+TEMPLATE_LIST_TEST_CASE("redis SORT: numbers, ALPHA, BY, GET, LIMIT, STORE", "[redis]", StoreTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"RPUSH", "l", "3", "10", "1", "2"}) == ":4");
+  CHECK(r({"SORT", "l"}) == "[\"1\", \"2\", \"3\", \"10\"]");
+  CHECK(r({"SORT", "l", "ALPHA", "DESC"}) == "[\"3\", \"2\", \"10\", \"1\"]");
+  CHECK(r({"SORT", "l", "LIMIT", "1", "2"}) == "[\"2\", \"3\"]");
+  CHECK(r({"SORT", "l", "LIMIT", "-5", "-1"}) == "[\"1\", \"2\", \"3\", \"10\"]");
+  CHECK(r({"MSET", "w_3", "0", "w_10", "5", "w_1", "9", "w_2", "1", "name_1", "one"}) == "+OK");
+  CHECK(r({"SORT", "l", "BY", "w_*"}) == "[\"3\", \"2\", \"10\", \"1\"]");
+  CHECK(r({"SORT", "l", "BY", "nosort", "DESC"}) == "[\"2\", \"1\", \"10\", \"3\"]");  // the list's order, reversed
+  CHECK(r({"HSET", "h_10", "f", "x"}) == ":1");
+  CHECK(r({"SORT", "l", "GET", "#", "GET", "name_*", "GET", "h_*->f", "LIMIT", "0", "2"}) ==
+        "[\"1\", \"one\", (nil), \"2\", (nil), (nil)]");
+  CHECK(r({"SORT", "l", "BY", "h_*->f", "ALPHA", "DESC", "LIMIT", "0", "1"}) == "[\"10\"]");
+  CHECK(r({"SORT", "l", "GET", "#", "STORE", "dst"}) == ":4");
+  CHECK(r({"LRANGE", "dst", "0", "-1"}) == "[\"1\", \"2\", \"3\", \"10\"]");
+  CHECK(r({"SORT", "nope", "STORE", "dst"}) == ":0");
+  CHECK(r({"EXISTS", "dst"}) == ":0");
+  CHECK(r({"RPUSH", "words", "b", "a"}) == ":2");
+  CHECK(r({"SORT", "words"}) == "-ERR One or more scores can't be converted into double");
+  CHECK(r({"SORT_RO", "words", "ALPHA"}) == "[\"a\", \"b\"]");
+  CHECK(r({"SORT_RO", "words", "STORE", "x"}) == syntax);
+  CHECK(r({"SADD", "s", "2", "1"}) == ":2");
+  CHECK(r({"ZADD", "z", "1", "9", "2", "8"}) == ":2");
+  CHECK(r({"SORT", "s"}) == "[\"1\", \"2\"]");
+  CHECK(r({"SORT", "z", "BY", "nosort"}) == "[\"9\", \"8\"]");  // the sorted set's order
+  CHECK(r({"SORT", "z"}) == "[\"8\", \"9\"]");
+  CHECK(r({"SORT", "w_1"}) == wrongtype);
+  CHECK(r({"SORT", "l", "LIMIT", "0"}) == syntax);
 }

@@ -1,5 +1,7 @@
 // redis::Server embedded in a program (this test) on a free port, and kvstack-server's command
 // line (parse_server_options).
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -161,4 +163,88 @@ TEST_CASE("kvstack-server's command line: every flag, --help, and what is wrong 
   fails({"--node-id", "1", "--path", "/tmp/x", "--raft-bind", "127.0.0.1:7101", "--raft-peers", "1=127.0.0.1:7101"},
         "--raft-clients does not list member 1");
   CHECK(parse(with({"--node-id", "1"})));
+}
+
+namespace {
+/// The server's blocked_clients, from INFO.
+std::int64_t blocked_clients(test::RespClient& c) {
+  auto info = c.command({"INFO", "clients"});
+  if (!info) return -1;
+  auto at = info->text.find("blocked_clients:");
+  return at == std::string::npos ? -1 : std::stoll(info->text.substr(at + 16));
+}
+/// Waits (up to 10 s) until `n` clients are blocked.
+bool await_blocked(test::RespClient& c, std::int64_t n) {
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() < deadline; std::this_thread::yield())
+    if (blocked_clients(c) == n) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("an embedded server holds blocking pops until a push serves them, first blocked first served", "[server]") {
+  auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
+  redis::Standalone node;
+  redis::ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  auto server = redis::Server<decltype(store)>::open(store, node, options).value();
+  server->start();
+  auto connect = [&] { return test::RespClient::connect("127.0.0.1", server->port()).value(); };
+  using reply::array, reply::bulk;
+  auto main = connect(), a = connect(), b = connect();
+
+  REQUIRE(a.send({"BLPOP", "q", "other", "0"}));
+  REQUIRE(await_blocked(main, 1));
+  REQUIRE(b.send({"BRPOPLPUSH", "q", "dst", "0"}));
+  REQUIRE(await_blocked(main, 2));
+  {  // a client that goes away while blocked takes nothing with it
+    auto gone = connect();
+    REQUIRE(gone.send({"BLPOP", "q", "0"}));
+    REQUIRE(await_blocked(main, 3));
+  }
+  REQUIRE(await_blocked(main, 2));
+  CHECK(main.command({"RPUSH", "q", "x", "y", "z"}) == reply::integer(3));
+  CHECK(a.read() == array({bulk("q"), bulk("x")}));
+  CHECK(b.read() == bulk("z"));  // BRPOPLPUSH pops from the right
+  CHECK(main.command({"LRANGE", "q", "0", "-1"}) == array({bulk("y")}));
+  CHECK(main.command({"LRANGE", "dst", "0", "-1"}) == array({bulk("z")}));
+  CHECK(blocked_clients(main) == 0);
+
+  // What a blocked client sent after its blocking command waits, then runs in order.
+  REQUIRE(a.send({"BLPOP", "dst2", "0"}));
+  REQUIRE(a.send({"LLEN", "dst2"}));
+  REQUIRE(b.send({"BLMOVE", "dst", "dst2", "LEFT", "RIGHT", "0"}));  // z is there: no wait
+  CHECK(b.read() == bulk("z"));
+  CHECK(a.read() == array({bulk("dst2"), bulk("z")}));  // served by b's move
+  CHECK(a.read() == reply::integer(0));
+
+  // A write that leaves the key empty, or of another type, does not serve it.
+  REQUIRE(a.send({"BZPOPMIN", "z", "0"}));
+  REQUIRE(await_blocked(main, 1));
+  CHECK(main.command({"MULTI"}) == reply::ok());
+  main.command({"ZADD", "z", "1", "m"});
+  main.command({"DEL", "z"});
+  main.command({"SET", "z", "string"});
+  CHECK(main.command({"EXEC"}) == array({reply::integer(1), reply::integer(1), reply::ok()}));
+  CHECK(main.command({"DEL", "z"}) == reply::integer(1));
+  CHECK(blocked_clients(main) == 1);
+  CHECK(main.command({"ZADD", "z", "2.5", "m"}) == reply::integer(1));
+  CHECK(a.read() == array({bulk("z"), bulk("m"), bulk("2.5")}));
+
+  // Timeouts, CLIENT UNBLOCK, and MULTI (where nothing blocks).
+  CHECK(a.command({"BLPOP", "none", "0.05"}) == reply::null_array());
+  CHECK(a.command({"BLPOP", "none", "-1"}) == reply::error("ERR timeout is negative"));
+  CHECK(a.command({"BLPOP", "none", "x"}) == reply::error("ERR timeout is not a float or out of range"));
+  auto id = a.command({"CLIENT", "ID"}).value().integer;
+  REQUIRE(a.send({"BLMPOP", "0", "1", "none", "LEFT"}));
+  REQUIRE(await_blocked(main, 1));
+  CHECK(main.command({"CLIENT", "UNBLOCK", std::to_string(id), "ERROR"}) == reply::integer(1));
+  CHECK(a.read() == reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
+  CHECK(main.command({"CLIENT", "UNBLOCK", std::to_string(id)}) == reply::integer(0));
+  CHECK(a.command({"MULTI"}) == reply::ok());
+  a.command({"BLPOP", "none", "0"});
+  a.command({"BLMOVE", "none", "x", "LEFT", "LEFT", "0"});
+  CHECK(a.command({"EXEC"}) == array({reply::null_array(), reply::null()}));
+  server->stop();
 }

@@ -11,13 +11,16 @@
 #include <string_view>
 #include <vector>
 
+#include <kvstack/redis/blocking.hpp>
 #include <kvstack/redis/datastore.hpp>
 #include <kvstack/redis/hashes.hpp>
 #include <kvstack/redis/introspection.hpp>
 #include <kvstack/redis/keys.hpp>
 #include <kvstack/redis/lists.hpp>
 #include <kvstack/redis/sets.hpp>
+#include <kvstack/redis/sort.hpp>
 #include <kvstack/redis/strings.hpp>
+#include <kvstack/redis/zset_ops.hpp>
 #include <kvstack/redis/zsets.hpp>
 
 namespace kvstack::inline v0::redis {
@@ -55,7 +58,9 @@ const std::vector<Command<C>>& command_table() {
         {"rpushx", -3, W, rpushx<C>}, {"lpop", -2, W, lpop<C>}, {"rpop", -2, W, rpop<C>}, {"llen", 2, R, llen<C>},
         {"lrange", 4, R, lrange<C>}, {"lindex", 3, R, lindex<C>}, {"lset", 4, W, lset<C>}, {"lrem", 4, W, lrem<C>},
         {"ltrim", 4, W, ltrim<C>}, {"linsert", 5, W, linsert<C>}, {"lpos", -3, R, lpos<C>}, {"lmove", 5, W, lmove<C>},
-        {"rpoplpush", 3, W, rpoplpush<C>},
+        {"rpoplpush", 3, W, rpoplpush<C>}, {"lmpop", -4, W, lmpop<C>}, {"blpop", -3, W, blpop<C>},
+        {"brpop", -3, W, brpop<C>}, {"blmove", 6, W, blmove<C>}, {"brpoplpush", 4, W, brpoplpush<C>},
+        {"blmpop", -5, W, blmpop<C>},
         // hashes
         {"hset", -4, W, hset<C>}, {"hsetnx", 4, W, hsetnx<C>}, {"hget", 3, R, hget<C>}, {"hmget", -3, R, hmget<C>},
         {"hmset", -4, W, hmset<C>}, {"hdel", -3, W, hdel<C>}, {"hexists", 3, R, hexists<C>}, {"hlen", 2, R, hlen<C>},
@@ -78,13 +83,18 @@ const std::vector<Command<C>>& command_table() {
         {"zrevrangebylex", -4, R, zrevrangebylex<C>}, {"zpopmin", -2, W, zpopmin<C>}, {"zpopmax", -2, W, zpopmax<C>},
         {"zremrangebyrank", 4, W, zremrangebyrank<C>}, {"zremrangebyscore", 4, W, zremrangebyscore<C>},
         {"zremrangebylex", 4, W, zremrangebylex<C>}, {"zrandmember", -2, R, zrandmember<C>}, {"zscan", -3, R, zscan<C>},
+        {"zmpop", -4, W, zmpop<C>}, {"bzpopmin", -3, W, bzpopmin<C>}, {"bzpopmax", -3, W, bzpopmax<C>},
+        {"bzmpop", -5, W, bzmpop<C>}, {"zunion", -3, R, zunion<C>}, {"zinter", -3, R, zinter<C>},
+        {"zdiff", -3, R, zdiff<C>}, {"zunionstore", -4, W, zunionstore<C>}, {"zinterstore", -4, W, zinterstore<C>},
+        {"zdiffstore", -4, W, zdiffstore<C>}, {"zintercard", -3, R, zintercard<C>},
+        {"zrangestore", -5, W, zrangestore<C>},
         // keys and databases
         {"del", -2, W, del<C>}, {"unlink", -2, W, unlink<C>}, {"exists", -2, R, exists<C>}, {"type", 2, R, type<C>},
         {"expire", -3, W, expire<C>}, {"pexpire", -3, W, pexpire<C>}, {"expireat", -3, W, expireat<C>},
         {"pexpireat", -3, W, pexpireat<C>}, {"expiretime", 2, R, expiretime<C>},
         {"pexpiretime", 2, R, pexpiretime<C>}, {"ttl", 2, R, ttl<C>}, {"pttl", 2, R, pttl<C>},
         {"persist", 2, W, persist<C>}, {"keys", 2, R, keys<C>}, {"scan", -2, R, scan<C>}, {"rename", 3, W, rename<C>},
-        {"renamenx", 3, W, renamenx<C>}, {"copy", -3, W, copy<C>}, {"move", 3, W, move<C>},
+        {"renamenx", 3, W, renamenx<C>}, {"copy", -3, W, copy<C>}, {"move", 3, W, move<C>}, {"sort", -2, W, sort<C>}, {"sort_ro", -2, R, sort_ro<C>},
         {"randomkey", 1, R, randomkey<C>}, {"dbsize", 1, R, dbsize<C>}, {"flushdb", -1, W, flushdb<C>},
         {"flushall", -1, W, flushall<C>}, {"swapdb", 3, W, swapdb<C>}, {"select", 2, N, select<C>},
         {"ping", -1, N, ping<C>}, {"echo", 2, N, echo<C>},
@@ -211,6 +221,39 @@ Reply execute(Store& store, Session& session, Args argv) {
     return reply::ok();
   }
   return store.run(session, [&](C& c) { return command->run(c, argv); });
+}
+
+/// Runs the blocking command `argv` (see is_blocking) for `session`, outside MULTI: its reply; or
+/// nullopt when it found nothing to pop, and then `waits` watches its keys, from the same
+/// transaction on, so that a write to one of them that could serve it shows as `waits.changed()`.
+/// A `retry` (once that shows) pops from the first of its keys that holds the type it pops, as
+/// Redis serves a blocked client: a key it waits on that became a string keeps it waiting.
+template <class Store>
+std::optional<Reply> try_blocking(Store& store, Session& session, Args argv, KeyWaits& waits, bool retry = false) {
+  using C = typename Store::context;
+  Reply refused;
+  const auto* command = detail::resolve<C>(session, argv, refused);
+  if (!command) return refused;
+  waits = KeyWaits(session.table);
+  bool empty = false;
+  Reply r = store.run(session, [&](C& c) {
+    auto wait = blocking_wait(argv);
+    Reply r;
+    if (!retry) r = command->run(c, argv);
+    for (std::size_t i = 0; retry && i < wait.keys.size(); ++i)
+      if (auto m = c.find(wait.keys[i]); m && m->type == blocking_type(argv[0])) {
+        auto narrowed = blocking_on(argv, wait.keys[i]);
+        r = command->run(c, narrowed);
+        break;
+      }
+    empty = r.kind == Reply::Kind::null || r.kind == Reply::Kind::null_array;
+    if (empty)
+      for (auto& key : wait.keys) waits.add(watch_key(c.phys(session.db), key));
+    return r;
+  });
+  if (empty && !r.is_error()) return std::nullopt;
+  waits.clear();
+  return r;
 }
 
 /// One session's command lines and where their replies go, for `execute_all`.

@@ -3,6 +3,7 @@
 // headers for each command, and resp.hpp for the wire protocol.
 #pragma once
 
+#include <kvstack/redis/blocking.hpp>
 #include <kvstack/redis/command.hpp>
 #include <kvstack/redis/context.hpp>
 #include <kvstack/redis/datastore.hpp>
@@ -18,5 +19,7 @@
 #include <kvstack/redis/resp.hpp>
 #include <kvstack/redis/session.hpp>
 #include <kvstack/redis/sets.hpp>
+#include <kvstack/redis/sort.hpp>
 #include <kvstack/redis/strings.hpp>
+#include <kvstack/redis/zset_ops.hpp>
 #include <kvstack/redis/zsets.hpp>

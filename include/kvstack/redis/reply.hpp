@@ -60,12 +60,12 @@ inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0
 inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
 inline Reply optional_bulk(const std::optional<std::string>& s) { return s ? bulk(*s) : null(); }
 
-/// A double as Redis replies it: the shortest text that reads back the same, "inf", "-inf".
+/// A double as Redis 7.0 replies it: printf's "%.17g" (which reads back the same), "inf", "-inf".
 inline std::string format_double(double d) {
   if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
   char buf[32];
-  auto end = std::to_chars(buf, buf + sizeof buf, d).ptr;
-  return std::string(buf, end);
+  int n = std::snprintf(buf, sizeof buf, "%.17g", d);
+  return std::string(buf, static_cast<std::size_t>(n));
 }
 inline Reply number(double d) { return {Reply::Kind::number, 0, format_double(d), {}}; }
 
@@ -109,7 +109,7 @@ inline std::optional<std::int64_t> parse_integer(std::string_view s) {
 /// nothing that overflows to infinity or underflows to zero (1e400, 1e-400), unless `bound` (a
 /// score range's min or max, which Redis reads as strtod does).
 inline std::optional<double> parse_double(std::string_view s, bool bound = false) {
-  if (s.empty() || s.size() > 256 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
   std::string z(s);
   char* end = nullptr;
   errno = 0;

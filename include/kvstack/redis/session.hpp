@@ -85,6 +85,43 @@ class WatchTable {
   std::atomic<std::size_t> count_{0};
 };
 
+/// Keys a blocked client waits on, watched in a WatchTable: `changed()` once a write touched one
+/// of them since it began waiting (or a whole database, as FLUSHDB or SWAPDB).
+class KeyWaits {
+ public:
+  KeyWaits() = default;
+  explicit KeyWaits(std::shared_ptr<WatchTable> table) : table_(std::move(table)) {}
+  KeyWaits(KeyWaits&& o) noexcept : table_(std::move(o.table_)), keys_(std::exchange(o.keys_, {})) {}
+  KeyWaits& operator=(KeyWaits&& o) noexcept {
+    if (this != &o) {
+      clear();
+      table_ = std::move(o.table_);
+      keys_ = std::exchange(o.keys_, {});
+    }
+    return *this;
+  }
+  ~KeyWaits() { clear(); }
+
+  /// Starts watching `key` (a watch_key).
+  void add(std::string key) {
+    auto epoch = table_->watch(key);
+    keys_.emplace_back(std::move(key), epoch);
+  }
+  bool changed() const {
+    for (auto& [k, epoch] : keys_)
+      if (table_->epoch(k) != epoch) return true;
+    return false;
+  }
+  void clear() {
+    for (auto& [k, epoch] : keys_) table_->unwatch(k);
+    keys_.clear();
+  }
+
+ private:
+  std::shared_ptr<WatchTable> table_;
+  std::vector<std::pair<std::string, std::uint64_t>> keys_;
+};
+
 /// One client's state: its database, a MULTI in progress, its WATCHed keys.
 struct Session {
   struct Watch {

@@ -35,7 +35,7 @@ struct Client {
 
 /// What a server counts, for INFO.
 struct ServerCounters {
-  std::atomic<std::size_t> clients{0};
+  std::atomic<std::size_t> clients{0}, blocked{0};
   std::atomic<std::uint64_t> next_id{1}, connections{0}, commands{0};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
@@ -168,7 +168,8 @@ class Admin {
     if (wants("memory")) s += "# Memory\r\nmem_allocator:libc\r\n\r\n";
     if (wants("clients"))
       s += "# Clients\r\nconnected_clients:" + std::to_string(counters_.clients.load()) +
-           "\r\nmaxclients:" + std::to_string(options_.maxclients) + "\r\n\r\n";
+           "\r\nmaxclients:" + std::to_string(options_.maxclients) +
+           "\r\nblocked_clients:" + std::to_string(counters_.blocked.load()) + "\r\n\r\n";
     if (wants("stats"))
       s += "# Stats\r\ntotal_connections_received:" + std::to_string(counters_.connections.load()) +
            "\r\ntotal_commands_processed:" + std::to_string(counters_.commands.load()) + "\r\n\r\n";

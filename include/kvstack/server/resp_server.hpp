@@ -9,10 +9,12 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,10 +25,13 @@
 #include <utility>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 
 #include <kvstack/core/result.hpp>
+#include <kvstack/redis/blocking.hpp>
 #include <kvstack/redis/dispatcher.hpp>
 #include <kvstack/redis/resp.hpp>
 #include <kvstack/server/admin.hpp>
@@ -87,6 +92,7 @@ class Server {
   void start() {
     boost::asio::co_spawn(io_, accept(), boost::asio::detached);
     boost::asio::co_spawn(io_, maintain(), boost::asio::detached);
+    boost::asio::co_spawn(io_, expire_blocked(), boost::asio::detached);
     for (unsigned i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
   }
   /// Stops on SIGINT and SIGTERM too (call before start).
@@ -176,7 +182,7 @@ class Server {
       }
       in.erase(0, in.size() - rest.size());
       const bool full = batch.size() == max_batch;
-      if (!batch.empty()) co_await submit(c, batch, out, closing);
+      if (!batch.empty()) co_await submit(c, batch, out, closing, socket.native_handle());
       batch.clear();
       if (!protocol_error.empty() && !closing) {
         resp::encode(reply::error(protocol_error), c.protocol, out);
@@ -195,31 +201,44 @@ class Server {
     --counters_.clients;
   }
 
-  /// A connection's batch waiting for the next flush().
-  struct Waiting {
+  /// A connection's batch, from submit() until all its replies are encoded (the connection waits).
+  struct Job {
     Client* client;
     std::vector<Argv>* batch;
     std::string* out;
     bool* closing;
     boost::asio::any_completion_handler<void()> resume;
+    int fd;                ///< the connection's socket, to tell when a blocked client has gone
+    std::size_t next = 0;  ///< the first request not yet run
+    // While blocked on batch[next]:
+    KeyWaits waits;
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    std::optional<Reply> verdict;  ///< its answer without a retry: timed out, CLIENT UNBLOCK
   };
 
   /// Hands a connection's batch to the next flush() and waits for it to have run.
-  awaitable<void> submit(Client& c, std::vector<Argv>& batch, std::string& out, bool& closing) {
+  awaitable<void> submit(Client& c, std::vector<Argv>& batch, std::string& out, bool& closing, int fd) {
     co_await boost::asio::async_initiate<decltype(use_awaitable), void()>(
         [&](auto handler) {
           std::lock_guard lock(waiting_mu_);
-          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler)});
+          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd});
           if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
         },
         use_awaitable);
   }
 
+  /// Whether the server answers `argv` outside the Store's group commit: its own commands, and
+  /// blocking ones (which may wait).
+  bool apart(const Client& c, const Argv& argv) const {
+    return !c.authenticated || admin_.owns(argv[0]) || is_blocking(argv[0]);
+  }
+
   /// Runs the batches of every connection that submitted one since the last flush: the data
-  /// commands each sent before any of the server's own run in one backend transaction (one
-  /// commit for all: group commit); the rest of each batch after, in order.
+  /// commands each sent before any of the server's own (or a blocking one) run in one backend
+  /// transaction (one commit for all: group commit); the rest of each batch after, in order.
+  /// Then the blocked clients whose keys were written are served.
   void flush() {
-    std::vector<Waiting> ready;
+    std::vector<Job> ready;
     {
       std::lock_guard lock(waiting_mu_);
       ready.swap(waiting_);
@@ -228,20 +247,22 @@ class Server {
     std::vector<std::vector<Reply>> replies(ready.size());
     std::vector<Pipeline> pipelines;
     for (std::size_t i = 0; i < ready.size(); ++i) {
-      auto& [c, batch, out, closing, resume] = ready[i];
+      auto& job = ready[i];
       std::size_t n = 0;
-      while (n < batch->size() && c->authenticated && !admin_.owns((*batch)[n][0])) ++n;
-      pipelines.push_back({&c->session, std::span(*batch).first(n), &replies[i]});
+      while (n < job.batch->size() && !apart(*job.client, (*job.batch)[n])) ++n;
+      pipelines.push_back({&job.client->session, std::span(*job.batch).first(n), &replies[i]});
     }
     execute_data(pipelines);
+    std::lock_guard lock(blocked_mu_);
     for (std::size_t i = 0; i < ready.size(); ++i) {
-      auto& [c, batch, out, closing, resume] = ready[i];
+      auto& job = ready[i];
       counters_.commands += replies[i].size();
-      for (auto& r : replies[i]) resp::encode(r, c->protocol, *out);
+      for (auto& r : replies[i]) resp::encode(r, job.client->protocol, *job.out);
       std::vector<Reply>().swap(replies[i]);  // encoded: no second copy of large values kept
-      run(*c, std::span(*batch).subspan(pipelines[i].commands.size()), *out, *closing);
-      boost::asio::post(io_, [h = std::move(resume)]() mutable { std::move(h)(); });
+      job.next = pipelines[i].commands.size();
+      proceed(std::move(job));
     }
+    serve_blocked();
   }
 
   /// Runs data commands (execute_all), or answers each with the Node's redirect when this node
@@ -257,24 +278,132 @@ class Server {
     execute_all(store_, pipelines);
   }
 
-  /// Runs requests read together, encoding their replies into `out`: the data commands between
-  /// two of the server's own share one backend transaction.
-  void run(Client& c, std::span<const Argv> batch, std::string& out, bool& closing) {
+  /// Runs the rest of a job's batch, encoding the replies in the protocol of their time: the data
+  /// commands between two of the server's own share one backend transaction. Then the connection
+  /// goes on — unless a blocking command found nothing to pop: the job then waits in `blocked_`.
+  /// Holds blocked_mu_.
+  void proceed(Job job) {
+    auto& c = *job.client;
+    std::span<const Argv> batch = *job.batch;
     std::vector<Reply> replies;
-    for (std::size_t i = 0; i < batch.size() && !closing;) {
-      auto j = i;
-      while (j < batch.size() && c.authenticated && !admin_.owns(batch[j][0])) ++j;
-      if (j == i) {
-        replies.push_back(admin_.handle(c, batch[i], closing));
-        ++i;
-      } else {
-        const Pipeline p{&c.session, batch.subspan(i, j - i), &replies};
+    while (job.next < batch.size() && !*job.closing) {
+      const auto& argv = batch[job.next];
+      if (!apart(c, argv)) {
+        auto j = job.next;
+        while (j < batch.size() && !apart(c, batch[j])) ++j;
+        const Pipeline p{&c.session, batch.subspan(job.next, j - job.next), &replies};
         execute_data(std::span(&p, 1));
-        counters_.commands += j - i;
-        i = j;
+        counters_.commands += j - job.next;
+        job.next = j;
+      } else if (!c.authenticated || admin_.owns(argv[0])) {
+        replies.push_back(iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")
+                              ? unblock(argv)
+                              : admin_.handle(c, argv, *job.closing));
+        ++job.next;
+      } else if (c.session.in_multi) {  // queued, as any command inside MULTI
+        const Pipeline p{&c.session, batch.subspan(job.next, 1), &replies};
+        execute_data(std::span(&p, 1));
+        ++counters_.commands;
+        ++job.next;
+      } else if (auto refused = node_.redirect()) {
+        replies.push_back(*refused);
+        ++job.next;
+      } else {
+        ++counters_.commands;
+        if (auto r = try_blocking(store_, c.session, argv, job.waits)) {
+          replies.push_back(std::move(*r));
+          ++job.next;
+        } else {
+          auto timeout = blocking_wait(argv).timeout_ms;
+          if (timeout > 0) job.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+          blocked_.push_back(std::move(job));
+          ++counters_.blocked;
+          return;
+        }
       }
-      for (auto& r : replies) resp::encode(r, c.protocol, out);  // in the protocol of their time
+      for (auto& r : replies) resp::encode(r, c.protocol, *job.out);
       replies.clear();
+    }
+    boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
+  }
+
+  /// Serves the blocked clients, in the order they blocked, whose keys were written since they
+  /// blocked (their command runs again, and may block again) or that have a verdict; again until
+  /// none is served, as serving one writes keys another may wait on (BLMOVE). Drops those whose
+  /// connection closed. Holds blocked_mu_.
+  void serve_blocked() {
+    for (bool served = true; served;) {
+      served = false;
+      for (auto it = blocked_.begin(); it != blocked_.end();) {
+        if (!it->verdict && !it->waits.changed()) {
+          ++it;
+          continue;
+        }
+        Job job = std::move(*it);
+        it = blocked_.erase(it);
+        --counters_.blocked;
+        if (!connected(job.fd)) {
+          *job.closing = true;
+          boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
+          continue;
+        }
+        std::optional<Reply> r = std::move(job.verdict);
+        if (!r) r = try_blocking(store_, job.client->session, (*job.batch)[job.next], job.waits, true);
+        if (!r) {  // still nothing to pop: it keeps its place
+          it = std::next(blocked_.insert(it, std::move(job)));
+          ++counters_.blocked;
+          continue;
+        }
+        job.waits.clear();
+        job.deadline = std::chrono::steady_clock::time_point::max();
+        resp::encode(*r, job.client->protocol, *job.out);
+        ++job.next;
+        served = true;
+        proceed(std::move(job));
+      }
+    }
+  }
+
+  /// Whether the client at `fd` is still connected: a closed connection reads as end of file
+  /// (unless it sent more requests first, which are then taken for a connection still open).
+  static bool connected(int fd) {
+    char byte;
+    auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+  }
+
+  /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it is answered as on a
+  /// timeout, or with an UNBLOCKED error), 0 if not. Holds blocked_mu_.
+  Reply unblock(const Argv& a) {
+    if (a.size() < 3 || a.size() > 4) return reply::wrong_arity("client|unblock");
+    auto id = parse_integer(a[2]);
+    if (!id) return reply::not_integer();
+    bool error = a.size() == 4 && iequals(a[3], "ERROR");
+    if (a.size() == 4 && !error && !iequals(a[3], "TIMEOUT"))
+      return reply::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    for (auto& job : blocked_)
+      if (static_cast<std::int64_t>(job.client->id) == *id && !job.verdict) {
+        job.verdict = error ? reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK") : reply::null_array();
+        return reply::integer(1);
+      }
+    return reply::integer(0);
+  }
+
+  /// Every 10 ms while clients are blocked: answers those whose timeout passed; every 100 ms,
+  /// drops those whose connection closed.
+  awaitable<void> expire_blocked() {
+    boost::asio::steady_timer timer(io_);
+    for (unsigned tick = 0;; ++tick) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
+      if (ec) break;
+      if (counters_.blocked.load() == 0) continue;
+      std::lock_guard lock(blocked_mu_);
+      const auto now = std::chrono::steady_clock::now();
+      for (auto& job : blocked_)
+        if (!job.verdict && (job.deadline <= now || (tick % 10 == 0 && !connected(job.fd))))
+          job.verdict = reply::null_array();  // a closed connection is dropped before it is answered
+      serve_blocked();
     }
   }
 
@@ -288,8 +417,10 @@ class Server {
   Admin<Store, Node> admin_;
   std::uint16_t port_ = 0;
   std::mutex waiting_mu_;
-  std::vector<Waiting> waiting_;  ///< batches for the next flush()
+  std::vector<Job> waiting_;  ///< batches for the next flush()
   bool flush_posted_ = false;
+  std::mutex blocked_mu_;  ///< taken after the commands of a flush, for the rest
+  std::list<Job> blocked_;  ///< clients blocked (BLPOP...), in the order they blocked
   std::vector<std::thread> threads_;
 };
 
