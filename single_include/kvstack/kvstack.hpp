@@ -15004,12 +15004,10 @@ struct Meta {
 
 namespace kvstack::inline v0::redis {
 
-/// What a write touched, for WATCH: one key of a database, or a whole database (FLUSHDB,
-/// SWAPDB), whatever its keys.
+/// What a write touched, for WATCH: one key of a database.
 struct Touched {
   std::uint32_t db = 0;  ///< physical database id
-  std::string key;       ///< ignored when whole_database
-  bool whole_database = false;
+  std::string key;
 };
 
 /// How WatchTable names a watched key: its physical database id, then the key.
@@ -15052,15 +15050,17 @@ class WatchTable {
   void touch(const std::vector<Touched>& touched) {
     if (touched.empty() || empty()) return;
     std::lock_guard lock(mu_);
-    for (const auto& t : touched) {
-      const std::string id = watch_key(t.db, {});
-      if (t.whole_database) {
-        for (auto& [w, e] : entries_)
-          if (w.compare(0, id.size(), id) == 0) ++e.epoch;
-      } else if (auto it = entries_.find(id + t.key); it != entries_.end()) {
-        ++it->second.epoch;
-      }
-    }
+    for (const auto& t : touched)
+      if (auto it = entries_.find(watch_key(t.db, t.key)); it != entries_.end()) ++it->second.epoch;
+  }
+  /// The keys watched in (physical) database `db`.
+  std::vector<std::string> keys_in(std::uint32_t db) const {
+    const std::string id = watch_key(db, {});
+    std::vector<std::string> out;
+    std::lock_guard lock(mu_);
+    for (auto& [w, e] : entries_)
+      if (w.compare(0, id.size(), id) == 0) out.push_back(w.substr(id.size()));
+    return out;
   }
 
  private:
@@ -15334,7 +15334,7 @@ class Ctx {
   /// FLUSHDB: database `db` gets a fresh, empty id; the old one goes to the sweep.
   void flush(int db) {
     auto& phys = store_.phys_[static_cast<std::size_t>(db)];
-    touched_.push_back({phys, {}, true});
+    touch_database(phys, phys);
     std::string f(1, 'F');
     detail::put_int<std::uint32_t>(f, phys);
     put(f, "");
@@ -15342,13 +15342,25 @@ class Ctx {
     save_databases();
   }
   void swap(int a, int b) {
-    touched_.push_back({phys(a), {}, true});
-    touched_.push_back({phys(b), {}, true});
+    touch_database(phys(a), phys(b));
+    touch_database(phys(b), phys(a));
     std::swap(store_.phys_[static_cast<std::size_t>(a)], store_.phys_[static_cast<std::size_t>(b)]);
     save_databases();
   }
 
   // Low level, for the store's own maintenance.
+  /// Touches the keys watched in `db` that `db` or `other` holds: what a FLUSHDB (other: db
+  /// itself) or a SWAPDB changes, as Redis sees it — a watched key that exists on neither side
+  /// stays untouched.
+  void touch_database(std::uint32_t db, std::uint32_t other) {
+    for (auto& key : store_.watches->keys_in(db)) {
+      auto live = [&](std::uint32_t in) {
+        auto m = raw(in, key);
+        return m && (m->expiry == 0 || now_ < m->expiry);
+      };
+      if (live(db) || live(other)) touched_.push_back({db, key});
+    }
+  }
   void touch(const Meta& m) {
     if (!store_.watches->empty()) touched_.push_back({m.db, m.key});
   }
@@ -18656,7 +18668,8 @@ Reply exec(Store& store, Session& s) {
     std::vector<Reply> out;
     for (auto& argv : queued) {
       auto* command = find_command<C>(argv[0]);
-      out.push_back(command->run ? command->run(c, argv) : reply::ok());  // UNWATCH: EXEC unwatches anyway
+      if (!command) out.push_back(reply::null());  // a server's own command, which it queued: it answers it
+      else out.push_back(command->run ? command->run(c, argv) : reply::ok());  // UNWATCH: EXEC unwatches anyway
     }
     return reply::array(std::move(out));
   });
@@ -19662,8 +19675,8 @@ class EncodingSettings {
       if (!at) return reply::error("ERR Unknown option or number of arguments for CONFIG SET - '" + pairs[i] + "'");
       auto v = parse_integer(pairs[i + 1]);
       if (!v)
-        return reply::error("ERR Invalid argument '" + pairs[i + 1] + "' for CONFIG SET '" + pairs[i] +
-                            "' - argument couldn't be parsed into an integer");
+        return reply::error("ERR CONFIG SET failed (possibly related to argument '" + pairs[i] +
+                            "') - argument couldn't be parsed into an integer");
       changes.emplace_back(*at, *v);
     }
     std::lock_guard lock(mu_);
@@ -19933,9 +19946,18 @@ class Admin {
 
   /// Whether the server answers `name` itself (rather than the DataStore).
   bool owns(std::string_view name) const {
-    for (std::string_view n : {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function"})
+    for (std::string_view n :
+         {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function", "save", "bgsave"})
       if (iequals(name, n)) return true;
     return node_.owns(name);
+  }
+
+  /// Whether `name`, one of the server's own commands, is queued inside MULTI (as in Redis; QUIT
+  /// acts at once, SHUTDOWN and SAVE are refused there, a Node's commands act at once).
+  bool queued_in_multi(std::string_view name) const {
+    for (std::string_view n : {"quit", "shutdown", "save", "bgsave"})
+      if (iequals(name, n)) return false;
+    return owns(name) && !node_.owns(name);
   }
 
   /// Runs one of the server's own commands; NOAUTH for any command before AUTH. Sets `closing`
@@ -19955,13 +19977,14 @@ class Admin {
     if (name == "info") return info(argv);
     if (name == "command") return command(argv);
     if (name == "config") return config(argv);
-    if (name == "shutdown") {
-      if (c.session.in_multi) {  // as Redis: refused, and the EXEC that follows aborts
-        c.session.multi_failed = true;
-        return reply::error("ERR Command not allowed inside a transaction");
-      }
-      return shutdown(argv, closing);
+    if ((name == "shutdown" || name == "save" || name == "bgsave") && c.session.in_multi) {
+      c.session.multi_failed = true;  // as Redis: refused, and the EXEC that follows aborts
+      return reply::error("ERR Command not allowed inside a transaction");
     }
+    if (name == "shutdown") return shutdown(argv, closing);
+    // Every write is in the engine when it is acknowledged: there is nothing to save.
+    if (name == "save") return argv.size() == 1 ? reply::ok() : reply::wrong_arity("save");
+    if (name == "bgsave") return argv.size() <= 2 ? reply::simple("Background saving started") : reply::syntax();
     if (name == "function") return function(argv);
     return node_.handle(argv);
   }
@@ -20116,7 +20139,17 @@ class Admin {
       if (a.size() < 4 || a.size() % 2 != 0) return reply::wrong_arity("config|set");
       // save "" (no snapshots: kvstack writes every change to its engine) is what holds already.
       if (a.size() == 4 && iequals(a[2], "save") && a[3].empty()) return reply::ok();
-      if (auto e = encodings_.set(Args(a).subspan(2))) return *e;
+      std::vector<std::string> rest;
+      for (std::size_t i = 2; i + 1 < a.size(); i += 2) {
+        if (!iequals(a[i], "maxmemory")) {
+          rest.insert(rest.end(), {a[i], a[i + 1]});
+        } else if (a[i + 1] != "0") {  // no limit: what holds
+          return reply::error(std::string("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - ") +
+                              (is_memory_value(a[i + 1]) ? "kvstack-server sets no memory limit"
+                                                         : "argument must be a memory value"));
+        }
+      }
+      if (auto e = encodings_.set(rest)) return *e;
       return reply::ok();
     }
     if (sub == "resetstat" && a.size() == 2) return reply::ok();
@@ -20130,6 +20163,7 @@ class Admin {
         {"proto-max-bulk-len", std::to_string(options_.max_bulk)},
         {"requirepass", options_.requirepass},
         {"appendonly", "no"},
+        {"maxmemory", "0"},
         {"save", ""},
     };
     for (auto& setting : encodings_.all()) settings.push_back(std::move(setting));
@@ -20141,6 +20175,16 @@ class Admin {
           break;
         }
     return reply::map(std::move(out));
+  }
+
+  /// "100", "1gb", "64K": a size as Redis reads one.
+  static bool is_memory_value(std::string_view s) {
+    auto digits = s.find_first_not_of("0123456789");
+    if (digits == 0) return false;
+    auto unit = ascii_lower(s.substr(digits == std::string_view::npos ? s.size() : digits));
+    for (std::string_view u : {"", "b", "k", "kb", "m", "mb", "g", "gb"})
+      if (unit == u) return true;
+    return false;
   }
 
   /// FUNCTION: there are no functions here (kvstack-server runs no scripts), so FLUSH has
@@ -20484,6 +20528,7 @@ class RaftNode {
 //   auto server = kv::redis::Server<decltype(store)>::open(store, node, {.port = 0}).value();
 //   server->start();   // I/O threads; server->port() is the port; server->stop() ends it
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -20721,16 +20766,44 @@ class Server {
     co_await boost::asio::async_initiate<decltype(use_awaitable), void()>(
         [&](auto handler) {
           std::lock_guard lock(waiting_mu_);
-          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd});
+          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd, 0, KeyWaits(),
+                              std::chrono::steady_clock::time_point::max(), std::nullopt});
           if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
         },
         use_awaitable);
   }
 
-  /// Whether the server answers `argv` outside the Store's group commit: its own commands, and
-  /// blocking ones (which may wait).
+  /// Whether the server answers `argv` outside the Store's group commit: its own commands,
+  /// blocking ones (which may wait), and an EXEC with its own commands queued.
   bool apart(const Client& c, const Argv& argv) const {
-    return !c.authenticated || admin_.owns(argv[0]) || is_blocking(argv[0]);
+    return !c.authenticated || admin_.owns(argv[0]) || is_blocking(argv[0]) ||
+           (c.session.in_multi && iequals(argv[0], "exec") &&
+            std::ranges::any_of(c.session.queued, [&](const Argv& q) { return admin_.owns(q[0]); }));
+  }
+
+  /// One of the server's own commands: queued inside MULTI, or run.
+  Reply own(Client& c, const Argv& argv, bool& closing) {
+    if (c.authenticated && c.session.in_multi && admin_.queued_in_multi(argv[0])) {
+      c.session.queued.push_back(argv);
+      return reply::simple("QUEUED");
+    }
+    if (iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")) return unblock(argv);
+    return admin_.handle(c, argv, closing);
+  }
+
+  /// EXEC of a transaction with some of the server's own commands: the Store runs the others, in
+  /// one transaction, then the server runs its own, each answering in its place.
+  Reply exec_with_own(Client& c, const Argv& argv, bool& closing) {
+    if (auto refused = node_.redirect()) {
+      c.session.reset();
+      return *refused;
+    }
+    auto queued = c.session.queued;
+    Reply r = execute(store_, c.session, argv);
+    if (r.kind == Reply::Kind::array && r.elements.size() == queued.size())
+      for (std::size_t i = 0; i < queued.size(); ++i)
+        if (admin_.owns(queued[i][0])) r.elements[i] = own(c, queued[i], closing);
+    return r;
   }
 
   /// Runs the batches of every connection that submitted one since the last flush: the data
@@ -20796,9 +20869,11 @@ class Server {
         counters_.commands += j - job.next;
         job.next = j;
       } else if (!c.authenticated || admin_.owns(argv[0])) {
-        replies.push_back(iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")
-                              ? unblock(argv)
-                              : admin_.handle(c, argv, *job.closing));
+        replies.push_back(own(c, argv, *job.closing));
+        ++job.next;
+      } else if (!is_blocking(argv[0])) {
+        replies.push_back(exec_with_own(c, argv, *job.closing));
+        ++counters_.commands;
         ++job.next;
       } else if (c.session.in_multi) {  // queued, as any command inside MULTI
         const Pipeline p{&c.session, batch.subspan(job.next, 1), &replies};

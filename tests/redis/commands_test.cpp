@@ -940,11 +940,26 @@ TEMPLATE_LIST_TEST_CASE("redis MULTI EXEC DISCARD WATCH", "[redis]", StoreTypes)
   CHECK(r(other, {"SET", "", "w"}) == "+OK");
   CHECK(r({"MULTI"}) == "+OK");
   CHECK(r({"EXEC"}) == "(nil array)");
-  // FLUSHDB and SWAPDB touch every watched key of their databases; a key expiring does too.
+  // FLUSHDB and SWAPDB touch the watched keys they change, those that exist on either side (as
+  // Redis 7.0); a key expiring does too.
+  CHECK(r({"SET", "a", "1"}) == "+OK");
   CHECK(r({"WATCH", "a"}) == "+OK");
   CHECK(r(other, {"FLUSHALL"}) == "+OK");
   CHECK(r({"MULTI"}) == "+OK");
   CHECK(r({"EXEC"}) == "(nil array)");
+  CHECK(r({"WATCH", "a"}) == "+OK");
+  CHECK(r(other, {"FLUSHDB"}) == "+OK");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"EXEC"}) == "[]");
+  CHECK(r(other, {"SELECT", "5"}) == "+OK");
+  CHECK(r(other, {"SET", "a", "in5"}) == "+OK");
+  CHECK(r({"WATCH", "a"}) == "+OK");
+  CHECK(r(other, {"SWAPDB", "0", "5"}) == "+OK");
+  CHECK(r(other, {"SELECT", "0"}) == "+OK");
+  CHECK(r({"MULTI"}) == "+OK");
+  CHECK(r({"GET", "a"}) == "+QUEUED");
+  CHECK(r({"EXEC"}) == "(nil array)");
+  CHECK(r({"GET", "a"}) == "\"in5\"");
   CHECK(r({"SET", "t", "v", "PX", "10"}) == "+OK");
   CHECK(r({"WATCH", "t"}) == "+OK");
   r.clock.advance(10ms);

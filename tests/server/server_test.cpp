@@ -91,7 +91,32 @@ TEST_CASE("an embedded server answers what Redis's test harness asks: encoding s
   CHECK(c->command({"CONFIG", "SET", "list-compress-depth", "2", "nosuch", "1"}) ==
         reply::error("ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"));
   CHECK(c->command({"CONFIG", "SET", "list-compress-depth", "x"}) ==
-        reply::error("ERR Invalid argument 'x' for CONFIG SET 'list-compress-depth' - argument couldn't be parsed into an integer"));
+        reply::error("ERR CONFIG SET failed (possibly related to argument 'list-compress-depth') - argument couldn't be "
+                     "parsed into an integer"));
+  CHECK(c->command({"CONFIG", "SET", "maxmemory", "0"}) == reply::ok());  // no limit: what holds
+  CHECK(c->command({"CONFIG", "SET", "maxmemory", "1gb"}) ==
+        reply::error("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - kvstack-server sets no memory "
+                     "limit"));
+  CHECK(c->command({"CONFIG", "SET", "maxmemory", "lots"}) ==
+        reply::error("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"));
+  CHECK(c->command({"CONFIG", "GET", "maxmemory"}) == array({bulk("maxmemory"), bulk("0")}));
+  CHECK(c->command({"SAVE"}) == reply::ok());  // every write is in the engine already
+  CHECK(c->command({"BGSAVE"}) == reply::simple("Background saving started"));
+  // Inside MULTI, the server's own commands are queued, and answer in their place in EXEC's reply.
+  CHECK(c->command({"MULTI"}) == reply::ok());
+  CHECK(c->command({"SET", "k", "v"}) == reply::simple("QUEUED"));
+  CHECK(c->command({"CONFIG", "SET", "maxmemory", "lots"}) == reply::simple("QUEUED"));
+  CHECK(c->command({"CLIENT", "SETNAME", "me"}) == reply::simple("QUEUED"));
+  CHECK(c->command({"GET", "k"}) == reply::simple("QUEUED"));
+  CHECK(c->command({"EXEC"}) ==
+        array({reply::ok(),
+               reply::error("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a "
+                            "memory value"),
+               reply::ok(), bulk("v")}));
+  CHECK(c->command({"CLIENT", "GETNAME"}) == bulk("me"));
+  CHECK(c->command({"MULTI"}) == reply::ok());
+  CHECK(c->command({"SAVE"}) == reply::error("ERR Command not allowed inside a transaction"));
+  CHECK(c->command({"EXEC"})->text.starts_with("EXECABORT"));
   CHECK(c->command({"CONFIG", "GET", "list-compress-depth"}) == array({bulk("list-compress-depth"), bulk("0")}));
   CHECK(c->command({"CONFIG", "SET", "save", ""}) == reply::ok());  // no snapshots: as it is
   CHECK(c->command({"CONFIG", "SET", "save", "60 1"})->is_error());

@@ -196,7 +196,7 @@ class Ctx {
   /// FLUSHDB: database `db` gets a fresh, empty id; the old one goes to the sweep.
   void flush(int db) {
     auto& phys = store_.phys_[static_cast<std::size_t>(db)];
-    touched_.push_back({phys, {}, true});
+    touch_database(phys, phys);
     std::string f(1, 'F');
     detail::put_int<std::uint32_t>(f, phys);
     put(f, "");
@@ -204,13 +204,25 @@ class Ctx {
     save_databases();
   }
   void swap(int a, int b) {
-    touched_.push_back({phys(a), {}, true});
-    touched_.push_back({phys(b), {}, true});
+    touch_database(phys(a), phys(b));
+    touch_database(phys(b), phys(a));
     std::swap(store_.phys_[static_cast<std::size_t>(a)], store_.phys_[static_cast<std::size_t>(b)]);
     save_databases();
   }
 
   // Low level, for the store's own maintenance.
+  /// Touches the keys watched in `db` that `db` or `other` holds: what a FLUSHDB (other: db
+  /// itself) or a SWAPDB changes, as Redis sees it — a watched key that exists on neither side
+  /// stays untouched.
+  void touch_database(std::uint32_t db, std::uint32_t other) {
+    for (auto& key : store_.watches->keys_in(db)) {
+      auto live = [&](std::uint32_t in) {
+        auto m = raw(in, key);
+        return m && (m->expiry == 0 || now_ < m->expiry);
+      };
+      if (live(db) || live(other)) touched_.push_back({db, key});
+    }
+  }
   void touch(const Meta& m) {
     if (!store_.watches->empty()) touched_.push_back({m.db, m.key});
   }

@@ -145,7 +145,8 @@ Reply exec(Store& store, Session& s) {
     std::vector<Reply> out;
     for (auto& argv : queued) {
       auto* command = find_command<C>(argv[0]);
-      out.push_back(command->run ? command->run(c, argv) : reply::ok());  // UNWATCH: EXEC unwatches anyway
+      if (!command) out.push_back(reply::null());  // a server's own command, which it queued: it answers it
+      else out.push_back(command->run ? command->run(c, argv) : reply::ok());  // UNWATCH: EXEC unwatches anyway
     }
     return reply::array(std::move(out));
   });

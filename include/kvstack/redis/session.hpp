@@ -16,12 +16,10 @@
 
 namespace kvstack::inline v0::redis {
 
-/// What a write touched, for WATCH: one key of a database, or a whole database (FLUSHDB,
-/// SWAPDB), whatever its keys.
+/// What a write touched, for WATCH: one key of a database.
 struct Touched {
   std::uint32_t db = 0;  ///< physical database id
-  std::string key;       ///< ignored when whole_database
-  bool whole_database = false;
+  std::string key;
 };
 
 /// How WatchTable names a watched key: its physical database id, then the key.
@@ -64,15 +62,17 @@ class WatchTable {
   void touch(const std::vector<Touched>& touched) {
     if (touched.empty() || empty()) return;
     std::lock_guard lock(mu_);
-    for (const auto& t : touched) {
-      const std::string id = watch_key(t.db, {});
-      if (t.whole_database) {
-        for (auto& [w, e] : entries_)
-          if (w.compare(0, id.size(), id) == 0) ++e.epoch;
-      } else if (auto it = entries_.find(id + t.key); it != entries_.end()) {
-        ++it->second.epoch;
-      }
-    }
+    for (const auto& t : touched)
+      if (auto it = entries_.find(watch_key(t.db, t.key)); it != entries_.end()) ++it->second.epoch;
+  }
+  /// The keys watched in (physical) database `db`.
+  std::vector<std::string> keys_in(std::uint32_t db) const {
+    const std::string id = watch_key(db, {});
+    std::vector<std::string> out;
+    std::lock_guard lock(mu_);
+    for (auto& [w, e] : entries_)
+      if (w.compare(0, id.size(), id) == 0) out.push_back(w.substr(id.size()));
+    return out;
   }
 
  private:

@@ -55,9 +55,18 @@ class Admin {
 
   /// Whether the server answers `name` itself (rather than the DataStore).
   bool owns(std::string_view name) const {
-    for (std::string_view n : {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function"})
+    for (std::string_view n :
+         {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function", "save", "bgsave"})
       if (iequals(name, n)) return true;
     return node_.owns(name);
+  }
+
+  /// Whether `name`, one of the server's own commands, is queued inside MULTI (as in Redis; QUIT
+  /// acts at once, SHUTDOWN and SAVE are refused there, a Node's commands act at once).
+  bool queued_in_multi(std::string_view name) const {
+    for (std::string_view n : {"quit", "shutdown", "save", "bgsave"})
+      if (iequals(name, n)) return false;
+    return owns(name) && !node_.owns(name);
   }
 
   /// Runs one of the server's own commands; NOAUTH for any command before AUTH. Sets `closing`
@@ -77,13 +86,14 @@ class Admin {
     if (name == "info") return info(argv);
     if (name == "command") return command(argv);
     if (name == "config") return config(argv);
-    if (name == "shutdown") {
-      if (c.session.in_multi) {  // as Redis: refused, and the EXEC that follows aborts
-        c.session.multi_failed = true;
-        return reply::error("ERR Command not allowed inside a transaction");
-      }
-      return shutdown(argv, closing);
+    if ((name == "shutdown" || name == "save" || name == "bgsave") && c.session.in_multi) {
+      c.session.multi_failed = true;  // as Redis: refused, and the EXEC that follows aborts
+      return reply::error("ERR Command not allowed inside a transaction");
     }
+    if (name == "shutdown") return shutdown(argv, closing);
+    // Every write is in the engine when it is acknowledged: there is nothing to save.
+    if (name == "save") return argv.size() == 1 ? reply::ok() : reply::wrong_arity("save");
+    if (name == "bgsave") return argv.size() <= 2 ? reply::simple("Background saving started") : reply::syntax();
     if (name == "function") return function(argv);
     return node_.handle(argv);
   }
@@ -238,7 +248,17 @@ class Admin {
       if (a.size() < 4 || a.size() % 2 != 0) return reply::wrong_arity("config|set");
       // save "" (no snapshots: kvstack writes every change to its engine) is what holds already.
       if (a.size() == 4 && iequals(a[2], "save") && a[3].empty()) return reply::ok();
-      if (auto e = encodings_.set(Args(a).subspan(2))) return *e;
+      std::vector<std::string> rest;
+      for (std::size_t i = 2; i + 1 < a.size(); i += 2) {
+        if (!iequals(a[i], "maxmemory")) {
+          rest.insert(rest.end(), {a[i], a[i + 1]});
+        } else if (a[i + 1] != "0") {  // no limit: what holds
+          return reply::error(std::string("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - ") +
+                              (is_memory_value(a[i + 1]) ? "kvstack-server sets no memory limit"
+                                                         : "argument must be a memory value"));
+        }
+      }
+      if (auto e = encodings_.set(rest)) return *e;
       return reply::ok();
     }
     if (sub == "resetstat" && a.size() == 2) return reply::ok();
@@ -252,6 +272,7 @@ class Admin {
         {"proto-max-bulk-len", std::to_string(options_.max_bulk)},
         {"requirepass", options_.requirepass},
         {"appendonly", "no"},
+        {"maxmemory", "0"},
         {"save", ""},
     };
     for (auto& setting : encodings_.all()) settings.push_back(std::move(setting));
@@ -263,6 +284,16 @@ class Admin {
           break;
         }
     return reply::map(std::move(out));
+  }
+
+  /// "100", "1gb", "64K": a size as Redis reads one.
+  static bool is_memory_value(std::string_view s) {
+    auto digits = s.find_first_not_of("0123456789");
+    if (digits == 0) return false;
+    auto unit = ascii_lower(s.substr(digits == std::string_view::npos ? s.size() : digits));
+    for (std::string_view u : {"", "b", "k", "kb", "m", "mb", "g", "gb"})
+      if (unit == u) return true;
+    return false;
   }
 
   /// FUNCTION: there are no functions here (kvstack-server runs no scripts), so FLUSH has

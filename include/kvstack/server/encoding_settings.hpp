@@ -40,8 +40,8 @@ class EncodingSettings {
       if (!at) return reply::error("ERR Unknown option or number of arguments for CONFIG SET - '" + pairs[i] + "'");
       auto v = parse_integer(pairs[i + 1]);
       if (!v)
-        return reply::error("ERR Invalid argument '" + pairs[i + 1] + "' for CONFIG SET '" + pairs[i] +
-                            "' - argument couldn't be parsed into an integer");
+        return reply::error("ERR CONFIG SET failed (possibly related to argument '" + pairs[i] +
+                            "') - argument couldn't be parsed into an integer");
       changes.emplace_back(*at, *v);
     }
     std::lock_guard lock(mu_);

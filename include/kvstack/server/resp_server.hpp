@@ -8,6 +8,7 @@
 //   server->start();   // I/O threads; server->port() is the port; server->stop() ends it
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -221,16 +222,44 @@ class Server {
     co_await boost::asio::async_initiate<decltype(use_awaitable), void()>(
         [&](auto handler) {
           std::lock_guard lock(waiting_mu_);
-          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd});
+          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd, 0, KeyWaits(),
+                              std::chrono::steady_clock::time_point::max(), std::nullopt});
           if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
         },
         use_awaitable);
   }
 
-  /// Whether the server answers `argv` outside the Store's group commit: its own commands, and
-  /// blocking ones (which may wait).
+  /// Whether the server answers `argv` outside the Store's group commit: its own commands,
+  /// blocking ones (which may wait), and an EXEC with its own commands queued.
   bool apart(const Client& c, const Argv& argv) const {
-    return !c.authenticated || admin_.owns(argv[0]) || is_blocking(argv[0]);
+    return !c.authenticated || admin_.owns(argv[0]) || is_blocking(argv[0]) ||
+           (c.session.in_multi && iequals(argv[0], "exec") &&
+            std::ranges::any_of(c.session.queued, [&](const Argv& q) { return admin_.owns(q[0]); }));
+  }
+
+  /// One of the server's own commands: queued inside MULTI, or run.
+  Reply own(Client& c, const Argv& argv, bool& closing) {
+    if (c.authenticated && c.session.in_multi && admin_.queued_in_multi(argv[0])) {
+      c.session.queued.push_back(argv);
+      return reply::simple("QUEUED");
+    }
+    if (iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")) return unblock(argv);
+    return admin_.handle(c, argv, closing);
+  }
+
+  /// EXEC of a transaction with some of the server's own commands: the Store runs the others, in
+  /// one transaction, then the server runs its own, each answering in its place.
+  Reply exec_with_own(Client& c, const Argv& argv, bool& closing) {
+    if (auto refused = node_.redirect()) {
+      c.session.reset();
+      return *refused;
+    }
+    auto queued = c.session.queued;
+    Reply r = execute(store_, c.session, argv);
+    if (r.kind == Reply::Kind::array && r.elements.size() == queued.size())
+      for (std::size_t i = 0; i < queued.size(); ++i)
+        if (admin_.owns(queued[i][0])) r.elements[i] = own(c, queued[i], closing);
+    return r;
   }
 
   /// Runs the batches of every connection that submitted one since the last flush: the data
@@ -296,9 +325,11 @@ class Server {
         counters_.commands += j - job.next;
         job.next = j;
       } else if (!c.authenticated || admin_.owns(argv[0])) {
-        replies.push_back(iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")
-                              ? unblock(argv)
-                              : admin_.handle(c, argv, *job.closing));
+        replies.push_back(own(c, argv, *job.closing));
+        ++job.next;
+      } else if (!is_blocking(argv[0])) {
+        replies.push_back(exec_with_own(c, argv, *job.closing));
+        ++counters_.commands;
         ++job.next;
       } else if (c.session.in_multi) {  // queued, as any command inside MULTI
         const Pipeline p{&c.session, batch.subspan(job.next, 1), &replies};
