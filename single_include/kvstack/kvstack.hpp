@@ -17242,6 +17242,401 @@ inline BlockingWait blocking_wait(Args a) {
 #include <string_view>
 #include <vector>
 
+// ---- kvstack/redis/dump.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_DUMP_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_DUMP_HPP
+// Redis's DUMP and RESTORE, with kvstack's own payload (not Redis's RDB format: a payload moves
+// between kvstack servers, not to or from redis-server). The payload is the type, the value or
+// the elements (each length-prefixed; a sorted set's scores as 8 bytes), a format version, and a
+// 64-bit FNV-1a checksum of all before it, so that RESTORE refuses a payload damaged in transit.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- kvstack/redis/sets.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
+// Redis set commands: SADD SREM SISMEMBER SMISMEMBER SMEMBERS SCARD SPOP SRANDMEMBER SMOVE SUNION
+// SINTER SDIFF SUNIONSTORE SINTERSTORE SDIFFSTORE SINTERCARD SSCAN. One backend entry per member.
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis::cmd {
+
+namespace detail {
+template <class C>
+bool set_add(C& c, Meta& m, std::string_view member) {
+  if (c.elem(m, member)) return false;
+  c.put_elem(m, member, "");
+  ++m.size;
+  return true;
+}
+
+enum class SetOp { unite, intersect, diff };
+
+/// The members of SUNION/SINTER/SDIFF over `keys`; nullopt with `err` on a wrong type.
+template <class C>
+std::optional<std::set<std::string>> combine(C& c, std::span<const std::string> keys, SetOp op, Reply& err) {
+  std::vector<std::optional<Meta>> metas;
+  for (auto& k : keys) {
+    metas.push_back(c.find(k));
+    if (wrong_type(metas.back(), Type::set)) return err = reply::wrongtype(), std::nullopt;
+  }
+  std::set<std::string> out;
+  auto members = [&](const std::optional<Meta>& m) {
+    std::set<std::string> s;
+    if (m)
+      for (auto& [k, v] : c.elems(*m)) s.insert(k);
+    return s;
+  };
+  if (op == SetOp::intersect) {
+    // Walk the smallest set, probing the others: O(smallest * keys * log n).
+    for (auto& m : metas)
+      if (!m) return out;
+    auto smallest = std::min_element(metas.begin(), metas.end(), [](auto& x, auto& y) { return x->size < y->size; });
+    for (auto& member : members(*smallest)) {
+      bool all = true;
+      for (auto& m : metas)
+        if (&m != &*smallest && !c.elem(*m, member)) {
+          all = false;
+          break;
+        }
+      if (all) out.insert(member);
+    }
+    return out;
+  }
+  out = members(metas[0]);
+  for (std::size_t i = 1; i < metas.size(); ++i) {
+    if (!metas[i]) continue;
+    if (op == SetOp::unite) {
+      out.merge(members(metas[i]));
+    } else {
+      for (auto it = out.begin(); it != out.end();) it = c.elem(*metas[i], *it) ? out.erase(it) : std::next(it);
+    }
+  }
+  return out;
+}
+
+template <class C>
+Reply combine_command(C& c, Args a, SetOp op) {
+  Reply err;
+  auto s = combine(c, a.subspan(1), op, err);
+  if (!s) return err;
+  std::vector<Reply> out;
+  for (auto& m : *s) out.push_back(reply::bulk(m));
+  return reply::set(std::move(out));
+}
+
+template <class C>
+Reply store_command(C& c, Args a, SetOp op) {
+  Reply err;
+  auto s = combine(c, a.subspan(2), op, err);
+  if (!s) return err;
+  Meta m = c.create(a[1], Type::set);
+  for (auto& member : *s) set_add(c, m, member);
+  if (m.size == 0) {
+    if (auto old = c.find(a[1])) c.drop(*old);
+  } else {
+    c.save(m);
+  }
+  return reply::integer(m.size);
+}
+}  // namespace detail
+
+template <class C>
+Reply sadd(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
+  if (!m) m = c.create(a[1], Type::set);
+  std::int64_t added = 0;
+  for (std::size_t i = 2; i < a.size(); ++i) added += detail::set_add(c, *m, a[i]);
+  if (added) c.save(*m);
+  return reply::integer(added);
+}
+
+template <class C>
+Reply srem(C& c, Args a) { return detail::remove_elements(c, a, Type::set); }
+template <class C>
+Reply sismember(C& c, Args a) { return detail::has_element(c, a, Type::set); }
+
+template <class C>
+Reply smismember(C& c, Args a) {
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
+  std::vector<Reply> out;
+  for (std::size_t i = 2; i < a.size(); ++i) out.push_back(reply::integer(m && c.elem(*m, a[i]) ? 1 : 0));
+  return reply::array(std::move(out));
+}
+
+template <class C>
+Reply smembers(C& c, Args a) { return detail::combine_command(c, a.subspan(0, 2), detail::SetOp::unite); }
+
+template <class C>
+Reply scard(C& c, Args a) { return detail::size_of(c, a, Type::set); }
+
+template <class C>
+Reply spop(C& c, Args a) {
+  std::optional<std::int64_t> count;
+  if (auto e = detail::pop_count(a, count)) return *e;
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
+  if (!m) return count ? reply::set() : reply::null();
+  std::vector<std::pair<std::string, std::string>> picked;
+  if (!count) picked.push_back(*c.random_elem(*m));
+  else picked = detail::random_picks(c, *m, *count);
+  std::vector<Reply> out;
+  for (auto& [member, v] : picked) {
+    c.erase_elem(*m, member);
+    out.push_back(reply::bulk(member));
+  }
+  m->size -= static_cast<std::int64_t>(picked.size());
+  c.save_or_drop(*m);
+  if (!count) return out.front();
+  return reply::set(std::move(out));
+}
+
+template <class C>
+Reply srandmember(C& c, Args a) {
+  std::optional<std::int64_t> count;
+  if (auto e = detail::random_count(a, "", count)) return *e;
+  auto m = c.find(a[1]);
+  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
+  if (!count) {
+    auto e = m ? c.random_elem(*m) : std::nullopt;
+    return e ? reply::bulk(e->first) : reply::null();
+  }
+  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
+  std::vector<Reply> out;
+  if (m)
+    for (auto& [member, v] : detail::random_picks(c, *m, *count)) out.push_back(reply::bulk(member));
+  return reply::array(std::move(out));
+}
+
+template <class C>
+Reply smove(C& c, Args a) {
+  auto src = c.find(a[1]), dst = c.find(a[2]);
+  if (!src) return reply::integer(0);  // as Redis, whatever the destination holds
+  if (detail::wrong_type(src, Type::set) || detail::wrong_type(dst, Type::set)) return reply::wrongtype();
+  if (!c.elem(*src, a[3])) return reply::integer(0);
+  if (a[1] == a[2]) return reply::integer(1);
+  c.erase_elem(*src, a[3]);
+  --src->size;
+  c.save_or_drop(*src);
+  if (!dst) dst = c.create(a[2], Type::set);
+  if (detail::set_add(c, *dst, a[3])) c.save(*dst);
+  return reply::integer(1);
+}
+
+template <class C>
+Reply sunion(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::unite); }
+template <class C>
+Reply sinter(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::intersect); }
+template <class C>
+Reply sdiff(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::diff); }
+template <class C>
+Reply sunionstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::unite); }
+template <class C>
+Reply sinterstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::intersect); }
+template <class C>
+Reply sdiffstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::diff); }
+
+template <class C>
+Reply sintercard(C& c, Args a) {
+  auto n = parse_integer(a[1]);
+  if (!n || *n <= 0) return reply::error("ERR numkeys should be greater than 0");  // Redis's words for both
+  if (*n > static_cast<std::int64_t>(a.size()) - 2) return reply::error("ERR Number of keys can't be greater than number of args");
+  std::int64_t limit = 0;
+  auto rest = static_cast<std::size_t>(2 + *n);
+  if (rest < a.size()) {
+    if (rest + 2 != a.size() || !iequals(a[rest], "LIMIT")) return reply::syntax();
+    auto l = parse_integer(a[rest + 1]);
+    if (!l || *l < 0) return reply::error("ERR LIMIT can't be negative");
+    limit = *l;
+  }
+  Reply err;
+  auto s = detail::combine(c, a.subspan(2, static_cast<std::size_t>(*n)), detail::SetOp::intersect, err);
+  if (!s) return err;
+  auto size = static_cast<std::int64_t>(s->size());
+  return reply::integer(limit ? std::min(size, limit) : size);
+}
+
+template <class C>
+Reply sscan(C& c, Args a) {
+  return detail::scan_elements(c, a, c.find(a[1]), Type::set, "",
+                               [](std::string_view m, std::string_view, const detail::ScanOptions&, auto& out) {
+                                 out.push_back(reply::bulk(m));
+                               });
+}
+
+}  // namespace kvstack::redis::cmd
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
+
+namespace kvstack::inline v0::redis::cmd {
+
+namespace detail {
+/// The version DUMP writes and RESTORE reads: "kvs" and 1.
+inline constexpr std::string_view dump_version{"kvs\x01", 4};
+
+inline std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+  return h;
+}
+
+inline void put_chunk(std::string& out, std::string_view s) {
+  put_int<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+/// Reads what put_chunk wrote at `at`; nullopt when `s` is too short.
+inline std::optional<std::string_view> get_chunk(std::string_view s, std::size_t& at) {
+  if (s.size() - at < 4) return std::nullopt;
+  auto n = get_int<std::uint32_t>(s, at);
+  at += 4;
+  if (s.size() - at < n) return std::nullopt;
+  at += n;
+  return s.substr(at - n, n);
+}
+
+template <class C>
+std::string dump_payload(C& c, const Meta& m) {
+  std::string out(1, static_cast<char>(m.type));
+  if (m.type == Type::string) {
+    out += m.value;
+  } else {
+    put_int<std::uint32_t>(out, static_cast<std::uint32_t>(m.size));
+    if (m.type == Type::list) {
+      for (auto& v : slice(c, m, 0, m.size - 1)) put_chunk(out, v);
+    } else if (m.type == Type::zset) {
+      for (auto& e : entries(c, m, all_scores(), false, 0, -1)) {
+        put_chunk(out, e.member);
+        put_double(out, e.score);
+      }
+    } else {
+      for (auto& [sub, v] : c.elems(m)) {
+        put_chunk(out, sub);
+        if (m.type == Type::hash) put_chunk(out, v);
+      }
+    }
+  }
+  out += dump_version;
+  put_int<std::uint64_t>(out, fnv1a(out));
+  return out;
+}
+
+/// The elements of a collection's payload body, as (element, hash value or 8-byte score) pairs;
+/// nullopt when it is malformed.
+inline std::optional<std::vector<std::pair<std::string_view, std::string_view>>> decode_elements(std::string_view body,
+                                                                                                  Type type) {
+  if (body.size() < 4) return std::nullopt;
+  const auto n = get_int<std::uint32_t>(body);
+  std::size_t at = 4;
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto first = get_chunk(body, at);
+    if (!first) return std::nullopt;
+    std::string_view second;
+    if (type == Type::hash) {
+      auto value = get_chunk(body, at);
+      if (!value) return std::nullopt;
+      second = *value;
+    } else if (type == Type::zset) {
+      if (body.size() - at < 8) return std::nullopt;
+      second = body.substr(at, 8);
+      at += 8;
+    }
+    out.emplace_back(*first, second);
+  }
+  if (at != body.size()) return std::nullopt;
+  return out;
+}
+
+/// Fills `m`, a new collection, with `elements` (from decode_elements).
+template <class C>
+void restore_elements(C& c, Meta& m, const std::vector<std::pair<std::string_view, std::string_view>>& elements) {
+  for (auto& [first, second] : elements) {
+    if (m.type == Type::list) push(c, m, false, first);
+    else if (m.type == Type::set) set_add(c, m, first);
+    else if (m.type == Type::hash) hash_set(c, m, first, second);
+    else zset_put(c, m, first, get_double(second), score_of(c, m, first));
+  }
+}
+}  // namespace detail
+
+/// DUMP key: the key's value as a payload for RESTORE, or nil.
+template <class C>
+Reply dump(C& c, Args a) {
+  auto m = c.find(a[1]);
+  return m ? reply::bulk(detail::dump_payload(c, *m)) : reply::null();
+}
+
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f] (IDLETIME and FREQ are
+/// checked, and have no effect: kvstack does not evict).
+template <class C>
+Reply restore(C& c, Args a) {
+  bool replace = false, absolute = false, idle = false, freq = false;
+  for (std::size_t i = 4; i < a.size(); ++i) {
+    const bool more = i + 1 < a.size();
+    if (iequals(a[i], "REPLACE")) {
+      replace = true;
+    } else if (iequals(a[i], "ABSTTL")) {
+      absolute = true;
+    } else if (iequals(a[i], "IDLETIME") && more && !freq) {
+      auto v = parse_integer(a[++i]);
+      if (!v) return reply::not_integer();
+      if (*v < 0) return reply::error("ERR Invalid IDLETIME value, must be >= 0");
+      idle = true;
+    } else if (iequals(a[i], "FREQ") && more && !idle) {
+      auto v = parse_integer(a[++i]);
+      if (!v) return reply::not_integer();
+      if (*v < 0 || *v > 255) return reply::error("ERR Invalid FREQ value, must be >= 0 and <= 255");
+      freq = true;
+    } else {
+      return reply::syntax();
+    }
+  }
+  auto old = c.find(a[1]);
+  if (old && !replace) return reply::error("BUSYKEY Target key name already exists.");
+  auto ttl = parse_integer(a[2]);
+  if (!ttl) return reply::not_integer();
+  if (*ttl < 0) return reply::error("ERR Invalid TTL value, must be >= 0");
+  std::string_view p = a[3];
+  const std::size_t trailer = detail::dump_version.size() + 8;
+  if (p.size() < 1 + trailer || p.substr(p.size() - trailer, detail::dump_version.size()) != detail::dump_version ||
+      detail::get_int<std::uint64_t>(p, p.size() - 8) != detail::fnv1a(p.substr(0, p.size() - 8)))
+    return reply::error("ERR DUMP payload version or checksum are wrong");
+  const auto type = static_cast<Type>(p[0]);
+  if (type < Type::string || type > Type::zset) return reply::error("ERR Bad data format");
+  std::int64_t expiry = *ttl;
+  if (expiry != 0 && !absolute && __builtin_add_overflow(expiry, c.now(), &expiry))
+    return reply::error("ERR Invalid TTL value, must be >= 0");
+  const auto body = p.substr(1, p.size() - 1 - trailer);
+  std::optional<std::vector<std::pair<std::string_view, std::string_view>>> elements;
+  if (type != Type::string && !(elements = detail::decode_elements(body, type)))
+    return reply::error("ERR Bad data format");
+  if (expiry != 0 && c.now() >= expiry) {  // already expired: nothing is created, the old key goes
+    if (old) c.drop(*old);
+    return reply::ok();
+  }
+  Meta m = c.create(a[1], type);
+  if (elements) detail::restore_elements(c, m, *elements);
+  else m.value = body;
+  m.expiry = expiry;
+  c.save(m);
+  return reply::ok();
+}
+
+}  // namespace kvstack::redis::cmd
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_DUMP_HPP
 // ---- kvstack/redis/introspection.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_INTROSPECTION_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_INTROSPECTION_HPP
@@ -17632,229 +18027,93 @@ Reply echo(C&, Args a) { return reply::bulk(a[1]); }
 
 }  // namespace kvstack::redis::cmd
 #endif  // KVSTACK_SINGLE_KVSTACK_REDIS_KEYS_HPP
-// ---- kvstack/redis/sets.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
-// Redis set commands: SADD SREM SISMEMBER SMISMEMBER SMEMBERS SCARD SPOP SRANDMEMBER SMOVE SUNION
-// SINTER SDIFF SUNIONSTORE SINTERSTORE SDIFFSTORE SINTERCARD SSCAN. One backend entry per member.
+// ---- kvstack/redis/lcs.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_LCS_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_LCS_HPP
+// Redis's LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]: the longest common
+// subsequence of two strings, its length, or the ranges of each string it matches (from the end
+// backwards, as Redis lists them). The classic O(n*m) table, bounded as Redis bounds it.
 
-#include <algorithm>
 #include <cstdint>
-#include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 
 namespace kvstack::inline v0::redis::cmd {
 
-namespace detail {
 template <class C>
-bool set_add(C& c, Meta& m, std::string_view member) {
-  if (c.elem(m, member)) return false;
-  c.put_elem(m, member, "");
-  ++m.size;
-  return true;
-}
-
-enum class SetOp { unite, intersect, diff };
-
-/// The members of SUNION/SINTER/SDIFF over `keys`; nullopt with `err` on a wrong type.
-template <class C>
-std::optional<std::set<std::string>> combine(C& c, std::span<const std::string> keys, SetOp op, Reply& err) {
-  std::vector<std::optional<Meta>> metas;
-  for (auto& k : keys) {
-    metas.push_back(c.find(k));
-    if (wrong_type(metas.back(), Type::set)) return err = reply::wrongtype(), std::nullopt;
-  }
-  std::set<std::string> out;
-  auto members = [&](const std::optional<Meta>& m) {
-    std::set<std::string> s;
-    if (m)
-      for (auto& [k, v] : c.elems(*m)) s.insert(k);
-    return s;
-  };
-  if (op == SetOp::intersect) {
-    // Walk the smallest set, probing the others: O(smallest * keys * log n).
-    for (auto& m : metas)
-      if (!m) return out;
-    auto smallest = std::min_element(metas.begin(), metas.end(), [](auto& x, auto& y) { return x->size < y->size; });
-    for (auto& member : members(*smallest)) {
-      bool all = true;
-      for (auto& m : metas)
-        if (&m != &*smallest && !c.elem(*m, member)) {
-          all = false;
-          break;
-        }
-      if (all) out.insert(member);
-    }
-    return out;
-  }
-  out = members(metas[0]);
-  for (std::size_t i = 1; i < metas.size(); ++i) {
-    if (!metas[i]) continue;
-    if (op == SetOp::unite) {
-      out.merge(members(metas[i]));
+Reply lcs(C& c, Args a) {
+  auto x = c.find(a[1]), y = c.find(a[2]);
+  if ((x && x->type != Type::string) || (y && y->type != Type::string))
+    return reply::error("ERR The specified keys must contain string values");
+  bool len = false, idx = false, withmatchlen = false;
+  std::int64_t minmatchlen = 0;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    if (iequals(a[i], "IDX")) idx = true;
+    else if (iequals(a[i], "LEN")) len = true;
+    else if (iequals(a[i], "WITHMATCHLEN")) withmatchlen = true;
+    else if (iequals(a[i], "MINMATCHLEN") && i + 1 < a.size()) {
+      auto n = parse_integer(a[++i]);
+      if (!n) return reply::not_integer();
+      minmatchlen = *n < 0 ? 0 : *n;
     } else {
-      for (auto it = out.begin(); it != out.end();) it = c.elem(*metas[i], *it) ? out.erase(it) : std::next(it);
+      return reply::syntax();
     }
   }
-  return out;
-}
-
-template <class C>
-Reply combine_command(C& c, Args a, SetOp op) {
-  Reply err;
-  auto s = combine(c, a.subspan(1), op, err);
-  if (!s) return err;
-  std::vector<Reply> out;
-  for (auto& m : *s) out.push_back(reply::bulk(m));
-  return reply::set(std::move(out));
-}
-
-template <class C>
-Reply store_command(C& c, Args a, SetOp op) {
-  Reply err;
-  auto s = combine(c, a.subspan(2), op, err);
-  if (!s) return err;
-  Meta m = c.create(a[1], Type::set);
-  for (auto& member : *s) set_add(c, m, member);
-  if (m.size == 0) {
-    if (auto old = c.find(a[1])) c.drop(*old);
-  } else {
-    c.save(m);
+  if (len && idx) return reply::error("ERR If you want both the length and indexes, please just use IDX.");
+  const std::string empty;
+  const std::string& s = x ? x->value : empty;
+  const std::string& t = y ? y->value : empty;
+  const std::size_t n = s.size(), m = t.size();
+  if ((n + 1) * (m + 1) * sizeof(std::uint32_t) > max_string_size)
+    return reply::error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+  // table[i * (m + 1) + j]: the LCS length of s[0, i) and t[0, j).
+  std::vector<std::uint32_t> table((n + 1) * (m + 1), 0);
+  auto at = [&](std::size_t i, std::size_t j) -> std::uint32_t& { return table[i * (m + 1) + j]; };
+  for (std::size_t i = 1; i <= n; ++i)
+    for (std::size_t j = 1; j <= m; ++j)
+      at(i, j) = s[i - 1] == t[j - 1] ? at(i - 1, j - 1) + 1 : std::max(at(i - 1, j), at(i, j - 1));
+  const std::uint32_t total = at(n, m);
+  if (len) return reply::integer(total);
+  // Walk back from the end, collecting the subsequence and its contiguous runs.
+  std::string common(total, '\0');
+  std::vector<Reply> matches;
+  struct Run {
+    std::size_t s_end, t_end, length;
+  };
+  std::optional<Run> run;
+  auto emit = [&] {
+    if (run && (minmatchlen == 0 || static_cast<std::int64_t>(run->length) >= minmatchlen)) {
+      auto range = [](std::size_t end, std::size_t length) {
+        return reply::array({reply::integer(static_cast<std::int64_t>(end - length + 1)),
+                             reply::integer(static_cast<std::int64_t>(end))});
+      };
+      std::vector<Reply> match{range(run->s_end, run->length), range(run->t_end, run->length)};
+      if (withmatchlen) match.push_back(reply::integer(static_cast<std::int64_t>(run->length)));
+      matches.push_back(reply::array(std::move(match)));
+    }
+    run.reset();
+  };
+  for (std::size_t i = n, j = m, k = total; i > 0 && j > 0;) {
+    if (s[i - 1] == t[j - 1]) {
+      common[--k] = s[i - 1];
+      if (run) ++run->length;
+      else run = Run{i - 1, j - 1, 1};
+      --i, --j;
+    } else {
+      emit();
+      if (at(i - 1, j) > at(i, j - 1)) --i;
+      else --j;
+    }
   }
-  return reply::integer(m.size);
-}
-}  // namespace detail
-
-template <class C>
-Reply sadd(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  if (!m) m = c.create(a[1], Type::set);
-  std::int64_t added = 0;
-  for (std::size_t i = 2; i < a.size(); ++i) added += detail::set_add(c, *m, a[i]);
-  if (added) c.save(*m);
-  return reply::integer(added);
-}
-
-template <class C>
-Reply srem(C& c, Args a) { return detail::remove_elements(c, a, Type::set); }
-template <class C>
-Reply sismember(C& c, Args a) { return detail::has_element(c, a, Type::set); }
-
-template <class C>
-Reply smismember(C& c, Args a) {
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  std::vector<Reply> out;
-  for (std::size_t i = 2; i < a.size(); ++i) out.push_back(reply::integer(m && c.elem(*m, a[i]) ? 1 : 0));
-  return reply::array(std::move(out));
-}
-
-template <class C>
-Reply smembers(C& c, Args a) { return detail::combine_command(c, a.subspan(0, 2), detail::SetOp::unite); }
-
-template <class C>
-Reply scard(C& c, Args a) { return detail::size_of(c, a, Type::set); }
-
-template <class C>
-Reply spop(C& c, Args a) {
-  std::optional<std::int64_t> count;
-  if (auto e = detail::pop_count(a, count)) return *e;
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  if (!m) return count ? reply::set() : reply::null();
-  std::vector<std::pair<std::string, std::string>> picked;
-  if (!count) picked.push_back(*c.random_elem(*m));
-  else picked = detail::random_picks(c, *m, *count);
-  std::vector<Reply> out;
-  for (auto& [member, v] : picked) {
-    c.erase_elem(*m, member);
-    out.push_back(reply::bulk(member));
-  }
-  m->size -= static_cast<std::int64_t>(picked.size());
-  c.save_or_drop(*m);
-  if (!count) return out.front();
-  return reply::set(std::move(out));
-}
-
-template <class C>
-Reply srandmember(C& c, Args a) {
-  std::optional<std::int64_t> count;
-  if (auto e = detail::random_count(a, "", count)) return *e;
-  auto m = c.find(a[1]);
-  if (detail::wrong_type(m, Type::set)) return reply::wrongtype();
-  if (!count) {
-    auto e = m ? c.random_elem(*m) : std::nullopt;
-    return e ? reply::bulk(e->first) : reply::null();
-  }
-  if (auto e = m ? detail::too_many_picks(*count) : std::nullopt) return *e;
-  std::vector<Reply> out;
-  if (m)
-    for (auto& [member, v] : detail::random_picks(c, *m, *count)) out.push_back(reply::bulk(member));
-  return reply::array(std::move(out));
-}
-
-template <class C>
-Reply smove(C& c, Args a) {
-  auto src = c.find(a[1]), dst = c.find(a[2]);
-  if (!src) return reply::integer(0);  // as Redis, whatever the destination holds
-  if (detail::wrong_type(src, Type::set) || detail::wrong_type(dst, Type::set)) return reply::wrongtype();
-  if (!c.elem(*src, a[3])) return reply::integer(0);
-  if (a[1] == a[2]) return reply::integer(1);
-  c.erase_elem(*src, a[3]);
-  --src->size;
-  c.save_or_drop(*src);
-  if (!dst) dst = c.create(a[2], Type::set);
-  if (detail::set_add(c, *dst, a[3])) c.save(*dst);
-  return reply::integer(1);
-}
-
-template <class C>
-Reply sunion(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::unite); }
-template <class C>
-Reply sinter(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::intersect); }
-template <class C>
-Reply sdiff(C& c, Args a) { return detail::combine_command(c, a, detail::SetOp::diff); }
-template <class C>
-Reply sunionstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::unite); }
-template <class C>
-Reply sinterstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::intersect); }
-template <class C>
-Reply sdiffstore(C& c, Args a) { return detail::store_command(c, a, detail::SetOp::diff); }
-
-template <class C>
-Reply sintercard(C& c, Args a) {
-  auto n = parse_integer(a[1]);
-  if (!n || *n <= 0) return reply::error("ERR numkeys should be greater than 0");  // Redis's words for both
-  if (*n > static_cast<std::int64_t>(a.size()) - 2) return reply::error("ERR Number of keys can't be greater than number of args");
-  std::int64_t limit = 0;
-  auto rest = static_cast<std::size_t>(2 + *n);
-  if (rest < a.size()) {
-    if (rest + 2 != a.size() || !iequals(a[rest], "LIMIT")) return reply::syntax();
-    auto l = parse_integer(a[rest + 1]);
-    if (!l || *l < 0) return reply::error("ERR LIMIT can't be negative");
-    limit = *l;
-  }
-  Reply err;
-  auto s = detail::combine(c, a.subspan(2, static_cast<std::size_t>(*n)), detail::SetOp::intersect, err);
-  if (!s) return err;
-  auto size = static_cast<std::int64_t>(s->size());
-  return reply::integer(limit ? std::min(size, limit) : size);
-}
-
-template <class C>
-Reply sscan(C& c, Args a) {
-  return detail::scan_elements(c, a, c.find(a[1]), Type::set, "",
-                               [](std::string_view m, std::string_view, const detail::ScanOptions&, auto& out) {
-                                 out.push_back(reply::bulk(m));
-                               });
+  emit();
+  if (!idx) return reply::bulk(common);
+  return reply::map({reply::bulk("matches"), reply::array(std::move(matches)), reply::bulk("len"),
+                     reply::integer(total)});
 }
 
 }  // namespace kvstack::redis::cmd
-#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_SETS_HPP
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_LCS_HPP
 // ---- kvstack/redis/sort.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_SORT_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_SORT_HPP
@@ -18575,7 +18834,7 @@ const std::vector<Command<C>>& command_table() {
         {"append", 3, W, append<C>}, {"strlen", 2, R, strlen<C>}, {"incr", 2, W, incr<C>}, {"decr", 2, W, decr<C>},
         {"incrby", 3, W, incrby<C>}, {"decrby", 3, W, decrby<C>}, {"incrbyfloat", 3, W, incrbyfloat<C>},
         {"getrange", 4, R, getrange<C>}, {"setrange", 4, W, setrange<C>}, {"setbit", 4, W, setbit<C>},
-        {"getbit", 3, R, getbit<C>},
+        {"getbit", 3, R, getbit<C>}, {"lcs", -3, R, lcs<C>},
         // lists
         {"lpush", -3, W, lpush<C>}, {"rpush", -3, W, rpush<C>}, {"lpushx", -3, W, lpushx<C>},
         {"rpushx", -3, W, rpushx<C>}, {"lpop", -2, W, lpop<C>}, {"rpop", -2, W, rpop<C>}, {"llen", 2, R, llen<C>},
@@ -18618,6 +18877,7 @@ const std::vector<Command<C>>& command_table() {
         {"pexpiretime", 2, R, pexpiretime<C>}, {"ttl", 2, R, ttl<C>}, {"pttl", 2, R, pttl<C>},
         {"persist", 2, W, persist<C>}, {"keys", 2, R, keys<C>}, {"scan", -2, R, scan<C>}, {"rename", 3, W, rename<C>},
         {"renamenx", 3, W, renamenx<C>}, {"copy", -3, W, copy<C>}, {"move", 3, W, move<C>}, {"sort", -2, W, sort<C>}, {"sort_ro", -2, R, sort_ro<C>},
+        {"dump", 2, R, dump<C>}, {"restore", -4, W, restore<C>},
         {"randomkey", 1, R, randomkey<C>}, {"dbsize", 1, R, dbsize<C>}, {"flushdb", -1, W, flushdb<C>},
         {"flushall", -1, W, flushall<C>}, {"swapdb", 3, W, swapdb<C>}, {"select", 2, N, select<C>},
         {"ping", -1, N, ping<C>}, {"echo", 2, N, echo<C>},

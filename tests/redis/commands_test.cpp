@@ -1234,3 +1234,57 @@ TEMPLATE_LIST_TEST_CASE("redis SORT: numbers, ALPHA, BY, GET, LIMIT, STORE", "[r
   CHECK(r({"SORT", "w_1"}) == wrongtype);
   CHECK(r({"SORT", "l", "LIMIT", "0"}) == syntax);
 }
+
+TEMPLATE_LIST_TEST_CASE("redis LCS", "[redis]", StoreTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"MSET", "a", "ohmytext", "b", "mynewtext"}) == "+OK");
+  CHECK(r({"LCS", "a", "b"}) == "\"mytext\"");
+  CHECK(r({"LCS", "a", "b", "LEN"}) == ":6");
+  CHECK(r({"LCS", "a", "b", "IDX"}) == "{\"matches\": [[[:4, :7], [:5, :8]], [[:2, :3], [:0, :1]]], \"len\": :6}");
+  CHECK(r({"LCS", "a", "b", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"}) ==
+        "{\"matches\": [[[:4, :7], [:5, :8], :4]], \"len\": :6}");
+  CHECK(r({"LCS", "a", "none"}) == "\"\"");
+  CHECK(r({"LCS", "a", "b", "LEN", "IDX"}) == "-ERR If you want both the length and indexes, please just use IDX.");
+  CHECK(r({"LCS", "a", "b", "MINMATCHLEN", "x"}) == not_int);
+  CHECK(r({"LCS", "a", "b", "BAD"}) == syntax);
+  CHECK(r({"RPUSH", "l", "x"}) == ":1");
+  CHECK(r({"LCS", "a", "l"}) == "-ERR The specified keys must contain string values");
+}
+
+TEMPLATE_LIST_TEST_CASE("redis DUMP and RESTORE: every type, TTL, REPLACE, damaged payloads", "[redis]", StoreTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"SET", "s", std::string("bin\0ary", 7)}) == "+OK");
+  CHECK(r({"RPUSH", "l", "a", "b", "a"}) == ":3");
+  CHECK(r({"SADD", "set", "x", "y"}) == ":2");
+  CHECK(r({"HSET", "h", "f", "v", "g", ""}) == ":2");
+  CHECK(r({"ZADD", "z", "1.5", "m", "-inf", "n"}) == ":2");
+  auto payload = [&](const std::string& key) { return r.reply({"DUMP", key}).text; };
+  for (std::string key : {"s", "l", "set", "h", "z"}) {
+    auto p = payload(key);
+    CHECK(r({"RESTORE", key + "2", "0", p}) == "+OK");
+    CHECK(r({"RESTORE", key + "2", "0", p}) == "-BUSYKEY Target key name already exists.");
+    CHECK(r({"TYPE", key + "2"}) == r({"TYPE", key}));
+  }
+  CHECK(r({"GET", "s2"}) == r({"GET", "s"}));
+  CHECK(r({"LRANGE", "l2", "0", "-1"}) == "[\"a\", \"b\", \"a\"]");
+  CHECK(r({"SMEMBERS", "set2"}) == r({"SMEMBERS", "set"}));
+  CHECK(r({"HGETALL", "h2"}) == r({"HGETALL", "h"}));
+  CHECK(r({"ZRANGE", "z2", "0", "-1", "WITHSCORES"}) == "[\"n\", (double) -inf, \"m\", (double) 1.5]");
+  CHECK(r({"DUMP", "none"}) == "(nil)");
+  // TTL, REPLACE, and a TTL already past (the old key goes, nothing new is made).
+  CHECK(r({"RESTORE", "l", "5000", payload("set"), "REPLACE", "IDLETIME", "10"}) == "+OK");
+  CHECK(r({"TYPE", "l"}) == "+set");
+  CHECK(r({"PTTL", "l"}) == ":5000");
+  CHECK(r({"RESTORE", "l", "1", payload("h"), "REPLACE", "ABSTTL"}) == "+OK");
+  CHECK(r({"EXISTS", "l"}) == ":0");
+  CHECK(r({"RESTORE", "x", "-1", payload("s")}) == "-ERR Invalid TTL value, must be >= 0");
+  CHECK(r({"RESTORE", "x", "0", payload("s"), "FREQ", "256"}) == "-ERR Invalid FREQ value, must be >= 0 and <= 255");
+  CHECK(r({"RESTORE", "x", "0", payload("s"), "IDLETIME", "1", "FREQ", "1"}) == syntax);
+  // A damaged payload is refused and changes nothing.
+  auto damaged = payload("h");
+  damaged[3] ^= 1;
+  CHECK(r({"RESTORE", "h", "0", damaged, "REPLACE"}) == "-ERR DUMP payload version or checksum are wrong");
+  CHECK(r({"RESTORE", "h", "0", "short", "REPLACE"}) == "-ERR DUMP payload version or checksum are wrong");
+  CHECK(r({"HGETALL", "h"}) == r({"HGETALL", "h2"}));
+  CHECK(r({"HLEN", "h"}) == ":2");
+}

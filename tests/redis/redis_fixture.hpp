@@ -34,6 +34,8 @@ struct RedisFixture {
   std::string operator()(std::initializer_list<std::string_view> argv) {
     return redis::to_text(redis::execute(*store, session, argv));
   }
+  /// The reply itself, for what its text would not show whole (a DUMP payload).
+  redis::Reply reply(std::initializer_list<std::string_view> argv) { return redis::execute(*store, session, argv); }
   std::string operator()(redis::Session& s, std::initializer_list<std::string_view> argv) {
     return redis::to_text(redis::execute(*store, s, argv));
   }

@@ -13,9 +13,11 @@
 
 #include <kvstack/redis/blocking.hpp>
 #include <kvstack/redis/datastore.hpp>
+#include <kvstack/redis/dump.hpp>
 #include <kvstack/redis/hashes.hpp>
 #include <kvstack/redis/introspection.hpp>
 #include <kvstack/redis/keys.hpp>
+#include <kvstack/redis/lcs.hpp>
 #include <kvstack/redis/lists.hpp>
 #include <kvstack/redis/sets.hpp>
 #include <kvstack/redis/sort.hpp>
@@ -52,7 +54,7 @@ const std::vector<Command<C>>& command_table() {
         {"append", 3, W, append<C>}, {"strlen", 2, R, strlen<C>}, {"incr", 2, W, incr<C>}, {"decr", 2, W, decr<C>},
         {"incrby", 3, W, incrby<C>}, {"decrby", 3, W, decrby<C>}, {"incrbyfloat", 3, W, incrbyfloat<C>},
         {"getrange", 4, R, getrange<C>}, {"setrange", 4, W, setrange<C>}, {"setbit", 4, W, setbit<C>},
-        {"getbit", 3, R, getbit<C>},
+        {"getbit", 3, R, getbit<C>}, {"lcs", -3, R, lcs<C>},
         // lists
         {"lpush", -3, W, lpush<C>}, {"rpush", -3, W, rpush<C>}, {"lpushx", -3, W, lpushx<C>},
         {"rpushx", -3, W, rpushx<C>}, {"lpop", -2, W, lpop<C>}, {"rpop", -2, W, rpop<C>}, {"llen", 2, R, llen<C>},
@@ -95,6 +97,7 @@ const std::vector<Command<C>>& command_table() {
         {"pexpiretime", 2, R, pexpiretime<C>}, {"ttl", 2, R, ttl<C>}, {"pttl", 2, R, pttl<C>},
         {"persist", 2, W, persist<C>}, {"keys", 2, R, keys<C>}, {"scan", -2, R, scan<C>}, {"rename", 3, W, rename<C>},
         {"renamenx", 3, W, renamenx<C>}, {"copy", -3, W, copy<C>}, {"move", 3, W, move<C>}, {"sort", -2, W, sort<C>}, {"sort_ro", -2, R, sort_ro<C>},
+        {"dump", 2, R, dump<C>}, {"restore", -4, W, restore<C>},
         {"randomkey", 1, R, randomkey<C>}, {"dbsize", 1, R, dbsize<C>}, {"flushdb", -1, W, flushdb<C>},
         {"flushall", -1, W, flushall<C>}, {"swapdb", 3, W, swapdb<C>}, {"select", 2, N, select<C>},
         {"ping", -1, N, ping<C>}, {"echo", 2, N, echo<C>},

@@ -8,11 +8,13 @@
 #include <kvstack/redis/context.hpp>
 #include <kvstack/redis/datastore.hpp>
 #include <kvstack/redis/dispatcher.hpp>
+#include <kvstack/redis/dump.hpp>
 #include <kvstack/redis/glob.hpp>
 #include <kvstack/redis/hashes.hpp>
 #include <kvstack/redis/introspection.hpp>
 #include <kvstack/redis/keys.hpp>
 #include <kvstack/redis/layout.hpp>
+#include <kvstack/redis/lcs.hpp>
 #include <kvstack/redis/lists.hpp>
 #include <kvstack/redis/meta.hpp>
 #include <kvstack/redis/reply.hpp>
