@@ -15441,8 +15441,8 @@ class Ctx {
 // bulk string, null, array, and RESP3's double, map, set and verbatim string (a front end
 // speaking RESP2 sends a double or verbatim string as a bulk string, a map or set as an array);
 // `pairs` is a flat array in RESP2 and an array of two-element arrays in RESP3, as Redis answers
-// WITHSCORES. Also the argument parsers every command shares,
-// with Redis's rules and error texts.
+// WITHSCORES; `push` is RESP3's out-of-band array (Pub/Sub), an array in RESP2. Also the argument
+// parsers every command shares, with Redis's rules and error texts.
 
 #include <cctype>
 #include <cerrno>
@@ -15461,7 +15461,7 @@ class Ctx {
 namespace kvstack::inline v0::redis {
 
 struct Reply {
-  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim };
+  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim, push };
   Kind kind = Kind::null;
   std::int64_t integer = 0;
   std::string text;              ///< simple, error, bulk, verbatim; number: as Redis prints it
@@ -15493,6 +15493,8 @@ inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
 inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
 inline Reply map(std::vector<Reply> pairs = {}) { return {Reply::Kind::map, 0, {}, std::move(pairs)}; }
 inline Reply set(std::vector<Reply> items = {}) { return {Reply::Kind::set, 0, {}, std::move(items)}; }
+/// Out of band data (Pub/Sub messages): RESP3's push type, an array in RESP2.
+inline Reply push(std::vector<Reply> items) { return {Reply::Kind::push, 0, {}, std::move(items)}; }
 inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0, {}, std::move(flat)}; }
 /// Text for people (INFO): RESP3 sends it as a verbatim string of format "txt".
 inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
@@ -15597,6 +15599,7 @@ inline std::string to_text(const Reply& r) {
     case Reply::Kind::array:
     case Reply::Kind::set:
     case Reply::Kind::pairs:
+    case Reply::Kind::push:
     case Reply::Kind::map: {
       bool map = r.kind == Reply::Kind::map;
       std::string s = map ? "{" : "[";
@@ -19380,9 +19383,14 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
       [[fallthrough]];
     case Reply::Kind::array:
     case Reply::Kind::set:
+    case Reply::Kind::push:
     case Reply::Kind::map: {
       bool map = r.kind == Reply::Kind::map && protocol >= 3;
-      char type = protocol < 3 ? '*' : map ? '%' : r.kind == Reply::Kind::set ? '~' : '*';
+      char type = protocol < 3                     ? '*'
+                  : map                            ? '%'
+                  : r.kind == Reply::Kind::set     ? '~'
+                  : r.kind == Reply::Kind::push    ? '>'
+                                                   : '*';
       line(type, std::to_string(map ? r.elements.size() / 2 : r.elements.size()));
       for (auto& e : r.elements) encode(e, protocol, out);
       return;
@@ -19885,6 +19893,7 @@ static_assert(check_transport<TcpTransport>());
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20172,6 +20181,177 @@ inline Result<ServerOptions> parse_server_options(int argc, const char* const* a
 
 }  // namespace kvstack::redis
 #endif  // KVSTACK_SINGLE_KVSTACK_SERVER_OPTIONS_HPP
+// ---- kvstack/server/pubsub.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_PUBSUB_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_PUBSUB_HPP
+// kvstack::redis::PubSub — Redis's Pub/Sub within one server: SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE,
+// PUNSUBSCRIBE, PUBLISH, PUBSUB CHANNELS/NUMSUB/NUMPAT. Messages go to each subscriber's Mailbox,
+// which its connection drains (and which wakes it when it waits for a request). Messages are not
+// stored: a subscriber gets those published while it is subscribed, as in Redis.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace kvstack::inline v0::redis {
+
+/// Where a connection's Pub/Sub messages wait until it writes them. Thread-safe.
+class Mailbox {
+ public:
+  /// `wake` is called (holding no lock of the mailbox) when a message arrives.
+  explicit Mailbox(std::function<void()> wake) : wake_(std::move(wake)) {}
+
+  void deliver(Reply message) {
+    {
+      std::lock_guard lock(mu_);
+      messages_.push_back(std::move(message));
+    }
+    wake_();
+  }
+  /// The messages delivered since the last take, oldest first.
+  std::vector<Reply> take() {
+    std::lock_guard lock(mu_);
+    return std::exchange(messages_, {});
+  }
+
+  // What it is subscribed to; touched by its connection only.
+  std::set<std::string> channels, patterns;
+  std::size_t subscriptions() const { return channels.size() + patterns.size(); }
+
+ private:
+  std::mutex mu_;
+  std::vector<Reply> messages_;
+  std::function<void()> wake_;
+};
+
+/// The channels and patterns of a server's subscribers. Thread-safe.
+class PubSub {
+ public:
+  /// Whether `name` is a Pub/Sub command.
+  static bool owns(std::string_view name) {
+    for (std::string_view n : {"subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish", "pubsub"})
+      if (iequals(name, n)) return true;
+    return false;
+  }
+  /// Whether `name` may run while subscribed, in RESP2 (where replies and messages share one stream).
+  static bool allowed_while_subscribed(std::string_view name) {
+    for (std::string_view n : {"subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset"})
+      if (iequals(name, n)) return true;
+    return false;
+  }
+
+  /// Runs a Pub/Sub command for the connection of `box`: its replies (SUBSCRIBE answers once per
+  /// channel).
+  std::vector<Reply> handle(Mailbox& box, Args a) {
+    auto name = ascii_lower(a[0]);
+    if (name == "publish") {
+      if (a.size() != 3) return {reply::wrong_arity("publish")};
+      return {reply::integer(publish(a[1], a[2]))};
+    }
+    if (name == "pubsub") return {introspect(a)};
+    const bool pattern = name[0] == 'p';
+    if (name == "subscribe" || name == "psubscribe") {
+      if (a.size() < 2) return {reply::wrong_arity(name)};
+      std::vector<Reply> out;
+      for (std::size_t i = 1; i < a.size(); ++i) {
+        std::lock_guard lock(mu_);
+        if ((pattern ? box.patterns : box.channels).insert(a[i]).second) (pattern ? patterns_ : channels_)[a[i]].insert(&box);
+        out.push_back(confirmation(name, a[i], box));
+      }
+      return out;
+    }
+    // UNSUBSCRIBE / PUNSUBSCRIBE [names]: none named, all of them.
+    auto& mine = pattern ? box.patterns : box.channels;
+    std::vector<std::string> names(a.begin() + 1, a.end());
+    if (names.empty()) names.assign(mine.begin(), mine.end());
+    std::vector<Reply> out;
+    for (auto& n : names) {
+      std::lock_guard lock(mu_);
+      if (mine.erase(n)) forget(pattern ? patterns_ : channels_, n, box);
+      out.push_back(confirmation(name, n, box));
+    }
+    if (out.empty()) out.push_back(reply::push({reply::bulk(name), reply::null(), reply::integer(0)}));
+    return out;
+  }
+
+  /// Ends every subscription of `box` (its connection closes).
+  void leave(Mailbox& box) {
+    std::lock_guard lock(mu_);
+    for (auto& c : box.channels) forget(channels_, c, box);
+    for (auto& p : box.patterns) forget(patterns_, p, box);
+    box.channels.clear();
+    box.patterns.clear();
+  }
+
+  /// Delivers `message` on `channel`: to its subscribers, and to those of each pattern it
+  /// matches. How many deliveries.
+  std::int64_t publish(const std::string& channel, const std::string& message) {
+    std::lock_guard lock(mu_);
+    std::int64_t n = 0;
+    if (auto it = channels_.find(channel); it != channels_.end())
+      for (auto* box : it->second) {
+        box->deliver(reply::push({reply::bulk("message"), reply::bulk(channel), reply::bulk(message)}));
+        ++n;
+      }
+    for (auto& [pattern, boxes] : patterns_)
+      if (glob_match(pattern, channel))
+        for (auto* box : boxes) {
+          box->deliver(
+              reply::push({reply::bulk("pmessage"), reply::bulk(pattern), reply::bulk(channel), reply::bulk(message)}));
+          ++n;
+        }
+    return n;
+  }
+
+ private:
+  using Registry = std::map<std::string, std::set<Mailbox*>, std::less<>>;
+
+  static Reply confirmation(std::string_view kind, const std::string& name, const Mailbox& box) {
+    return reply::push(
+        {reply::bulk(kind), reply::bulk(name), reply::integer(static_cast<std::int64_t>(box.subscriptions()))});
+  }
+  static void forget(Registry& registry, const std::string& name, Mailbox& box) {
+    if (auto it = registry.find(name); it != registry.end() && it->second.erase(&box) && it->second.empty())
+      registry.erase(it);
+  }
+
+  /// PUBSUB CHANNELS [pattern] | NUMSUB [channel...] | NUMPAT.
+  Reply introspect(Args a) {
+    auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
+    std::lock_guard lock(mu_);
+    if (sub == "channels" && a.size() <= 3) {
+      std::vector<Reply> out;
+      for (auto& [c, boxes] : channels_)
+        if (a.size() == 2 || glob_match(a[2], c)) out.push_back(reply::bulk(c));
+      return reply::array(std::move(out));
+    }
+    if (sub == "numsub") {
+      std::vector<Reply> out;
+      for (std::size_t i = 2; i < a.size(); ++i) {
+        auto it = channels_.find(a[i]);
+        out.push_back(reply::bulk(a[i]));
+        out.push_back(reply::integer(it == channels_.end() ? 0 : static_cast<std::int64_t>(it->second.size())));
+      }
+      return reply::array(std::move(out));
+    }
+    if (sub == "numpat" && a.size() == 2) return reply::integer(static_cast<std::int64_t>(patterns_.size()));
+    if (a.size() < 2) return reply::wrong_arity("pubsub");
+    return reply::error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try PUBSUB HELP.");
+  }
+
+  std::mutex mu_;
+  Registry channels_, patterns_;
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_PUBSUB_HPP
 
 namespace kvstack::inline v0::redis {
 
@@ -20182,6 +20362,7 @@ struct Client {
   bool authenticated = false;
   int protocol = 2;
   Session session;
+  std::shared_ptr<Mailbox> mailbox;  ///< its Pub/Sub messages and subscriptions
 };
 
 /// What a server counts, for INFO.
@@ -20795,6 +20976,7 @@ class RaftNode {
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -20943,7 +21125,8 @@ class Server {
         while (!ec && socket.available(ec) > 0) socket.read_some(boost::asio::buffer(sink), ec);
         continue;
       }
-      boost::asio::co_spawn(io_.get_executor(), serve(std::move(socket)), boost::asio::detached);
+      auto strand = boost::asio::make_strand(io_);  // the connection's: its reads, writes and wake-ups
+      boost::asio::co_spawn(strand, serve(std::move(socket)), boost::asio::detached);
     }
   }
 
@@ -20963,7 +21146,16 @@ class Server {
   awaitable<void> serve(tcp::socket socket) {
     ++counters_.clients;
     ++counters_.connections;
-    Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session()};
+    // A Pub/Sub message wakes the connection from waiting for a request (on its strand, and only
+    // then: a write in progress is not cut short).
+    auto reading = std::make_shared<bool>(false);
+    auto strand = co_await boost::asio::this_coro::executor;
+    auto wake = [strand, weak = std::weak_ptr<bool>(reading), &socket] {
+      boost::asio::post(strand, [weak, &socket] {
+        if (auto r = weak.lock(); r && *r) socket.cancel();
+      });
+    };
+    Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(), std::make_shared<Mailbox>(wake)};
     resp::RequestParser parser({.max_bulk = options_.max_bulk});
     std::string in, out;
     std::vector<char> buf(16 * 1024);
@@ -20993,16 +21185,22 @@ class Server {
         resp::encode(reply::error(protocol_error), c.protocol, out);
         closing = true;
       }
+      for (auto& message : c.mailbox->take()) resp::encode(message, c.protocol, out);
       if (!out.empty()) {
         auto [ec, n] = co_await boost::asio::async_write(socket, boost::asio::buffer(out), boost::asio::as_tuple(use_awaitable));
         if (ec) break;
         out.clear();
+        continue;  // what was published meanwhile, then what was sent meanwhile
       }
       if (closing || full) continue;
+      *reading = true;
       auto [ec, n] = co_await socket.async_read_some(boost::asio::buffer(buf), boost::asio::as_tuple(use_awaitable));
+      *reading = false;
+      if (ec == boost::asio::error::operation_aborted) continue;  // woken: a message to write
       if (ec) break;
       in.append(buf.data(), n);
     }
+    pubsub_.leave(*c.mailbox);
     --counters_.clients;
   }
 
@@ -21033,22 +21231,46 @@ class Server {
         use_awaitable);
   }
 
+  /// Whether the server answers `name` itself (Admin's commands and Pub/Sub's).
+  bool server_owns(std::string_view name) const { return admin_.owns(name) || PubSub::owns(name); }
+
+  /// Whether a RESP2 client is subscribed: then its connection carries messages, and few commands.
+  static bool subscribed_resp2(const Client& c) { return c.protocol == 2 && c.mailbox->subscriptions() > 0; }
+
   /// Whether the server answers `argv` outside the Store's group commit: its own commands,
-  /// blocking ones (which may wait), and an EXEC with its own commands queued.
+  /// blocking ones (which may wait), an EXEC with its own commands queued, and any command of a
+  /// subscribed RESP2 client.
   bool apart(const Client& c, const Argv& argv) const {
-    return !c.authenticated || admin_.owns(argv[0]) || is_blocking(argv[0]) ||
+    return !c.authenticated || server_owns(argv[0]) || is_blocking(argv[0]) || subscribed_resp2(c) ||
            (c.session.in_multi && iequals(argv[0], "exec") &&
-            std::ranges::any_of(c.session.queued, [&](const Argv& q) { return admin_.owns(q[0]); }));
+            std::ranges::any_of(c.session.queued, [&](const Argv& q) { return server_owns(q[0]); }));
   }
 
-  /// One of the server's own commands: queued inside MULTI, or run.
-  Reply own(Client& c, const Argv& argv, bool& closing) {
-    if (c.authenticated && c.session.in_multi && admin_.queued_in_multi(argv[0])) {
+  /// One of the server's own commands (or any command of a subscribed RESP2 client): queued
+  /// inside MULTI, or run; its replies (SUBSCRIBE answers once per channel).
+  std::vector<Reply> own(Client& c, const Argv& argv, bool& closing) {
+    if (!c.authenticated) return {admin_.handle(c, argv, closing)};  // NOAUTH, but for AUTH and the like
+    if (subscribed_resp2(c) && !PubSub::allowed_while_subscribed(argv[0]))
+      return {reply::error("ERR Can't execute '" + ascii_lower(argv[0]) +
+                           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")};
+    const bool publishing = iequals(argv[0], "publish") || iequals(argv[0], "pubsub");
+    if (c.session.in_multi && (admin_.queued_in_multi(argv[0]) || publishing)) {
       c.session.queued.push_back(argv);
-      return reply::simple("QUEUED");
+      return {reply::simple("QUEUED")};
     }
-    if (iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")) return unblock(argv);
-    return admin_.handle(c, argv, closing);
+    if (PubSub::owns(argv[0])) {
+      if (c.session.in_multi) {  // SUBSCRIBE and the like: their replies do not fit in EXEC's
+        c.session.multi_failed = true;
+        return {reply::error("ERR Command not allowed inside a transaction")};
+      }
+      return pubsub_.handle(*c.mailbox, argv);
+    }
+    if (!admin_.owns(argv[0])) {  // PING, RESET of a subscribed RESP2 client
+      if (iequals(argv[0], "ping") && argv.size() <= 2) return {reply::array({reply::bulk("pong"), reply::bulk(argv.size() == 2 ? argv[1] : "")})};
+      return {execute(store_, c.session, argv)};
+    }
+    if (iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")) return {unblock(argv)};
+    return {admin_.handle(c, argv, closing)};
   }
 
   /// EXEC of a transaction with some of the server's own commands: the Store runs the others, in
@@ -21062,7 +21284,7 @@ class Server {
     Reply r = execute(store_, c.session, argv);
     if (r.kind == Reply::Kind::array && r.elements.size() == queued.size())
       for (std::size_t i = 0; i < queued.size(); ++i)
-        if (admin_.owns(queued[i][0])) r.elements[i] = own(c, queued[i], closing);
+        if (server_owns(queued[i][0])) r.elements[i] = own(c, queued[i], closing).front();
     return r;
   }
 
@@ -21128,8 +21350,8 @@ class Server {
         execute_data(std::span(&p, 1));
         counters_.commands += j - job.next;
         job.next = j;
-      } else if (!c.authenticated || admin_.owns(argv[0])) {
-        replies.push_back(own(c, argv, *job.closing));
+      } else if (!c.authenticated || server_owns(argv[0]) || subscribed_resp2(c)) {
+        std::ranges::move(own(c, argv, *job.closing), std::back_inserter(replies));
         ++job.next;
       } else if (!is_blocking(argv[0])) {
         replies.push_back(exec_with_own(c, argv, *job.closing));
@@ -21250,6 +21472,7 @@ class Server {
   std::optional<boost::asio::signal_set> signals_;
   ServerCounters counters_;
   Admin<Store, Node> admin_;
+  PubSub pubsub_;
   std::uint16_t port_ = 0;
   std::mutex waiting_mu_;
   std::vector<Job> waiting_;  ///< batches for the next flush()

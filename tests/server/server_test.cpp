@@ -273,3 +273,54 @@ TEST_CASE("an embedded server holds blocking pops until a push serves them, firs
   CHECK(a.command({"EXEC"}) == array({reply::null_array(), reply::null()}));
   server->stop();
 }
+
+TEST_CASE("an embedded server carries Pub/Sub messages to subscribers, by channel and by pattern", "[server]") {
+  auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
+  redis::Standalone node;
+  redis::ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  auto server = redis::Server<decltype(store)>::open(store, node, options).value();
+  server->start();
+  auto connect = [&] { return test::RespClient::connect("127.0.0.1", server->port()).value(); };
+  using reply::array, reply::bulk, reply::integer;
+  auto a = connect(), b = connect();
+  CHECK(a.command({"SUBSCRIBE", "news", "sport"}) == array({bulk("subscribe"), bulk("news"), integer(1)}));
+  CHECK(a.read() == array({bulk("subscribe"), bulk("sport"), integer(2)}));
+  CHECK(a.command({"PSUBSCRIBE", "n*"}) == array({bulk("psubscribe"), bulk("n*"), integer(3)}));
+  // While subscribed (RESP2), the connection takes Pub/Sub commands and PING only.
+  CHECK(a.command({"GET", "k"}) ==
+        reply::error("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
+                     "allowed in this context"));
+  CHECK(a.command({"PING"}) == array({bulk("pong"), bulk("")}));
+  // Messages reach a subscriber that waits for nothing but them.
+  CHECK(b.command({"PUBLISH", "news", "hi"}) == integer(2));
+  CHECK(a.read() == array({bulk("message"), bulk("news"), bulk("hi")}));
+  CHECK(a.read() == array({bulk("pmessage"), bulk("n*"), bulk("news"), bulk("hi")}));
+  CHECK(b.command({"PUBLISH", "weather", "rain"}) == integer(0));
+  CHECK(b.command({"PUBSUB", "CHANNELS"}) == array({bulk("news"), bulk("sport")}));
+  CHECK(b.command({"PUBSUB", "NUMSUB", "sport", "none"}) == array({bulk("sport"), integer(1), bulk("none"), integer(0)}));
+  CHECK(b.command({"PUBSUB", "NUMPAT"}) == integer(1));
+  // PUBLISH inside MULTI runs at EXEC; SUBSCRIBE there is refused.
+  CHECK(b.command({"MULTI"}) == reply::ok());
+  CHECK(b.command({"PUBLISH", "sport", "goal"}) == reply::simple("QUEUED"));
+  CHECK(b.command({"EXEC"}) == array({integer(1)}));
+  CHECK(a.read() == array({bulk("message"), bulk("sport"), bulk("goal")}));
+  CHECK(b.command({"MULTI"}) == reply::ok());
+  CHECK(b.command({"SUBSCRIBE", "x"}) == reply::error("ERR Command not allowed inside a transaction"));
+  CHECK(b.command({"EXEC"})->text.starts_with("EXECABORT"));
+  CHECK(a.command({"UNSUBSCRIBE"}) == array({bulk("unsubscribe"), bulk("news"), integer(2)}));
+  CHECK(a.read() == array({bulk("unsubscribe"), bulk("sport"), integer(1)}));
+  CHECK(a.command({"PUNSUBSCRIBE"}) == array({bulk("punsubscribe"), bulk("n*"), integer(0)}));
+  CHECK(a.command({"GET", "k"}) == reply::null());  // no longer subscribed
+  {  // a subscriber that goes away is forgotten
+    auto gone = connect();
+    CHECK(gone.command({"SUBSCRIBE", "news"}) == array({bulk("subscribe"), bulk("news"), integer(1)}));
+  }
+  bool forgotten = false;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       !forgotten && std::chrono::steady_clock::now() < deadline; std::this_thread::yield())
+    forgotten = b.command({"PUBLISH", "news", "anyone?"}) == integer(0);
+  CHECK(forgotten);
+  server->stop();
+}

@@ -2,8 +2,8 @@
 // bulk string, null, array, and RESP3's double, map, set and verbatim string (a front end
 // speaking RESP2 sends a double or verbatim string as a bulk string, a map or set as an array);
 // `pairs` is a flat array in RESP2 and an array of two-element arrays in RESP3, as Redis answers
-// WITHSCORES. Also the argument parsers every command shares,
-// with Redis's rules and error texts.
+// WITHSCORES; `push` is RESP3's out-of-band array (Pub/Sub), an array in RESP2. Also the argument
+// parsers every command shares, with Redis's rules and error texts.
 #pragma once
 
 #include <cctype>
@@ -23,7 +23,7 @@
 namespace kvstack::inline v0::redis {
 
 struct Reply {
-  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim };
+  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim, push };
   Kind kind = Kind::null;
   std::int64_t integer = 0;
   std::string text;              ///< simple, error, bulk, verbatim; number: as Redis prints it
@@ -55,6 +55,8 @@ inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
 inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
 inline Reply map(std::vector<Reply> pairs = {}) { return {Reply::Kind::map, 0, {}, std::move(pairs)}; }
 inline Reply set(std::vector<Reply> items = {}) { return {Reply::Kind::set, 0, {}, std::move(items)}; }
+/// Out of band data (Pub/Sub messages): RESP3's push type, an array in RESP2.
+inline Reply push(std::vector<Reply> items) { return {Reply::Kind::push, 0, {}, std::move(items)}; }
 inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0, {}, std::move(flat)}; }
 /// Text for people (INFO): RESP3 sends it as a verbatim string of format "txt".
 inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
@@ -159,6 +161,7 @@ inline std::string to_text(const Reply& r) {
     case Reply::Kind::array:
     case Reply::Kind::set:
     case Reply::Kind::pairs:
+    case Reply::Kind::push:
     case Reply::Kind::map: {
       bool map = r.kind == Reply::Kind::map;
       std::string s = map ? "{" : "[";

@@ -238,9 +238,14 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
       [[fallthrough]];
     case Reply::Kind::array:
     case Reply::Kind::set:
+    case Reply::Kind::push:
     case Reply::Kind::map: {
       bool map = r.kind == Reply::Kind::map && protocol >= 3;
-      char type = protocol < 3 ? '*' : map ? '%' : r.kind == Reply::Kind::set ? '~' : '*';
+      char type = protocol < 3                     ? '*'
+                  : map                            ? '%'
+                  : r.kind == Reply::Kind::set     ? '~'
+                  : r.kind == Reply::Kind::push    ? '>'
+                                                   : '*';
       line(type, std::to_string(map ? r.elements.size() / 2 : r.elements.size()));
       for (auto& e : r.elements) encode(e, protocol, out);
       return;

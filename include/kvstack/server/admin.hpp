@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,7 @@
 #include <kvstack/redis/session.hpp>
 #include <kvstack/server/encoding_settings.hpp>
 #include <kvstack/server/options.hpp>
+#include <kvstack/server/pubsub.hpp>
 
 namespace kvstack::inline v0::redis {
 
@@ -31,6 +33,7 @@ struct Client {
   bool authenticated = false;
   int protocol = 2;
   Session session;
+  std::shared_ptr<Mailbox> mailbox;  ///< its Pub/Sub messages and subscriptions
 };
 
 /// What a server counts, for INFO.

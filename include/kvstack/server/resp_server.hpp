@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,7 @@
 #include <kvstack/redis/resp.hpp>
 #include <kvstack/server/admin.hpp>
 #include <kvstack/server/options.hpp>
+#include <kvstack/server/pubsub.hpp>
 #include <kvstack/server/standalone.hpp>
 
 // GCC 12 takes Asio's coroutine frames (aligned_alloc, then its own operator delete) for a
@@ -139,7 +141,8 @@ class Server {
         while (!ec && socket.available(ec) > 0) socket.read_some(boost::asio::buffer(sink), ec);
         continue;
       }
-      boost::asio::co_spawn(io_.get_executor(), serve(std::move(socket)), boost::asio::detached);
+      auto strand = boost::asio::make_strand(io_);  // the connection's: its reads, writes and wake-ups
+      boost::asio::co_spawn(strand, serve(std::move(socket)), boost::asio::detached);
     }
   }
 
@@ -159,7 +162,16 @@ class Server {
   awaitable<void> serve(tcp::socket socket) {
     ++counters_.clients;
     ++counters_.connections;
-    Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session()};
+    // A Pub/Sub message wakes the connection from waiting for a request (on its strand, and only
+    // then: a write in progress is not cut short).
+    auto reading = std::make_shared<bool>(false);
+    auto strand = co_await boost::asio::this_coro::executor;
+    auto wake = [strand, weak = std::weak_ptr<bool>(reading), &socket] {
+      boost::asio::post(strand, [weak, &socket] {
+        if (auto r = weak.lock(); r && *r) socket.cancel();
+      });
+    };
+    Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(), std::make_shared<Mailbox>(wake)};
     resp::RequestParser parser({.max_bulk = options_.max_bulk});
     std::string in, out;
     std::vector<char> buf(16 * 1024);
@@ -189,16 +201,22 @@ class Server {
         resp::encode(reply::error(protocol_error), c.protocol, out);
         closing = true;
       }
+      for (auto& message : c.mailbox->take()) resp::encode(message, c.protocol, out);
       if (!out.empty()) {
         auto [ec, n] = co_await boost::asio::async_write(socket, boost::asio::buffer(out), boost::asio::as_tuple(use_awaitable));
         if (ec) break;
         out.clear();
+        continue;  // what was published meanwhile, then what was sent meanwhile
       }
       if (closing || full) continue;
+      *reading = true;
       auto [ec, n] = co_await socket.async_read_some(boost::asio::buffer(buf), boost::asio::as_tuple(use_awaitable));
+      *reading = false;
+      if (ec == boost::asio::error::operation_aborted) continue;  // woken: a message to write
       if (ec) break;
       in.append(buf.data(), n);
     }
+    pubsub_.leave(*c.mailbox);
     --counters_.clients;
   }
 
@@ -229,22 +247,46 @@ class Server {
         use_awaitable);
   }
 
+  /// Whether the server answers `name` itself (Admin's commands and Pub/Sub's).
+  bool server_owns(std::string_view name) const { return admin_.owns(name) || PubSub::owns(name); }
+
+  /// Whether a RESP2 client is subscribed: then its connection carries messages, and few commands.
+  static bool subscribed_resp2(const Client& c) { return c.protocol == 2 && c.mailbox->subscriptions() > 0; }
+
   /// Whether the server answers `argv` outside the Store's group commit: its own commands,
-  /// blocking ones (which may wait), and an EXEC with its own commands queued.
+  /// blocking ones (which may wait), an EXEC with its own commands queued, and any command of a
+  /// subscribed RESP2 client.
   bool apart(const Client& c, const Argv& argv) const {
-    return !c.authenticated || admin_.owns(argv[0]) || is_blocking(argv[0]) ||
+    return !c.authenticated || server_owns(argv[0]) || is_blocking(argv[0]) || subscribed_resp2(c) ||
            (c.session.in_multi && iequals(argv[0], "exec") &&
-            std::ranges::any_of(c.session.queued, [&](const Argv& q) { return admin_.owns(q[0]); }));
+            std::ranges::any_of(c.session.queued, [&](const Argv& q) { return server_owns(q[0]); }));
   }
 
-  /// One of the server's own commands: queued inside MULTI, or run.
-  Reply own(Client& c, const Argv& argv, bool& closing) {
-    if (c.authenticated && c.session.in_multi && admin_.queued_in_multi(argv[0])) {
+  /// One of the server's own commands (or any command of a subscribed RESP2 client): queued
+  /// inside MULTI, or run; its replies (SUBSCRIBE answers once per channel).
+  std::vector<Reply> own(Client& c, const Argv& argv, bool& closing) {
+    if (!c.authenticated) return {admin_.handle(c, argv, closing)};  // NOAUTH, but for AUTH and the like
+    if (subscribed_resp2(c) && !PubSub::allowed_while_subscribed(argv[0]))
+      return {reply::error("ERR Can't execute '" + ascii_lower(argv[0]) +
+                           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")};
+    const bool publishing = iequals(argv[0], "publish") || iequals(argv[0], "pubsub");
+    if (c.session.in_multi && (admin_.queued_in_multi(argv[0]) || publishing)) {
       c.session.queued.push_back(argv);
-      return reply::simple("QUEUED");
+      return {reply::simple("QUEUED")};
     }
-    if (iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")) return unblock(argv);
-    return admin_.handle(c, argv, closing);
+    if (PubSub::owns(argv[0])) {
+      if (c.session.in_multi) {  // SUBSCRIBE and the like: their replies do not fit in EXEC's
+        c.session.multi_failed = true;
+        return {reply::error("ERR Command not allowed inside a transaction")};
+      }
+      return pubsub_.handle(*c.mailbox, argv);
+    }
+    if (!admin_.owns(argv[0])) {  // PING, RESET of a subscribed RESP2 client
+      if (iequals(argv[0], "ping") && argv.size() <= 2) return {reply::array({reply::bulk("pong"), reply::bulk(argv.size() == 2 ? argv[1] : "")})};
+      return {execute(store_, c.session, argv)};
+    }
+    if (iequals(argv[0], "client") && argv.size() >= 2 && iequals(argv[1], "unblock")) return {unblock(argv)};
+    return {admin_.handle(c, argv, closing)};
   }
 
   /// EXEC of a transaction with some of the server's own commands: the Store runs the others, in
@@ -258,7 +300,7 @@ class Server {
     Reply r = execute(store_, c.session, argv);
     if (r.kind == Reply::Kind::array && r.elements.size() == queued.size())
       for (std::size_t i = 0; i < queued.size(); ++i)
-        if (admin_.owns(queued[i][0])) r.elements[i] = own(c, queued[i], closing);
+        if (server_owns(queued[i][0])) r.elements[i] = own(c, queued[i], closing).front();
     return r;
   }
 
@@ -324,8 +366,8 @@ class Server {
         execute_data(std::span(&p, 1));
         counters_.commands += j - job.next;
         job.next = j;
-      } else if (!c.authenticated || admin_.owns(argv[0])) {
-        replies.push_back(own(c, argv, *job.closing));
+      } else if (!c.authenticated || server_owns(argv[0]) || subscribed_resp2(c)) {
+        std::ranges::move(own(c, argv, *job.closing), std::back_inserter(replies));
         ++job.next;
       } else if (!is_blocking(argv[0])) {
         replies.push_back(exec_with_own(c, argv, *job.closing));
@@ -446,6 +488,7 @@ class Server {
   std::optional<boost::asio::signal_set> signals_;
   ServerCounters counters_;
   Admin<Store, Node> admin_;
+  PubSub pubsub_;
   std::uint16_t port_ = 0;
   std::mutex waiting_mu_;
   std::vector<Job> waiting_;  ///< batches for the next flush()
