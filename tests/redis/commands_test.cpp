@@ -1159,6 +1159,7 @@ TEMPLATE_LIST_TEST_CASE("redis multi-key pops, and blocking pops where nothing c
   CHECK(r({"BLMPOP", "-1", "1", "z", "MIN"}) == syntax);  // the other arguments' errors come first
   CHECK(r({"BLMPOP", "-1", "1", "z", "LEFT"}) == "-ERR timeout is negative");
   CHECK(r({"BLPOP", "s", "0"}) == wrongtype);
+  CHECK(r({"BLPOP", "s", "1e400"}) == "-ERR timeout is negative");  // past 64-bit milliseconds, as Redis on x86-64
 }
 
 TEMPLATE_LIST_TEST_CASE("redis sorted-set algebra: ZUNION ZINTER ZDIFF, STORE, ZINTERCARD, ZRANGESTORE", "[redis]",

@@ -53,6 +53,9 @@ struct Generator {
   /// A count for random picks: not one Redis itself would take minutes over (-9223372036854770000).
   std::string picks() { return one_of<std::string>({"0", "1", "3", "-1", "-5", "100", "-100", "9223372036854775807", "-9223372036854775808", "x"}); }
   std::string score() { return one_of<std::string>({"0", "1", "2.5", "-1", "inf", "-inf", "+inf", "(1", "(2.5", "nan", "x", "1e400"}); }
+  std::string numkeys() { return one_of<std::string>({"1", "2", "2", "0", "-1", "3", "x"}); }
+  /// A blocking command's timeout: too short to hold either server long, or malformed.
+  std::string timeout() { return one_of<std::string>({"0.01", "0.01", "-1", "x", "1e400"}); }
   std::string lex() { return one_of<std::string>({"-", "+", "[a", "(a", "[c", "(b", "a", ""}); }
 
   /// A command and how to compare its replies.
@@ -136,6 +139,20 @@ struct Generator {
         [&] { return std::pair{Argv{"ZRANGE", key(), score(), score(), "BYSCORE", "LIMIT", integer(), integer()}, C::exact}; },
         [&] { return std::pair{Argv{"RANDOMKEY"}, C::shape}; },
         [&] { return std::pair{Argv{"DBSIZE"}, C::exact}; },
+        [&] { return std::pair{Argv{"LMPOP", numkeys(), key(), key(), one_of<std::string>({"LEFT", "RIGHT", "UP"}), "COUNT", integer()}, C::exact}; },
+        [&] { return std::pair{Argv{"ZMPOP", numkeys(), key(), key(), one_of<std::string>({"MIN", "MAX", "UP"})}, C::exact}; },
+        [&] { return std::pair{Argv{"BLPOP", key(), key(), timeout()}, C::exact}; },
+        [&] { return std::pair{Argv{"BRPOPLPUSH", key(), key(), timeout()}, C::exact}; },
+        [&] { return std::pair{Argv{"BZPOPMAX", key(), timeout()}, C::exact}; },
+        [&] { return std::pair{Argv{"BLMPOP", timeout(), numkeys(), key(), key(), "LEFT", "COUNT", integer()}, C::exact}; },
+        [&] { return std::pair{Argv{"ZUNION", numkeys(), key(), key(), "WEIGHTS", score(), score(), "WITHSCORES"}, C::exact}; },
+        [&] { return std::pair{Argv{"ZINTERSTORE", key(), numkeys(), key(), key(), "AGGREGATE", one_of<std::string>({"SUM", "MIN", "MAX", "AVG"})}, C::exact}; },
+        [&] { return std::pair{Argv{"ZDIFF", numkeys(), key(), key(), "WITHSCORES"}, C::exact}; },
+        [&] { return std::pair{Argv{"ZINTERCARD", numkeys(), key(), key(), "LIMIT", integer()}, C::exact}; },
+        [&] { return std::pair{Argv{"ZRANGESTORE", key(), key(), integer(), integer()}, C::exact}; },
+        [&] { return std::pair{Argv{"SORT", key(), "LIMIT", integer(), integer()}, C::exact}; },
+        [&] { return std::pair{Argv{"SORT", key(), "ALPHA", one_of<std::string>({"ASC", "DESC"}), "STORE", key()}, C::exact}; },
+        [&] { return std::pair{Argv{"LCS", key(), key(), one_of<std::string>({"LEN", "IDX", "WITHMATCHLEN"})}, C::exact}; },
     };
     auto [argv, compare] = commands[below(commands.size())]();
     if (argv[0] == "SPOP") return {argv, compare};  // SPOP without its count pops at random
@@ -143,7 +160,9 @@ struct Generator {
       case 0:
         if (argv.size() > 1) argv.pop_back();
         break;
-      case 1: argv.push_back(value()); break;
+      case 1:
+        if (argv[0][0] != 'B') argv.push_back(value());  // a blocking pop would take its timeout for a key
+        break;
       default: break;
     }
     return {argv, compare};

@@ -29,9 +29,9 @@ inline std::optional<Reply> parse_timeout(std::string_view s, std::int64_t& ms) 
   auto v = parse_long_double(s);
   if (!v || std::isinf(*v)) return reply::error("ERR timeout is not a float or out of range");
   long double t = std::ceil(*v * 1000);
-  if (t < 0) return reply::error("ERR timeout is negative");
-  constexpr long double most = 1e15L;  // about 31,000 years: "for ever" in practice
-  ms = static_cast<std::int64_t>(t < most ? t : most);
+  // Past 64-bit milliseconds, Redis's conversion (x86-64) yields LLONG_MIN: "negative" too.
+  if (t < 0 || t >= 0x1p63L) return reply::error("ERR timeout is negative");
+  ms = static_cast<std::int64_t>(t);
   return std::nullopt;
 }
 

@@ -388,7 +388,9 @@ class Server {
           ++job.next;
         } else {
           auto timeout = blocking_wait(argv).timeout_ms;
-          if (timeout > 0) job.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+          constexpr std::int64_t century = 100ll * 365 * 24 * 3600 * 1000;  // longer: for ever (and no overflow)
+          if (timeout > 0 && timeout < century)
+            job.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
           blocked_.push_back(std::move(job));
           ++counters_.blocked;
           return;
