@@ -19890,9 +19890,11 @@ static_assert(check_transport<TcpTransport>());
 // (ServerCounters).
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19901,6 +19903,102 @@ static_assert(check_transport<TcpTransport>());
 
 #include <unistd.h>
 
+// ---- kvstack/server/client_registry.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_CLIENT_REGISTRY_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_CLIENT_REGISTRY_HPP
+// kvstack::redis::ClientRegistry — the connections a server has, for CLIENT LIST, CLIENT INFO and
+// CLIENT KILL: what each one is (address, name, database, last command, state), as its
+// connection last reported it, and how to close it.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kvstack::inline v0::redis {
+
+/// What CLIENT LIST shows of a connection.
+struct ClientView {
+  std::uint64_t id = 0;
+  std::string addr, laddr, name, last_command = "NULL";
+  int db = 0, protocol = 2;
+  std::size_t subscriptions = 0, patterns = 0;
+  bool blocked = false, in_multi = false;
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now(), last_active = created;
+};
+
+/// The server's connections. Thread-safe: a connection reports its state after each batch, any
+/// thread reads or kills.
+class ClientRegistry {
+ public:
+  /// Adds a connection; `kill` closes it (from any thread).
+  void add(ClientView view, std::function<void()> kill) {
+    std::lock_guard lock(mu_);
+    auto id = view.id;
+    entries_[id] = {std::move(view), std::move(kill)};
+  }
+  void remove(std::uint64_t id) {
+    std::lock_guard lock(mu_);
+    entries_.erase(id);
+  }
+  /// Applies `change` to connection `id`'s view (if it is still there).
+  template <class F>
+  void update(std::uint64_t id, F&& change) {
+    std::lock_guard lock(mu_);
+    if (auto it = entries_.find(id); it != entries_.end()) change(it->second.view);
+  }
+  /// Every connection's view, by id.
+  std::vector<ClientView> list() const {
+    std::lock_guard lock(mu_);
+    std::vector<ClientView> out;
+    for (auto& [id, e] : entries_) out.push_back(e.view);
+    return out;
+  }
+  /// Closes the connections `pick` selects; how many.
+  template <class Pick>
+  std::size_t kill(Pick&& pick) {
+    std::vector<std::function<void()>> doomed;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [id, e] : entries_)
+        if (pick(e.view)) doomed.push_back(e.kill);
+    }
+    for (auto& k : doomed) k();
+    return doomed.size();
+  }
+
+  /// One line of CLIENT LIST for `v`, with Redis's fields (those kvstack has).
+  static std::string line(const ClientView& v) {
+    using std::chrono::duration_cast, std::chrono::seconds;
+    const auto now = std::chrono::steady_clock::now();
+    std::string flags;
+    if (v.blocked) flags += 'b';
+    if (v.subscriptions + v.patterns) flags += 'P';
+    if (v.in_multi) flags += 'x';
+    if (flags.empty()) flags = "N";
+    return "id=" + std::to_string(v.id) + " addr=" + v.addr + " laddr=" + v.laddr + " name=" + v.name +
+           " age=" + std::to_string(duration_cast<seconds>(now - v.created).count()) +
+           " idle=" + std::to_string(duration_cast<seconds>(now - v.last_active).count()) + " flags=" + flags +
+           " db=" + std::to_string(v.db) + " sub=" + std::to_string(v.subscriptions) +
+           " psub=" + std::to_string(v.patterns) + " multi=" + (v.in_multi ? "0" : "-1") + " cmd=" + v.last_command +
+           " user=default resp=" + std::to_string(v.protocol) + "\n";
+  }
+
+ private:
+  struct Entry {
+    ClientView view;
+    std::function<void()> kill;
+  };
+  mutable std::mutex mu_;
+  std::map<std::uint64_t, Entry> entries_;
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_CLIENT_REGISTRY_HPP
 // ---- kvstack/server/encoding_settings.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SERVER_ENCODING_SETTINGS_HPP
 #define KVSTACK_SINGLE_KVSTACK_SERVER_ENCODING_SETTINGS_HPP
@@ -20379,8 +20477,9 @@ class Admin {
   using Argv = std::vector<std::string>;
 
   /// `stop` ends the server (SHUTDOWN).
-  Admin(Store& store, Node& node, const ServerOptions& options, ServerCounters& counters, std::function<void()> stop)
-      : store_(store), node_(node), options_(options), counters_(counters), stop_(std::move(stop)) {}
+  Admin(Store& store, Node& node, const ServerOptions& options, ServerCounters& counters, ClientRegistry& clients,
+        std::function<void()> stop)
+      : store_(store), node_(node), options_(options), counters_(counters), clients_(clients), stop_(std::move(stop)) {}
 
   /// The client port, for INFO and CONFIG GET (known once the server listens).
   void set_port(std::uint16_t port) { port_ = port; }
@@ -20414,7 +20513,7 @@ class Admin {
     }
     if (name == "auth") return auth(c, argv);
     if (name == "hello") return hello(c, argv);
-    if (name == "client") return client(c, argv);
+    if (name == "client") return client(c, argv, closing);
     if (name == "info") return info(argv);
     if (name == "command") return command(argv);
     if (name == "config") return config(argv);
@@ -20474,8 +20573,30 @@ class Admin {
                        reply::bulk("role"), reply::bulk("master"), reply::bulk("modules"), reply::array()});
   }
 
-  Reply client(Client& c, const Argv& a) {
+  Reply client(Client& c, const Argv& a, bool& closing) {
     auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
+    if (sub == "list" || (sub == "info" && a.size() == 2)) {
+      std::vector<std::uint64_t> ids;  // CLIENT LIST ID id...
+      if (sub == "list" && a.size() > 2) {
+        if (a.size() < 4 || !iequals(a[2], "ID")) return reply::syntax();
+        for (std::size_t i = 3; i < a.size(); ++i) {
+          auto id = parse_integer(a[i]);
+          if (!id || *id <= 0) return reply::error("ERR Invalid client ID");
+          ids.push_back(static_cast<std::uint64_t>(*id));
+        }
+      }
+      std::string out;
+      for (auto v : clients_.list()) {
+        if (sub == "info" ? v.id != c.id : !ids.empty() && std::ranges::find(ids, v.id) == ids.end()) continue;
+        if (v.id == c.id) {  // its own line, as it is now
+          v.name = c.name, v.db = c.session.db, v.protocol = c.protocol, v.in_multi = c.session.in_multi;
+          v.last_command = "client|" + sub;
+        }
+        out += ClientRegistry::line(v);
+      }
+      return reply::verbatim(std::move(out));
+    }
+    if (sub == "kill") return kill(c, a, closing);
     if (sub == "setname" && a.size() == 3) {
       for (char ch : a[2])
         if (ch < '!' || ch > '~')
@@ -20488,6 +20609,58 @@ class Admin {
     if (sub == "setinfo") return reply::ok();  // client libraries announce themselves; nothing kept
     if (a.size() < 2) return reply::wrong_arity("client");
     return reply::error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try CLIENT HELP.");
+  }
+
+  /// CLIENT KILL addr:port, or CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [SKIPME yes|no]
+  /// [TYPE normal|pubsub] [USER default]: closes the connections named (itself last, after the reply).
+  Reply kill(Client& c, const Argv& a, bool& closing) {
+    if (a.size() < 3) return reply::wrong_arity("client|kill");
+    std::optional<std::uint64_t> id;
+    std::optional<std::string> addr, laddr, type;
+    bool skipme = true, old_form = a.size() == 3;
+    if (old_form) {
+      addr = a[2];
+    } else {
+      if (a.size() % 2 != 0) return reply::syntax();
+      for (std::size_t i = 2; i + 1 < a.size(); i += 2) {
+        const auto& v = a[i + 1];
+        if (iequals(a[i], "ID")) {
+          auto n = parse_integer(v);
+          if (!n || *n <= 0) return reply::error("ERR client-id should be greater than 0");
+          id = static_cast<std::uint64_t>(*n);
+        } else if (iequals(a[i], "ADDR")) {
+          addr = v;
+        } else if (iequals(a[i], "LADDR")) {
+          laddr = v;
+        } else if (iequals(a[i], "TYPE")) {
+          if (!iequals(v, "normal") && !iequals(v, "pubsub") && !iequals(v, "master") && !iequals(v, "replica") &&
+              !iequals(v, "slave"))
+            return reply::error("ERR Unknown client type '" + v + "'");
+          type = ascii_lower(v);
+        } else if (iequals(a[i], "SKIPME")) {
+          if (!iequals(v, "yes") && !iequals(v, "no")) return reply::syntax();
+          skipme = iequals(v, "yes");
+        } else if (iequals(a[i], "USER")) {
+          if (v != "default") return reply::error("ERR No such user '" + v + "'");
+        } else {
+          return reply::syntax();
+        }
+      }
+    }
+    bool self = false;
+    auto n = clients_.kill([&](const ClientView& v) {
+      const bool pubsub = v.subscriptions + v.patterns > 0;
+      if ((id && v.id != *id) || (addr && v.addr != *addr) || (laddr && v.laddr != *laddr) ||
+          (type && (*type == "pubsub" ? !pubsub : *type == "normal" ? pubsub : true)))
+        return false;
+      if (v.id != c.id) return true;
+      self = self || !skipme || old_form;
+      return false;
+    });
+    if (self) closing = true;
+    n += self ? 1 : 0;
+    if (old_form) return n ? reply::ok() : reply::error("ERR No such client");
+    return reply::integer(static_cast<std::int64_t>(n));
   }
 
   Reply info(const Argv& a) {
@@ -20654,6 +20827,7 @@ class Admin {
   Node& node_;
   const ServerOptions& options_;
   ServerCounters& counters_;
+  ClientRegistry& clients_;
   std::function<void()> stop_;
   std::uint16_t port_ = 0;
   EncodingSettings encodings_;
@@ -21110,7 +21284,7 @@ class Server {
 
   Server(Store& store, Node& node, ServerOptions options)
       : store_(store), node_(node), options_(std::move(options)), acceptor_(io_),
-        admin_(store, node, options_, counters_, [this] { stop(); }) {}
+        admin_(store, node, options_, counters_, clients_, [this] { stop(); }) {}
 
   /// Accepts connections until the server stops; each is served by its own coroutine.
   awaitable<void> accept() {
@@ -21156,6 +21330,22 @@ class Server {
       });
     };
     Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(), std::make_shared<Mailbox>(wake)};
+    {
+      ClientView view;
+      view.id = c.id;
+      boost::system::error_code ec;
+      auto endpoint = [](const tcp::endpoint& e) { return e.address().to_string() + ":" + std::to_string(e.port()); };
+      if (auto remote = socket.remote_endpoint(ec); !ec) view.addr = endpoint(remote);
+      if (auto local = socket.local_endpoint(ec); !ec) view.laddr = endpoint(local);
+      // CLIENT KILL: the connection ends as if the client had closed it (the socket stays open
+      // until then, so that its descriptor is not reused while a blocked pop still looks at it).
+      clients_.add(std::move(view), [strand, weak = std::weak_ptr<bool>(reading), &socket] {
+        boost::asio::post(strand, [weak, &socket] {
+          boost::system::error_code ignored;
+          if (weak.lock()) socket.shutdown(tcp::socket::shutdown_both, ignored);
+        });
+      });
+    }
     resp::RequestParser parser({.max_bulk = options_.max_bulk});
     std::string in, out;
     std::vector<char> buf(16 * 1024);
@@ -21179,7 +21369,15 @@ class Server {
       }
       in.erase(0, in.size() - rest.size());
       const bool full = batch.size() == max_batch;
-      if (!batch.empty()) co_await submit(c, batch, out, closing, socket.native_handle());
+      if (!batch.empty()) {
+        co_await submit(c, batch, out, closing, socket.native_handle());
+        clients_.update(c.id, [&](ClientView& v) {
+          v.name = c.name, v.db = c.session.db, v.protocol = c.protocol, v.in_multi = c.session.in_multi;
+          v.subscriptions = c.mailbox->channels.size(), v.patterns = c.mailbox->patterns.size();
+          v.last_command = ascii_lower(batch.back()[0]), v.blocked = false;
+          v.last_active = std::chrono::steady_clock::now();
+        });
+      }
       batch.clear();
       if (!protocol_error.empty() && !closing) {
         resp::encode(reply::error(protocol_error), c.protocol, out);
@@ -21201,6 +21399,7 @@ class Server {
       in.append(buf.data(), n);
     }
     pubsub_.leave(*c.mailbox);
+    clients_.remove(c.id);
     --counters_.clients;
   }
 
@@ -21375,6 +21574,7 @@ class Server {
           constexpr std::int64_t century = 100ll * 365 * 24 * 3600 * 1000;  // longer: for ever (and no overflow)
           if (timeout > 0 && timeout < century)
             job.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+          clients_.update(c.id, [&](ClientView& v) { v.blocked = true, v.last_command = ascii_lower(argv[0]); });
           blocked_.push_back(std::move(job));
           ++counters_.blocked;
           return;
@@ -21473,6 +21673,7 @@ class Server {
   tcp::acceptor acceptor_;
   std::optional<boost::asio::signal_set> signals_;
   ServerCounters counters_;
+  ClientRegistry clients_;
   Admin<Store, Node> admin_;
   PubSub pubsub_;
   std::uint16_t port_ = 0;

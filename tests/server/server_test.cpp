@@ -324,3 +324,35 @@ TEST_CASE("an embedded server carries Pub/Sub messages to subscribers, by channe
   CHECK(forgotten);
   server->stop();
 }
+
+TEST_CASE("an embedded server lists its clients and kills them on CLIENT KILL", "[server]") {
+  auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
+  redis::Standalone node;
+  redis::ServerOptions options;
+  options.port = 0;
+  auto server = redis::Server<decltype(store)>::open(store, node, options).value();
+  server->start();
+  auto connect = [&] { return test::RespClient::connect("127.0.0.1", server->port()).value(); };
+  auto a = connect(), b = connect();
+  CHECK(b.command({"CLIENT", "SETNAME", "bee"}) == reply::ok());
+  CHECK(b.command({"SELECT", "3"}) == reply::ok());
+  const auto b_id = std::to_string(b.command({"CLIENT", "ID"}).value().integer);
+  auto list = a.command({"CLIENT", "LIST"}).value().text;
+  CHECK(list.find("id=" + b_id + " addr=127.0.0.1:") != std::string::npos);
+  CHECK(list.find("name=bee age=") != std::string::npos);
+  CHECK(list.find(" db=3 ") != std::string::npos);
+  CHECK(list.find("cmd=client|list") != std::string::npos);  // its own line, as it is now
+  auto info = a.command({"CLIENT", "INFO"}).value().text;
+  CHECK(info.find("cmd=client|info") != std::string::npos);
+  CHECK(info.find("name=bee") == std::string::npos);  // only itself
+  CHECK(a.command({"CLIENT", "LIST", "ID", b_id}).value().text.find("name=bee") != std::string::npos);
+  CHECK(a.command({"CLIENT", "KILL", "ADDR", "1.2.3.4:5"}) == reply::integer(0));
+  CHECK(a.command({"CLIENT", "KILL", "1.2.3.4:5"}) == reply::error("ERR No such client"));
+  CHECK(a.command({"CLIENT", "KILL", "ID", "x"}) == reply::error("ERR client-id should be greater than 0"));
+  CHECK(a.command({"CLIENT", "KILL", "ID", b_id}) == reply::integer(1));
+  CHECK(!b.command({"PING"}));  // b's connection is closed
+  CHECK(a.command({"CLIENT", "KILL", "ID", std::to_string(a.command({"CLIENT", "ID"}).value().integer), "SKIPME", "no"}) ==
+        reply::integer(1));
+  CHECK(!a.read());  // and then its own
+  server->stop();
+}

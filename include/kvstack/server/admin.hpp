@@ -5,9 +5,11 @@
 #pragma once
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +22,7 @@
 #include <kvstack/redis/glob.hpp>
 #include <kvstack/redis/reply.hpp>
 #include <kvstack/redis/session.hpp>
+#include <kvstack/server/client_registry.hpp>
 #include <kvstack/server/encoding_settings.hpp>
 #include <kvstack/server/options.hpp>
 #include <kvstack/server/pubsub.hpp>
@@ -50,8 +53,9 @@ class Admin {
   using Argv = std::vector<std::string>;
 
   /// `stop` ends the server (SHUTDOWN).
-  Admin(Store& store, Node& node, const ServerOptions& options, ServerCounters& counters, std::function<void()> stop)
-      : store_(store), node_(node), options_(options), counters_(counters), stop_(std::move(stop)) {}
+  Admin(Store& store, Node& node, const ServerOptions& options, ServerCounters& counters, ClientRegistry& clients,
+        std::function<void()> stop)
+      : store_(store), node_(node), options_(options), counters_(counters), clients_(clients), stop_(std::move(stop)) {}
 
   /// The client port, for INFO and CONFIG GET (known once the server listens).
   void set_port(std::uint16_t port) { port_ = port; }
@@ -85,7 +89,7 @@ class Admin {
     }
     if (name == "auth") return auth(c, argv);
     if (name == "hello") return hello(c, argv);
-    if (name == "client") return client(c, argv);
+    if (name == "client") return client(c, argv, closing);
     if (name == "info") return info(argv);
     if (name == "command") return command(argv);
     if (name == "config") return config(argv);
@@ -145,8 +149,30 @@ class Admin {
                        reply::bulk("role"), reply::bulk("master"), reply::bulk("modules"), reply::array()});
   }
 
-  Reply client(Client& c, const Argv& a) {
+  Reply client(Client& c, const Argv& a, bool& closing) {
     auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
+    if (sub == "list" || (sub == "info" && a.size() == 2)) {
+      std::vector<std::uint64_t> ids;  // CLIENT LIST ID id...
+      if (sub == "list" && a.size() > 2) {
+        if (a.size() < 4 || !iequals(a[2], "ID")) return reply::syntax();
+        for (std::size_t i = 3; i < a.size(); ++i) {
+          auto id = parse_integer(a[i]);
+          if (!id || *id <= 0) return reply::error("ERR Invalid client ID");
+          ids.push_back(static_cast<std::uint64_t>(*id));
+        }
+      }
+      std::string out;
+      for (auto v : clients_.list()) {
+        if (sub == "info" ? v.id != c.id : !ids.empty() && std::ranges::find(ids, v.id) == ids.end()) continue;
+        if (v.id == c.id) {  // its own line, as it is now
+          v.name = c.name, v.db = c.session.db, v.protocol = c.protocol, v.in_multi = c.session.in_multi;
+          v.last_command = "client|" + sub;
+        }
+        out += ClientRegistry::line(v);
+      }
+      return reply::verbatim(std::move(out));
+    }
+    if (sub == "kill") return kill(c, a, closing);
     if (sub == "setname" && a.size() == 3) {
       for (char ch : a[2])
         if (ch < '!' || ch > '~')
@@ -159,6 +185,58 @@ class Admin {
     if (sub == "setinfo") return reply::ok();  // client libraries announce themselves; nothing kept
     if (a.size() < 2) return reply::wrong_arity("client");
     return reply::error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try CLIENT HELP.");
+  }
+
+  /// CLIENT KILL addr:port, or CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [SKIPME yes|no]
+  /// [TYPE normal|pubsub] [USER default]: closes the connections named (itself last, after the reply).
+  Reply kill(Client& c, const Argv& a, bool& closing) {
+    if (a.size() < 3) return reply::wrong_arity("client|kill");
+    std::optional<std::uint64_t> id;
+    std::optional<std::string> addr, laddr, type;
+    bool skipme = true, old_form = a.size() == 3;
+    if (old_form) {
+      addr = a[2];
+    } else {
+      if (a.size() % 2 != 0) return reply::syntax();
+      for (std::size_t i = 2; i + 1 < a.size(); i += 2) {
+        const auto& v = a[i + 1];
+        if (iequals(a[i], "ID")) {
+          auto n = parse_integer(v);
+          if (!n || *n <= 0) return reply::error("ERR client-id should be greater than 0");
+          id = static_cast<std::uint64_t>(*n);
+        } else if (iequals(a[i], "ADDR")) {
+          addr = v;
+        } else if (iequals(a[i], "LADDR")) {
+          laddr = v;
+        } else if (iequals(a[i], "TYPE")) {
+          if (!iequals(v, "normal") && !iequals(v, "pubsub") && !iequals(v, "master") && !iequals(v, "replica") &&
+              !iequals(v, "slave"))
+            return reply::error("ERR Unknown client type '" + v + "'");
+          type = ascii_lower(v);
+        } else if (iequals(a[i], "SKIPME")) {
+          if (!iequals(v, "yes") && !iequals(v, "no")) return reply::syntax();
+          skipme = iequals(v, "yes");
+        } else if (iequals(a[i], "USER")) {
+          if (v != "default") return reply::error("ERR No such user '" + v + "'");
+        } else {
+          return reply::syntax();
+        }
+      }
+    }
+    bool self = false;
+    auto n = clients_.kill([&](const ClientView& v) {
+      const bool pubsub = v.subscriptions + v.patterns > 0;
+      if ((id && v.id != *id) || (addr && v.addr != *addr) || (laddr && v.laddr != *laddr) ||
+          (type && (*type == "pubsub" ? !pubsub : *type == "normal" ? pubsub : true)))
+        return false;
+      if (v.id != c.id) return true;
+      self = self || !skipme || old_form;
+      return false;
+    });
+    if (self) closing = true;
+    n += self ? 1 : 0;
+    if (old_form) return n ? reply::ok() : reply::error("ERR No such client");
+    return reply::integer(static_cast<std::int64_t>(n));
   }
 
   Reply info(const Argv& a) {
@@ -325,6 +403,7 @@ class Admin {
   Node& node_;
   const ServerOptions& options_;
   ServerCounters& counters_;
+  ClientRegistry& clients_;
   std::function<void()> stop_;
   std::uint16_t port_ = 0;
   EncodingSettings encodings_;

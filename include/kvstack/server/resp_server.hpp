@@ -126,7 +126,7 @@ class Server {
 
   Server(Store& store, Node& node, ServerOptions options)
       : store_(store), node_(node), options_(std::move(options)), acceptor_(io_),
-        admin_(store, node, options_, counters_, [this] { stop(); }) {}
+        admin_(store, node, options_, counters_, clients_, [this] { stop(); }) {}
 
   /// Accepts connections until the server stops; each is served by its own coroutine.
   awaitable<void> accept() {
@@ -172,6 +172,22 @@ class Server {
       });
     };
     Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(), std::make_shared<Mailbox>(wake)};
+    {
+      ClientView view;
+      view.id = c.id;
+      boost::system::error_code ec;
+      auto endpoint = [](const tcp::endpoint& e) { return e.address().to_string() + ":" + std::to_string(e.port()); };
+      if (auto remote = socket.remote_endpoint(ec); !ec) view.addr = endpoint(remote);
+      if (auto local = socket.local_endpoint(ec); !ec) view.laddr = endpoint(local);
+      // CLIENT KILL: the connection ends as if the client had closed it (the socket stays open
+      // until then, so that its descriptor is not reused while a blocked pop still looks at it).
+      clients_.add(std::move(view), [strand, weak = std::weak_ptr<bool>(reading), &socket] {
+        boost::asio::post(strand, [weak, &socket] {
+          boost::system::error_code ignored;
+          if (weak.lock()) socket.shutdown(tcp::socket::shutdown_both, ignored);
+        });
+      });
+    }
     resp::RequestParser parser({.max_bulk = options_.max_bulk});
     std::string in, out;
     std::vector<char> buf(16 * 1024);
@@ -195,7 +211,15 @@ class Server {
       }
       in.erase(0, in.size() - rest.size());
       const bool full = batch.size() == max_batch;
-      if (!batch.empty()) co_await submit(c, batch, out, closing, socket.native_handle());
+      if (!batch.empty()) {
+        co_await submit(c, batch, out, closing, socket.native_handle());
+        clients_.update(c.id, [&](ClientView& v) {
+          v.name = c.name, v.db = c.session.db, v.protocol = c.protocol, v.in_multi = c.session.in_multi;
+          v.subscriptions = c.mailbox->channels.size(), v.patterns = c.mailbox->patterns.size();
+          v.last_command = ascii_lower(batch.back()[0]), v.blocked = false;
+          v.last_active = std::chrono::steady_clock::now();
+        });
+      }
       batch.clear();
       if (!protocol_error.empty() && !closing) {
         resp::encode(reply::error(protocol_error), c.protocol, out);
@@ -217,6 +241,7 @@ class Server {
       in.append(buf.data(), n);
     }
     pubsub_.leave(*c.mailbox);
+    clients_.remove(c.id);
     --counters_.clients;
   }
 
@@ -391,6 +416,7 @@ class Server {
           constexpr std::int64_t century = 100ll * 365 * 24 * 3600 * 1000;  // longer: for ever (and no overflow)
           if (timeout > 0 && timeout < century)
             job.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+          clients_.update(c.id, [&](ClientView& v) { v.blocked = true, v.last_command = ascii_lower(argv[0]); });
           blocked_.push_back(std::move(job));
           ++counters_.blocked;
           return;
@@ -489,6 +515,7 @@ class Server {
   tcp::acceptor acceptor_;
   std::optional<boost::asio::signal_set> signals_;
   ServerCounters counters_;
+  ClientRegistry clients_;
   Admin<Store, Node> admin_;
   PubSub pubsub_;
   std::uint16_t port_ = 0;
