@@ -28,7 +28,7 @@ struct ClientView {
 /// thread reads or kills.
 class ClientRegistry {
  public:
-  /// Adds a connection; `kill` closes it (from any thread).
+  /// Adds a connection; `kill` closes it (from any thread; called holding the registry's lock).
   void add(ClientView view, std::function<void()> kill) {
     std::lock_guard lock(mu_);
     auto id = view.id;
@@ -51,17 +51,15 @@ class ClientRegistry {
     for (auto& [id, e] : entries_) out.push_back(e.view);
     return out;
   }
-  /// Closes the connections `pick` selects; how many.
+  /// Closes the connections `pick` selects (calling their `kill` under the lock, so that no
+  /// connection leaves meanwhile); how many.
   template <class Pick>
   std::size_t kill(Pick&& pick) {
-    std::vector<std::function<void()>> doomed;
-    {
-      std::lock_guard lock(mu_);
-      for (auto& [id, e] : entries_)
-        if (pick(e.view)) doomed.push_back(e.kill);
-    }
-    for (auto& k : doomed) k();
-    return doomed.size();
+    std::lock_guard lock(mu_);
+    std::size_t n = 0;
+    for (auto& [id, e] : entries_)
+      if (pick(e.view)) e.kill(), ++n;
+    return n;
   }
 
   /// One line of CLIENT LIST for `v`, with Redis's fields (those kvstack has).

@@ -4,6 +4,7 @@
 // stored: a subscriber gets those published while it is subscribed, as in Redis.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -29,12 +30,15 @@ class Mailbox {
     {
       std::lock_guard lock(mu_);
       messages_.push_back(std::move(message));
+      waiting_.store(true, std::memory_order_release);
     }
     wake_();
   }
-  /// The messages delivered since the last take, oldest first.
+  /// The messages delivered since the last take, oldest first (no lock taken when there are none).
   std::vector<Reply> take() {
+    if (!waiting_.load(std::memory_order_acquire)) return {};
     std::lock_guard lock(mu_);
+    waiting_.store(false, std::memory_order_relaxed);
     return std::exchange(messages_, {});
   }
 
@@ -45,6 +49,7 @@ class Mailbox {
  private:
   std::mutex mu_;
   std::vector<Reply> messages_;
+  std::atomic<bool> waiting_{false};
   std::function<void()> wake_;
 };
 

@@ -31,6 +31,8 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 
 #include <kvstack/core/result.hpp>
 #include <kvstack/redis/blocking.hpp>
@@ -115,6 +117,7 @@ class Server {
 
  private:
   using tcp = boost::asio::ip::tcp;
+  using Wakeups = boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>;
   template <class T>
   using awaitable = boost::asio::awaitable<T>;
   static constexpr auto use_awaitable = boost::asio::use_awaitable;
@@ -141,8 +144,7 @@ class Server {
         while (!ec && socket.available(ec) > 0) socket.read_some(boost::asio::buffer(sink), ec);
         continue;
       }
-      auto strand = boost::asio::make_strand(io_);  // the connection's: its reads, writes and wake-ups
-      boost::asio::co_spawn(strand, serve(std::move(socket)), boost::asio::detached);
+      boost::asio::co_spawn(io_.get_executor(), serve(std::move(socket)), boost::asio::detached);
     }
   }
 
@@ -162,16 +164,11 @@ class Server {
   awaitable<void> serve(tcp::socket socket) {
     ++counters_.clients;
     ++counters_.connections;
-    // A Pub/Sub message wakes the connection from waiting for a request (on its strand, and only
-    // then: a write in progress is not cut short).
-    auto reading = std::make_shared<bool>(false);
-    auto strand = co_await boost::asio::this_coro::executor;
-    auto wake = [strand, weak = std::weak_ptr<bool>(reading), &socket] {
-      boost::asio::post(strand, [weak, &socket] {
-        if (auto r = weak.lock(); r && *r) socket.cancel();
-      });
-    };
-    Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(), std::make_shared<Mailbox>(wake)};
+    // A Pub/Sub message wakes a subscribed connection that waits for a request (a channel is
+    // the one thing another thread may signal).
+    auto wakeups = std::make_shared<Wakeups>(socket.get_executor(), 1);
+    Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(),
+             std::make_shared<Mailbox>([wakeups] { wakeups->try_send(boost::system::error_code()); })};
     {
       ClientView view;
       view.id = c.id;
@@ -179,14 +176,10 @@ class Server {
       auto endpoint = [](const tcp::endpoint& e) { return e.address().to_string() + ":" + std::to_string(e.port()); };
       if (auto remote = socket.remote_endpoint(ec); !ec) view.addr = endpoint(remote);
       if (auto local = socket.local_endpoint(ec); !ec) view.laddr = endpoint(local);
-      // CLIENT KILL: the connection ends as if the client had closed it (the socket stays open
-      // until then, so that its descriptor is not reused while a blocked pop still looks at it).
-      clients_.add(std::move(view), [strand, weak = std::weak_ptr<bool>(reading), &socket] {
-        boost::asio::post(strand, [weak, &socket] {
-          boost::system::error_code ignored;
-          if (weak.lock()) socket.shutdown(tcp::socket::shutdown_both, ignored);
-        });
-      });
+      // CLIENT KILL: the connection ends as if the client had closed it. The registry calls this
+      // under its lock, and the connection leaves the registry before its socket closes: the
+      // descriptor is this connection's.
+      clients_.add(std::move(view), [fd = socket.native_handle()] { ::shutdown(fd, SHUT_RDWR); });
     }
     resp::RequestParser parser({.max_bulk = options_.max_bulk});
     std::string in, out;
@@ -233,10 +226,21 @@ class Server {
         continue;  // what was published meanwhile, then what was sent meanwhile
       }
       if (closing || full) continue;
-      *reading = true;
+      if (c.mailbox->subscriptions() > 0) {  // wait for a request or a message, whichever comes first
+        using namespace boost::asio::experimental::awaitable_operators;
+        auto woke = co_await (socket.async_wait(tcp::socket::wait_read, boost::asio::as_tuple(use_awaitable)) ||
+                              wakeups->async_receive(boost::asio::as_tuple(use_awaitable)));
+        if (woke.index() == 1) continue;  // a message to write
+        if (std::get<0>(std::get<0>(woke))) break;
+        boost::system::error_code ec;
+        socket.non_blocking(true, ec);  // what is there, without waiting
+        auto n = socket.read_some(boost::asio::buffer(buf), ec);
+        if (ec == boost::asio::error::would_block) continue;
+        if (ec) break;
+        in.append(buf.data(), n);
+        continue;
+      }
       auto [ec, n] = co_await socket.async_read_some(boost::asio::buffer(buf), boost::asio::as_tuple(use_awaitable));
-      *reading = false;
-      if (ec == boost::asio::error::operation_aborted) continue;  // woken: a message to write
       if (ec) break;
       in.append(buf.data(), n);
     }
@@ -349,15 +353,20 @@ class Server {
       pipelines.push_back({&job.client->session, std::span(*job.batch).first(n), &replies[i]});
     }
     execute_data(pipelines);
-    std::lock_guard lock(blocked_mu_);
+    bool rest = counters_.blocked.load() > 0;  // blocked clients to serve, or commands left to run
     for (std::size_t i = 0; i < ready.size(); ++i) {
       auto& job = ready[i];
       counters_.commands += replies[i].size();
       for (auto& r : replies[i]) resp::encode(r, job.client->protocol, *job.out);
       std::vector<Reply>().swap(replies[i]);  // encoded: no second copy of large values kept
       job.next = pipelines[i].commands.size();
-      proceed(std::move(job));
+      if (job.next == job.batch->size()) resume(job);
+      else rest = true;
     }
+    if (!rest) return;
+    std::lock_guard lock(blocked_mu_);
+    for (auto& job : ready)
+      if (job.resume) proceed(std::move(job));
     serve_blocked();
   }
 
@@ -425,6 +434,11 @@ class Server {
       for (auto& r : replies) resp::encode(r, c.protocol, *job.out);
       replies.clear();
     }
+    resume(job);
+  }
+
+  /// Lets the job's connection go on.
+  void resume(Job& job) {
     boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
   }
 
@@ -445,7 +459,7 @@ class Server {
         --counters_.blocked;
         if (!connected(job.fd)) {
           *job.closing = true;
-          boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
+          resume(job);
           continue;
         }
         std::optional<Reply> r = std::move(job.verdict);
