@@ -17729,7 +17729,7 @@ Reply time(C& c, Args) {
 // ---- kvstack/redis/keys.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_KEYS_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_KEYS_HPP
-// Redis key and database commands: DEL UNLINK EXISTS TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT
+// Redis key and database commands: DEL UNLINK EXISTS TOUCH TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT
 // EXPIRETIME PEXPIRETIME TTL PTTL PERSIST KEYS SCAN RENAME RENAMENX COPY MOVE RANDOMKEY DBSIZE
 // FLUSHDB FLUSHALL SWAPDB SELECT, and PING ECHO.
 
@@ -17823,6 +17823,10 @@ Reply exists(C& c, Args a) {
   for (std::size_t i = 1; i < a.size(); ++i) n += c.find(a[i]) ? 1 : 0;
   return reply::integer(n);
 }
+
+/// TOUCH: how many of the keys exist (kvstack keeps no access times: nothing else to do).
+template <class C>
+Reply touch(C& c, Args a) { return exists(c, a); }
 
 template <class C>
 Reply type(C& c, Args a) {
@@ -18874,7 +18878,7 @@ const std::vector<Command<C>>& command_table() {
         {"zdiffstore", -4, W, zdiffstore<C>}, {"zintercard", -3, R, zintercard<C>},
         {"zrangestore", -5, W, zrangestore<C>},
         // keys and databases
-        {"del", -2, W, del<C>}, {"unlink", -2, W, unlink<C>}, {"exists", -2, R, exists<C>}, {"type", 2, R, type<C>},
+        {"del", -2, W, del<C>}, {"unlink", -2, W, unlink<C>}, {"exists", -2, R, exists<C>}, {"touch", -2, R, touch<C>}, {"type", 2, R, type<C>},
         {"expire", -3, W, expire<C>}, {"pexpire", -3, W, pexpire<C>}, {"expireat", -3, W, expireat<C>},
         {"pexpireat", -3, W, pexpireat<C>}, {"expiretime", 2, R, expiretime<C>},
         {"pexpiretime", 2, R, pexpiretime<C>}, {"ttl", 2, R, ttl<C>}, {"pttl", 2, R, pttl<C>},

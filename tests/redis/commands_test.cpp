@@ -1236,6 +1236,13 @@ TEMPLATE_LIST_TEST_CASE("redis SORT: numbers, ALPHA, BY, GET, LIMIT, STORE", "[r
   CHECK(r({"SORT", "l", "LIMIT", "0"}) == syntax);
 }
 
+TEMPLATE_LIST_TEST_CASE("redis TOUCH counts the keys that exist", "[redis]", StoreTypes) {
+  RedisFixture<TestType> r;
+  CHECK(r({"MSET", "a", "1", "b", "2"}) == "+OK");
+  CHECK(r({"TOUCH", "a", "b", "none", "a"}) == ":3");
+  CHECK(r({"TOUCH"}) == "-ERR wrong number of arguments for 'touch' command");
+}
+
 TEMPLATE_LIST_TEST_CASE("redis LCS", "[redis]", StoreTypes) {
   RedisFixture<TestType> r;
   CHECK(r({"MSET", "a", "ohmytext", "b", "mynewtext"}) == "+OK");

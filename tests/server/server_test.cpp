@@ -2,6 +2,7 @@
 // line (parse_server_options).
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -198,6 +199,21 @@ std::int64_t blocked_clients(test::RespClient& c) {
   auto at = info->text.find("blocked_clients:");
   return at == std::string::npos ? -1 : std::stoll(info->text.substr(at + 16));
 }
+/// An embedded server over a memory store, on a free port and two threads, until destroyed.
+struct MemoryServer {
+  redis::DataStore<MemoryBackend> store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
+  redis::Standalone node;
+  std::unique_ptr<redis::Server<redis::DataStore<MemoryBackend>>> server;
+  MemoryServer() {
+    redis::ServerOptions options;
+    options.port = 0;
+    options.threads = 2;
+    server = redis::Server<redis::DataStore<MemoryBackend>>::open(store, node, options).value();
+    server->start();
+  }
+  test::RespClient connect() { return test::RespClient::connect("127.0.0.1", server->port()).value(); }
+};
+
 /// Waits (up to 10 s) until `n` clients are blocked.
 bool await_blocked(test::RespClient& c, std::int64_t n) {
   for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -208,14 +224,8 @@ bool await_blocked(test::RespClient& c, std::int64_t n) {
 }  // namespace
 
 TEST_CASE("an embedded server holds blocking pops until a push serves them, first blocked first served", "[server]") {
-  auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
-  redis::Standalone node;
-  redis::ServerOptions options;
-  options.port = 0;
-  options.threads = 2;
-  auto server = redis::Server<decltype(store)>::open(store, node, options).value();
-  server->start();
-  auto connect = [&] { return test::RespClient::connect("127.0.0.1", server->port()).value(); };
+  MemoryServer server;
+  auto connect = [&] { return server.connect(); };
   using reply::array, reply::bulk;
   auto main = connect(), a = connect(), b = connect();
 
@@ -271,18 +281,11 @@ TEST_CASE("an embedded server holds blocking pops until a push serves them, firs
   a.command({"BLPOP", "none", "0"});
   a.command({"BLMOVE", "none", "x", "LEFT", "LEFT", "0"});
   CHECK(a.command({"EXEC"}) == array({reply::null_array(), reply::null()}));
-  server->stop();
 }
 
 TEST_CASE("an embedded server carries Pub/Sub messages to subscribers, by channel and by pattern", "[server]") {
-  auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
-  redis::Standalone node;
-  redis::ServerOptions options;
-  options.port = 0;
-  options.threads = 2;
-  auto server = redis::Server<decltype(store)>::open(store, node, options).value();
-  server->start();
-  auto connect = [&] { return test::RespClient::connect("127.0.0.1", server->port()).value(); };
+  MemoryServer server;
+  auto connect = [&] { return server.connect(); };
   using reply::array, reply::bulk, reply::integer;
   auto a = connect(), b = connect();
   CHECK(a.command({"SUBSCRIBE", "news", "sport"}) == array({bulk("subscribe"), bulk("news"), integer(1)}));
@@ -322,17 +325,11 @@ TEST_CASE("an embedded server carries Pub/Sub messages to subscribers, by channe
        !forgotten && std::chrono::steady_clock::now() < deadline; std::this_thread::yield())
     forgotten = b.command({"PUBLISH", "news", "anyone?"}) == integer(0);
   CHECK(forgotten);
-  server->stop();
 }
 
 TEST_CASE("an embedded server lists its clients and kills them on CLIENT KILL", "[server]") {
-  auto store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
-  redis::Standalone node;
-  redis::ServerOptions options;
-  options.port = 0;
-  auto server = redis::Server<decltype(store)>::open(store, node, options).value();
-  server->start();
-  auto connect = [&] { return test::RespClient::connect("127.0.0.1", server->port()).value(); };
+  MemoryServer server;
+  auto connect = [&] { return server.connect(); };
   auto a = connect(), b = connect();
   CHECK(b.command({"CLIENT", "SETNAME", "bee"}) == reply::ok());
   CHECK(b.command({"SELECT", "3"}) == reply::ok());
@@ -354,5 +351,4 @@ TEST_CASE("an embedded server lists its clients and kills them on CLIENT KILL", 
   CHECK(a.command({"CLIENT", "KILL", "ID", std::to_string(a.command({"CLIENT", "ID"}).value().integer), "SKIPME", "no"}) ==
         reply::integer(1));
   CHECK(!a.read());  // and then its own
-  server->stop();
 }

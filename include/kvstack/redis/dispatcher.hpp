@@ -91,7 +91,7 @@ const std::vector<Command<C>>& command_table() {
         {"zdiffstore", -4, W, zdiffstore<C>}, {"zintercard", -3, R, zintercard<C>},
         {"zrangestore", -5, W, zrangestore<C>},
         // keys and databases
-        {"del", -2, W, del<C>}, {"unlink", -2, W, unlink<C>}, {"exists", -2, R, exists<C>}, {"type", 2, R, type<C>},
+        {"del", -2, W, del<C>}, {"unlink", -2, W, unlink<C>}, {"exists", -2, R, exists<C>}, {"touch", -2, R, touch<C>}, {"type", 2, R, type<C>},
         {"expire", -3, W, expire<C>}, {"pexpire", -3, W, pexpire<C>}, {"expireat", -3, W, expireat<C>},
         {"pexpireat", -3, W, pexpireat<C>}, {"expiretime", 2, R, expiretime<C>},
         {"pexpiretime", 2, R, pexpiretime<C>}, {"ttl", 2, R, ttl<C>}, {"pttl", 2, R, pttl<C>},
