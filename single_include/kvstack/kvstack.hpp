@@ -21143,7 +21143,8 @@ class RaftNode {
 #define KVSTACK_SINGLE_KVSTACK_SERVER_RESP_SERVER_HPP
 // kvstack::redis::Server — an embeddable Redis-protocol server (Boost.Asio) over any
 // redis::DataStore: it accepts connections, reads pipelined requests, and runs the requests that
-// arrive together from every client in one backend transaction (group commit).
+// arrive together from every client in one backend transaction (group commit); it holds clients
+// blocked in BLPOP and the like until a write serves them, and carries Pub/Sub messages.
 //
 //   auto store = kv::redis::DataStore<kv::LmdbBackend>::open(kv::LmdbBackend::open("db").value()).value();
 //   kv::redis::Standalone node;
@@ -21669,8 +21670,9 @@ class Server {
     return reply::integer(0);
   }
 
-  /// Every 10 ms while clients are blocked: answers those whose timeout passed; every 100 ms,
-  /// drops those whose connection closed.
+  /// Every 10 ms while clients are blocked: answers those whose timeout passed, and serves those
+  /// a write served meanwhile (one that committed while they were blocking, which the flush
+  /// behind it may have missed); every 100 ms, drops those whose connection closed.
   awaitable<void> expire_blocked() {
     boost::asio::steady_timer timer(io_);
     for (unsigned tick = 0;; ++tick) {
