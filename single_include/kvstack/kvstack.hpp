@@ -17117,11 +17117,16 @@ Reply zset_mpop(C& c, Args keys, bool max, std::int64_t count, bool flat) {
   return reply::null_array();
 }
 
-/// Runs LMPOP/ZMPOP-shaped arguments from a[at] (after a timeout for the blocking forms).
+/// LMPOP/ZMPOP (`numkeys` at a[1]), or with `blocking` BLMPOP/BZMPOP (a timeout at a[1], then
+/// the same arguments), with Redis's errors in Redis's order: the timeout's last.
 template <class C>
-Reply mpop(C& c, Args a, std::size_t at, bool list) {
+Reply mpop(C& c, Args a, bool list, bool blocking) {
   MpopArgs p;
+  const std::size_t at = blocking ? 2 : 1;
   if (auto e = list ? parse_mpop(a, at, "LEFT", "RIGHT", p) : parse_mpop(a, at, "MIN", "MAX", p)) return *e;
+  std::int64_t ms = 0;
+  if (blocking)
+    if (auto e = parse_timeout(a[1], ms)) return *e;
   auto keys = a.subspan(p.first_key, p.keys);
   return list ? list_mpop(c, keys, !p.from_end, p.count) : zset_mpop(c, keys, p.from_end, p.count, false);
 }
@@ -17140,9 +17145,13 @@ Reply pop_first(C& c, Args a, bool list, bool from_end) {
 }  // namespace detail
 
 template <class C>
-Reply lmpop(C& c, Args a) { return detail::mpop(c, a, 1, true); }
+Reply lmpop(C& c, Args a) { return detail::mpop(c, a, true, false); }
 template <class C>
-Reply zmpop(C& c, Args a) { return detail::mpop(c, a, 1, false); }
+Reply zmpop(C& c, Args a) { return detail::mpop(c, a, false, false); }
+template <class C>
+Reply blmpop(C& c, Args a) { return detail::mpop(c, a, true, true); }
+template <class C>
+Reply bzmpop(C& c, Args a) { return detail::mpop(c, a, false, true); }
 
 template <class C>
 Reply blpop(C& c, Args a) { return detail::pop_first(c, a, true, false); }
@@ -17152,23 +17161,6 @@ template <class C>
 Reply bzpopmin(C& c, Args a) { return detail::pop_first(c, a, false, false); }
 template <class C>
 Reply bzpopmax(C& c, Args a) { return detail::pop_first(c, a, false, true); }
-
-template <class C>
-Reply blmpop(C& c, Args a) {
-  std::int64_t ms = 0;
-  detail::MpopArgs p;  // as Redis: the other arguments' errors first, then the timeout's
-  if (auto e = detail::parse_mpop(a, 2, "LEFT", "RIGHT", p)) return *e;
-  if (auto e = detail::parse_timeout(a[1], ms)) return *e;
-  return detail::mpop(c, a, 2, true);
-}
-template <class C>
-Reply bzmpop(C& c, Args a) {
-  std::int64_t ms = 0;
-  detail::MpopArgs p;
-  if (auto e = detail::parse_mpop(a, 2, "MIN", "MAX", p)) return *e;
-  if (auto e = detail::parse_timeout(a[1], ms)) return *e;
-  return detail::mpop(c, a, 2, false);
-}
 
 template <class C>
 Reply blmove(C& c, Args a) {
@@ -17186,7 +17178,7 @@ Reply brpoplpush(C& c, Args a) {
 }
 }  // namespace cmd
 
-/// Whether `name` (lower case) is a blocking command: one a server may hold until a key fills.
+/// Whether `name` (any case) is a blocking command: one a server may hold until a key fills.
 inline bool is_blocking(std::string_view name) {
   for (std::string_view n : {"blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop"})
     if (iequals(name, n)) return true;
@@ -19889,17 +19881,17 @@ static_assert(check_transport<TcpTransport>());
 #ifndef KVSTACK_SINGLE_KVSTACK_SERVER_ADMIN_HPP
 #define KVSTACK_SINGLE_KVSTACK_SERVER_ADMIN_HPP
 // kvstack::redis::Admin — the commands a server answers itself rather than its DataStore: QUIT,
-// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SHUTDOWN, and those of its Node (a
-// cluster's RAFT.NODE); with what the server keeps per connection (Client) and counts
+// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SAVE, BGSAVE, SHUTDOWN, and those of its
+// Node (a cluster's RAFT.NODE); with what the server keeps per connection (Client) and counts
 // (ServerCounters).
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>

@@ -1,16 +1,16 @@
 // kvstack::redis::Admin — the commands a server answers itself rather than its DataStore: QUIT,
-// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SHUTDOWN, and those of its Node (a
-// cluster's RAFT.NODE); with what the server keeps per connection (Client) and counts
+// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SAVE, BGSAVE, SHUTDOWN, and those of its
+// Node (a cluster's RAFT.NODE); with what the server keeps per connection (Client) and counts
 // (ServerCounters).
 #pragma once
 
-#include <atomic>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
