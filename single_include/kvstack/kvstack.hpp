@@ -15001,6 +15001,308 @@ struct Meta {
 #include <utility>
 #include <vector>
 
+// ---- kvstack/redis/command_stats.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_COMMAND_STATS_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_COMMAND_STATS_HPP
+// kvstack::redis::CommandStats — what INFO commandstats and SLOWLOG report: per command, its calls,
+// the time it ran and how many failed; and the slow log, the most recent commands that ran longer
+// than a threshold. A command's time is its run inside the backend transaction, not the commit
+// (as Redis's excludes the AOF's fsync). Thread-safe.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+// ---- kvstack/redis/reply.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
+// kvstack::redis::Reply — what a command answers, shaped as RESP: simple string, error, integer,
+// bulk string, null, array, and RESP3's double, map, set and verbatim string (a front end
+// speaking RESP2 sends a double or verbatim string as a bulk string, a map or set as an array);
+// `pairs` is a flat array in RESP2 and an array of two-element arrays in RESP3, as Redis answers
+// WITHSCORES; `push` is RESP3's out-of-band array (Pub/Sub), an array in RESP2. Also the argument
+// parsers every command shares, with Redis's rules and error texts.
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kvstack::inline v0::redis {
+
+struct Reply {
+  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim, push };
+  Kind kind = Kind::null;
+  std::int64_t integer = 0;
+  std::string text;              ///< simple, error, bulk, verbatim; number: as Redis prints it
+  std::vector<Reply> elements;   ///< array, set; map and pairs: key, value, key, value...
+
+  bool is_error() const noexcept { return kind == Kind::error; }
+  friend bool operator==(const Reply&, const Reply&) = default;
+};
+
+/// A command's arguments, the command name first (as argv).
+using Args = std::span<const std::string>;
+
+/// ASCII lower case: Redis's command names and options are ASCII, whatever the locale.
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+namespace reply {
+inline Reply simple(std::string s) { return {Reply::Kind::simple, 0, std::move(s), {}}; }
+inline Reply ok() { return simple("OK"); }
+inline Reply error(std::string s) { return {Reply::Kind::error, 0, std::move(s), {}}; }
+inline Reply integer(std::int64_t n) { return {Reply::Kind::integer, n, {}, {}}; }
+inline Reply bulk(std::string_view s) { return {Reply::Kind::bulk, 0, std::string(s), {}}; }
+inline Reply null() { return {}; }
+inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
+inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
+inline Reply map(std::vector<Reply> pairs = {}) { return {Reply::Kind::map, 0, {}, std::move(pairs)}; }
+inline Reply set(std::vector<Reply> items = {}) { return {Reply::Kind::set, 0, {}, std::move(items)}; }
+/// Out of band data (Pub/Sub messages): RESP3's push type, an array in RESP2.
+inline Reply push(std::vector<Reply> items) { return {Reply::Kind::push, 0, {}, std::move(items)}; }
+inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0, {}, std::move(flat)}; }
+/// Text for people (INFO): RESP3 sends it as a verbatim string of format "txt".
+inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
+inline Reply optional_bulk(const std::optional<std::string>& s) { return s ? bulk(*s) : null(); }
+
+/// A double as Redis 7.0 replies it: printf's "%.17g" (which reads back the same), "inf", "-inf".
+inline std::string format_double(double d) {
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%.17g", d);
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+inline Reply number(double d) { return {Reply::Kind::number, 0, format_double(d), {}}; }
+
+inline Reply wrongtype() { return error("WRONGTYPE Operation against a key holding the wrong kind of value"); }
+inline Reply not_integer() { return error("ERR value is not an integer or out of range"); }
+inline Reply not_float() { return error("ERR value is not a valid float"); }
+inline Reply syntax() { return error("ERR syntax error"); }
+inline Reply overflow() { return error("ERR increment or decrement would overflow"); }
+inline Reply no_such_key() { return error("ERR no such key"); }
+inline Reply out_of_range() { return error("ERR index out of range"); }
+inline Reply must_be_positive() { return error("ERR value is out of range, must be positive"); }
+inline Reply too_big() { return error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"); }
+inline Reply wrong_arity(std::string_view name) {
+  return error("ERR wrong number of arguments for '" + ascii_lower(name) + "' command");
+}
+}  // namespace reply
+
+/// Redis's bound on a string value (proto-max-bulk-len): 512 MB.
+inline constexpr std::size_t max_string_size = 512u * 1024 * 1024;
+
+/// ASCII case-insensitive equality, for options ("ex", "EX").
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+/// A 64-bit integer as Redis reads one: optional '-', no '+', no spaces, no leading zeros, no "-0".
+inline std::optional<std::int64_t> parse_integer(std::string_view s) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  std::size_t digits = s[0] == '-' ? 1 : 0;
+  if (s.size() == digits || (s[digits] == '0' && (s.size() > digits + 1 || digits == 1))) return std::nullopt;
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN, and
+/// nothing that overflows to infinity or underflows to zero (1e400, 1e-400), unless `bound` (a
+/// score range's min or max, which Redis reads as strtod does).
+inline std::optional<double> parse_double(std::string_view s, bool bound = false) {
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  std::string z(s);
+  char* end = nullptr;
+  errno = 0;
+  double d = std::strtod(z.c_str(), &end);
+  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
+  if (!bound && errno == ERANGE && (std::isinf(d) || d == 0)) return std::nullopt;
+  return d;
+}
+
+/// A long double, for INCRBYFLOAT, which computes in long double as Redis does (read as
+/// parse_double reads a double, up to Redis's 5,119 characters: a sum written in full may be long).
+inline std::optional<long double> parse_long_double(std::string_view s) {
+  if (s.empty() || s.size() >= 5 * 1024 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  std::string z(s);
+  char* end = nullptr;
+  errno = 0;
+  long double d = std::strtold(z.c_str(), &end);
+  if (end != z.c_str() + z.size() || std::isnan(d) || (errno == ERANGE && (std::isinf(d) || d == 0))) return std::nullopt;
+  return d;
+}
+
+/// A long double as INCRBYFLOAT stores it: fixed notation, 17 decimals, trailing zeros dropped.
+inline std::string format_long_double(long double d) {
+  char buf[5000];
+  int n = std::snprintf(buf, sizeof buf, "%.17Lf", d);
+  std::string s(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  if (s == "-0") s = "0";
+  return s;
+}
+
+/// The reply as one line of text, for tests and logs: `+OK`, `-ERR ...`, `:1`, `"bulk"`, `(nil)`,
+/// `[a, b]`, `(double) 1.5`, `{k: v}`.
+inline std::string to_text(const Reply& r) {
+  switch (r.kind) {
+    case Reply::Kind::simple: return "+" + r.text;
+    case Reply::Kind::error: return "-" + r.text;
+    case Reply::Kind::integer: return ":" + std::to_string(r.integer);
+    case Reply::Kind::bulk:
+    case Reply::Kind::verbatim: return "\"" + r.text + "\"";
+    case Reply::Kind::null: return "(nil)";
+    case Reply::Kind::null_array: return "(nil array)";
+    case Reply::Kind::number: return "(double) " + r.text;
+    case Reply::Kind::array:
+    case Reply::Kind::set:
+    case Reply::Kind::pairs:
+    case Reply::Kind::push:
+    case Reply::Kind::map: {
+      bool map = r.kind == Reply::Kind::map;
+      std::string s = map ? "{" : "[";
+      for (std::size_t i = 0; i < r.elements.size(); ++i) {
+        if (i) s += map && i % 2 ? ": " : ", ";
+        s += to_text(r.elements[i]);
+      }
+      return s + (map ? "}" : "]");
+    }
+  }
+  return {};
+}
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
+
+namespace kvstack::inline v0::redis {
+
+class CommandStats {
+ public:
+  /// One command's totals.
+  struct Totals {
+    std::uint64_t calls = 0, usec = 0, failed = 0;
+  };
+  /// One slow log entry, as SLOWLOG GET gives it.
+  struct SlowEntry {
+    std::uint64_t id = 0;
+    std::int64_t unix_seconds = 0, usec = 0;
+    std::vector<std::string> argv;  ///< at most 32 arguments of at most 128 bytes, as Redis keeps them
+  };
+
+  /// Counters for `commands` commands, numbered as in the command table.
+  explicit CommandStats(std::size_t commands) : counters_(commands) {}
+
+  /// Records a run of command number `command`.
+  void record(std::size_t command, Args argv, std::chrono::nanoseconds took, bool failed) {
+    auto& c = counters_[command];
+    const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+    c.calls.fetch_add(1, std::memory_order_relaxed);
+    c.usec.fetch_add(static_cast<std::uint64_t>(usec), std::memory_order_relaxed);
+    if (failed) c.failed.fetch_add(1, std::memory_order_relaxed);
+    const auto threshold = slower_than_usec.load(std::memory_order_relaxed);
+    if (threshold >= 0 && usec >= threshold) log_slow(argv, usec);
+  }
+
+  Totals totals(std::size_t command) const {
+    auto& c = counters_[command];
+    return {c.calls.load(std::memory_order_relaxed), c.usec.load(std::memory_order_relaxed),
+            c.failed.load(std::memory_order_relaxed)};
+  }
+  /// Zeroes the counters (CONFIG RESETSTAT).
+  void reset_totals() {
+    for (auto& c : counters_) c.calls = 0, c.usec = 0, c.failed = 0;
+  }
+
+  /// The `count` most recent slow entries (all when negative), newest first.
+  std::vector<SlowEntry> slow_entries(std::int64_t count) const {
+    std::lock_guard lock(mu_);
+    auto n = count < 0 ? slow_.size() : std::min(slow_.size(), static_cast<std::size_t>(count));
+    return {slow_.begin(), slow_.begin() + static_cast<std::ptrdiff_t>(n)};
+  }
+  std::size_t slow_length() const {
+    std::lock_guard lock(mu_);
+    return slow_.size();
+  }
+  void reset_slow() {
+    std::lock_guard lock(mu_);
+    slow_.clear();
+  }
+  /// Sets slowlog-max-len, dropping the oldest entries past it.
+  void set_slow_max(std::size_t n) {
+    std::lock_guard lock(mu_);
+    slow_max_ = n;
+    while (slow_.size() > slow_max_) slow_.pop_back();
+  }
+  std::size_t slow_max() const {
+    std::lock_guard lock(mu_);
+    return slow_max_;
+  }
+
+  /// slowlog-log-slower-than: microseconds; negative: log nothing; 0: log every command.
+  std::atomic<std::int64_t> slower_than_usec{10000};
+
+ private:
+  struct Counters {
+    std::atomic<std::uint64_t> calls{0}, usec{0}, failed{0};
+  };
+
+  void log_slow(Args argv, std::int64_t usec) {
+    SlowEntry e;
+    e.usec = usec;
+    e.unix_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    constexpr std::size_t max_args = 32, max_bytes = 128;
+    for (std::size_t i = 0; i < argv.size() && i < max_args; ++i) {
+      if (i + 1 == max_args && argv.size() > max_args) {
+        e.argv.push_back("... (" + std::to_string(argv.size() - max_args + 1) + " more arguments)");
+        break;
+      }
+      const auto& a = argv[i];
+      e.argv.push_back(a.size() <= max_bytes ? a
+                                             : a.substr(0, max_bytes) + "... (" + std::to_string(a.size() - max_bytes) +
+                                                   " more bytes)");
+    }
+    std::lock_guard lock(mu_);
+    if (slow_max_ == 0) return;
+    e.id = next_id_++;
+    slow_.push_front(std::move(e));
+    if (slow_.size() > slow_max_) slow_.pop_back();
+  }
+
+  std::vector<Counters> counters_;
+  mutable std::mutex mu_;
+  std::deque<SlowEntry> slow_;  ///< newest first
+  std::size_t slow_max_ = 128;
+  std::uint64_t next_id_ = 0;
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_COMMAND_STATS_HPP
 
 namespace kvstack::inline v0::redis {
 
@@ -15123,6 +15425,7 @@ struct Session {
   std::vector<std::vector<std::string>> queued;
   std::vector<Watch> watched;
   std::shared_ptr<WatchTable> table;
+  CommandStats* stats = nullptr;  ///< where its commands are counted and timed, if anywhere
 
   Session() = default;
   Session(Session&&) noexcept = default;
@@ -15135,6 +15438,7 @@ struct Session {
       queued = std::move(o.queued);
       watched = std::exchange(o.watched, {});
       table = std::move(o.table);
+      stats = o.stats;
     }
     return *this;
   }
@@ -15434,187 +15738,6 @@ class Ctx {
 
 }  // namespace kvstack::redis
 #endif  // KVSTACK_SINGLE_KVSTACK_REDIS_CONTEXT_HPP
-// ---- kvstack/redis/reply.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
-// kvstack::redis::Reply — what a command answers, shaped as RESP: simple string, error, integer,
-// bulk string, null, array, and RESP3's double, map, set and verbatim string (a front end
-// speaking RESP2 sends a double or verbatim string as a bulk string, a map or set as an array);
-// `pairs` is a flat array in RESP2 and an array of two-element arrays in RESP3, as Redis answers
-// WITHSCORES; `push` is RESP3's out-of-band array (Pub/Sub), an array in RESP2. Also the argument
-// parsers every command shares, with Redis's rules and error texts.
-
-#include <cctype>
-#include <cerrno>
-#include <charconv>
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-namespace kvstack::inline v0::redis {
-
-struct Reply {
-  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim, push };
-  Kind kind = Kind::null;
-  std::int64_t integer = 0;
-  std::string text;              ///< simple, error, bulk, verbatim; number: as Redis prints it
-  std::vector<Reply> elements;   ///< array, set; map and pairs: key, value, key, value...
-
-  bool is_error() const noexcept { return kind == Kind::error; }
-  friend bool operator==(const Reply&, const Reply&) = default;
-};
-
-/// A command's arguments, the command name first (as argv).
-using Args = std::span<const std::string>;
-
-/// ASCII lower case: Redis's command names and options are ASCII, whatever the locale.
-constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-inline std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
-
-namespace reply {
-inline Reply simple(std::string s) { return {Reply::Kind::simple, 0, std::move(s), {}}; }
-inline Reply ok() { return simple("OK"); }
-inline Reply error(std::string s) { return {Reply::Kind::error, 0, std::move(s), {}}; }
-inline Reply integer(std::int64_t n) { return {Reply::Kind::integer, n, {}, {}}; }
-inline Reply bulk(std::string_view s) { return {Reply::Kind::bulk, 0, std::string(s), {}}; }
-inline Reply null() { return {}; }
-inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
-inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
-inline Reply map(std::vector<Reply> pairs = {}) { return {Reply::Kind::map, 0, {}, std::move(pairs)}; }
-inline Reply set(std::vector<Reply> items = {}) { return {Reply::Kind::set, 0, {}, std::move(items)}; }
-/// Out of band data (Pub/Sub messages): RESP3's push type, an array in RESP2.
-inline Reply push(std::vector<Reply> items) { return {Reply::Kind::push, 0, {}, std::move(items)}; }
-inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0, {}, std::move(flat)}; }
-/// Text for people (INFO): RESP3 sends it as a verbatim string of format "txt".
-inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
-inline Reply optional_bulk(const std::optional<std::string>& s) { return s ? bulk(*s) : null(); }
-
-/// A double as Redis 7.0 replies it: printf's "%.17g" (which reads back the same), "inf", "-inf".
-inline std::string format_double(double d) {
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%.17g", d);
-  return std::string(buf, static_cast<std::size_t>(n));
-}
-inline Reply number(double d) { return {Reply::Kind::number, 0, format_double(d), {}}; }
-
-inline Reply wrongtype() { return error("WRONGTYPE Operation against a key holding the wrong kind of value"); }
-inline Reply not_integer() { return error("ERR value is not an integer or out of range"); }
-inline Reply not_float() { return error("ERR value is not a valid float"); }
-inline Reply syntax() { return error("ERR syntax error"); }
-inline Reply overflow() { return error("ERR increment or decrement would overflow"); }
-inline Reply no_such_key() { return error("ERR no such key"); }
-inline Reply out_of_range() { return error("ERR index out of range"); }
-inline Reply must_be_positive() { return error("ERR value is out of range, must be positive"); }
-inline Reply too_big() { return error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"); }
-inline Reply wrong_arity(std::string_view name) {
-  return error("ERR wrong number of arguments for '" + ascii_lower(name) + "' command");
-}
-}  // namespace reply
-
-/// Redis's bound on a string value (proto-max-bulk-len): 512 MB.
-inline constexpr std::size_t max_string_size = 512u * 1024 * 1024;
-
-/// ASCII case-insensitive equality, for options ("ex", "EX").
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
-}
-
-/// A 64-bit integer as Redis reads one: optional '-', no '+', no spaces, no leading zeros, no "-0".
-inline std::optional<std::int64_t> parse_integer(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  std::size_t digits = s[0] == '-' ? 1 : 0;
-  if (s.size() == digits || (s[digits] == '0' && (s.size() > digits + 1 || digits == 1))) return std::nullopt;
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN, and
-/// nothing that overflows to infinity or underflows to zero (1e400, 1e-400), unless `bound` (a
-/// score range's min or max, which Redis reads as strtod does).
-inline std::optional<double> parse_double(std::string_view s, bool bound = false) {
-  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
-  std::string z(s);
-  char* end = nullptr;
-  errno = 0;
-  double d = std::strtod(z.c_str(), &end);
-  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
-  if (!bound && errno == ERANGE && (std::isinf(d) || d == 0)) return std::nullopt;
-  return d;
-}
-
-/// A long double, for INCRBYFLOAT, which computes in long double as Redis does (read as
-/// parse_double reads a double, up to Redis's 5,119 characters: a sum written in full may be long).
-inline std::optional<long double> parse_long_double(std::string_view s) {
-  if (s.empty() || s.size() >= 5 * 1024 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
-  std::string z(s);
-  char* end = nullptr;
-  errno = 0;
-  long double d = std::strtold(z.c_str(), &end);
-  if (end != z.c_str() + z.size() || std::isnan(d) || (errno == ERANGE && (std::isinf(d) || d == 0))) return std::nullopt;
-  return d;
-}
-
-/// A long double as INCRBYFLOAT stores it: fixed notation, 17 decimals, trailing zeros dropped.
-inline std::string format_long_double(long double d) {
-  char buf[5000];
-  int n = std::snprintf(buf, sizeof buf, "%.17Lf", d);
-  std::string s(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-  if (s.find('.') != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-  }
-  if (s == "-0") s = "0";
-  return s;
-}
-
-/// The reply as one line of text, for tests and logs: `+OK`, `-ERR ...`, `:1`, `"bulk"`, `(nil)`,
-/// `[a, b]`, `(double) 1.5`, `{k: v}`.
-inline std::string to_text(const Reply& r) {
-  switch (r.kind) {
-    case Reply::Kind::simple: return "+" + r.text;
-    case Reply::Kind::error: return "-" + r.text;
-    case Reply::Kind::integer: return ":" + std::to_string(r.integer);
-    case Reply::Kind::bulk:
-    case Reply::Kind::verbatim: return "\"" + r.text + "\"";
-    case Reply::Kind::null: return "(nil)";
-    case Reply::Kind::null_array: return "(nil array)";
-    case Reply::Kind::number: return "(double) " + r.text;
-    case Reply::Kind::array:
-    case Reply::Kind::set:
-    case Reply::Kind::pairs:
-    case Reply::Kind::push:
-    case Reply::Kind::map: {
-      bool map = r.kind == Reply::Kind::map;
-      std::string s = map ? "{" : "[";
-      for (std::size_t i = 0; i < r.elements.size(); ++i) {
-        if (i) s += map && i % 2 ? ": " : ", ";
-        s += to_text(r.elements[i]);
-      }
-      return s + (map ? "}" : "]");
-    }
-  }
-  return {};
-}
-
-}  // namespace kvstack::redis
-#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
 
 namespace kvstack::inline v0::redis {
 
@@ -17231,6 +17354,7 @@ inline BlockingWait blocking_wait(Args a) {
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <span>
 #include <cstdint>
 #include <string>
@@ -18904,6 +19028,17 @@ const Command<C>* find_command(std::string_view name) {
 }
 
 namespace detail {
+/// Runs `command`, counted and timed in the session's CommandStats when it has some.
+template <class C>
+Reply run_command(const Session& session, const Command<C>& command, C& c, Args argv) {
+  if (!session.stats) return command.run(c, argv);
+  const auto start = std::chrono::steady_clock::now();
+  Reply r = command.run(c, argv);
+  session.stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), argv,
+                        std::chrono::steady_clock::now() - start, r.is_error());
+  return r;
+}
+
 inline Reply unknown_command(Args argv) {
   std::string s = "ERR unknown command '" + argv[0].substr(0, 128) + "', with args beginning with: ";
   for (std::size_t i = 1; i < argv.size(); ++i) s += "'" + argv[i].substr(0, 128) + "' ";
@@ -18928,7 +19063,7 @@ Reply exec(Store& store, Session& s) {
     for (auto& argv : queued) {
       auto* command = find_command<C>(argv[0]);
       if (!command) out.push_back(reply::null());  // a server's own command, which it queued: it answers it
-      else out.push_back(command->run ? command->run(c, argv) : reply::ok());  // UNWATCH: EXEC unwatches anyway
+      else out.push_back(command->run ? run_command(s, *command, c, argv) : reply::ok());  // UNWATCH: EXEC unwatches anyway
     }
     return reply::array(std::move(out));
   });
@@ -19003,7 +19138,7 @@ Reply execute(Store& store, Session& session, Args argv) {
     session.unwatch();
     return reply::ok();
   }
-  return store.run(session, [&](C& c) { return command->run(c, argv); });
+  return store.run(session, [&](C& c) { return detail::run_command(session, *command, c, argv); });
 }
 
 /// Runs the blocking command `argv` (see is_blocking) for `session`, outside MULTI: its reply; or
@@ -19022,11 +19157,11 @@ std::optional<Reply> try_blocking(Store& store, Session& session, Args argv, Key
   Reply r = store.run(session, [&](C& c) {
     auto wait = blocking_wait(argv);
     Reply r;
-    if (!retry) r = command->run(c, argv);
+    if (!retry) r = detail::run_command(session, *command, c, argv);
     for (std::size_t i = 0; retry && i < wait.keys.size(); ++i)
       if (auto m = c.find(wait.keys[i]); m && m->type == blocking_type(argv[0])) {
         auto narrowed = blocking_on(argv, wait.keys[i]);
-        r = command->run(c, narrowed);
+        r = detail::run_command(session, *command, c, narrowed);
         break;
       }
     empty = r.kind == Reply::Kind::null || r.kind == Reply::Kind::null_array;
@@ -19082,7 +19217,7 @@ bool run_together(Store& store, std::span<const Pipeline> pipelines, std::span<c
   auto failure = store.run_each(sessions, [&](std::size_t k, C& c) {
     auto& p = pipelines[which[k]];
     for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j)
-      p.replies->push_back(resolved[first[k] + j]->run(c, p.commands[j]));
+      p.replies->push_back(run_command(*p.session, *resolved[first[k] + j], c, p.commands[j]));
   });
   if (!failure) return true;
   for (std::size_t k = 0; k < sessions.size(); ++k) {
@@ -19881,14 +20016,15 @@ static_assert(check_transport<TcpTransport>());
 #ifndef KVSTACK_SINGLE_KVSTACK_SERVER_ADMIN_HPP
 #define KVSTACK_SINGLE_KVSTACK_SERVER_ADMIN_HPP
 // kvstack::redis::Admin — the commands a server answers itself rather than its DataStore: QUIT,
-// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SAVE, BGSAVE, SHUTDOWN, and those of its
-// Node (a cluster's RAFT.NODE); with what the server keeps per connection (Client) and counts
-// (ServerCounters).
+// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SAVE, BGSAVE, SHUTDOWN, SLOWLOG, and
+// those of its Node (a cluster's RAFT.NODE); with what the server keeps per connection (Client)
+// and counts (ServerCounters).
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20477,8 +20613,9 @@ class Admin {
 
   /// `stop` ends the server (SHUTDOWN).
   Admin(Store& store, Node& node, const ServerOptions& options, ServerCounters& counters, ClientRegistry& clients,
-        std::function<void()> stop)
-      : store_(store), node_(node), options_(options), counters_(counters), clients_(clients), stop_(std::move(stop)) {}
+        CommandStats& stats, std::function<void()> stop)
+      : store_(store), node_(node), options_(options), counters_(counters), clients_(clients), stats_(stats),
+        stop_(std::move(stop)) {}
 
   /// The client port, for INFO and CONFIG GET (known once the server listens).
   void set_port(std::uint16_t port) { port_ = port; }
@@ -20486,7 +20623,8 @@ class Admin {
   /// Whether the server answers `name` itself (rather than the DataStore).
   bool owns(std::string_view name) const {
     for (std::string_view n :
-         {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function", "save", "bgsave"})
+         {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function", "save", "bgsave",
+          "slowlog"})
       if (iequals(name, n)) return true;
     return node_.owns(name);
   }
@@ -20525,6 +20663,7 @@ class Admin {
     if (name == "save") return argv.size() == 1 ? reply::ok() : reply::wrong_arity("save");
     if (name == "bgsave") return argv.size() <= 2 ? reply::simple("Background saving started") : reply::syntax();
     if (name == "function") return function(argv);
+    if (name == "slowlog") return slowlog(argv);
     return node_.handle(argv);
   }
 
@@ -20687,9 +20826,63 @@ class Admin {
     if (wants("stats"))
       s += "# Stats\r\ntotal_connections_received:" + std::to_string(counters_.connections.load()) +
            "\r\ntotal_commands_processed:" + std::to_string(counters_.commands.load()) + "\r\n\r\n";
+    if (wants("persistence"))  // every write is in the engine when acknowledged: nothing pending, nothing to load
+      s += "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
+           "aof_enabled:0\r\naof_rewrite_in_progress:0\r\nkvstack_engine:" + options_.engine.backend + "\r\n\r\n";
     if (wants("replication")) s += "# Replication\r\n" + node_.replication_info() + "\r\n";
+    if (a.size() >= 2 && std::ranges::any_of(a.begin() + 1, a.end(), [](auto& x) {
+          return iequals(x, "commandstats") || iequals(x, "all") || iequals(x, "everything");
+        }))
+      s += commandstats();
     if (wants("keyspace")) s += keyspace();
     return reply::verbatim(std::move(s));
+  }
+
+  /// INFO commandstats: each command run at least once (the server's own are not counted).
+  std::string commandstats() {
+    using C = typename Store::context;
+    std::string s = "# Commandstats\r\n";
+    const auto& table = command_table<C>();
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      auto t = stats_.totals(i);
+      if (t.calls == 0) continue;
+      char per_call[32];
+      std::snprintf(per_call, sizeof per_call, "%.2f", static_cast<double>(t.usec) / static_cast<double>(t.calls));
+      s += "cmdstat_" + std::string(table[i].name) + ":calls=" + std::to_string(t.calls) + ",usec=" +
+           std::to_string(t.usec) + ",usec_per_call=" + per_call + ",rejected_calls=0,failed_calls=" +
+           std::to_string(t.failed) + "\r\n";
+    }
+    return s + "\r\n";
+  }
+
+  /// SLOWLOG GET [count] | LEN | RESET. Entries name no client (commands are timed where the
+  /// store runs them, which does not know the connection).
+  Reply slowlog(const Argv& a) {
+    const auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
+    if (sub == "len" && a.size() == 2) return reply::integer(static_cast<std::int64_t>(stats_.slow_length()));
+    if (sub == "reset" && a.size() == 2) {
+      stats_.reset_slow();
+      return reply::ok();
+    }
+    if (sub == "get" && a.size() <= 3) {
+      std::int64_t count = 10;
+      if (a.size() == 3) {
+        auto n = parse_integer(a[2]);
+        if (!n || *n < -1) return reply::error("ERR count should be greater than or equal to -1");
+        count = *n;
+      }
+      std::vector<Reply> out;
+      for (auto& e : stats_.slow_entries(count)) {
+        std::vector<Reply> argv;
+        for (auto& x : e.argv) argv.push_back(reply::bulk(x));
+        out.push_back(reply::array({reply::integer(static_cast<std::int64_t>(e.id)), reply::integer(e.unix_seconds),
+                                    reply::integer(e.usec), reply::array(std::move(argv)), reply::bulk(""),
+                                    reply::bulk("")}));
+      }
+      return reply::array(std::move(out));
+    }
+    if (a.size() < 2) return reply::wrong_arity("slowlog");
+    return reply::error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try SLOWLOG HELP.");
   }
 
   std::string keyspace() {
@@ -20753,8 +20946,16 @@ class Admin {
       // save "" (no snapshots: kvstack writes every change to its engine) is what holds already.
       if (a.size() == 4 && iequals(a[2], "save") && a[3].empty()) return reply::ok();
       std::vector<std::string> rest;
+      std::optional<std::int64_t> slower_than, slow_max;
       for (std::size_t i = 2; i + 1 < a.size(); i += 2) {
-        if (!iequals(a[i], "maxmemory")) {
+        if (iequals(a[i], "slowlog-log-slower-than") || iequals(a[i], "slowlog-max-len")) {
+          auto v = parse_integer(a[i + 1]);
+          const bool max = iequals(a[i], "slowlog-max-len");
+          if (!v || (max && *v < 0))
+            return reply::error("ERR CONFIG SET failed (possibly related to argument '" + ascii_lower(a[i]) +
+                                "') - argument couldn't be parsed into an integer");
+          (max ? slow_max : slower_than) = *v;
+        } else if (!iequals(a[i], "maxmemory")) {
           rest.insert(rest.end(), {a[i], a[i + 1]});
         } else if (a[i + 1] != "0") {  // no limit: what holds
           return reply::error(std::string("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - ") +
@@ -20763,9 +20964,15 @@ class Admin {
         }
       }
       if (auto e = encodings_.set(rest)) return *e;
+      if (slower_than) stats_.slower_than_usec = *slower_than;
+      if (slow_max) stats_.set_slow_max(static_cast<std::size_t>(*slow_max));
       return reply::ok();
     }
-    if (sub == "resetstat" && a.size() == 2) return reply::ok();
+    if (sub == "resetstat" && a.size() == 2) {
+      stats_.reset_totals();
+      stats_.reset_slow();
+      return reply::ok();
+    }
     if (sub != "get") return reply::error("ERR unknown subcommand '" + (a.size() >= 2 ? a[1] : "") + "'. Try CONFIG HELP.");
     if (a.size() < 3) return reply::wrong_arity("config|get");
     std::vector<std::pair<std::string, std::string>> settings = {
@@ -20777,6 +20984,8 @@ class Admin {
         {"requirepass", options_.requirepass},
         {"appendonly", "no"},
         {"maxmemory", "0"},
+        {"slowlog-log-slower-than", std::to_string(stats_.slower_than_usec.load())},
+        {"slowlog-max-len", std::to_string(stats_.slow_max())},
         {"save", ""},
     };
     for (auto& setting : encodings_.all()) settings.push_back(std::move(setting));
@@ -20827,6 +21036,7 @@ class Admin {
   const ServerOptions& options_;
   ServerCounters& counters_;
   ClientRegistry& clients_;
+  CommandStats& stats_;
   std::function<void()> stop_;
   std::uint16_t port_ = 0;
   EncodingSettings encodings_;
@@ -21287,7 +21497,8 @@ class Server {
 
   Server(Store& store, Node& node, ServerOptions options)
       : store_(store), node_(node), options_(std::move(options)), acceptor_(io_),
-        admin_(store, node, options_, counters_, clients_, [this] { stop(); }) {}
+        stats_(command_table<typename Store::context>().size()),
+        admin_(store, node, options_, counters_, clients_, stats_, [this] { stop(); }) {}
 
   /// Accepts connections until the server stops; each is served by its own coroutine.
   awaitable<void> accept() {
@@ -21327,6 +21538,7 @@ class Server {
     auto wakeups = std::make_shared<Wakeups>(socket.get_executor(), 1);
     Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(),
              std::make_shared<Mailbox>([wakeups] { wakeups->try_send(boost::system::error_code()); })};
+    c.session.stats = &stats_;
     {
       ClientView view;
       view.id = c.id;
@@ -21689,6 +21901,7 @@ class Server {
   std::optional<boost::asio::signal_set> signals_;
   ServerCounters counters_;
   ClientRegistry clients_;
+  CommandStats stats_;
   Admin<Store, Node> admin_;
   PubSub pubsub_;
   std::uint16_t port_ = 0;

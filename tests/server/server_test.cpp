@@ -352,3 +352,40 @@ TEST_CASE("an embedded server lists its clients and kills them on CLIENT KILL", 
         reply::integer(1));
   CHECK(!a.read());  // and then its own
 }
+
+TEST_CASE("an embedded server counts and times commands: INFO commandstats, SLOWLOG", "[server]") {
+  MemoryServer server;
+  auto c = server.connect();
+  CHECK(c.command({"SET", "k", "v"}) == reply::ok());
+  CHECK(c.command({"GET", "k"}) == reply::bulk("v"));
+  CHECK(c.command({"GET", "k"}) == reply::bulk("v"));
+  CHECK(c.command({"LPUSH", "k", "x"})->is_error());
+  auto stats = c.command({"INFO", "commandstats"}).value().text;
+  CHECK(stats.find("cmdstat_get:calls=2,") != std::string::npos);
+  CHECK(stats.find("cmdstat_set:calls=1,") != std::string::npos);
+  CHECK(stats.find("cmdstat_lpush:calls=1,") != std::string::npos);
+  CHECK(stats.find("failed_calls=1\r\n") != std::string::npos);  // LPUSH on a string
+  CHECK(stats.find("cmdstat_del:") == std::string::npos);          // never run
+  CHECK(c.command({"INFO", "persistence"}).value().text.find("loading:0") != std::string::npos);
+
+  // Nothing is slow at the default 10 ms; at 0 everything is, newest first, up to slowlog-max-len.
+  CHECK(c.command({"SLOWLOG", "LEN"}) == reply::integer(0));
+  CHECK(c.command({"CONFIG", "SET", "slowlog-log-slower-than", "0", "slowlog-max-len", "2"}) == reply::ok());
+  CHECK(c.command({"CONFIG", "GET", "slowlog-max-len"}) ==
+        reply::array({reply::bulk("slowlog-max-len"), reply::bulk("2")}));
+  CHECK(c.command({"INCR", "n"}) == reply::integer(1));
+  CHECK(c.command({"SET", "big", std::string(200, 'x')}) == reply::ok());
+  CHECK(c.command({"INCR", "n"}) == reply::integer(2));
+  CHECK(c.command({"SLOWLOG", "LEN"}) == reply::integer(2));
+  auto slow = c.command({"SLOWLOG", "GET", "-1"}).value();
+  REQUIRE(slow.elements.size() == 2);
+  CHECK(slow.elements[0].elements[3] == reply::array({reply::bulk("INCR"), reply::bulk("n")}));
+  CHECK(slow.elements[1].elements[3].elements[2] == reply::bulk(std::string(128, 'x') + "... (72 more bytes)"));
+  CHECK(slow.elements[0].elements[0].integer > slow.elements[1].elements[0].integer);  // ids: newest first
+  CHECK(c.command({"SLOWLOG", "GET", "1"}).value().elements.size() == 1);
+  CHECK(c.command({"SLOWLOG", "RESET"}) == reply::ok());
+  CHECK(c.command({"SLOWLOG", "LEN"}) == reply::integer(0));
+  CHECK(c.command({"CONFIG", "SET", "slowlog-max-len", "-1"})->is_error());
+  CHECK(c.command({"CONFIG", "RESETSTAT"}) == reply::ok());
+  CHECK(c.command({"INFO", "commandstats"}).value().text.find("cmdstat_get:") == std::string::npos);
+}

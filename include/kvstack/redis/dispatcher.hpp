@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <span>
 #include <cstdint>
 #include <string>
@@ -125,6 +126,17 @@ const Command<C>* find_command(std::string_view name) {
 }
 
 namespace detail {
+/// Runs `command`, counted and timed in the session's CommandStats when it has some.
+template <class C>
+Reply run_command(const Session& session, const Command<C>& command, C& c, Args argv) {
+  if (!session.stats) return command.run(c, argv);
+  const auto start = std::chrono::steady_clock::now();
+  Reply r = command.run(c, argv);
+  session.stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), argv,
+                        std::chrono::steady_clock::now() - start, r.is_error());
+  return r;
+}
+
 inline Reply unknown_command(Args argv) {
   std::string s = "ERR unknown command '" + argv[0].substr(0, 128) + "', with args beginning with: ";
   for (std::size_t i = 1; i < argv.size(); ++i) s += "'" + argv[i].substr(0, 128) + "' ";
@@ -149,7 +161,7 @@ Reply exec(Store& store, Session& s) {
     for (auto& argv : queued) {
       auto* command = find_command<C>(argv[0]);
       if (!command) out.push_back(reply::null());  // a server's own command, which it queued: it answers it
-      else out.push_back(command->run ? command->run(c, argv) : reply::ok());  // UNWATCH: EXEC unwatches anyway
+      else out.push_back(command->run ? run_command(s, *command, c, argv) : reply::ok());  // UNWATCH: EXEC unwatches anyway
     }
     return reply::array(std::move(out));
   });
@@ -224,7 +236,7 @@ Reply execute(Store& store, Session& session, Args argv) {
     session.unwatch();
     return reply::ok();
   }
-  return store.run(session, [&](C& c) { return command->run(c, argv); });
+  return store.run(session, [&](C& c) { return detail::run_command(session, *command, c, argv); });
 }
 
 /// Runs the blocking command `argv` (see is_blocking) for `session`, outside MULTI: its reply; or
@@ -243,11 +255,11 @@ std::optional<Reply> try_blocking(Store& store, Session& session, Args argv, Key
   Reply r = store.run(session, [&](C& c) {
     auto wait = blocking_wait(argv);
     Reply r;
-    if (!retry) r = command->run(c, argv);
+    if (!retry) r = detail::run_command(session, *command, c, argv);
     for (std::size_t i = 0; retry && i < wait.keys.size(); ++i)
       if (auto m = c.find(wait.keys[i]); m && m->type == blocking_type(argv[0])) {
         auto narrowed = blocking_on(argv, wait.keys[i]);
-        r = command->run(c, narrowed);
+        r = detail::run_command(session, *command, c, narrowed);
         break;
       }
     empty = r.kind == Reply::Kind::null || r.kind == Reply::Kind::null_array;
@@ -303,7 +315,7 @@ bool run_together(Store& store, std::span<const Pipeline> pipelines, std::span<c
   auto failure = store.run_each(sessions, [&](std::size_t k, C& c) {
     auto& p = pipelines[which[k]];
     for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j)
-      p.replies->push_back(resolved[first[k] + j]->run(c, p.commands[j]));
+      p.replies->push_back(run_command(*p.session, *resolved[first[k] + j], c, p.commands[j]));
   });
   if (!failure) return true;
   for (std::size_t k = 0; k < sessions.size(); ++k) {

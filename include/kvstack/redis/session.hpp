@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include <kvstack/redis/command_stats.hpp>
 #include <kvstack/redis/layout.hpp>
 
 namespace kvstack::inline v0::redis {
@@ -135,6 +136,7 @@ struct Session {
   std::vector<std::vector<std::string>> queued;
   std::vector<Watch> watched;
   std::shared_ptr<WatchTable> table;
+  CommandStats* stats = nullptr;  ///< where its commands are counted and timed, if anywhere
 
   Session() = default;
   Session(Session&&) noexcept = default;
@@ -147,6 +149,7 @@ struct Session {
       queued = std::move(o.queued);
       watched = std::exchange(o.watched, {});
       table = std::move(o.table);
+      stats = o.stats;
     }
     return *this;
   }

@@ -1,13 +1,14 @@
 // kvstack::redis::Admin — the commands a server answers itself rather than its DataStore: QUIT,
-// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SAVE, BGSAVE, SHUTDOWN, and those of its
-// Node (a cluster's RAFT.NODE); with what the server keeps per connection (Client) and counts
-// (ServerCounters).
+// AUTH, HELLO, CLIENT, INFO, COMMAND, CONFIG, FUNCTION, SAVE, BGSAVE, SHUTDOWN, SLOWLOG, and
+// those of its Node (a cluster's RAFT.NODE); with what the server keeps per connection (Client)
+// and counts (ServerCounters).
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,8 +55,9 @@ class Admin {
 
   /// `stop` ends the server (SHUTDOWN).
   Admin(Store& store, Node& node, const ServerOptions& options, ServerCounters& counters, ClientRegistry& clients,
-        std::function<void()> stop)
-      : store_(store), node_(node), options_(options), counters_(counters), clients_(clients), stop_(std::move(stop)) {}
+        CommandStats& stats, std::function<void()> stop)
+      : store_(store), node_(node), options_(options), counters_(counters), clients_(clients), stats_(stats),
+        stop_(std::move(stop)) {}
 
   /// The client port, for INFO and CONFIG GET (known once the server listens).
   void set_port(std::uint16_t port) { port_ = port; }
@@ -63,7 +65,8 @@ class Admin {
   /// Whether the server answers `name` itself (rather than the DataStore).
   bool owns(std::string_view name) const {
     for (std::string_view n :
-         {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function", "save", "bgsave"})
+         {"quit", "auth", "hello", "client", "info", "command", "config", "shutdown", "function", "save", "bgsave",
+          "slowlog"})
       if (iequals(name, n)) return true;
     return node_.owns(name);
   }
@@ -102,6 +105,7 @@ class Admin {
     if (name == "save") return argv.size() == 1 ? reply::ok() : reply::wrong_arity("save");
     if (name == "bgsave") return argv.size() <= 2 ? reply::simple("Background saving started") : reply::syntax();
     if (name == "function") return function(argv);
+    if (name == "slowlog") return slowlog(argv);
     return node_.handle(argv);
   }
 
@@ -264,9 +268,63 @@ class Admin {
     if (wants("stats"))
       s += "# Stats\r\ntotal_connections_received:" + std::to_string(counters_.connections.load()) +
            "\r\ntotal_commands_processed:" + std::to_string(counters_.commands.load()) + "\r\n\r\n";
+    if (wants("persistence"))  // every write is in the engine when acknowledged: nothing pending, nothing to load
+      s += "# Persistence\r\nloading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n"
+           "aof_enabled:0\r\naof_rewrite_in_progress:0\r\nkvstack_engine:" + options_.engine.backend + "\r\n\r\n";
     if (wants("replication")) s += "# Replication\r\n" + node_.replication_info() + "\r\n";
+    if (a.size() >= 2 && std::ranges::any_of(a.begin() + 1, a.end(), [](auto& x) {
+          return iequals(x, "commandstats") || iequals(x, "all") || iequals(x, "everything");
+        }))
+      s += commandstats();
     if (wants("keyspace")) s += keyspace();
     return reply::verbatim(std::move(s));
+  }
+
+  /// INFO commandstats: each command run at least once (the server's own are not counted).
+  std::string commandstats() {
+    using C = typename Store::context;
+    std::string s = "# Commandstats\r\n";
+    const auto& table = command_table<C>();
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      auto t = stats_.totals(i);
+      if (t.calls == 0) continue;
+      char per_call[32];
+      std::snprintf(per_call, sizeof per_call, "%.2f", static_cast<double>(t.usec) / static_cast<double>(t.calls));
+      s += "cmdstat_" + std::string(table[i].name) + ":calls=" + std::to_string(t.calls) + ",usec=" +
+           std::to_string(t.usec) + ",usec_per_call=" + per_call + ",rejected_calls=0,failed_calls=" +
+           std::to_string(t.failed) + "\r\n";
+    }
+    return s + "\r\n";
+  }
+
+  /// SLOWLOG GET [count] | LEN | RESET. Entries name no client (commands are timed where the
+  /// store runs them, which does not know the connection).
+  Reply slowlog(const Argv& a) {
+    const auto sub = a.size() >= 2 ? ascii_lower(a[1]) : "";
+    if (sub == "len" && a.size() == 2) return reply::integer(static_cast<std::int64_t>(stats_.slow_length()));
+    if (sub == "reset" && a.size() == 2) {
+      stats_.reset_slow();
+      return reply::ok();
+    }
+    if (sub == "get" && a.size() <= 3) {
+      std::int64_t count = 10;
+      if (a.size() == 3) {
+        auto n = parse_integer(a[2]);
+        if (!n || *n < -1) return reply::error("ERR count should be greater than or equal to -1");
+        count = *n;
+      }
+      std::vector<Reply> out;
+      for (auto& e : stats_.slow_entries(count)) {
+        std::vector<Reply> argv;
+        for (auto& x : e.argv) argv.push_back(reply::bulk(x));
+        out.push_back(reply::array({reply::integer(static_cast<std::int64_t>(e.id)), reply::integer(e.unix_seconds),
+                                    reply::integer(e.usec), reply::array(std::move(argv)), reply::bulk(""),
+                                    reply::bulk("")}));
+      }
+      return reply::array(std::move(out));
+    }
+    if (a.size() < 2) return reply::wrong_arity("slowlog");
+    return reply::error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try SLOWLOG HELP.");
   }
 
   std::string keyspace() {
@@ -330,8 +388,16 @@ class Admin {
       // save "" (no snapshots: kvstack writes every change to its engine) is what holds already.
       if (a.size() == 4 && iequals(a[2], "save") && a[3].empty()) return reply::ok();
       std::vector<std::string> rest;
+      std::optional<std::int64_t> slower_than, slow_max;
       for (std::size_t i = 2; i + 1 < a.size(); i += 2) {
-        if (!iequals(a[i], "maxmemory")) {
+        if (iequals(a[i], "slowlog-log-slower-than") || iequals(a[i], "slowlog-max-len")) {
+          auto v = parse_integer(a[i + 1]);
+          const bool max = iequals(a[i], "slowlog-max-len");
+          if (!v || (max && *v < 0))
+            return reply::error("ERR CONFIG SET failed (possibly related to argument '" + ascii_lower(a[i]) +
+                                "') - argument couldn't be parsed into an integer");
+          (max ? slow_max : slower_than) = *v;
+        } else if (!iequals(a[i], "maxmemory")) {
           rest.insert(rest.end(), {a[i], a[i + 1]});
         } else if (a[i + 1] != "0") {  // no limit: what holds
           return reply::error(std::string("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - ") +
@@ -340,9 +406,15 @@ class Admin {
         }
       }
       if (auto e = encodings_.set(rest)) return *e;
+      if (slower_than) stats_.slower_than_usec = *slower_than;
+      if (slow_max) stats_.set_slow_max(static_cast<std::size_t>(*slow_max));
       return reply::ok();
     }
-    if (sub == "resetstat" && a.size() == 2) return reply::ok();
+    if (sub == "resetstat" && a.size() == 2) {
+      stats_.reset_totals();
+      stats_.reset_slow();
+      return reply::ok();
+    }
     if (sub != "get") return reply::error("ERR unknown subcommand '" + (a.size() >= 2 ? a[1] : "") + "'. Try CONFIG HELP.");
     if (a.size() < 3) return reply::wrong_arity("config|get");
     std::vector<std::pair<std::string, std::string>> settings = {
@@ -354,6 +426,8 @@ class Admin {
         {"requirepass", options_.requirepass},
         {"appendonly", "no"},
         {"maxmemory", "0"},
+        {"slowlog-log-slower-than", std::to_string(stats_.slower_than_usec.load())},
+        {"slowlog-max-len", std::to_string(stats_.slow_max())},
         {"save", ""},
     };
     for (auto& setting : encodings_.all()) settings.push_back(std::move(setting));
@@ -404,6 +478,7 @@ class Admin {
   const ServerOptions& options_;
   ServerCounters& counters_;
   ClientRegistry& clients_;
+  CommandStats& stats_;
   std::function<void()> stop_;
   std::uint16_t port_ = 0;
   EncodingSettings encodings_;

@@ -130,7 +130,8 @@ class Server {
 
   Server(Store& store, Node& node, ServerOptions options)
       : store_(store), node_(node), options_(std::move(options)), acceptor_(io_),
-        admin_(store, node, options_, counters_, clients_, [this] { stop(); }) {}
+        stats_(command_table<typename Store::context>().size()),
+        admin_(store, node, options_, counters_, clients_, stats_, [this] { stop(); }) {}
 
   /// Accepts connections until the server stops; each is served by its own coroutine.
   awaitable<void> accept() {
@@ -170,6 +171,7 @@ class Server {
     auto wakeups = std::make_shared<Wakeups>(socket.get_executor(), 1);
     Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(),
              std::make_shared<Mailbox>([wakeups] { wakeups->try_send(boost::system::error_code()); })};
+    c.session.stats = &stats_;
     {
       ClientView view;
       view.id = c.id;
@@ -532,6 +534,7 @@ class Server {
   std::optional<boost::asio::signal_set> signals_;
   ServerCounters counters_;
   ClientRegistry clients_;
+  CommandStats stats_;
   Admin<Store, Node> admin_;
   PubSub pubsub_;
   std::uint16_t port_ = 0;
