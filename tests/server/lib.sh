@@ -22,15 +22,15 @@ start_kvstack() {
   [[ $word == ready ]] || { echo "FAIL: kvstack-server did not start"; exit 1; }
 }
 
-# start_redis REDIS_SERVER: redis-server (no persistence) on a free port, trying ports until one
-# binds; sets PORT and PID.
+# start_redis REDIS_SERVER [OPTIONS...]: redis-server (no persistence, unless OPTIONS say
+# otherwise: they come last, and win) on a free port, trying ports until one binds; sets PORT and PID.
 start_redis() {
   local fifo=$work/redis.fifo line port attempt
   for attempt in $(seq 1 20); do
     port=$((20000 + (RANDOM * 7 + attempt) % 40000))
     rm -f "$fifo"
     mkfifo "$fifo"
-    "$1" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >"$fifo" 2>&1 &
+    "$1" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" "${@:2}" >"$fifo" 2>&1 &
     PID=$!
     while read -r -t 60 line; do
       if [[ $line == *"Ready to accept connections"* ]]; then
