@@ -15009,8 +15009,10 @@ struct Meta {
 // than a threshold. A command's time is its run inside the backend transaction, not the commit
 // (as Redis's excludes the AOF's fsync). Thread-safe.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -21355,13 +21357,11 @@ class RaftNode {
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iterator>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21379,6 +21379,116 @@ class RaftNode {
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 
+// ---- kvstack/server/blocked_clients.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_BLOCKED_CLIENTS_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_BLOCKED_CLIENTS_HPP
+// kvstack::redis::BlockedClients — the clients a server holds in BLPOP and the like, in the order
+// they blocked: each with the keys it waits on, its deadline, and an answer set aside for it (a
+// timeout, CLIENT UNBLOCK); which to serve after a write, and which have gone.
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <list>
+#include <optional>
+#include <utility>
+
+#include <sys/socket.h>
+
+
+namespace kvstack::inline v0::redis {
+
+/// What a blocked client is waiting with, beside its connection's own state.
+struct BlockedState {
+  KeyWaits waits;  ///< the keys its blocking command waits on
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::optional<Reply> verdict;  ///< its answer without a retry: timed out, CLIENT UNBLOCK
+};
+
+/// Blocked jobs in the order they blocked. `Job` has `blocked` (a BlockedState), `fd` (its
+/// connection's socket) and `client->id`. Not thread-safe: the server holds one lock around it;
+/// `count` is what others may read meanwhile.
+template <class Job>
+class BlockedClients {
+ public:
+  explicit BlockedClients(std::atomic<std::size_t>& count) : count_(count) {}
+
+  void add(Job job) {
+    jobs_.push_back(std::move(job));
+    ++count_;
+  }
+
+  /// CLIENT UNBLOCK: sets `verdict` aside for client `id` if it is blocked (and has none yet).
+  bool unblock(std::uint64_t id, Reply verdict) {
+    for (auto& job : jobs_)
+      if (job.client->id == id && !job.blocked.verdict) {
+        job.blocked.verdict = std::move(verdict);
+        return true;
+      }
+    return false;
+  }
+
+  /// Answers with a nil those whose deadline is past, and, with `check_connections`, those whose
+  /// connection closed (which serve() then drops rather than answers).
+  void expire(std::chrono::steady_clock::time_point now, bool check_connections) {
+    for (auto& job : jobs_)
+      if (!job.blocked.verdict && (job.blocked.deadline <= now || (check_connections && !connected(job.fd))))
+        job.blocked.verdict = reply::null_array();
+  }
+
+  /// Serves, in the order they blocked, the jobs whose keys were written since they blocked, or
+  /// that have a verdict: `retry(job)` runs its command again (nullopt: still nothing to pop; the
+  /// job keeps its place), then `go_on(job, reply)` takes it; `drop(job)` takes one whose
+  /// connection closed. Again until none is served: serving one writes keys another may wait on
+  /// (BLMOVE), and `go_on` may add jobs.
+  template <class Retry, class GoOn, class Drop>
+  void serve(Retry&& retry, GoOn&& go_on, Drop&& drop) {
+    for (bool served = true; served;) {
+      served = false;
+      for (auto it = jobs_.begin(); it != jobs_.end();) {
+        if (!it->blocked.verdict && !it->blocked.waits.changed()) {
+          ++it;
+          continue;
+        }
+        Job job = std::move(*it);
+        it = jobs_.erase(it);
+        --count_;
+        if (!connected(job.fd)) {
+          drop(job);
+          continue;
+        }
+        std::optional<Reply> r = std::exchange(job.blocked.verdict, std::nullopt);
+        if (!r) r = retry(job);
+        if (!r) {
+          it = std::next(jobs_.insert(it, std::move(job)));
+          ++count_;
+          continue;
+        }
+        job.blocked = BlockedState{};
+        served = true;
+        go_on(std::move(job), std::move(*r));
+      }
+    }
+  }
+
+  /// Whether the client at `fd` is still connected: a closed connection reads as end of file
+  /// (unless it sent more requests first, which are then taken for a connection still open).
+  static bool connected(int fd) {
+    char byte;
+    auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+  }
+
+ private:
+  std::atomic<std::size_t>& count_;
+  std::list<Job> jobs_;
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_BLOCKED_CLIENTS_HPP
 // ---- kvstack/server/standalone.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SERVER_STANDALONE_HPP
 #define KVSTACK_SINGLE_KVSTACK_SERVER_STANDALONE_HPP
@@ -21628,10 +21738,7 @@ class Server {
     boost::asio::any_completion_handler<void()> resume;
     int fd;                ///< the connection's socket, to tell when a blocked client has gone
     std::size_t next = 0;  ///< the first request not yet run
-    // While blocked on batch[next]:
-    KeyWaits waits;
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-    std::optional<Reply> verdict;  ///< its answer without a retry: timed out, CLIENT UNBLOCK
+    BlockedState blocked;  ///< while blocked on batch[next]
   };
 
   /// Hands a connection's batch to the next flush() and waits for it to have run.
@@ -21639,8 +21746,7 @@ class Server {
     co_await boost::asio::async_initiate<decltype(use_awaitable), void()>(
         [&](auto handler) {
           std::lock_guard lock(waiting_mu_);
-          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd, 0, KeyWaits(),
-                              std::chrono::steady_clock::time_point::max(), std::nullopt});
+          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd, 0, BlockedState{}});
           if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
         },
         use_awaitable);
@@ -21787,17 +21893,16 @@ class Server {
         ++job.next;
       } else {
         ++counters_.commands;
-        if (auto r = try_blocking(store_, c.session, argv, job.waits)) {
+        if (auto r = try_blocking(store_, c.session, argv, job.blocked.waits)) {
           replies.push_back(std::move(*r));
           ++job.next;
         } else {
           auto timeout = blocking_wait(argv).timeout_ms;
           constexpr std::int64_t century = 100ll * 365 * 24 * 3600 * 1000;  // longer: for ever (and no overflow)
           if (timeout > 0 && timeout < century)
-            job.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+            job.blocked.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
           clients_.update(c.id, [&](ClientView& v) { v.blocked = true, v.last_command = ascii_lower(argv[0]); });
-          blocked_.push_back(std::move(job));
-          ++counters_.blocked;
+          blocked_.add(std::move(job));
           return;
         }
       }
@@ -21812,49 +21917,22 @@ class Server {
     boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
   }
 
-  /// Serves the blocked clients, in the order they blocked, whose keys were written since they
-  /// blocked (their command runs again, and may block again) or that have a verdict; again until
-  /// none is served, as serving one writes keys another may wait on (BLMOVE). Drops those whose
-  /// connection closed. Holds blocked_mu_.
+  /// Serves the blocked clients whose keys were written, or that have an answer (BlockedClients::
+  /// serve): each goes on with the rest of its batch. Holds blocked_mu_.
   void serve_blocked() {
-    for (bool served = true; served;) {
-      served = false;
-      for (auto it = blocked_.begin(); it != blocked_.end();) {
-        if (!it->verdict && !it->waits.changed()) {
-          ++it;
-          continue;
-        }
-        Job job = std::move(*it);
-        it = blocked_.erase(it);
-        --counters_.blocked;
-        if (!connected(job.fd)) {
+    blocked_.serve(
+        [&](Job& job) {
+          return try_blocking(store_, job.client->session, (*job.batch)[job.next], job.blocked.waits, true);
+        },
+        [&](Job job, Reply r) {
+          resp::encode(r, job.client->protocol, *job.out);
+          ++job.next;
+          proceed(std::move(job));
+        },
+        [&](Job& job) {
           *job.closing = true;
           resume(job);
-          continue;
-        }
-        std::optional<Reply> r = std::move(job.verdict);
-        if (!r) r = try_blocking(store_, job.client->session, (*job.batch)[job.next], job.waits, true);
-        if (!r) {  // still nothing to pop: it keeps its place
-          it = std::next(blocked_.insert(it, std::move(job)));
-          ++counters_.blocked;
-          continue;
-        }
-        job.waits.clear();
-        job.deadline = std::chrono::steady_clock::time_point::max();
-        resp::encode(*r, job.client->protocol, *job.out);
-        ++job.next;
-        served = true;
-        proceed(std::move(job));
-      }
-    }
-  }
-
-  /// Whether the client at `fd` is still connected: a closed connection reads as end of file
-  /// (unless it sent more requests first, which are then taken for a connection still open).
-  static bool connected(int fd) {
-    char byte;
-    auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+        });
   }
 
   /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it is answered as on a
@@ -21866,12 +21944,9 @@ class Server {
     bool error = a.size() == 4 && iequals(a[3], "ERROR");
     if (a.size() == 4 && !error && !iequals(a[3], "TIMEOUT"))
       return reply::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
-    for (auto& job : blocked_)
-      if (static_cast<std::int64_t>(job.client->id) == *id && !job.verdict) {
-        job.verdict = error ? reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK") : reply::null_array();
-        return reply::integer(1);
-      }
-    return reply::integer(0);
+    return reply::integer(blocked_.unblock(static_cast<std::uint64_t>(*id),
+                                           error ? reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+                                                 : reply::null_array()));
   }
 
   /// Every 10 ms while clients are blocked: answers those whose timeout passed, and serves those
@@ -21885,10 +21960,7 @@ class Server {
       if (ec) break;
       if (counters_.blocked.load() == 0) continue;
       std::lock_guard lock(blocked_mu_);
-      const auto now = std::chrono::steady_clock::now();
-      for (auto& job : blocked_)
-        if (!job.verdict && (job.deadline <= now || (tick % 10 == 0 && !connected(job.fd))))
-          job.verdict = reply::null_array();  // a closed connection is dropped before it is answered
+      blocked_.expire(std::chrono::steady_clock::now(), tick % 10 == 0);
       serve_blocked();
     }
   }
@@ -21909,7 +21981,7 @@ class Server {
   std::vector<Job> waiting_;  ///< batches for the next flush()
   bool flush_posted_ = false;
   std::mutex blocked_mu_;  ///< taken after the commands of a flush, for the rest
-  std::list<Job> blocked_;  ///< clients blocked (BLPOP...), in the order they blocked
+  BlockedClients<Job> blocked_{counters_.blocked};  ///< clients blocked in BLPOP and the like
   std::vector<std::thread> threads_;
 };
 

@@ -4,8 +4,10 @@
 // (as Redis's excludes the AOF's fsync). Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <mutex>

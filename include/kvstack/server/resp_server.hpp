@@ -11,13 +11,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iterator>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +38,7 @@
 #include <kvstack/redis/dispatcher.hpp>
 #include <kvstack/redis/resp.hpp>
 #include <kvstack/server/admin.hpp>
+#include <kvstack/server/blocked_clients.hpp>
 #include <kvstack/server/options.hpp>
 #include <kvstack/server/pubsub.hpp>
 #include <kvstack/server/standalone.hpp>
@@ -261,10 +260,7 @@ class Server {
     boost::asio::any_completion_handler<void()> resume;
     int fd;                ///< the connection's socket, to tell when a blocked client has gone
     std::size_t next = 0;  ///< the first request not yet run
-    // While blocked on batch[next]:
-    KeyWaits waits;
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-    std::optional<Reply> verdict;  ///< its answer without a retry: timed out, CLIENT UNBLOCK
+    BlockedState blocked;  ///< while blocked on batch[next]
   };
 
   /// Hands a connection's batch to the next flush() and waits for it to have run.
@@ -272,8 +268,7 @@ class Server {
     co_await boost::asio::async_initiate<decltype(use_awaitable), void()>(
         [&](auto handler) {
           std::lock_guard lock(waiting_mu_);
-          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd, 0, KeyWaits(),
-                              std::chrono::steady_clock::time_point::max(), std::nullopt});
+          waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd, 0, BlockedState{}});
           if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
         },
         use_awaitable);
@@ -420,17 +415,16 @@ class Server {
         ++job.next;
       } else {
         ++counters_.commands;
-        if (auto r = try_blocking(store_, c.session, argv, job.waits)) {
+        if (auto r = try_blocking(store_, c.session, argv, job.blocked.waits)) {
           replies.push_back(std::move(*r));
           ++job.next;
         } else {
           auto timeout = blocking_wait(argv).timeout_ms;
           constexpr std::int64_t century = 100ll * 365 * 24 * 3600 * 1000;  // longer: for ever (and no overflow)
           if (timeout > 0 && timeout < century)
-            job.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+            job.blocked.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
           clients_.update(c.id, [&](ClientView& v) { v.blocked = true, v.last_command = ascii_lower(argv[0]); });
-          blocked_.push_back(std::move(job));
-          ++counters_.blocked;
+          blocked_.add(std::move(job));
           return;
         }
       }
@@ -445,49 +439,22 @@ class Server {
     boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
   }
 
-  /// Serves the blocked clients, in the order they blocked, whose keys were written since they
-  /// blocked (their command runs again, and may block again) or that have a verdict; again until
-  /// none is served, as serving one writes keys another may wait on (BLMOVE). Drops those whose
-  /// connection closed. Holds blocked_mu_.
+  /// Serves the blocked clients whose keys were written, or that have an answer (BlockedClients::
+  /// serve): each goes on with the rest of its batch. Holds blocked_mu_.
   void serve_blocked() {
-    for (bool served = true; served;) {
-      served = false;
-      for (auto it = blocked_.begin(); it != blocked_.end();) {
-        if (!it->verdict && !it->waits.changed()) {
-          ++it;
-          continue;
-        }
-        Job job = std::move(*it);
-        it = blocked_.erase(it);
-        --counters_.blocked;
-        if (!connected(job.fd)) {
+    blocked_.serve(
+        [&](Job& job) {
+          return try_blocking(store_, job.client->session, (*job.batch)[job.next], job.blocked.waits, true);
+        },
+        [&](Job job, Reply r) {
+          resp::encode(r, job.client->protocol, *job.out);
+          ++job.next;
+          proceed(std::move(job));
+        },
+        [&](Job& job) {
           *job.closing = true;
           resume(job);
-          continue;
-        }
-        std::optional<Reply> r = std::move(job.verdict);
-        if (!r) r = try_blocking(store_, job.client->session, (*job.batch)[job.next], job.waits, true);
-        if (!r) {  // still nothing to pop: it keeps its place
-          it = std::next(blocked_.insert(it, std::move(job)));
-          ++counters_.blocked;
-          continue;
-        }
-        job.waits.clear();
-        job.deadline = std::chrono::steady_clock::time_point::max();
-        resp::encode(*r, job.client->protocol, *job.out);
-        ++job.next;
-        served = true;
-        proceed(std::move(job));
-      }
-    }
-  }
-
-  /// Whether the client at `fd` is still connected: a closed connection reads as end of file
-  /// (unless it sent more requests first, which are then taken for a connection still open).
-  static bool connected(int fd) {
-    char byte;
-    auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+        });
   }
 
   /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it is answered as on a
@@ -499,12 +466,9 @@ class Server {
     bool error = a.size() == 4 && iequals(a[3], "ERROR");
     if (a.size() == 4 && !error && !iequals(a[3], "TIMEOUT"))
       return reply::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
-    for (auto& job : blocked_)
-      if (static_cast<std::int64_t>(job.client->id) == *id && !job.verdict) {
-        job.verdict = error ? reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK") : reply::null_array();
-        return reply::integer(1);
-      }
-    return reply::integer(0);
+    return reply::integer(blocked_.unblock(static_cast<std::uint64_t>(*id),
+                                           error ? reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+                                                 : reply::null_array()));
   }
 
   /// Every 10 ms while clients are blocked: answers those whose timeout passed, and serves those
@@ -518,10 +482,7 @@ class Server {
       if (ec) break;
       if (counters_.blocked.load() == 0) continue;
       std::lock_guard lock(blocked_mu_);
-      const auto now = std::chrono::steady_clock::now();
-      for (auto& job : blocked_)
-        if (!job.verdict && (job.deadline <= now || (tick % 10 == 0 && !connected(job.fd))))
-          job.verdict = reply::null_array();  // a closed connection is dropped before it is answered
+      blocked_.expire(std::chrono::steady_clock::now(), tick % 10 == 0);
       serve_blocked();
     }
   }
@@ -542,7 +503,7 @@ class Server {
   std::vector<Job> waiting_;  ///< batches for the next flush()
   bool flush_posted_ = false;
   std::mutex blocked_mu_;  ///< taken after the commands of a flush, for the rest
-  std::list<Job> blocked_;  ///< clients blocked (BLPOP...), in the order they blocked
+  BlockedClients<Job> blocked_{counters_.blocked};  ///< clients blocked in BLPOP and the like
   std::vector<std::thread> threads_;
 };
 
