@@ -15222,22 +15222,22 @@ class CommandStats {
   /// Records a run of command number `command`.
   void record(std::size_t command, Args argv, std::chrono::nanoseconds took, bool failed) {
     auto& c = counters_[command];
-    const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
     c.calls.fetch_add(1, std::memory_order_relaxed);
-    c.usec.fetch_add(static_cast<std::uint64_t>(usec), std::memory_order_relaxed);
+    c.nanos.fetch_add(static_cast<std::uint64_t>(took.count()), std::memory_order_relaxed);
     if (failed) c.failed.fetch_add(1, std::memory_order_relaxed);
+    const auto usec = took.count() / 1000;
     const auto threshold = slower_than_usec.load(std::memory_order_relaxed);
     if (threshold >= 0 && usec >= threshold) log_slow(argv, usec);
   }
 
   Totals totals(std::size_t command) const {
     auto& c = counters_[command];
-    return {c.calls.load(std::memory_order_relaxed), c.usec.load(std::memory_order_relaxed),
+    return {c.calls.load(std::memory_order_relaxed), c.nanos.load(std::memory_order_relaxed) / 1000,
             c.failed.load(std::memory_order_relaxed)};
   }
   /// Zeroes the counters (CONFIG RESETSTAT).
   void reset_totals() {
-    for (auto& c : counters_) c.calls = 0, c.usec = 0, c.failed = 0;
+    for (auto& c : counters_) c.calls = 0, c.nanos = 0, c.failed = 0;
   }
 
   /// The `count` most recent slow entries (all when negative), newest first.
@@ -15270,7 +15270,7 @@ class CommandStats {
 
  private:
   struct Counters {
-    std::atomic<std::uint64_t> calls{0}, usec{0}, failed{0};
+    std::atomic<std::uint64_t> calls{0}, nanos{0}, failed{0};
   };
 
   void log_slow(Args argv, std::int64_t usec) {
@@ -19218,8 +19218,17 @@ bool run_together(Store& store, std::span<const Pipeline> pipelines, std::span<c
     }
   auto failure = store.run_each(sessions, [&](std::size_t k, C& c) {
     auto& p = pipelines[which[k]];
-    for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j)
-      p.replies->push_back(run_command(*p.session, *resolved[first[k] + j], c, p.commands[j]));
+    auto* stats = p.session->stats;
+    auto start = stats ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j) {
+      const auto& command = *resolved[first[k] + j];
+      p.replies->push_back(command.run(c, p.commands[j]));
+      if (!stats) continue;
+      const auto end = std::chrono::steady_clock::now();  // one clock read per command: its end, the next's start
+      stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), p.commands[j], end - start,
+                    p.replies->back().is_error());
+      start = end;
+    }
   });
   if (!failure) return true;
   for (std::size_t k = 0; k < sessions.size(); ++k) {

@@ -37,22 +37,22 @@ class CommandStats {
   /// Records a run of command number `command`.
   void record(std::size_t command, Args argv, std::chrono::nanoseconds took, bool failed) {
     auto& c = counters_[command];
-    const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
     c.calls.fetch_add(1, std::memory_order_relaxed);
-    c.usec.fetch_add(static_cast<std::uint64_t>(usec), std::memory_order_relaxed);
+    c.nanos.fetch_add(static_cast<std::uint64_t>(took.count()), std::memory_order_relaxed);
     if (failed) c.failed.fetch_add(1, std::memory_order_relaxed);
+    const auto usec = took.count() / 1000;
     const auto threshold = slower_than_usec.load(std::memory_order_relaxed);
     if (threshold >= 0 && usec >= threshold) log_slow(argv, usec);
   }
 
   Totals totals(std::size_t command) const {
     auto& c = counters_[command];
-    return {c.calls.load(std::memory_order_relaxed), c.usec.load(std::memory_order_relaxed),
+    return {c.calls.load(std::memory_order_relaxed), c.nanos.load(std::memory_order_relaxed) / 1000,
             c.failed.load(std::memory_order_relaxed)};
   }
   /// Zeroes the counters (CONFIG RESETSTAT).
   void reset_totals() {
-    for (auto& c : counters_) c.calls = 0, c.usec = 0, c.failed = 0;
+    for (auto& c : counters_) c.calls = 0, c.nanos = 0, c.failed = 0;
   }
 
   /// The `count` most recent slow entries (all when negative), newest first.
@@ -85,7 +85,7 @@ class CommandStats {
 
  private:
   struct Counters {
-    std::atomic<std::uint64_t> calls{0}, usec{0}, failed{0};
+    std::atomic<std::uint64_t> calls{0}, nanos{0}, failed{0};
   };
 
   void log_slow(Args argv, std::int64_t usec) {

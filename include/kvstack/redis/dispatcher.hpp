@@ -314,8 +314,17 @@ bool run_together(Store& store, std::span<const Pipeline> pipelines, std::span<c
     }
   auto failure = store.run_each(sessions, [&](std::size_t k, C& c) {
     auto& p = pipelines[which[k]];
-    for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j)
-      p.replies->push_back(run_command(*p.session, *resolved[first[k] + j], c, p.commands[j]));
+    auto* stats = p.session->stats;
+    auto start = stats ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+    for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j) {
+      const auto& command = *resolved[first[k] + j];
+      p.replies->push_back(command.run(c, p.commands[j]));
+      if (!stats) continue;
+      const auto end = std::chrono::steady_clock::now();  // one clock read per command: its end, the next's start
+      stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), p.commands[j], end - start,
+                    p.replies->back().is_error());
+      start = end;
+    }
   });
   if (!failure) return true;
   for (std::size_t k = 0; k < sessions.size(); ++k) {
