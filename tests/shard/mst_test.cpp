@@ -186,7 +186,7 @@ TEST_CASE("mst: a later stamp wins wherever it was written, and a pull carries o
   CHECK(messages < 40);  // two keys among 300: a few levels of the tree, not the whole state
 }
 
-TEST_CASE("mst: merging is commutative, associative and idempotent, 200 random cases", "[mst]") {
+TEST_CASE("mst: merging is commutative, associative and idempotent, 200 random cases", "[mst][single-threaded]") {
   std::mt19937_64 rng(Catch::rngSeed() + 2019);
   std::uint64_t now = 1'000'000;
   for (int c = 0; c < 200; ++c) {

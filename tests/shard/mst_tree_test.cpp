@@ -80,7 +80,7 @@ TEST_CASE("mst: a key's layer comes from the leading zero bits of its SHA-256", 
 }
 
 TEST_CASE("mst: random orders of inserts and erases that end with the same contents give the same root, 1,000 cases",
-          "[mst]") {
+          "[mst][single-threaded]") {
   std::mt19937_64 rng(Catch::rngSeed() + 2019);
   for (int c = 0; c < 1000; ++c) {
     const std::size_t universe = 1 + rng() % 80;
@@ -204,7 +204,7 @@ std::set<std::string> pull(const Tree& from, const Tree& into, std::size_t& fetc
 }
 }  // namespace
 
-TEST_CASE("mst: diff finds exactly the keys that differ, visiting only subtrees whose digests differ", "[mst]") {
+TEST_CASE("mst: diff finds exactly the keys that differ, visiting only subtrees whose digests differ", "[mst][single-threaded]") {
   std::mt19937_64 rng(Catch::rngSeed() + 7);
   MemoryBackend sa, sb;
   Tree a(sa, "m"), b(sb, "m");
