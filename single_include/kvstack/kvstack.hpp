@@ -11138,6 +11138,10 @@ inline Linearizability check_linearizable(const std::vector<Op>& history) {
 #ifndef KVSTACK_WITH_REDIS
 #define KVSTACK_WITH_REDIS 0
 #endif
+// Not an engine, optional in the same way: EVAL and SCRIPT with Lua 5.1 (kvstack::lua).
+#ifndef KVSTACK_WITH_LUA
+#define KVSTACK_WITH_LUA 0
+#endif
 
 #if KVSTACK_WITH_LMDB
 // ---- kvstack/backend/lmdb.hpp
@@ -15308,6 +15312,8 @@ class CommandStats {
 
 namespace kvstack::inline v0::redis {
 
+class Scripts;  // redis/scripts.hpp, with Lua
+
 /// What a write touched, for WATCH: one key of a database.
 struct Touched {
   std::uint32_t db = 0;  ///< physical database id
@@ -15428,6 +15434,7 @@ struct Session {
   std::vector<Watch> watched;
   std::shared_ptr<WatchTable> table;
   CommandStats* stats = nullptr;  ///< where its commands are counted and timed, if anywhere
+  Scripts* scripts = nullptr;     ///< where EVAL finds its scripts (shared by sessions); none: EVAL is off
 
   Session() = default;
   Session(Session&&) noexcept = default;
@@ -15441,6 +15448,7 @@ struct Session {
       watched = std::exchange(o.watched, {});
       table = std::move(o.table);
       stats = o.stats;
+      scripts = o.scripts;
     }
     return *this;
   }
@@ -18937,6 +18945,16 @@ namespace flag {
 inline constexpr unsigned read = 1, write = 2, transaction = 4, connection = 8;
 }
 
+#if KVSTACK_WITH_LUA
+namespace cmd {  // redis/scripting.hpp
+template <class C> Reply eval(C&, Args);
+template <class C> Reply evalsha(C&, Args);
+template <class C> Reply eval_ro(C&, Args);
+template <class C> Reply evalsha_ro(C&, Args);
+template <class C> Reply script(C&, Args);
+}  // namespace cmd
+#endif
+
 template <class C>
 struct Command {
   std::string_view name;  ///< lower case
@@ -19011,6 +19029,10 @@ const std::vector<Command<C>>& command_table() {
         // transactions
         {"multi", 1, T, nullptr}, {"exec", 1, T, nullptr}, {"discard", 1, T, nullptr}, {"watch", -2, T, nullptr},
         {"unwatch", 1, T, nullptr}};
+#if KVSTACK_WITH_LUA
+    t.insert(t.end(), {{"eval", -3, W, eval<C>}, {"evalsha", -3, W, evalsha<C>}, {"eval_ro", -3, R, eval_ro<C>},
+                       {"evalsha_ro", -3, R, evalsha_ro<C>}, {"script", -2, N, script<C>}});
+#endif
     std::sort(t.begin(), t.end(), [](auto& x, auto& y) { return x.name < y.name; });
     return t;
   }();
@@ -19283,6 +19305,582 @@ Reply execute(Store& store, Session& session, std::initializer_list<std::string_
 }
 
 }  // namespace kvstack::redis
+
+#if KVSTACK_WITH_LUA
+// ---- kvstack/redis/scripting.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_SCRIPTING_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_SCRIPTING_HPP
+// kvstack::redis EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT — the commands over Scripts (the
+// Lua state, scripts.hpp) that the session points to. A script runs inside its command's backend
+// transaction, so it is atomic, and redis.call runs the command table's commands in that same
+// transaction. As in Redis, an error in a script keeps the writes made before it; SCRIPT KILL
+// stops a script that has not written. Included by dispatcher.hpp when KVSTACK_WITH_LUA is 1.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+// ---- kvstack/redis/scripts.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_SCRIPTS_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_SCRIPTS_HPP
+// kvstack::redis::Scripts — Redis's scripting on Lua 5.1, the version Redis embeds: the script
+// cache (a body's SHA-1 → its compiled function), KEYS and ARGV, redis.call and redis.pcall, the
+// conversions between Lua values and replies, and SCRIPT KILL. One Lua state serves every session
+// that shares the Scripts, one script at a time. It needs Lua 5.1 (Debian liblua5.1-0-dev; the
+// kvstack::lua target links it), so <kvstack/redis/dispatcher.hpp> includes it, and has EVAL,
+// only when KVSTACK_WITH_LUA is 1.
+//
+// Lua 5.1 raises errors with longjmp, which skips C++ destructors: the functions Lua calls here
+// finish their C++ work in a function of its own before raising.
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/uuid/detail/sha1.hpp>
+#include <lua.hpp>
+
+
+namespace kvstack::inline v0::redis {
+
+/// A Lua state and the scripts loaded in it, shared by the sessions that point to it
+/// (Session::scripts). Thread-safe: a script runs under a lock, and `kill` may come from any thread.
+class Scripts {
+ public:
+  /// What redis.call runs: the command line `argv`, in the transaction of the script's command;
+  /// `read_only` for a script run by EVAL_RO or flagged no-writes (then writes are refused).
+  struct Caller {
+    void* self;
+    Reply (*call)(void* self, Args argv, bool read_only);
+  };
+
+  Scripts() { open(); }
+  ~Scripts() { lua_close(lua_); }
+  Scripts(const Scripts&) = delete;
+  Scripts& operator=(const Scripts&) = delete;
+
+  /// The SHA-1 of `body` in lower-case hex, the name a script is called by (EVALSHA).
+  static std::string sha1_hex(std::string_view body) {
+    boost::uuids::detail::sha1 h;
+    h.process_bytes(body.data(), body.size());
+    boost::uuids::detail::sha1::digest_type digest;
+    h.get_digest(digest);
+    char hex[41];
+    for (int i = 0; i < 5; ++i) std::snprintf(hex + 8 * i, 9, "%08x", digest[i]);
+    return std::string(hex, 40);
+  }
+
+  /// SCRIPT LOAD: compiles `body` and keeps it; its SHA-1, or the compile error.
+  Reply load(std::string_view body) {
+    std::lock_guard lock(mu_);
+    return compile(body);
+  }
+
+  /// SCRIPT EXISTS for one SHA-1 (any case).
+  bool exists(std::string_view sha) {
+    std::lock_guard lock(mu_);
+    return loaded_.contains(ascii_lower(sha));
+  }
+
+  /// SCRIPT FLUSH: forgets every script, and starts a new Lua state (globals a script set go too).
+  void flush() {
+    std::lock_guard lock(mu_);
+    lua_close(lua_);
+    loaded_.clear();
+    open();
+  }
+
+  /// SCRIPT KILL, from any thread: stops the script that runs now, as long as it has not written
+  /// (its writes could not be taken back: Redis's rule). The reply to give.
+  Reply kill() {
+    int expected = clean;
+    if (state_.compare_exchange_strong(expected, killing)) return reply::ok();
+    if (expected == idle) return reply::error("NOTBUSY No scripts in execution right now.");
+    if (expected == killing) return reply::ok();
+    return reply::error(
+        "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait "
+        "the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
+  }
+
+  /// Called by the running script's Caller before a write: false when the script is being killed
+  /// (the write must not run), else the script can no longer be killed.
+  bool may_write() {
+    int expected = clean;
+    return state_.compare_exchange_strong(expected, wrote) || expected == wrote;
+  }
+
+  /// EVAL: runs `body` (compiled and kept first, unless it is already) with KEYS and ARGV.
+  Reply eval(std::string_view body, Args keys, Args args, bool read_only, Caller caller) {
+    std::lock_guard lock(mu_);
+    auto sha = sha1_hex(body);
+    if (!loaded_.contains(sha))
+      if (Reply r = compile(body); r.is_error()) return r;
+    return run(sha, keys, args, read_only, caller);
+  }
+
+  /// EVALSHA: runs the script loaded as `sha` (any case); NOSCRIPT when there is none.
+  Reply evalsha(std::string_view sha, Args keys, Args args, bool read_only, Caller caller) {
+    std::lock_guard lock(mu_);
+    auto name = ascii_lower(sha);
+    if (!loaded_.contains(name)) return reply::error("NOSCRIPT No matching script. Please use EVAL.");
+    return run(name, keys, args, read_only, caller);
+  }
+
+ private:
+  enum : int { idle, clean, wrote, killing };  ///< state_: no script runs, or one runs, and how
+  static constexpr const char* killed_message = "ERR Script killed by user with SCRIPT KILL...";
+
+  static Scripts& self(lua_State* lua) {
+    lua_getfield(lua, LUA_REGISTRYINDEX, "kvstack_scripts");
+    auto* s = static_cast<Scripts*>(lua_touserdata(lua, -1));
+    lua_pop(lua, 1);
+    return *s;
+  }
+
+  /// A new Lua state with Redis's libraries and API, and its globals protected.
+  void open() {
+    lua_ = luaL_newstate();
+    using Library = std::pair<const char*, lua_CFunction>;
+    for (auto [name, library] : {Library{"", luaopen_base}, Library{LUA_TABLIBNAME, luaopen_table},
+                                 Library{LUA_STRLIBNAME, luaopen_string}, Library{LUA_MATHLIBNAME, luaopen_math},
+                                 Library{LUA_DBLIBNAME, luaopen_debug}}) {
+      lua_pushcfunction(lua_, library);
+      lua_pushstring(lua_, name);
+      lua_call(lua_, 1, 0);
+    }
+    lua_pushlightuserdata(lua_, this);
+    lua_setfield(lua_, LUA_REGISTRYINDEX, "kvstack_scripts");
+    // The redis table.
+    lua_newtable(lua_);
+    auto set_function = [&](const char* name, lua_CFunction f) {
+      lua_pushcfunction(lua_, f);
+      lua_setfield(lua_, -2, name);
+    };
+    set_function("call", [](lua_State* l) { return redis_call(l, true); });
+    set_function("pcall", [](lua_State* l) { return redis_call(l, false); });
+    set_function("error_reply", error_reply);
+    set_function("status_reply", status_reply);
+    set_function("sha1hex", sha1hex);
+    set_function("log", log);
+    set_function("setresp", setresp);
+    set_function("set_repl", [](lua_State*) { return 0; });  // replication carries effects, not scripts
+    set_function("replicate_commands", [](lua_State* l) { lua_pushboolean(l, 1); return 1; });
+    int level = 0;
+    for (const char* name : {"LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING"}) {
+      lua_pushinteger(lua_, level++);
+      lua_setfield(lua_, -2, name);
+    }
+    for (auto [name, flags] : {std::pair<const char*, int>{"REPL_NONE", 0}, {"REPL_AOF", 1}, {"REPL_SLAVE", 2},
+                               {"REPL_REPLICA", 2}, {"REPL_ALL", 3}}) {
+      lua_pushinteger(lua_, flags);
+      lua_setfield(lua_, -2, name);
+    }
+    lua_setglobal(lua_, "redis");
+    for (const char* name : {"dofile", "loadfile", "print"}) {
+      lua_pushnil(lua_);
+      lua_setglobal(lua_, name);
+    }
+    // The error handler: a runtime error becomes {err=..., source=..., line=...}, where the
+    // script's own code is (the caller of a C function such as redis.call). It keeps the debug
+    // library for itself; scripts do not see it.
+    static constexpr std::string_view handler =
+        "local getinfo = debug.getinfo\n"
+        "debug = nil\n"
+        "return function(e)\n"
+        "  local at = getinfo(2, 'Sl')\n"
+        "  if at and at.what == 'C' then at = getinfo(3, 'Sl') end\n"
+        "  if type(e) ~= 'table' then e = {err = 'ERR ' .. tostring(e)} end\n"
+        "  if at then e.source = at.source; e.line = at.currentline end\n"
+        "  return e\n"
+        "end\n";
+    luaL_loadbuffer(lua_, handler.data(), handler.size(), "@error_handler");
+    lua_call(lua_, 0, 1);
+    lua_setfield(lua_, LUA_REGISTRYINDEX, "kvstack_error_handler");
+    // Globals: reading one that does not exist, or creating one, is an error (as in Redis 7).
+    lua_newtable(lua_);
+    lua_pushcfunction(lua_, [](lua_State* l) {
+      return luaL_error(l, "Script attempted to access nonexistent global variable '%s'", lua_tostring(l, 2));
+    });
+    lua_setfield(lua_, -2, "__index");
+    lua_pushcfunction(lua_, [](lua_State* l) { return luaL_error(l, "Attempt to modify a readonly table"); });
+    lua_setfield(lua_, -2, "__newindex");
+    lua_pushboolean(lua_, 0);
+    lua_setfield(lua_, -2, "__metatable");  // setmetatable(_G, ...) fails
+    lua_setmetatable(lua_, LUA_GLOBALSINDEX);
+  }
+
+  /// Compiles `body` as the function "f_<sha>" of the registry. Holds mu_.
+  Reply compile(std::string_view body) {
+    auto sha = sha1_hex(body);
+    if (loaded_.contains(sha)) return reply::bulk(sha);
+    bool no_writes = false;
+    // A shebang line ("#!lua flags=no-writes") is read past, its line feed kept for line numbers.
+    std::size_t skip = 0;
+    if (body.starts_with("#!")) {
+      skip = std::min(body.find('\n'), body.size());
+      auto line = body.substr(2, skip - 2);
+      if (!line.starts_with("lua") || (line.size() > 3 && line[3] != ' '))
+        return reply::error("ERR Unexpected engine in script shebang: " + std::string(line.substr(0, line.find(' '))));
+      no_writes = line.find("no-writes") != std::string_view::npos;
+    }
+    if (luaL_loadbuffer(lua_, body.data() + skip, body.size() - skip, "@user_script")) {
+      Reply r = reply::error(std::string("ERR Error compiling script (new function): ") + lua_tostring(lua_, -1));
+      lua_pop(lua_, 1);
+      return r;
+    }
+    lua_setfield(lua_, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+    loaded_.emplace(sha, no_writes);
+    return reply::bulk(sha);
+  }
+
+  /// Runs the loaded script `sha`. Holds mu_.
+  Reply run(const std::string& sha, Args keys, Args args, bool read_only, Caller caller) {
+    lua_getfield(lua_, LUA_REGISTRYINDEX, "kvstack_error_handler");
+    lua_getfield(lua_, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+    for (auto [name, values] : {std::pair<const char*, Args>{"KEYS", keys}, {"ARGV", args}}) {
+      lua_pushvalue(lua_, LUA_GLOBALSINDEX);
+      lua_pushstring(lua_, name);
+      lua_createtable(lua_, static_cast<int>(values.size()), 0);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        lua_pushlstring(lua_, values[i].data(), values[i].size());
+        lua_rawseti(lua_, -2, static_cast<int>(i + 1));
+      }
+      lua_rawset(lua_, -3);  // past the globals' protection
+      lua_pop(lua_, 1);
+    }
+    caller_ = &caller;
+    read_only_ = read_only || loaded_.at(sha);
+    state_ = clean;
+    lua_sethook(lua_, check_killed, LUA_MASKCOUNT, 100000);
+    const bool failed = lua_pcall(lua_, 0, 1, -2) != 0;
+    lua_sethook(lua_, nullptr, 0, 0);
+    state_ = idle;
+    caller_ = nullptr;
+    Reply r = failed ? script_error(sha) : to_reply(-1, 0);
+    lua_pop(lua_, 2);  // the result (or error) and the error handler
+    if (++runs_ % 50 == 0) lua_gc(lua_, LUA_GCSTEP, 50);  // a little at a time, not a full cycle at once
+    return r;
+  }
+
+  /// The error that stopped a script, as Redis words it: its message, then where it was raised.
+  Reply script_error(const std::string& sha) {
+    if (!lua_istable(lua_, -1)) {
+      const char* what = lua_isstring(lua_, -1) ? lua_tostring(lua_, -1) : "execution failure";
+      return reply::error("ERR Error running script " + sha + ", " + std::string(what).substr(0, 100));
+    }
+    auto field = [&](const char* name) {
+      lua_getfield(lua_, -1, name);
+      std::string s = lua_isstring(lua_, -1) ? lua_tostring(lua_, -1) : "";
+      lua_pop(lua_, 1);
+      return s;
+    };
+    std::string message = one_line(field("err"));
+    auto source = field("source"), line = field("line");
+    if (!source.empty() && !line.empty()) message += " script: " + sha + ", on " + source + ":" + line + ".";
+    return reply::error(std::move(message));
+  }
+
+  static std::string one_line(std::string s) {
+    for (char& ch : s)
+      if (ch == '\r' || ch == '\n') ch = ' ';
+    return s;
+  }
+
+  /// The Lua value at `index` as a reply, as Redis converts a script's result (RESP2).
+  Reply to_reply(int index, int depth) {
+    if (!lua_checkstack(lua_, 4) || depth > 1000) return reply::error("ERR reached lua stack limit");
+    switch (lua_type(lua_, index)) {
+      case LUA_TSTRING: {
+        std::size_t n = 0;
+        const char* s = lua_tolstring(lua_, index, &n);
+        return reply::bulk(std::string_view(s, n));
+      }
+      case LUA_TBOOLEAN: return lua_toboolean(lua_, index) ? reply::integer(1) : reply::null();
+      case LUA_TNUMBER: {
+        // As Redis's (long long) cast on x86-64: a number out of range becomes INT64_MIN.
+        double d = lua_tonumber(lua_, index);
+        return reply::integer(d >= -9223372036854775808.0 && d < 9223372036854775808.0 ? static_cast<std::int64_t>(d)
+                                                                                       : INT64_MIN);
+      }
+      case LUA_TTABLE: {
+        const int table = index < 0 ? lua_gettop(lua_) + index + 1 : index;
+        for (auto [name, kind] : {std::pair<const char*, Reply::Kind>{"err", Reply::Kind::error}, {"ok", Reply::Kind::simple}}) {
+          lua_pushstring(lua_, name);
+          lua_rawget(lua_, table);
+          if (lua_type(lua_, -1) == LUA_TSTRING) {
+            Reply r{kind, 0, one_line(lua_tostring(lua_, -1)), {}};
+            lua_pop(lua_, 1);
+            return r;
+          }
+          lua_pop(lua_, 1);
+        }
+        std::vector<Reply> items;  // up to the first nil, as Redis
+        for (int i = 1;; ++i) {
+          lua_rawgeti(lua_, table, i);
+          if (lua_isnil(lua_, -1)) {
+            lua_pop(lua_, 1);
+            break;
+          }
+          items.push_back(to_reply(-1, depth + 1));
+          lua_pop(lua_, 1);
+        }
+        return reply::array(std::move(items));
+      }
+      default: return reply::null();
+    }
+  }
+
+  /// Pushes `r` as Redis hands a command's reply to a script (RESP2): an error or a status as a
+  /// table with "err" or "ok", nil as false.
+  static void push(lua_State* lua, const Reply& r) {
+    luaL_checkstack(lua, 3, "reply too deeply nested");
+    switch (r.kind) {
+      case Reply::Kind::simple:
+      case Reply::Kind::error:
+        lua_createtable(lua, 0, 1);
+        lua_pushlstring(lua, r.text.data(), r.text.size());
+        lua_setfield(lua, -2, r.is_error() ? "err" : "ok");
+        return;
+      case Reply::Kind::integer: lua_pushnumber(lua, static_cast<lua_Number>(r.integer)); return;
+      case Reply::Kind::bulk:
+      case Reply::Kind::verbatim:
+      case Reply::Kind::number: lua_pushlstring(lua, r.text.data(), r.text.size()); return;
+      case Reply::Kind::null:
+      case Reply::Kind::null_array: lua_pushboolean(lua, 0); return;
+      case Reply::Kind::array:
+      case Reply::Kind::set:
+      case Reply::Kind::map:
+      case Reply::Kind::pairs:
+      case Reply::Kind::push:
+        lua_createtable(lua, static_cast<int>(r.elements.size()), 0);
+        for (std::size_t i = 0; i < r.elements.size(); ++i) {
+          push(lua, r.elements[i]);
+          lua_rawseti(lua, -2, static_cast<int>(i + 1));
+        }
+        return;
+    }
+  }
+
+  /// Pushes the error table {err = "ERR <message>"} (or `message` as is when it has its code).
+  static void push_error(lua_State* lua, std::string_view message) {
+    lua_createtable(lua, 0, 1);
+    std::string text = message.starts_with('-') ? std::string(message.substr(1)) : "ERR " + std::string(message);
+    lua_pushlstring(lua, text.data(), text.size());
+    lua_setfield(lua, -2, "err");
+  }
+
+  /// redis.call (raise: an error stops the script) and redis.pcall (an error is returned).
+  static int redis_call(lua_State* lua, bool raise) {
+    const bool failed = self(lua).call_command(lua);  // C++ objects live only in there
+    if (failed && raise) return lua_error(lua);
+    return 1;
+  }
+
+  /// Runs the command whose arguments are on the stack and pushes its reply: true when that is
+  /// an error.
+  bool call_command(lua_State* lua) noexcept {
+    const int argc = lua_gettop(lua);
+    if (!caller_) return push_error(lua, "redis.call/pcall can only be called inside a script invocation"), true;
+    if (argc == 0) return push_error(lua, "Please specify at least one argument for this redis lib call"), true;
+    try {
+      std::vector<std::string> argv;
+      argv.reserve(static_cast<std::size_t>(argc));
+      for (int i = 1; i <= argc; ++i) {
+        if (lua_type(lua, i) == LUA_TNUMBER) {  // not lua_tolstring, which prints 14 digits
+          char buf[64];
+          int n = std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(lua_tonumber(lua, i)));
+          argv.emplace_back(buf, static_cast<std::size_t>(n));
+        } else if (lua_type(lua, i) == LUA_TSTRING) {
+          std::size_t n = 0;
+          const char* s = lua_tolstring(lua, i, &n);
+          argv.emplace_back(s, n);
+        } else {
+          lua_settop(lua, 0);
+          push_error(lua, "Lua redis lib command arguments must be strings or integers");
+          return true;
+        }
+      }
+      lua_settop(lua, 0);
+      Reply r = caller_->call(caller_->self, argv, read_only_);
+      push(lua, r);
+      return r.is_error();
+    } catch (const std::exception& e) {  // out of memory, mostly: the script stops, nothing else
+      lua_settop(lua, 0);
+      push_error(lua, e.what());
+      return true;
+    }
+  }
+
+  /// The instruction-count hook: raises the kill error once SCRIPT KILL asked for it (then at
+  /// every line, so that a pcall catching it does not keep the script going).
+  static void check_killed(lua_State* lua, lua_Debug*) {
+    if (self(lua).state_.load() != killing) return;
+    lua_sethook(lua, check_killed, LUA_MASKLINE, 0);
+    push_error(lua, std::string_view(killed_message).substr(4));
+    lua_error(lua);
+  }
+
+  static int error_reply(lua_State* lua) {  // "-CODE message", "CODE message", or "message" (code ERR)
+    if (lua_gettop(lua) != 1 || lua_type(lua, -1) != LUA_TSTRING) return luaL_error(lua, "wrong number or type of arguments");
+    const char* text = lua_tostring(lua, 1);
+    if (*text == '-') ++text;
+    lua_createtable(lua, 0, 1);
+    if (std::strchr(text, ' ')) lua_pushstring(lua, text);
+    else lua_pushfstring(lua, "ERR %s", text);
+    lua_setfield(lua, -2, "err");
+    return 1;
+  }
+
+  static int status_reply(lua_State* lua) {
+    if (lua_gettop(lua) != 1 || lua_type(lua, -1) != LUA_TSTRING) return luaL_error(lua, "wrong number or type of arguments");
+    lua_createtable(lua, 0, 1);
+    lua_pushvalue(lua, 1);
+    lua_setfield(lua, -2, "ok");
+    return 1;
+  }
+
+  static int sha1hex(lua_State* lua) {
+    if (lua_gettop(lua) != 1) return luaL_error(lua, "wrong number of arguments");
+    std::size_t n = 0;
+    const char* s = lua_tolstring(lua, 1, &n);
+    char hex[41];
+    hex_of(std::string_view(s ? s : "", s ? n : 0), hex);
+    lua_pushlstring(lua, hex, 40);
+    return 1;
+  }
+  static void hex_of(std::string_view s, char (&hex)[41]) {
+    auto h = sha1_hex(s);  // short-lived, and gone before Lua could raise
+    h.copy(hex, 40);
+  }
+
+  static int log(lua_State* lua) {  // checked as Redis checks it; the server keeps no log file
+    if (lua_gettop(lua) < 2) return luaL_error(lua, "redis.log() requires two arguments or more.");
+    if (!lua_isnumber(lua, 1)) return luaL_error(lua, "First argument must be a number (log level).");
+    if (lua_tonumber(lua, 1) < 0 || lua_tonumber(lua, 1) > 3) return luaL_error(lua, "Invalid debug level.");
+    return 0;
+  }
+
+  static int setresp(lua_State* lua) {
+    if (lua_gettop(lua) != 1) return luaL_error(lua, "redis.setresp() requires one argument.");
+    const int version = static_cast<int>(lua_tonumber(lua, 1));
+    if (version != 2 && version != 3) return luaL_error(lua, "RESP version must be 2 or 3.");
+    if (version == 3) return luaL_error(lua, "kvstack: scripts speak RESP2 only");
+    return 0;
+  }
+
+  std::mutex mu_;
+  lua_State* lua_ = nullptr;
+  std::unordered_map<std::string, bool> loaded_;  ///< the SHA-1s of the scripts compiled: flagged no-writes?
+  Caller* caller_ = nullptr;                      ///< while a script runs
+  bool read_only_ = false;                        ///< while a script runs
+  std::atomic<int> state_{idle};
+  std::uint64_t runs_ = 0;
+};
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_SCRIPTS_HPP
+
+namespace kvstack::inline v0::redis {
+
+namespace detail {
+/// Whether `name` is one of the scripting commands, which a script may not call.
+inline bool is_script_command(std::string_view name) {
+  for (std::string_view n : {"eval", "evalsha", "eval_ro", "evalsha_ro", "script"})
+    if (name == n) return true;
+  return false;
+}
+
+/// EVAL and its kin: `by_sha` (EVALSHA) names the script by its SHA-1; `read_only` (the _RO forms)
+/// refuses writes.
+template <class C>
+Reply eval(C& c, Args a, bool by_sha, bool read_only) {
+  Scripts* scripts = c.session().scripts;
+  if (!scripts) return reply::error("ERR scripting is off: this session has no redis::Scripts");
+  auto numkeys = parse_integer(a[2]);
+  if (!numkeys) return reply::not_integer();
+  if (*numkeys > static_cast<std::int64_t>(a.size() - 3))
+    return reply::error("ERR Number of keys can't be greater than number of args");
+  if (*numkeys < 0) return reply::error("ERR Number of keys can't be negative");
+  Args keys = a.subspan(3, static_cast<std::size_t>(*numkeys)), args = a.subspan(3 + keys.size());
+  const int db = c.session().db;  // a SELECT in the script is the script's own
+  Scripts::Caller caller{&c, [](void* self, Args argv, bool ro) -> Reply {
+    auto& ctx = *static_cast<C*>(self);
+    const auto* command = find_command<C>(argv[0]);
+    if (!command) return reply::error("ERR Unknown Redis command called from script");
+    if (command->arity > 0 ? argv.size() != static_cast<std::size_t>(command->arity)
+                           : argv.size() < static_cast<std::size_t>(-command->arity))
+      return reply::error("ERR Wrong number of args calling Redis command from script");
+    if (!command->run || is_script_command(command->name))
+      return reply::error("ERR This Redis command is not allowed from script");
+    if (command->flags & flag::write) {
+      if (ro) return reply::error("ERR Write commands are not allowed from read-only scripts.");
+      if (!ctx.session().scripts->may_write()) return reply::error("ERR Script killed by user with SCRIPT KILL...");
+    }
+    return run_command(ctx.session(), *command, ctx, argv);
+  }};
+  Reply r = by_sha ? scripts->evalsha(a[1], keys, args, read_only, caller)
+                   : scripts->eval(a[1], keys, args, read_only, caller);
+  c.session().db = db;
+  return r;
+}
+}  // namespace detail
+
+namespace cmd {
+template <class C>
+Reply eval(C& c, Args a) { return detail::eval(c, a, false, false); }
+template <class C>
+Reply evalsha(C& c, Args a) { return detail::eval(c, a, true, false); }
+template <class C>
+Reply eval_ro(C& c, Args a) { return detail::eval(c, a, false, true); }
+template <class C>
+Reply evalsha_ro(C& c, Args a) { return detail::eval(c, a, true, true); }
+
+/// SCRIPT LOAD, EXISTS, FLUSH, KILL (a server answers KILL itself, while the script runs).
+template <class C>
+Reply script(C& c, Args a) {
+  Scripts* scripts = c.session().scripts;
+  if (!scripts) return reply::error("ERR scripting is off: this session has no redis::Scripts");
+  const auto sub = ascii_lower(a[1]);
+  if (sub == "load" && a.size() == 3) return scripts->load(a[2]);
+  if (sub == "exists" && a.size() >= 3) {
+    std::vector<Reply> out;
+    for (std::size_t i = 2; i < a.size(); ++i) out.push_back(reply::integer(scripts->exists(a[i]) ? 1 : 0));
+    return reply::array(std::move(out));
+  }
+  if (sub == "flush" && a.size() <= 3) {
+    if (a.size() == 3 && !iequals(a[2], "sync") && !iequals(a[2], "async"))
+      return reply::error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    scripts->flush();
+    return reply::ok();
+  }
+  if (sub == "kill" && a.size() == 2) return scripts->kill();
+  if (sub == "help" && a.size() == 2) {
+    std::vector<Reply> lines;
+    for (const char* line : {"SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                             "EXISTS <sha1> [<sha1> ...]", "    Return information about the existence of the scripts in the script cache.",
+                             "FLUSH [ASYNC|SYNC]", "    Flush the Lua scripts cache.",
+                             "KILL", "    Kill the currently executing Lua script.",
+                             "LOAD <script>", "    Load a script into the scripts cache without executing it."})
+      lines.push_back(reply::simple(line));
+    return reply::array(std::move(lines));
+  }
+  if (sub == "load" || sub == "exists" || sub == "flush" || sub == "kill" || sub == "help")
+    return reply::error("ERR wrong number of arguments for 'script|" + sub + "' command");
+  return reply::error("ERR unknown subcommand '" + std::string(a[1]).substr(0, 128) + "'. Try SCRIPT HELP.");
+}
+}  // namespace cmd
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_SCRIPTING_HPP
+#endif
 #endif  // KVSTACK_SINGLE_KVSTACK_REDIS_DISPATCHER_HPP
 // ---- kvstack/redis/resp.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_RESP_HPP
@@ -21543,10 +22141,11 @@ namespace kvstack::inline v0::redis {
 /// such as RaftNode). Both must outlive it.
 ///
 /// Threads: `options.threads` threads read and write sockets; each connection is served by one
-/// coroutine at a time, so its Client and Session are never touched by two threads at once. The
-/// commands of all connections run through the Store's transactions, which the engine
-/// serializes: that is what makes the Store's shared state (its database table and watch table)
-/// safe without locks of the server's own.
+/// coroutine at a time, so its Client and Session are never touched by two threads at once. One
+/// thread at a time works on the store (flush: commands and upkeep); the others never wait for
+/// it, so that a long command (a script) leaves them free to read and write sockets, and to take
+/// SCRIPT KILL. The commands go through the Store's transactions, which the engine serializes
+/// too: that is what makes the Store's shared state (its database table and watch table) safe.
 template <class Store, class Node = Standalone>
 class Server {
  public:
@@ -21636,16 +22235,17 @@ class Server {
     }
   }
 
-  /// Every 100 ms: the Store's sweep (expired keys, deleted collections; a bounded amount) and
-  /// the Node's upkeep.
+  /// Every 100 ms, in the store's turn (flush): the Store's sweep (expired keys, deleted
+  /// collections; a bounded amount) and the Node's upkeep.
   awaitable<void> maintain() {
     boost::asio::steady_timer timer(io_);
     for (;;) {
       timer.expires_after(std::chrono::milliseconds(100));
       auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
       if (ec) break;
-      node_.maintain();
-      if (!node_.redirect()) (void)store_.sweep(4096);
+      std::lock_guard lock(waiting_mu_);
+      due_.upkeep = true;
+      want_flush();
     }
   }
 
@@ -21658,6 +22258,9 @@ class Server {
     Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(),
              std::make_shared<Mailbox>([wakeups] { wakeups->try_send(boost::system::error_code()); })};
     c.session.stats = &stats_;
+#if KVSTACK_WITH_LUA
+    c.session.scripts = &scripts_;
+#endif
     {
       ClientView view;
       view.id = c.id;
@@ -21693,7 +22296,9 @@ class Server {
       }
       in.erase(0, in.size() - rest.size());
       const bool full = batch.size() == max_batch;
-      if (!batch.empty()) {
+      if (batch.size() == 1 && answer_at_once(c, batch[0], out)) {
+        batch.clear();
+      } else if (!batch.empty()) {
         co_await submit(c, batch, out, closing, socket.native_handle());
         clients_.update(c.id, [&](ClientView& v) {
           v.name = c.name, v.db = c.session.db, v.protocol = c.protocol, v.in_multi = c.session.in_multi;
@@ -21756,9 +22361,23 @@ class Server {
         [&](auto handler) {
           std::lock_guard lock(waiting_mu_);
           waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd, 0, BlockedState{}});
-          if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
+          want_flush();
         },
         use_awaitable);
+  }
+
+  /// Answers into `out` what cannot wait for the commands running: SCRIPT KILL, which stops the
+  /// script running (when the server has a thread free to read it: options.threads > 1).
+  bool answer_at_once([[maybe_unused]] const Client& c, [[maybe_unused]] const Argv& argv,
+                      [[maybe_unused]] std::string& out) {
+#if KVSTACK_WITH_LUA
+    if (c.authenticated && !c.session.in_multi && argv.size() == 2 && iequals(argv[0], "script") &&
+        iequals(argv[1], "kill")) {
+      resp::encode(scripts_.kill(), c.protocol, out);
+      return true;
+    }
+#endif
+    return false;
   }
 
   /// Whether the server answers `name` itself (Admin's commands and Pub/Sub's).
@@ -21818,17 +22437,42 @@ class Server {
     return r;
   }
 
+  /// Posts a flush() unless one is posted or running (which takes in what came). Holds waiting_mu_.
+  void want_flush() {
+    if (!flushing_ && !std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
+  }
+
+  /// The store's turn, on one thread at a time: runs the batches submitted and the timers' work,
+  /// until none is left.
+  void flush() {
+    std::unique_lock lock(waiting_mu_);
+    flush_posted_ = false;
+    if (std::exchange(flushing_, true)) return;
+    for (;;) {
+      std::vector<Job> ready;
+      ready.swap(waiting_);
+      const auto due = std::exchange(due_, {});
+      if (ready.empty() && !due.upkeep && !due.expire) break;
+      lock.unlock();
+      if (!ready.empty()) run_batches(std::move(ready));
+      if (due.upkeep) {
+        node_.maintain();
+        if (!node_.redirect()) (void)store_.sweep(4096);
+      }
+      if (due.expire) {
+        blocked_.expire(std::chrono::steady_clock::now(), due.drop_closed);
+        serve_blocked();
+      }
+      lock.lock();
+    }
+    flushing_ = false;
+  }
+
   /// Runs the batches of every connection that submitted one since the last flush: the data
   /// commands each sent before any of the server's own (or a blocking one) run in one backend
   /// transaction (one commit for all: group commit); the rest of each batch after, in order.
   /// Then the blocked clients whose keys were written are served.
-  void flush() {
-    std::vector<Job> ready;
-    {
-      std::lock_guard lock(waiting_mu_);
-      ready.swap(waiting_);
-      flush_posted_ = false;
-    }
+  void run_batches(std::vector<Job> ready) {
     std::vector<std::vector<Reply>> replies(ready.size());
     std::vector<Pipeline> pipelines;
     for (std::size_t i = 0; i < ready.size(); ++i) {
@@ -21849,7 +22493,6 @@ class Server {
       else rest = true;
     }
     if (!rest) return;
-    std::lock_guard lock(blocked_mu_);
     for (auto& job : ready)
       if (job.resume) proceed(std::move(job));
     serve_blocked();
@@ -21871,7 +22514,6 @@ class Server {
   /// Runs the rest of a job's batch, encoding the replies in the protocol of their time: the data
   /// commands between two of the server's own share one backend transaction. Then the connection
   /// goes on — unless a blocking command found nothing to pop: the job then waits in `blocked_`.
-  /// Holds blocked_mu_.
   void proceed(Job job) {
     auto& c = *job.client;
     std::span<const Argv> batch = *job.batch;
@@ -21927,7 +22569,7 @@ class Server {
   }
 
   /// Serves the blocked clients whose keys were written, or that have an answer (BlockedClients::
-  /// serve): each goes on with the rest of its batch. Holds blocked_mu_.
+  /// serve): each goes on with the rest of its batch.
   void serve_blocked() {
     blocked_.serve(
         [&](Job& job) {
@@ -21945,7 +22587,7 @@ class Server {
   }
 
   /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it is answered as on a
-  /// timeout, or with an UNBLOCKED error), 0 if not. Holds blocked_mu_.
+  /// timeout, or with an UNBLOCKED error), 0 if not.
   Reply unblock(const Argv& a) {
     if (a.size() < 3 || a.size() > 4) return reply::wrong_arity("client|unblock");
     auto id = parse_integer(a[2]);
@@ -21968,9 +22610,10 @@ class Server {
       auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
       if (ec) break;
       if (counters_.blocked.load() == 0) continue;
-      std::lock_guard lock(blocked_mu_);
-      blocked_.expire(std::chrono::steady_clock::now(), tick % 10 == 0);
-      serve_blocked();
+      std::lock_guard lock(waiting_mu_);
+      due_.expire = true;
+      due_.drop_closed |= tick % 10 == 0;
+      want_flush();
     }
   }
 
@@ -21985,11 +22628,17 @@ class Server {
   CommandStats stats_;
   Admin<Store, Node> admin_;
   PubSub pubsub_;
+#if KVSTACK_WITH_LUA
+  Scripts scripts_;  ///< EVAL's, shared by the connections
+#endif
   std::uint16_t port_ = 0;
   std::mutex waiting_mu_;
   std::vector<Job> waiting_;  ///< batches for the next flush()
+  struct {
+    bool upkeep = false, expire = false, drop_closed = false;
+  } due_;  ///< the timers' work for the next flush()
   bool flush_posted_ = false;
-  std::mutex blocked_mu_;  ///< taken after the commands of a flush, for the rest
+  bool flushing_ = false;  ///< a thread is in flush(): it takes in what comes meanwhile
   BlockedClients<Job> blocked_{counters_.blocked};  ///< clients blocked in BLPOP and the like
   std::vector<std::thread> threads_;
 };

@@ -389,3 +389,26 @@ TEST_CASE("an embedded server counts and times commands: INFO commandstats, SLOW
   CHECK(c.command({"CONFIG", "RESETSTAT"}) == reply::ok());
   CHECK(c.command({"INFO", "commandstats"}).value().text.find("cmdstat_get:") == std::string::npos);
 }
+
+#if KVSTACK_WITH_LUA
+TEST_CASE("an embedded server runs scripts for every connection, and takes SCRIPT KILL while one runs", "[server][lua]") {
+  MemoryServer server;
+  auto a = server.connect(), b = server.connect();
+  // The script cache is the server's: loaded by one connection, called by another.
+  auto sha = a.command({"SCRIPT", "LOAD", "return redis.call('INCRBY', KEYS[1], ARGV[1])"});
+  REQUIRE(sha);
+  CHECK(b.command({"EVALSHA", sha->text, "1", "n", "5"}) == reply::integer(5));
+  CHECK(a.command({"GET", "n"}) == reply::bulk("5"));
+  // A script that loops: another connection kills it, while the store is busy with it.
+  REQUIRE(a.send({"EVAL", "while true do end", "0"}));
+  auto killed = b.command({"SCRIPT", "KILL"});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (killed && killed->text.starts_with("NOTBUSY") && std::chrono::steady_clock::now() < deadline)
+    killed = b.command({"SCRIPT", "KILL"});
+  CHECK(killed == reply::ok());
+  auto answer = a.read();
+  REQUIRE(answer);
+  CHECK(answer->text.starts_with("ERR Script killed by user with SCRIPT KILL..."));
+  CHECK(a.command({"PING"}) == reply::simple("PONG"));
+}
+#endif

@@ -38,6 +38,10 @@
 #ifndef KVSTACK_WITH_REDIS
 #define KVSTACK_WITH_REDIS 0
 #endif
+// Not an engine, optional in the same way: EVAL and SCRIPT with Lua 5.1 (kvstack::lua).
+#ifndef KVSTACK_WITH_LUA
+#define KVSTACK_WITH_LUA 0
+#endif
 
 #if KVSTACK_WITH_LMDB
 #include <kvstack/backend/lmdb.hpp>

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include <kvstack/backend/engines.hpp>
 #include <kvstack/redis/blocking.hpp>
 #include <kvstack/redis/datastore.hpp>
 #include <kvstack/redis/dump.hpp>
@@ -32,6 +33,16 @@ namespace kvstack::inline v0::redis {
 namespace flag {
 inline constexpr unsigned read = 1, write = 2, transaction = 4, connection = 8;
 }
+
+#if KVSTACK_WITH_LUA
+namespace cmd {  // redis/scripting.hpp
+template <class C> Reply eval(C&, Args);
+template <class C> Reply evalsha(C&, Args);
+template <class C> Reply eval_ro(C&, Args);
+template <class C> Reply evalsha_ro(C&, Args);
+template <class C> Reply script(C&, Args);
+}  // namespace cmd
+#endif
 
 template <class C>
 struct Command {
@@ -107,6 +118,10 @@ const std::vector<Command<C>>& command_table() {
         // transactions
         {"multi", 1, T, nullptr}, {"exec", 1, T, nullptr}, {"discard", 1, T, nullptr}, {"watch", -2, T, nullptr},
         {"unwatch", 1, T, nullptr}};
+#if KVSTACK_WITH_LUA
+    t.insert(t.end(), {{"eval", -3, W, eval<C>}, {"evalsha", -3, W, evalsha<C>}, {"eval_ro", -3, R, eval_ro<C>},
+                       {"evalsha_ro", -3, R, evalsha_ro<C>}, {"script", -2, N, script<C>}});
+#endif
     std::sort(t.begin(), t.end(), [](auto& x, auto& y) { return x.name < y.name; });
     return t;
   }();
@@ -379,3 +394,7 @@ Reply execute(Store& store, Session& session, std::initializer_list<std::string_
 }
 
 }  // namespace kvstack::redis
+
+#if KVSTACK_WITH_LUA
+#include <kvstack/redis/scripting.hpp>
+#endif

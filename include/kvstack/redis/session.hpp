@@ -17,6 +17,8 @@
 
 namespace kvstack::inline v0::redis {
 
+class Scripts;  // redis/scripts.hpp, with Lua
+
 /// What a write touched, for WATCH: one key of a database.
 struct Touched {
   std::uint32_t db = 0;  ///< physical database id
@@ -137,6 +139,7 @@ struct Session {
   std::vector<Watch> watched;
   std::shared_ptr<WatchTable> table;
   CommandStats* stats = nullptr;  ///< where its commands are counted and timed, if anywhere
+  Scripts* scripts = nullptr;     ///< where EVAL finds its scripts (shared by sessions); none: EVAL is off
 
   Session() = default;
   Session(Session&&) noexcept = default;
@@ -150,6 +153,7 @@ struct Session {
       watched = std::exchange(o.watched, {});
       table = std::move(o.table);
       stats = o.stats;
+      scripts = o.scripts;
     }
     return *this;
   }

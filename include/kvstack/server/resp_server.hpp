@@ -56,10 +56,11 @@ namespace kvstack::inline v0::redis {
 /// such as RaftNode). Both must outlive it.
 ///
 /// Threads: `options.threads` threads read and write sockets; each connection is served by one
-/// coroutine at a time, so its Client and Session are never touched by two threads at once. The
-/// commands of all connections run through the Store's transactions, which the engine
-/// serializes: that is what makes the Store's shared state (its database table and watch table)
-/// safe without locks of the server's own.
+/// coroutine at a time, so its Client and Session are never touched by two threads at once. One
+/// thread at a time works on the store (flush: commands and upkeep); the others never wait for
+/// it, so that a long command (a script) leaves them free to read and write sockets, and to take
+/// SCRIPT KILL. The commands go through the Store's transactions, which the engine serializes
+/// too: that is what makes the Store's shared state (its database table and watch table) safe.
 template <class Store, class Node = Standalone>
 class Server {
  public:
@@ -149,16 +150,17 @@ class Server {
     }
   }
 
-  /// Every 100 ms: the Store's sweep (expired keys, deleted collections; a bounded amount) and
-  /// the Node's upkeep.
+  /// Every 100 ms, in the store's turn (flush): the Store's sweep (expired keys, deleted
+  /// collections; a bounded amount) and the Node's upkeep.
   awaitable<void> maintain() {
     boost::asio::steady_timer timer(io_);
     for (;;) {
       timer.expires_after(std::chrono::milliseconds(100));
       auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
       if (ec) break;
-      node_.maintain();
-      if (!node_.redirect()) (void)store_.sweep(4096);
+      std::lock_guard lock(waiting_mu_);
+      due_.upkeep = true;
+      want_flush();
     }
   }
 
@@ -171,6 +173,9 @@ class Server {
     Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(),
              std::make_shared<Mailbox>([wakeups] { wakeups->try_send(boost::system::error_code()); })};
     c.session.stats = &stats_;
+#if KVSTACK_WITH_LUA
+    c.session.scripts = &scripts_;
+#endif
     {
       ClientView view;
       view.id = c.id;
@@ -206,7 +211,9 @@ class Server {
       }
       in.erase(0, in.size() - rest.size());
       const bool full = batch.size() == max_batch;
-      if (!batch.empty()) {
+      if (batch.size() == 1 && answer_at_once(c, batch[0], out)) {
+        batch.clear();
+      } else if (!batch.empty()) {
         co_await submit(c, batch, out, closing, socket.native_handle());
         clients_.update(c.id, [&](ClientView& v) {
           v.name = c.name, v.db = c.session.db, v.protocol = c.protocol, v.in_multi = c.session.in_multi;
@@ -269,9 +276,23 @@ class Server {
         [&](auto handler) {
           std::lock_guard lock(waiting_mu_);
           waiting_.push_back({&c, &batch, &out, &closing, std::move(handler), fd, 0, BlockedState{}});
-          if (!std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
+          want_flush();
         },
         use_awaitable);
+  }
+
+  /// Answers into `out` what cannot wait for the commands running: SCRIPT KILL, which stops the
+  /// script running (when the server has a thread free to read it: options.threads > 1).
+  bool answer_at_once([[maybe_unused]] const Client& c, [[maybe_unused]] const Argv& argv,
+                      [[maybe_unused]] std::string& out) {
+#if KVSTACK_WITH_LUA
+    if (c.authenticated && !c.session.in_multi && argv.size() == 2 && iequals(argv[0], "script") &&
+        iequals(argv[1], "kill")) {
+      resp::encode(scripts_.kill(), c.protocol, out);
+      return true;
+    }
+#endif
+    return false;
   }
 
   /// Whether the server answers `name` itself (Admin's commands and Pub/Sub's).
@@ -331,17 +352,42 @@ class Server {
     return r;
   }
 
+  /// Posts a flush() unless one is posted or running (which takes in what came). Holds waiting_mu_.
+  void want_flush() {
+    if (!flushing_ && !std::exchange(flush_posted_, true)) boost::asio::post(io_, [this] { flush(); });
+  }
+
+  /// The store's turn, on one thread at a time: runs the batches submitted and the timers' work,
+  /// until none is left.
+  void flush() {
+    std::unique_lock lock(waiting_mu_);
+    flush_posted_ = false;
+    if (std::exchange(flushing_, true)) return;
+    for (;;) {
+      std::vector<Job> ready;
+      ready.swap(waiting_);
+      const auto due = std::exchange(due_, {});
+      if (ready.empty() && !due.upkeep && !due.expire) break;
+      lock.unlock();
+      if (!ready.empty()) run_batches(std::move(ready));
+      if (due.upkeep) {
+        node_.maintain();
+        if (!node_.redirect()) (void)store_.sweep(4096);
+      }
+      if (due.expire) {
+        blocked_.expire(std::chrono::steady_clock::now(), due.drop_closed);
+        serve_blocked();
+      }
+      lock.lock();
+    }
+    flushing_ = false;
+  }
+
   /// Runs the batches of every connection that submitted one since the last flush: the data
   /// commands each sent before any of the server's own (or a blocking one) run in one backend
   /// transaction (one commit for all: group commit); the rest of each batch after, in order.
   /// Then the blocked clients whose keys were written are served.
-  void flush() {
-    std::vector<Job> ready;
-    {
-      std::lock_guard lock(waiting_mu_);
-      ready.swap(waiting_);
-      flush_posted_ = false;
-    }
+  void run_batches(std::vector<Job> ready) {
     std::vector<std::vector<Reply>> replies(ready.size());
     std::vector<Pipeline> pipelines;
     for (std::size_t i = 0; i < ready.size(); ++i) {
@@ -362,7 +408,6 @@ class Server {
       else rest = true;
     }
     if (!rest) return;
-    std::lock_guard lock(blocked_mu_);
     for (auto& job : ready)
       if (job.resume) proceed(std::move(job));
     serve_blocked();
@@ -384,7 +429,6 @@ class Server {
   /// Runs the rest of a job's batch, encoding the replies in the protocol of their time: the data
   /// commands between two of the server's own share one backend transaction. Then the connection
   /// goes on — unless a blocking command found nothing to pop: the job then waits in `blocked_`.
-  /// Holds blocked_mu_.
   void proceed(Job job) {
     auto& c = *job.client;
     std::span<const Argv> batch = *job.batch;
@@ -440,7 +484,7 @@ class Server {
   }
 
   /// Serves the blocked clients whose keys were written, or that have an answer (BlockedClients::
-  /// serve): each goes on with the rest of its batch. Holds blocked_mu_.
+  /// serve): each goes on with the rest of its batch.
   void serve_blocked() {
     blocked_.serve(
         [&](Job& job) {
@@ -458,7 +502,7 @@ class Server {
   }
 
   /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 if that client was blocked (it is answered as on a
-  /// timeout, or with an UNBLOCKED error), 0 if not. Holds blocked_mu_.
+  /// timeout, or with an UNBLOCKED error), 0 if not.
   Reply unblock(const Argv& a) {
     if (a.size() < 3 || a.size() > 4) return reply::wrong_arity("client|unblock");
     auto id = parse_integer(a[2]);
@@ -481,9 +525,10 @@ class Server {
       auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
       if (ec) break;
       if (counters_.blocked.load() == 0) continue;
-      std::lock_guard lock(blocked_mu_);
-      blocked_.expire(std::chrono::steady_clock::now(), tick % 10 == 0);
-      serve_blocked();
+      std::lock_guard lock(waiting_mu_);
+      due_.expire = true;
+      due_.drop_closed |= tick % 10 == 0;
+      want_flush();
     }
   }
 
@@ -498,11 +543,17 @@ class Server {
   CommandStats stats_;
   Admin<Store, Node> admin_;
   PubSub pubsub_;
+#if KVSTACK_WITH_LUA
+  Scripts scripts_;  ///< EVAL's, shared by the connections
+#endif
   std::uint16_t port_ = 0;
   std::mutex waiting_mu_;
   std::vector<Job> waiting_;  ///< batches for the next flush()
+  struct {
+    bool upkeep = false, expire = false, drop_closed = false;
+  } due_;  ///< the timers' work for the next flush()
   bool flush_posted_ = false;
-  std::mutex blocked_mu_;  ///< taken after the commands of a flush, for the rest
+  bool flushing_ = false;  ///< a thread is in flush(): it takes in what comes meanwhile
   BlockedClients<Job> blocked_{counters_.blocked};  ///< clients blocked in BLPOP and the like
   std::vector<std::thread> threads_;
 };

@@ -1,0 +1,470 @@
+// kvstack::redis::Scripts — Redis's scripting on Lua 5.1, the version Redis embeds: the script
+// cache (a body's SHA-1 → its compiled function), KEYS and ARGV, redis.call and redis.pcall, the
+// conversions between Lua values and replies, and SCRIPT KILL. One Lua state serves every session
+// that shares the Scripts, one script at a time. It needs Lua 5.1 (Debian liblua5.1-0-dev; the
+// kvstack::lua target links it), so <kvstack/redis/dispatcher.hpp> includes it, and has EVAL,
+// only when KVSTACK_WITH_LUA is 1.
+//
+// Lua 5.1 raises errors with longjmp, which skips C++ destructors: the functions Lua calls here
+// finish their C++ work in a function of its own before raising.
+#pragma once
+
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/uuid/detail/sha1.hpp>
+#include <lua.hpp>
+
+#include <kvstack/redis/reply.hpp>
+
+namespace kvstack::inline v0::redis {
+
+/// A Lua state and the scripts loaded in it, shared by the sessions that point to it
+/// (Session::scripts). Thread-safe: a script runs under a lock, and `kill` may come from any thread.
+class Scripts {
+ public:
+  /// What redis.call runs: the command line `argv`, in the transaction of the script's command;
+  /// `read_only` for a script run by EVAL_RO or flagged no-writes (then writes are refused).
+  struct Caller {
+    void* self;
+    Reply (*call)(void* self, Args argv, bool read_only);
+  };
+
+  Scripts() { open(); }
+  ~Scripts() { lua_close(lua_); }
+  Scripts(const Scripts&) = delete;
+  Scripts& operator=(const Scripts&) = delete;
+
+  /// The SHA-1 of `body` in lower-case hex, the name a script is called by (EVALSHA).
+  static std::string sha1_hex(std::string_view body) {
+    boost::uuids::detail::sha1 h;
+    h.process_bytes(body.data(), body.size());
+    boost::uuids::detail::sha1::digest_type digest;
+    h.get_digest(digest);
+    char hex[41];
+    for (int i = 0; i < 5; ++i) std::snprintf(hex + 8 * i, 9, "%08x", digest[i]);
+    return std::string(hex, 40);
+  }
+
+  /// SCRIPT LOAD: compiles `body` and keeps it; its SHA-1, or the compile error.
+  Reply load(std::string_view body) {
+    std::lock_guard lock(mu_);
+    return compile(body);
+  }
+
+  /// SCRIPT EXISTS for one SHA-1 (any case).
+  bool exists(std::string_view sha) {
+    std::lock_guard lock(mu_);
+    return loaded_.contains(ascii_lower(sha));
+  }
+
+  /// SCRIPT FLUSH: forgets every script, and starts a new Lua state (globals a script set go too).
+  void flush() {
+    std::lock_guard lock(mu_);
+    lua_close(lua_);
+    loaded_.clear();
+    open();
+  }
+
+  /// SCRIPT KILL, from any thread: stops the script that runs now, as long as it has not written
+  /// (its writes could not be taken back: Redis's rule). The reply to give.
+  Reply kill() {
+    int expected = clean;
+    if (state_.compare_exchange_strong(expected, killing)) return reply::ok();
+    if (expected == idle) return reply::error("NOTBUSY No scripts in execution right now.");
+    if (expected == killing) return reply::ok();
+    return reply::error(
+        "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait "
+        "the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
+  }
+
+  /// What runs now: no script (idle), one that has not written (clean, killable), one that did.
+  enum class Status { idle, clean, wrote, killing };
+  Status status() const noexcept { return static_cast<Status>(state_.load()); }
+
+  /// Called by the running script's Caller before a write: false when the script is being killed
+  /// (the write must not run), else the script can no longer be killed.
+  bool may_write() {
+    int expected = clean;
+    return state_.compare_exchange_strong(expected, wrote) || expected == wrote;
+  }
+
+  /// EVAL: runs `body` (compiled and kept first, unless it is already) with KEYS and ARGV.
+  Reply eval(std::string_view body, Args keys, Args args, bool read_only, Caller caller) {
+    std::lock_guard lock(mu_);
+    auto sha = sha1_hex(body);
+    if (!loaded_.contains(sha))
+      if (Reply r = compile(body); r.is_error()) return r;
+    return run(sha, keys, args, read_only, caller);
+  }
+
+  /// EVALSHA: runs the script loaded as `sha` (any case); NOSCRIPT when there is none.
+  Reply evalsha(std::string_view sha, Args keys, Args args, bool read_only, Caller caller) {
+    std::lock_guard lock(mu_);
+    auto name = ascii_lower(sha);
+    if (!loaded_.contains(name)) return reply::error("NOSCRIPT No matching script. Please use EVAL.");
+    return run(name, keys, args, read_only, caller);
+  }
+
+ private:
+  /// state_, a Status as an int.
+  static constexpr int idle = 0, clean = 1, wrote = 2, killing = 3;
+  static constexpr const char* killed_message = "ERR Script killed by user with SCRIPT KILL...";
+
+  static Scripts& self(lua_State* lua) {
+    lua_getfield(lua, LUA_REGISTRYINDEX, "kvstack_scripts");
+    auto* s = static_cast<Scripts*>(lua_touserdata(lua, -1));
+    lua_pop(lua, 1);
+    return *s;
+  }
+
+  /// A new Lua state with Redis's libraries and API, and its globals protected.
+  void open() {
+    lua_ = luaL_newstate();
+    using Library = std::pair<const char*, lua_CFunction>;
+    for (auto [name, library] : {Library{"", luaopen_base}, Library{LUA_TABLIBNAME, luaopen_table},
+                                 Library{LUA_STRLIBNAME, luaopen_string}, Library{LUA_MATHLIBNAME, luaopen_math},
+                                 Library{LUA_DBLIBNAME, luaopen_debug}}) {
+      lua_pushcfunction(lua_, library);
+      lua_pushstring(lua_, name);
+      lua_call(lua_, 1, 0);
+    }
+    lua_pushlightuserdata(lua_, this);
+    lua_setfield(lua_, LUA_REGISTRYINDEX, "kvstack_scripts");
+    // The redis table.
+    lua_newtable(lua_);
+    auto set_function = [&](const char* name, lua_CFunction f) {
+      lua_pushcfunction(lua_, f);
+      lua_setfield(lua_, -2, name);
+    };
+    set_function("call", [](lua_State* l) { return redis_call(l, true); });
+    set_function("pcall", [](lua_State* l) { return redis_call(l, false); });
+    set_function("error_reply", error_reply);
+    set_function("status_reply", status_reply);
+    set_function("sha1hex", sha1hex);
+    set_function("log", log);
+    set_function("setresp", setresp);
+    set_function("set_repl", [](lua_State*) { return 0; });  // replication carries effects, not scripts
+    set_function("replicate_commands", [](lua_State* l) { lua_pushboolean(l, 1); return 1; });
+    int level = 0;
+    for (const char* name : {"LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING"}) {
+      lua_pushinteger(lua_, level++);
+      lua_setfield(lua_, -2, name);
+    }
+    for (auto [name, flags] : {std::pair<const char*, int>{"REPL_NONE", 0}, {"REPL_AOF", 1}, {"REPL_SLAVE", 2},
+                               {"REPL_REPLICA", 2}, {"REPL_ALL", 3}}) {
+      lua_pushinteger(lua_, flags);
+      lua_setfield(lua_, -2, name);
+    }
+    lua_setglobal(lua_, "redis");
+    for (const char* name : {"dofile", "loadfile", "print"}) {
+      lua_pushnil(lua_);
+      lua_setglobal(lua_, name);
+    }
+    // The error handler: a runtime error becomes {err=..., source=..., line=...}, where the
+    // script's own code is (the caller of a C function such as redis.call). It keeps the debug
+    // library for itself; scripts do not see it.
+    static constexpr std::string_view handler =
+        "local getinfo = debug.getinfo\n"
+        "debug = nil\n"
+        "return function(e)\n"
+        "  local at = getinfo(2, 'Sl')\n"
+        "  if at and at.what == 'C' then at = getinfo(3, 'Sl') end\n"
+        "  if type(e) ~= 'table' then e = {err = 'ERR ' .. tostring(e)} end\n"
+        "  if at then e.source = at.source; e.line = at.currentline end\n"
+        "  return e\n"
+        "end\n";
+    luaL_loadbuffer(lua_, handler.data(), handler.size(), "@error_handler");
+    lua_call(lua_, 0, 1);
+    lua_setfield(lua_, LUA_REGISTRYINDEX, "kvstack_error_handler");
+    // Globals: reading one that does not exist, or creating one, is an error (as in Redis 7).
+    lua_newtable(lua_);
+    lua_pushcfunction(lua_, [](lua_State* l) {
+      return luaL_error(l, "Script attempted to access nonexistent global variable '%s'", lua_tostring(l, 2));
+    });
+    lua_setfield(lua_, -2, "__index");
+    lua_pushcfunction(lua_, [](lua_State* l) { return luaL_error(l, "Attempt to modify a readonly table"); });
+    lua_setfield(lua_, -2, "__newindex");
+    lua_pushboolean(lua_, 0);
+    lua_setfield(lua_, -2, "__metatable");  // setmetatable(_G, ...) fails
+    lua_setmetatable(lua_, LUA_GLOBALSINDEX);
+  }
+
+  /// Compiles `body` as the function "f_<sha>" of the registry. Holds mu_.
+  Reply compile(std::string_view body) {
+    auto sha = sha1_hex(body);
+    if (loaded_.contains(sha)) return reply::bulk(sha);
+    bool no_writes = false;
+    // A shebang line ("#!lua flags=no-writes") is read past, its line feed kept for line numbers.
+    std::size_t skip = 0;
+    if (body.starts_with("#!")) {
+      skip = std::min(body.find('\n'), body.size());
+      auto line = body.substr(2, skip - 2);
+      if (!line.starts_with("lua") || (line.size() > 3 && line[3] != ' '))
+        return reply::error("ERR Unexpected engine in script shebang: " + std::string(line.substr(0, line.find(' '))));
+      no_writes = line.find("no-writes") != std::string_view::npos;
+    }
+    if (luaL_loadbuffer(lua_, body.data() + skip, body.size() - skip, "@user_script")) {
+      Reply r = reply::error(std::string("ERR Error compiling script (new function): ") + lua_tostring(lua_, -1));
+      lua_pop(lua_, 1);
+      return r;
+    }
+    lua_setfield(lua_, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+    loaded_.emplace(sha, no_writes);
+    return reply::bulk(sha);
+  }
+
+  /// Runs the loaded script `sha`. Holds mu_.
+  Reply run(const std::string& sha, Args keys, Args args, bool read_only, Caller caller) {
+    lua_getfield(lua_, LUA_REGISTRYINDEX, "kvstack_error_handler");
+    lua_getfield(lua_, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
+    for (auto [name, values] : {std::pair<const char*, Args>{"KEYS", keys}, {"ARGV", args}}) {
+      lua_pushvalue(lua_, LUA_GLOBALSINDEX);
+      lua_pushstring(lua_, name);
+      lua_createtable(lua_, static_cast<int>(values.size()), 0);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        lua_pushlstring(lua_, values[i].data(), values[i].size());
+        lua_rawseti(lua_, -2, static_cast<int>(i + 1));
+      }
+      lua_rawset(lua_, -3);  // past the globals' protection
+      lua_pop(lua_, 1);
+    }
+    caller_ = &caller;
+    read_only_ = read_only || loaded_.at(sha);
+    state_ = clean;
+    lua_sethook(lua_, check_killed, LUA_MASKCOUNT, 100000);
+    const bool failed = lua_pcall(lua_, 0, 1, -2) != 0;
+    lua_sethook(lua_, nullptr, 0, 0);
+    state_ = idle;
+    caller_ = nullptr;
+    Reply r = failed ? script_error(sha) : to_reply(-1, 0);
+    lua_pop(lua_, 2);  // the result (or error) and the error handler
+    if (++runs_ % 50 == 0) lua_gc(lua_, LUA_GCSTEP, 50);  // a little at a time, not a full cycle at once
+    return r;
+  }
+
+  /// The error that stopped a script, as Redis words it: its message, then where it was raised.
+  Reply script_error(const std::string& sha) {
+    if (!lua_istable(lua_, -1)) {
+      const char* what = lua_isstring(lua_, -1) ? lua_tostring(lua_, -1) : "execution failure";
+      return reply::error("ERR Error running script " + sha + ", " + std::string(what).substr(0, 100));
+    }
+    auto field = [&](const char* name) {
+      lua_getfield(lua_, -1, name);
+      std::string s = lua_isstring(lua_, -1) ? lua_tostring(lua_, -1) : "";
+      lua_pop(lua_, 1);
+      return s;
+    };
+    std::string message = one_line(field("err"));
+    auto source = field("source"), line = field("line");
+    if (!source.empty() && !line.empty()) message += " script: " + sha + ", on " + source + ":" + line + ".";
+    return reply::error(std::move(message));
+  }
+
+  static std::string one_line(std::string s) {
+    for (char& ch : s)
+      if (ch == '\r' || ch == '\n') ch = ' ';
+    return s;
+  }
+
+  /// The Lua value at `index` as a reply, as Redis converts a script's result (RESP2).
+  Reply to_reply(int index, int depth) {
+    if (!lua_checkstack(lua_, 4) || depth > 1000) return reply::error("ERR reached lua stack limit");
+    switch (lua_type(lua_, index)) {
+      case LUA_TSTRING: {
+        std::size_t n = 0;
+        const char* s = lua_tolstring(lua_, index, &n);
+        return reply::bulk(std::string_view(s, n));
+      }
+      case LUA_TBOOLEAN: return lua_toboolean(lua_, index) ? reply::integer(1) : reply::null();
+      case LUA_TNUMBER: {
+        // As Redis's (long long) cast on x86-64: a number out of range becomes INT64_MIN.
+        double d = lua_tonumber(lua_, index);
+        return reply::integer(d >= -9223372036854775808.0 && d < 9223372036854775808.0 ? static_cast<std::int64_t>(d)
+                                                                                       : INT64_MIN);
+      }
+      case LUA_TTABLE: {
+        const int table = index < 0 ? lua_gettop(lua_) + index + 1 : index;
+        for (auto [name, kind] : {std::pair<const char*, Reply::Kind>{"err", Reply::Kind::error}, {"ok", Reply::Kind::simple}}) {
+          lua_pushstring(lua_, name);
+          lua_rawget(lua_, table);
+          if (lua_type(lua_, -1) == LUA_TSTRING) {
+            Reply r{kind, 0, one_line(lua_tostring(lua_, -1)), {}};
+            lua_pop(lua_, 1);
+            return r;
+          }
+          lua_pop(lua_, 1);
+        }
+        std::vector<Reply> items;  // up to the first nil, as Redis
+        for (int i = 1;; ++i) {
+          lua_rawgeti(lua_, table, i);
+          if (lua_isnil(lua_, -1)) {
+            lua_pop(lua_, 1);
+            break;
+          }
+          items.push_back(to_reply(-1, depth + 1));
+          lua_pop(lua_, 1);
+        }
+        return reply::array(std::move(items));
+      }
+      default: return reply::null();
+    }
+  }
+
+  /// Pushes `r` as Redis hands a command's reply to a script (RESP2): an error or a status as a
+  /// table with "err" or "ok", nil as false.
+  static void push(lua_State* lua, const Reply& r) {
+    luaL_checkstack(lua, 3, "reply too deeply nested");
+    switch (r.kind) {
+      case Reply::Kind::simple:
+      case Reply::Kind::error:
+        lua_createtable(lua, 0, 1);
+        lua_pushlstring(lua, r.text.data(), r.text.size());
+        lua_setfield(lua, -2, r.is_error() ? "err" : "ok");
+        return;
+      case Reply::Kind::integer: lua_pushnumber(lua, static_cast<lua_Number>(r.integer)); return;
+      case Reply::Kind::bulk:
+      case Reply::Kind::verbatim:
+      case Reply::Kind::number: lua_pushlstring(lua, r.text.data(), r.text.size()); return;
+      case Reply::Kind::null:
+      case Reply::Kind::null_array: lua_pushboolean(lua, 0); return;
+      case Reply::Kind::array:
+      case Reply::Kind::set:
+      case Reply::Kind::map:
+      case Reply::Kind::pairs:
+      case Reply::Kind::push:
+        lua_createtable(lua, static_cast<int>(r.elements.size()), 0);
+        for (std::size_t i = 0; i < r.elements.size(); ++i) {
+          push(lua, r.elements[i]);
+          lua_rawseti(lua, -2, static_cast<int>(i + 1));
+        }
+        return;
+    }
+  }
+
+  /// Pushes the error table {err = "ERR <message>"} (or `message` as is when it has its code).
+  static void push_error(lua_State* lua, std::string_view message) {
+    lua_createtable(lua, 0, 1);
+    std::string text = message.starts_with('-') ? std::string(message.substr(1)) : "ERR " + std::string(message);
+    lua_pushlstring(lua, text.data(), text.size());
+    lua_setfield(lua, -2, "err");
+  }
+
+  /// redis.call (raise: an error stops the script) and redis.pcall (an error is returned).
+  static int redis_call(lua_State* lua, bool raise) {
+    const bool failed = self(lua).call_command(lua);  // C++ objects live only in there
+    if (failed && raise) return lua_error(lua);
+    return 1;
+  }
+
+  /// Runs the command whose arguments are on the stack and pushes its reply: true when that is
+  /// an error.
+  bool call_command(lua_State* lua) noexcept {
+    const int argc = lua_gettop(lua);
+    if (!caller_) return push_error(lua, "redis.call/pcall can only be called inside a script invocation"), true;
+    if (argc == 0) return push_error(lua, "Please specify at least one argument for this redis lib call"), true;
+    try {
+      std::vector<std::string> argv;
+      argv.reserve(static_cast<std::size_t>(argc));
+      for (int i = 1; i <= argc; ++i) {
+        if (lua_type(lua, i) == LUA_TNUMBER) {  // not lua_tolstring, which prints 14 digits
+          char buf[64];
+          int n = std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(lua_tonumber(lua, i)));
+          argv.emplace_back(buf, static_cast<std::size_t>(n));
+        } else if (lua_type(lua, i) == LUA_TSTRING) {
+          std::size_t n = 0;
+          const char* s = lua_tolstring(lua, i, &n);
+          argv.emplace_back(s, n);
+        } else {
+          lua_settop(lua, 0);
+          push_error(lua, "Lua redis lib command arguments must be strings or integers");
+          return true;
+        }
+      }
+      lua_settop(lua, 0);
+      Reply r = caller_->call(caller_->self, argv, read_only_);
+      push(lua, r);
+      return r.is_error();
+    } catch (const std::exception& e) {  // out of memory, mostly: the script stops, nothing else
+      lua_settop(lua, 0);
+      push_error(lua, e.what());
+      return true;
+    }
+  }
+
+  /// The instruction-count hook: raises the kill error once SCRIPT KILL asked for it (then at
+  /// every line, so that a pcall catching it does not keep the script going).
+  static void check_killed(lua_State* lua, lua_Debug*) {
+    if (self(lua).state_.load() != killing) return;
+    lua_sethook(lua, check_killed, LUA_MASKLINE, 0);
+    push_error(lua, std::string_view(killed_message).substr(4));
+    lua_error(lua);
+  }
+
+  static int error_reply(lua_State* lua) {  // "-CODE message", "CODE message", or "message" (code ERR)
+    if (lua_gettop(lua) != 1 || lua_type(lua, -1) != LUA_TSTRING) return luaL_error(lua, "wrong number or type of arguments");
+    const char* text = lua_tostring(lua, 1);
+    if (*text == '-') ++text;
+    lua_createtable(lua, 0, 1);
+    if (std::strchr(text, ' ')) lua_pushstring(lua, text);
+    else lua_pushfstring(lua, "ERR %s", text);
+    lua_setfield(lua, -2, "err");
+    return 1;
+  }
+
+  static int status_reply(lua_State* lua) {
+    if (lua_gettop(lua) != 1 || lua_type(lua, -1) != LUA_TSTRING) return luaL_error(lua, "wrong number or type of arguments");
+    lua_createtable(lua, 0, 1);
+    lua_pushvalue(lua, 1);
+    lua_setfield(lua, -2, "ok");
+    return 1;
+  }
+
+  static int sha1hex(lua_State* lua) {
+    if (lua_gettop(lua) != 1) return luaL_error(lua, "wrong number of arguments");
+    std::size_t n = 0;
+    const char* s = lua_tolstring(lua, 1, &n);
+    char hex[41];
+    hex_of(std::string_view(s ? s : "", s ? n : 0), hex);
+    lua_pushlstring(lua, hex, 40);
+    return 1;
+  }
+  static void hex_of(std::string_view s, char (&hex)[41]) {
+    auto h = sha1_hex(s);  // short-lived, and gone before Lua could raise
+    h.copy(hex, 40);
+  }
+
+  static int log(lua_State* lua) {  // checked as Redis checks it; the server keeps no log file
+    if (lua_gettop(lua) < 2) return luaL_error(lua, "redis.log() requires two arguments or more.");
+    if (!lua_isnumber(lua, 1)) return luaL_error(lua, "First argument must be a number (log level).");
+    if (lua_tonumber(lua, 1) < 0 || lua_tonumber(lua, 1) > 3) return luaL_error(lua, "Invalid debug level.");
+    return 0;
+  }
+
+  static int setresp(lua_State* lua) {
+    if (lua_gettop(lua) != 1) return luaL_error(lua, "redis.setresp() requires one argument.");
+    const int version = static_cast<int>(lua_tonumber(lua, 1));
+    if (version != 2 && version != 3) return luaL_error(lua, "RESP version must be 2 or 3.");
+    if (version == 3) return luaL_error(lua, "kvstack: scripts speak RESP2 only");
+    return 0;
+  }
+
+  std::mutex mu_;
+  lua_State* lua_ = nullptr;
+  std::unordered_map<std::string, bool> loaded_;  ///< the SHA-1s of the scripts compiled: flagged no-writes?
+  Caller* caller_ = nullptr;                      ///< while a script runs
+  bool read_only_ = false;                        ///< while a script runs
+  std::atomic<int> state_{idle};
+  std::uint64_t runs_ = 0;
+};
+
+}  // namespace kvstack::redis
