@@ -19334,6 +19334,7 @@ Reply execute(Store& store, Session& session, std::initializer_list<std::string_
 // finish their C++ work in a function of its own before raising.
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -19410,6 +19411,20 @@ class Scripts {
         "the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
   }
 
+  /// What runs now: no script (idle), one that has not written (clean, killable), one that did.
+  enum class Status { idle, clean, wrote, killing };
+  Status status() const noexcept { return static_cast<Status>(state_.load()); }
+
+  /// Whether a script has run for longer than `busy_after` (Redis's lua-time-limit): a server then
+  /// answers other clients BUSY rather than have them wait.
+  bool busy() const noexcept {
+    const auto started = started_.load();
+    return state_.load() != idle && started != 0 &&
+           std::chrono::steady_clock::now().time_since_epoch().count() - started > busy_after_ns.load();
+  }
+  /// How long a script runs before the server calls it busy (lua-time-limit, busy-reply-threshold).
+  std::atomic<std::int64_t> busy_after_ns{5'000'000'000};
+
   /// Called by the running script's Caller before a write: false when the script is being killed
   /// (the write must not run), else the script can no longer be killed.
   bool may_write() {
@@ -19435,7 +19450,8 @@ class Scripts {
   }
 
  private:
-  enum : int { idle, clean, wrote, killing };  ///< state_: no script runs, or one runs, and how
+  /// state_, a Status as an int.
+  static constexpr int idle = 0, clean = 1, wrote = 2, killing = 3;
   static constexpr const char* killed_message = "ERR Script killed by user with SCRIPT KILL...";
 
   static Scripts& self(lua_State* lua) {
@@ -19558,6 +19574,7 @@ class Scripts {
     }
     caller_ = &caller;
     read_only_ = read_only || loaded_.at(sha);
+    started_ = std::chrono::steady_clock::now().time_since_epoch().count();
     state_ = clean;
     lua_sethook(lua_, check_killed, LUA_MASKCOUNT, 100000);
     const bool failed = lua_pcall(lua_, 0, 1, -2) != 0;
@@ -19782,6 +19799,7 @@ class Scripts {
   Caller* caller_ = nullptr;                      ///< while a script runs
   bool read_only_ = false;                        ///< while a script runs
   std::atomic<int> state_{idle};
+  std::atomic<std::chrono::steady_clock::rep> started_{0};  ///< when the script running started
   std::uint64_t runs_ = 0;
 };
 
@@ -21229,6 +21247,11 @@ class Admin {
   /// The client port, for INFO and CONFIG GET (known once the server listens).
   void set_port(std::uint16_t port) { port_ = port; }
 
+#if KVSTACK_WITH_LUA
+  /// The server's Scripts, for CONFIG's lua-time-limit (busy-reply-threshold).
+  void set_scripts(Scripts* scripts) { scripts_ = scripts; }
+#endif
+
   /// Whether the server answers `name` itself (rather than the DataStore).
   bool owns(std::string_view name) const {
     for (std::string_view n :
@@ -21564,6 +21587,14 @@ class Admin {
             return reply::error("ERR CONFIG SET failed (possibly related to argument '" + ascii_lower(a[i]) +
                                 "') - argument couldn't be parsed into an integer");
           (max ? slow_max : slower_than) = *v;
+#if KVSTACK_WITH_LUA
+        } else if (scripts_ && (iequals(a[i], "lua-time-limit") || iequals(a[i], "busy-reply-threshold"))) {
+          auto v = parse_integer(a[i + 1]);
+          if (!v || *v < 0 || *v > INT64_MAX / 1'000'000)
+            return reply::error("ERR CONFIG SET failed (possibly related to argument '" + ascii_lower(a[i]) +
+                                "') - argument couldn't be parsed into an integer");
+          scripts_->busy_after_ns = *v * 1'000'000;
+#endif
         } else if (!iequals(a[i], "maxmemory")) {
           rest.insert(rest.end(), {a[i], a[i + 1]});
         } else if (a[i + 1] != "0") {  // no limit: what holds
@@ -21597,6 +21628,11 @@ class Admin {
         {"slowlog-max-len", std::to_string(stats_.slow_max())},
         {"save", ""},
     };
+#if KVSTACK_WITH_LUA
+    if (scripts_)
+      for (const char* name : {"lua-time-limit", "busy-reply-threshold"})
+        settings.emplace_back(name, std::to_string(scripts_->busy_after_ns.load() / 1'000'000));
+#endif
     for (auto& setting : encodings_.all()) settings.push_back(std::move(setting));
     std::vector<Reply> out;
     for (auto& [k, v] : settings)
@@ -21649,6 +21685,9 @@ class Admin {
   std::function<void()> stop_;
   std::uint16_t port_ = 0;
   EncodingSettings encodings_;
+#if KVSTACK_WITH_LUA
+  Scripts* scripts_ = nullptr;
+#endif
 };
 
 }  // namespace kvstack::redis
@@ -22166,6 +22205,9 @@ class Server {
                                        ": " + ec.message()};
     s->port_ = s->acceptor_.local_endpoint().port();
     s->admin_.set_port(s->port_);
+#if KVSTACK_WITH_LUA
+    s->admin_.set_scripts(&s->scripts_);
+#endif
     return s;
   }
 
@@ -22296,7 +22338,7 @@ class Server {
       }
       in.erase(0, in.size() - rest.size());
       const bool full = batch.size() == max_batch;
-      if (batch.size() == 1 && answer_at_once(c, batch[0], out)) {
+      if (answer_at_once(c, batch, out)) {
         batch.clear();
       } else if (!batch.empty()) {
         co_await submit(c, batch, out, closing, socket.native_handle());
@@ -22366,18 +22408,42 @@ class Server {
         use_awaitable);
   }
 
-  /// Answers into `out` what cannot wait for the commands running: SCRIPT KILL, which stops the
-  /// script running (when the server has a thread free to read it: options.threads > 1).
-  bool answer_at_once([[maybe_unused]] const Client& c, [[maybe_unused]] const Argv& argv,
+  /// Answers into `out`, without waiting for the store, a batch that cannot wait (when the server
+  /// has a thread free to read it: options.threads > 1): SCRIPT KILL, which stops the script
+  /// running; and while a script has run long (Scripts::busy), any batch, as Redis does: BUSY,
+  /// which fails a MULTI in progress (EXEC discards it), and MULTI and DISCARD act.
+  bool answer_at_once([[maybe_unused]] Client& c, [[maybe_unused]] const std::vector<Argv>& batch,
                       [[maybe_unused]] std::string& out) {
 #if KVSTACK_WITH_LUA
-    if (c.authenticated && !c.session.in_multi && argv.size() == 2 && iequals(argv[0], "script") &&
-        iequals(argv[1], "kill")) {
-      resp::encode(scripts_.kill(), c.protocol, out);
-      return true;
+    auto is_kill = [](const Argv& a) { return a.size() == 2 && iequals(a[0], "script") && iequals(a[1], "kill"); };
+    if (!c.authenticated || batch.empty() || subscribed_resp2(c) ||
+        !(scripts_.busy() || (batch.size() == 1 && is_kill(batch[0]) && !c.session.in_multi)))
+      return false;
+    const std::string busy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    for (const auto& argv : batch) {
+      Reply r;
+      auto& s = c.session;
+      if (is_kill(argv)) {
+        r = scripts_.kill();
+      } else if (iequals(argv[0], "multi") && argv.size() == 1 && !s.in_multi) {
+        s.in_multi = true;
+        r = reply::ok();
+      } else if (iequals(argv[0], "discard") && argv.size() == 1 && s.in_multi) {
+        s.reset();
+        r = reply::ok();
+      } else if (iequals(argv[0], "exec") && s.in_multi) {
+        s.reset();
+        r = reply::error("EXECABORT Transaction discarded because of: " + busy);
+      } else {
+        if (s.in_multi) s.multi_failed = true;
+        r = reply::error(busy);
+      }
+      resp::encode(r, c.protocol, out);
     }
-#endif
+    return true;
+#else
     return false;
+#endif
   }
 
   /// Whether the server answers `name` itself (Admin's commands and Pub/Sub's).

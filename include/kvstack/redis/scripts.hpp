@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -90,6 +91,16 @@ class Scripts {
   /// What runs now: no script (idle), one that has not written (clean, killable), one that did.
   enum class Status { idle, clean, wrote, killing };
   Status status() const noexcept { return static_cast<Status>(state_.load()); }
+
+  /// Whether a script has run for longer than `busy_after` (Redis's lua-time-limit): a server then
+  /// answers other clients BUSY rather than have them wait.
+  bool busy() const noexcept {
+    const auto started = started_.load();
+    return state_.load() != idle && started != 0 &&
+           std::chrono::steady_clock::now().time_since_epoch().count() - started > busy_after_ns.load();
+  }
+  /// How long a script runs before the server calls it busy (lua-time-limit, busy-reply-threshold).
+  std::atomic<std::int64_t> busy_after_ns{5'000'000'000};
 
   /// Called by the running script's Caller before a write: false when the script is being killed
   /// (the write must not run), else the script can no longer be killed.
@@ -240,6 +251,7 @@ class Scripts {
     }
     caller_ = &caller;
     read_only_ = read_only || loaded_.at(sha);
+    started_ = std::chrono::steady_clock::now().time_since_epoch().count();
     state_ = clean;
     lua_sethook(lua_, check_killed, LUA_MASKCOUNT, 100000);
     const bool failed = lua_pcall(lua_, 0, 1, -2) != 0;
@@ -464,6 +476,7 @@ class Scripts {
   Caller* caller_ = nullptr;                      ///< while a script runs
   bool read_only_ = false;                        ///< while a script runs
   std::atomic<int> state_{idle};
+  std::atomic<std::chrono::steady_clock::rep> started_{0};  ///< when the script running started
   std::uint64_t runs_ = 0;
 };
 

@@ -62,6 +62,11 @@ class Admin {
   /// The client port, for INFO and CONFIG GET (known once the server listens).
   void set_port(std::uint16_t port) { port_ = port; }
 
+#if KVSTACK_WITH_LUA
+  /// The server's Scripts, for CONFIG's lua-time-limit (busy-reply-threshold).
+  void set_scripts(Scripts* scripts) { scripts_ = scripts; }
+#endif
+
   /// Whether the server answers `name` itself (rather than the DataStore).
   bool owns(std::string_view name) const {
     for (std::string_view n :
@@ -397,6 +402,14 @@ class Admin {
             return reply::error("ERR CONFIG SET failed (possibly related to argument '" + ascii_lower(a[i]) +
                                 "') - argument couldn't be parsed into an integer");
           (max ? slow_max : slower_than) = *v;
+#if KVSTACK_WITH_LUA
+        } else if (scripts_ && (iequals(a[i], "lua-time-limit") || iequals(a[i], "busy-reply-threshold"))) {
+          auto v = parse_integer(a[i + 1]);
+          if (!v || *v < 0 || *v > INT64_MAX / 1'000'000)
+            return reply::error("ERR CONFIG SET failed (possibly related to argument '" + ascii_lower(a[i]) +
+                                "') - argument couldn't be parsed into an integer");
+          scripts_->busy_after_ns = *v * 1'000'000;
+#endif
         } else if (!iequals(a[i], "maxmemory")) {
           rest.insert(rest.end(), {a[i], a[i + 1]});
         } else if (a[i + 1] != "0") {  // no limit: what holds
@@ -430,6 +443,11 @@ class Admin {
         {"slowlog-max-len", std::to_string(stats_.slow_max())},
         {"save", ""},
     };
+#if KVSTACK_WITH_LUA
+    if (scripts_)
+      for (const char* name : {"lua-time-limit", "busy-reply-threshold"})
+        settings.emplace_back(name, std::to_string(scripts_->busy_after_ns.load() / 1'000'000));
+#endif
     for (auto& setting : encodings_.all()) settings.push_back(std::move(setting));
     std::vector<Reply> out;
     for (auto& [k, v] : settings)
@@ -482,6 +500,9 @@ class Admin {
   std::function<void()> stop_;
   std::uint16_t port_ = 0;
   EncodingSettings encodings_;
+#if KVSTACK_WITH_LUA
+  Scripts* scripts_ = nullptr;
+#endif
 };
 
 }  // namespace kvstack::redis

@@ -81,6 +81,9 @@ class Server {
                                        ": " + ec.message()};
     s->port_ = s->acceptor_.local_endpoint().port();
     s->admin_.set_port(s->port_);
+#if KVSTACK_WITH_LUA
+    s->admin_.set_scripts(&s->scripts_);
+#endif
     return s;
   }
 
@@ -211,7 +214,7 @@ class Server {
       }
       in.erase(0, in.size() - rest.size());
       const bool full = batch.size() == max_batch;
-      if (batch.size() == 1 && answer_at_once(c, batch[0], out)) {
+      if (answer_at_once(c, batch, out)) {
         batch.clear();
       } else if (!batch.empty()) {
         co_await submit(c, batch, out, closing, socket.native_handle());
@@ -281,18 +284,42 @@ class Server {
         use_awaitable);
   }
 
-  /// Answers into `out` what cannot wait for the commands running: SCRIPT KILL, which stops the
-  /// script running (when the server has a thread free to read it: options.threads > 1).
-  bool answer_at_once([[maybe_unused]] const Client& c, [[maybe_unused]] const Argv& argv,
+  /// Answers into `out`, without waiting for the store, a batch that cannot wait (when the server
+  /// has a thread free to read it: options.threads > 1): SCRIPT KILL, which stops the script
+  /// running; and while a script has run long (Scripts::busy), any batch, as Redis does: BUSY,
+  /// which fails a MULTI in progress (EXEC discards it), and MULTI and DISCARD act.
+  bool answer_at_once([[maybe_unused]] Client& c, [[maybe_unused]] const std::vector<Argv>& batch,
                       [[maybe_unused]] std::string& out) {
 #if KVSTACK_WITH_LUA
-    if (c.authenticated && !c.session.in_multi && argv.size() == 2 && iequals(argv[0], "script") &&
-        iequals(argv[1], "kill")) {
-      resp::encode(scripts_.kill(), c.protocol, out);
-      return true;
+    auto is_kill = [](const Argv& a) { return a.size() == 2 && iequals(a[0], "script") && iequals(a[1], "kill"); };
+    if (!c.authenticated || batch.empty() || subscribed_resp2(c) ||
+        !(scripts_.busy() || (batch.size() == 1 && is_kill(batch[0]) && !c.session.in_multi)))
+      return false;
+    const std::string busy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    for (const auto& argv : batch) {
+      Reply r;
+      auto& s = c.session;
+      if (is_kill(argv)) {
+        r = scripts_.kill();
+      } else if (iequals(argv[0], "multi") && argv.size() == 1 && !s.in_multi) {
+        s.in_multi = true;
+        r = reply::ok();
+      } else if (iequals(argv[0], "discard") && argv.size() == 1 && s.in_multi) {
+        s.reset();
+        r = reply::ok();
+      } else if (iequals(argv[0], "exec") && s.in_multi) {
+        s.reset();
+        r = reply::error("EXECABORT Transaction discarded because of: " + busy);
+      } else {
+        if (s.in_multi) s.multi_failed = true;
+        r = reply::error(busy);
+      }
+      resp::encode(r, c.protocol, out);
     }
-#endif
+    return true;
+#else
     return false;
+#endif
   }
 
   /// Whether the server answers `name` itself (Admin's commands and Pub/Sub's).
