@@ -14810,6 +14810,7 @@ inline Result<AnyBackend> open(const Config& config) {
 // reclaims the rest. Databases' mapping is cached in this process: share a backend between two
 // DataStores, or two processes, only read-only.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -14830,6 +14831,7 @@ inline Result<AnyBackend> open(const Config& config) {
 // kvstack::redis::Ctx — what a command is handed: its session and a view of the store inside one
 // backend transaction, with the metadata, element and scan operations commands are written in.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14839,6 +14841,402 @@ inline Result<AnyBackend> open(const Config& config) {
 #include <utility>
 #include <vector>
 
+// ---- kvstack/redis/events.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_EVENTS_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_EVENTS_HPP
+// kvstack::redis keyspace events (Redis's notify-keyspace-events): the classes and their letters,
+// KeyEvent, and which event each command's writes raise on each key it changed — as Redis names
+// them ("set", "lpush", "del" when a collection is left empty, "rename_from"/"rename_to", ...).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+// ---- kvstack/redis/reply.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
+// kvstack::redis::Reply — what a command answers, shaped as RESP: simple string, error, integer,
+// bulk string, null, array, and RESP3's double, map, set and verbatim string (a front end
+// speaking RESP2 sends a double or verbatim string as a bulk string, a map or set as an array);
+// `pairs` is a flat array in RESP2 and an array of two-element arrays in RESP3, as Redis answers
+// WITHSCORES; `push` is RESP3's out-of-band array (Pub/Sub), an array in RESP2. Also the argument
+// parsers every command shares, with Redis's rules and error texts.
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kvstack::inline v0::redis {
+
+struct Reply {
+  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim, push };
+  Kind kind = Kind::null;
+  std::int64_t integer = 0;
+  std::string text;              ///< simple, error, bulk, verbatim; number: as Redis prints it
+  std::vector<Reply> elements;   ///< array, set; map and pairs: key, value, key, value...
+
+  bool is_error() const noexcept { return kind == Kind::error; }
+  friend bool operator==(const Reply&, const Reply&) = default;
+};
+
+/// A command's arguments, the command name first (as argv).
+using Args = std::span<const std::string>;
+
+/// ASCII lower case: Redis's command names and options are ASCII, whatever the locale.
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+namespace reply {
+inline Reply simple(std::string s) { return {Reply::Kind::simple, 0, std::move(s), {}}; }
+inline Reply ok() { return simple("OK"); }
+inline Reply error(std::string s) { return {Reply::Kind::error, 0, std::move(s), {}}; }
+inline Reply integer(std::int64_t n) { return {Reply::Kind::integer, n, {}, {}}; }
+inline Reply bulk(std::string_view s) { return {Reply::Kind::bulk, 0, std::string(s), {}}; }
+inline Reply null() { return {}; }
+inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
+inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
+inline Reply map(std::vector<Reply> pairs = {}) { return {Reply::Kind::map, 0, {}, std::move(pairs)}; }
+inline Reply set(std::vector<Reply> items = {}) { return {Reply::Kind::set, 0, {}, std::move(items)}; }
+/// Out of band data (Pub/Sub messages): RESP3's push type, an array in RESP2.
+inline Reply push(std::vector<Reply> items) { return {Reply::Kind::push, 0, {}, std::move(items)}; }
+inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0, {}, std::move(flat)}; }
+/// Text for people (INFO): RESP3 sends it as a verbatim string of format "txt".
+inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
+inline Reply optional_bulk(const std::optional<std::string>& s) { return s ? bulk(*s) : null(); }
+
+/// A double as Redis 7.0 replies it: printf's "%.17g" (which reads back the same), "inf", "-inf".
+inline std::string format_double(double d) {
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%.17g", d);
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+inline Reply number(double d) { return {Reply::Kind::number, 0, format_double(d), {}}; }
+
+inline Reply wrongtype() { return error("WRONGTYPE Operation against a key holding the wrong kind of value"); }
+inline Reply not_integer() { return error("ERR value is not an integer or out of range"); }
+inline Reply not_float() { return error("ERR value is not a valid float"); }
+inline Reply syntax() { return error("ERR syntax error"); }
+inline Reply overflow() { return error("ERR increment or decrement would overflow"); }
+inline Reply no_such_key() { return error("ERR no such key"); }
+inline Reply out_of_range() { return error("ERR index out of range"); }
+inline Reply must_be_positive() { return error("ERR value is out of range, must be positive"); }
+inline Reply too_big() { return error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"); }
+inline Reply wrong_arity(std::string_view name) {
+  return error("ERR wrong number of arguments for '" + ascii_lower(name) + "' command");
+}
+}  // namespace reply
+
+/// Redis's bound on a string value (proto-max-bulk-len): 512 MB.
+inline constexpr std::size_t max_string_size = 512u * 1024 * 1024;
+
+/// ASCII case-insensitive equality, for options ("ex", "EX").
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+/// A 64-bit integer as Redis reads one: optional '-', no '+', no spaces, no leading zeros, no "-0".
+inline std::optional<std::int64_t> parse_integer(std::string_view s) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  std::size_t digits = s[0] == '-' ? 1 : 0;
+  if (s.size() == digits || (s[digits] == '0' && (s.size() > digits + 1 || digits == 1))) return std::nullopt;
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN, and
+/// nothing that overflows to infinity or underflows to zero (1e400, 1e-400), unless `bound` (a
+/// score range's min or max, which Redis reads as strtod does).
+inline std::optional<double> parse_double(std::string_view s, bool bound = false) {
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  std::string z(s);
+  char* end = nullptr;
+  errno = 0;
+  double d = std::strtod(z.c_str(), &end);
+  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
+  if (!bound && errno == ERANGE && (std::isinf(d) || d == 0)) return std::nullopt;
+  return d;
+}
+
+/// A long double, for INCRBYFLOAT, which computes in long double as Redis does (read as
+/// parse_double reads a double, up to Redis's 5,119 characters: a sum written in full may be long).
+inline std::optional<long double> parse_long_double(std::string_view s) {
+  if (s.empty() || s.size() >= 5 * 1024 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  std::string z(s);
+  char* end = nullptr;
+  errno = 0;
+  long double d = std::strtold(z.c_str(), &end);
+  if (end != z.c_str() + z.size() || std::isnan(d) || (errno == ERANGE && (std::isinf(d) || d == 0))) return std::nullopt;
+  return d;
+}
+
+/// A long double as INCRBYFLOAT stores it: fixed notation, 17 decimals, trailing zeros dropped.
+inline std::string format_long_double(long double d) {
+  char buf[5000];
+  int n = std::snprintf(buf, sizeof buf, "%.17Lf", d);
+  std::string s(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  if (s == "-0") s = "0";
+  return s;
+}
+
+/// The reply as one line of text, for tests and logs: `+OK`, `-ERR ...`, `:1`, `"bulk"`, `(nil)`,
+/// `[a, b]`, `(double) 1.5`, `{k: v}`.
+inline std::string to_text(const Reply& r) {
+  switch (r.kind) {
+    case Reply::Kind::simple: return "+" + r.text;
+    case Reply::Kind::error: return "-" + r.text;
+    case Reply::Kind::integer: return ":" + std::to_string(r.integer);
+    case Reply::Kind::bulk:
+    case Reply::Kind::verbatim: return "\"" + r.text + "\"";
+    case Reply::Kind::null: return "(nil)";
+    case Reply::Kind::null_array: return "(nil array)";
+    case Reply::Kind::number: return "(double) " + r.text;
+    case Reply::Kind::array:
+    case Reply::Kind::set:
+    case Reply::Kind::pairs:
+    case Reply::Kind::push:
+    case Reply::Kind::map: {
+      bool map = r.kind == Reply::Kind::map;
+      std::string s = map ? "{" : "[";
+      for (std::size_t i = 0; i < r.elements.size(); ++i) {
+        if (i) s += map && i % 2 ? ": " : ", ";
+        s += to_text(r.elements[i]);
+      }
+      return s + (map ? "}" : "]");
+    }
+  }
+  return {};
+}
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
+
+namespace kvstack::inline v0::redis {
+
+/// The classes of keyspace events, as bits of notify-keyspace-events.
+namespace events {
+inline constexpr unsigned keyspace = 1u << 0,  ///< K: on __keyspace@<db>__:<key>
+    keyevent = 1u << 1,                         ///< E: on __keyevent@<db>__:<event>
+    generic = 1u << 2,                          ///< g: DEL, EXPIRE, RENAME...
+    string = 1u << 3,                           ///< $
+    list = 1u << 4,                             ///< l
+    set = 1u << 5,                              ///< s
+    hash = 1u << 6,                             ///< h
+    zset = 1u << 7,                             ///< z
+    expired = 1u << 8,                          ///< x
+    evicted = 1u << 9,                          ///< e (kvstack evicts nothing)
+    stream = 1u << 10,                          ///< t (kvstack has no streams)
+    key_miss = 1u << 11,                        ///< m
+    module = 1u << 12,                          ///< d
+    new_key = 1u << 13;                         ///< n
+inline constexpr unsigned all = generic | string | list | set | hash | zset | expired | evicted | stream;  ///< A
+
+inline constexpr std::pair<char, unsigned> letters[] = {
+    {'g', generic}, {'$', string}, {'l', list},   {'s', set},     {'h', hash},      {'z', zset},     {'x', expired},
+    {'e', evicted}, {'t', stream}, {'d', module}, {'n', new_key}, {'K', keyspace}, {'E', keyevent}, {'m', key_miss}};
+
+/// The flags notify-keyspace-events `text` sets ("KEA", "Ex"...); nullopt for an unknown letter.
+inline std::optional<unsigned> parse(std::string_view text) {
+  unsigned flags = 0;
+  for (char ch : text) {
+    if (ch == 'A') {
+      flags |= all;
+      continue;
+    }
+    unsigned bit = 0;
+    for (auto [letter, b] : letters)
+      if (letter == ch) bit = b;
+    if (!bit) return std::nullopt;
+    flags |= bit;
+  }
+  return flags;
+}
+
+/// `flags` as Redis prints them (CONFIG GET): "A" for all the classes it stands for, then K, E, m.
+inline std::string format(unsigned flags) {
+  std::string s;
+  if ((flags & all) == all) s += 'A';
+  for (auto [letter, bit] : letters) {
+    const bool in_a = (bit & all) && (flags & all) == all;
+    if ((flags & bit) && !in_a) s += letter;
+  }
+  return s;
+}
+}  // namespace events
+
+/// One keyspace event: `event` ("set") happened to `key` of database `db`, of class `type`.
+struct KeyEvent {
+  unsigned type = 0;
+  std::string event;
+  int db = 0;
+  std::string key;
+};
+
+namespace detail {
+/// How a command's changes become events. `event` (and `type`) names what it did to each key it
+/// changed; a key it left deleted raises, after it, "del" (a pop that emptied a list), or
+/// instead of it when `replaces` (a STORE whose result was empty, an EXPIRE in the past). With
+/// `second_event`, the command changes two keys, the source (`event`) then the destination.
+struct CommandEvents {
+  unsigned type = 0;
+  std::string_view event;
+  bool replaces = false;
+  std::string_view second_event = {};
+};
+
+/// What `argv` (a command that ran, name in lower case) raises; type 0: nothing of its own.
+inline CommandEvents command_events(std::string_view name, Args argv) {
+  using namespace events;
+  const auto left = [&](std::size_t i) { return i < argv.size() && iequals(argv[i], "left"); };
+  const auto min = [&](std::size_t i) { return i < argv.size() && iequals(argv[i], "min"); };
+  // Where LMPOP's and ZMPOP's direction is: after the keys, whose count is at `numkeys`.
+  const auto after_keys = [&](std::size_t numkeys) -> std::size_t {
+    auto n = numkeys < argv.size() ? parse_integer(argv[numkeys]) : std::nullopt;
+    return numkeys + 1 + (n && *n > 0 ? static_cast<std::size_t>(*n) : 0);
+  };
+  struct Same {
+    std::string_view name;
+    unsigned type;
+  };
+  // The commands that raise their own name.
+  static constexpr Same same[] = {
+      {"set", string},          {"append", string},       {"setrange", string},     {"setbit", string},
+      {"incrbyfloat", string},  {"lpush", list},          {"rpush", list},          {"lpop", list},
+      {"rpop", list},           {"lset", list},           {"lrem", list},           {"ltrim", list},
+      {"linsert", list},        {"hset", hash},           {"hdel", hash},           {"hincrby", hash},
+      {"hincrbyfloat", hash},   {"sadd", set},            {"srem", set},            {"spop", set},
+      {"zrem", zset},           {"zpopmin", zset},        {"zpopmax", zset},        {"zremrangebyscore", zset},
+      {"zremrangebyrank", zset}, {"zremrangebylex", zset}, {"persist", generic},    {"restore", generic},
+      {"del", generic},         {"unlink", generic},      {"getdel", generic}};
+  for (auto [n, t] : same)
+    if (name == n) return {t, n, n == "del" || n == "unlink" || n == "getdel"};
+  struct Renamed {
+    std::string_view name;
+    unsigned type;
+    std::string_view event;
+    bool replaces;
+  };
+  static constexpr Renamed renamed[] = {
+      {"setnx", string, "set", false},         {"setex", string, "set", false},       {"psetex", string, "set", false},
+      {"getset", string, "set", false},        {"mset", string, "set", false},        {"msetnx", string, "set", false},
+      {"incr", string, "incrby", false},       {"incrby", string, "incrby", false},   {"decr", string, "incrby", false},
+      {"decrby", string, "incrby", false},     {"lpushx", list, "lpush", false},      {"rpushx", list, "rpush", false},
+      {"blpop", list, "lpop", false},          {"brpop", list, "rpop", false},        {"hmset", hash, "hset", false},
+      {"hsetnx", hash, "hset", false},         {"zincrby", zset, "zincr", false},     {"bzpopmin", zset, "zpopmin", false},
+      {"bzpopmax", zset, "zpopmax", false},    {"expire", generic, "expire", true},   {"pexpire", generic, "expire", true},
+      {"expireat", generic, "expire", true},   {"pexpireat", generic, "expire", true}, {"sinterstore", set, "sinterstore", true},
+      {"sunionstore", set, "sunionstore", true}, {"sdiffstore", set, "sdiffstore", true},
+      {"zunionstore", zset, "zunionstore", true}, {"zinterstore", zset, "zinterstore", true},
+      {"zdiffstore", zset, "zdiffstore", true}, {"zrangestore", zset, "zrangestore", true},
+      {"sort", generic, "sortstore", true},    {"copy", generic, "copy_to", false}};
+  for (auto [n, t, e, r] : renamed)
+    if (name == n) return {t, e, r};
+  if (name == "zadd") {
+    for (std::size_t i = 2; i < argv.size(); ++i)
+      if (iequals(argv[i], "incr")) return {zset, "zincr"};
+    return {zset, "zadd"};
+  }
+  if (name == "lmpop" || name == "blmpop") return {list, left(after_keys(name == "lmpop" ? 1 : 2)) ? "lpop" : "rpop"};
+  if (name == "zmpop" || name == "bzmpop") return {zset, min(after_keys(name == "zmpop" ? 1 : 2)) ? "zpopmin" : "zpopmax"};
+  if (name == "lmove" || name == "blmove") return {list, left(3) ? "lpop" : "rpop", false, left(4) ? "lpush" : "rpush"};
+  if (name == "rpoplpush" || name == "brpoplpush") return {list, "rpop", false, "lpush"};
+  if (name == "smove") return {set, "srem", false, "sadd"};
+  if (name == "rename" || name == "renamenx") return {generic, "rename_from", false, "rename_to"};
+  if (name == "move") return {generic, "move_from", false, "move_to"};
+  return {};
+}
+
+/// A key a command changed, for its events: created (it did not exist), left deleted.
+struct Change {
+  std::uint32_t db = 0;  ///< physical database id
+  std::string key;
+  bool created = false, dropped = false;
+};
+
+/// Whether SET or GETEX `argv` also sets or clears an expiry: "expire" or "persist", or empty.
+inline std::string_view expiry_event(std::string_view name, Args argv) {
+  if (name == "setex" || name == "psetex") return "expire";
+  if (name != "set" && name != "getex") return {};
+  for (std::size_t i = 2; i < argv.size(); ++i) {
+    for (std::string_view option : {"ex", "px", "exat", "pxat"})
+      if (iequals(argv[i], option)) return "expire";
+    if (name == "getex" && iequals(argv[i], "persist")) return "persist";
+  }
+  return {};
+}
+
+/// Calls `raise(type, event, change)` for each event the command `name` (lower case) `argv`
+/// raises by its `changes`, in Redis's order: "new" for a key it created, its own event, then
+/// "expire" or "persist" (SET EX, GETEX), then "del" for a key it left deleted. `db` is the
+/// physical id of the database the command ran in (where a two-key command's source is).
+template <class F>
+void raise_command_events(std::string_view name, Args argv, std::span<const Change> changes, std::uint32_t db,
+                          F&& raise) {
+  const auto own = command_events(name, argv);
+  if (!own.second_event.empty()) {  // a move: its source argv[1], its destination
+    const Change* source = nullptr;
+    const Change* destination = nullptr;
+    for (const auto& change : changes)
+      (change.db == db && change.key == argv[1] ? source : destination) = &change;
+    if (!destination) destination = source;  // LMOVE l l
+    if (!source) return;
+    const bool renames = name == "rename" || name == "renamenx" || name == "move";
+    auto from = [&] {
+      raise(own.type, own.event, *source);
+      if (source->dropped && !renames) raise(events::generic, std::string_view("del"), *source);
+    };
+    auto to = [&] {
+      if (destination->created && !renames) raise(events::new_key, std::string_view("new"), *destination);
+      raise(own.type, own.second_event, *destination);
+    };
+    if (renames && destination->created) raise(events::new_key, std::string_view("new"), *destination);
+    if (own.type == events::list) to(), from();  // a list move pushes, then says it popped
+    else from(), to();
+    return;
+  }
+  const auto expiry = expiry_event(name, argv);
+  for (const auto& change : changes) {
+    if (change.created) raise(events::new_key, std::string_view("new"), change);
+    if (change.dropped && own.replaces) {
+      raise(events::generic, std::string_view("del"), change);
+      continue;
+    }
+    if (own.type) raise(own.type, own.event, change);
+    if (!expiry.empty()) raise(events::generic, expiry, change);
+    if (change.dropped) raise(events::generic, std::string_view("del"), change);
+  }
+}
+
+}  // namespace detail
+
+}  // namespace kvstack::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_EVENTS_HPP
 // ---- kvstack/redis/layout.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_LAYOUT_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_LAYOUT_HPP
@@ -15023,187 +15421,6 @@ struct Meta {
 #include <string>
 #include <vector>
 
-// ---- kvstack/redis/reply.hpp
-#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
-#define KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
-// kvstack::redis::Reply — what a command answers, shaped as RESP: simple string, error, integer,
-// bulk string, null, array, and RESP3's double, map, set and verbatim string (a front end
-// speaking RESP2 sends a double or verbatim string as a bulk string, a map or set as an array);
-// `pairs` is a flat array in RESP2 and an array of two-element arrays in RESP3, as Redis answers
-// WITHSCORES; `push` is RESP3's out-of-band array (Pub/Sub), an array in RESP2. Also the argument
-// parsers every command shares, with Redis's rules and error texts.
-
-#include <cctype>
-#include <cerrno>
-#include <charconv>
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <optional>
-#include <span>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-namespace kvstack::inline v0::redis {
-
-struct Reply {
-  enum class Kind : std::uint8_t { simple, error, integer, bulk, null, array, null_array, number, map, set, pairs, verbatim, push };
-  Kind kind = Kind::null;
-  std::int64_t integer = 0;
-  std::string text;              ///< simple, error, bulk, verbatim; number: as Redis prints it
-  std::vector<Reply> elements;   ///< array, set; map and pairs: key, value, key, value...
-
-  bool is_error() const noexcept { return kind == Kind::error; }
-  friend bool operator==(const Reply&, const Reply&) = default;
-};
-
-/// A command's arguments, the command name first (as argv).
-using Args = std::span<const std::string>;
-
-/// ASCII lower case: Redis's command names and options are ASCII, whatever the locale.
-constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; }
-inline std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
-
-namespace reply {
-inline Reply simple(std::string s) { return {Reply::Kind::simple, 0, std::move(s), {}}; }
-inline Reply ok() { return simple("OK"); }
-inline Reply error(std::string s) { return {Reply::Kind::error, 0, std::move(s), {}}; }
-inline Reply integer(std::int64_t n) { return {Reply::Kind::integer, n, {}, {}}; }
-inline Reply bulk(std::string_view s) { return {Reply::Kind::bulk, 0, std::string(s), {}}; }
-inline Reply null() { return {}; }
-inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
-inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
-inline Reply map(std::vector<Reply> pairs = {}) { return {Reply::Kind::map, 0, {}, std::move(pairs)}; }
-inline Reply set(std::vector<Reply> items = {}) { return {Reply::Kind::set, 0, {}, std::move(items)}; }
-/// Out of band data (Pub/Sub messages): RESP3's push type, an array in RESP2.
-inline Reply push(std::vector<Reply> items) { return {Reply::Kind::push, 0, {}, std::move(items)}; }
-inline Reply pairs(std::vector<Reply> flat = {}) { return {Reply::Kind::pairs, 0, {}, std::move(flat)}; }
-/// Text for people (INFO): RESP3 sends it as a verbatim string of format "txt".
-inline Reply verbatim(std::string s) { return {Reply::Kind::verbatim, 0, std::move(s), {}}; }
-inline Reply optional_bulk(const std::optional<std::string>& s) { return s ? bulk(*s) : null(); }
-
-/// A double as Redis 7.0 replies it: printf's "%.17g" (which reads back the same), "inf", "-inf".
-inline std::string format_double(double d) {
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%.17g", d);
-  return std::string(buf, static_cast<std::size_t>(n));
-}
-inline Reply number(double d) { return {Reply::Kind::number, 0, format_double(d), {}}; }
-
-inline Reply wrongtype() { return error("WRONGTYPE Operation against a key holding the wrong kind of value"); }
-inline Reply not_integer() { return error("ERR value is not an integer or out of range"); }
-inline Reply not_float() { return error("ERR value is not a valid float"); }
-inline Reply syntax() { return error("ERR syntax error"); }
-inline Reply overflow() { return error("ERR increment or decrement would overflow"); }
-inline Reply no_such_key() { return error("ERR no such key"); }
-inline Reply out_of_range() { return error("ERR index out of range"); }
-inline Reply must_be_positive() { return error("ERR value is out of range, must be positive"); }
-inline Reply too_big() { return error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"); }
-inline Reply wrong_arity(std::string_view name) {
-  return error("ERR wrong number of arguments for '" + ascii_lower(name) + "' command");
-}
-}  // namespace reply
-
-/// Redis's bound on a string value (proto-max-bulk-len): 512 MB.
-inline constexpr std::size_t max_string_size = 512u * 1024 * 1024;
-
-/// ASCII case-insensitive equality, for options ("ex", "EX").
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
-}
-
-/// A 64-bit integer as Redis reads one: optional '-', no '+', no spaces, no leading zeros, no "-0".
-inline std::optional<std::int64_t> parse_integer(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  std::size_t digits = s[0] == '-' ? 1 : 0;
-  if (s.size() == digits || (s[digits] == '0' && (s.size() > digits + 1 || digits == 1))) return std::nullopt;
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-/// A double as Redis reads one: strtod's syntax (with "inf"), no surrounding spaces, no NaN, and
-/// nothing that overflows to infinity or underflows to zero (1e400, 1e-400), unless `bound` (a
-/// score range's min or max, which Redis reads as strtod does).
-inline std::optional<double> parse_double(std::string_view s, bool bound = false) {
-  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
-  std::string z(s);
-  char* end = nullptr;
-  errno = 0;
-  double d = std::strtod(z.c_str(), &end);
-  if (end != z.c_str() + z.size() || std::isnan(d)) return std::nullopt;
-  if (!bound && errno == ERANGE && (std::isinf(d) || d == 0)) return std::nullopt;
-  return d;
-}
-
-/// A long double, for INCRBYFLOAT, which computes in long double as Redis does (read as
-/// parse_double reads a double, up to Redis's 5,119 characters: a sum written in full may be long).
-inline std::optional<long double> parse_long_double(std::string_view s) {
-  if (s.empty() || s.size() >= 5 * 1024 || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
-  std::string z(s);
-  char* end = nullptr;
-  errno = 0;
-  long double d = std::strtold(z.c_str(), &end);
-  if (end != z.c_str() + z.size() || std::isnan(d) || (errno == ERANGE && (std::isinf(d) || d == 0))) return std::nullopt;
-  return d;
-}
-
-/// A long double as INCRBYFLOAT stores it: fixed notation, 17 decimals, trailing zeros dropped.
-inline std::string format_long_double(long double d) {
-  char buf[5000];
-  int n = std::snprintf(buf, sizeof buf, "%.17Lf", d);
-  std::string s(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-  if (s.find('.') != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-  }
-  if (s == "-0") s = "0";
-  return s;
-}
-
-/// The reply as one line of text, for tests and logs: `+OK`, `-ERR ...`, `:1`, `"bulk"`, `(nil)`,
-/// `[a, b]`, `(double) 1.5`, `{k: v}`.
-inline std::string to_text(const Reply& r) {
-  switch (r.kind) {
-    case Reply::Kind::simple: return "+" + r.text;
-    case Reply::Kind::error: return "-" + r.text;
-    case Reply::Kind::integer: return ":" + std::to_string(r.integer);
-    case Reply::Kind::bulk:
-    case Reply::Kind::verbatim: return "\"" + r.text + "\"";
-    case Reply::Kind::null: return "(nil)";
-    case Reply::Kind::null_array: return "(nil array)";
-    case Reply::Kind::number: return "(double) " + r.text;
-    case Reply::Kind::array:
-    case Reply::Kind::set:
-    case Reply::Kind::pairs:
-    case Reply::Kind::push:
-    case Reply::Kind::map: {
-      bool map = r.kind == Reply::Kind::map;
-      std::string s = map ? "{" : "[";
-      for (std::size_t i = 0; i < r.elements.size(); ++i) {
-        if (i) s += map && i % 2 ? ": " : ", ";
-        s += to_text(r.elements[i]);
-      }
-      return s + (map ? "}" : "]");
-    }
-  }
-  return {};
-}
-
-}  // namespace kvstack::redis
-#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_REPLY_HPP
 
 namespace kvstack::inline v0::redis {
 
@@ -15435,6 +15652,7 @@ struct Session {
   std::shared_ptr<WatchTable> table;
   CommandStats* stats = nullptr;  ///< where its commands are counted and timed, if anywhere
   Scripts* scripts = nullptr;     ///< where EVAL finds its scripts (shared by sessions); none: EVAL is off
+  std::vector<KeyEvent> events;   ///< keyspace events its committed commands raised, for a server to publish
 
   Session() = default;
   Session(Session&&) noexcept = default;
@@ -15449,6 +15667,7 @@ struct Session {
       table = std::move(o.table);
       stats = o.stats;
       scripts = o.scripts;
+      events = std::move(o.events);
     }
     return *this;
   }
@@ -15477,7 +15696,8 @@ namespace kvstack::inline v0::redis {
 template <class Tx, class Store>
 class Ctx {
  public:
-  Ctx(Tx& tx, Store& store, Session& session, std::int64_t now) : tx_(tx), store_(store), session_(session), now_(now) {}
+  Ctx(Tx& tx, Store& store, Session& session, std::int64_t now)
+      : tx_(tx), store_(store), session_(session), now_(now), event_flags_(store.keyspace_events.load()) {}
 
   Session& session() { return session_; }
   std::int64_t now() const { return now_; }
@@ -15490,6 +15710,18 @@ class Ctx {
     if (!error_) error_ = std::move(e);
   }
   std::vector<Touched>& touched() { return touched_; }
+  /// The keys changed, in order (only while the store raises keyspace events), for the events.
+  std::vector<detail::Change>& changes() { return changes_; }
+  /// The keyspace events raised, for the session once the transaction committed.
+  std::vector<KeyEvent>& events() { return events_; }
+  /// Raises `event` of class `type` on `key` of physical database `db`, if notify-keyspace-events
+  /// asks for that class.
+  void raise(unsigned type, std::string_view event, std::uint32_t db, std::string_view key) {
+    if (!(event_flags_ & type) || !(event_flags_ & (events::keyspace | events::keyevent))) return;
+    auto at = std::ranges::find(store_.phys_, db);
+    if (at == store_.phys_.end()) return;  // a database flushed meanwhile
+    events_.push_back({type, std::string(event), static_cast<int>(at - store_.phys_.begin()), std::string(key)});
+  }
 
   /// SCAN cursors: a number the client passes back, standing for where its scan goes on (the
   /// last 65,536 are kept; an older one is "ERR invalid cursor"). 0 is the start.
@@ -15549,10 +15781,13 @@ class Ctx {
     // What a command's find() just read, unless written since: one lookup less per write.
     auto mk = detail::meta_key(m.db, key);
     if (!last_ || last_->meta_key != mk) raw(m.db, key);
+    bool existed = true;
     if (last_ && last_->meta_key == mk) {
       m.stored_expiry = last_->expiry;
+      existed = last_->found && (last_->expiry == 0 || now_ < last_->expiry);
       if (last_->collection) put(detail::version_key('G', last_->version), "");
     }
+    if (event_flags_ && !existed) note(m.db, key).created = true;
     if (t != Type::string) m.version = next_version();
     return m;
   }
@@ -15573,11 +15808,13 @@ class Ctx {
     erase(detail::meta_key(m.db, m.key));
     if (m.is_collection()) put(detail::version_key('G', m.version), "");
     touch(m);
+    if (event_flags_) note(m.db, m.key).dropped = true;
   }
 
   /// Moves key `m` to `key` in database `db`, replacing what is there; its elements stay.
   void move_key(Meta m, int db, std::string_view key) {
     auto dst = raw(phys(db), key);
+    const bool existed = dst && (dst->expiry == 0 || now_ < dst->expiry);
     if (dst && dst->is_collection()) put(detail::version_key('G', dst->version), "");
     erase(detail::meta_key(m.db, m.key));
     touch(m);
@@ -15585,6 +15822,7 @@ class Ctx {
     m.key = key;
     m.stored_expiry = 0;
     save(m);
+    if (event_flags_ && !existed) note(m.db, m.key).created = true;
   }
 
   // Elements of a collection, by their sub-key.
@@ -15599,8 +15837,9 @@ class Ctx {
     touch(m);
   }
   bool erase_elem(const Meta& m, std::string_view sub) {
-    touch(m);
-    return erase(elem_key(m, sub));
+    const bool erased = erase(elem_key(m, sub));
+    if (erased) touch(m);
+    return erased;
   }
   /// Elements with sub-keys in [lo, hi) (hi nullopt: to the end), in order or reversed, at most
   /// `limit`, as (sub-key, value) pairs.
@@ -15677,6 +15916,15 @@ class Ctx {
   }
   void touch(const Meta& m) {
     if (!store_.watches->empty()) touched_.push_back({m.db, m.key});
+    if (event_flags_) note(m.db, m.key);
+  }
+  /// The change of `key` being recorded: one of the last two when it is the same key (a command
+  /// changes one key at a time, or two: a move's source and destination).
+  detail::Change& note(std::uint32_t db, std::string_view key) {
+    const auto n = changes_.size();
+    for (std::size_t i = n; i > 0 && i + 2 > n; --i)
+      if (changes_[i - 1].db == db && changes_[i - 1].key == key) return changes_[i - 1];
+    return changes_.emplace_back(detail::Change{db, std::string(key)});
   }
   void corrupt(std::string_view key) {
     fail(Error{errc::corruption, "redis: a metadata record of " + std::to_string(key.size()) + "-byte key is not format " +
@@ -15693,7 +15941,7 @@ class Ctx {
     });
     if (!found) fail(found.error());
     if (bad) corrupt(mk);
-    last_ = Last{std::move(mk), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0};
+    last_ = Last{std::move(mk), m.has_value(), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0};
     return m;
   }
   std::string elem_key(const Meta& m, std::string_view sub) {
@@ -15737,8 +15985,12 @@ class Ctx {
   std::int64_t now_;
   std::optional<Error> error_;
   std::vector<Touched> touched_;
+  unsigned event_flags_;  ///< notify-keyspace-events when the transaction began
+  std::vector<detail::Change> changes_;
+  std::vector<KeyEvent> events_;
   struct Last {  // the last metadata record raw() read
     std::string meta_key;
+    bool found;
     bool collection;
     std::uint64_t version;
     std::int64_t expiry;
@@ -15755,6 +16007,7 @@ namespace kvstack::inline v0::redis {
 struct SweepStats {
   std::size_t expired_keys = 0;
   std::size_t entries = 0;  ///< backend entries deleted, all kinds
+  std::vector<KeyEvent> events;  ///< "expired", for each expired key, when keyspace events are on
 };
 
 /// Redis's data model over the Backend B. Commands run through `run` (see dispatcher.hpp for
@@ -15795,6 +16048,11 @@ class DataStore {
   /// for example a cluster member's redirect when its shard lost the leadership meanwhile.
   void on_failure(std::function<Reply(const Error&)> answer) { state_->on_failure = std::move(answer); }
 
+  /// notify-keyspace-events: the classes of keyspace events commands raise (events:: bits; 0,
+  /// the default, raises none and records nothing). Thread-safe; takes effect at the next transaction.
+  void keyspace_events(unsigned flags) noexcept { state_->keyspace_events = flags; }
+  unsigned keyspace_events() const noexcept { return state_->keyspace_events.load(); }
+
   /// A session for one client (its database, MULTI state and watched keys).
   Session session() const {
     Session s;
@@ -15824,6 +16082,7 @@ class DataStore {
   template <class F>
   std::optional<Error> run_each(std::span<Session* const> sessions, F&& fn) {
     auto& st = *state_;
+    std::vector<std::vector<KeyEvent>> raised(sessions.size());
     auto result = backend_.transact([&](auto& tx) -> Result<void> {
       auto saved = std::pair(st.phys_, st.next_phys_);
       auto now = kvstack::detail::now_ms(clock_);
@@ -15836,11 +16095,14 @@ class DataStore {
           return *c.error();
         }
         std::ranges::move(c.touched(), std::back_inserter(touched));
+        raised[i] = std::move(c.events());
       }
       st.watches->touch(touched);  // before the commit, so that an EXEC after it sees it
       return success();
     });
     if (!result) return result.error();
+    for (std::size_t i = 0; i < sessions.size(); ++i)
+      std::ranges::move(raised[i], std::back_inserter(sessions[i]->events));
     return std::nullopt;
   }
 
@@ -15862,6 +16124,7 @@ class DataStore {
         auto deadline = detail::get_int<std::int64_t>(k, 1);
         auto m = c.raw(detail::get_int<std::uint32_t>(k, 9), std::string_view(k).substr(13));
         if (m && m->expiry == deadline) {
+          c.raise(events::expired, "expired", m->db, m->key);
           c.drop(*m);
           ++stats.expired_keys;
         }
@@ -15912,6 +16175,7 @@ class DataStore {
       }
       if (c.failed()) return *c.error();
       st.watches->touch(c.touched());
+      stats.events = std::move(c.events());
       return success();
     });
     if (!r) return r.error();
@@ -15946,6 +16210,7 @@ class DataStore {
     std::vector<std::uint32_t> phys_;
     std::uint32_t next_phys_ = 0;
     std::shared_ptr<WatchTable> watches = std::make_shared<WatchTable>();
+    std::atomic<unsigned> keyspace_events{0};
     std::function<Reply(const Error&)> on_failure;
     std::mt19937_64 rng_{0x6b7673746163ull};
     std::map<std::uint64_t, std::string> cursors_;  ///< SCAN cursors: where each goes on
@@ -19052,14 +19317,29 @@ const Command<C>* find_command(std::string_view name) {
 }
 
 namespace detail {
+/// Raises the keyspace events of `command` from the keys it changed (those recorded from `mark`
+/// on), and forgets those: a script's commands raise theirs, its EVAL none of its own.
+template <class C>
+void raise_events(C& c, const Command<C>& command, Args argv, std::size_t mark) {
+  auto& changes = c.changes();
+  if (changes.size() == mark) return;
+  raise_command_events(command.name, argv, std::span(changes).subspan(mark), c.phys(c.session().db),
+                       [&](unsigned type, std::string_view event, const Change& change) {
+                         c.raise(type, event, change.db, change.key);
+                       });
+  changes.resize(mark);
+}
+
 /// Runs `command`, counted and timed in the session's CommandStats when it has some.
 template <class C>
 Reply run_command(const Session& session, const Command<C>& command, C& c, Args argv) {
-  if (!session.stats) return command.run(c, argv);
-  const auto start = std::chrono::steady_clock::now();
+  const auto mark = c.changes().size();
+  const auto start = session.stats ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   Reply r = command.run(c, argv);
-  session.stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), argv,
-                        std::chrono::steady_clock::now() - start, r.is_error());
+  if (session.stats)
+    session.stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), argv,
+                          std::chrono::steady_clock::now() - start, r.is_error());
+  raise_events(c, command, argv, mark);
   return r;
 }
 
@@ -19244,7 +19524,9 @@ bool run_together(Store& store, std::span<const Pipeline> pipelines, std::span<c
     auto start = stats ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j) {
       const auto& command = *resolved[first[k] + j];
+      const auto mark = c.changes().size();
       p.replies->push_back(command.run(c, p.commands[j]));
+      raise_events(c, command, p.commands[j], mark);
       if (!stats) continue;
       const auto end = std::chrono::steady_clock::now();  // one clock read per command: its end, the next's start
       stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), p.commands[j], end - start,
@@ -21223,6 +21505,20 @@ struct Client {
   int protocol = 2;
   Session session;
   std::shared_ptr<Mailbox> mailbox;  ///< its Pub/Sub messages and subscriptions
+  bool replies_off = false;          ///< CLIENT REPLY OFF (Pub/Sub messages still go)
+  int replies_to_skip = 0;           ///< CLIENT REPLY SKIP: its own reply and the next
+
+  /// Encodes `r` into `out` in the client's protocol, unless CLIENT REPLY silences it (Pub/Sub's
+  /// pushes go through).
+  void answer(const Reply& r, std::string& out) {
+    if (r.kind == Reply::Kind::push) return resp::encode(r, protocol, out);
+    if (replies_off) return;
+    if (replies_to_skip > 0) {
+      --replies_to_skip;
+      return;
+    }
+    resp::encode(r, protocol, out);
+  }
 };
 
 /// What a server counts, for INFO.
@@ -21377,6 +21673,13 @@ class Admin {
     if (sub == "getname" && a.size() == 2) return c.name.empty() ? reply::null() : reply::bulk(c.name);
     if (sub == "id" && a.size() == 2) return reply::integer(static_cast<std::int64_t>(c.id));
     if (sub == "setinfo") return reply::ok();  // client libraries announce themselves; nothing kept
+    if (sub == "reply" && a.size() == 3) {  // OFF and SKIP silence their own reply too
+      if (iequals(a[2], "on")) c.replies_off = false, c.replies_to_skip = 0;
+      else if (iequals(a[2], "off")) c.replies_off = true;
+      else if (iequals(a[2], "skip")) c.replies_to_skip = c.replies_off ? 0 : 2;
+      else return reply::syntax();
+      return reply::ok();
+    }
     if (a.size() < 2) return reply::wrong_arity("client");
     return reply::error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try CLIENT HELP.");
   }
@@ -21595,6 +21898,12 @@ class Admin {
                                 "') - argument couldn't be parsed into an integer");
           scripts_->busy_after_ns = *v * 1'000'000;
 #endif
+        } else if (iequals(a[i], "notify-keyspace-events")) {
+          auto flags = events::parse(a[i + 1]);
+          if (!flags)
+            return reply::error("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - "
+                                "Invalid event class character. Use 'Ag$lshzxeKEtmd'.");
+          store_.keyspace_events(*flags);
         } else if (!iequals(a[i], "maxmemory")) {
           rest.insert(rest.end(), {a[i], a[i + 1]});
         } else if (a[i + 1] != "0") {  // no limit: what holds
@@ -21627,6 +21936,7 @@ class Admin {
         {"slowlog-log-slower-than", std::to_string(stats_.slower_than_usec.load())},
         {"slowlog-max-len", std::to_string(stats_.slow_max())},
         {"save", ""},
+        {"notify-keyspace-events", events::format(store_.keyspace_events())},
     };
 #if KVSTACK_WITH_LUA
     if (scripts_)
@@ -22438,7 +22748,7 @@ class Server {
         if (s.in_multi) s.multi_failed = true;
         r = reply::error(busy);
       }
-      resp::encode(r, c.protocol, out);
+      c.answer(r, out);
     }
     return true;
 #else
@@ -22523,7 +22833,8 @@ class Server {
       if (!ready.empty()) run_batches(std::move(ready));
       if (due.upkeep) {
         node_.maintain();
-        if (!node_.redirect()) (void)store_.sweep(4096);
+        if (!node_.redirect())
+          if (auto swept = store_.sweep(4096)) publish_events(swept->events);
       }
       if (due.expire) {
         blocked_.expire(std::chrono::steady_clock::now(), due.drop_closed);
@@ -22552,7 +22863,7 @@ class Server {
     for (std::size_t i = 0; i < ready.size(); ++i) {
       auto& job = ready[i];
       counters_.commands += replies[i].size();
-      for (auto& r : replies[i]) resp::encode(r, job.client->protocol, *job.out);
+      for (auto& r : replies[i]) job.client->answer(r, *job.out);
       std::vector<Reply>().swap(replies[i]);  // encoded: no second copy of large values kept
       job.next = pipelines[i].commands.size();
       if (job.next == job.batch->size()) resume(job);
@@ -22623,14 +22934,27 @@ class Server {
           return;
         }
       }
-      for (auto& r : replies) resp::encode(r, c.protocol, *job.out);
+      for (auto& r : replies) c.answer(r, *job.out);
       replies.clear();
     }
     resume(job);
   }
 
-  /// Lets the job's connection go on.
+  /// Publishes keyspace events (notify-keyspace-events) on Redis's channels.
+  void publish_events(std::vector<KeyEvent>& raised) {
+    if (raised.empty()) return;
+    const unsigned flags = store_.keyspace_events();
+    for (auto& e : raised) {
+      const auto db = std::to_string(e.db);
+      if (flags & events::keyspace) pubsub_.publish("__keyspace@" + db + "__:" + e.key, e.event);
+      if (flags & events::keyevent) pubsub_.publish("__keyevent@" + db + "__:" + e.event, e.key);
+    }
+    raised.clear();
+  }
+
+  /// Lets the job's connection go on, once the keyspace events of its commands are published.
   void resume(Job& job) {
+    publish_events(job.client->session.events);
     boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
   }
 
@@ -22642,7 +22966,7 @@ class Server {
           return try_blocking(store_, job.client->session, (*job.batch)[job.next], job.blocked.waits, true);
         },
         [&](Job job, Reply r) {
-          resp::encode(r, job.client->protocol, *job.out);
+          job.client->answer(r, *job.out);
           ++job.next;
           proceed(std::move(job));
         },

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The same requests to redis-server (Debian's 7.0) and to kvstack-server: the replies must be
 # identical, byte for byte, except on lines tests/server/differential.script marks "!differs".
-#   bash tests/server/differential_test.sh path/to/kvstack-server [redis-server]
+#   bash tests/server/differential_test.sh path/to/kvstack-server [redis-server [script...]]
+# (the scripts: differential.script unless named; differential_scripting.script needs Lua.)
 set -euo pipefail
 server=$1
 redis_server=${2:-redis-server}
-script=$(dirname "$0")/differential.script
+scripts=("${@:3}")
+((${#scripts[@]})) || scripts=("$(dirname "$0")/differential.script")
 source "$(dirname "$0")/lib.sh"
 
 start_kvstack kvstack "$server" --backend memory
@@ -53,7 +55,7 @@ while IFS= read -r line; do
     echo "  kvstack: $got"
     failures=$((failures + 1))
   fi
-done <"$script"
+done < <(cat "${scripts[@]}")
 
 echo "$compared identical, $skipped documented differences, $failures differing"
 ((failures == 0)) && echo "PASS: kvstack-server answers as redis-server"

@@ -2,6 +2,7 @@
 // backend transaction, with the metadata, element and scan operations commands are written in.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
+#include <kvstack/redis/events.hpp>
 #include <kvstack/redis/layout.hpp>
 #include <kvstack/redis/meta.hpp>
 #include <kvstack/redis/session.hpp>
@@ -25,7 +27,8 @@ namespace kvstack::inline v0::redis {
 template <class Tx, class Store>
 class Ctx {
  public:
-  Ctx(Tx& tx, Store& store, Session& session, std::int64_t now) : tx_(tx), store_(store), session_(session), now_(now) {}
+  Ctx(Tx& tx, Store& store, Session& session, std::int64_t now)
+      : tx_(tx), store_(store), session_(session), now_(now), event_flags_(store.keyspace_events.load()) {}
 
   Session& session() { return session_; }
   std::int64_t now() const { return now_; }
@@ -38,6 +41,18 @@ class Ctx {
     if (!error_) error_ = std::move(e);
   }
   std::vector<Touched>& touched() { return touched_; }
+  /// The keys changed, in order (only while the store raises keyspace events), for the events.
+  std::vector<detail::Change>& changes() { return changes_; }
+  /// The keyspace events raised, for the session once the transaction committed.
+  std::vector<KeyEvent>& events() { return events_; }
+  /// Raises `event` of class `type` on `key` of physical database `db`, if notify-keyspace-events
+  /// asks for that class.
+  void raise(unsigned type, std::string_view event, std::uint32_t db, std::string_view key) {
+    if (!(event_flags_ & type) || !(event_flags_ & (events::keyspace | events::keyevent))) return;
+    auto at = std::ranges::find(store_.phys_, db);
+    if (at == store_.phys_.end()) return;  // a database flushed meanwhile
+    events_.push_back({type, std::string(event), static_cast<int>(at - store_.phys_.begin()), std::string(key)});
+  }
 
   /// SCAN cursors: a number the client passes back, standing for where its scan goes on (the
   /// last 65,536 are kept; an older one is "ERR invalid cursor"). 0 is the start.
@@ -97,10 +112,13 @@ class Ctx {
     // What a command's find() just read, unless written since: one lookup less per write.
     auto mk = detail::meta_key(m.db, key);
     if (!last_ || last_->meta_key != mk) raw(m.db, key);
+    bool existed = true;
     if (last_ && last_->meta_key == mk) {
       m.stored_expiry = last_->expiry;
+      existed = last_->found && (last_->expiry == 0 || now_ < last_->expiry);
       if (last_->collection) put(detail::version_key('G', last_->version), "");
     }
+    if (event_flags_ && !existed) note(m.db, key).created = true;
     if (t != Type::string) m.version = next_version();
     return m;
   }
@@ -121,11 +139,13 @@ class Ctx {
     erase(detail::meta_key(m.db, m.key));
     if (m.is_collection()) put(detail::version_key('G', m.version), "");
     touch(m);
+    if (event_flags_) note(m.db, m.key).dropped = true;
   }
 
   /// Moves key `m` to `key` in database `db`, replacing what is there; its elements stay.
   void move_key(Meta m, int db, std::string_view key) {
     auto dst = raw(phys(db), key);
+    const bool existed = dst && (dst->expiry == 0 || now_ < dst->expiry);
     if (dst && dst->is_collection()) put(detail::version_key('G', dst->version), "");
     erase(detail::meta_key(m.db, m.key));
     touch(m);
@@ -133,6 +153,7 @@ class Ctx {
     m.key = key;
     m.stored_expiry = 0;
     save(m);
+    if (event_flags_ && !existed) note(m.db, m.key).created = true;
   }
 
   // Elements of a collection, by their sub-key.
@@ -147,8 +168,9 @@ class Ctx {
     touch(m);
   }
   bool erase_elem(const Meta& m, std::string_view sub) {
-    touch(m);
-    return erase(elem_key(m, sub));
+    const bool erased = erase(elem_key(m, sub));
+    if (erased) touch(m);
+    return erased;
   }
   /// Elements with sub-keys in [lo, hi) (hi nullopt: to the end), in order or reversed, at most
   /// `limit`, as (sub-key, value) pairs.
@@ -225,6 +247,15 @@ class Ctx {
   }
   void touch(const Meta& m) {
     if (!store_.watches->empty()) touched_.push_back({m.db, m.key});
+    if (event_flags_) note(m.db, m.key);
+  }
+  /// The change of `key` being recorded: one of the last two when it is the same key (a command
+  /// changes one key at a time, or two: a move's source and destination).
+  detail::Change& note(std::uint32_t db, std::string_view key) {
+    const auto n = changes_.size();
+    for (std::size_t i = n; i > 0 && i + 2 > n; --i)
+      if (changes_[i - 1].db == db && changes_[i - 1].key == key) return changes_[i - 1];
+    return changes_.emplace_back(detail::Change{db, std::string(key)});
   }
   void corrupt(std::string_view key) {
     fail(Error{errc::corruption, "redis: a metadata record of " + std::to_string(key.size()) + "-byte key is not format " +
@@ -241,7 +272,7 @@ class Ctx {
     });
     if (!found) fail(found.error());
     if (bad) corrupt(mk);
-    last_ = Last{std::move(mk), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0};
+    last_ = Last{std::move(mk), m.has_value(), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0};
     return m;
   }
   std::string elem_key(const Meta& m, std::string_view sub) {
@@ -285,8 +316,12 @@ class Ctx {
   std::int64_t now_;
   std::optional<Error> error_;
   std::vector<Touched> touched_;
+  unsigned event_flags_;  ///< notify-keyspace-events when the transaction began
+  std::vector<detail::Change> changes_;
+  std::vector<KeyEvent> events_;
   struct Last {  // the last metadata record raw() read
     std::string meta_key;
+    bool found;
     bool collection;
     std::uint64_t version;
     std::int64_t expiry;

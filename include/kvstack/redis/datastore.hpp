@@ -6,6 +6,7 @@
 // DataStores, or two processes, only read-only.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,7 @@ namespace kvstack::inline v0::redis {
 struct SweepStats {
   std::size_t expired_keys = 0;
   std::size_t entries = 0;  ///< backend entries deleted, all kinds
+  std::vector<KeyEvent> events;  ///< "expired", for each expired key, when keyspace events are on
 };
 
 /// Redis's data model over the Backend B. Commands run through `run` (see dispatcher.hpp for
@@ -76,6 +78,11 @@ class DataStore {
   /// for example a cluster member's redirect when its shard lost the leadership meanwhile.
   void on_failure(std::function<Reply(const Error&)> answer) { state_->on_failure = std::move(answer); }
 
+  /// notify-keyspace-events: the classes of keyspace events commands raise (events:: bits; 0,
+  /// the default, raises none and records nothing). Thread-safe; takes effect at the next transaction.
+  void keyspace_events(unsigned flags) noexcept { state_->keyspace_events = flags; }
+  unsigned keyspace_events() const noexcept { return state_->keyspace_events.load(); }
+
   /// A session for one client (its database, MULTI state and watched keys).
   Session session() const {
     Session s;
@@ -105,6 +112,7 @@ class DataStore {
   template <class F>
   std::optional<Error> run_each(std::span<Session* const> sessions, F&& fn) {
     auto& st = *state_;
+    std::vector<std::vector<KeyEvent>> raised(sessions.size());
     auto result = backend_.transact([&](auto& tx) -> Result<void> {
       auto saved = std::pair(st.phys_, st.next_phys_);
       auto now = kvstack::detail::now_ms(clock_);
@@ -117,11 +125,14 @@ class DataStore {
           return *c.error();
         }
         std::ranges::move(c.touched(), std::back_inserter(touched));
+        raised[i] = std::move(c.events());
       }
       st.watches->touch(touched);  // before the commit, so that an EXEC after it sees it
       return success();
     });
     if (!result) return result.error();
+    for (std::size_t i = 0; i < sessions.size(); ++i)
+      std::ranges::move(raised[i], std::back_inserter(sessions[i]->events));
     return std::nullopt;
   }
 
@@ -143,6 +154,7 @@ class DataStore {
         auto deadline = detail::get_int<std::int64_t>(k, 1);
         auto m = c.raw(detail::get_int<std::uint32_t>(k, 9), std::string_view(k).substr(13));
         if (m && m->expiry == deadline) {
+          c.raise(events::expired, "expired", m->db, m->key);
           c.drop(*m);
           ++stats.expired_keys;
         }
@@ -193,6 +205,7 @@ class DataStore {
       }
       if (c.failed()) return *c.error();
       st.watches->touch(c.touched());
+      stats.events = std::move(c.events());
       return success();
     });
     if (!r) return r.error();
@@ -227,6 +240,7 @@ class DataStore {
     std::vector<std::uint32_t> phys_;
     std::uint32_t next_phys_ = 0;
     std::shared_ptr<WatchTable> watches = std::make_shared<WatchTable>();
+    std::atomic<unsigned> keyspace_events{0};
     std::function<Reply(const Error&)> on_failure;
     std::mt19937_64 rng_{0x6b7673746163ull};
     std::map<std::uint64_t, std::string> cursors_;  ///< SCAN cursors: where each goes on

@@ -141,14 +141,29 @@ const Command<C>* find_command(std::string_view name) {
 }
 
 namespace detail {
+/// Raises the keyspace events of `command` from the keys it changed (those recorded from `mark`
+/// on), and forgets those: a script's commands raise theirs, its EVAL none of its own.
+template <class C>
+void raise_events(C& c, const Command<C>& command, Args argv, std::size_t mark) {
+  auto& changes = c.changes();
+  if (changes.size() == mark) return;
+  raise_command_events(command.name, argv, std::span(changes).subspan(mark), c.phys(c.session().db),
+                       [&](unsigned type, std::string_view event, const Change& change) {
+                         c.raise(type, event, change.db, change.key);
+                       });
+  changes.resize(mark);
+}
+
 /// Runs `command`, counted and timed in the session's CommandStats when it has some.
 template <class C>
 Reply run_command(const Session& session, const Command<C>& command, C& c, Args argv) {
-  if (!session.stats) return command.run(c, argv);
-  const auto start = std::chrono::steady_clock::now();
+  const auto mark = c.changes().size();
+  const auto start = session.stats ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   Reply r = command.run(c, argv);
-  session.stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), argv,
-                        std::chrono::steady_clock::now() - start, r.is_error());
+  if (session.stats)
+    session.stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), argv,
+                          std::chrono::steady_clock::now() - start, r.is_error());
+  raise_events(c, command, argv, mark);
   return r;
 }
 
@@ -333,7 +348,9 @@ bool run_together(Store& store, std::span<const Pipeline> pipelines, std::span<c
     auto start = stats ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     for (std::size_t j = 0; j < counts[which[k]] && !c.failed(); ++j) {
       const auto& command = *resolved[first[k] + j];
+      const auto mark = c.changes().size();
       p.replies->push_back(command.run(c, p.commands[j]));
+      raise_events(c, command, p.commands[j], mark);
       if (!stats) continue;
       const auto end = std::chrono::steady_clock::now();  // one clock read per command: its end, the next's start
       stats->record(static_cast<std::size_t>(&command - command_table<C>().data()), p.commands[j], end - start,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <kvstack/redis/command_stats.hpp>
+#include <kvstack/redis/events.hpp>
 #include <kvstack/redis/layout.hpp>
 
 namespace kvstack::inline v0::redis {
@@ -140,6 +141,7 @@ struct Session {
   std::shared_ptr<WatchTable> table;
   CommandStats* stats = nullptr;  ///< where its commands are counted and timed, if anywhere
   Scripts* scripts = nullptr;     ///< where EVAL finds its scripts (shared by sessions); none: EVAL is off
+  std::vector<KeyEvent> events;   ///< keyspace events its committed commands raised, for a server to publish
 
   Session() = default;
   Session(Session&&) noexcept = default;
@@ -154,6 +156,7 @@ struct Session {
       table = std::move(o.table);
       stats = o.stats;
       scripts = o.scripts;
+      events = std::move(o.events);
     }
     return *this;
   }

@@ -22,6 +22,7 @@
 #include <kvstack/redis/dispatcher.hpp>
 #include <kvstack/redis/glob.hpp>
 #include <kvstack/redis/reply.hpp>
+#include <kvstack/redis/resp.hpp>
 #include <kvstack/redis/session.hpp>
 #include <kvstack/server/client_registry.hpp>
 #include <kvstack/server/encoding_settings.hpp>
@@ -38,6 +39,20 @@ struct Client {
   int protocol = 2;
   Session session;
   std::shared_ptr<Mailbox> mailbox;  ///< its Pub/Sub messages and subscriptions
+  bool replies_off = false;          ///< CLIENT REPLY OFF (Pub/Sub messages still go)
+  int replies_to_skip = 0;           ///< CLIENT REPLY SKIP: its own reply and the next
+
+  /// Encodes `r` into `out` in the client's protocol, unless CLIENT REPLY silences it (Pub/Sub's
+  /// pushes go through).
+  void answer(const Reply& r, std::string& out) {
+    if (r.kind == Reply::Kind::push) return resp::encode(r, protocol, out);
+    if (replies_off) return;
+    if (replies_to_skip > 0) {
+      --replies_to_skip;
+      return;
+    }
+    resp::encode(r, protocol, out);
+  }
 };
 
 /// What a server counts, for INFO.
@@ -192,6 +207,13 @@ class Admin {
     if (sub == "getname" && a.size() == 2) return c.name.empty() ? reply::null() : reply::bulk(c.name);
     if (sub == "id" && a.size() == 2) return reply::integer(static_cast<std::int64_t>(c.id));
     if (sub == "setinfo") return reply::ok();  // client libraries announce themselves; nothing kept
+    if (sub == "reply" && a.size() == 3) {  // OFF and SKIP silence their own reply too
+      if (iequals(a[2], "on")) c.replies_off = false, c.replies_to_skip = 0;
+      else if (iequals(a[2], "off")) c.replies_off = true;
+      else if (iequals(a[2], "skip")) c.replies_to_skip = c.replies_off ? 0 : 2;
+      else return reply::syntax();
+      return reply::ok();
+    }
     if (a.size() < 2) return reply::wrong_arity("client");
     return reply::error("ERR unknown subcommand or wrong number of arguments for '" + a[1] + "'. Try CLIENT HELP.");
   }
@@ -410,6 +432,12 @@ class Admin {
                                 "') - argument couldn't be parsed into an integer");
           scripts_->busy_after_ns = *v * 1'000'000;
 #endif
+        } else if (iequals(a[i], "notify-keyspace-events")) {
+          auto flags = events::parse(a[i + 1]);
+          if (!flags)
+            return reply::error("ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - "
+                                "Invalid event class character. Use 'Ag$lshzxeKEtmd'.");
+          store_.keyspace_events(*flags);
         } else if (!iequals(a[i], "maxmemory")) {
           rest.insert(rest.end(), {a[i], a[i + 1]});
         } else if (a[i + 1] != "0") {  // no limit: what holds
@@ -442,6 +470,7 @@ class Admin {
         {"slowlog-log-slower-than", std::to_string(stats_.slower_than_usec.load())},
         {"slowlog-max-len", std::to_string(stats_.slow_max())},
         {"save", ""},
+        {"notify-keyspace-events", events::format(store_.keyspace_events())},
     };
 #if KVSTACK_WITH_LUA
     if (scripts_)

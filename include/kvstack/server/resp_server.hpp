@@ -314,7 +314,7 @@ class Server {
         if (s.in_multi) s.multi_failed = true;
         r = reply::error(busy);
       }
-      resp::encode(r, c.protocol, out);
+      c.answer(r, out);
     }
     return true;
 #else
@@ -399,7 +399,8 @@ class Server {
       if (!ready.empty()) run_batches(std::move(ready));
       if (due.upkeep) {
         node_.maintain();
-        if (!node_.redirect()) (void)store_.sweep(4096);
+        if (!node_.redirect())
+          if (auto swept = store_.sweep(4096)) publish_events(swept->events);
       }
       if (due.expire) {
         blocked_.expire(std::chrono::steady_clock::now(), due.drop_closed);
@@ -428,7 +429,7 @@ class Server {
     for (std::size_t i = 0; i < ready.size(); ++i) {
       auto& job = ready[i];
       counters_.commands += replies[i].size();
-      for (auto& r : replies[i]) resp::encode(r, job.client->protocol, *job.out);
+      for (auto& r : replies[i]) job.client->answer(r, *job.out);
       std::vector<Reply>().swap(replies[i]);  // encoded: no second copy of large values kept
       job.next = pipelines[i].commands.size();
       if (job.next == job.batch->size()) resume(job);
@@ -499,14 +500,27 @@ class Server {
           return;
         }
       }
-      for (auto& r : replies) resp::encode(r, c.protocol, *job.out);
+      for (auto& r : replies) c.answer(r, *job.out);
       replies.clear();
     }
     resume(job);
   }
 
-  /// Lets the job's connection go on.
+  /// Publishes keyspace events (notify-keyspace-events) on Redis's channels.
+  void publish_events(std::vector<KeyEvent>& raised) {
+    if (raised.empty()) return;
+    const unsigned flags = store_.keyspace_events();
+    for (auto& e : raised) {
+      const auto db = std::to_string(e.db);
+      if (flags & events::keyspace) pubsub_.publish("__keyspace@" + db + "__:" + e.key, e.event);
+      if (flags & events::keyevent) pubsub_.publish("__keyevent@" + db + "__:" + e.event, e.key);
+    }
+    raised.clear();
+  }
+
+  /// Lets the job's connection go on, once the keyspace events of its commands are published.
   void resume(Job& job) {
+    publish_events(job.client->session.events);
     boost::asio::post(io_, [h = std::move(job.resume)]() mutable { std::move(h)(); });
   }
 
@@ -518,7 +532,7 @@ class Server {
           return try_blocking(store_, job.client->session, (*job.batch)[job.next], job.blocked.waits, true);
         },
         [&](Job job, Reply r) {
-          resp::encode(r, job.client->protocol, *job.out);
+          job.client->answer(r, *job.out);
           ++job.next;
           proceed(std::move(job));
         },
