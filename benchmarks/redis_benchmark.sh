@@ -10,9 +10,9 @@
 #   bash benchmarks/redis_benchmark.sh build/bench/examples/kvstack-server [requests] [rounds]
 #
 # Pairs: kvstack on memory against redis-server without persistence; kvstack on LMDB with
-# sync=false (no fsync at commit: the OS writes back) against redis-server with appendonly yes,
-# appendfsync everysec. LMDB with sync=false may lose more at a power failure than everysec's
-# second, and nothing at a crash of the process alone.
+# sync=false (no fsync at commit) and the server's sync every second (--fsync-every-ms 1000, the
+# default) against redis-server with appendonly yes, appendfsync everysec: either loses at most
+# about the last second at a power failure, and nothing at a crash of the process alone.
 set -euo pipefail
 server=$1
 requests=${2:-100000}

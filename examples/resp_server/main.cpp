@@ -36,11 +36,15 @@ int serve(Store& store, Node& node, const redis::ServerOptions& options, const s
   return 0;  // the store closes as it goes out of scope: a durable engine has every acknowledged write
 }
 
-std::string describe(const kv::Config& c) {
+std::string describe(const redis::ServerOptions& o) {
+  const auto& c = o.engine;
   std::string s = "engine " + (c.backend.empty() ? std::string("default") : c.backend);
   if (!c.path.empty()) s += ", path " + c.path.string();
   auto sync = c.params.find("sync");
-  return s + ", sync " + (sync == c.params.end() ? std::string("engine default") : sync->second);
+  s += ", sync " + (sync == c.params.end() ? std::string("engine default") : sync->second);
+  if (sync != c.params.end() && sync->second == "false" && !o.cluster.node_id)
+    s += o.fsync_every.count() ? ", synced every " + std::to_string(o.fsync_every.count()) + " ms" : ", never synced";
+  return s;
 }
 
 }  // namespace
@@ -59,12 +63,12 @@ int main(int argc, char** argv) {
   if (o.cluster.node_id) {
     auto node = redis::RaftNode::open(o);
     if (!node) return fail(node.error().message());
-    return serve(node.value()->store(), *node.value(), o, describe(o.engine) + ", " + node.value()->describe());
+    return serve(node.value()->store(), *node.value(), o, describe(o) + ", " + node.value()->describe());
   }
   auto engine = kv::open(o.engine);
   if (!engine) return fail(engine.error().message());
   auto store = redis::DataStore<kv::AnyBackend>::open(std::move(engine).value(), {.databases = o.databases});
   if (!store) return fail(store.error().message());
   redis::Standalone node;
-  return serve(store.value(), node, o, describe(o.engine) + ", standalone");
+  return serve(store.value(), node, o, describe(o) + ", standalone");
 }

@@ -19621,6 +19621,7 @@ Reply execute(Store& store, Session& session, std::initializer_list<std::string_
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -19706,6 +19707,10 @@ class Scripts {
   }
   /// How long a script runs before the server calls it busy (lua-time-limit, busy-reply-threshold).
   std::atomic<std::int64_t> busy_after_ns{5'000'000'000};
+  /// Called, on the script's thread, once a script has run for 50 ms (or busy_after_ns, if
+  /// shorter): a server with one I/O thread, which the script holds, lets another take requests
+  /// (SCRIPT KILL) while it runs. Set before any script runs.
+  std::function<void()> on_long_run;
 
   /// Called by the running script's Caller before a write: false when the script is being killed
   /// (the write must not run), else the script can no longer be killed.
@@ -19857,6 +19862,7 @@ class Scripts {
     caller_ = &caller;
     read_only_ = read_only || loaded_.at(sha);
     started_ = std::chrono::steady_clock::now().time_since_epoch().count();
+    told_long_run_ = false;
     state_ = clean;
     lua_sethook(lua_, check_killed, LUA_MASKCOUNT, 100000);
     const bool failed = lua_pcall(lua_, 0, 1, -2) != 0;
@@ -20021,10 +20027,23 @@ class Scripts {
   /// The instruction-count hook: raises the kill error once SCRIPT KILL asked for it (then at
   /// every line, so that a pcall catching it does not keep the script going).
   static void check_killed(lua_State* lua, lua_Debug*) {
+    self(lua).tell_long_run();
     if (self(lua).state_.load() != killing) return;
     lua_sethook(lua, check_killed, LUA_MASKLINE, 0);
     push_error(lua, std::string_view(killed_message).substr(4));
     lua_error(lua);
+  }
+
+  /// Calls on_long_run, once per script, once it has run long.
+  void tell_long_run() noexcept {
+    if (told_long_run_ || !on_long_run) return;
+    const auto ran = std::chrono::steady_clock::now().time_since_epoch().count() - started_.load();
+    if (ran < std::min<std::int64_t>(50'000'000, busy_after_ns.load())) return;
+    told_long_run_ = true;
+    try {
+      on_long_run();
+    } catch (...) {  // nothing may leave through Lua; the script goes on
+    }
   }
 
   static int error_reply(lua_State* lua) {  // "-CODE message", "CODE message", or "message" (code ERR)
@@ -20080,6 +20099,7 @@ class Scripts {
   std::unordered_map<std::string, bool> loaded_;  ///< the SHA-1s of the scripts compiled: flagged no-writes?
   Caller* caller_ = nullptr;                      ///< while a script runs
   bool read_only_ = false;                        ///< while a script runs
+  bool told_long_run_ = false;                    ///< on_long_run was called for the script running
   std::atomic<int> state_{idle};
   std::atomic<std::chrono::steady_clock::rep> started_{0};  ///< when the script running started
   std::uint64_t runs_ = 0;
@@ -21183,6 +21203,9 @@ struct ServerOptions {
   /// serializes them); half the cores leaves the rest to clients on the same machine.
   unsigned threads = std::max(1u, std::thread::hardware_concurrency() / 2);
   std::size_t max_bulk = std::size_t{512} << 20;  ///< the largest bulk string a request may hold
+  /// How often a standalone server makes its engine's commits durable, for an engine opened with
+  /// sync=false (as Redis's appendfsync everysec); 0: never (the OS writes them when it will).
+  std::chrono::milliseconds fsync_every{1000};
   Config engine;
   ClusterOptions cluster;
   bool help = false;  ///< `--help` was asked for: print server_usage() and stop
@@ -21201,6 +21224,8 @@ inline constexpr std::string_view server_usage =
     "  --maxclients N             connections at once (default 10000)\n"
     "  --proto-max-bulk-len BYTES the largest bulk string of a request (default 512MB)\n"
     "  --threads N                I/O threads (default: half the cores)\n"
+    "  --fsync-every-ms N         with sync=false, make commits durable every N ms (default 1000;\n"
+    "                             0: never), as Redis's appendfsync everysec\n"
     "Raft cluster (all of node-id, raft-bind, raft-peers and raft-clients, on a durable engine):\n"
     "  --node-id N                this member's id (non-zero)\n"
     "  --raft-bind HOST:PORT      where this member's Raft transport listens\n"
@@ -21292,6 +21317,11 @@ inline Result<ServerOptions> parse_server_options(int argc, const char* const* a
     } else if (flag == "--databases") r = number(o.databases, 1, 1 << 20);
     else if (flag == "--requirepass") o.requirepass = v;
     else if (flag == "--threads") r = number(o.threads, 1, 1024);
+    else if (flag == "--fsync-every-ms") {
+      long long ms = 0;
+      r = number(ms, 0, 3'600'000);
+      o.fsync_every = std::chrono::milliseconds(ms);
+    }
     else if (flag == "--maxclients") r = number(o.maxclients, 1, 1 << 24);
     else if (flag == "--proto-max-bulk-len") r = number(o.max_bulk, 1024, 1ll << 40);
     else if (flag == "--node-id") r = number(o.cluster.node_id, 1, std::numeric_limits<long long>::max());
@@ -22314,6 +22344,7 @@ class RaftNode {
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -22325,6 +22356,7 @@ class RaftNode {
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -22517,6 +22549,14 @@ class Server {
     s->admin_.set_port(s->port_);
 #if KVSTACK_WITH_LUA
     s->admin_.set_scripts(&s->scripts_);
+    if (s->options_.threads == 1)
+      s->scripts_.on_long_run = [server = s.get()] {
+        {
+          std::lock_guard lock(server->stop_mu_);
+          server->long_script_ = true;
+        }
+        server->wakeup_.notify_all();
+      };
 #endif
     return s;
   }
@@ -22537,6 +22577,12 @@ class Server {
     boost::asio::co_spawn(io_, maintain(), boost::asio::detached);
     boost::asio::co_spawn(io_, expire_blocked(), boost::asio::detached);
     for (unsigned i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
+    // (A cluster member's shard syncs its data itself.)
+#if KVSTACK_WITH_LUA
+    if (options_.threads == 1) threads_.emplace_back([this] { serve_while_scripts_run(); });
+#endif
+    if constexpr (std::is_same_v<Node, Standalone> && requires { store_.backend().sync(); })
+      if (options_.fsync_every.count() > 0) threads_.emplace_back([this] { sync_periodically(); });
   }
   /// Stops on SIGINT and SIGTERM too (call before start).
   void stop_on_signals() {
@@ -22546,7 +22592,14 @@ class Server {
     });
   }
   /// Stops serving: the commands running finish, no others start. Thread-safe.
-  void stop() { io_.stop(); }
+  void stop() {
+    {
+      std::lock_guard lock(stop_mu_);
+      stopping_ = true;
+    }
+    wakeup_.notify_all();
+    io_.stop();
+  }
   /// Waits until the server has stopped (stop(), SHUTDOWN or a signal).
   void join() {
     for (auto& t : threads_) t.join();
@@ -22586,6 +22639,53 @@ class Server {
       boost::asio::co_spawn(io_.get_executor(), serve(std::move(socket)), boost::asio::detached);
     }
   }
+
+  /// Every options.fsync_every until stopped: the engine's sync, which makes what committed
+  /// durable (for an engine opened with sync=false), on a thread of its own: no I/O waits for it.
+  void sync_periodically() {
+    std::unique_lock lock(stop_mu_);
+    while (!wakeup_.wait_for(lock, options_.fsync_every, [&] { return stopping_; })) {
+      lock.unlock();
+      (void)store_.backend().sync();  // on a failure, the next round tries again
+      lock.lock();
+    }
+  }
+
+#if KVSTACK_WITH_LUA
+  /// While a script runs long: answers the batches waiting for the store at once (BUSY, see
+  /// answer_at_once), as Redis answers what arrives then.
+  void answer_waiting_busy() {
+    std::vector<Job> jobs;
+    {
+      std::lock_guard lock(waiting_mu_);
+      jobs.swap(waiting_);
+    }
+    for (auto& job : jobs) {
+      if (answer_at_once(*job.client, *job.batch, *job.out)) {
+        resume(job);
+        continue;
+      }
+      std::lock_guard lock(waiting_mu_);  // the script ended meanwhile: the store takes it
+      waiting_.push_back(std::move(job));
+      want_flush();
+    }
+  }
+
+  /// With one I/O thread: while a script that runs long holds it, this one takes requests (SCRIPT
+  /// KILL, and BUSY for the others), until the script ends.
+  void serve_while_scripts_run() {
+    std::unique_lock lock(stop_mu_);
+    for (;;) {
+      wakeup_.wait(lock, [&] { return stopping_ || long_script_; });
+      if (stopping_) return;
+      lock.unlock();
+      while (scripts_.status() != Scripts::Status::idle && !io_.stopped())
+        io_.run_one_for(std::chrono::milliseconds(10));
+      lock.lock();
+      long_script_ = false;
+    }
+  }
+#endif
 
   /// Every 100 ms, in the store's turn (flush): the Store's sweep (expired keys, deleted
   /// collections; a bounded amount) and the Node's upkeep.
@@ -22762,11 +22862,20 @@ class Server {
   /// Whether a RESP2 client is subscribed: then its connection carries messages, and few commands.
   static bool subscribed_resp2(const Client& c) { return c.protocol == 2 && c.mailbox->subscriptions() > 0; }
 
+  /// Whether `name` runs a script, which may run long: alone, so that no other client's command
+  /// shares its transaction and waits for it.
+  static bool runs_script(std::string_view name) {
+    for (std::string_view n : {"eval", "evalsha", "eval_ro", "evalsha_ro"})
+      if (iequals(name, n)) return true;
+    return false;
+  }
+
   /// Whether the server answers `argv` outside the Store's group commit: its own commands,
-  /// blocking ones (which may wait), an EXEC with its own commands queued, and any command of a
-  /// subscribed RESP2 client.
+  /// blocking ones (which may wait), scripts, an EXEC with its own commands queued, and any
+  /// command of a subscribed RESP2 client.
   bool apart(const Client& c, const Argv& argv) const {
-    return !c.authenticated || server_owns(argv[0]) || is_blocking(argv[0]) || subscribed_resp2(c) ||
+    return !c.authenticated || server_owns(argv[0]) || is_blocking(argv[0]) || runs_script(argv[0]) ||
+           subscribed_resp2(c) ||
            (c.session.in_multi && iequals(argv[0], "exec") &&
             std::ranges::any_of(c.session.queued, [&](const Argv& q) { return server_owns(q[0]); }));
   }
@@ -22992,13 +23101,17 @@ class Server {
 
   /// Every 10 ms while clients are blocked: answers those whose timeout passed, and serves those
   /// a write served meanwhile (one that committed while they were blocking, which the flush
-  /// behind it may have missed); every 100 ms, drops those whose connection closed.
+  /// behind it may have missed); every 100 ms, drops those whose connection closed. And while a
+  /// script runs long, answers BUSY to what waits for the store.
   awaitable<void> expire_blocked() {
     boost::asio::steady_timer timer(io_);
     for (unsigned tick = 0;; ++tick) {
       timer.expires_after(std::chrono::milliseconds(10));
       auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
       if (ec) break;
+#if KVSTACK_WITH_LUA
+      if (scripts_.busy()) answer_waiting_busy();
+#endif
       if (counters_.blocked.load() == 0) continue;
       std::lock_guard lock(waiting_mu_);
       due_.expire = true;
@@ -23030,6 +23143,10 @@ class Server {
   bool flush_posted_ = false;
   bool flushing_ = false;  ///< a thread is in flush(): it takes in what comes meanwhile
   BlockedClients<Job> blocked_{counters_.blocked};  ///< clients blocked in BLPOP and the like
+  std::mutex stop_mu_;
+  std::condition_variable wakeup_;  ///< stop() was called, or a script runs long (threads wait on it)
+  bool stopping_ = false;
+  bool long_script_ = false;  ///< Scripts::on_long_run said so
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,6 @@
 // redis::Server embedded in a program (this test) on a free port, and kvstack-server's command
 // line (parse_server_options).
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -159,6 +160,8 @@ TEST_CASE("kvstack-server's command line: every flag, --help, and what is wrong 
   CHECK(o.value().cluster.raft_clients.at(2) == redis::HostPort{"127.0.0.1", 7002});
   CHECK(o.value().cluster.tick == std::chrono::milliseconds(5));
   CHECK(!o.value().cluster.join);
+  CHECK(o.value().fsync_every == std::chrono::milliseconds(1000));
+  CHECK(parse({"--fsync-every-ms", "0"}).value().fsync_every == std::chrono::milliseconds(0));
   CHECK(parse({"--help"}).value().help);
   CHECK(parse({"--port", "1", "--help"}).value().help);
 
@@ -171,6 +174,7 @@ TEST_CASE("kvstack-server's command line: every flag, --help, and what is wrong 
   fails({"--port", "65536"}, "--port");
   fails({"--port", "12x"}, "--port");
   fails({"--port"}, "--port needs a value");
+  fails({"--fsync-every-ms", "-1"}, "--fsync-every-ms");
   fails({"--nosuch", "1"}, "unknown option --nosuch");
   fails({"--raft-peers", "1=127.0.0.1"}, "--raft-peers");
   fails({"--raft-peers", "0=127.0.0.1:1"}, "--raft-peers");
@@ -204,10 +208,10 @@ struct MemoryServer {
   redis::DataStore<MemoryBackend> store = redis::DataStore<MemoryBackend>::open(MemoryBackend{}).value();
   redis::Standalone node;
   std::unique_ptr<redis::Server<redis::DataStore<MemoryBackend>>> server;
-  MemoryServer() {
+  explicit MemoryServer(unsigned threads = 2) {
     redis::ServerOptions options;
     options.port = 0;
-    options.threads = 2;
+    options.threads = threads;
     server = redis::Server<redis::DataStore<MemoryBackend>>::open(store, node, options).value();
     server->start();
   }
@@ -392,7 +396,8 @@ TEST_CASE("an embedded server counts and times commands: INFO commandstats, SLOW
 
 #if KVSTACK_WITH_LUA
 TEST_CASE("an embedded server runs scripts for every connection, and takes SCRIPT KILL while one runs", "[server][lua]") {
-  MemoryServer server;
+  const unsigned threads = GENERATE(1u, 2u);  // one: another thread takes requests once the script runs long
+  MemoryServer server(threads);
   auto a = server.connect(), b = server.connect();
   // The script cache is the server's: loaded by one connection, called by another.
   auto sha = a.command({"SCRIPT", "LOAD", "return redis.call('INCRBY', KEYS[1], ARGV[1])"});
@@ -410,5 +415,54 @@ TEST_CASE("an embedded server runs scripts for every connection, and takes SCRIP
   REQUIRE(answer);
   CHECK(answer->text.starts_with("ERR Script killed by user with SCRIPT KILL..."));
   CHECK(a.command({"PING"}) == reply::simple("PONG"));
+  // Past lua-time-limit, the others are answered BUSY; MULTI goes on, and its EXEC is aborted.
+  CHECK(b.command({"CONFIG", "SET", "lua-time-limit", "1"}) == reply::ok());
+  REQUIRE(a.send({"EVAL", "while true do end", "0"}));
+  auto busy = b.command({"GET", "k"});
+  while (busy && !busy->is_error() && std::chrono::steady_clock::now() < deadline) busy = b.command({"GET", "k"});
+  REQUIRE(busy);
+  CHECK(redis::to_text(*busy) == "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+  CHECK(b.command({"MULTI"}) == reply::ok());
+  CHECK(b.command({"INCR", "n"})->text.starts_with("BUSY"));
+  CHECK(b.command({"SCRIPT", "KILL"}) == reply::ok());
+  CHECK(a.read()->text.starts_with("ERR Script killed by user"));
+  CHECK(b.command({"EXEC"}) == reply::error("EXECABORT Transaction discarded because of previous errors."));
+  CHECK(b.command({"GET", "n"}) == reply::bulk("5"));
 }
 #endif
+
+namespace {
+/// MemoryBackend counting the syncs asked of it.
+struct SyncCountingBackend : MemoryBackend {
+  std::shared_ptr<std::atomic<int>> syncs = std::make_shared<std::atomic<int>>(0);
+  Result<void> sync() const {
+    ++*syncs;
+    return success();
+  }
+};
+}  // namespace
+
+TEST_CASE("an embedded server syncs its engine every fsync_every, and not when it is 0", "[server]") {
+  for (auto every : {std::chrono::milliseconds(5), std::chrono::milliseconds(0)}) {
+    SyncCountingBackend backend;
+    auto syncs = backend.syncs;
+    auto store = redis::DataStore<SyncCountingBackend>::open(std::move(backend)).value();
+    redis::Standalone node;
+    redis::ServerOptions options;
+    options.port = 0;
+    options.threads = 1;
+    options.fsync_every = every;
+    auto server = redis::Server<decltype(store)>::open(store, node, options).value();
+    server->start();
+    auto c = test::RespClient::connect("127.0.0.1", server->port()).value();
+    CHECK(c.command({"SET", "k", "v"}) == reply::ok());
+    if (every.count()) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (syncs->load() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+      CHECK(syncs->load() >= 3);
+    }
+    server->stop();
+    server->join();  // the syncing thread ends with the others
+    if (!every.count()) CHECK(syncs->load() == 0);
+  }
+}

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -101,6 +102,10 @@ class Scripts {
   }
   /// How long a script runs before the server calls it busy (lua-time-limit, busy-reply-threshold).
   std::atomic<std::int64_t> busy_after_ns{5'000'000'000};
+  /// Called, on the script's thread, once a script has run for 50 ms (or busy_after_ns, if
+  /// shorter): a server with one I/O thread, which the script holds, lets another take requests
+  /// (SCRIPT KILL) while it runs. Set before any script runs.
+  std::function<void()> on_long_run;
 
   /// Called by the running script's Caller before a write: false when the script is being killed
   /// (the write must not run), else the script can no longer be killed.
@@ -252,6 +257,7 @@ class Scripts {
     caller_ = &caller;
     read_only_ = read_only || loaded_.at(sha);
     started_ = std::chrono::steady_clock::now().time_since_epoch().count();
+    told_long_run_ = false;
     state_ = clean;
     lua_sethook(lua_, check_killed, LUA_MASKCOUNT, 100000);
     const bool failed = lua_pcall(lua_, 0, 1, -2) != 0;
@@ -416,10 +422,23 @@ class Scripts {
   /// The instruction-count hook: raises the kill error once SCRIPT KILL asked for it (then at
   /// every line, so that a pcall catching it does not keep the script going).
   static void check_killed(lua_State* lua, lua_Debug*) {
+    self(lua).tell_long_run();
     if (self(lua).state_.load() != killing) return;
     lua_sethook(lua, check_killed, LUA_MASKLINE, 0);
     push_error(lua, std::string_view(killed_message).substr(4));
     lua_error(lua);
+  }
+
+  /// Calls on_long_run, once per script, once it has run long.
+  void tell_long_run() noexcept {
+    if (told_long_run_ || !on_long_run) return;
+    const auto ran = std::chrono::steady_clock::now().time_since_epoch().count() - started_.load();
+    if (ran < std::min<std::int64_t>(50'000'000, busy_after_ns.load())) return;
+    told_long_run_ = true;
+    try {
+      on_long_run();
+    } catch (...) {  // nothing may leave through Lua; the script goes on
+    }
   }
 
   static int error_reply(lua_State* lua) {  // "-CODE message", "CODE message", or "message" (code ERR)
@@ -475,6 +494,7 @@ class Scripts {
   std::unordered_map<std::string, bool> loaded_;  ///< the SHA-1s of the scripts compiled: flagged no-writes?
   Caller* caller_ = nullptr;                      ///< while a script runs
   bool read_only_ = false;                        ///< while a script runs
+  bool told_long_run_ = false;                    ///< on_long_run was called for the script running
   std::atomic<int> state_{idle};
   std::atomic<std::chrono::steady_clock::rep> started_{0};  ///< when the script running started
   std::uint64_t runs_ = 0;

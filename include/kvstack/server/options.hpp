@@ -63,6 +63,9 @@ struct ServerOptions {
   /// serializes them); half the cores leaves the rest to clients on the same machine.
   unsigned threads = std::max(1u, std::thread::hardware_concurrency() / 2);
   std::size_t max_bulk = std::size_t{512} << 20;  ///< the largest bulk string a request may hold
+  /// How often a standalone server makes its engine's commits durable, for an engine opened with
+  /// sync=false (as Redis's appendfsync everysec); 0: never (the OS writes them when it will).
+  std::chrono::milliseconds fsync_every{1000};
   Config engine;
   ClusterOptions cluster;
   bool help = false;  ///< `--help` was asked for: print server_usage() and stop
@@ -81,6 +84,8 @@ inline constexpr std::string_view server_usage =
     "  --maxclients N             connections at once (default 10000)\n"
     "  --proto-max-bulk-len BYTES the largest bulk string of a request (default 512MB)\n"
     "  --threads N                I/O threads (default: half the cores)\n"
+    "  --fsync-every-ms N         with sync=false, make commits durable every N ms (default 1000;\n"
+    "                             0: never), as Redis's appendfsync everysec\n"
     "Raft cluster (all of node-id, raft-bind, raft-peers and raft-clients, on a durable engine):\n"
     "  --node-id N                this member's id (non-zero)\n"
     "  --raft-bind HOST:PORT      where this member's Raft transport listens\n"
@@ -172,6 +177,11 @@ inline Result<ServerOptions> parse_server_options(int argc, const char* const* a
     } else if (flag == "--databases") r = number(o.databases, 1, 1 << 20);
     else if (flag == "--requirepass") o.requirepass = v;
     else if (flag == "--threads") r = number(o.threads, 1, 1024);
+    else if (flag == "--fsync-every-ms") {
+      long long ms = 0;
+      r = number(ms, 0, 3'600'000);
+      o.fsync_every = std::chrono::milliseconds(ms);
+    }
     else if (flag == "--maxclients") r = number(o.maxclients, 1, 1 << 24);
     else if (flag == "--proto-max-bulk-len") r = number(o.max_bulk, 1024, 1ll << 40);
     else if (flag == "--node-id") r = number(o.cluster.node_id, 1, std::numeric_limits<long long>::max());

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -83,6 +85,14 @@ class Server {
     s->admin_.set_port(s->port_);
 #if KVSTACK_WITH_LUA
     s->admin_.set_scripts(&s->scripts_);
+    if (s->options_.threads == 1)
+      s->scripts_.on_long_run = [server = s.get()] {
+        {
+          std::lock_guard lock(server->stop_mu_);
+          server->long_script_ = true;
+        }
+        server->wakeup_.notify_all();
+      };
 #endif
     return s;
   }
@@ -103,6 +113,12 @@ class Server {
     boost::asio::co_spawn(io_, maintain(), boost::asio::detached);
     boost::asio::co_spawn(io_, expire_blocked(), boost::asio::detached);
     for (unsigned i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
+    // (A cluster member's shard syncs its data itself.)
+#if KVSTACK_WITH_LUA
+    if (options_.threads == 1) threads_.emplace_back([this] { serve_while_scripts_run(); });
+#endif
+    if constexpr (std::is_same_v<Node, Standalone> && requires { store_.backend().sync(); })
+      if (options_.fsync_every.count() > 0) threads_.emplace_back([this] { sync_periodically(); });
   }
   /// Stops on SIGINT and SIGTERM too (call before start).
   void stop_on_signals() {
@@ -112,7 +128,14 @@ class Server {
     });
   }
   /// Stops serving: the commands running finish, no others start. Thread-safe.
-  void stop() { io_.stop(); }
+  void stop() {
+    {
+      std::lock_guard lock(stop_mu_);
+      stopping_ = true;
+    }
+    wakeup_.notify_all();
+    io_.stop();
+  }
   /// Waits until the server has stopped (stop(), SHUTDOWN or a signal).
   void join() {
     for (auto& t : threads_) t.join();
@@ -152,6 +175,53 @@ class Server {
       boost::asio::co_spawn(io_.get_executor(), serve(std::move(socket)), boost::asio::detached);
     }
   }
+
+  /// Every options.fsync_every until stopped: the engine's sync, which makes what committed
+  /// durable (for an engine opened with sync=false), on a thread of its own: no I/O waits for it.
+  void sync_periodically() {
+    std::unique_lock lock(stop_mu_);
+    while (!wakeup_.wait_for(lock, options_.fsync_every, [&] { return stopping_; })) {
+      lock.unlock();
+      (void)store_.backend().sync();  // on a failure, the next round tries again
+      lock.lock();
+    }
+  }
+
+#if KVSTACK_WITH_LUA
+  /// While a script runs long: answers the batches waiting for the store at once (BUSY, see
+  /// answer_at_once), as Redis answers what arrives then.
+  void answer_waiting_busy() {
+    std::vector<Job> jobs;
+    {
+      std::lock_guard lock(waiting_mu_);
+      jobs.swap(waiting_);
+    }
+    for (auto& job : jobs) {
+      if (answer_at_once(*job.client, *job.batch, *job.out)) {
+        resume(job);
+        continue;
+      }
+      std::lock_guard lock(waiting_mu_);  // the script ended meanwhile: the store takes it
+      waiting_.push_back(std::move(job));
+      want_flush();
+    }
+  }
+
+  /// With one I/O thread: while a script that runs long holds it, this one takes requests (SCRIPT
+  /// KILL, and BUSY for the others), until the script ends.
+  void serve_while_scripts_run() {
+    std::unique_lock lock(stop_mu_);
+    for (;;) {
+      wakeup_.wait(lock, [&] { return stopping_ || long_script_; });
+      if (stopping_) return;
+      lock.unlock();
+      while (scripts_.status() != Scripts::Status::idle && !io_.stopped())
+        io_.run_one_for(std::chrono::milliseconds(10));
+      lock.lock();
+      long_script_ = false;
+    }
+  }
+#endif
 
   /// Every 100 ms, in the store's turn (flush): the Store's sweep (expired keys, deleted
   /// collections; a bounded amount) and the Node's upkeep.
@@ -328,11 +398,20 @@ class Server {
   /// Whether a RESP2 client is subscribed: then its connection carries messages, and few commands.
   static bool subscribed_resp2(const Client& c) { return c.protocol == 2 && c.mailbox->subscriptions() > 0; }
 
+  /// Whether `name` runs a script, which may run long: alone, so that no other client's command
+  /// shares its transaction and waits for it.
+  static bool runs_script(std::string_view name) {
+    for (std::string_view n : {"eval", "evalsha", "eval_ro", "evalsha_ro"})
+      if (iequals(name, n)) return true;
+    return false;
+  }
+
   /// Whether the server answers `argv` outside the Store's group commit: its own commands,
-  /// blocking ones (which may wait), an EXEC with its own commands queued, and any command of a
-  /// subscribed RESP2 client.
+  /// blocking ones (which may wait), scripts, an EXEC with its own commands queued, and any
+  /// command of a subscribed RESP2 client.
   bool apart(const Client& c, const Argv& argv) const {
-    return !c.authenticated || server_owns(argv[0]) || is_blocking(argv[0]) || subscribed_resp2(c) ||
+    return !c.authenticated || server_owns(argv[0]) || is_blocking(argv[0]) || runs_script(argv[0]) ||
+           subscribed_resp2(c) ||
            (c.session.in_multi && iequals(argv[0], "exec") &&
             std::ranges::any_of(c.session.queued, [&](const Argv& q) { return server_owns(q[0]); }));
   }
@@ -558,13 +637,17 @@ class Server {
 
   /// Every 10 ms while clients are blocked: answers those whose timeout passed, and serves those
   /// a write served meanwhile (one that committed while they were blocking, which the flush
-  /// behind it may have missed); every 100 ms, drops those whose connection closed.
+  /// behind it may have missed); every 100 ms, drops those whose connection closed. And while a
+  /// script runs long, answers BUSY to what waits for the store.
   awaitable<void> expire_blocked() {
     boost::asio::steady_timer timer(io_);
     for (unsigned tick = 0;; ++tick) {
       timer.expires_after(std::chrono::milliseconds(10));
       auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(use_awaitable));
       if (ec) break;
+#if KVSTACK_WITH_LUA
+      if (scripts_.busy()) answer_waiting_busy();
+#endif
       if (counters_.blocked.load() == 0) continue;
       std::lock_guard lock(waiting_mu_);
       due_.expire = true;
@@ -596,6 +679,10 @@ class Server {
   bool flush_posted_ = false;
   bool flushing_ = false;  ///< a thread is in flush(): it takes in what comes meanwhile
   BlockedClients<Job> blocked_{counters_.blocked};  ///< clients blocked in BLPOP and the like
+  std::mutex stop_mu_;
+  std::condition_variable wakeup_;  ///< stop() was called, or a script runs long (threads wait on it)
+  bool stopping_ = false;
+  bool long_script_ = false;  ///< Scripts::on_long_run said so
   std::vector<std::thread> threads_;
 };
 
