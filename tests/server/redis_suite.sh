@@ -14,6 +14,8 @@ shift 2
 source "$(dirname "$0")/lib.sh"
 units=(unit/type/incr unit/type/string unit/type/hash unit/type/set unit/type/zset unit/type/list unit/expire
   unit/keyspace unit/multi)
+# Other units instead, e.g. UNITS="unit/pubsub unit/scripting".
+[[ -n ${UNITS:-} ]] && read -ra units <<<"$UNITS"
 tags=()
 for t in needs:debug needs:repl needs:save needs:config-maxmemory needs:reset needs:config-resetstat large-memory; do
   tags+=(--tags "-$t")

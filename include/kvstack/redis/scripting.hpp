@@ -9,13 +9,15 @@
 #include <string>
 #include <vector>
 
+#include <kvstack/redis/blocking.hpp>
 #include <kvstack/redis/dispatcher.hpp>
 #include <kvstack/redis/scripts.hpp>
 
 namespace kvstack::inline v0::redis {
 
 namespace detail {
-/// Whether `name` is one of the scripting commands, which a script may not call.
+/// Whether `name` is one of the scripting commands, which a script may not call (nor blocking
+/// ones, as in Redis 7.0).
 inline bool is_script_command(std::string_view name) {
   for (std::string_view n : {"eval", "evalsha", "eval_ro", "evalsha_ro", "script"})
     if (name == n) return true;
@@ -42,7 +44,7 @@ Reply eval(C& c, Args a, bool by_sha, bool read_only) {
     if (command->arity > 0 ? argv.size() != static_cast<std::size_t>(command->arity)
                            : argv.size() < static_cast<std::size_t>(-command->arity))
       return reply::error("ERR Wrong number of args calling Redis command from script");
-    if (!command->run || is_script_command(command->name))
+    if (!command->run || is_script_command(command->name) || is_blocking(command->name))
       return reply::error("ERR This Redis command is not allowed from script");
     if (command->flags & flag::write) {
       if (ro) return reply::error("ERR Write commands are not allowed from read-only scripts.");

@@ -187,14 +187,18 @@ class Scripts {
       lua_setglobal(lua_, name);
     }
     // The error handler: a runtime error becomes {err=..., source=..., line=...}, where the
-    // script's own code is (the caller of a C function such as redis.call). It keeps the debug
-    // library for itself; scripts do not see it.
+    // script's own code is (the caller of a C function such as redis.call, or of the globals'
+    // protection). It keeps the debug library for itself; scripts do not see it.
     static constexpr std::string_view handler =
         "local getinfo = debug.getinfo\n"
         "debug = nil\n"
         "return function(e)\n"
-        "  local at = getinfo(2, 'Sl')\n"
-        "  if at and at.what == 'C' then at = getinfo(3, 'Sl') end\n"
+        "  local level = 2\n"
+        "  local at = getinfo(level, 'Sl')\n"
+        "  while at and (at.what == 'C' or at.source == '@protection') do\n"
+        "    level = level + 1\n"
+        "    at = getinfo(level, 'Sl')\n"
+        "  end\n"
         "  if type(e) ~= 'table' then e = {err = 'ERR ' .. tostring(e)} end\n"
         "  if at then e.source = at.source; e.line = at.currentline end\n"
         "  return e\n"
@@ -202,17 +206,49 @@ class Scripts {
     luaL_loadbuffer(lua_, handler.data(), handler.size(), "@error_handler");
     lua_call(lua_, 0, 1);
     lua_setfield(lua_, LUA_REGISTRYINDEX, "kvstack_error_handler");
-    // Globals: reading one that does not exist, or creating one, is an error (as in Redis 7).
-    lua_newtable(lua_);
-    lua_pushcfunction(lua_, [](lua_State* l) {
-      return luaL_error(l, "Script attempted to access nonexistent global variable '%s'", lua_tostring(l, 2));
-    });
-    lua_setfield(lua_, -2, "__index");
-    lua_pushcfunction(lua_, [](lua_State* l) { return luaL_error(l, "Attempt to modify a readonly table"); });
-    lua_setfield(lua_, -2, "__newindex");
-    lua_pushboolean(lua_, 0);
-    lua_setfield(lua_, -2, "__metatable");  // setmetatable(_G, ...) fails
-    lua_setmetatable(lua_, LUA_GLOBALSINDEX);
+    // Read-only globals and libraries, as in Redis 7: scripts see the globals through an empty
+    // proxy that reads them (an undefined one is an error) and refuses every assignment, and
+    // the libraries through such proxies too; setmetatable and rawset refuse the proxies. The
+    // globals themselves stay in the registry, where a run puts KEYS and ARGV.
+    static constexpr std::string_view protect = R"lua(
+      local real, protected = ..., setmetatable({}, {__mode = 'k'})
+      local setmeta, rawset_, error_, tostring_ = setmetatable, rawset, error, tostring
+      local function refuse() error_('Attempt to modify a readonly table', 3) end  -- where the caller was called
+      local sealed = setmeta({}, {__newindex = function() refuse() end, __metatable = false})
+      protected[sealed] = true
+      local function readonly(t, strict)
+        local index = not strict and t or function(_, k)
+          local v = t[k]
+          if v == nil then error_("Script attempted to access nonexistent global variable '" .. tostring_(k) .. "'", 2) end
+          return v
+        end
+        local proxy = setmeta({}, {__index = index, __newindex = function() refuse() end, __metatable = sealed})
+        protected[proxy] = true
+        return proxy
+      end
+      for _, name in ipairs({'redis', 'string', 'math', 'table'}) do real[name] = readonly(real[name]) end
+      real.setmetatable = function(t, mt) if protected[t] then refuse() end return setmeta(t, mt) end
+      real.rawset = function(t, k, v) if protected[t] then refuse() end return rawset_(t, k, v) end
+      -- Precompiled chunks can crash Lua 5.1: only source is loaded, as in Redis.
+      local loadstring_, concat = loadstring, table.concat
+      real.loadstring = function(s, name)
+        if type(s) == 'string' and s:byte(1) == 27 then return nil, 'precompiled chunks are not loaded' end
+        return loadstring_(s, name)
+      end
+      real.load = function(reader, name)
+        local parts = {}
+        for part in reader do if part == '' then break end parts[#parts + 1] = part end
+        return real.loadstring(concat(parts), name)
+      end
+      real._G = readonly(real, true)
+      return real._G
+    )lua";
+    luaL_loadbuffer(lua_, protect.data(), protect.size(), "@protection");
+    lua_pushvalue(lua_, LUA_GLOBALSINDEX);
+    lua_pushvalue(lua_, LUA_GLOBALSINDEX);
+    lua_setfield(lua_, LUA_REGISTRYINDEX, "kvstack_globals");
+    lua_call(lua_, 1, 1);
+    lua_replace(lua_, LUA_GLOBALSINDEX);
   }
 
   /// Compiles `body` as the function "f_<sha>" of the registry. Holds mu_.
@@ -224,11 +260,11 @@ class Scripts {
     std::size_t skip = 0;
     if (body.starts_with("#!")) {
       skip = std::min(body.find('\n'), body.size());
-      auto line = body.substr(2, skip - 2);
-      if (!line.starts_with("lua") || (line.size() > 3 && line[3] != ' '))
-        return reply::error("ERR Unexpected engine in script shebang: " + std::string(line.substr(0, line.find(' '))));
-      no_writes = line.find("no-writes") != std::string_view::npos;
+      auto r = read_shebang(body.substr(2, skip - 2), no_writes);
+      if (r.is_error()) return r;
     }
+    if (body.size() > skip && body[skip] == LUA_SIGNATURE[0])  // precompiled: Lua 5.1 does not check it
+      return reply::error("ERR Error compiling script (new function): precompiled chunks are not loaded");
     if (luaL_loadbuffer(lua_, body.data() + skip, body.size() - skip, "@user_script")) {
       Reply r = reply::error(std::string("ERR Error compiling script (new function): ") + lua_tostring(lua_, -1));
       lua_pop(lua_, 1);
@@ -239,19 +275,43 @@ class Scripts {
     return reply::bulk(sha);
   }
 
+  /// Reads a shebang line (after "#!"): "lua" and options, of which Redis 7.0 has flags=.
+  static Reply read_shebang(std::string_view line, bool& no_writes) {
+    auto next = [&] {
+      while (line.starts_with(' ')) line.remove_prefix(1);
+      auto word = line.substr(0, line.find(' '));
+      line.remove_prefix(word.size());
+      return word;
+    };
+    if (auto engine = next(); engine != "lua")
+      return reply::error("ERR Unexpected engine in script shebang: " + std::string(engine));
+    for (auto option = next(); !option.empty(); option = next()) {
+      if (!option.starts_with("flags="))
+        return reply::error("ERR Unknown lua shebang option: " + std::string(option));
+      for (auto flags = option.substr(6); !flags.empty();) {
+        auto flag = flags.substr(0, flags.find(','));
+        flags.remove_prefix(std::min(flags.size(), flag.size() + 1));
+        if (flag == "no-writes") no_writes = true;
+        else if (flag != "allow-oom" && flag != "allow-stale" && flag != "no-cluster" && flag != "allow-cross-slot-keys")
+          return reply::error("ERR Unexpected flag in script shebang: " + std::string(flag));
+      }
+    }
+    return reply::ok();
+  }
+
   /// Runs the loaded script `sha`. Holds mu_.
   Reply run(const std::string& sha, Args keys, Args args, bool read_only, Caller caller) {
     lua_getfield(lua_, LUA_REGISTRYINDEX, "kvstack_error_handler");
     lua_getfield(lua_, LUA_REGISTRYINDEX, ("f_" + sha).c_str());
     for (auto [name, values] : {std::pair<const char*, Args>{"KEYS", keys}, {"ARGV", args}}) {
-      lua_pushvalue(lua_, LUA_GLOBALSINDEX);
+      lua_getfield(lua_, LUA_REGISTRYINDEX, "kvstack_globals");
       lua_pushstring(lua_, name);
       lua_createtable(lua_, static_cast<int>(values.size()), 0);
       for (std::size_t i = 0; i < values.size(); ++i) {
         lua_pushlstring(lua_, values[i].data(), values[i].size());
         lua_rawseti(lua_, -2, static_cast<int>(i + 1));
       }
-      lua_rawset(lua_, -3);  // past the globals' protection
+      lua_rawset(lua_, -3);
       lua_pop(lua_, 1);
     }
     caller_ = &caller;
