@@ -22638,10 +22638,10 @@ class Server {
     boost::asio::co_spawn(io_, maintain(), boost::asio::detached);
     boost::asio::co_spawn(io_, expire_blocked(), boost::asio::detached);
     for (unsigned i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
-    // (A cluster member's shard syncs its data itself.)
 #if KVSTACK_WITH_LUA
     if (options_.threads == 1) threads_.emplace_back([this] { serve_while_scripts_run(); });
 #endif
+    // (A cluster member's shard syncs its data itself.)
     if constexpr (std::is_same_v<Node, Standalone> && requires { store_.backend().sync(); })
       if (options_.fsync_every.count() > 0) threads_.emplace_back([this] { sync_periodically(); });
   }
@@ -22879,10 +22879,10 @@ class Server {
         use_awaitable);
   }
 
-  /// Answers into `out`, without waiting for the store, a batch that cannot wait (when the server
-  /// has a thread free to read it: options.threads > 1): SCRIPT KILL, which stops the script
-  /// running; and while a script has run long (Scripts::busy), any batch, as Redis does: BUSY,
-  /// which fails a MULTI in progress (EXEC discards it), and MULTI and DISCARD act.
+  /// Answers into `out`, without waiting for the store, a batch that cannot wait (an I/O thread
+  /// stays free while a script runs, see serve_while_scripts_run): SCRIPT KILL, which stops the
+  /// script running; and while a script has run long (Scripts::busy), any batch, as Redis does:
+  /// BUSY, which fails a MULTI in progress (EXEC discards it), and MULTI and DISCARD act.
   bool answer_at_once([[maybe_unused]] Client& c, [[maybe_unused]] const std::vector<Argv>& batch,
                       [[maybe_unused]] std::string& out) {
 #if KVSTACK_WITH_LUA
