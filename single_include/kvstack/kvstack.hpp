@@ -19685,10 +19685,10 @@ class Scripts {
   /// SCRIPT KILL, from any thread: stops the script that runs now, as long as it has not written
   /// (its writes could not be taken back: Redis's rule). The reply to give.
   Reply kill() {
-    int expected = clean;
-    if (state_.compare_exchange_strong(expected, killing)) return reply::ok();
-    if (expected == idle) return reply::error("NOTBUSY No scripts in execution right now.");
-    if (expected == killing) return reply::ok();
+    auto expected = Status::clean;
+    if (state_.compare_exchange_strong(expected, Status::killing)) return reply::ok();
+    if (expected == Status::idle) return reply::error("NOTBUSY No scripts in execution right now.");
+    if (expected == Status::killing) return reply::ok();
     return reply::error(
         "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait "
         "the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.");
@@ -19696,13 +19696,13 @@ class Scripts {
 
   /// What runs now: no script (idle), one that has not written (clean, killable), one that did.
   enum class Status { idle, clean, wrote, killing };
-  Status status() const noexcept { return static_cast<Status>(state_.load()); }
+  Status status() const noexcept { return state_.load(); }
 
   /// Whether a script has run for longer than `busy_after` (Redis's lua-time-limit): a server then
   /// answers other clients BUSY rather than have them wait.
   bool busy() const noexcept {
     const auto started = started_.load();
-    return state_.load() != idle && started != 0 &&
+    return state_.load() != Status::idle && started != 0 &&
            std::chrono::steady_clock::now().time_since_epoch().count() - started > busy_after_ns.load();
   }
   /// How long a script runs before the server calls it busy (lua-time-limit, busy-reply-threshold).
@@ -19715,8 +19715,8 @@ class Scripts {
   /// Called by the running script's Caller before a write: false when the script is being killed
   /// (the write must not run), else the script can no longer be killed.
   bool may_write() {
-    int expected = clean;
-    return state_.compare_exchange_strong(expected, wrote) || expected == wrote;
+    auto expected = Status::clean;
+    return state_.compare_exchange_strong(expected, Status::wrote) || expected == Status::wrote;
   }
 
   /// EVAL: runs `body` (compiled and kept first, unless it is already) with KEYS and ARGV.
@@ -19737,8 +19737,6 @@ class Scripts {
   }
 
  private:
-  /// state_, a Status as an int.
-  static constexpr int idle = 0, clean = 1, wrote = 2, killing = 3;
   static constexpr const char* killed_message = "ERR Script killed by user with SCRIPT KILL...";
 
   static Scripts& self(lua_State* lua) {
@@ -19923,11 +19921,11 @@ class Scripts {
     read_only_ = read_only || loaded_.at(sha);
     started_ = std::chrono::steady_clock::now().time_since_epoch().count();
     told_long_run_ = false;
-    state_ = clean;
+    state_ = Status::clean;
     lua_sethook(lua_, check_killed, LUA_MASKCOUNT, 100000);
     const bool failed = lua_pcall(lua_, 0, 1, -2) != 0;
     lua_sethook(lua_, nullptr, 0, 0);
-    state_ = idle;
+    state_ = Status::idle;
     caller_ = nullptr;
     Reply r = failed ? script_error(sha) : to_reply(-1, 0);
     lua_pop(lua_, 2);  // the result (or error) and the error handler
@@ -20088,7 +20086,7 @@ class Scripts {
   /// every line, so that a pcall catching it does not keep the script going).
   static void check_killed(lua_State* lua, lua_Debug*) {
     self(lua).tell_long_run();
-    if (self(lua).state_.load() != killing) return;
+    if (self(lua).state_.load() != Status::killing) return;
     lua_sethook(lua, check_killed, LUA_MASKLINE, 0);
     push_error(lua, std::string_view(killed_message).substr(4));
     lua_error(lua);
@@ -20160,7 +20158,7 @@ class Scripts {
   Caller* caller_ = nullptr;                      ///< while a script runs
   bool read_only_ = false;                        ///< while a script runs
   bool told_long_run_ = false;                    ///< on_long_run was called for the script running
-  std::atomic<int> state_{idle};
+  std::atomic<Status> state_{Status::idle};
   std::atomic<std::chrono::steady_clock::rep> started_{0};  ///< when the script running started
   std::uint64_t runs_ = 0;
 };
