@@ -20127,14 +20127,10 @@ class Scripts {
     if (lua_gettop(lua) != 1) return luaL_error(lua, "wrong number of arguments");
     std::size_t n = 0;
     const char* s = lua_tolstring(lua, 1, &n);
-    char hex[41];
-    hex_of(std::string_view(s ? s : "", s ? n : 0), hex);
+    char hex[40];
+    sha1_hex(std::string_view(s ? s : "", s ? n : 0)).copy(hex, 40);  // the string is gone before Lua can raise
     lua_pushlstring(lua, hex, 40);
     return 1;
-  }
-  static void hex_of(std::string_view s, char (&hex)[41]) {
-    auto h = sha1_hex(s);  // short-lived, and gone before Lua could raise
-    h.copy(hex, 40);
   }
 
   static int log(lua_State* lua) {  // checked as Redis checks it; the server keeps no log file
