@@ -21435,13 +21435,13 @@ class Mailbox {
     {
       std::lock_guard lock(mu_);
       messages_.push_back(std::move(message));
-      waiting_.store(true, std::memory_order_release);
+      waiting_.store(true);  // seq_cst: ordered before wake_'s own atomics (see Doorbell)
     }
     wake_();
   }
   /// The messages delivered since the last take, oldest first (no lock taken when there are none).
   std::vector<Reply> take() {
-    if (!waiting_.load(std::memory_order_acquire)) return {};
+    if (!waiting_.load()) return {};
     std::lock_guard lock(mu_);
     waiting_.store(false, std::memory_order_relaxed);
     return std::exchange(messages_, {});
@@ -22420,7 +22420,6 @@ class RaftNode {
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/experimental/concurrent_channel.hpp>
 
 // ---- kvstack/server/blocked_clients.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SERVER_BLOCKED_CLIENTS_HPP
@@ -22532,6 +22531,69 @@ class BlockedClients {
 
 }  // namespace kvstack::redis
 #endif  // KVSTACK_SINGLE_KVSTACK_SERVER_BLOCKED_CLIENTS_HPP
+// ---- kvstack/server/doorbell.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_SERVER_DOORBELL_HPP
+#define KVSTACK_SINGLE_KVSTACK_SERVER_DOORBELL_HPP
+// kvstack::redis::Doorbell — wakes a connection's coroutine from any thread (a Pub/Sub message for
+// a subscriber that waits for requests). It is an eventfd: a ring keeps it readable until the
+// connection resets it, so no ring is lost whenever it comes. (Asio 1.81's buffered channel is not
+// safe here: once a receive is cancelled, try_send fails until the next receive starts.)
+
+#include <atomic>
+#include <utility>
+
+#include <sys/eventfd.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+namespace kvstack::inline v0::redis {
+
+/// An eventfd opened on first use. Protocol for the waiting side: open(), then check what the
+/// rings announce (a ring before open() is dropped), then wait() until rung, reset(), check again.
+class Doorbell {
+ public:
+  explicit Doorbell(const boost::asio::any_io_executor& executor) : descriptor_(executor) {}
+  Doorbell(const Doorbell&) = delete;
+  Doorbell& operator=(const Doorbell&) = delete;
+  ~Doorbell() { fd_.store(-1); }
+
+  /// Rings it. Any thread.
+  void ring() noexcept {
+    if (int fd = fd_.load(); fd >= 0) ::eventfd_write(fd, 1);
+  }
+
+  enum class Opened { before, now, failed };
+  /// Opens it if it is not open yet. `now`: the caller checks again for what came before;
+  /// `failed`: no descriptor could be had (errno tells why).
+  Opened open() {
+    if (descriptor_.is_open()) return Opened::before;
+    int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return Opened::failed;
+    descriptor_.assign(fd);
+    fd_.store(fd);
+    return Opened::now;
+  }
+
+  /// Waits until it is rung (or was rung since the last reset); completes with an error_code.
+  template <class Token>
+  auto wait(Token&& token) {
+    return descriptor_.async_wait(boost::asio::posix::stream_descriptor::wait_read, std::forward<Token>(token));
+  }
+
+  /// Silences it until the next ring.
+  void reset() noexcept {
+    eventfd_t count;
+    ::eventfd_read(descriptor_.native_handle(), &count);
+  }
+
+ private:
+  boost::asio::posix::stream_descriptor descriptor_;
+  std::atomic<int> fd_{-1};
+};
+
+}  // namespace kvstack::inline v0::redis
+#endif  // KVSTACK_SINGLE_KVSTACK_SERVER_DOORBELL_HPP
 // ---- kvstack/server/standalone.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_SERVER_STANDALONE_HPP
 #define KVSTACK_SINGLE_KVSTACK_SERVER_STANDALONE_HPP
@@ -22663,7 +22725,6 @@ class Server {
 
  private:
   using tcp = boost::asio::ip::tcp;
-  using Wakeups = boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>;
   template <class T>
   using awaitable = boost::asio::awaitable<T>;
   static constexpr auto use_awaitable = boost::asio::use_awaitable;
@@ -22759,11 +22820,10 @@ class Server {
   awaitable<void> serve(tcp::socket socket) {
     ++counters_.clients;
     ++counters_.connections;
-    // A Pub/Sub message wakes a subscribed connection that waits for a request (a channel is
-    // the one thing another thread may signal).
-    auto wakeups = std::make_shared<Wakeups>(socket.get_executor(), 1);
+    // A Pub/Sub message wakes a subscribed connection that waits for a request.
+    auto doorbell = std::make_shared<Doorbell>(socket.get_executor());
     Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(),
-             std::make_shared<Mailbox>([wakeups] { wakeups->try_send(boost::system::error_code()); })};
+             std::make_shared<Mailbox>([doorbell] { doorbell->ring(); })};
     c.session.stats = &stats_;
 #if KVSTACK_WITH_LUA
     c.session.scripts = &scripts_;
@@ -22828,10 +22888,20 @@ class Server {
       }
       if (closing || full) continue;
       if (c.mailbox->subscriptions() > 0) {  // wait for a request or a message, whichever comes first
+        if (auto opened = doorbell->open(); opened == Doorbell::Opened::now) {
+          continue;  // messages delivered before it could ring are taken first
+        } else if (opened == Doorbell::Opened::failed) {
+          resp::encode(reply::error("ERR no file descriptor left to wait for messages"), c.protocol, out);
+          co_await boost::asio::async_write(socket, boost::asio::buffer(out), boost::asio::as_tuple(use_awaitable));
+          break;
+        }
         using namespace boost::asio::experimental::awaitable_operators;
         auto woke = co_await (socket.async_wait(tcp::socket::wait_read, boost::asio::as_tuple(use_awaitable)) ||
-                              wakeups->async_receive(boost::asio::as_tuple(use_awaitable)));
-        if (woke.index() == 1) continue;  // a message to write
+                              doorbell->wait(boost::asio::as_tuple(use_awaitable)));
+        if (woke.index() == 1) {  // a message to write
+          doorbell->reset();
+          continue;
+        }
         if (std::get<0>(std::get<0>(woke))) break;
         boost::system::error_code ec;
         socket.non_blocking(true, ec);  // what is there, without waiting

@@ -331,6 +331,22 @@ TEST_CASE("an embedded server carries Pub/Sub messages to subscribers, by channe
   CHECK(forgotten);
 }
 
+TEST_CASE("an embedded server wakes a subscriber for every message, between its own requests too", "[server]") {
+  // Each round cancels the subscriber's wait for messages (its PING comes first) and then
+  // publishes while its connection is on another thread: the ring must not be lost then.
+  MemoryServer server;
+  using reply::array, reply::bulk, reply::integer;
+  auto a = server.connect(), b = server.connect();
+  CHECK(a.command({"SUBSCRIBE", "news"}) == array({bulk("subscribe"), bulk("news"), integer(1)}));
+  CHECK(a.command({"PSUBSCRIBE", "n*"}) == array({bulk("psubscribe"), bulk("n*"), integer(2)}));
+  for (int i = 0; i < 2000; ++i) {
+    REQUIRE(a.command({"PING"}) == array({bulk("pong"), bulk("")}));
+    REQUIRE(b.command({"PUBLISH", "news", std::to_string(i)}) == integer(2));
+    REQUIRE(a.read() == array({bulk("message"), bulk("news"), bulk(std::to_string(i))}));
+    REQUIRE(a.read() == array({bulk("pmessage"), bulk("n*"), bulk("news"), bulk(std::to_string(i))}));
+  }
+}
+
 TEST_CASE("an embedded server lists its clients and kills them on CLIENT KILL", "[server]") {
   MemoryServer server;
   auto connect = [&] { return server.connect(); };

@@ -30,13 +30,13 @@ class Mailbox {
     {
       std::lock_guard lock(mu_);
       messages_.push_back(std::move(message));
-      waiting_.store(true, std::memory_order_release);
+      waiting_.store(true);  // seq_cst: ordered before wake_'s own atomics (see Doorbell)
     }
     wake_();
   }
   /// The messages delivered since the last take, oldest first (no lock taken when there are none).
   std::vector<Reply> take() {
-    if (!waiting_.load(std::memory_order_acquire)) return {};
+    if (!waiting_.load()) return {};
     std::lock_guard lock(mu_);
     waiting_.store(false, std::memory_order_relaxed);
     return std::exchange(messages_, {});

@@ -33,7 +33,6 @@
 #include <boost/asio.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/experimental/concurrent_channel.hpp>
 
 #include <kvstack/core/result.hpp>
 #include <kvstack/redis/blocking.hpp>
@@ -41,6 +40,7 @@
 #include <kvstack/redis/resp.hpp>
 #include <kvstack/server/admin.hpp>
 #include <kvstack/server/blocked_clients.hpp>
+#include <kvstack/server/doorbell.hpp>
 #include <kvstack/server/options.hpp>
 #include <kvstack/server/pubsub.hpp>
 #include <kvstack/server/standalone.hpp>
@@ -144,7 +144,6 @@ class Server {
 
  private:
   using tcp = boost::asio::ip::tcp;
-  using Wakeups = boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>;
   template <class T>
   using awaitable = boost::asio::awaitable<T>;
   static constexpr auto use_awaitable = boost::asio::use_awaitable;
@@ -240,11 +239,10 @@ class Server {
   awaitable<void> serve(tcp::socket socket) {
     ++counters_.clients;
     ++counters_.connections;
-    // A Pub/Sub message wakes a subscribed connection that waits for a request (a channel is
-    // the one thing another thread may signal).
-    auto wakeups = std::make_shared<Wakeups>(socket.get_executor(), 1);
+    // A Pub/Sub message wakes a subscribed connection that waits for a request.
+    auto doorbell = std::make_shared<Doorbell>(socket.get_executor());
     Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(),
-             std::make_shared<Mailbox>([wakeups] { wakeups->try_send(boost::system::error_code()); })};
+             std::make_shared<Mailbox>([doorbell] { doorbell->ring(); })};
     c.session.stats = &stats_;
 #if KVSTACK_WITH_LUA
     c.session.scripts = &scripts_;
@@ -309,10 +307,20 @@ class Server {
       }
       if (closing || full) continue;
       if (c.mailbox->subscriptions() > 0) {  // wait for a request or a message, whichever comes first
+        if (auto opened = doorbell->open(); opened == Doorbell::Opened::now) {
+          continue;  // messages delivered before it could ring are taken first
+        } else if (opened == Doorbell::Opened::failed) {
+          resp::encode(reply::error("ERR no file descriptor left to wait for messages"), c.protocol, out);
+          co_await boost::asio::async_write(socket, boost::asio::buffer(out), boost::asio::as_tuple(use_awaitable));
+          break;
+        }
         using namespace boost::asio::experimental::awaitable_operators;
         auto woke = co_await (socket.async_wait(tcp::socket::wait_read, boost::asio::as_tuple(use_awaitable)) ||
-                              wakeups->async_receive(boost::asio::as_tuple(use_awaitable)));
-        if (woke.index() == 1) continue;  // a message to write
+                              doorbell->wait(boost::asio::as_tuple(use_awaitable)));
+        if (woke.index() == 1) {  // a message to write
+          doorbell->reset();
+          continue;
+        }
         if (std::get<0>(std::get<0>(woke))) break;
         boost::system::error_code ec;
         socket.non_blocking(true, ec);  // what is there, without waiting
