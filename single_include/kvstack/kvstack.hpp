@@ -2344,15 +2344,23 @@ class BufferedTransaction {
     return read;
   }
   Result<void> put(std::string_view key, std::string_view value) {
-    writes_.insert_or_assign(std::string(key), std::optional<std::string>(value));
+    auto it = writes_.lower_bound(key);
+    if (it == writes_.end() || it->first != key) writes_.emplace_hint(it, key, value);
+    else if (it->second) it->second->assign(value);  // (reuses its buffer)
+    else it->second.emplace(value);
     return success();
   }
   Result<bool> erase(std::string_view key) {
+    auto it = writes_.lower_bound(key);
+    if (it != writes_.end() && it->first == key) return std::exchange(it->second, std::nullopt).has_value();
     Result<bool> existed = false;
-    if (auto it = writes_.find(key); it != writes_.end()) existed = it->second.has_value();
-    else if (auto seen = remember ? memo_.find(key) : std::nullopt) existed = *seen;
-    else existed = get(key, [](std::string_view) {});
-    if (existed && existed.value()) writes_.insert_or_assign(std::string(key), std::nullopt);
+    if (auto seen = remember ? memo_.find(key) : std::nullopt) {
+      existed = *seen;
+    } else {
+      existed = reader_.get(key, [](std::string_view) {});
+      if (remember && existed) memo_.note(key, existed.value());
+    }
+    if (existed && existed.value()) writes_.emplace_hint(it, key, std::nullopt);
     return existed;
   }
   auto scan(const KeyRange& range) const {
@@ -2504,10 +2512,8 @@ class CowBTree {
       if (size_ != 0) std::memcpy(d, k.data(), size_);  // keys are under 4 GiB (MemoryBackend checks)
     }
     void take(NodeKey& o) noexcept {
-      size_ = o.size_;
-      if (on_heap()) heap_ = o.heap_;
-      else std::memcpy(local_, o.local_, size_);
-      o.size_ = 0;
+      std::memcpy(local_, o.local_, local);  // the pointer or the bytes: a fixed size copies fastest
+      size_ = std::exchange(o.size_, 0);
     }
     void free() noexcept {
       if (on_heap()) delete[] heap_;
@@ -14869,6 +14875,7 @@ inline Result<AnyBackend> open(const Config& config) {
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -14909,6 +14916,12 @@ inline Reply ok() { return simple("OK"); }
 inline Reply error(std::string s) { return {Reply::Kind::error, 0, std::move(s), {}}; }
 inline Reply integer(std::int64_t n) { return {Reply::Kind::integer, n, {}, {}}; }
 inline Reply bulk(std::string_view s) { return {Reply::Kind::bulk, 0, std::string(s), {}}; }
+/// A bulk string that takes `s` (a std::string rvalue) instead of copying it.
+template <class S>
+  requires std::same_as<S, std::string>
+Reply bulk(S&& s) {
+  return {Reply::Kind::bulk, 0, std::move(s), {}};
+}
 inline Reply null() { return {}; }
 inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
 inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
@@ -15301,13 +15314,18 @@ inline double get_double(std::string_view s, std::size_t at = 0) {
 }
 
 inline std::string meta_key(std::uint32_t db, std::string_view key) {
-  std::string k(1, 'M');
+  std::string k;
+  k.reserve(5 + key.size());
+  k.push_back('M');
   put_int<std::uint32_t>(k, db);
   k.append(key);
   return k;
 }
-inline std::string version_key(char tag, std::uint64_t version) {
-  std::string k(1, tag);
+/// (`room`: bytes to reserve for what the caller appends.)
+inline std::string version_key(char tag, std::uint64_t version, std::size_t room = 0) {
+  std::string k;
+  k.reserve(9 + room);
+  k.push_back(tag);
   put_int<std::uint64_t>(k, version);
   return k;
 }
@@ -15352,6 +15370,7 @@ struct Meta {
 
   std::string encode() const {
     std::string out;
+    out.reserve(type == Type::string ? 10 + value.size() : 34);
     out.push_back(static_cast<char>(detail::format_version));
     out.push_back(static_cast<char>(type));
     detail::put_int<std::int64_t>(out, expiry);
@@ -15364,20 +15383,35 @@ struct Meta {
     }
     return out;
   }
-  static std::optional<Meta> decode(std::uint32_t db, std::string_view key, std::string_view bytes) {
+  /// What create() and the like need of a record, read without copying its key or value.
+  struct Header {
+    Type type;
+    std::int64_t expiry;
+    std::uint64_t version;  ///< 0 for a string
+  };
+  static std::optional<Header> decode_header(std::string_view bytes) {
     if (bytes.size() < 10 || static_cast<std::uint8_t>(bytes[0]) != detail::format_version) return std::nullopt;
     auto t = static_cast<std::uint8_t>(bytes[1]);
     if (t < 1 || t > 5) return std::nullopt;
+    Header h{static_cast<Type>(t), detail::get_int<std::int64_t>(bytes, 2), 0};
+    if (h.type != Type::string) {
+      if (bytes.size() != 34) return std::nullopt;
+      h.version = detail::get_int<std::uint64_t>(bytes, 10);
+    }
+    return h;
+  }
+  static std::optional<Meta> decode(std::uint32_t db, std::string_view key, std::string_view bytes) {
+    auto h = decode_header(bytes);
+    if (!h) return std::nullopt;
     Meta m;
     m.key = key;
     m.db = db;
-    m.type = static_cast<Type>(t);
-    m.stored_expiry = m.expiry = detail::get_int<std::int64_t>(bytes, 2);
+    m.type = h->type;
+    m.stored_expiry = m.expiry = h->expiry;
+    m.version = h->version;
     if (m.type == Type::string) {
       m.value = bytes.substr(10);
     } else {
-      if (bytes.size() != 34) return std::nullopt;
-      m.version = detail::get_int<std::uint64_t>(bytes, 10);
       m.size = detail::get_int<std::int64_t>(bytes, 18);
       m.head = detail::get_int<std::int64_t>(bytes, 26);
     }
@@ -15780,9 +15814,9 @@ class Ctx {
     m.type = t;
     // What a command's find() just read, unless written since: one lookup less per write.
     auto mk = detail::meta_key(m.db, key);
-    if (!last_ || last_->meta_key != mk) raw(m.db, key);
+    if (!last_ || last_->meta_key != mk) peek(std::move(mk));
     bool existed = true;
-    if (last_ && last_->meta_key == mk) {
+    if (last_) {  // (none when the backend failed)
       m.stored_expiry = last_->expiry;
       existed = last_->found && (last_->expiry == 0 || now_ < last_->expiry);
       if (last_->collection) put(detail::version_key('G', last_->version), "");
@@ -15852,6 +15886,7 @@ class Ctx {
                     : (lo.empty() ? KeyRange::prefix(base) : KeyRange::between(base + std::string(lo), *KeyRange::prefix_successor(base)));
     if (reverse) range = range.reverse();
     std::vector<std::pair<std::string, std::string>> out;
+    if (limit != KeyRange::unlimited) out.reserve(std::min<std::size_t>(limit, 4096));
     scan(range.limit(limit), [&](std::string_view k, std::string_view v) {
       out.emplace_back(k.substr(base.size()), v);
       return true;
@@ -15944,8 +15979,22 @@ class Ctx {
     last_ = Last{std::move(mk), m.has_value(), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0};
     return m;
   }
+  /// Reads the metadata record at `meta_key` into last_, without decoding it whole.
+  void peek(std::string meta_key) {
+    last_.reset();
+    if (failed()) return;
+    std::optional<Meta::Header> h;
+    bool bad = false;
+    auto found = tx_.get(meta_key, [&](std::string_view v) {
+      h = Meta::decode_header(v);
+      bad = !h;
+    });
+    if (!found) return fail(found.error());
+    if (bad) return corrupt(meta_key);
+    last_ = Last{std::move(meta_key), h.has_value(), h && h->type != Type::string, h ? h->version : 0, h ? h->expiry : 0};
+  }
   std::string elem_key(const Meta& m, std::string_view sub) {
-    auto k = detail::version_key('E', m.version);
+    auto k = detail::version_key('E', m.version, sub.size());
     k.append(sub);
     return k;
   }
@@ -16512,8 +16561,11 @@ std::string pop(C& c, Meta& m, bool left) {
 /// The elements at indexes [start, stop] (already clamped).
 template <class C>
 std::vector<std::string> slice(C& c, const Meta& m, std::int64_t start, std::int64_t stop) {
+  const auto count = static_cast<std::size_t>(stop - start + 1);
   std::vector<std::string> out;
-  for (auto& [k, v] : c.elems(m, position(m.head + start), position(m.head + stop + 1))) out.push_back(std::move(v));
+  out.reserve(count);
+  for (auto& [k, v] : c.elems(m, position(m.head + start), position(m.head + stop + 1), false, count))
+    out.push_back(std::move(v));
   return out;
 }
 
@@ -16608,8 +16660,11 @@ Reply lrange(C& c, Args a) {
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::list)) return reply::wrongtype();
   std::vector<Reply> out;
-  if (m && detail::clamp_range(*start, *stop, m->size))
-    for (auto& v : detail::slice(c, *m, *start, *stop)) out.push_back(reply::bulk(v));
+  if (m && detail::clamp_range(*start, *stop, m->size)) {
+    auto items = detail::slice(c, *m, *start, *stop);
+    out.reserve(items.size());
+    for (auto& v : items) out.push_back(reply::bulk(std::move(v)));
+  }
   return reply::array(std::move(out));
 }
 
@@ -17634,6 +17689,7 @@ inline BlockingWait blocking_wait(Args a) {
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 // ---- kvstack/redis/dump.hpp
@@ -18742,7 +18798,7 @@ Reply set(C& c, Args a) {
       return reply::syntax();
     }
   }
-  auto m = c.find(a[1]);
+  auto m = nx || xx || get ? c.find(a[1]) : std::nullopt;  // (a plain SET needs nothing of the old key)
   if (get && detail::wrong_type(m, Type::string)) return reply::wrongtype();
   Reply old = get && m ? reply::bulk(m->value) : reply::null();
   if ((nx && m) || (xx && !m)) return old;
@@ -19208,6 +19264,8 @@ namespace kvstack::inline v0::redis {
 /// What a command does, for front ends (e.g. a read-only replica refuses `write`).
 namespace flag {
 inline constexpr unsigned read = 1, write = 2, transaction = 4, connection = 8;
+inline constexpr unsigned blocking = 16;  ///< may wait for another client's write (BLPOP and the like)
+inline constexpr unsigned script = 32;    ///< runs a script (EVAL and the like)
 }
 
 #if KVSTACK_WITH_LUA
@@ -19233,7 +19291,8 @@ template <class C>
 const std::vector<Command<C>>& command_table() {
   using namespace cmd;
   static const std::vector<Command<C>> table = [] {
-    constexpr unsigned R = flag::read, W = flag::write | flag::read, T = flag::transaction, N = flag::connection;
+    constexpr unsigned R = flag::read, W = flag::write | flag::read, T = flag::transaction, N = flag::connection,
+                       B = flag::blocking;
     std::vector<Command<C>> t = {
         // strings
         {"get", 2, R, get<C>}, {"set", -3, W, set<C>}, {"setnx", 3, W, setnx<C>}, {"setex", 4, W, setex<C>},
@@ -19248,9 +19307,9 @@ const std::vector<Command<C>>& command_table() {
         {"rpushx", -3, W, rpushx<C>}, {"lpop", -2, W, lpop<C>}, {"rpop", -2, W, rpop<C>}, {"llen", 2, R, llen<C>},
         {"lrange", 4, R, lrange<C>}, {"lindex", 3, R, lindex<C>}, {"lset", 4, W, lset<C>}, {"lrem", 4, W, lrem<C>},
         {"ltrim", 4, W, ltrim<C>}, {"linsert", 5, W, linsert<C>}, {"lpos", -3, R, lpos<C>}, {"lmove", 5, W, lmove<C>},
-        {"rpoplpush", 3, W, rpoplpush<C>}, {"lmpop", -4, W, lmpop<C>}, {"blpop", -3, W, blpop<C>},
-        {"brpop", -3, W, brpop<C>}, {"blmove", 6, W, blmove<C>}, {"brpoplpush", 4, W, brpoplpush<C>},
-        {"blmpop", -5, W, blmpop<C>},
+        {"rpoplpush", 3, W, rpoplpush<C>}, {"lmpop", -4, W, lmpop<C>}, {"blpop", -3, W | B, blpop<C>},
+        {"brpop", -3, W | B, brpop<C>}, {"blmove", 6, W | B, blmove<C>}, {"brpoplpush", 4, W | B, brpoplpush<C>},
+        {"blmpop", -5, W | B, blmpop<C>},
         // hashes
         {"hset", -4, W, hset<C>}, {"hsetnx", 4, W, hsetnx<C>}, {"hget", 3, R, hget<C>}, {"hmget", -3, R, hmget<C>},
         {"hmset", -4, W, hmset<C>}, {"hdel", -3, W, hdel<C>}, {"hexists", 3, R, hexists<C>}, {"hlen", 2, R, hlen<C>},
@@ -19273,8 +19332,8 @@ const std::vector<Command<C>>& command_table() {
         {"zrevrangebylex", -4, R, zrevrangebylex<C>}, {"zpopmin", -2, W, zpopmin<C>}, {"zpopmax", -2, W, zpopmax<C>},
         {"zremrangebyrank", 4, W, zremrangebyrank<C>}, {"zremrangebyscore", 4, W, zremrangebyscore<C>},
         {"zremrangebylex", 4, W, zremrangebylex<C>}, {"zrandmember", -2, R, zrandmember<C>}, {"zscan", -3, R, zscan<C>},
-        {"zmpop", -4, W, zmpop<C>}, {"bzpopmin", -3, W, bzpopmin<C>}, {"bzpopmax", -3, W, bzpopmax<C>},
-        {"bzmpop", -5, W, bzmpop<C>}, {"zunion", -3, R, zunion<C>}, {"zinter", -3, R, zinter<C>},
+        {"zmpop", -4, W, zmpop<C>}, {"bzpopmin", -3, W | B, bzpopmin<C>}, {"bzpopmax", -3, W | B, bzpopmax<C>},
+        {"bzmpop", -5, W | B, bzmpop<C>}, {"zunion", -3, R, zunion<C>}, {"zinter", -3, R, zinter<C>},
         {"zdiff", -3, R, zdiff<C>}, {"zunionstore", -4, W, zunionstore<C>}, {"zinterstore", -4, W, zinterstore<C>},
         {"zdiffstore", -4, W, zdiffstore<C>}, {"zintercard", -3, R, zintercard<C>},
         {"zrangestore", -5, W, zrangestore<C>},
@@ -19295,8 +19354,10 @@ const std::vector<Command<C>>& command_table() {
         {"multi", 1, T, nullptr}, {"exec", 1, T, nullptr}, {"discard", 1, T, nullptr}, {"watch", -2, T, nullptr},
         {"unwatch", 1, T, nullptr}};
 #if KVSTACK_WITH_LUA
-    t.insert(t.end(), {{"eval", -3, W, eval<C>}, {"evalsha", -3, W, evalsha<C>}, {"eval_ro", -3, R, eval_ro<C>},
-                       {"evalsha_ro", -3, R, evalsha_ro<C>}, {"script", -2, N, script<C>}});
+    constexpr unsigned S = flag::script;
+    t.insert(t.end(), {{"eval", -3, W | S, eval<C>}, {"evalsha", -3, W | S, evalsha<C>},
+                       {"eval_ro", -3, R | S, eval_ro<C>}, {"evalsha_ro", -3, R | S, evalsha_ro<C>},
+                       {"script", -2, N, script<C>}});
 #endif
     std::sort(t.begin(), t.end(), [](auto& x, auto& y) { return x.name < y.name; });
     return t;
@@ -19307,13 +19368,16 @@ const std::vector<Command<C>>& command_table() {
 /// The command named `name` (any case), or null.
 template <class C>
 const Command<C>* find_command(std::string_view name) {
+  static const auto index = [] {
+    std::unordered_map<std::string_view, const Command<C>*> by_name;
+    for (auto& command : command_table<C>()) by_name.emplace(command.name, &command);
+    return by_name;
+  }();
   char buf[24];  // longer than any command's name
   if (name.size() > sizeof buf) return nullptr;
   for (std::size_t i = 0; i < name.size(); ++i) buf[i] = ascii_lower(name[i]);
-  std::string_view lower(buf, name.size());
-  auto& t = command_table<C>();
-  auto it = std::lower_bound(t.begin(), t.end(), lower, [](auto& c, std::string_view n) { return c.name < n; });
-  return it != t.end() && it->name == lower ? &*it : nullptr;
+  auto it = index.find(std::string_view(buf, name.size()));
+  return it != index.end() ? it->second : nullptr;
 }
 
 namespace detail {
@@ -20268,6 +20332,7 @@ Reply script(C& c, Args a) {
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20371,6 +20436,11 @@ class RequestParser {
     if (!l) return 0;
     auto n = number(l->text.substr(1));
     if (!n || *n < 0 || static_cast<std::uint64_t>(*n) > limits_.max_bulk) return fail("invalid bulk length");
+    if (const auto size = static_cast<std::size_t>(*n); in.size() - l->used >= size + 2) {  // all here: one copy
+      argv_.emplace_back(in.substr(l->used, size));
+      if (--args_left_ == 0) state_ = ready;
+      return l->used + size + 2;
+    }
     argv_.emplace_back();
     argv_.back().reserve(static_cast<std::size_t>(std::min<std::int64_t>(*n, 1 << 20)));  // grows as data comes
     bulk_left_ = static_cast<std::size_t>(*n) + 2;  // the data and its "\r\n"
@@ -20461,20 +20531,37 @@ class RequestParser {
 inline void encode(const Reply& r, int protocol, std::string& out) {
   auto line = [&](char type, std::string_view text) {
     out.push_back(type);
-    for (char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);  // a line cannot hold a break
-    out += "\r\n";
+    const auto from = out.size();
+    out.append(text);
+    for (auto i = out.find_first_of("\r\n", from); i != std::string::npos; i = out.find_first_of("\r\n", i + 1))
+      out[i] = ' ';  // a line cannot hold a break
+    out.append("\r\n", 2);
   };
-  auto bulk = [&](std::string_view s) {
-    out.push_back('$');
-    out += std::to_string(s.size());
-    out += "\r\n";
-    out += s;
-    out += "\r\n";
+  // "$5\r\n", "*3\r\n", ":-1\r\n" into buf; its length.
+  auto head = [](char (&buf)[24], char type, auto n) {
+    buf[0] = type;
+    char* end = std::to_chars(buf + 1, buf + sizeof buf - 2, n).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    return static_cast<std::size_t>(end - buf);
+  };
+  auto header = [&](char type, auto n) {
+    char buf[24];
+    out.append(buf, head(buf, type, n));
+  };
+  auto bulk = [&](std::string_view s) {  // grows `out` once
+    char buf[24];
+    const auto at = out.size(), h = head(buf, '$', s.size());
+    out.resize(at + h + s.size() + 2);
+    char* p = out.data() + at;
+    std::memcpy(p, buf, h);
+    if (!s.empty()) std::memcpy(p + h, s.data(), s.size());
+    std::memcpy(p + h + s.size(), "\r\n", 2);
   };
   switch (r.kind) {
     case Reply::Kind::simple: return line('+', r.text);
     case Reply::Kind::error: return line('-', r.text);
-    case Reply::Kind::integer: return line(':', std::to_string(r.integer));
+    case Reply::Kind::integer: return header(':', r.integer);
     case Reply::Kind::bulk: return bulk(r.text);
     case Reply::Kind::null: return out.append(protocol >= 3 ? "_\r\n" : "$-1\r\n"), void();
     case Reply::Kind::null_array: return out.append(protocol >= 3 ? "_\r\n" : "*-1\r\n"), void();
@@ -20487,7 +20574,7 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
       return;
     case Reply::Kind::pairs:
       if (protocol >= 3) {
-        line('*', std::to_string(r.elements.size() / 2));
+        header('*', r.elements.size() / 2);
         for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
           out += "*2\r\n";
           encode(r.elements[i], protocol, out);
@@ -20506,7 +20593,7 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
                   : r.kind == Reply::Kind::set     ? '~'
                   : r.kind == Reply::Kind::push    ? '>'
                                                    : '*';
-      line(type, std::to_string(map ? r.elements.size() / 2 : r.elements.size()));
+      header(type, map ? r.elements.size() / 2 : r.elements.size());
       for (auto& e : r.elements) encode(e, protocol, out);
       return;
     }
@@ -22987,22 +23074,17 @@ class Server {
   /// Whether a RESP2 client is subscribed: then its connection carries messages, and few commands.
   static bool subscribed_resp2(const Client& c) { return c.protocol == 2 && c.mailbox->subscriptions() > 0; }
 
-  /// Whether `name` runs a script, which may run long: alone, so that no other client's command
-  /// shares its transaction and waits for it.
-  static bool runs_script(std::string_view name) {
-    for (std::string_view n : {"eval", "evalsha", "eval_ro", "evalsha_ro"})
-      if (iequals(name, n)) return true;
-    return false;
-  }
-
   /// Whether the server answers `argv` outside the Store's group commit: its own commands,
-  /// blocking ones (which may wait), scripts, an EXEC with its own commands queued, and any
+  /// blocking ones (which may wait), scripts (which may run long: no other client's command
+  /// shares their transaction and waits for them), an EXEC with its own commands queued, and any
   /// command of a subscribed RESP2 client.
   bool apart(const Client& c, const Argv& argv) const {
-    return !c.authenticated || server_owns(argv[0]) || is_blocking(argv[0]) || runs_script(argv[0]) ||
-           subscribed_resp2(c) ||
-           (c.session.in_multi && iequals(argv[0], "exec") &&
-            std::ranges::any_of(c.session.queued, [&](const Argv& q) { return server_owns(q[0]); }));
+    if (!c.authenticated || subscribed_resp2(c)) return true;
+    const auto* command = find_command<typename Store::context>(argv[0]);
+    if (!command) return server_owns(argv[0]);  // (the command table has none of the server's own)
+    if (command->flags & (flag::blocking | flag::script)) return true;
+    return c.session.in_multi && command->name == "exec" &&
+           std::ranges::any_of(c.session.queued, [&](const Argv& q) { return server_owns(q[0]); });
   }
 
   /// One of the server's own commands (or any command of a subscribed RESP2 client): queued

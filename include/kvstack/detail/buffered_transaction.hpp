@@ -190,15 +190,23 @@ class BufferedTransaction {
     return read;
   }
   Result<void> put(std::string_view key, std::string_view value) {
-    writes_.insert_or_assign(std::string(key), std::optional<std::string>(value));
+    auto it = writes_.lower_bound(key);
+    if (it == writes_.end() || it->first != key) writes_.emplace_hint(it, key, value);
+    else if (it->second) it->second->assign(value);  // (reuses its buffer)
+    else it->second.emplace(value);
     return success();
   }
   Result<bool> erase(std::string_view key) {
+    auto it = writes_.lower_bound(key);
+    if (it != writes_.end() && it->first == key) return std::exchange(it->second, std::nullopt).has_value();
     Result<bool> existed = false;
-    if (auto it = writes_.find(key); it != writes_.end()) existed = it->second.has_value();
-    else if (auto seen = remember ? memo_.find(key) : std::nullopt) existed = *seen;
-    else existed = get(key, [](std::string_view) {});
-    if (existed && existed.value()) writes_.insert_or_assign(std::string(key), std::nullopt);
+    if (auto seen = remember ? memo_.find(key) : std::nullopt) {
+      existed = *seen;
+    } else {
+      existed = reader_.get(key, [](std::string_view) {});
+      if (remember && existed) memo_.note(key, existed.value());
+    }
+    if (existed && existed.value()) writes_.emplace_hint(it, key, std::nullopt);
     return existed;
   }
   auto scan(const KeyRange& range) const {

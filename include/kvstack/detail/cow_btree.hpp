@@ -128,10 +128,8 @@ class CowBTree {
       if (size_ != 0) std::memcpy(d, k.data(), size_);  // keys are under 4 GiB (MemoryBackend checks)
     }
     void take(NodeKey& o) noexcept {
-      size_ = o.size_;
-      if (on_heap()) heap_ = o.heap_;
-      else std::memcpy(local_, o.local_, size_);
-      o.size_ = 0;
+      std::memcpy(local_, o.local_, local);  // the pointer or the bytes: a fixed size copies fastest
+      size_ = std::exchange(o.size_, 0);
     }
     void free() noexcept {
       if (on_heap()) delete[] heap_;

@@ -111,9 +111,9 @@ class Ctx {
     m.type = t;
     // What a command's find() just read, unless written since: one lookup less per write.
     auto mk = detail::meta_key(m.db, key);
-    if (!last_ || last_->meta_key != mk) raw(m.db, key);
+    if (!last_ || last_->meta_key != mk) peek(std::move(mk));
     bool existed = true;
-    if (last_ && last_->meta_key == mk) {
+    if (last_) {  // (none when the backend failed)
       m.stored_expiry = last_->expiry;
       existed = last_->found && (last_->expiry == 0 || now_ < last_->expiry);
       if (last_->collection) put(detail::version_key('G', last_->version), "");
@@ -183,6 +183,7 @@ class Ctx {
                     : (lo.empty() ? KeyRange::prefix(base) : KeyRange::between(base + std::string(lo), *KeyRange::prefix_successor(base)));
     if (reverse) range = range.reverse();
     std::vector<std::pair<std::string, std::string>> out;
+    if (limit != KeyRange::unlimited) out.reserve(std::min<std::size_t>(limit, 4096));
     scan(range.limit(limit), [&](std::string_view k, std::string_view v) {
       out.emplace_back(k.substr(base.size()), v);
       return true;
@@ -275,8 +276,22 @@ class Ctx {
     last_ = Last{std::move(mk), m.has_value(), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0};
     return m;
   }
+  /// Reads the metadata record at `meta_key` into last_, without decoding it whole.
+  void peek(std::string meta_key) {
+    last_.reset();
+    if (failed()) return;
+    std::optional<Meta::Header> h;
+    bool bad = false;
+    auto found = tx_.get(meta_key, [&](std::string_view v) {
+      h = Meta::decode_header(v);
+      bad = !h;
+    });
+    if (!found) return fail(found.error());
+    if (bad) return corrupt(meta_key);
+    last_ = Last{std::move(meta_key), h.has_value(), h && h->type != Type::string, h ? h->version : 0, h ? h->expiry : 0};
+  }
   std::string elem_key(const Meta& m, std::string_view sub) {
-    auto k = detail::version_key('E', m.version);
+    auto k = detail::version_key('E', m.version, sub.size());
     k.append(sub);
     return k;
   }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <kvstack/backend/engines.hpp>
@@ -32,6 +33,8 @@ namespace kvstack::inline v0::redis {
 /// What a command does, for front ends (e.g. a read-only replica refuses `write`).
 namespace flag {
 inline constexpr unsigned read = 1, write = 2, transaction = 4, connection = 8;
+inline constexpr unsigned blocking = 16;  ///< may wait for another client's write (BLPOP and the like)
+inline constexpr unsigned script = 32;    ///< runs a script (EVAL and the like)
 }
 
 #if KVSTACK_WITH_LUA
@@ -57,7 +60,8 @@ template <class C>
 const std::vector<Command<C>>& command_table() {
   using namespace cmd;
   static const std::vector<Command<C>> table = [] {
-    constexpr unsigned R = flag::read, W = flag::write | flag::read, T = flag::transaction, N = flag::connection;
+    constexpr unsigned R = flag::read, W = flag::write | flag::read, T = flag::transaction, N = flag::connection,
+                       B = flag::blocking;
     std::vector<Command<C>> t = {
         // strings
         {"get", 2, R, get<C>}, {"set", -3, W, set<C>}, {"setnx", 3, W, setnx<C>}, {"setex", 4, W, setex<C>},
@@ -72,9 +76,9 @@ const std::vector<Command<C>>& command_table() {
         {"rpushx", -3, W, rpushx<C>}, {"lpop", -2, W, lpop<C>}, {"rpop", -2, W, rpop<C>}, {"llen", 2, R, llen<C>},
         {"lrange", 4, R, lrange<C>}, {"lindex", 3, R, lindex<C>}, {"lset", 4, W, lset<C>}, {"lrem", 4, W, lrem<C>},
         {"ltrim", 4, W, ltrim<C>}, {"linsert", 5, W, linsert<C>}, {"lpos", -3, R, lpos<C>}, {"lmove", 5, W, lmove<C>},
-        {"rpoplpush", 3, W, rpoplpush<C>}, {"lmpop", -4, W, lmpop<C>}, {"blpop", -3, W, blpop<C>},
-        {"brpop", -3, W, brpop<C>}, {"blmove", 6, W, blmove<C>}, {"brpoplpush", 4, W, brpoplpush<C>},
-        {"blmpop", -5, W, blmpop<C>},
+        {"rpoplpush", 3, W, rpoplpush<C>}, {"lmpop", -4, W, lmpop<C>}, {"blpop", -3, W | B, blpop<C>},
+        {"brpop", -3, W | B, brpop<C>}, {"blmove", 6, W | B, blmove<C>}, {"brpoplpush", 4, W | B, brpoplpush<C>},
+        {"blmpop", -5, W | B, blmpop<C>},
         // hashes
         {"hset", -4, W, hset<C>}, {"hsetnx", 4, W, hsetnx<C>}, {"hget", 3, R, hget<C>}, {"hmget", -3, R, hmget<C>},
         {"hmset", -4, W, hmset<C>}, {"hdel", -3, W, hdel<C>}, {"hexists", 3, R, hexists<C>}, {"hlen", 2, R, hlen<C>},
@@ -97,8 +101,8 @@ const std::vector<Command<C>>& command_table() {
         {"zrevrangebylex", -4, R, zrevrangebylex<C>}, {"zpopmin", -2, W, zpopmin<C>}, {"zpopmax", -2, W, zpopmax<C>},
         {"zremrangebyrank", 4, W, zremrangebyrank<C>}, {"zremrangebyscore", 4, W, zremrangebyscore<C>},
         {"zremrangebylex", 4, W, zremrangebylex<C>}, {"zrandmember", -2, R, zrandmember<C>}, {"zscan", -3, R, zscan<C>},
-        {"zmpop", -4, W, zmpop<C>}, {"bzpopmin", -3, W, bzpopmin<C>}, {"bzpopmax", -3, W, bzpopmax<C>},
-        {"bzmpop", -5, W, bzmpop<C>}, {"zunion", -3, R, zunion<C>}, {"zinter", -3, R, zinter<C>},
+        {"zmpop", -4, W, zmpop<C>}, {"bzpopmin", -3, W | B, bzpopmin<C>}, {"bzpopmax", -3, W | B, bzpopmax<C>},
+        {"bzmpop", -5, W | B, bzmpop<C>}, {"zunion", -3, R, zunion<C>}, {"zinter", -3, R, zinter<C>},
         {"zdiff", -3, R, zdiff<C>}, {"zunionstore", -4, W, zunionstore<C>}, {"zinterstore", -4, W, zinterstore<C>},
         {"zdiffstore", -4, W, zdiffstore<C>}, {"zintercard", -3, R, zintercard<C>},
         {"zrangestore", -5, W, zrangestore<C>},
@@ -119,8 +123,10 @@ const std::vector<Command<C>>& command_table() {
         {"multi", 1, T, nullptr}, {"exec", 1, T, nullptr}, {"discard", 1, T, nullptr}, {"watch", -2, T, nullptr},
         {"unwatch", 1, T, nullptr}};
 #if KVSTACK_WITH_LUA
-    t.insert(t.end(), {{"eval", -3, W, eval<C>}, {"evalsha", -3, W, evalsha<C>}, {"eval_ro", -3, R, eval_ro<C>},
-                       {"evalsha_ro", -3, R, evalsha_ro<C>}, {"script", -2, N, script<C>}});
+    constexpr unsigned S = flag::script;
+    t.insert(t.end(), {{"eval", -3, W | S, eval<C>}, {"evalsha", -3, W | S, evalsha<C>},
+                       {"eval_ro", -3, R | S, eval_ro<C>}, {"evalsha_ro", -3, R | S, evalsha_ro<C>},
+                       {"script", -2, N, script<C>}});
 #endif
     std::sort(t.begin(), t.end(), [](auto& x, auto& y) { return x.name < y.name; });
     return t;
@@ -131,13 +137,16 @@ const std::vector<Command<C>>& command_table() {
 /// The command named `name` (any case), or null.
 template <class C>
 const Command<C>* find_command(std::string_view name) {
+  static const auto index = [] {
+    std::unordered_map<std::string_view, const Command<C>*> by_name;
+    for (auto& command : command_table<C>()) by_name.emplace(command.name, &command);
+    return by_name;
+  }();
   char buf[24];  // longer than any command's name
   if (name.size() > sizeof buf) return nullptr;
   for (std::size_t i = 0; i < name.size(); ++i) buf[i] = ascii_lower(name[i]);
-  std::string_view lower(buf, name.size());
-  auto& t = command_table<C>();
-  auto it = std::lower_bound(t.begin(), t.end(), lower, [](auto& c, std::string_view n) { return c.name < n; });
-  return it != t.end() && it->name == lower ? &*it : nullptr;
+  auto it = index.find(std::string_view(buf, name.size()));
+  return it != index.end() ? it->second : nullptr;
 }
 
 namespace detail {

@@ -61,13 +61,18 @@ inline double get_double(std::string_view s, std::size_t at = 0) {
 }
 
 inline std::string meta_key(std::uint32_t db, std::string_view key) {
-  std::string k(1, 'M');
+  std::string k;
+  k.reserve(5 + key.size());
+  k.push_back('M');
   put_int<std::uint32_t>(k, db);
   k.append(key);
   return k;
 }
-inline std::string version_key(char tag, std::uint64_t version) {
-  std::string k(1, tag);
+/// (`room`: bytes to reserve for what the caller appends.)
+inline std::string version_key(char tag, std::uint64_t version, std::size_t room = 0) {
+  std::string k;
+  k.reserve(9 + room);
+  k.push_back(tag);
   put_int<std::uint64_t>(k, version);
   return k;
 }

@@ -43,8 +43,11 @@ std::string pop(C& c, Meta& m, bool left) {
 /// The elements at indexes [start, stop] (already clamped).
 template <class C>
 std::vector<std::string> slice(C& c, const Meta& m, std::int64_t start, std::int64_t stop) {
+  const auto count = static_cast<std::size_t>(stop - start + 1);
   std::vector<std::string> out;
-  for (auto& [k, v] : c.elems(m, position(m.head + start), position(m.head + stop + 1))) out.push_back(std::move(v));
+  out.reserve(count);
+  for (auto& [k, v] : c.elems(m, position(m.head + start), position(m.head + stop + 1), false, count))
+    out.push_back(std::move(v));
   return out;
 }
 
@@ -139,8 +142,11 @@ Reply lrange(C& c, Args a) {
   auto m = c.find(a[1]);
   if (detail::wrong_type(m, Type::list)) return reply::wrongtype();
   std::vector<Reply> out;
-  if (m && detail::clamp_range(*start, *stop, m->size))
-    for (auto& v : detail::slice(c, *m, *start, *stop)) out.push_back(reply::bulk(v));
+  if (m && detail::clamp_range(*start, *stop, m->size)) {
+    auto items = detail::slice(c, *m, *start, *stop);
+    out.reserve(items.size());
+    for (auto& v : items) out.push_back(reply::bulk(std::move(v)));
+  }
   return reply::array(std::move(out));
 }
 

@@ -27,6 +27,7 @@ struct Meta {
 
   std::string encode() const {
     std::string out;
+    out.reserve(type == Type::string ? 10 + value.size() : 34);
     out.push_back(static_cast<char>(detail::format_version));
     out.push_back(static_cast<char>(type));
     detail::put_int<std::int64_t>(out, expiry);
@@ -39,20 +40,35 @@ struct Meta {
     }
     return out;
   }
-  static std::optional<Meta> decode(std::uint32_t db, std::string_view key, std::string_view bytes) {
+  /// What create() and the like need of a record, read without copying its key or value.
+  struct Header {
+    Type type;
+    std::int64_t expiry;
+    std::uint64_t version;  ///< 0 for a string
+  };
+  static std::optional<Header> decode_header(std::string_view bytes) {
     if (bytes.size() < 10 || static_cast<std::uint8_t>(bytes[0]) != detail::format_version) return std::nullopt;
     auto t = static_cast<std::uint8_t>(bytes[1]);
     if (t < 1 || t > 5) return std::nullopt;
+    Header h{static_cast<Type>(t), detail::get_int<std::int64_t>(bytes, 2), 0};
+    if (h.type != Type::string) {
+      if (bytes.size() != 34) return std::nullopt;
+      h.version = detail::get_int<std::uint64_t>(bytes, 10);
+    }
+    return h;
+  }
+  static std::optional<Meta> decode(std::uint32_t db, std::string_view key, std::string_view bytes) {
+    auto h = decode_header(bytes);
+    if (!h) return std::nullopt;
     Meta m;
     m.key = key;
     m.db = db;
-    m.type = static_cast<Type>(t);
-    m.stored_expiry = m.expiry = detail::get_int<std::int64_t>(bytes, 2);
+    m.type = h->type;
+    m.stored_expiry = m.expiry = h->expiry;
+    m.version = h->version;
     if (m.type == Type::string) {
       m.value = bytes.substr(10);
     } else {
-      if (bytes.size() != 34) return std::nullopt;
-      m.version = detail::get_int<std::uint64_t>(bytes, 10);
       m.size = detail::get_int<std::int64_t>(bytes, 18);
       m.head = detail::get_int<std::int64_t>(bytes, 26);
     }

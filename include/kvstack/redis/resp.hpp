@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -111,6 +112,11 @@ class RequestParser {
     if (!l) return 0;
     auto n = number(l->text.substr(1));
     if (!n || *n < 0 || static_cast<std::uint64_t>(*n) > limits_.max_bulk) return fail("invalid bulk length");
+    if (const auto size = static_cast<std::size_t>(*n); in.size() - l->used >= size + 2) {  // all here: one copy
+      argv_.emplace_back(in.substr(l->used, size));
+      if (--args_left_ == 0) state_ = ready;
+      return l->used + size + 2;
+    }
     argv_.emplace_back();
     argv_.back().reserve(static_cast<std::size_t>(std::min<std::int64_t>(*n, 1 << 20)));  // grows as data comes
     bulk_left_ = static_cast<std::size_t>(*n) + 2;  // the data and its "\r\n"
@@ -201,20 +207,37 @@ class RequestParser {
 inline void encode(const Reply& r, int protocol, std::string& out) {
   auto line = [&](char type, std::string_view text) {
     out.push_back(type);
-    for (char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);  // a line cannot hold a break
-    out += "\r\n";
+    const auto from = out.size();
+    out.append(text);
+    for (auto i = out.find_first_of("\r\n", from); i != std::string::npos; i = out.find_first_of("\r\n", i + 1))
+      out[i] = ' ';  // a line cannot hold a break
+    out.append("\r\n", 2);
   };
-  auto bulk = [&](std::string_view s) {
-    out.push_back('$');
-    out += std::to_string(s.size());
-    out += "\r\n";
-    out += s;
-    out += "\r\n";
+  // "$5\r\n", "*3\r\n", ":-1\r\n" into buf; its length.
+  auto head = [](char (&buf)[24], char type, auto n) {
+    buf[0] = type;
+    char* end = std::to_chars(buf + 1, buf + sizeof buf - 2, n).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    return static_cast<std::size_t>(end - buf);
+  };
+  auto header = [&](char type, auto n) {
+    char buf[24];
+    out.append(buf, head(buf, type, n));
+  };
+  auto bulk = [&](std::string_view s) {  // grows `out` once
+    char buf[24];
+    const auto at = out.size(), h = head(buf, '$', s.size());
+    out.resize(at + h + s.size() + 2);
+    char* p = out.data() + at;
+    std::memcpy(p, buf, h);
+    if (!s.empty()) std::memcpy(p + h, s.data(), s.size());
+    std::memcpy(p + h + s.size(), "\r\n", 2);
   };
   switch (r.kind) {
     case Reply::Kind::simple: return line('+', r.text);
     case Reply::Kind::error: return line('-', r.text);
-    case Reply::Kind::integer: return line(':', std::to_string(r.integer));
+    case Reply::Kind::integer: return header(':', r.integer);
     case Reply::Kind::bulk: return bulk(r.text);
     case Reply::Kind::null: return out.append(protocol >= 3 ? "_\r\n" : "$-1\r\n"), void();
     case Reply::Kind::null_array: return out.append(protocol >= 3 ? "_\r\n" : "*-1\r\n"), void();
@@ -227,7 +250,7 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
       return;
     case Reply::Kind::pairs:
       if (protocol >= 3) {
-        line('*', std::to_string(r.elements.size() / 2));
+        header('*', r.elements.size() / 2);
         for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
           out += "*2\r\n";
           encode(r.elements[i], protocol, out);
@@ -246,7 +269,7 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
                   : r.kind == Reply::Kind::set     ? '~'
                   : r.kind == Reply::Kind::push    ? '>'
                                                    : '*';
-      line(type, std::to_string(map ? r.elements.size() / 2 : r.elements.size()));
+      header(type, map ? r.elements.size() / 2 : r.elements.size());
       for (auto& e : r.elements) encode(e, protocol, out);
       return;
     }

@@ -79,7 +79,7 @@ Reply set(C& c, Args a) {
       return reply::syntax();
     }
   }
-  auto m = c.find(a[1]);
+  auto m = nx || xx || get ? c.find(a[1]) : std::nullopt;  // (a plain SET needs nothing of the old key)
   if (get && detail::wrong_type(m, Type::string)) return reply::wrongtype();
   Reply old = get && m ? reply::bulk(m->value) : reply::null();
   if ((nx && m) || (xx && !m)) return old;

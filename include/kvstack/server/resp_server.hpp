@@ -406,22 +406,17 @@ class Server {
   /// Whether a RESP2 client is subscribed: then its connection carries messages, and few commands.
   static bool subscribed_resp2(const Client& c) { return c.protocol == 2 && c.mailbox->subscriptions() > 0; }
 
-  /// Whether `name` runs a script, which may run long: alone, so that no other client's command
-  /// shares its transaction and waits for it.
-  static bool runs_script(std::string_view name) {
-    for (std::string_view n : {"eval", "evalsha", "eval_ro", "evalsha_ro"})
-      if (iequals(name, n)) return true;
-    return false;
-  }
-
   /// Whether the server answers `argv` outside the Store's group commit: its own commands,
-  /// blocking ones (which may wait), scripts, an EXEC with its own commands queued, and any
+  /// blocking ones (which may wait), scripts (which may run long: no other client's command
+  /// shares their transaction and waits for them), an EXEC with its own commands queued, and any
   /// command of a subscribed RESP2 client.
   bool apart(const Client& c, const Argv& argv) const {
-    return !c.authenticated || server_owns(argv[0]) || is_blocking(argv[0]) || runs_script(argv[0]) ||
-           subscribed_resp2(c) ||
-           (c.session.in_multi && iequals(argv[0], "exec") &&
-            std::ranges::any_of(c.session.queued, [&](const Argv& q) { return server_owns(q[0]); }));
+    if (!c.authenticated || subscribed_resp2(c)) return true;
+    const auto* command = find_command<typename Store::context>(argv[0]);
+    if (!command) return server_owns(argv[0]);  // (the command table has none of the server's own)
+    if (command->flags & (flag::blocking | flag::script)) return true;
+    return c.session.in_multi && command->name == "exec" &&
+           std::ranges::any_of(c.session.queued, [&](const Argv& q) { return server_owns(q[0]); });
   }
 
   /// One of the server's own commands (or any command of a subscribed RESP2 client): queued
