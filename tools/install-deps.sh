@@ -5,7 +5,7 @@
 # Runs apt-get as root, or through sudo when not root.
 set -euo pipefail
 
-build=(g++ cmake ninja-build pkg-config libboost1.81-dev liblmdb-dev liblua5.1-0-dev)
+build=(g++ cmake ninja-build pkg-config libboost1.81-dev liblmdb-dev liblua5.1-0-dev libjemalloc-dev)
 all=("${build[@]}" librocksdb-dev librange-v3-dev catch2 libbenchmark-dev meson clang-16 libclang-rt-16-dev
      libsqlite3-dev libpq-dev postgresql-15 libhiredis-dev redis-tools redis-server libssl-dev libcereal-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler libabsl-dev
      python3 gnuplot-nox)
