@@ -14875,7 +14875,6 @@ inline Result<AnyBackend> open(const Config& config) {
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <concepts>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -14916,12 +14915,6 @@ inline Reply ok() { return simple("OK"); }
 inline Reply error(std::string s) { return {Reply::Kind::error, 0, std::move(s), {}}; }
 inline Reply integer(std::int64_t n) { return {Reply::Kind::integer, n, {}, {}}; }
 inline Reply bulk(std::string_view s) { return {Reply::Kind::bulk, 0, std::string(s), {}}; }
-/// A bulk string that takes `s` (a std::string rvalue) instead of copying it.
-template <class S>
-  requires std::same_as<S, std::string>
-Reply bulk(S&& s) {
-  return {Reply::Kind::bulk, 0, std::move(s), {}};
-}
 inline Reply null() { return {}; }
 inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
 inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
@@ -15881,17 +15874,23 @@ class Ctx {
                                                          std::optional<std::string_view> hi = std::nullopt,
                                                          bool reverse = false,
                                                          std::size_t limit = KeyRange::unlimited) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (limit != KeyRange::unlimited) out.reserve(std::min<std::size_t>(limit, 4096));
+    each_elem(m, lo, hi, reverse, limit, [&](std::string_view sub, std::string_view v) { out.emplace_back(sub, v); });
+    return out;
+  }
+  /// elems() without the copies: `fn(sub_key, value)` for each, the views valid during the call.
+  template <class F>
+  void each_elem(const Meta& m, std::string_view lo, std::optional<std::string_view> hi, bool reverse, std::size_t limit,
+                 F&& fn) {
     auto base = detail::version_key('E', m.version);
     auto range = hi ? KeyRange::between(base + std::string(lo), base + std::string(*hi))
                     : (lo.empty() ? KeyRange::prefix(base) : KeyRange::between(base + std::string(lo), *KeyRange::prefix_successor(base)));
     if (reverse) range = range.reverse();
-    std::vector<std::pair<std::string, std::string>> out;
-    if (limit != KeyRange::unlimited) out.reserve(std::min<std::size_t>(limit, 4096));
     scan(range.limit(limit), [&](std::string_view k, std::string_view v) {
-      out.emplace_back(k.substr(base.size()), v);
+      fn(k.substr(base.size()), v);
       return true;
     });
-    return out;
   }
 
   /// Calls `fn(key, value) -> bool` (false stops) for the backend entries in `range`.
@@ -16558,14 +16557,18 @@ std::string pop(C& c, Meta& m, bool left) {
   return v.value_or("");
 }
 
+/// `fn(value)` for the elements at indexes [start, stop] (already clamped), in order.
+template <class C, class F>
+void each_in_slice(C& c, const Meta& m, std::int64_t start, std::int64_t stop, F&& fn) {
+  c.each_elem(m, position(m.head + start), position(m.head + stop + 1), false, static_cast<std::size_t>(stop - start + 1),
+              [&](std::string_view, std::string_view v) { fn(v); });
+}
 /// The elements at indexes [start, stop] (already clamped).
 template <class C>
 std::vector<std::string> slice(C& c, const Meta& m, std::int64_t start, std::int64_t stop) {
-  const auto count = static_cast<std::size_t>(stop - start + 1);
   std::vector<std::string> out;
-  out.reserve(count);
-  for (auto& [k, v] : c.elems(m, position(m.head + start), position(m.head + stop + 1), false, count))
-    out.push_back(std::move(v));
+  out.reserve(static_cast<std::size_t>(stop - start + 1));
+  each_in_slice(c, m, start, stop, [&](std::string_view v) { out.emplace_back(v); });
   return out;
 }
 
@@ -16661,9 +16664,8 @@ Reply lrange(C& c, Args a) {
   if (detail::wrong_type(m, Type::list)) return reply::wrongtype();
   std::vector<Reply> out;
   if (m && detail::clamp_range(*start, *stop, m->size)) {
-    auto items = detail::slice(c, *m, *start, *stop);
-    out.reserve(items.size());
-    for (auto& v : items) out.push_back(reply::bulk(std::move(v)));
+    out.reserve(static_cast<std::size_t>(*stop - *start + 1));
+    detail::each_in_slice(c, *m, *start, *stop, [&](std::string_view v) { out.push_back(reply::bulk(v)); });
   }
   return reply::array(std::move(out));
 }

@@ -178,17 +178,23 @@ class Ctx {
                                                          std::optional<std::string_view> hi = std::nullopt,
                                                          bool reverse = false,
                                                          std::size_t limit = KeyRange::unlimited) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (limit != KeyRange::unlimited) out.reserve(std::min<std::size_t>(limit, 4096));
+    each_elem(m, lo, hi, reverse, limit, [&](std::string_view sub, std::string_view v) { out.emplace_back(sub, v); });
+    return out;
+  }
+  /// elems() without the copies: `fn(sub_key, value)` for each, the views valid during the call.
+  template <class F>
+  void each_elem(const Meta& m, std::string_view lo, std::optional<std::string_view> hi, bool reverse, std::size_t limit,
+                 F&& fn) {
     auto base = detail::version_key('E', m.version);
     auto range = hi ? KeyRange::between(base + std::string(lo), base + std::string(*hi))
                     : (lo.empty() ? KeyRange::prefix(base) : KeyRange::between(base + std::string(lo), *KeyRange::prefix_successor(base)));
     if (reverse) range = range.reverse();
-    std::vector<std::pair<std::string, std::string>> out;
-    if (limit != KeyRange::unlimited) out.reserve(std::min<std::size_t>(limit, 4096));
     scan(range.limit(limit), [&](std::string_view k, std::string_view v) {
-      out.emplace_back(k.substr(base.size()), v);
+      fn(k.substr(base.size()), v);
       return true;
     });
-    return out;
   }
 
   /// Calls `fn(key, value) -> bool` (false stops) for the backend entries in `range`.

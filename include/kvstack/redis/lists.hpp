@@ -40,14 +40,18 @@ std::string pop(C& c, Meta& m, bool left) {
   return v.value_or("");
 }
 
+/// `fn(value)` for the elements at indexes [start, stop] (already clamped), in order.
+template <class C, class F>
+void each_in_slice(C& c, const Meta& m, std::int64_t start, std::int64_t stop, F&& fn) {
+  c.each_elem(m, position(m.head + start), position(m.head + stop + 1), false, static_cast<std::size_t>(stop - start + 1),
+              [&](std::string_view, std::string_view v) { fn(v); });
+}
 /// The elements at indexes [start, stop] (already clamped).
 template <class C>
 std::vector<std::string> slice(C& c, const Meta& m, std::int64_t start, std::int64_t stop) {
-  const auto count = static_cast<std::size_t>(stop - start + 1);
   std::vector<std::string> out;
-  out.reserve(count);
-  for (auto& [k, v] : c.elems(m, position(m.head + start), position(m.head + stop + 1), false, count))
-    out.push_back(std::move(v));
+  out.reserve(static_cast<std::size_t>(stop - start + 1));
+  each_in_slice(c, m, start, stop, [&](std::string_view v) { out.emplace_back(v); });
   return out;
 }
 
@@ -143,9 +147,8 @@ Reply lrange(C& c, Args a) {
   if (detail::wrong_type(m, Type::list)) return reply::wrongtype();
   std::vector<Reply> out;
   if (m && detail::clamp_range(*start, *stop, m->size)) {
-    auto items = detail::slice(c, *m, *start, *stop);
-    out.reserve(items.size());
-    for (auto& v : items) out.push_back(reply::bulk(std::move(v)));
+    out.reserve(static_cast<std::size_t>(*stop - *start + 1));
+    detail::each_in_slice(c, *m, *start, *stop, [&](std::string_view v) { out.push_back(reply::bulk(v)); });
   }
   return reply::array(std::move(out));
 }

@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <concepts>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -51,12 +50,6 @@ inline Reply ok() { return simple("OK"); }
 inline Reply error(std::string s) { return {Reply::Kind::error, 0, std::move(s), {}}; }
 inline Reply integer(std::int64_t n) { return {Reply::Kind::integer, n, {}, {}}; }
 inline Reply bulk(std::string_view s) { return {Reply::Kind::bulk, 0, std::string(s), {}}; }
-/// A bulk string that takes `s` (a std::string rvalue) instead of copying it.
-template <class S>
-  requires std::same_as<S, std::string>
-Reply bulk(S&& s) {
-  return {Reply::Kind::bulk, 0, std::move(s), {}};
-}
 inline Reply null() { return {}; }
 inline Reply null_array() { return {Reply::Kind::null_array, 0, {}, {}}; }
 inline Reply array(std::vector<Reply> items = {}) { return {Reply::Kind::array, 0, {}, std::move(items)}; }
