@@ -22914,6 +22914,7 @@ class Server {
     ++counters_.connections;
     // A Pub/Sub message wakes a subscribed connection that waits for a request.
     auto doorbell = std::make_shared<Doorbell>(socket.get_executor());
+    auto strand = boost::asio::make_strand(io_);  // for request_or_message (a strand of io_context: no shared executor)
     Client c{counters_.next_id++, {}, options_.requirepass.empty(), 2, store_.session(),
              std::make_shared<Mailbox>([doorbell] { doorbell->ring(); })};
     c.session.stats = &stats_;
@@ -22989,15 +22990,12 @@ class Server {
           co_await boost::asio::async_write(socket, boost::asio::buffer(out), boost::asio::as_tuple(use_awaitable));
           break;
         }
-        using namespace boost::asio::experimental::awaitable_operators;
-        auto woke = co_await (socket.async_wait(tcp::socket::wait_read, boost::asio::as_tuple(use_awaitable)) ||
-                              doorbell->wait(boost::asio::as_tuple(use_awaitable)));
-        if (woke.index() == 1) {  // a message to write
+        auto [rang, ec] = co_await boost::asio::co_spawn(strand, request_or_message(socket, *doorbell), use_awaitable);
+        if (rang) {  // a message to write
           doorbell->reset();
           continue;
         }
-        if (std::get<0>(std::get<0>(woke))) break;
-        boost::system::error_code ec;
+        if (ec) break;
         socket.non_blocking(true, ec);  // what is there, without waiting
         auto n = socket.read_some(boost::asio::buffer(buf), ec);
         if (ec == boost::asio::error::would_block) continue;
@@ -23012,6 +23010,17 @@ class Server {
     pubsub_.leave(*c.mailbox);
     clients_.remove(c.id);
     --counters_.clients;
+  }
+
+  /// Waits until `socket` is readable (false, and the wait's error) or `doorbell` rings (true).
+  /// Run it on a strand: Asio's `||` races with itself when its two waits complete on two
+  /// threads at once (one cancels the other while that one's frame is being freed).
+  static awaitable<std::pair<bool, boost::system::error_code>> request_or_message(tcp::socket& socket, Doorbell& doorbell) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    auto woke = co_await (socket.async_wait(tcp::socket::wait_read, boost::asio::as_tuple(use_awaitable)) ||
+                          doorbell.wait(boost::asio::as_tuple(use_awaitable)));
+    if (woke.index() == 1) co_return std::pair{true, boost::system::error_code()};
+    co_return std::pair{false, std::get<0>(std::get<0>(woke))};
   }
 
   /// A connection's batch, from submit() until all its replies are encoded (the connection waits).
