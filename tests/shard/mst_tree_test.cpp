@@ -13,6 +13,8 @@
 #include <kvstack/backend/memory.hpp>
 #include <kvstack/shard/mst/mst.hpp>
 
+#include "sim/seed_count.hpp"
+
 #if KVSTACK_WITH_LMDB
 #include <kvstack/backend/lmdb.hpp>
 
@@ -79,10 +81,10 @@ TEST_CASE("mst: a key's layer comes from the leading zero bits of its SHA-256", 
   CHECK(MerkleSearchTree<MemoryBackend, 16>::layer_of("k1") == Tree::layer_of("k1") / 2);
 }
 
-TEST_CASE("mst: random orders of inserts and erases that end with the same contents give the same root, 1,000 cases",
+TEST_CASE("mst: random orders of inserts and erases that end with the same contents give the same root, 1,000 cases (200 under a sanitizer)",
           "[mst][single-threaded]") {
   std::mt19937_64 rng(Catch::rngSeed() + 2019);
-  for (int c = 0; c < 1000; ++c) {
+  for (std::uint64_t c = 0; c < test::sim_seeds(1000); ++c) {
     const std::size_t universe = 1 + rng() % 80;
     // The final contents, and a history per tree that reaches them: every key may be written,
     // overwritten and erased on the way.
