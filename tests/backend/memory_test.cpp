@@ -1,9 +1,12 @@
 // MemoryBackend specifics: the copy-on-write tree under growth and shrinkage, snapshots across
 // structural changes, and a moved-from backend.
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -126,4 +129,96 @@ TEST_CASE("memory: a value being read or scanned is not rewritten in place", "[m
   CHECK(after == "six");
   db.put("k", "ten").value();  // nothing holds it now: in place
   CHECK(db.get("k").value() == "ten");
+}
+
+namespace {
+using Model = std::map<std::string, std::string>;
+void require_holds(const MemoryBackend& db, const Model& model) {
+  Model scanned;
+  for (auto&& [k, v] : collect(db, KeyRange::all())) scanned.emplace(k, v);
+  REQUIRE(scanned == model);
+  for (const auto& [k, v] : model) REQUIRE(db.get(k).value() == v);
+}
+// Random puts, overwrites and erases over 4,000 keys in one transaction (leaves split and merge),
+// with a scan of the transaction in the middle when `scan_at` is below 3,000. Returns the model
+// of what it wrote.
+Model random_transaction(MemoryBackend::transaction& tx, Model model, std::mt19937& rng, int scan_at) {
+  for (int step = 0; step < 3000; ++step) {
+    if (step == scan_at) {
+      Model scanned;
+      for (auto&& [k, v] : collect(tx, KeyRange::all())) scanned.emplace(k, v);
+      REQUIRE(scanned == model);
+    }
+    std::string key = key_of(static_cast<int>(rng() % 4000));
+    if (rng() % 3 == 0) {
+      REQUIRE(tx.erase(key).value() == (model.erase(key) == 1));
+    } else {
+      std::string value(rng() % 4, static_cast<char>('a' + step % 26));
+      tx.put(key, value).value();
+      model[key] = value;
+    }
+    REQUIRE(tx.get(key).value() == (model.count(key) ? std::optional(model[key]) : std::nullopt));
+  }
+  return model;
+}
+}  // namespace
+
+TEST_CASE("memory: a transaction that fails or throws, having scanned its own writes, changes nothing", "[memory]") {
+  // Thousands of writes in one transaction (at commit, leaves split and merge), some with a scan
+  // of the transaction's own writes in between.
+  MemoryBackend db;
+  Model committed;
+  for (int i = 0; i < 4000; i += 2) {
+    db.put(key_of(i), "v").value();
+    committed[key_of(i)] = "v";
+  }
+  std::mt19937 rng(23);
+  for (int round = 0; round < 40; ++round) {
+    const int scan_at = round % 2 ? static_cast<int>(rng() % 3000) : 3000;
+    const bool fail = round % 4 < 2;
+    Model written;
+    auto result = db.transact([&](MemoryBackend::transaction& tx) -> Result<void> {
+      written = random_transaction(tx, committed, rng, scan_at);
+      if (fail) return Error{errc::conflict, "give up"};
+      return success();
+    });
+    INFO("round " << round << ", scan at " << scan_at);
+    REQUIRE(bool(result) == !fail);
+    if (!fail) committed = written;
+    require_holds(db, committed);
+  }
+  // An exception from fn takes the writes back too.
+  CHECK_THROWS_AS(db.transact([&](MemoryBackend::transaction& tx) -> Result<void> {
+    random_transaction(tx, committed, rng, 1000);
+    throw std::runtime_error("fn threw");
+  }), std::runtime_error);
+  require_holds(db, committed);
+}
+
+TEST_CASE("memory: readers see the committed state while a transaction writes", "[memory]") {
+  MemoryBackend db;
+  for (int i = 0; i < 2000; ++i) db.put(key_of(i), "old").value();
+  std::atomic<int> phase{0};  // 1: the transaction wrote; 2: the reader read
+  std::thread reader([&] {
+    while (phase.load() != 1) std::this_thread::yield();
+    for (int i = 0; i < 2000; ++i) CHECK(db.get(key_of(i)).value() == "old");
+    CHECK(db.get(key_of(5000)).value() == std::nullopt);
+    auto all = collect(db, KeyRange::all());
+    CHECK(all.size() == 2000);
+    CHECK(std::all_of(all.begin(), all.end(), [](const auto& kv) { return kv.second == "old"; }));
+    phase = 2;
+  });
+  db.transact([&](MemoryBackend::transaction& tx) -> Result<void> {
+      for (int i = 0; i < 2000; ++i) tx.put(key_of(i), i % 2 ? "new" : "newer").value();
+      for (int i = 0; i < 1000; ++i) tx.erase(key_of(i * 2)).value();
+      tx.put(key_of(5000), "new").value();
+      phase = 1;
+      while (phase.load() != 2) std::this_thread::yield();  // the reader ran meanwhile
+      return success();
+    }).value();
+  reader.join();
+  CHECK(db.get(key_of(1)).value() == "new");
+  CHECK(db.get(key_of(2)).value() == std::nullopt);
+  CHECK(db.get(key_of(5000)).value() == "new");
+  CHECK(collect(db, KeyRange::all()).size() == 1001);
 }
