@@ -195,6 +195,21 @@ redis::Reply normalized(redis::Reply r, Compare how) {
   return r;
 }
 
+/// Redis 7.0's SORT (sort.c) tests `errno == ERANGE` after strtod without clearing errno first,
+/// so an earlier failed float parse (`ZADD z 1e400 m`) makes it refuse numbers it reads fine:
+/// "One or more scores can't be converted into double". True when that was all: redis-server
+/// gives kvstack's answer once errno is cleared (a ZADD XX of a valid score to an absent key parses
+/// the score after `errno = 0`, and writes nothing).
+bool redis_stale_errno(RespClient& redis, const Argv& request, const redis::Reply& want, const redis::Reply& got,
+                       Compare how) {
+  if (request[0] != "SORT" || !want.is_error() || want.text.find("can't be converted into double") == std::string::npos ||
+      got.is_error())
+    return false;
+  redis.command({"ZADD", "fuzz:absent", "XX", "0", "m"});
+  auto again = redis.command(request);
+  return again && normalized(*again, how) == normalized(got, how);
+}
+
 std::string show(const redis::Reply& r) {
   switch (r.kind) {
     case redis::Reply::Kind::error: return "(error) " + r.text;
@@ -235,7 +250,7 @@ int main(int argc, char** argv) {
   for (auto* c : {&*kv, &*redis}) c->command({"FLUSHALL"});
   Generator gen{std::mt19937_64(seed)};
   const bool trace = std::getenv("KVSTACK_FUZZ_TRACE") != nullptr;  // every exchange, to find where states part
-  long equal = 0, shape = 0, documented = 0, differing = 0;
+  long equal = 0, shape = 0, documented = 0, redis_bug = 0, differing = 0;
   std::map<std::string, int> shown;  // differences printed, by command
   for (long i = 0; i < commands; ++i) {
     const auto [request, how] = gen.command();
@@ -259,6 +274,10 @@ int main(int argc, char** argv) {
       ++documented;
       continue;
     }
+    if (redis_stale_errno(*redis, request, *want, *got, how)) {
+      ++redis_bug;
+      continue;
+    }
     ++differing;
     if (shown[request[0]]++ < 3)
       std::printf("DIFF: %s\n  redis:   %s\n  kvstack: %s\n", show(request).c_str(), show(*want).c_str(), show(*got).c_str());
@@ -266,7 +285,7 @@ int main(int argc, char** argv) {
     for (auto* c : {&*kv, &*redis}) c->command({"FLUSHALL"});
   }
   for (const auto& [name, n] : shown) std::printf("%s differed %d times\n", name.c_str(), n);
-  std::printf("%ld commands: %ld equal, %ld shape only, %ld documented differences, %ld differing\n", commands, equal, shape,
-              documented, differing);
+  std::printf("%ld commands: %ld equal, %ld shape only, %ld documented differences, %ld Redis errno bugs, %ld differing\n",
+              commands, equal, shape, documented, redis_bug, differing);
   return differing ? 1 : 0;
 }
