@@ -187,7 +187,8 @@ Reply lrem(C& c, Args a) {
   if (!m) return reply::integer(0);
   auto items = detail::slice(c, *m, 0, m->size - 1);
   std::vector<bool> drop(items.size());
-  std::int64_t removed = 0, limit = *count == 0 ? INT64_MAX : (*count < 0 ? -*count : *count);
+  // 0 removes all; so does INT64_MIN, which Redis negates into itself and never reaches.
+  std::int64_t removed = 0, limit = *count == 0 || *count == INT64_MIN ? INT64_MAX : (*count < 0 ? -*count : *count);
   for (std::size_t n = 0; n < items.size() && removed < limit; ++n) {
     std::size_t i = *count < 0 ? items.size() - 1 - n : n;
     if (items[i] == a[3]) drop[i] = true, ++removed;
