@@ -2114,8 +2114,9 @@ Result<std::size_t> copy_all(const Src& src, Dst& dst, Progress&& progress = nul
 // detail::BufferedTransaction — the transaction every engine hands to `transact(fn)`: writes are
 // buffered in an ordered write set, reads look there first and then at the committed state, and
 // scans merge the two. The engine holds its writer lock for the whole transaction, so the
-// committed state does not change under it, and applies the write set at commit. Over a server
-// (or SQLite) it remembers which keys it saw, so an erase after a read costs no second read.
+// committed state does not change under it, and applies the write set at commit. It remembers
+// the last key it read, and over a server (or SQLite) every key it saw, so that an erase after a
+// read costs no second read.
 
 #include <algorithm>
 #include <cstddef>
@@ -2130,6 +2131,50 @@ Result<std::size_t> copy_all(const Src& src, Dst& dst, Progress&& progress = nul
 #include <utility>
 #include <vector>
 
+// ---- kvstack/detail/byte_order.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_BYTE_ORDER_HPP
+#define KVSTACK_SINGLE_KVSTACK_DETAIL_BYTE_ORDER_HPP
+// detail::compare_bytes and detail::ByteLess — unsigned byte order of keys, inline: kvstack's
+// keys are short and share long prefixes, where a call to memcmp costs more than the comparing.
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace kvstack::inline v0::detail {
+
+/// <0, 0 or >0 as `a` sorts before, with or after `b` in unsigned byte order (as memcmp, then
+/// the shorter first): 8 bytes at a time.
+inline int compare_bytes(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) {
+      if constexpr (std::endian::native == std::endian::little) {
+        x = __builtin_bswap64(x);
+        y = __builtin_bswap64(y);
+      }
+      return x < y ? -1 : 1;
+    }
+  }
+  for (; i < n; ++i)
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+/// A transparent `less` in unsigned byte order, for ordered containers of keys.
+struct ByteLess {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return compare_bytes(a, b) < 0; }
+};
+
+}  // namespace kvstack::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_DETAIL_BYTE_ORDER_HPP
 // ---- kvstack/detail/scan_base.hpp
 #ifndef KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
 #define KVSTACK_SINGLE_KVSTACK_DETAIL_SCAN_BASE_HPP
@@ -2211,7 +2256,7 @@ class ReadMemo {
   }
 
  private:
-  std::map<std::string, bool, std::less<>> keys_;
+  std::map<std::string, bool, ByteLess> keys_;
 };
 
 /// The range a MergedScan's base must cover: `range` with room in its limit for what `overlay`
@@ -2266,7 +2311,7 @@ class MergedScan {
       const auto& [key, value] = overlay_[next_];
       if (base) {
         KeyValue b = **it_;
-        int order = std::string_view(key).compare(b.key);
+        int order = compare_bytes(key, b.key);
         if (reverse_) order = -order;
         if (order > 0) {
           current_ = b;
@@ -2307,7 +2352,7 @@ class BufferedTransaction {
   static constexpr bool remember = requires { requires Reader::remember_reads; };
 
  public:
-  using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
+  using Writes = std::map<std::string, std::optional<std::string>, ByteLess>;
 
   explicit BufferedTransaction(Reader reader) : reader_(std::move(reader)) {}
 
@@ -2320,7 +2365,11 @@ class BufferedTransaction {
       return true;
     }
     auto found = reader_.get(key, std::forward<F>(fn));
-    if (remember && found) memo_.note(key, found.value());
+    if (found) {
+      if (remember) memo_.note(key, found.value());
+      last_read_.assign(key);
+      last_found_ = found.value();
+    }
     return found;
   }
   /// Reads `keys` together: `fn(i, value)` for each `keys[i]` present. One round trip on the
@@ -2354,7 +2403,9 @@ class BufferedTransaction {
     auto it = writes_.lower_bound(key);
     if (it != writes_.end() && it->first == key) return std::exchange(it->second, std::nullopt).has_value();
     Result<bool> existed = false;
-    if (auto seen = remember ? memo_.find(key) : std::nullopt) {
+    if (last_found_ && key == last_read_) {  // a pop: read, then erased
+      existed = *last_found_;
+    } else if (auto seen = remember ? memo_.find(key) : std::nullopt) {
       existed = *seen;
     } else {
       existed = reader_.get(key, [](std::string_view) {});
@@ -2376,6 +2427,9 @@ class BufferedTransaction {
   Reader reader_;
   Writes writes_;
   mutable ReadMemo memo_;
+  // The last key `get` read in the committed state, and whether it was there.
+  mutable std::string last_read_;
+  mutable std::optional<bool> last_found_;
 };
 
 }  // namespace kvstack::detail
@@ -2402,6 +2456,7 @@ class BufferedTransaction {
 #include <string_view>
 #include <utility>
 #include <vector>
+
 
 namespace kvstack::inline v0::detail {
 
@@ -2560,7 +2615,7 @@ class CowBTree {
     int lo = from, hi = n->count;
     while (lo < hi) {
       int mid = (lo + hi) / 2;
-      if (std::string_view(n->keys[mid]) < key) lo = mid + 1; else hi = mid;
+      if (compare_bytes(n->keys[mid], key) < 0) lo = mid + 1; else hi = mid;
     }
     return lo;
   }
@@ -2569,7 +2624,7 @@ class CowBTree {
     int lo = 1, hi = n->count;  // first i >= 1 with keys[i] > key, minus one
     while (lo < hi) {
       int mid = (lo + hi) / 2;
-      if (std::string_view(n->keys[mid]) <= key) lo = mid + 1; else hi = mid;
+      if (compare_bytes(n->keys[mid], key) <= 0) lo = mid + 1; else hi = mid;
     }
     return lo - 1;
   }
@@ -11392,16 +11447,30 @@ struct Env {
     return true;
   }
 
-  // Writes (a value) or erases (nullopt) `key` in the write transaction `txn`; true if it existed.
-  Result<bool> store(MDB_txn* txn, std::string_view key, std::optional<std::string_view> value) const {
+  using Cursor = std::unique_ptr<MDB_cursor, CursorClose>;
+  // A cursor for the `store`s of a write transaction: a write near the one before it (writes in
+  // key order) finds its page without a search from the root.
+  Result<Cursor> write_cursor(MDB_txn* txn) const {
+    MDB_cursor* cursor = nullptr;
+    if (int rc = mdb_cursor_open(txn, data, &cursor)) return fail(rc, "cannot open a cursor on");
+    return Cursor(cursor);
+  }
+
+  // Writes (a value) or erases (nullopt) `key` in the write transaction `txn` (through `cursor`,
+  // one of txn's, if given); true if it existed.
+  Result<bool> store(MDB_txn* txn, std::string_view key, std::optional<std::string_view> value,
+                     MDB_cursor* cursor = nullptr) const {
     if (!key.empty() && key.size() < max_key) {
       MDB_val k = val(key);
       if (value) {
         MDB_val v = val(*value);
-        if (int rc = mdb_put(txn, data, &k, &v, 0)) return fail(rc, "cannot write to");
+        if (int rc = cursor ? mdb_cursor_put(cursor, &k, &v, 0) : mdb_put(txn, data, &k, &v, 0))
+          return fail(rc, "cannot write to");
         return true;
       }
-      int rc = mdb_del(txn, data, &k, nullptr);
+      MDB_val found;
+      int rc = cursor ? mdb_cursor_get(cursor, &k, &found, MDB_SET) : mdb_del(txn, data, &k, nullptr);
+      if (cursor && rc == 0) rc = mdb_cursor_del(cursor, 0);
       if (rc && rc != MDB_NOTFOUND) return fail(rc, "cannot delete from");
       return rc == 0;
     }
@@ -11696,10 +11765,12 @@ class LmdbBackend {
   /// Applies every operation of the batch, in order, in one write transaction.
   Result<void> write(const WriteBatch& batch) {
     return commit([&](MDB_txn* txn) -> Result<void> {
+      auto cursor = env_->write_cursor(txn);
+      if (!cursor) return cursor.error();
       for (const auto& op : batch) {
         std::optional<std::string_view> value;
         if (op.kind == WriteBatch::Kind::put) value = op.value;
-        if (auto stored = env_->store(txn, op.key, value); !stored) return stored.error();
+        if (auto stored = env_->store(txn, op.key, value, cursor.value().get()); !stored) return stored.error();
       }
       return success();
     });
@@ -11724,8 +11795,10 @@ class LmdbBackend {
       transaction tx(Reader(env_, txn));
       result.emplace(std::invoke(fn, tx));
       if (!*result) return result->error();
-      for (auto& [key, value] : tx.writes())
-        if (auto stored = env_->store(txn, key, value); !stored) return stored.error();
+      auto cursor = env_->write_cursor(txn);
+      if (!cursor) return cursor.error();
+      for (auto& [key, value] : tx.writes())  // in key order
+        if (auto stored = env_->store(txn, key, value, cursor.value().get()); !stored) return stored.error();
       return success();
     });
     if (!done && (!result || *result)) return done.error();  // closed, or begin/commit failed
@@ -15818,12 +15891,27 @@ class Ctx {
     if (t != Type::string) m.version = next_version();
     return m;
   }
-  /// Stores `m`; indexes its expiry when that changed.
+  /// Stores `m`; indexes its expiry when that changed. The record reaches the transaction when
+  /// another key is saved, a scan could see it, or at `flush()`: a run of commands on one key
+  /// (a pipeline of LPUSHes) then reads and writes it in memory, not decoding and encoding it
+  /// each time.
   void save(Meta& m) {
-    put(detail::meta_key(m.db, m.key), m.encode());
+    if (failed()) return;
     if (m.expiry != 0 && m.expiry != m.stored_expiry) put(detail::expiry_key(m.expiry, m.db, m.key), "");
     m.stored_expiry = m.expiry;
+    auto mk = detail::meta_key(m.db, m.key);
+    if (last_ && last_->meta_key == mk) last_.reset();
+    if (pending_ && pending_->meta_key != mk) flush();
+    if (pending_) pending_->meta = m;
+    else pending_.emplace(Pending{std::move(mk), m});
     touch(m);
+  }
+  /// Puts the record `save` kept back into the transaction: before the transaction commits.
+  void flush() {
+    if (!pending_) return;
+    auto p = std::move(*pending_);
+    pending_.reset();
+    put(p.meta_key, p.meta.encode());
   }
   /// Saves `m`, or deletes it when a collection is left empty (Redis deletes empty collections).
   void save_or_drop(Meta& m) {
@@ -15897,6 +15985,7 @@ class Ctx {
   template <class F>
   void scan(const KeyRange& range, F&& fn) {
     if (failed()) return;
+    if (pending_ && range.contains(pending_->meta_key)) flush();
     auto entries = tx_.scan(range);
     for (auto&& [k, v] : entries)
       if (!fn(std::string_view(k), std::string_view(v))) break;
@@ -15967,6 +16056,11 @@ class Ctx {
   std::optional<Meta> raw(std::uint32_t db, std::string_view key) {
     if (failed()) return std::nullopt;
     auto mk = detail::meta_key(db, key);
+    if (pending_ && pending_->meta_key == mk) {
+      const Meta& m = pending_->meta;
+      last_ = Last{std::move(mk), true, m.is_collection(), m.version, m.expiry};
+      return m;
+    }
     std::optional<Meta> m;
     bool bad = false;
     auto found = tx_.get(mk, [&](std::string_view v) {
@@ -15982,6 +16076,11 @@ class Ctx {
   void peek(std::string meta_key) {
     last_.reset();
     if (failed()) return;
+    if (pending_ && pending_->meta_key == meta_key) {
+      const Meta& m = pending_->meta;
+      last_ = Last{std::move(meta_key), true, m.is_collection(), m.version, m.expiry};
+      return;
+    }
     std::optional<Meta::Header> h;
     bool bad = false;
     auto found = tx_.get(meta_key, [&](std::string_view v) {
@@ -16016,11 +16115,13 @@ class Ctx {
   void put(std::string_view k, std::string_view v) {
     if (failed()) return;
     if (last_ && last_->meta_key == k) last_.reset();
+    if (pending_ && pending_->meta_key == k) pending_.reset();  // overwritten
     if (auto r = tx_.put(k, v); !r) fail(r.error());
   }
   bool erase(std::string_view k) {
     if (failed()) return false;
     if (last_ && last_->meta_key == k) last_.reset();
+    if (pending_ && pending_->meta_key == k) flush();  // so that the erase finds it
     auto r = tx_.erase(k);
     if (!r) return fail(r.error()), false;
     return r.value();
@@ -16044,6 +16145,11 @@ class Ctx {
     std::int64_t expiry;
   };
   std::optional<Last> last_;
+  struct Pending {  // the metadata record save() kept back
+    std::string meta_key;
+    Meta meta;
+  };
+  std::optional<Pending> pending_;
 };
 
 }  // namespace kvstack::redis
@@ -16138,6 +16244,7 @@ class DataStore {
       for (std::size_t i = 0; i < sessions.size(); ++i) {
         context c(tx, st, *sessions[i], now);
         fn(i, c);
+        c.flush();
         if (c.failed()) {
           std::tie(st.phys_, st.next_phys_) = saved;
           return *c.error();
@@ -16221,6 +16328,7 @@ class DataStore {
           spend(1);
         }
       }
+      c.flush();
       if (c.failed()) return *c.error();
       st.watches->touch(c.touched());
       stats.events = std::move(c.events());
@@ -16704,7 +16812,8 @@ Reply lrem(C& c, Args a) {
   if (!m) return reply::integer(0);
   auto items = detail::slice(c, *m, 0, m->size - 1);
   std::vector<bool> drop(items.size());
-  std::int64_t removed = 0, limit = *count == 0 ? INT64_MAX : (*count < 0 ? -*count : *count);
+  // 0 removes all; so does INT64_MIN, which Redis negates into itself and never reaches.
+  std::int64_t removed = 0, limit = *count == 0 || *count == INT64_MIN ? INT64_MAX : (*count < 0 ? -*count : *count);
   for (std::size_t n = 0; n < items.size() && removed < limit; ++n) {
     std::size_t i = *count < 0 ? items.size() - 1 - n : n;
     if (items[i] == a[3]) drop[i] = true, ++removed;

@@ -1,5 +1,6 @@
 // Result, Error, errc, KeyRange and WriteBatch.
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -10,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <kvstack/core/concepts.hpp>
+#include <kvstack/detail/byte_order.hpp>
 #include <kvstack/version.hpp>
 
 using namespace kvstack;
@@ -43,6 +45,24 @@ TEST_CASE("Error keeps the context, and value() throws it", "[core]") {
   }
   Result<int> ok = 7;
   CHECK(ok.value() == 7);
+}
+
+TEST_CASE("compare_bytes orders as memcmp, then the shorter first", "[core]") {
+  // Keys that share prefixes of every length up to past 8 bytes, with bytes on both sides of 0x80.
+  std::mt19937 rng(5);
+  const char alphabet[] = {'\0', 'a', 'b', '\x7f', '\x80', '\xff'};
+  auto random_key = [&] {
+    std::string k(rng() % 20, 'a');
+    for (auto& c : k) c = alphabet[rng() % sizeof alphabet];
+    return k;
+  };
+  auto sign = [](int x) { return (x > 0) - (x < 0); };
+  for (int i = 0; i < 100000; ++i) {
+    std::string a = random_key(), b = rng() % 2 ? a.substr(0, rng() % (a.size() + 1)) + random_key() : random_key();
+    INFO(i);
+    REQUIRE(sign(kvstack::detail::compare_bytes(a, b)) == sign(std::string_view(a).compare(b)));
+    REQUIRE(kvstack::detail::ByteLess{}(a, b) == (a < b));
+  }
 }
 
 TEST_CASE("KeyRange bounds", "[core]") {

@@ -215,16 +215,30 @@ struct Env {
     return true;
   }
 
-  // Writes (a value) or erases (nullopt) `key` in the write transaction `txn`; true if it existed.
-  Result<bool> store(MDB_txn* txn, std::string_view key, std::optional<std::string_view> value) const {
+  using Cursor = std::unique_ptr<MDB_cursor, CursorClose>;
+  // A cursor for the `store`s of a write transaction: a write near the one before it (writes in
+  // key order) finds its page without a search from the root.
+  Result<Cursor> write_cursor(MDB_txn* txn) const {
+    MDB_cursor* cursor = nullptr;
+    if (int rc = mdb_cursor_open(txn, data, &cursor)) return fail(rc, "cannot open a cursor on");
+    return Cursor(cursor);
+  }
+
+  // Writes (a value) or erases (nullopt) `key` in the write transaction `txn` (through `cursor`,
+  // one of txn's, if given); true if it existed.
+  Result<bool> store(MDB_txn* txn, std::string_view key, std::optional<std::string_view> value,
+                     MDB_cursor* cursor = nullptr) const {
     if (!key.empty() && key.size() < max_key) {
       MDB_val k = val(key);
       if (value) {
         MDB_val v = val(*value);
-        if (int rc = mdb_put(txn, data, &k, &v, 0)) return fail(rc, "cannot write to");
+        if (int rc = cursor ? mdb_cursor_put(cursor, &k, &v, 0) : mdb_put(txn, data, &k, &v, 0))
+          return fail(rc, "cannot write to");
         return true;
       }
-      int rc = mdb_del(txn, data, &k, nullptr);
+      MDB_val found;
+      int rc = cursor ? mdb_cursor_get(cursor, &k, &found, MDB_SET) : mdb_del(txn, data, &k, nullptr);
+      if (cursor && rc == 0) rc = mdb_cursor_del(cursor, 0);
       if (rc && rc != MDB_NOTFOUND) return fail(rc, "cannot delete from");
       return rc == 0;
     }
@@ -519,10 +533,12 @@ class LmdbBackend {
   /// Applies every operation of the batch, in order, in one write transaction.
   Result<void> write(const WriteBatch& batch) {
     return commit([&](MDB_txn* txn) -> Result<void> {
+      auto cursor = env_->write_cursor(txn);
+      if (!cursor) return cursor.error();
       for (const auto& op : batch) {
         std::optional<std::string_view> value;
         if (op.kind == WriteBatch::Kind::put) value = op.value;
-        if (auto stored = env_->store(txn, op.key, value); !stored) return stored.error();
+        if (auto stored = env_->store(txn, op.key, value, cursor.value().get()); !stored) return stored.error();
       }
       return success();
     });
@@ -547,8 +563,10 @@ class LmdbBackend {
       transaction tx(Reader(env_, txn));
       result.emplace(std::invoke(fn, tx));
       if (!*result) return result->error();
-      for (auto& [key, value] : tx.writes())
-        if (auto stored = env_->store(txn, key, value); !stored) return stored.error();
+      auto cursor = env_->write_cursor(txn);
+      if (!cursor) return cursor.error();
+      for (auto& [key, value] : tx.writes())  // in key order
+        if (auto stored = env_->store(txn, key, value, cursor.value().get()); !stored) return stored.error();
       return success();
     });
     if (!done && (!result || *result)) return done.error();  // closed, or begin/commit failed

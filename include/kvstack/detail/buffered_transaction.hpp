@@ -1,8 +1,9 @@
 // detail::BufferedTransaction — the transaction every engine hands to `transact(fn)`: writes are
 // buffered in an ordered write set, reads look there first and then at the committed state, and
 // scans merge the two. The engine holds its writer lock for the whole transaction, so the
-// committed state does not change under it, and applies the write set at commit. Over a server
-// (or SQLite) it remembers which keys it saw, so an erase after a read costs no second read.
+// committed state does not change under it, and applies the write set at commit. It remembers
+// the last key it read, and over a server (or SQLite) every key it saw, so that an erase after a
+// read costs no second read.
 #pragma once
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include <kvstack/core/get_many.hpp>
 #include <kvstack/core/key_range.hpp>
 #include <kvstack/core/result.hpp>
+#include <kvstack/detail/byte_order.hpp>
 #include <kvstack/detail/scan_base.hpp>
 
 namespace kvstack::inline v0::detail {
@@ -57,7 +59,7 @@ class ReadMemo {
   }
 
  private:
-  std::map<std::string, bool, std::less<>> keys_;
+  std::map<std::string, bool, ByteLess> keys_;
 };
 
 /// The range a MergedScan's base must cover: `range` with room in its limit for what `overlay`
@@ -112,7 +114,7 @@ class MergedScan {
       const auto& [key, value] = overlay_[next_];
       if (base) {
         KeyValue b = **it_;
-        int order = std::string_view(key).compare(b.key);
+        int order = compare_bytes(key, b.key);
         if (reverse_) order = -order;
         if (order > 0) {
           current_ = b;
@@ -153,7 +155,7 @@ class BufferedTransaction {
   static constexpr bool remember = requires { requires Reader::remember_reads; };
 
  public:
-  using Writes = std::map<std::string, std::optional<std::string>, std::less<>>;
+  using Writes = std::map<std::string, std::optional<std::string>, ByteLess>;
 
   explicit BufferedTransaction(Reader reader) : reader_(std::move(reader)) {}
 
@@ -166,7 +168,11 @@ class BufferedTransaction {
       return true;
     }
     auto found = reader_.get(key, std::forward<F>(fn));
-    if (remember && found) memo_.note(key, found.value());
+    if (found) {
+      if (remember) memo_.note(key, found.value());
+      last_read_.assign(key);
+      last_found_ = found.value();
+    }
     return found;
   }
   /// Reads `keys` together: `fn(i, value)` for each `keys[i]` present. One round trip on the
@@ -200,7 +206,9 @@ class BufferedTransaction {
     auto it = writes_.lower_bound(key);
     if (it != writes_.end() && it->first == key) return std::exchange(it->second, std::nullopt).has_value();
     Result<bool> existed = false;
-    if (auto seen = remember ? memo_.find(key) : std::nullopt) {
+    if (last_found_ && key == last_read_) {  // a pop: read, then erased
+      existed = *last_found_;
+    } else if (auto seen = remember ? memo_.find(key) : std::nullopt) {
       existed = *seen;
     } else {
       existed = reader_.get(key, [](std::string_view) {});
@@ -222,6 +230,9 @@ class BufferedTransaction {
   Reader reader_;
   Writes writes_;
   mutable ReadMemo memo_;
+  // The last key `get` read in the committed state, and whether it was there.
+  mutable std::string last_read_;
+  mutable std::optional<bool> last_found_;
 };
 
 }  // namespace kvstack::detail

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include <kvstack/detail/byte_order.hpp>
+
 namespace kvstack::inline v0::detail {
 
 /// Keys are shorter than 4 GiB (max_key_size). Not thread-safe by itself: the owner serializes writers against readers (MemoryBackend holds
@@ -176,7 +178,7 @@ class CowBTree {
     int lo = from, hi = n->count;
     while (lo < hi) {
       int mid = (lo + hi) / 2;
-      if (std::string_view(n->keys[mid]) < key) lo = mid + 1; else hi = mid;
+      if (compare_bytes(n->keys[mid], key) < 0) lo = mid + 1; else hi = mid;
     }
     return lo;
   }
@@ -185,7 +187,7 @@ class CowBTree {
     int lo = 1, hi = n->count;  // first i >= 1 with keys[i] > key, minus one
     while (lo < hi) {
       int mid = (lo + hi) / 2;
-      if (std::string_view(n->keys[mid]) <= key) lo = mid + 1; else hi = mid;
+      if (compare_bytes(n->keys[mid], key) <= 0) lo = mid + 1; else hi = mid;
     }
     return lo - 1;
   }

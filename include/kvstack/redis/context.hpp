@@ -122,12 +122,27 @@ class Ctx {
     if (t != Type::string) m.version = next_version();
     return m;
   }
-  /// Stores `m`; indexes its expiry when that changed.
+  /// Stores `m`; indexes its expiry when that changed. The record reaches the transaction when
+  /// another key is saved, a scan could see it, or at `flush()`: a run of commands on one key
+  /// (a pipeline of LPUSHes) then reads and writes it in memory, not decoding and encoding it
+  /// each time.
   void save(Meta& m) {
-    put(detail::meta_key(m.db, m.key), m.encode());
+    if (failed()) return;
     if (m.expiry != 0 && m.expiry != m.stored_expiry) put(detail::expiry_key(m.expiry, m.db, m.key), "");
     m.stored_expiry = m.expiry;
+    auto mk = detail::meta_key(m.db, m.key);
+    if (last_ && last_->meta_key == mk) last_.reset();
+    if (pending_ && pending_->meta_key != mk) flush();
+    if (pending_) pending_->meta = m;
+    else pending_.emplace(Pending{std::move(mk), m});
     touch(m);
+  }
+  /// Puts the record `save` kept back into the transaction: before the transaction commits.
+  void flush() {
+    if (!pending_) return;
+    auto p = std::move(*pending_);
+    pending_.reset();
+    put(p.meta_key, p.meta.encode());
   }
   /// Saves `m`, or deletes it when a collection is left empty (Redis deletes empty collections).
   void save_or_drop(Meta& m) {
@@ -201,6 +216,7 @@ class Ctx {
   template <class F>
   void scan(const KeyRange& range, F&& fn) {
     if (failed()) return;
+    if (pending_ && range.contains(pending_->meta_key)) flush();
     auto entries = tx_.scan(range);
     for (auto&& [k, v] : entries)
       if (!fn(std::string_view(k), std::string_view(v))) break;
@@ -271,6 +287,11 @@ class Ctx {
   std::optional<Meta> raw(std::uint32_t db, std::string_view key) {
     if (failed()) return std::nullopt;
     auto mk = detail::meta_key(db, key);
+    if (pending_ && pending_->meta_key == mk) {
+      const Meta& m = pending_->meta;
+      last_ = Last{std::move(mk), true, m.is_collection(), m.version, m.expiry};
+      return m;
+    }
     std::optional<Meta> m;
     bool bad = false;
     auto found = tx_.get(mk, [&](std::string_view v) {
@@ -286,6 +307,11 @@ class Ctx {
   void peek(std::string meta_key) {
     last_.reset();
     if (failed()) return;
+    if (pending_ && pending_->meta_key == meta_key) {
+      const Meta& m = pending_->meta;
+      last_ = Last{std::move(meta_key), true, m.is_collection(), m.version, m.expiry};
+      return;
+    }
     std::optional<Meta::Header> h;
     bool bad = false;
     auto found = tx_.get(meta_key, [&](std::string_view v) {
@@ -320,11 +346,13 @@ class Ctx {
   void put(std::string_view k, std::string_view v) {
     if (failed()) return;
     if (last_ && last_->meta_key == k) last_.reset();
+    if (pending_ && pending_->meta_key == k) pending_.reset();  // overwritten
     if (auto r = tx_.put(k, v); !r) fail(r.error());
   }
   bool erase(std::string_view k) {
     if (failed()) return false;
     if (last_ && last_->meta_key == k) last_.reset();
+    if (pending_ && pending_->meta_key == k) flush();  // so that the erase finds it
     auto r = tx_.erase(k);
     if (!r) return fail(r.error()), false;
     return r.value();
@@ -348,6 +376,11 @@ class Ctx {
     std::int64_t expiry;
   };
   std::optional<Last> last_;
+  struct Pending {  // the metadata record save() kept back
+    std::string meta_key;
+    Meta meta;
+  };
+  std::optional<Pending> pending_;
 };
 
 }  // namespace kvstack::redis

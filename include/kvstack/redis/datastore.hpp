@@ -120,6 +120,7 @@ class DataStore {
       for (std::size_t i = 0; i < sessions.size(); ++i) {
         context c(tx, st, *sessions[i], now);
         fn(i, c);
+        c.flush();
         if (c.failed()) {
           std::tie(st.phys_, st.next_phys_) = saved;
           return *c.error();
@@ -203,6 +204,7 @@ class DataStore {
           spend(1);
         }
       }
+      c.flush();
       if (c.failed()) return *c.error();
       st.watches->touch(c.touched());
       stats.events = std::move(c.events());
