@@ -20527,35 +20527,57 @@ class RequestParser {
     return v;
   }
 
+  /// The common form of a header after its '*' or '$': up to 18 digits, then "\r\n". Returns the
+  /// header's length with both (0: another form, which line() and number() then judge).
+  static std::size_t short_header(std::string_view in, std::size_t& value) noexcept {
+    std::size_t i = 1, v = 0;
+    for (; i < in.size() && i < 19 && in[i] >= '0' && in[i] <= '9'; ++i) v = v * 10 + static_cast<std::size_t>(in[i] - '0');
+    if (i == 1 || i + 1 >= in.size() || in[i] != '\r' || in[i + 1] != '\n') return 0;
+    value = v;
+    return i + 2;  // (line() would find its '\n' at i + 1)
+  }
+
   // A new request: "*n" or an inline one.
   std::size_t start(std::string_view in) {
     if (in[0] != '*') return inline_request(in);
-    auto l = line(in, "too big mbulk count string");
-    if (!l) return 0;
-    auto n = number(l->text.substr(1));
-    if (!n || *n > static_cast<std::int64_t>(limits_.max_args)) return fail("invalid multibulk length");
-    if (*n > 0) {  // "*0" and "*-1" are nothing, as in Redis
-      args_left_ = static_cast<std::size_t>(*n);
-      argv_.reserve(std::min<std::size_t>(args_left_, 1024));
+    std::size_t n = 0, used = short_header(in, n);
+    if (!used || used - 1 > limits_.max_inline) {  // another form: line() and number() judge it
+      auto l = line(in, "too big mbulk count string");
+      if (!l) return 0;
+      auto v = number(l->text.substr(1));
+      if (!v) return fail("invalid multibulk length");
+      n = *v > 0 ? static_cast<std::size_t>(*v) : 0;  // "*0" and "*-1" are nothing, as in Redis
+      used = l->used;
     }
-    return l->used;
+    if (n > limits_.max_args) return fail("invalid multibulk length");
+    if (n > 0) {
+      args_left_ = n;
+      argv_.reserve(std::min<std::size_t>(n, 1024));
+    }
+    return used;
   }
 
   std::size_t bulk_header(std::string_view in) {
     if (in[0] != '$') return fail(std::string("expected '$', got '") + in[0] + "'");
-    auto l = line(in, "too big bulk count string");
-    if (!l) return 0;
-    auto n = number(l->text.substr(1));
-    if (!n || *n < 0 || static_cast<std::uint64_t>(*n) > limits_.max_bulk) return fail("invalid bulk length");
-    if (const auto size = static_cast<std::size_t>(*n); in.size() - l->used >= size + 2) {  // all here: one copy
-      argv_.emplace_back(in.substr(l->used, size));
+    std::size_t size = 0, used = short_header(in, size);
+    if (!used || used - 1 > limits_.max_inline) {
+      auto l = line(in, "too big bulk count string");
+      if (!l) return 0;
+      auto n = number(l->text.substr(1));
+      if (!n || *n < 0) return fail("invalid bulk length");
+      size = static_cast<std::size_t>(*n);
+      used = l->used;
+    }
+    if (size > limits_.max_bulk) return fail("invalid bulk length");
+    if (in.size() - used >= size + 2) {  // the data and its "\r\n" are all here: one copy
+      argv_.emplace_back(in.substr(used, size));
       if (--args_left_ == 0) state_ = ready;
-      return l->used + size + 2;
+      return used + size + 2;
     }
     argv_.emplace_back();
-    argv_.back().reserve(static_cast<std::size_t>(std::min<std::int64_t>(*n, 1 << 20)));  // grows as data comes
-    bulk_left_ = static_cast<std::size_t>(*n) + 2;  // the data and its "\r\n"
-    return l->used;
+    argv_.back().reserve(std::min<std::size_t>(size, 1 << 20));  // grows as data comes
+    bulk_left_ = size + 2;  // the data and its "\r\n"
+    return used;
   }
 
   std::size_t bulk_data(std::string_view in) {
