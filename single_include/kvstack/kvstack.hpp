@@ -16056,11 +16056,7 @@ class Ctx {
   std::optional<Meta> raw(std::uint32_t db, std::string_view key) {
     if (failed()) return std::nullopt;
     auto mk = detail::meta_key(db, key);
-    if (pending_ && pending_->meta_key == mk) {
-      const Meta& m = pending_->meta;
-      last_ = Last{std::move(mk), true, m.is_collection(), m.version, m.expiry};
-      return m;
-    }
+    if (const Meta* kept = kept_back(mk)) return *kept;
     std::optional<Meta> m;
     bool bad = false;
     auto found = tx_.get(mk, [&](std::string_view v) {
@@ -16075,12 +16071,7 @@ class Ctx {
   /// Reads the metadata record at `meta_key` into last_, without decoding it whole.
   void peek(std::string meta_key) {
     last_.reset();
-    if (failed()) return;
-    if (pending_ && pending_->meta_key == meta_key) {
-      const Meta& m = pending_->meta;
-      last_ = Last{std::move(meta_key), true, m.is_collection(), m.version, m.expiry};
-      return;
-    }
+    if (failed() || kept_back(meta_key)) return;
     std::optional<Meta::Header> h;
     bool bad = false;
     auto found = tx_.get(meta_key, [&](std::string_view v) {
@@ -16090,6 +16081,13 @@ class Ctx {
     if (!found) return fail(found.error());
     if (bad) return corrupt(meta_key);
     last_ = Last{std::move(meta_key), h.has_value(), h && h->type != Type::string, h ? h->version : 0, h ? h->expiry : 0};
+  }
+  /// The record `save` kept back under `meta_key`, if that is the one, noted in last_ as a read.
+  const Meta* kept_back(std::string& meta_key) {
+    if (!pending_ || pending_->meta_key != meta_key) return nullptr;
+    const Meta& m = pending_->meta;
+    last_ = Last{std::move(meta_key), true, m.is_collection(), m.version, m.expiry};
+    return &m;
   }
   std::string elem_key(const Meta& m, std::string_view sub) {
     auto k = detail::version_key('E', m.version, sub.size());

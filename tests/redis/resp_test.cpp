@@ -82,6 +82,23 @@ TEST_CASE("resp: protocol errors and limits as Redis", "[redis][resp]") {
   CHECK(parse(std::string(64, 'x'), std::string::npos, small).error.empty());
 }
 
+TEST_CASE("resp: a header in any form reads as in the common one", "[redis][resp]") {
+  // "$<digits>\r\n" of up to 18 digits is read in one pass; every other form by the line reader.
+  const std::vector<Strings> set_k = {{"SET", "k"}};
+  CHECK(parse("*2\r\n$3\r\nSET\r\n$1\r\nk\r\n").commands == set_k);
+  CHECK(parse("*2\n$3\nSET\r\n$1\nk\r\n").commands == set_k);  // "\n" alone ends a header
+  CHECK(parse("*002\r\n$0003\r\nSET\r\n$01\r\nk\r\n").commands == set_k);
+  CHECK(parse("*1\r\n$0000000000000000003\r\nSET\r\n").commands == std::vector<Strings>{{"SET"}});  // 19 digits
+  CHECK(parse("*1\r\n$99999999999999999999\r\n").error == "ERR Protocol error: invalid bulk length");
+  CHECK(parse("*1\r\n$+3\r\nSET\r\n").error == "ERR Protocol error: invalid bulk length");
+  // The line limit holds for the short form too.
+  resp::Limits tiny{.max_bulk = 100, .max_args = 4, .max_inline = 2};
+  CHECK(parse("*1\r\n$1\r\nx\r\n", std::string::npos, tiny).error == "ERR Protocol error: too big mbulk count string");
+  resp::Limits three{.max_bulk = 100, .max_args = 4, .max_inline = 3};
+  CHECK(parse("*1\r\n$1\r\nx\r\n", std::string::npos, three).commands == std::vector<Strings>{{"x"}});
+  CHECK(parse("*1\r\n$10\r\n0123456789\r\n", std::string::npos, three).error == "ERR Protocol error: too big bulk count string");
+}
+
 TEST_CASE("resp: replies in RESP2 and RESP3", "[redis][resp]") {
   CHECK(encoded(reply::ok(), 2) == "+OK\r\n");
   CHECK(encoded(reply::error("ERR bad\r\nthing"), 2) == "-ERR bad  thing\r\n");
