@@ -14917,6 +14917,7 @@ inline Result<AnyBackend> open(const Config& config) {
 #include <random>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -15322,11 +15323,13 @@ void raise_command_events(std::string_view name, Args argv, std::span<const Chan
 // How Redis's data model lies in a Backend: the key types and the records' byte layout.
 //
 // Layout in B (integers big-endian, so that they sort as numbers):
-//   M db:u32 key            -> metadata: format 1, type, expiry ms (0: none), then
-//                              string: the value; collection: version u64, size i64, head i64
+//   M db:u32 key            -> metadata: format (1; lists 2), type, expiry ms (0: none), then
+//                              string: the value; collection: version u64, size i64, head i64,
+//                              and for a list, tail i64
 //   E version:u64 sub       -> one element (hash: field -> value; set: member -> "";
-//                              list: position i64 -> value; zset: 'm' member -> score,
-//                              's' score member -> "")
+//                              zset: 'm' member -> score, 's' score member -> ""), or for a
+//                              list a chunk of elements: chunk number i64 -> chunk, numbers
+//                              head..tail (list_chunk.hpp)
 //   G version:u64           -> "": a deleted collection whose elements the sweep removes
 //   F db:u32                -> "": a flushed database whose keys the sweep removes
 //   X deadline:i64 db key   -> "": the expiry index the sweep walks, earliest first
@@ -15354,6 +15357,10 @@ inline std::string_view type_name(Type t) {
 
 namespace detail {
 inline constexpr std::uint8_t format_version = 1;
+/// Lists are format 2: their elements in chunks (list_chunk.hpp). Format 1 kept one element per
+/// record, and is not read.
+inline constexpr std::uint8_t list_format_version = 2;
+inline constexpr std::uint8_t format_of(Type t) { return t == Type::list ? list_format_version : format_version; }
 
 /// Fixed-width big-endian integers, signed ones with the sign bit flipped, so that they sort as
 /// numbers: kvstack's key codec (codec/key.hpp) for integers.
@@ -15428,7 +15435,8 @@ struct Meta {
   std::int64_t expiry = 0;  ///< deadline in ms since the clock's epoch; 0: none
   std::uint64_t version = 0;
   std::int64_t size = 0;
-  std::int64_t head = 0;  ///< list: position of the first element
+  std::int64_t head = 0;  ///< list: the number of its first chunk (list_chunk.hpp)
+  std::int64_t tail = 0;  ///< list: the number of its last chunk (head..tail are all there)
   std::string value;      ///< string: the value
   std::int64_t stored_expiry = 0;
 
@@ -15436,8 +15444,8 @@ struct Meta {
 
   std::string encode() const {
     std::string out;
-    out.reserve(type == Type::string ? 10 + value.size() : 34);
-    out.push_back(static_cast<char>(detail::format_version));
+    out.reserve(type == Type::string ? 10 + value.size() : 42);
+    out.push_back(static_cast<char>(detail::format_of(type)));
     out.push_back(static_cast<char>(type));
     detail::put_int<std::int64_t>(out, expiry);
     if (type == Type::string) {
@@ -15446,6 +15454,7 @@ struct Meta {
       detail::put_int<std::uint64_t>(out, version);
       detail::put_int<std::int64_t>(out, size);
       detail::put_int<std::int64_t>(out, head);
+      if (type == Type::list) detail::put_int<std::int64_t>(out, tail);
     }
     return out;
   }
@@ -15456,12 +15465,12 @@ struct Meta {
     std::uint64_t version;  ///< 0 for a string
   };
   static std::optional<Header> decode_header(std::string_view bytes) {
-    if (bytes.size() < 10 || static_cast<std::uint8_t>(bytes[0]) != detail::format_version) return std::nullopt;
+    if (bytes.size() < 10) return std::nullopt;
     auto t = static_cast<std::uint8_t>(bytes[1]);
-    if (t < 1 || t > 5) return std::nullopt;
+    if (t < 1 || t > 5 || static_cast<std::uint8_t>(bytes[0]) != detail::format_of(static_cast<Type>(t))) return std::nullopt;
     Header h{static_cast<Type>(t), detail::get_int<std::int64_t>(bytes, 2), 0};
     if (h.type != Type::string) {
-      if (bytes.size() != 34) return std::nullopt;
+      if (bytes.size() != (h.type == Type::list ? 42u : 34u)) return std::nullopt;
       h.version = detail::get_int<std::uint64_t>(bytes, 10);
     }
     return h;
@@ -15480,6 +15489,7 @@ struct Meta {
     } else {
       m.size = detail::get_int<std::int64_t>(bytes, 18);
       m.head = detail::get_int<std::int64_t>(bytes, 26);
+      if (m.type == Type::list) m.tail = detail::get_int<std::int64_t>(bytes, 34);
     }
     return m;
   }
@@ -15967,7 +15977,8 @@ class Ctx {
     each_elem(m, lo, hi, reverse, limit, [&](std::string_view sub, std::string_view v) { out.emplace_back(sub, v); });
     return out;
   }
-  /// elems() without the copies: `fn(sub_key, value)` for each, the views valid during the call.
+  /// elems() without the copies: `fn(sub_key, value)` for each, the views valid during the call;
+  /// an `fn` that returns bool stops the walk with false.
   template <class F>
   void each_elem(const Meta& m, std::string_view lo, std::optional<std::string_view> hi, bool reverse, std::size_t limit,
                  F&& fn) {
@@ -15976,8 +15987,12 @@ class Ctx {
                     : (lo.empty() ? KeyRange::prefix(base) : KeyRange::between(base + std::string(lo), *KeyRange::prefix_successor(base)));
     if (reverse) range = range.reverse();
     scan(range.limit(limit), [&](std::string_view k, std::string_view v) {
-      fn(k.substr(base.size()), v);
-      return true;
+      if constexpr (std::is_same_v<std::invoke_result_t<F&, std::string_view, std::string_view>, bool>) {
+        return fn(k.substr(base.size()), v);
+      } else {
+        fn(k.substr(base.size()), v);
+        return true;
+      }
     });
   }
 
@@ -16050,8 +16065,9 @@ class Ctx {
     return changes_.emplace_back(detail::Change{db, std::string(key)});
   }
   void corrupt(std::string_view key) {
-    fail(Error{errc::corruption, "redis: a metadata record of " + std::to_string(key.size()) + "-byte key is not format " +
-                                     std::to_string(detail::format_version)});
+    fail(Error{errc::corruption, "redis: a metadata record of " + std::to_string(key.size()) +
+                                     "-byte key is not in kvstack's format (" + std::to_string(detail::format_version) +
+                                     "; lists " + std::to_string(detail::list_format_version) + ")"});
   }
   std::optional<Meta> raw(std::uint32_t db, std::string_view key) {
     if (failed()) return std::nullopt;
@@ -16624,50 +16640,311 @@ Reply scan_elements(C& c, Args a, const std::optional<Meta>& m, Type t, std::str
 #ifndef KVSTACK_SINGLE_KVSTACK_REDIS_LISTS_HPP
 #define KVSTACK_SINGLE_KVSTACK_REDIS_LISTS_HPP
 // Redis list commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LREM LTRIM
-// LINSERT LPOS LMOVE RPOPLPUSH. A list's elements sit at consecutive positions from the
-// metadata's head: push, pop and index cost O(log n); LREM and LINSERT move what follows, O(n).
+// LINSERT LPOS LMOVE RPOPLPUSH. A list's elements lie in chunks (list_chunk.hpp) numbered head..tail
+// in the metadata: a push or pop rewrites the chunk at its end, O(1); an index is found by walking
+// the chunks from the nearer end, as in Redis's quicklist; LREM and LINSERT rewrite the list, O(n).
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- kvstack/redis/list_chunk.hpp
+#ifndef KVSTACK_SINGLE_KVSTACK_REDIS_LIST_CHUNK_HPP
+#define KVSTACK_SINGLE_KVSTACK_REDIS_LIST_CHUNK_HPP
+// redis::detail list chunks — how a list's elements lie in its records: runs of consecutive
+// elements, one record each (as Redis's quicklist keeps runs in listpacks), so that a push or a
+// pop rewrites one small record instead of inserting or erasing a tree entry per element, and
+// LRANGE reads a few records instead of one per element.
+//
+// A chunk: its element count (u32, big-endian), then each element framed by its length on both
+// sides: a varint, the bytes, and the varint's bytes in reverse order (as listpack's back-length),
+// so that the last element is found from the end without walking the others. A chunk takes
+// another element at either end while it holds fewer than chunk_max_count and stays within
+// chunk_max_bytes; an element larger than that has a chunk of its own.
+
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+
+namespace kvstack::inline v0::redis::detail {
+
+inline constexpr std::uint32_t chunk_max_count = 128;
+inline constexpr std::size_t chunk_max_bytes = 8192;
+inline constexpr std::size_t chunk_header = 4;
+
+/// `n` as a varint, and the length of that.
+struct Varint {
+  explicit Varint(std::uint64_t n) {
+    do {
+      bytes[size++] = static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+      n >>= 7;
+    } while (n);
+  }
+  char bytes[10];
+  std::size_t size = 0;
+};
+
+/// Appends `element`, framed.
+inline void put_framed(std::string& out, std::string_view element) {
+  const Varint length(element.size());
+  out.append(length.bytes, length.size);
+  out.append(element);
+  for (std::size_t i = length.size; i-- > 0;) out.push_back(length.bytes[i]);
+}
+
+/// The elements of a chunk in order, as views into its bytes. ok() says whether what was read
+/// is well formed; at the end, also that the count matched.
+class ChunkReader {
+ public:
+  explicit ChunkReader(std::string_view chunk)
+      : rest_(chunk.size() >= chunk_header ? chunk.substr(chunk_header) : std::string_view()),
+        size_(chunk.size()), count_(chunk.size() >= chunk_header ? get_int<std::uint32_t>(chunk) : 0),
+        bad_(chunk.size() < chunk_header) {}
+
+  std::uint32_t count() const noexcept { return count_; }
+  /// Where the next element's frame starts, from the start of the chunk.
+  std::size_t offset() const noexcept { return size_ - rest_.size(); }
+  /// The next element into `out`; false at the end, or at malformed bytes.
+  bool next(std::string_view& out) {
+    if (bad_ || read_ == count_) return false;
+    const std::size_t before = rest_.size();
+    if (!kvstack::detail::take_bytes(rest_, out)) return bad_ = true, false;
+    const std::size_t back = before - rest_.size() - out.size();  // the front length's size, and the back one's
+    if (rest_.size() < back) return bad_ = true, false;
+    rest_.remove_prefix(back);
+    ++read_;
+    return true;
+  }
+  /// Nothing malformed so far, and once every element was read, nothing after them.
+  bool ok() const noexcept { return !bad_ && (read_ < count_ || rest_.empty()); }
+
+ private:
+  std::string_view rest_;
+  std::size_t size_;
+  std::uint32_t count_;
+  std::uint32_t read_ = 0;
+  bool bad_;
+};
+
+/// The number of elements in a chunk (0 if it is too short to say).
+inline std::uint32_t chunk_count(std::string_view chunk) { return ChunkReader(chunk).count(); }
+
+/// Writes `n` as the count of `chunk`, which has its header.
+inline void set_chunk_count(std::string& chunk, std::uint32_t n) {
+  for (std::size_t i = chunk_header; i-- > 0; n >>= 8) chunk[i] = static_cast<char>(n & 0xff);
+}
+
+/// Whether `chunk` (empty: none yet) takes another element of `size` bytes.
+inline bool chunk_has_room(std::string_view chunk, std::size_t size) {
+  return chunk.empty() || (chunk_count(chunk) < chunk_max_count && chunk.size() + size + 20 <= chunk_max_bytes);
+}
+
+/// Adds `element` at the front or the back of `chunk` (empty: a new chunk).
+inline void chunk_push(std::string& chunk, bool front, std::string_view element) {
+  const std::uint32_t n = chunk.empty() ? 0 : chunk_count(chunk);
+  if (chunk.empty()) chunk.assign(chunk_header, '\0');
+  if (front) {
+    std::string framed;
+    put_framed(framed, element);
+    chunk.insert(chunk_header, framed);
+  } else {
+    put_framed(chunk, element);
+  }
+  set_chunk_count(chunk, n + 1);
+}
+
+/// The first or last element of `chunk` and where its frame lies; nullopt if the chunk is empty
+/// or its frame is malformed.
+struct Framed {
+  std::string_view element;
+  std::size_t begin, end;
+};
+inline std::optional<Framed> end_element(std::string_view chunk, bool front) {
+  if (chunk_count(chunk) == 0) return std::nullopt;
+  if (front) {
+    ChunkReader r(chunk);
+    std::string_view e;
+    if (!r.next(e) || !r.ok()) return std::nullopt;
+    return Framed{e, chunk_header, r.offset()};
+  }
+  // The back length, read from the end, is a varint backwards.
+  std::uint64_t n = 0;
+  std::size_t at = chunk.size(), shift = 0;
+  for (;; shift += 7) {
+    if (at == chunk_header || shift > 63) return std::nullopt;
+    const auto byte = static_cast<unsigned char>(chunk[--at]);
+    n |= std::uint64_t(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) break;
+  }
+  const Varint length(n);
+  if (chunk.size() - at != length.size || at - chunk_header < n + length.size) return std::nullopt;
+  const std::size_t begin = at - n - length.size;
+  if (chunk.compare(begin, length.size, std::string_view(length.bytes, length.size)) != 0) return std::nullopt;
+  return Framed{chunk.substr(at - n, n), begin, chunk.size()};
+}
+
+/// Takes the element at the front or the back of `chunk` out; nullopt if the chunk is empty or
+/// malformed.
+inline std::optional<std::string> chunk_pop(std::string& chunk, bool front) {
+  auto framed = end_element(chunk, front);
+  if (!framed) return std::nullopt;
+  std::string out(framed->element);
+  const auto n = chunk_count(chunk);
+  chunk.erase(framed->begin, framed->end - framed->begin);
+  set_chunk_count(chunk, n - 1);
+  return out;
+}
+
+/// A chunk of `elements`.
+template <class Range>
+std::string make_chunk(const Range& elements) {
+  std::string chunk(chunk_header, '\0');
+  std::uint32_t n = 0;
+  for (std::string_view e : elements) {
+    put_framed(chunk, e);
+    ++n;
+  }
+  set_chunk_count(chunk, n);
+  return chunk;
+}
+
+/// The elements of `chunk` as views into it; nullopt if it is malformed.
+inline std::optional<std::vector<std::string_view>> chunk_elements(std::string_view chunk) {
+  ChunkReader r(chunk);
+  std::vector<std::string_view> out;
+  out.reserve(r.count());
+  for (std::string_view e; r.next(e);) out.push_back(e);
+  if (!r.ok() || out.size() != r.count()) return std::nullopt;
+  return out;
+}
+
+}  // namespace kvstack::redis::detail
+#endif  // KVSTACK_SINGLE_KVSTACK_REDIS_LIST_CHUNK_HPP
 
 namespace kvstack::inline v0::redis::cmd {
 
 namespace detail {
 using namespace kvstack::redis::detail;
 
-inline std::string position(std::int64_t p) {
+/// The sub-key of chunk number `n`.
+inline std::string chunk_sub(std::int64_t n) {
   std::string s;
-  put_int<std::int64_t>(s, p);
+  put_int<std::int64_t>(s, n);
   return s;
 }
 
 template <class C>
-void push(C& c, Meta& m, bool left, std::string_view value) {
-  std::int64_t p = left ? m.head - 1 : m.head + m.size;
-  c.put_elem(m, position(p), value);
-  if (left) m.head = p;
-  ++m.size;
+void corrupt_list(C& c, const Meta& m) {
+  c.fail(Error{errc::corruption, "redis: a chunk of the list at a " + std::to_string(m.key.size()) + "-byte key is malformed"});
+}
+
+/// Chunk number `n` of `m` (empty after a failure, which `c` then holds).
+template <class C>
+std::string read_chunk(C& c, const Meta& m, std::int64_t n) {
+  auto chunk = c.elem(m, chunk_sub(n));
+  if (!chunk || chunk->size() < chunk_header) {
+    if (!c.failed()) corrupt_list(c, m);
+    return {};
+  }
+  return std::move(*chunk);
+}
+
+/// Pushes `values` one after the other at the front (`left`) or the back of `m`, reading and
+/// writing each chunk once.
+template <class C, class Values>
+void push_all(C& c, Meta& m, bool left, const Values& values) {
+  std::int64_t n = left ? m.head : m.tail;
+  std::string chunk;  // empty: none yet
+  if (m.size == 0) m.head = m.tail = n = 0;
+  else chunk = read_chunk(c, m, n);
+  if (c.failed()) return;
+  bool pushed = false;
+  for (std::string_view v : values) {
+    if (!chunk_has_room(chunk, v.size())) {
+      c.put_elem(m, chunk_sub(n), chunk);
+      n = left ? --m.head : ++m.tail;
+      chunk.clear();
+    }
+    chunk_push(chunk, left, v);
+    ++m.size;
+    pushed = true;
+  }
+  if (pushed) c.put_elem(m, chunk_sub(n), chunk);
 }
 
 template <class C>
-std::string pop(C& c, Meta& m, bool left) {
-  std::int64_t p = left ? m.head : m.head + m.size - 1;
-  auto v = c.elem(m, position(p));
-  c.erase_elem(m, position(p));
-  if (left) ++m.head;
-  --m.size;
-  return v.value_or("");
+void push(C& c, Meta& m, bool left, std::string_view value) {
+  push_all(c, m, left, std::array{value});
 }
 
-/// `fn(value)` for the elements at indexes [start, stop] (already clamped), in order.
+/// Takes the first (`left`) or last element of `m` out. The size drops even after a failure (the
+/// transaction then writes nothing), so that a loop of pops ends.
+template <class C>
+std::string pop(C& c, Meta& m, bool left) {
+  --m.size;
+  const std::int64_t n = left ? m.head : m.tail;
+  auto chunk = read_chunk(c, m, n);
+  if (c.failed()) return {};
+  auto v = chunk_pop(chunk, left);
+  if (!v) return corrupt_list(c, m), std::string();
+  if (chunk_count(chunk) > 0) {
+    c.put_elem(m, chunk_sub(n), chunk);
+  } else {
+    c.erase_elem(m, chunk_sub(n));
+    left ? ++m.head : --m.tail;
+  }
+  return std::move(*v);
+}
+
+/// `fn(number, chunk) -> bool` (false stops) for the chunks of `m`, from the front or the back.
+template <class C, class F>
+void each_chunk(C& c, const Meta& m, bool from_back, F&& fn) {
+  c.each_elem(m, chunk_sub(m.head), chunk_sub(m.tail + 1), from_back, KeyRange::unlimited,
+              [&](std::string_view sub, std::string_view chunk) { return fn(get_int<std::int64_t>(sub), chunk); });
+}
+
+/// `fn(value)` for the elements at indexes [start, stop] (already clamped), in order; the chunks
+/// are walked to from the nearer end.
 template <class C, class F>
 void each_in_slice(C& c, const Meta& m, std::int64_t start, std::int64_t stop, F&& fn) {
-  c.each_elem(m, position(m.head + start), position(m.head + stop + 1), false, static_cast<std::size_t>(stop - start + 1),
-              [&](std::string_view, std::string_view v) { fn(v); });
+  if (start <= m.size - 1 - stop) {
+    std::int64_t first = 0;  // the index of the chunk's first element
+    each_chunk(c, m, false, [&](std::int64_t, std::string_view chunk) {
+      ChunkReader r(chunk);
+      std::int64_t i = first;
+      first += r.count();
+      if (first <= start) return true;
+      for (std::string_view e; i <= stop && r.next(e); ++i)
+        if (i >= start) fn(e);
+      if (!r.ok()) return corrupt_list(c, m), false;
+      return first <= stop;
+    });
+    return;
+  }
+  std::vector<std::string> held;  // the chunks holding [start, stop], the last first
+  std::int64_t first = m.size;    // the index of the last chunk read's first element
+  each_chunk(c, m, true, [&](std::int64_t, std::string_view chunk) {
+    first -= chunk_count(chunk);
+    if (first <= stop) held.emplace_back(chunk);
+    return first > start;
+  });
+  std::int64_t i = first;
+  for (auto it = held.rbegin(); it != held.rend(); ++it) {
+    ChunkReader r(*it);
+    for (std::string_view e; i <= stop && r.next(e); ++i)
+      if (i >= start) fn(e);
+    if (!r.ok()) return corrupt_list(c, m);
+  }
 }
 /// The elements at indexes [start, stop] (already clamped).
 template <class C>
@@ -16681,9 +16958,9 @@ std::vector<std::string> slice(C& c, const Meta& m, std::int64_t start, std::int
 /// Rewrites the whole list as `items` (after LREM / LINSERT).
 template <class C>
 void rewrite(C& c, Meta& m, const std::vector<std::string>& items) {
-  for (std::int64_t i = 0; i < m.size; ++i) c.erase_elem(m, position(m.head + i));
+  for (std::int64_t n = m.head; n <= m.tail; ++n) c.erase_elem(m, chunk_sub(n));
   m.size = 0;
-  for (auto& v : items) push(c, m, false, v);
+  push_all(c, m, false, items);
   c.save_or_drop(m);
 }
 
@@ -16695,7 +16972,7 @@ Reply push_command(C& c, Args a, bool left, bool only_existing) {
     if (only_existing) return reply::integer(0);
     m = c.create(a[1], Type::list);
   }
-  for (std::size_t i = 2; i < a.size(); ++i) push(c, *m, left, a[i]);
+  push_all(c, *m, left, a.subspan(2));
   c.save(*m);
   return reply::integer(m->size);
 }
@@ -16785,7 +17062,9 @@ Reply lindex(C& c, Args a) {
   if (!i) return reply::not_integer();
   std::int64_t idx = *i < 0 ? *i + m->size : *i;
   if (idx < 0 || idx >= m->size) return reply::null();
-  return reply::optional_bulk(c.elem(*m, detail::position(m->head + idx)));
+  std::optional<std::string> v;
+  detail::each_in_slice(c, *m, idx, idx, [&](std::string_view e) { v = e; });
+  return reply::optional_bulk(v);
 }
 
 template <class C>
@@ -16797,7 +17076,19 @@ Reply lset(C& c, Args a) {
   if (!i) return reply::not_integer();
   std::int64_t idx = *i < 0 ? *i + m->size : *i;
   if (idx < 0 || idx >= m->size) return reply::out_of_range();
-  c.put_elem(*m, detail::position(m->head + idx), a[3]);
+  // The chunk holding idx, walked to from the nearer end.
+  const bool from_back = idx > m->size - 1 - idx;
+  std::int64_t edge = from_back ? m->size : 0;  // the index just past the chunks walked (from the back: of their first)
+  detail::each_chunk(c, *m, from_back, [&](std::int64_t n, std::string_view chunk) {
+    const std::int64_t count = detail::chunk_count(chunk), first = from_back ? edge - count : edge;
+    edge = from_back ? first : edge + count;
+    if (idx < first || idx >= first + count) return true;
+    auto es = detail::chunk_elements(chunk);
+    if (!es) return detail::corrupt_list(c, *m), false;
+    (*es)[static_cast<std::size_t>(idx - first)] = a[3];
+    c.put_elem(*m, detail::chunk_sub(n), detail::make_chunk(*es));
+    return false;
+  });
   return reply::ok();
 }
 
@@ -16835,9 +17126,34 @@ Reply ltrim(C& c, Args a) {
     c.drop(*m);
     return reply::ok();
   }
-  for (std::int64_t i = 0; i < *start; ++i) c.erase_elem(*m, detail::position(m->head + i));
-  for (std::int64_t i = *stop + 1; i < m->size; ++i) c.erase_elem(*m, detail::position(m->head + i));
-  m->head += *start;
+  // Chunks wholly outside [start, stop] go, those across its edges are cut; the walk stops at
+  // the first chunk past stop: the rest go unread.
+  std::vector<std::pair<std::int64_t, std::optional<std::string>>> changes;  // chunk -> its new bytes, or erased
+  std::int64_t first = 0, head = m->tail + 1, tail = m->tail, past = m->tail + 1;
+  detail::each_chunk(c, *m, false, [&](std::int64_t n, std::string_view chunk) {
+    if (first > *stop) return past = n, false;
+    const std::int64_t count = detail::chunk_count(chunk), last = first + count - 1;
+    if (last < *start) {
+      changes.emplace_back(n, std::nullopt);
+    } else {
+      head = std::min(head, n), tail = n;
+      if (first < *start || last > *stop) {
+        auto es = detail::chunk_elements(chunk);
+        if (!es) return detail::corrupt_list(c, *m), false;
+        const auto from = static_cast<std::size_t>(std::max(first, *start) - first);
+        const auto to = static_cast<std::size_t>(std::min(last, *stop) - first + 1);
+        changes.emplace_back(n, detail::make_chunk(std::span(*es).subspan(from, to - from)));
+      }
+    }
+    first += count;
+    return true;
+  });
+  for (std::int64_t n = past; n <= m->tail; ++n) changes.emplace_back(n, std::nullopt);
+  for (auto& [n, bytes] : changes) {
+    if (bytes) c.put_elem(*m, detail::chunk_sub(n), *bytes);
+    else c.erase_elem(*m, detail::chunk_sub(n));
+  }
+  m->head = head, m->tail = tail;
   m->size = *stop - *start + 1;
   c.save(*m);
   return reply::ok();
@@ -17811,6 +18127,7 @@ inline BlockingWait blocking_wait(Args a) {
 
 #include <cstdint>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18122,9 +18439,9 @@ inline std::optional<std::vector<std::pair<std::string_view, std::string_view>>>
 /// Fills `m`, a new collection, with `elements` (from decode_elements).
 template <class C>
 void restore_elements(C& c, Meta& m, const std::vector<std::pair<std::string_view, std::string_view>>& elements) {
+  if (m.type == Type::list) return push_all(c, m, false, elements | std::views::keys);
   for (auto& [first, second] : elements) {
-    if (m.type == Type::list) push(c, m, false, first);
-    else if (m.type == Type::set) set_add(c, m, first);
+    if (m.type == Type::set) set_add(c, m, first);
     else if (m.type == Type::hash) hash_set(c, m, first, second);
     else zset_put(c, m, first, get_double(second), score_of(c, m, first));
   }
@@ -18264,7 +18581,8 @@ Reply memory(C& c, Args a) {
   constexpr std::int64_t entry_overhead = 16;  // an engine's own bytes per entry, roughly
   std::int64_t bytes = static_cast<std::int64_t>(m->key.size() + m->value.size()) + 32 + entry_overhead;
   if (m->is_collection() && m->size > 0) {
-    const std::int64_t entries = m->type == Type::zset ? 2 * m->size : m->size;  // a zset's score index too
+    // A zset's score index too; a list's records are its chunks.
+    const std::int64_t entries = m->type == Type::zset ? 2 * m->size : m->type == Type::list ? m->tail - m->head + 1 : m->size;
     auto sample = c.elems(*m, {}, std::nullopt, false, samples == 0 ? KeyRange::unlimited : static_cast<std::size_t>(samples));
     std::int64_t sampled = 0;
     for (const auto& [sub, value] : sample) sampled += static_cast<std::int64_t>(sub.size() + value.size()) + 8 + entry_overhead;
@@ -18357,6 +18675,7 @@ void copy_elements(C& c, const Meta& from, Meta& to) {
   for (auto& [sub, v] : c.elems(from)) c.put_elem(to, sub, v);
   to.size = from.size;
   to.head = from.head;
+  to.tail = from.tail;
 }
 }  // namespace detail
 
@@ -18692,6 +19011,7 @@ Reply lcs(C& c, Args a) {
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 
@@ -18808,7 +19128,10 @@ Reply sort(C& c, Args a, bool read_only) {
     return reply::array(std::move(replies));
   }
   Meta list = c.create(*store, Type::list);
-  for (auto& v : out) push(c, list, false, v.value_or(""));
+  std::vector<std::string_view> values;
+  values.reserve(out.size());
+  for (auto& v : out) values.push_back(v ? std::string_view(*v) : std::string_view());
+  push_all(c, list, false, values);
   if (list.size == 0) {
     if (auto old = c.find(*store)) c.drop(*old);
   } else {

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -198,7 +199,8 @@ class Ctx {
     each_elem(m, lo, hi, reverse, limit, [&](std::string_view sub, std::string_view v) { out.emplace_back(sub, v); });
     return out;
   }
-  /// elems() without the copies: `fn(sub_key, value)` for each, the views valid during the call.
+  /// elems() without the copies: `fn(sub_key, value)` for each, the views valid during the call;
+  /// an `fn` that returns bool stops the walk with false.
   template <class F>
   void each_elem(const Meta& m, std::string_view lo, std::optional<std::string_view> hi, bool reverse, std::size_t limit,
                  F&& fn) {
@@ -207,8 +209,12 @@ class Ctx {
                     : (lo.empty() ? KeyRange::prefix(base) : KeyRange::between(base + std::string(lo), *KeyRange::prefix_successor(base)));
     if (reverse) range = range.reverse();
     scan(range.limit(limit), [&](std::string_view k, std::string_view v) {
-      fn(k.substr(base.size()), v);
-      return true;
+      if constexpr (std::is_same_v<std::invoke_result_t<F&, std::string_view, std::string_view>, bool>) {
+        return fn(k.substr(base.size()), v);
+      } else {
+        fn(k.substr(base.size()), v);
+        return true;
+      }
     });
   }
 
@@ -281,8 +287,9 @@ class Ctx {
     return changes_.emplace_back(detail::Change{db, std::string(key)});
   }
   void corrupt(std::string_view key) {
-    fail(Error{errc::corruption, "redis: a metadata record of " + std::to_string(key.size()) + "-byte key is not format " +
-                                     std::to_string(detail::format_version)});
+    fail(Error{errc::corruption, "redis: a metadata record of " + std::to_string(key.size()) +
+                                     "-byte key is not in kvstack's format (" + std::to_string(detail::format_version) +
+                                     "; lists " + std::to_string(detail::list_format_version) + ")"});
   }
   std::optional<Meta> raw(std::uint32_t db, std::string_view key) {
     if (failed()) return std::nullopt;

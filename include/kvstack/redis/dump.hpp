@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,9 +100,9 @@ inline std::optional<std::vector<std::pair<std::string_view, std::string_view>>>
 /// Fills `m`, a new collection, with `elements` (from decode_elements).
 template <class C>
 void restore_elements(C& c, Meta& m, const std::vector<std::pair<std::string_view, std::string_view>>& elements) {
+  if (m.type == Type::list) return push_all(c, m, false, elements | std::views::keys);
   for (auto& [first, second] : elements) {
-    if (m.type == Type::list) push(c, m, false, first);
-    else if (m.type == Type::set) set_add(c, m, first);
+    if (m.type == Type::set) set_add(c, m, first);
     else if (m.type == Type::hash) hash_set(c, m, first, second);
     else zset_put(c, m, first, get_double(second), score_of(c, m, first));
   }

@@ -66,7 +66,8 @@ Reply memory(C& c, Args a) {
   constexpr std::int64_t entry_overhead = 16;  // an engine's own bytes per entry, roughly
   std::int64_t bytes = static_cast<std::int64_t>(m->key.size() + m->value.size()) + 32 + entry_overhead;
   if (m->is_collection() && m->size > 0) {
-    const std::int64_t entries = m->type == Type::zset ? 2 * m->size : m->size;  // a zset's score index too
+    // A zset's score index too; a list's records are its chunks.
+    const std::int64_t entries = m->type == Type::zset ? 2 * m->size : m->type == Type::list ? m->tail - m->head + 1 : m->size;
     auto sample = c.elems(*m, {}, std::nullopt, false, samples == 0 ? KeyRange::unlimited : static_cast<std::size_t>(samples));
     std::int64_t sampled = 0;
     for (const auto& [sub, value] : sample) sampled += static_cast<std::int64_t>(sub.size() + value.size()) + 8 + entry_overhead;

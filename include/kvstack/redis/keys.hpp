@@ -72,6 +72,7 @@ void copy_elements(C& c, const Meta& from, Meta& to) {
   for (auto& [sub, v] : c.elems(from)) c.put_elem(to, sub, v);
   to.size = from.size;
   to.head = from.head;
+  to.tail = from.tail;
 }
 }  // namespace detail
 

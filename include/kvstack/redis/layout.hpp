@@ -1,11 +1,13 @@
 // How Redis's data model lies in a Backend: the key types and the records' byte layout.
 //
 // Layout in B (integers big-endian, so that they sort as numbers):
-//   M db:u32 key            -> metadata: format 1, type, expiry ms (0: none), then
-//                              string: the value; collection: version u64, size i64, head i64
+//   M db:u32 key            -> metadata: format (1; lists 2), type, expiry ms (0: none), then
+//                              string: the value; collection: version u64, size i64, head i64,
+//                              and for a list, tail i64
 //   E version:u64 sub       -> one element (hash: field -> value; set: member -> "";
-//                              list: position i64 -> value; zset: 'm' member -> score,
-//                              's' score member -> "")
+//                              zset: 'm' member -> score, 's' score member -> ""), or for a
+//                              list a chunk of elements: chunk number i64 -> chunk, numbers
+//                              head..tail (list_chunk.hpp)
 //   G version:u64           -> "": a deleted collection whose elements the sweep removes
 //   F db:u32                -> "": a flushed database whose keys the sweep removes
 //   X deadline:i64 db key   -> "": the expiry index the sweep walks, earliest first
@@ -35,6 +37,10 @@ inline std::string_view type_name(Type t) {
 
 namespace detail {
 inline constexpr std::uint8_t format_version = 1;
+/// Lists are format 2: their elements in chunks (list_chunk.hpp). Format 1 kept one element per
+/// record, and is not read.
+inline constexpr std::uint8_t list_format_version = 2;
+inline constexpr std::uint8_t format_of(Type t) { return t == Type::list ? list_format_version : format_version; }
 
 /// Fixed-width big-endian integers, signed ones with the sign bit flipped, so that they sort as
 /// numbers: kvstack's key codec (codec/key.hpp) for integers.

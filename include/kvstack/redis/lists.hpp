@@ -1,50 +1,136 @@
 // Redis list commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LREM LTRIM
-// LINSERT LPOS LMOVE RPOPLPUSH. A list's elements sit at consecutive positions from the
-// metadata's head: push, pop and index cost O(log n); LREM and LINSERT move what follows, O(n).
+// LINSERT LPOS LMOVE RPOPLPUSH. A list's elements lie in chunks (list_chunk.hpp) numbered head..tail
+// in the metadata: a push or pop rewrites the chunk at its end, O(1); an index is found by walking
+// the chunks from the nearer end, as in Redis's quicklist; LREM and LINSERT rewrite the list, O(n).
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <kvstack/redis/command.hpp>
+#include <kvstack/redis/list_chunk.hpp>
 
 namespace kvstack::inline v0::redis::cmd {
 
 namespace detail {
 using namespace kvstack::redis::detail;
 
-inline std::string position(std::int64_t p) {
+/// The sub-key of chunk number `n`.
+inline std::string chunk_sub(std::int64_t n) {
   std::string s;
-  put_int<std::int64_t>(s, p);
+  put_int<std::int64_t>(s, n);
   return s;
 }
 
 template <class C>
-void push(C& c, Meta& m, bool left, std::string_view value) {
-  std::int64_t p = left ? m.head - 1 : m.head + m.size;
-  c.put_elem(m, position(p), value);
-  if (left) m.head = p;
-  ++m.size;
+void corrupt_list(C& c, const Meta& m) {
+  c.fail(Error{errc::corruption, "redis: a chunk of the list at a " + std::to_string(m.key.size()) + "-byte key is malformed"});
+}
+
+/// Chunk number `n` of `m` (empty after a failure, which `c` then holds).
+template <class C>
+std::string read_chunk(C& c, const Meta& m, std::int64_t n) {
+  auto chunk = c.elem(m, chunk_sub(n));
+  if (!chunk || chunk->size() < chunk_header) {
+    if (!c.failed()) corrupt_list(c, m);
+    return {};
+  }
+  return std::move(*chunk);
+}
+
+/// Pushes `values` one after the other at the front (`left`) or the back of `m`, reading and
+/// writing each chunk once.
+template <class C, class Values>
+void push_all(C& c, Meta& m, bool left, const Values& values) {
+  std::int64_t n = left ? m.head : m.tail;
+  std::string chunk;  // empty: none yet
+  if (m.size == 0) m.head = m.tail = n = 0;
+  else chunk = read_chunk(c, m, n);
+  if (c.failed()) return;
+  bool pushed = false;
+  for (std::string_view v : values) {
+    if (!chunk_has_room(chunk, v.size())) {
+      c.put_elem(m, chunk_sub(n), chunk);
+      n = left ? --m.head : ++m.tail;
+      chunk.clear();
+    }
+    chunk_push(chunk, left, v);
+    ++m.size;
+    pushed = true;
+  }
+  if (pushed) c.put_elem(m, chunk_sub(n), chunk);
 }
 
 template <class C>
-std::string pop(C& c, Meta& m, bool left) {
-  std::int64_t p = left ? m.head : m.head + m.size - 1;
-  auto v = c.elem(m, position(p));
-  c.erase_elem(m, position(p));
-  if (left) ++m.head;
-  --m.size;
-  return v.value_or("");
+void push(C& c, Meta& m, bool left, std::string_view value) {
+  push_all(c, m, left, std::array{value});
 }
 
-/// `fn(value)` for the elements at indexes [start, stop] (already clamped), in order.
+/// Takes the first (`left`) or last element of `m` out. The size drops even after a failure (the
+/// transaction then writes nothing), so that a loop of pops ends.
+template <class C>
+std::string pop(C& c, Meta& m, bool left) {
+  --m.size;
+  const std::int64_t n = left ? m.head : m.tail;
+  auto chunk = read_chunk(c, m, n);
+  if (c.failed()) return {};
+  auto v = chunk_pop(chunk, left);
+  if (!v) return corrupt_list(c, m), std::string();
+  if (chunk_count(chunk) > 0) {
+    c.put_elem(m, chunk_sub(n), chunk);
+  } else {
+    c.erase_elem(m, chunk_sub(n));
+    left ? ++m.head : --m.tail;
+  }
+  return std::move(*v);
+}
+
+/// `fn(number, chunk) -> bool` (false stops) for the chunks of `m`, from the front or the back.
+template <class C, class F>
+void each_chunk(C& c, const Meta& m, bool from_back, F&& fn) {
+  c.each_elem(m, chunk_sub(m.head), chunk_sub(m.tail + 1), from_back, KeyRange::unlimited,
+              [&](std::string_view sub, std::string_view chunk) { return fn(get_int<std::int64_t>(sub), chunk); });
+}
+
+/// `fn(value)` for the elements at indexes [start, stop] (already clamped), in order; the chunks
+/// are walked to from the nearer end.
 template <class C, class F>
 void each_in_slice(C& c, const Meta& m, std::int64_t start, std::int64_t stop, F&& fn) {
-  c.each_elem(m, position(m.head + start), position(m.head + stop + 1), false, static_cast<std::size_t>(stop - start + 1),
-              [&](std::string_view, std::string_view v) { fn(v); });
+  if (start <= m.size - 1 - stop) {
+    std::int64_t first = 0;  // the index of the chunk's first element
+    each_chunk(c, m, false, [&](std::int64_t, std::string_view chunk) {
+      ChunkReader r(chunk);
+      std::int64_t i = first;
+      first += r.count();
+      if (first <= start) return true;
+      for (std::string_view e; i <= stop && r.next(e); ++i)
+        if (i >= start) fn(e);
+      if (!r.ok()) return corrupt_list(c, m), false;
+      return first <= stop;
+    });
+    return;
+  }
+  std::vector<std::string> held;  // the chunks holding [start, stop], the last first
+  std::int64_t first = m.size;    // the index of the last chunk read's first element
+  each_chunk(c, m, true, [&](std::int64_t, std::string_view chunk) {
+    first -= chunk_count(chunk);
+    if (first <= stop) held.emplace_back(chunk);
+    return first > start;
+  });
+  std::int64_t i = first;
+  for (auto it = held.rbegin(); it != held.rend(); ++it) {
+    ChunkReader r(*it);
+    for (std::string_view e; i <= stop && r.next(e); ++i)
+      if (i >= start) fn(e);
+    if (!r.ok()) return corrupt_list(c, m);
+  }
 }
 /// The elements at indexes [start, stop] (already clamped).
 template <class C>
@@ -58,9 +144,9 @@ std::vector<std::string> slice(C& c, const Meta& m, std::int64_t start, std::int
 /// Rewrites the whole list as `items` (after LREM / LINSERT).
 template <class C>
 void rewrite(C& c, Meta& m, const std::vector<std::string>& items) {
-  for (std::int64_t i = 0; i < m.size; ++i) c.erase_elem(m, position(m.head + i));
+  for (std::int64_t n = m.head; n <= m.tail; ++n) c.erase_elem(m, chunk_sub(n));
   m.size = 0;
-  for (auto& v : items) push(c, m, false, v);
+  push_all(c, m, false, items);
   c.save_or_drop(m);
 }
 
@@ -72,7 +158,7 @@ Reply push_command(C& c, Args a, bool left, bool only_existing) {
     if (only_existing) return reply::integer(0);
     m = c.create(a[1], Type::list);
   }
-  for (std::size_t i = 2; i < a.size(); ++i) push(c, *m, left, a[i]);
+  push_all(c, *m, left, a.subspan(2));
   c.save(*m);
   return reply::integer(m->size);
 }
@@ -162,7 +248,9 @@ Reply lindex(C& c, Args a) {
   if (!i) return reply::not_integer();
   std::int64_t idx = *i < 0 ? *i + m->size : *i;
   if (idx < 0 || idx >= m->size) return reply::null();
-  return reply::optional_bulk(c.elem(*m, detail::position(m->head + idx)));
+  std::optional<std::string> v;
+  detail::each_in_slice(c, *m, idx, idx, [&](std::string_view e) { v = e; });
+  return reply::optional_bulk(v);
 }
 
 template <class C>
@@ -174,7 +262,19 @@ Reply lset(C& c, Args a) {
   if (!i) return reply::not_integer();
   std::int64_t idx = *i < 0 ? *i + m->size : *i;
   if (idx < 0 || idx >= m->size) return reply::out_of_range();
-  c.put_elem(*m, detail::position(m->head + idx), a[3]);
+  // The chunk holding idx, walked to from the nearer end.
+  const bool from_back = idx > m->size - 1 - idx;
+  std::int64_t edge = from_back ? m->size : 0;  // the index just past the chunks walked (from the back: of their first)
+  detail::each_chunk(c, *m, from_back, [&](std::int64_t n, std::string_view chunk) {
+    const std::int64_t count = detail::chunk_count(chunk), first = from_back ? edge - count : edge;
+    edge = from_back ? first : edge + count;
+    if (idx < first || idx >= first + count) return true;
+    auto es = detail::chunk_elements(chunk);
+    if (!es) return detail::corrupt_list(c, *m), false;
+    (*es)[static_cast<std::size_t>(idx - first)] = a[3];
+    c.put_elem(*m, detail::chunk_sub(n), detail::make_chunk(*es));
+    return false;
+  });
   return reply::ok();
 }
 
@@ -212,9 +312,34 @@ Reply ltrim(C& c, Args a) {
     c.drop(*m);
     return reply::ok();
   }
-  for (std::int64_t i = 0; i < *start; ++i) c.erase_elem(*m, detail::position(m->head + i));
-  for (std::int64_t i = *stop + 1; i < m->size; ++i) c.erase_elem(*m, detail::position(m->head + i));
-  m->head += *start;
+  // Chunks wholly outside [start, stop] go, those across its edges are cut; the walk stops at
+  // the first chunk past stop: the rest go unread.
+  std::vector<std::pair<std::int64_t, std::optional<std::string>>> changes;  // chunk -> its new bytes, or erased
+  std::int64_t first = 0, head = m->tail + 1, tail = m->tail, past = m->tail + 1;
+  detail::each_chunk(c, *m, false, [&](std::int64_t n, std::string_view chunk) {
+    if (first > *stop) return past = n, false;
+    const std::int64_t count = detail::chunk_count(chunk), last = first + count - 1;
+    if (last < *start) {
+      changes.emplace_back(n, std::nullopt);
+    } else {
+      head = std::min(head, n), tail = n;
+      if (first < *start || last > *stop) {
+        auto es = detail::chunk_elements(chunk);
+        if (!es) return detail::corrupt_list(c, *m), false;
+        const auto from = static_cast<std::size_t>(std::max(first, *start) - first);
+        const auto to = static_cast<std::size_t>(std::min(last, *stop) - first + 1);
+        changes.emplace_back(n, detail::make_chunk(std::span(*es).subspan(from, to - from)));
+      }
+    }
+    first += count;
+    return true;
+  });
+  for (std::int64_t n = past; n <= m->tail; ++n) changes.emplace_back(n, std::nullopt);
+  for (auto& [n, bytes] : changes) {
+    if (bytes) c.put_elem(*m, detail::chunk_sub(n), *bytes);
+    else c.erase_elem(*m, detail::chunk_sub(n));
+  }
+  m->head = head, m->tail = tail;
   m->size = *stop - *start + 1;
   c.save(*m);
   return reply::ok();

@@ -19,7 +19,8 @@ struct Meta {
   std::int64_t expiry = 0;  ///< deadline in ms since the clock's epoch; 0: none
   std::uint64_t version = 0;
   std::int64_t size = 0;
-  std::int64_t head = 0;  ///< list: position of the first element
+  std::int64_t head = 0;  ///< list: the number of its first chunk (list_chunk.hpp)
+  std::int64_t tail = 0;  ///< list: the number of its last chunk (head..tail are all there)
   std::string value;      ///< string: the value
   std::int64_t stored_expiry = 0;
 
@@ -27,8 +28,8 @@ struct Meta {
 
   std::string encode() const {
     std::string out;
-    out.reserve(type == Type::string ? 10 + value.size() : 34);
-    out.push_back(static_cast<char>(detail::format_version));
+    out.reserve(type == Type::string ? 10 + value.size() : 42);
+    out.push_back(static_cast<char>(detail::format_of(type)));
     out.push_back(static_cast<char>(type));
     detail::put_int<std::int64_t>(out, expiry);
     if (type == Type::string) {
@@ -37,6 +38,7 @@ struct Meta {
       detail::put_int<std::uint64_t>(out, version);
       detail::put_int<std::int64_t>(out, size);
       detail::put_int<std::int64_t>(out, head);
+      if (type == Type::list) detail::put_int<std::int64_t>(out, tail);
     }
     return out;
   }
@@ -47,12 +49,12 @@ struct Meta {
     std::uint64_t version;  ///< 0 for a string
   };
   static std::optional<Header> decode_header(std::string_view bytes) {
-    if (bytes.size() < 10 || static_cast<std::uint8_t>(bytes[0]) != detail::format_version) return std::nullopt;
+    if (bytes.size() < 10) return std::nullopt;
     auto t = static_cast<std::uint8_t>(bytes[1]);
-    if (t < 1 || t > 5) return std::nullopt;
+    if (t < 1 || t > 5 || static_cast<std::uint8_t>(bytes[0]) != detail::format_of(static_cast<Type>(t))) return std::nullopt;
     Header h{static_cast<Type>(t), detail::get_int<std::int64_t>(bytes, 2), 0};
     if (h.type != Type::string) {
-      if (bytes.size() != 34) return std::nullopt;
+      if (bytes.size() != (h.type == Type::list ? 42u : 34u)) return std::nullopt;
       h.version = detail::get_int<std::uint64_t>(bytes, 10);
     }
     return h;
@@ -71,6 +73,7 @@ struct Meta {
     } else {
       m.size = detail::get_int<std::int64_t>(bytes, 18);
       m.head = detail::get_int<std::int64_t>(bytes, 26);
+      if (m.type == Type::list) m.tail = detail::get_int<std::int64_t>(bytes, 34);
     }
     return m;
   }

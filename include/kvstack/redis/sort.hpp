@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <kvstack/redis/command.hpp>
@@ -130,7 +131,10 @@ Reply sort(C& c, Args a, bool read_only) {
     return reply::array(std::move(replies));
   }
   Meta list = c.create(*store, Type::list);
-  for (auto& v : out) push(c, list, false, v.value_or(""));
+  std::vector<std::string_view> values;
+  values.reserve(out.size());
+  for (auto& v : out) values.push_back(v ? std::string_view(*v) : std::string_view());
+  push_all(c, list, false, values);
   if (list.size == 0) {
     if (auto old = c.find(*store)) c.drop(*old);
   } else {
