@@ -34,6 +34,15 @@ std::optional<Meta> string_at(C& c, std::string_view key, std::optional<Reply>& 
   return m;
 }
 
+/// Stores `value` at `key`, where `m` is the string found there (nullopt: none), keeping its
+/// expiry (as INCR, APPEND, SETRANGE and SETBIT do).
+template <class C>
+void rewrite_string(C& c, std::optional<Meta>& m, std::string_view key, std::string value) {
+  if (!m) return set_string(c, key, value, 0);
+  m->value = std::move(value);
+  c.save(*m);
+}
+
 template <class C>
 Reply add_integer(C& c, std::string_view key, std::int64_t delta) {
   std::optional<Reply> err;
@@ -46,7 +55,7 @@ Reply add_integer(C& c, std::string_view key, std::int64_t delta) {
     v = *parsed;
   }
   if (__builtin_add_overflow(v, delta, &v)) return reply::overflow();
-  set_string(c, key, std::to_string(v), 0, true);
+  rewrite_string(c, m, key, std::to_string(v));
   return reply::integer(v);
 }
 }  // namespace detail
@@ -244,7 +253,7 @@ Reply incrbyfloat(C& c, Args a) {
   v += *delta;
   if (std::isnan(v) || std::isinf(v)) return reply::error("ERR increment would produce NaN or Infinity");
   auto text = format_long_double(v);
-  detail::set_string(c, a[1], text, 0, true);
+  detail::rewrite_string(c, m, a[1], text);
   return reply::bulk(text);
 }
 
@@ -283,8 +292,9 @@ Reply setrange(C& c, Args a) {
   auto off = static_cast<std::size_t>(*offset);
   if (value.size() < off + v.size()) value.resize(off + v.size(), '\0');
   value.replace(off, v.size(), v);
-  detail::set_string(c, a[1], value, 0, true);
-  return reply::integer(static_cast<std::int64_t>(value.size()));
+  const auto size = static_cast<std::int64_t>(value.size());
+  detail::rewrite_string(c, m, a[1], std::move(value));
+  return reply::integer(size);
 }
 
 namespace detail {
@@ -317,7 +327,7 @@ Reply setbit(C& c, Args a) {
   if (value.size() <= byte) value.resize(byte + 1, '\0');
   const auto mask = static_cast<unsigned char>(1u << (7 - (*offset & 7)));
   value[byte] = static_cast<char>(a[3] == "1" ? value[byte] | mask : value[byte] & ~mask);
-  detail::set_string(c, a[1], value, 0, true);
+  detail::rewrite_string(c, m, a[1], std::move(value));
   return reply::integer(old);
 }
 
