@@ -15916,8 +15916,10 @@ class Ctx {
     else pending_.emplace(Pending{std::move(mk), m});
     touch(m);
   }
-  /// Puts the record `save` kept back into the transaction: before the transaction commits.
+  /// Puts the records kept back (by `save`, and `elem_to_change`) into the transaction: before
+  /// the transaction commits.
   void flush() {
+    flush_elem();
     if (!pending_) return;
     auto p = std::move(*pending_);
     pending_.reset();
@@ -15953,9 +15955,32 @@ class Ctx {
   // Elements of a collection, by their sub-key.
   std::optional<std::string> elem(const Meta& m, std::string_view sub) {
     if (failed()) return std::nullopt;
-    auto v = tx_.get(elem_key(m, sub));
+    auto k = elem_key(m, sub);
+    if (kept_elem_ && kept_elem_->key == k) return kept_elem_->value;
+    auto v = tx_.get(k);
     if (!v) return fail(v.error()), std::nullopt;
     return std::move(v).value();
+  }
+  /// The element at `sub` of `m`, to change in place (nullptr: absent, or after a failure); with
+  /// `create`, an absent one is made empty. As the record `save` keeps back, it reaches the
+  /// transaction when another element is kept back, a scan could see it, or at `flush()`: a run
+  /// of pushes on one list changes its end chunk in memory. The pointer is good until the next
+  /// call to the Ctx.
+  std::string* elem_to_change(const Meta& m, std::string_view sub, bool create = false) {
+    if (failed()) return nullptr;
+    auto k = elem_key(m, sub);
+    touch(m);
+    if (kept_elem_ && kept_elem_->key == k) return &kept_elem_->value;
+    std::optional<std::string> value;
+    if (!create) {
+      auto v = tx_.get(k);
+      if (!v) return fail(v.error()), nullptr;
+      if (!v.value()) return nullptr;
+      value = std::move(v).value();
+    }
+    flush_elem();
+    kept_elem_.emplace(KeptElem{std::move(k), value ? std::move(*value) : std::string()});
+    return &kept_elem_->value;
   }
   void put_elem(const Meta& m, std::string_view sub, std::string_view value) {
     put(elem_key(m, sub), value);
@@ -16001,6 +16026,7 @@ class Ctx {
   void scan(const KeyRange& range, F&& fn) {
     if (failed()) return;
     if (pending_ && range.contains(pending_->meta_key)) flush();
+    if (kept_elem_ && range.contains(kept_elem_->key)) flush_elem();
     auto entries = tx_.scan(range);
     for (auto&& [k, v] : entries)
       if (!fn(std::string_view(k), std::string_view(v))) break;
@@ -16130,12 +16156,14 @@ class Ctx {
     if (failed()) return;
     if (last_ && last_->meta_key == k) last_.reset();
     if (pending_ && pending_->meta_key == k) pending_.reset();  // overwritten
+    if (kept_elem_ && kept_elem_->key == k) kept_elem_.reset();
     if (auto r = tx_.put(k, v); !r) fail(r.error());
   }
   bool erase(std::string_view k) {
     if (failed()) return false;
     if (last_ && last_->meta_key == k) last_.reset();
     if (pending_ && pending_->meta_key == k) flush();  // so that the erase finds it
+    if (kept_elem_ && kept_elem_->key == k) flush_elem();
     auto r = tx_.erase(k);
     if (!r) return fail(r.error()), false;
     return r.value();
@@ -16164,6 +16192,17 @@ class Ctx {
     Meta meta;
   };
   std::optional<Pending> pending_;
+  struct KeptElem {  // the element record elem_to_change kept back
+    std::string key;
+    std::string value;
+  };
+  std::optional<KeptElem> kept_elem_;
+  void flush_elem() {
+    if (!kept_elem_ || failed()) return;
+    auto k = std::move(*kept_elem_);
+    kept_elem_.reset();
+    if (auto r = tx_.put(k.key, k.value); !r) fail(r.error());
+  }
 };
 
 }  // namespace kvstack::redis
@@ -16848,38 +16887,30 @@ void corrupt_list(C& c, const Meta& m) {
   c.fail(Error{errc::corruption, "redis: a chunk of the list at a " + std::to_string(m.key.size()) + "-byte key is malformed"});
 }
 
-/// Chunk number `n` of `m` (empty after a failure, which `c` then holds).
+/// Chunk number `n` of `m`, to change in place (Ctx::elem_to_change); nullptr after a failure,
+/// which `c` then holds.
 template <class C>
-std::string read_chunk(C& c, const Meta& m, std::int64_t n) {
-  auto chunk = c.elem(m, chunk_sub(n));
-  if (!chunk || chunk->size() < chunk_header) {
-    if (!c.failed()) corrupt_list(c, m);
-    return {};
-  }
-  return std::move(*chunk);
+std::string* chunk_to_change(C& c, const Meta& m, std::int64_t n) {
+  auto* chunk = c.elem_to_change(m, chunk_sub(n));
+  if (chunk && chunk->size() >= chunk_header) return chunk;
+  if (!c.failed()) corrupt_list(c, m);
+  return nullptr;
 }
 
-/// Pushes `values` one after the other at the front (`left`) or the back of `m`, reading and
-/// writing each chunk once.
+/// Pushes `values` one after the other at the front (`left`) or the back of `m`.
 template <class C, class Values>
 void push_all(C& c, Meta& m, bool left, const Values& values) {
-  std::int64_t n = left ? m.head : m.tail;
-  std::string chunk;  // empty: none yet
-  if (m.size == 0) m.head = m.tail = n = 0;
-  else chunk = read_chunk(c, m, n);
-  if (c.failed()) return;
-  bool pushed = false;
+  std::string* chunk = nullptr;  // none yet
+  if (m.size == 0) m.head = m.tail = 0;
+  else if (!(chunk = chunk_to_change(c, m, left ? m.head : m.tail))) return;
   for (std::string_view v : values) {
-    if (!chunk_has_room(chunk, v.size())) {
-      c.put_elem(m, chunk_sub(n), chunk);
-      n = left ? --m.head : ++m.tail;
-      chunk.clear();
+    if (!chunk || !chunk_has_room(*chunk, v.size())) {
+      const std::int64_t n = !chunk ? m.head : left ? --m.head : ++m.tail;
+      if (!(chunk = c.elem_to_change(m, chunk_sub(n), true))) return;
     }
-    chunk_push(chunk, left, v);
+    chunk_push(*chunk, left, v);
     ++m.size;
-    pushed = true;
   }
-  if (pushed) c.put_elem(m, chunk_sub(n), chunk);
 }
 
 template <class C>
@@ -16893,13 +16924,11 @@ template <class C>
 std::string pop(C& c, Meta& m, bool left) {
   --m.size;
   const std::int64_t n = left ? m.head : m.tail;
-  auto chunk = read_chunk(c, m, n);
-  if (c.failed()) return {};
-  auto v = chunk_pop(chunk, left);
+  auto* chunk = chunk_to_change(c, m, n);
+  if (!chunk) return {};
+  auto v = chunk_pop(*chunk, left);
   if (!v) return corrupt_list(c, m), std::string();
-  if (chunk_count(chunk) > 0) {
-    c.put_elem(m, chunk_sub(n), chunk);
-  } else {
+  if (chunk_count(*chunk) == 0) {
     c.erase_elem(m, chunk_sub(n));
     left ? ++m.head : --m.tail;
   }

@@ -138,8 +138,10 @@ class Ctx {
     else pending_.emplace(Pending{std::move(mk), m});
     touch(m);
   }
-  /// Puts the record `save` kept back into the transaction: before the transaction commits.
+  /// Puts the records kept back (by `save`, and `elem_to_change`) into the transaction: before
+  /// the transaction commits.
   void flush() {
+    flush_elem();
     if (!pending_) return;
     auto p = std::move(*pending_);
     pending_.reset();
@@ -175,9 +177,32 @@ class Ctx {
   // Elements of a collection, by their sub-key.
   std::optional<std::string> elem(const Meta& m, std::string_view sub) {
     if (failed()) return std::nullopt;
-    auto v = tx_.get(elem_key(m, sub));
+    auto k = elem_key(m, sub);
+    if (kept_elem_ && kept_elem_->key == k) return kept_elem_->value;
+    auto v = tx_.get(k);
     if (!v) return fail(v.error()), std::nullopt;
     return std::move(v).value();
+  }
+  /// The element at `sub` of `m`, to change in place (nullptr: absent, or after a failure); with
+  /// `create`, an absent one is made empty. As the record `save` keeps back, it reaches the
+  /// transaction when another element is kept back, a scan could see it, or at `flush()`: a run
+  /// of pushes on one list changes its end chunk in memory. The pointer is good until the next
+  /// call to the Ctx.
+  std::string* elem_to_change(const Meta& m, std::string_view sub, bool create = false) {
+    if (failed()) return nullptr;
+    auto k = elem_key(m, sub);
+    touch(m);
+    if (kept_elem_ && kept_elem_->key == k) return &kept_elem_->value;
+    std::optional<std::string> value;
+    if (!create) {
+      auto v = tx_.get(k);
+      if (!v) return fail(v.error()), nullptr;
+      if (!v.value()) return nullptr;
+      value = std::move(v).value();
+    }
+    flush_elem();
+    kept_elem_.emplace(KeptElem{std::move(k), value ? std::move(*value) : std::string()});
+    return &kept_elem_->value;
   }
   void put_elem(const Meta& m, std::string_view sub, std::string_view value) {
     put(elem_key(m, sub), value);
@@ -223,6 +248,7 @@ class Ctx {
   void scan(const KeyRange& range, F&& fn) {
     if (failed()) return;
     if (pending_ && range.contains(pending_->meta_key)) flush();
+    if (kept_elem_ && range.contains(kept_elem_->key)) flush_elem();
     auto entries = tx_.scan(range);
     for (auto&& [k, v] : entries)
       if (!fn(std::string_view(k), std::string_view(v))) break;
@@ -352,12 +378,14 @@ class Ctx {
     if (failed()) return;
     if (last_ && last_->meta_key == k) last_.reset();
     if (pending_ && pending_->meta_key == k) pending_.reset();  // overwritten
+    if (kept_elem_ && kept_elem_->key == k) kept_elem_.reset();
     if (auto r = tx_.put(k, v); !r) fail(r.error());
   }
   bool erase(std::string_view k) {
     if (failed()) return false;
     if (last_ && last_->meta_key == k) last_.reset();
     if (pending_ && pending_->meta_key == k) flush();  // so that the erase finds it
+    if (kept_elem_ && kept_elem_->key == k) flush_elem();
     auto r = tx_.erase(k);
     if (!r) return fail(r.error()), false;
     return r.value();
@@ -386,6 +414,17 @@ class Ctx {
     Meta meta;
   };
   std::optional<Pending> pending_;
+  struct KeptElem {  // the element record elem_to_change kept back
+    std::string key;
+    std::string value;
+  };
+  std::optional<KeptElem> kept_elem_;
+  void flush_elem() {
+    if (!kept_elem_ || failed()) return;
+    auto k = std::move(*kept_elem_);
+    kept_elem_.reset();
+    if (auto r = tx_.put(k.key, k.value); !r) fail(r.error());
+  }
 };
 
 }  // namespace kvstack::redis

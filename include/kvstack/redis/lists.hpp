@@ -34,38 +34,30 @@ void corrupt_list(C& c, const Meta& m) {
   c.fail(Error{errc::corruption, "redis: a chunk of the list at a " + std::to_string(m.key.size()) + "-byte key is malformed"});
 }
 
-/// Chunk number `n` of `m` (empty after a failure, which `c` then holds).
+/// Chunk number `n` of `m`, to change in place (Ctx::elem_to_change); nullptr after a failure,
+/// which `c` then holds.
 template <class C>
-std::string read_chunk(C& c, const Meta& m, std::int64_t n) {
-  auto chunk = c.elem(m, chunk_sub(n));
-  if (!chunk || chunk->size() < chunk_header) {
-    if (!c.failed()) corrupt_list(c, m);
-    return {};
-  }
-  return std::move(*chunk);
+std::string* chunk_to_change(C& c, const Meta& m, std::int64_t n) {
+  auto* chunk = c.elem_to_change(m, chunk_sub(n));
+  if (chunk && chunk->size() >= chunk_header) return chunk;
+  if (!c.failed()) corrupt_list(c, m);
+  return nullptr;
 }
 
-/// Pushes `values` one after the other at the front (`left`) or the back of `m`, reading and
-/// writing each chunk once.
+/// Pushes `values` one after the other at the front (`left`) or the back of `m`.
 template <class C, class Values>
 void push_all(C& c, Meta& m, bool left, const Values& values) {
-  std::int64_t n = left ? m.head : m.tail;
-  std::string chunk;  // empty: none yet
-  if (m.size == 0) m.head = m.tail = n = 0;
-  else chunk = read_chunk(c, m, n);
-  if (c.failed()) return;
-  bool pushed = false;
+  std::string* chunk = nullptr;  // none yet
+  if (m.size == 0) m.head = m.tail = 0;
+  else if (!(chunk = chunk_to_change(c, m, left ? m.head : m.tail))) return;
   for (std::string_view v : values) {
-    if (!chunk_has_room(chunk, v.size())) {
-      c.put_elem(m, chunk_sub(n), chunk);
-      n = left ? --m.head : ++m.tail;
-      chunk.clear();
+    if (!chunk || !chunk_has_room(*chunk, v.size())) {
+      const std::int64_t n = !chunk ? m.head : left ? --m.head : ++m.tail;
+      if (!(chunk = c.elem_to_change(m, chunk_sub(n), true))) return;
     }
-    chunk_push(chunk, left, v);
+    chunk_push(*chunk, left, v);
     ++m.size;
-    pushed = true;
   }
-  if (pushed) c.put_elem(m, chunk_sub(n), chunk);
 }
 
 template <class C>
@@ -79,13 +71,11 @@ template <class C>
 std::string pop(C& c, Meta& m, bool left) {
   --m.size;
   const std::int64_t n = left ? m.head : m.tail;
-  auto chunk = read_chunk(c, m, n);
-  if (c.failed()) return {};
-  auto v = chunk_pop(chunk, left);
+  auto* chunk = chunk_to_change(c, m, n);
+  if (!chunk) return {};
+  auto v = chunk_pop(*chunk, left);
   if (!v) return corrupt_list(c, m), std::string();
-  if (chunk_count(chunk) > 0) {
-    c.put_elem(m, chunk_sub(n), chunk);
-  } else {
+  if (chunk_count(*chunk) == 0) {
     c.erase_elem(m, chunk_sub(n));
     left ? ++m.head : --m.tail;
   }
