@@ -17077,7 +17077,7 @@ Reply lrange(C& c, Args a) {
   std::vector<Reply> out;
   if (m && detail::clamp_range(*start, *stop, m->size)) {
     out.reserve(static_cast<std::size_t>(*stop - *start + 1));
-    detail::each_in_slice(c, *m, *start, *stop, [&](std::string_view v) { out.push_back(reply::bulk(v)); });
+    detail::each_in_slice(c, *m, *start, *stop, [&](std::string_view v) { out.emplace_back(Reply::Kind::bulk, 0, std::string(v)); });
   }
   return reply::array(std::move(out));
 }
@@ -20803,8 +20803,8 @@ Reply script(C& c, Args a) {
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21019,6 +21019,27 @@ class RequestParser {
   std::size_t bulk_left_ = 0;  ///< bytes of the current bulk string (and its "\r\n") still to read
 };
 
+/// Appends bulk strings `items` to `out`, growing it once.
+inline void bulks(std::span<const Reply> items, std::string& out) {
+  auto digits = [](std::size_t n) {
+    std::size_t d = 1;
+    while (n >= 10) n /= 10, ++d;
+    return d;
+  };
+  std::size_t size = 0;
+  for (auto& e : items) size += 5 + digits(e.text.size()) + e.text.size();  // "$", digits, CRLF, text, CRLF
+  const auto at = out.size();
+  out.resize(at + size);
+  char* p = out.data() + at;
+  for (auto& e : items) {
+    *p++ = '$';
+    p = std::to_chars(p, p + 20, e.text.size()).ptr;
+    *p++ = '\r', *p++ = '\n';
+    p = std::copy(e.text.begin(), e.text.end(), p);
+    *p++ = '\r', *p++ = '\n';
+  }
+}
+
 /// Appends `r` to `out` in RESP2 (`protocol` 2) or RESP3 (3). RESP2 has no double or map: a
 /// double goes as a bulk string, a map as a flat array, as Redis sends them.
 inline void encode(const Reply& r, int protocol, std::string& out) {
@@ -21042,14 +21063,9 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
     char buf[24];
     out.append(buf, head(buf, type, n));
   };
-  auto bulk = [&](std::string_view s) {  // grows `out` once
+  auto bulk = [&](std::string_view s) {
     char buf[24];
-    const auto at = out.size(), h = head(buf, '$', s.size());
-    out.resize(at + h + s.size() + 2);
-    char* p = out.data() + at;
-    std::memcpy(p, buf, h);
-    if (!s.empty()) std::memcpy(p + h, s.data(), s.size());
-    std::memcpy(p + h + s.size(), "\r\n", 2);
+    out.append(buf, head(buf, '$', s.size())).append(s).append("\r\n", 2);
   };
   switch (r.kind) {
     case Reply::Kind::simple: return line('+', r.text);
@@ -21087,6 +21103,8 @@ inline void encode(const Reply& r, int protocol, std::string& out) {
                   : r.kind == Reply::Kind::push    ? '>'
                                                    : '*';
       header(type, map ? r.elements.size() / 2 : r.elements.size());
+      if (std::ranges::all_of(r.elements, [](const Reply& e) { return e.kind == Reply::Kind::bulk; }))
+        return bulks(r.elements, out);  // the common case (LRANGE, HGETALL...): in one go
       for (auto& e : r.elements) encode(e, protocol, out);
       return;
     }

@@ -224,7 +224,7 @@ Reply lrange(C& c, Args a) {
   std::vector<Reply> out;
   if (m && detail::clamp_range(*start, *stop, m->size)) {
     out.reserve(static_cast<std::size_t>(*stop - *start + 1));
-    detail::each_in_slice(c, *m, *start, *stop, [&](std::string_view v) { out.push_back(reply::bulk(v)); });
+    detail::each_in_slice(c, *m, *start, *stop, [&](std::string_view v) { out.emplace_back(Reply::Kind::bulk, 0, std::string(v)); });
   }
   return reply::array(std::move(out));
 }
