@@ -321,6 +321,7 @@ class Ctx {
     if (failed()) return std::nullopt;
     auto mk = detail::meta_key(db, key);
     if (const Meta* kept = kept_back(mk)) return *kept;
+    if (last_ && last_->decoded && last_->meta_key == mk) return last_->meta;  // read, and not written since
     std::optional<Meta> m;
     bool bad = false;
     auto found = tx_.get(mk, [&](std::string_view v) {
@@ -329,7 +330,8 @@ class Ctx {
     });
     if (!found) fail(found.error());
     if (bad) corrupt(mk);
-    last_ = Last{std::move(mk), m.has_value(), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0};
+    if (failed()) return std::nullopt;
+    last_ = Last{std::move(mk), m.has_value(), m && m->is_collection(), m ? m->version : 0, m ? m->expiry : 0, m, true};
     return m;
   }
   /// Reads the metadata record at `meta_key` into last_, without decoding it whole.
@@ -344,13 +346,14 @@ class Ctx {
     });
     if (!found) return fail(found.error());
     if (bad) return corrupt(meta_key);
-    last_ = Last{std::move(meta_key), h.has_value(), h && h->type != Type::string, h ? h->version : 0, h ? h->expiry : 0};
+    last_ = Last{std::move(meta_key), h.has_value(), h && h->type != Type::string, h ? h->version : 0, h ? h->expiry : 0,
+                 std::nullopt, false};
   }
   /// The record `save` kept back under `meta_key`, if that is the one, noted in last_ as a read.
   const Meta* kept_back(std::string& meta_key) {
     if (!pending_ || pending_->meta_key != meta_key) return nullptr;
     const Meta& m = pending_->meta;
-    last_ = Last{std::move(meta_key), true, m.is_collection(), m.version, m.expiry};
+    last_ = Last{std::move(meta_key), true, m.is_collection(), m.version, m.expiry, std::nullopt, false};
     return &m;
   }
   std::string elem_key(const Meta& m, std::string_view sub) {
@@ -401,12 +404,14 @@ class Ctx {
   unsigned event_flags_;  ///< notify-keyspace-events when the transaction began
   std::vector<detail::Change> changes_;
   std::vector<KeyEvent> events_;
-  struct Last {  // the last metadata record raw() read
+  struct Last {  // the last metadata record read (raw, peek, kept_back)
     std::string meta_key;
     bool found;
     bool collection;
     std::uint64_t version;
     std::int64_t expiry;
+    std::optional<Meta> meta;  ///< the record, when `decoded` (raw() read it whole)
+    bool decoded = false;
   };
   std::optional<Last> last_;
   struct Pending {  // the metadata record save() kept back
