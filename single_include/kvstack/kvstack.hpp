@@ -22621,6 +22621,7 @@ class Admin {
         {"requirepass", options_.requirepass},
         {"appendonly", "no"},
         {"maxmemory", "0"},
+        {"timeout", "0"},  // idle clients are never closed
         {"slowlog-log-slower-than", std::to_string(stats_.slower_than_usec.load())},
         {"slowlog-max-len", std::to_string(stats_.slow_max())},
         {"save", ""},

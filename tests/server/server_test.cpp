@@ -102,6 +102,7 @@ TEST_CASE("an embedded server answers what Redis's test harness asks: encoding s
   CHECK(c->command({"CONFIG", "SET", "maxmemory", "lots"}) ==
         reply::error("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"));
   CHECK(c->command({"CONFIG", "GET", "maxmemory"}) == array({bulk("maxmemory"), bulk("0")}));
+  CHECK(c->command({"CONFIG", "GET", "timeout"}) == array({bulk("timeout"), bulk("0")}));
   CHECK(c->command({"SAVE"}) == reply::ok());  // every write is in the engine already
   CHECK(c->command({"BGSAVE"}) == reply::simple("Background saving started"));
   // Inside MULTI, the server's own commands are queued, and answer in their place in EXEC's reply.
