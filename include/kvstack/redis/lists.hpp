@@ -252,9 +252,10 @@ Reply lset(C& c, Args a) {
   if (!i) return reply::not_integer();
   std::int64_t idx = *i < 0 ? *i + m->size : *i;
   if (idx < 0 || idx >= m->size) return reply::out_of_range();
-  // The chunk holding idx, walked to from the nearer end.
+  // The chunk holding idx, walked to from the nearer end, is rewritten.
   const bool from_back = idx > m->size - 1 - idx;
   std::int64_t edge = from_back ? m->size : 0;  // the index just past the chunks walked (from the back: of their first)
+  std::optional<std::pair<std::int64_t, std::string>> changed;
   detail::each_chunk(c, *m, from_back, [&](std::int64_t n, std::string_view chunk) {
     const std::int64_t count = detail::chunk_count(chunk), first = from_back ? edge - count : edge;
     edge = from_back ? first : edge + count;
@@ -262,9 +263,10 @@ Reply lset(C& c, Args a) {
     auto es = detail::chunk_elements(chunk);
     if (!es) return detail::corrupt_list(c, *m), false;
     (*es)[static_cast<std::size_t>(idx - first)] = a[3];
-    c.put_elem(*m, detail::chunk_sub(n), detail::make_chunk(*es));
+    changed.emplace(n, detail::make_chunk(*es));
     return false;
   });
+  if (changed) c.put_elem(*m, detail::chunk_sub(changed->first), changed->second);
   return reply::ok();
 }
 
