@@ -16726,24 +16726,13 @@ inline constexpr std::uint32_t chunk_max_count = 128;
 inline constexpr std::size_t chunk_max_bytes = 8192;
 inline constexpr std::size_t chunk_header = 4;
 
-/// `n` as a varint, and the length of that.
-struct Varint {
-  explicit Varint(std::uint64_t n) {
-    do {
-      bytes[size++] = static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-      n >>= 7;
-    } while (n);
-  }
-  char bytes[10];
-  std::size_t size = 0;
-};
-
 /// Appends `element`, framed.
 inline void put_framed(std::string& out, std::string_view element) {
-  const Varint length(element.size());
-  out.append(length.bytes, length.size);
+  const std::size_t at = out.size();
+  kvstack::detail::put_varint(element.size(), out);
+  const std::size_t length = out.size() - at;
   out.append(element);
-  for (std::size_t i = length.size; i-- > 0;) out.push_back(length.bytes[i]);
+  for (std::size_t i = length; i-- > 0;) out.push_back(out[at + i]);
 }
 
 /// The elements of a chunk in order, as views into its bytes. ok() says whether what was read
@@ -16830,10 +16819,12 @@ inline std::optional<Framed> end_element(std::string_view chunk, bool front) {
     n |= std::uint64_t(byte & 0x7f) << shift;
     if (!(byte & 0x80)) break;
   }
-  const Varint length(n);
-  if (chunk.size() - at != length.size || at - chunk_header < n + length.size) return std::nullopt;
-  const std::size_t begin = at - n - length.size;
-  if (chunk.compare(begin, length.size, std::string_view(length.bytes, length.size)) != 0) return std::nullopt;
+  const std::size_t length = chunk.size() - at;  // the back length's bytes; the front one has as many
+  if (at - chunk_header < n + length) return std::nullopt;
+  const std::size_t begin = at - n - length;
+  std::string_view front_length = chunk.substr(begin, length);
+  std::uint64_t front_n = 0;
+  if (!kvstack::detail::take_varint(front_length, front_n) || front_n != n || !front_length.empty()) return std::nullopt;
   return Framed{chunk.substr(at - n, n), begin, chunk.size()};
 }
 
